@@ -1,1 +1,30 @@
-//! Tenantry.
+//! Tenantry: a self-hosted appliance that connects an MSP's PSA to its clients'
+//! Microsoft Entra ID tenants.
+//!
+//! Layers, one direction (enforced by `tests/app/layering.rs`):
+//!
+//! ```text
+//! main ─► app ─► web ─► domain ─► store ─► model
+//!          │             ├─► clock      └─► crypto
+//!          ├─► jobs ─► domain
+//!          ├─► simulator              (imports nothing internal)
+//!          └─► config, telemetry
+//! ```
+//!
+//! * `store` is the only module that names `redb`.
+//! * `web` is the only module that names `askama`; `web` and `simulator` the only ones naming `actix_web`.
+//! * `model` is plain data: no I/O, no clock, no async.
+//! * Time enters through [`clock`] and is passed down as `now`.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod domain;
+pub mod jobs;
+pub mod model;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,97 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn defaults_are_valid_and_documented_schedules() {
+    let l = load(None, &BTreeMap::new(), &CliOverrides::default()).expect("defaults load");
+    assert_eq!(l.config.schedule.identity, "0 0 */4 * * *");
+    assert_eq!(l.config.schedule.evidence, "0 15 */6 * * *");
+    assert_eq!(l.config.server.listen, "127.0.0.1:8080");
+    assert_eq!(l.sources["server.listen"], Source::Default);
+}
+
+#[test]
+fn env_overrides_file_and_cli_overrides_env() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.toml");
+    std::fs::write(
+        &path,
+        "[server]\nlisten = \"127.0.0.1:9000\"\n[jobs]\nworkers = 2\n",
+    )
+    .expect("write");
+    let e = env(&[
+        ("TENANTRY_JOBS_WORKERS", "7"),
+        ("TENANTRY_SERVER_LISTEN", "127.0.0.1:9001"),
+    ]);
+    let l = load(Some(&path), &e, &CliOverrides::default()).expect("load");
+    assert_eq!(l.config.jobs.workers, 7);
+    assert_eq!(l.config.server.listen, "127.0.0.1:9001");
+    assert_eq!(l.sources["jobs.workers"], Source::Env);
+    let cli = CliOverrides {
+        listen: Some("127.0.0.1:9002".into()),
+        data_dir: None,
+    };
+    let l = load(Some(&path), &e, &cli).expect("load");
+    assert_eq!(l.config.server.listen, "127.0.0.1:9002");
+    assert_eq!(l.sources["server.listen"], Source::Cli);
+}
+
+#[test]
+fn bad_values_are_refused_with_the_key_name() {
+    let cases = [
+        (
+            "TENANTRY_SCHEDULE_IDENTITY",
+            "0 */4 * * *",
+            "schedule.identity",
+        ),
+        (
+            "TENANTRY_SCHEDULE_TIMEZONE",
+            "Mars/Olympus",
+            "schedule.timezone",
+        ),
+        ("TENANTRY_SERVER_LISTEN", "not-an-address", "server.listen"),
+        ("TENANTRY_JOBS_WORKERS", "many", "jobs.workers"),
+        (
+            "TENANTRY_MICROSOFT_GRAPH_URL",
+            "ftp://x",
+            "microsoft.graph_url",
+        ),
+    ];
+    for (k, v, key) in cases {
+        let err = load(None, &env(&[(k, v)]), &CliOverrides::default())
+            .expect_err(k)
+            .to_string();
+        assert!(err.contains(key), "{err} should name {key}");
+    }
+}
+
+#[test]
+fn unknown_file_keys_are_refused_and_unknown_env_warned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.toml");
+    std::fs::write(&path, "[server]\nlisten_addr = \"x\"\n").expect("write");
+    let err = load(Some(&path), &BTreeMap::new(), &CliOverrides::default())
+        .expect_err("unknown key")
+        .to_string();
+    assert!(
+        err.contains("server.listen_addr") && err.contains("unknown key"),
+        "{err}"
+    );
+    let l = load(
+        None,
+        &env(&[("TENANTRY_SERVR_LISTEN", "x")]),
+        &CliOverrides::default(),
+    )
+    .expect("load");
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.contains("TENANTRY_SERVR_LISTEN"))
+    );
+}

@@ -1,0 +1,145 @@
+//! Validation run at load: every refusal names the key and says why.
+
+use super::{Config, ConfigError};
+use std::str::FromStr;
+
+/// A parsed schedule pair in its time zone.
+#[derive(Debug, Clone)]
+pub struct ValidatedSchedule {
+    pub identity: cron::Schedule,
+    pub evidence: cron::Schedule,
+    pub timezone: chrono_tz::Tz,
+}
+
+impl ValidatedSchedule {
+    pub fn from_config(c: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            identity: parse_cron("schedule.identity", &c.schedule.identity)?,
+            evidence: parse_cron("schedule.evidence", &c.schedule.evidence)?,
+            timezone: c.schedule.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+                ConfigError::invalid(
+                    "schedule.timezone",
+                    format!(
+                        "{:?} is not an IANA time zone (e.g. UTC, Europe/London)",
+                        c.schedule.timezone
+                    ),
+                )
+            })?,
+        })
+    }
+}
+
+fn parse_cron(key: &str, expr: &str) -> Result<cron::Schedule, ConfigError> {
+    let fields = expr.split_whitespace().count();
+    if fields == 5 {
+        return Err(ConfigError::invalid(
+            key,
+            format!(
+                "{expr:?} has 5 fields; use 6: sec min hour day-of-month month day-of-week (e.g. \"0 {expr}\")"
+            ),
+        ));
+    }
+    let schedule = cron::Schedule::from_str(expr).map_err(|e| {
+        ConfigError::invalid(key, format!("{expr:?} is not a valid cron expression: {e}"))
+    })?;
+    if schedule.upcoming(chrono::Utc).next().is_none() {
+        return Err(ConfigError::invalid(key, format!("{expr:?} never fires")));
+    }
+    Ok(schedule)
+}
+
+fn check_url(key: &str, value: &str) -> Result<(), ConfigError> {
+    let url = url::Url::parse(value)
+        .map_err(|e| ConfigError::invalid(key, format!("{value:?} is not a URL: {e}")))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(ConfigError::invalid(
+            key,
+            format!("{value:?} must start with https:// (or http:// for localhost)"),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
+    c.server
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .map_err(|_| {
+            ConfigError::invalid(
+                "server.listen",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:8080",
+                    c.server.listen
+                ),
+            )
+        })?;
+    if !c.server.public_url.is_empty() {
+        check_url("server.public_url", &c.server.public_url)?;
+    }
+    if c.server.data_dir.trim().is_empty() {
+        return Err(ConfigError::invalid("server.data_dir", "must not be empty"));
+    }
+    tracing_subscriber::EnvFilter::try_new(&c.server.log_level).map_err(|e| {
+        ConfigError::invalid("server.log_level", format!("{:?}: {e}", c.server.log_level))
+    })?;
+    if !matches!(c.server.log_format.as_str(), "text" | "json") {
+        return Err(ConfigError::invalid(
+            "server.log_format",
+            "must be \"text\" or \"json\"",
+        ));
+    }
+    match (c.server.tls_cert.is_empty(), c.server.tls_key.is_empty()) {
+        (true, true) => {}
+        (false, false) => {
+            for (key, path) in [
+                ("server.tls_cert", &c.server.tls_cert),
+                ("server.tls_key", &c.server.tls_key),
+            ] {
+                std::fs::metadata(path)
+                    .map_err(|e| ConfigError::invalid(key, format!("cannot read {path}: {e}")))?;
+            }
+        }
+        _ => {
+            return Err(ConfigError::invalid(
+                "server.tls_cert",
+                "tls_cert and tls_key must be set together",
+            ));
+        }
+    }
+    if c.server.session_hours == 0 || c.server.session_hours > 24 * 30 {
+        return Err(ConfigError::invalid(
+            "server.session_hours",
+            "must be between 1 and 720",
+        ));
+    }
+    if c.server.max_body_kib < 16 {
+        return Err(ConfigError::invalid(
+            "server.max_body_kib",
+            "must be at least 16",
+        ));
+    }
+    ValidatedSchedule::from_config(c)?;
+    if c.jobs.workers == 0 || c.jobs.workers > 64 {
+        return Err(ConfigError::invalid(
+            "jobs.workers",
+            "must be between 1 and 64",
+        ));
+    }
+    if c.jobs.max_attempts == 0 {
+        return Err(ConfigError::invalid(
+            "jobs.max_attempts",
+            "must be at least 1",
+        ));
+    }
+    check_url("microsoft.login_url", &c.microsoft.login_url)?;
+    check_url("microsoft.graph_url", &c.microsoft.graph_url)?;
+    if !c.microsoft.client_secret_file.is_empty() {
+        std::fs::metadata(&c.microsoft.client_secret_file).map_err(|e| {
+            ConfigError::invalid(
+                "microsoft.client_secret_file",
+                format!("cannot read {}: {e}", c.microsoft.client_secret_file),
+            )
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Reading the audit log (writing happens inside each use-case's own transaction).
+
+use super::{DomainResult, Services};
+use crate::model::{AuditEvent, AuditFilter, NewAuditEvent, Page};
+
+impl Services {
+    /// Record an event on its own (for changes that have no other write, e.g. a failed sign-in).
+    pub async fn record(&self, e: NewAuditEvent) -> DomainResult<()> {
+        self.store
+            .write(move |w| w.append_audit(e).map(|_| ()))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn audit_page(
+        &self,
+        filter: AuditFilter,
+        page: usize,
+        per_page: usize,
+    ) -> DomainResult<Page<AuditEvent>> {
+        let page = page.max(1);
+        let per_page = per_page.clamp(1, 500);
+        let (items, total) = self
+            .store
+            .read(move |r| r.audit_page(&filter, (page - 1) * per_page, per_page))
+            .await?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    /// The whole filtered log as CSV (oldest first).
+    pub async fn audit_csv(&self, filter: AuditFilter) -> DomainResult<String> {
+        let csv = self
+            .store
+            .read(move |r| {
+                let mut out =
+                    String::from("id,time,actor,kind,company_id,outcome,summary,details\n");
+                r.audit_each(&filter, |e| {
+                    let fields = [
+                        e.id.to_string(),
+                        e.at.to_rfc3339(),
+                        e.actor,
+                        e.kind,
+                        e.company_id.map(|c| c.to_string()).unwrap_or_default(),
+                        e.outcome.as_str().to_string(),
+                        e.summary,
+                        if e.details.is_null() {
+                            String::new()
+                        } else {
+                            e.details.to_string()
+                        },
+                    ];
+                    let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                    out.push_str(&row.join(","));
+                    out.push('\n');
+                })?;
+                Ok::<_, super::DomainError>(out)
+            })
+            .await?;
+        Ok(csv)
+    }
+}
+
+/// Quote a CSV field (RFC 4180), and defuse spreadsheet formulas (a leading = + - @ would be
+/// evaluated by Excel when an MSP opens the export).
+fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(super::csv_field("a,b"), "\"a,b\"");
+        assert_eq!(super::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(super::csv_field("=SUM(A1)"), "'=SUM(A1)");
+    }
+}

@@ -1,0 +1,153 @@
+//! Companies: create, edit, archive, restore. Archived companies are read-only and never sync.
+
+use super::{DomainError, DomainResult, Services};
+use crate::model::{Actor, Company, CompanyInput, CompanyStatus, ListQuery, NewAuditEvent, Page};
+
+/// Which companies a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompanyFilter {
+    Active,
+    Archived,
+    All,
+}
+
+impl Services {
+    pub async fn companies(
+        &self,
+        filter: CompanyFilter,
+        q: ListQuery,
+    ) -> DomainResult<Page<Company>> {
+        let all = self.store.read(|r| r.all_companies()).await?;
+        let items: Vec<Company> = all
+            .into_iter()
+            .filter(|c| match filter {
+                CompanyFilter::Active => !c.is_archived(),
+                CompanyFilter::Archived => c.is_archived(),
+                CompanyFilter::All => true,
+            })
+            .filter(|c| {
+                q.search.is_empty()
+                    || c.name.to_lowercase().contains(&q.search)
+                    || c.domain.contains(&q.search)
+            })
+            .collect();
+        Ok(match q.sort.as_str() {
+            "domain" => q.apply(items, |c| (c.domain.clone(), c.id)),
+            "created" => q.apply(items, |c| (c.created_at, c.id)),
+            "updated" => q.apply(items, |c| (c.updated_at, c.id)),
+            _ => q.apply(items, |c| (c.name.to_lowercase(), c.id)),
+        })
+    }
+
+    pub async fn company(&self, id: u64) -> DomainResult<Company> {
+        self.store
+            .read(move |r| r.company(id))
+            .await?
+            .ok_or(DomainError::NotFound("company"))
+    }
+
+    pub async fn create_company(&self, actor: Actor, input: CompanyInput) -> DomainResult<Company> {
+        let now = self.now();
+        self.store
+            .write(move |w| {
+                let c = Company {
+                    id: w.next_id("company")?,
+                    name: input.name,
+                    domain: input.domain,
+                    notes: input.notes,
+                    status: CompanyStatus::Active,
+                    created_at: now,
+                    updated_at: now,
+                    archived_at: None,
+                    tenant: None,
+                };
+                w.put_company(&c)?;
+                w.append_audit(
+                    NewAuditEvent::new(
+                        now,
+                        actor,
+                        "company.create",
+                        format!("Created company {}", c.name),
+                    )
+                    .company(c.id),
+                )?;
+                Ok::<_, DomainError>(c)
+            })
+            .await
+    }
+
+    pub async fn update_company(
+        &self,
+        actor: Actor,
+        id: u64,
+        input: CompanyInput,
+    ) -> DomainResult<Company> {
+        let now = self.now();
+        self.store
+            .write(move |w| {
+                let mut c = w.company(id)?.ok_or(DomainError::NotFound("company"))?;
+                if c.is_archived() {
+                    return Err(DomainError::Conflict(format!(
+                        "{} is archived and read-only; restore it first to edit it",
+                        c.name
+                    )));
+                }
+                let before = serde_json::json!({"name": c.name, "domain": c.domain});
+                c.name = input.name;
+                c.domain = input.domain;
+                c.notes = input.notes;
+                c.updated_at = now;
+                w.put_company(&c)?;
+                w.append_audit(
+                    NewAuditEvent::new(now, actor, "company.update", format!("Edited company {}", c.name))
+                        .company(c.id)
+                        .details(serde_json::json!({"before": before, "after": {"name": c.name, "domain": c.domain}})),
+                )?;
+                Ok(c)
+            })
+            .await
+    }
+
+    /// Archive: the company becomes read-only and is skipped by every sync.
+    pub async fn archive_company(&self, actor: Actor, id: u64) -> DomainResult<Company> {
+        self.set_archived(actor, id, true).await
+    }
+
+    pub async fn restore_company(&self, actor: Actor, id: u64) -> DomainResult<Company> {
+        self.set_archived(actor, id, false).await
+    }
+
+    async fn set_archived(&self, actor: Actor, id: u64, archive: bool) -> DomainResult<Company> {
+        let now = self.now();
+        self.store
+            .write(move |w| {
+                let mut c = w.company(id)?.ok_or(DomainError::NotFound("company"))?;
+                if c.is_archived() == archive {
+                    return Err(DomainError::Conflict(format!(
+                        "{} is already {}",
+                        c.name,
+                        if archive { "archived" } else { "active" }
+                    )));
+                }
+                c.status = if archive {
+                    CompanyStatus::Archived
+                } else {
+                    CompanyStatus::Active
+                };
+                c.archived_at = archive.then_some(now);
+                c.updated_at = now;
+                w.put_company(&c)?;
+                let (kind, verb) = if archive {
+                    ("company.archive", "Archived")
+                } else {
+                    ("company.restore", "Restored")
+                };
+                w.append_audit(
+                    NewAuditEvent::new(now, actor, kind, format!("{verb} company {}", c.name))
+                        .company(c.id),
+                )?;
+                Ok(c)
+            })
+            .await
+    }
+}

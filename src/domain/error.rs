@@ -1,0 +1,42 @@
+//! Domain errors: expected ones (validation, not found, forbidden, conflict) carry a message
+//! people can act on; unexpected ones carry their cause for the log.
+
+use crate::model::ValidationError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DomainError {
+    /// A stable, machine-readable code (the JSON API's `code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::Validation(_) => "invalid_input",
+            DomainError::NotFound(_) => "not_found",
+            DomainError::Forbidden(_) => "forbidden",
+            DomainError::Unauthorized(_) => "unauthorized",
+            DomainError::Conflict(_) => "conflict",
+            DomainError::RateLimited { .. } => "rate_limited",
+            DomainError::Internal(_) | DomainError::Store(_) => "internal",
+        }
+    }
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;

@@ -1,0 +1,206 @@
+//! Job semantics over the durable queue: enqueue (one active per company and kind), claim,
+//! finish, retry with exponential backoff, and recovery after a crash.
+
+use super::{DomainError, DomainResult, Services};
+use crate::model::{Actor, Job, JobKind, JobState, NewAuditEvent, Page, Trigger};
+use crate::store::StoreError;
+use chrono::Duration;
+use std::collections::BTreeMap;
+
+/// Outcome of [`Services::enqueue`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub job: Job,
+    /// False when the same kind was already queued or running for the company.
+    pub created: bool,
+}
+
+/// How a job run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunResult {
+    Succeeded {
+        counts: BTreeMap<String, u64>,
+        summary: String,
+    },
+    /// Worth another attempt (network, throttling, 5xx).
+    Retry(String),
+    /// Will not get better by retrying (bad configuration, archived company...).
+    Abort(String),
+}
+
+impl Services {
+    /// Queue a job, or return the one already queued or running for the same company and kind.
+    pub async fn enqueue(
+        &self,
+        kind: &str,
+        company_id: Option<u64>,
+        trigger: Trigger,
+        params: serde_json::Value,
+    ) -> DomainResult<Queued> {
+        let now = self.now();
+        let job = Job {
+            id: 0,
+            kind: JobKind::new(kind),
+            company_id,
+            trigger,
+            state: JobState::Queued,
+            attempts: 0,
+            max_attempts: self.config.job_max_attempts,
+            created_at: now,
+            run_after: now,
+            started_at: None,
+            finished_at: None,
+            heartbeat_at: None,
+            error: None,
+            counts: BTreeMap::new(),
+            progress: String::new(),
+            params,
+        };
+        let out = self.store.write(move |w| w.enqueue_job(job)).await?;
+        let created = matches!(out, crate::store::Enqueued::New(_));
+        self.job_notify.notify_waiters();
+        Ok(Queued {
+            job: out.into_job(),
+            created,
+        })
+    }
+
+    pub async fn job(&self, id: u64) -> DomainResult<Job> {
+        self.store
+            .read(move |r| r.job(id))
+            .await?
+            .ok_or(DomainError::NotFound("job"))
+    }
+
+    pub async fn jobs(
+        &self,
+        company_id: Option<u64>,
+        page: usize,
+        per_page: usize,
+    ) -> DomainResult<Page<Job>> {
+        let page = page.max(1);
+        let per_page = per_page.clamp(1, 500);
+        let (items, total) = self
+            .store
+            .read(move |r| r.recent_jobs(company_id, (page - 1) * per_page, per_page))
+            .await?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    /// Claim the next due job, if any.
+    pub async fn claim_job(&self) -> DomainResult<Option<Job>> {
+        let now = self.now();
+        Ok(self.store.write(move |w| w.claim_job(now)).await?)
+    }
+
+    /// When the next queued job is due (workers sleep until then, or until notified).
+    pub async fn next_job_due(&self) -> DomainResult<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.store.read(|r| r.next_due()).await?)
+    }
+
+    pub async fn job_progress(&self, id: u64, progress: String) -> DomainResult<()> {
+        let now = self.now();
+        Ok(self
+            .store
+            .write(move |w| w.job_progress(id, now, &progress))
+            .await?)
+    }
+
+    /// Record how a run ended: success, a retry after backoff, or a final failure.
+    pub async fn complete_job(&self, job: Job, result: RunResult) -> DomainResult<Job> {
+        let now = self.now();
+        let base = i64::from(self.config.job_backoff_seconds);
+        self.store
+            .write(move |w| {
+                let mut job = w.job(job.id)?.unwrap_or(job);
+                let kind = format!("job.{}", job.kind.as_str());
+                let finished = match result {
+                    RunResult::Succeeded { counts, summary } => {
+                        job.counts = counts;
+                        job.error = None;
+                        job.progress = summary;
+                        w.finish_job(job, JobState::Succeeded, now)?
+                    }
+                    RunResult::Retry(msg) if job.attempts < job.max_attempts => {
+                        // 1×, 2×, 4× … the base delay, capped at an hour.
+                        let exp = job.attempts.saturating_sub(1).min(16);
+                        let delay = (base.saturating_mul(1i64 << exp)).min(3600);
+                        job.error = Some(msg);
+                        return Ok::<_, StoreError>(
+                            w.requeue_job(job, now + Duration::seconds(delay))?,
+                        );
+                    }
+                    RunResult::Retry(msg) | RunResult::Abort(msg) => {
+                        job.error = Some(msg.clone());
+                        let job = w.finish_job(job, JobState::Failed, now)?;
+                        let mut e = NewAuditEvent::new(
+                            now,
+                            Actor::system(),
+                            &kind,
+                            format!(
+                                "Job #{} failed after {} attempt(s): {msg}",
+                                job.id, job.attempts
+                            ),
+                        )
+                        .failed()
+                        .details(serde_json::json!({"job_id": job.id, "error": msg}));
+                        e.company_id = job.company_id;
+                        w.append_audit(e)?;
+                        job
+                    }
+                };
+                Ok(finished)
+            })
+            .await
+            .map_err(DomainError::from)
+    }
+
+    /// After a crash or restart: put every job left `running` back in the queue, due now.
+    pub async fn recover_jobs(&self) -> DomainResult<usize> {
+        let now = self.now();
+        let n = self
+            .store
+            .write(move |w| {
+                let running = w.running_jobs()?;
+                let n = running.len();
+                for mut j in running {
+                    j.progress = "requeued after restart".into();
+                    // The interrupted attempt does not count against the job.
+                    j.attempts = j.attempts.saturating_sub(1);
+                    w.requeue_job(j, now)?;
+                }
+                if n > 0 {
+                    w.append_audit(NewAuditEvent::new(
+                        now,
+                        Actor::system(),
+                        "job.recover",
+                        format!("Requeued {n} job(s) interrupted by a restart"),
+                    ))?;
+                }
+                Ok::<_, StoreError>(n)
+            })
+            .await?;
+        Ok(n)
+    }
+
+    /// Requeue one running job immediately (graceful shutdown ran out of time).
+    pub async fn requeue_running(&self, id: u64) -> DomainResult<()> {
+        let now = self.now();
+        self.store
+            .write(move |w| {
+                if let Some(mut j) = w.job(id)?.filter(|j| j.state == JobState::Running) {
+                    j.attempts = j.attempts.saturating_sub(1);
+                    j.progress = "requeued at shutdown".into();
+                    w.requeue_job(j, now)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,53 @@
+//! Use-cases. Orchestrates model, store and (later) the Microsoft clients; takes `now` from
+//! the clock handle. Never names actix, askama or redb.
+
+pub mod audit;
+pub mod companies;
+pub mod directory;
+pub mod error;
+pub mod jobs;
+pub mod schedule;
+pub mod staff;
+pub mod tokens;
+
+pub use error::{DomainError, DomainResult};
+
+use crate::clock::SharedClock;
+use crate::store::Store;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Settings the domain needs from configuration.
+#[derive(Debug, Clone)]
+pub struct DomainConfig {
+    pub session_hours: u32,
+    pub job_max_attempts: u32,
+    pub job_backoff_seconds: u32,
+}
+
+/// Everything a use-case needs, cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub config: Arc<DomainConfig>,
+    /// Woken whenever a job is queued, so idle workers start at once.
+    pub job_notify: Arc<Notify>,
+    pub limiter: Arc<staff::LoginLimiter>,
+}
+
+impl Services {
+    pub fn new(store: Store, clock: SharedClock, config: DomainConfig) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            job_notify: Arc::new(Notify::new()),
+            limiter: Arc::new(staff::LoginLimiter::default()),
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,60 @@
+//! Plain data and invariants. No I/O, no clock, no async.
+
+mod audit;
+mod company;
+mod directory;
+mod job;
+mod paging;
+mod staff;
+
+pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
+pub use company::{Company, CompanyInput, CompanyStatus, TenantLink};
+pub use directory::{Asset, AssetSource, Contact, ContactGroup, Membership};
+pub use job::{Job, JobKind, JobState, Trigger};
+pub use paging::{ListQuery, Page, SortDir};
+pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
+
+/// Refused input, with the field and a reason people can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Trim and bound a free-text field.
+pub fn clean_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, ValidationError> {
+    let v = value.trim();
+    if required && v.is_empty() {
+        return Err(ValidationError::new(field, "is required"));
+    }
+    if v.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_string())
+}

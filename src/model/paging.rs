@@ -1,0 +1,117 @@
+//! Paging and sorting shared by every list page and API endpoint.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SortDir {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// What a list request asks for. `per_page` is clamped to 1..=500.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub page: usize,
+    pub per_page: usize,
+    pub sort: String,
+    pub dir: SortDir,
+    pub search: String,
+}
+
+impl ListQuery {
+    pub const MAX_PER_PAGE: usize = 500;
+    pub const DEFAULT_PER_PAGE: usize = 50;
+
+    pub fn new(
+        page: Option<usize>,
+        per_page: Option<usize>,
+        sort: Option<&str>,
+        dir: Option<&str>,
+        search: Option<&str>,
+    ) -> Self {
+        Self {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page
+                .unwrap_or(Self::DEFAULT_PER_PAGE)
+                .clamp(1, Self::MAX_PER_PAGE),
+            sort: sort.unwrap_or("").to_string(),
+            dir: if dir == Some("desc") {
+                SortDir::Desc
+            } else {
+                SortDir::Asc
+            },
+            search: search.unwrap_or("").trim().to_lowercase(),
+        }
+    }
+
+    /// Sort `items` by the key `key_of` returns for the requested column, then cut the page.
+    pub fn apply<T, K: Ord>(&self, mut items: Vec<T>, key_of: impl Fn(&T) -> K) -> Page<T> {
+        items.sort_by_key(|a| key_of(a));
+        if self.dir == SortDir::Desc {
+            items.reverse();
+        }
+        let total = items.len();
+        let start = (self.page - 1).saturating_mul(self.per_page).min(total);
+        let page_items: Vec<T> = items.into_iter().skip(start).take(self.per_page).collect();
+        Page {
+            items: page_items,
+            total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+}
+
+/// One page of a sorted list, with the total so the UI and API can show "1–50 of 10,000".
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> usize {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+    pub fn first_index(&self) -> usize {
+        if self.total == 0 {
+            0
+        } else {
+            (self.page - 1) * self.per_page + 1
+        }
+    }
+    pub fn last_index(&self) -> usize {
+        ((self.page - 1) * self.per_page + self.items.len()).min(self.total)
+    }
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_cover_every_item_once() {
+        let q = |p| ListQuery::new(Some(p), Some(7), None, None, None);
+        let mut seen = Vec::new();
+        for p in 1..=3 {
+            seen.extend(q(p).apply((0..20).collect::<Vec<_>>(), |x| *x).items);
+        }
+        assert_eq!(seen, (0..20).collect::<Vec<_>>());
+        assert_eq!(q(1).apply((0..20).collect::<Vec<_>>(), |x| *x).pages(), 3);
+        let desc =
+            ListQuery::new(Some(1), Some(3), None, Some("desc"), None).apply(vec![1, 3, 2], |x| *x);
+        assert_eq!(desc.items, vec![3, 2, 1]);
+    }
+}

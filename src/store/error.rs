@@ -1,0 +1,46 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error(
+        "the database {path} is in use by another Tenantry process (stop it first, or use `tenantry backup` which works while it runs)"
+    )]
+    Locked { path: String },
+    #[error("the database {path} cannot be opened: {reason}")]
+    Open { path: String, reason: String },
+    #[error(
+        "the database was written by a newer Tenantry (schema {found}, this binary knows {known}); install the newer binary or restore a backup"
+    )]
+    TooNew { found: u32, known: u32 },
+    #[error("a stored record could not be read: {0}")]
+    Corrupt(String),
+    #[error("storage error: {0}")]
+    Storage(Box<redb::Error>),
+    #[error("background task failed: {0}")]
+    Join(String),
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Storage(Box::new(e.into()))
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}

@@ -1,0 +1,190 @@
+//! The embedded store: one redb file, typed tables, a schema version with migrations.
+//!
+//! This is the only module that names `redb`. redb calls block (a commit is an fsync) and
+//! `begin_write` waits for the previous writer, so async callers go through [`Store::read`]
+//! and [`Store::write`], which run the closure on tokio's blocking pool. One closure is one
+//! transaction: a logical change (a company edit and its audit event, a page of synced
+//! contacts and its delta token) commits together or not at all.
+//!
+//! The database is opened in redb's `SingleWriter` mode so `tenantry backup` can open it
+//! read-only from another process while the service runs, and copy a consistent snapshot.
+
+mod audit;
+mod backup;
+mod codec;
+mod companies;
+mod directory;
+mod error;
+mod jobs;
+mod meta;
+mod staff;
+mod tables;
+
+pub use backup::backup_to;
+pub use error::StoreError;
+pub use jobs::Enqueued;
+
+use crate::crypto::SecretBox;
+use redb::{
+    ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
+};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Schema versions this binary knows; `migrate` walks a database up to the last one.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    secrets: SecretBox,
+}
+
+/// A read snapshot.
+pub struct Reader {
+    txn: ReadTransaction,
+    secrets: SecretBox,
+}
+
+/// A write transaction; committed when the closure given to [`Store::write`] returns Ok.
+pub struct Writer {
+    txn: WriteTransaction,
+    secrets: SecretBox,
+}
+
+impl Store {
+    /// Open (or create) the database, refusing clearly when it is locked, corrupt or too new.
+    pub fn open(path: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        let mut builder = redb::Builder::new();
+        builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+        let db = builder.create(path).map_err(|e| open_error(path, e))?;
+        let store = Self {
+            db: Arc::new(db),
+            secrets,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        let found = meta::schema_version(&txn)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found < 1 {
+            // v1: create every table so readers never meet a missing one.
+            tables::create_all(&txn)?;
+        }
+        // Later versions add steps here: `if found < 2 { ... }`, each idempotent.
+        if found != SCHEMA_VERSION {
+            meta::set_schema_version(&txn, SCHEMA_VERSION)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Run `f` on a read snapshot, on the blocking pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Reader) -> Result<T, E> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.read_blocking(f))
+            .await
+            .map_err(|e| E::from(StoreError::Join(e.to_string())))?
+    }
+
+    /// Run `f` in one write transaction, on the blocking pool; commit when it returns Ok.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Writer) -> Result<T, E> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.write_blocking(f))
+            .await
+            .map_err(|e| E::from(StoreError::Join(e.to_string())))?
+    }
+
+    pub fn read_blocking<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Reader) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.db.begin_read().map_err(StoreError::from)?;
+        f(&Reader {
+            txn,
+            secrets: self.secrets.clone(),
+        })
+    }
+
+    pub fn write_blocking<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Writer) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let mut w = Writer {
+            txn,
+            secrets: self.secrets.clone(),
+        };
+        let out = f(&mut w)?;
+        w.txn.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// Is the store answering? (readiness probe)
+    pub fn ping(&self) -> bool {
+        self.db.begin_read().is_ok()
+    }
+}
+
+fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
+            StoreError::Locked {
+                path: path.display().to_string(),
+            }
+        }
+        other => StoreError::Open {
+            path: path.display().to_string(),
+            reason: format!(
+                "{other} (is it a Tenantry database? restore it from a backup if it is damaged)"
+            ),
+        },
+    }
+}
+
+impl Writer {
+    /// Next id of a named sequence (ids are never reused).
+    pub fn next_id(&mut self, name: &str) -> Result<u64, StoreError> {
+        let mut t = self.txn.open_table(tables::SEQ)?;
+        let next = t.get(name)?.map(|v| v.value()).unwrap_or(0) + 1;
+        t.insert(name, next)?;
+        Ok(next)
+    }
+
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+}
+
+impl Reader {
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+}
+
+#[cfg(test)]
+mod tests;

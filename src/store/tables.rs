@@ -1,0 +1,63 @@
+//! Every table, in one place, with its key layout. Values are JSON documents (see `codec`),
+//! so adding an optional field needs no migration; a renamed or retyped field does.
+
+use redb::TableDefinition;
+
+/// `schema_version`, `session_key`, `setup_token`, `schedule_last/<name>` ...
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Monotonic id sequences, one per entity name.
+pub const SEQ: TableDefinition<&str, u64> = TableDefinition::new("seq");
+/// staff user id → StaffUser
+pub const STAFF: TableDefinition<u64, &[u8]> = TableDefinition::new("staff");
+/// normalised e-mail → staff user id (unique)
+pub const STAFF_BY_EMAIL: TableDefinition<&str, u64> = TableDefinition::new("staff_by_email");
+/// sha256(session id) → Session
+pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+/// token id → ApiToken
+pub const API_TOKENS: TableDefinition<u64, &[u8]> = TableDefinition::new("api_tokens");
+/// sha256(token) → token id
+pub const API_TOKENS_BY_HASH: TableDefinition<&str, u64> =
+    TableDefinition::new("api_tokens_by_hash");
+/// company id → Company
+pub const COMPANIES: TableDefinition<u64, &[u8]> = TableDefinition::new("companies");
+/// (company id, contact id) → Contact
+pub const CONTACTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("contacts");
+/// (company id, group id) → ContactGroup
+pub const CONTACT_GROUPS: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("contact_groups");
+/// (company id, group id, contact id) → () : group memberships
+pub const MEMBERSHIPS: TableDefinition<(u64, u64, u64), ()> = TableDefinition::new("memberships");
+/// (company id, asset id) → Asset
+pub const ASSETS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("assets");
+/// event id (monotonic, so time-ordered) → AuditEvent
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// job id (monotonic) → Job
+pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+/// (run_after unix ms, job id) → () : the ready queue, ordered by due time then age
+pub const JOB_QUEUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("job_queue");
+/// "kind/company" → job id of the one queued or running job for that pair
+pub const JOB_ACTIVE: TableDefinition<&str, u64> = TableDefinition::new("job_active");
+/// setting name → JSON value (secret fields sealed with the data key)
+pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+
+/// Create every table (schema v1). Opening a table in a write transaction creates it.
+pub(super) fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(META)?;
+    txn.open_table(SEQ)?;
+    txn.open_table(STAFF)?;
+    txn.open_table(STAFF_BY_EMAIL)?;
+    txn.open_table(SESSIONS)?;
+    txn.open_table(API_TOKENS)?;
+    txn.open_table(API_TOKENS_BY_HASH)?;
+    txn.open_table(COMPANIES)?;
+    txn.open_table(CONTACTS)?;
+    txn.open_table(CONTACT_GROUPS)?;
+    txn.open_table(MEMBERSHIPS)?;
+    txn.open_table(ASSETS)?;
+    txn.open_table(AUDIT)?;
+    txn.open_table(JOBS)?;
+    txn.open_table(JOB_QUEUE)?;
+    txn.open_table(JOB_ACTIVE)?;
+    txn.open_table(SETTINGS)?;
+    Ok(())
+}
