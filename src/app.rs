@@ -1,1 +1,173 @@
+//! Composition root: opens the store, wires services, workers, the scheduler and the web
+//! server, and stops them in order. Only `main` and tests use it.
 
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, ValidatedSchedule};
+use crate::crypto::SecretBox;
+use crate::domain::schedule::Schedule;
+use crate::domain::staff::Bootstrap;
+use crate::domain::{DomainConfig, Services};
+use crate::jobs::{self, Registry};
+use crate::model::JobKind;
+use crate::store::Store;
+use crate::web;
+use anyhow::Context;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// What differs between `serve`, `demo` and tests.
+#[derive(Default)]
+pub struct AppOptions {
+    /// Defaults to the system clock.
+    pub clock: Option<SharedClock>,
+    /// Extra job handlers (tests register their own kinds).
+    pub registry: Option<Registry>,
+    /// First admin, when no staff user exists yet (`TENANTRY_ADMIN_EMAIL`/`_PASSWORD`).
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    /// `$CREDENTIALS_DIRECTORY` under systemd.
+    pub credentials_dir: Option<PathBuf>,
+}
+
+/// A running appliance.
+pub struct App {
+    pub url: String,
+    pub port: u16,
+    pub services: Services,
+    /// One-time first-admin setup link, when no admin was given and none exists.
+    pub setup_url: Option<String>,
+    server: web::Running,
+    tasks: Vec<JoinHandle<()>>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+/// The job kinds the appliance itself knows. Identity and evidence sync are registered by
+/// their issues; until then a queued sync fails with a clear "no handler" message.
+pub fn default_registry() -> Registry {
+    Registry::default()
+}
+
+pub fn schedules(v: &ValidatedSchedule) -> Vec<Schedule> {
+    vec![
+        Schedule { name: "identity", job_kind: JobKind::IDENTITY_SYNC, cron: v.identity.clone(), tz: v.timezone },
+        Schedule { name: "evidence", job_kind: JobKind::EVIDENCE_SYNC, cron: v.evidence.clone(), tz: v.timezone },
+    ]
+}
+
+impl App {
+    pub async fn build(config: Config, opts: AppOptions) -> anyhow::Result<App> {
+        let clock = opts.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let key_file = config.key_file(opts.credentials_dir.as_deref());
+        let secrets = SecretBox::load_or_create(&key_file)?;
+        let db_path = config.db_path();
+        let store = tokio::task::spawn_blocking(move || Store::open(&db_path, secrets)).await??;
+        let services = Services::new(
+            store.clone(),
+            clock,
+            DomainConfig {
+                session_hours: config.server.session_hours,
+                job_max_attempts: config.jobs.max_attempts,
+                job_backoff_seconds: config.jobs.backoff_seconds,
+            },
+        );
+
+        let listener = TcpListener::bind(&config.server.listen)
+            .with_context(|| format!("cannot listen on {} (server.listen)", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        let scheme = if config.server.tls_cert.is_empty() { "http" } else { "https" };
+        let url = if config.server.public_url.is_empty() {
+            format!("{scheme}://{addr}")
+        } else {
+            config.public_url()
+        };
+
+        let setup_url = match services.bootstrap(opts.admin_email, opts.admin_password).await? {
+            Bootstrap::AdminCreated(email) => {
+                tracing::info!(%email, "created the first admin account");
+                None
+            }
+            Bootstrap::SetupToken(token) => {
+                let link = format!("{url}/setup?token={token}");
+                tracing::warn!("no staff account exists yet; open this one-time link to create the first admin: {link}");
+                Some(link)
+            }
+            Bootstrap::AlreadyDone => None,
+        };
+
+        let recovered = services.recover_jobs().await?;
+        if recovered > 0 {
+            tracing::info!(recovered, "requeued jobs interrupted by the last stop");
+        }
+
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let registry = opts.registry.unwrap_or_else(default_registry);
+        let grace = Duration::from_secs(u64::from(config.jobs.shutdown_grace_seconds));
+        let mut tasks = jobs::spawn_workers(config.jobs.workers, services.clone(), registry, shutdown_rx.clone(), grace);
+        let validated = ValidatedSchedule::from_config(&config)?;
+        let schedule_list = schedules(&validated);
+        let sched_tasks = jobs::spawn_schedulers(schedule_list.clone(), services.clone(), shutdown_rx);
+        let sched_alive: Vec<_> = sched_tasks.iter().map(|t| t.abort_handle()).collect();
+        tasks.extend(sched_tasks);
+        let health: web::HealthCheck = Arc::new(move || sched_alive.iter().all(|h| !h.is_finished()));
+
+        let server = web::start(
+            web::WebConfig {
+                public_url: url.clone(),
+                secure_cookies: url.starts_with("https://"),
+                max_body_bytes: config.server.max_body_kib as usize * 1024,
+                session_hours: config.server.session_hours,
+                tls: (!config.server.tls_cert.is_empty()).then(|| (config.server.tls_cert.clone(), config.server.tls_key.clone())),
+                config_summary: config.redacted_toml(),
+                microsoft_login_url: config.microsoft.login_url.clone(),
+                microsoft_graph_url: config.microsoft.graph_url.clone(),
+            },
+            services.clone(),
+            schedule_list,
+            health,
+            listener,
+        )?;
+        tracing::info!(%url, "Tenantry is listening");
+        Ok(App { url, port: addr.port(), services, setup_url, server, tasks, shutdown })
+    }
+
+    /// Stop taking requests and jobs; running jobs get the grace period, then are requeued.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        self.server.stop().await;
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Serve until SIGINT or SIGTERM, then stop gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

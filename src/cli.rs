@@ -1,1 +1,72 @@
+//! Command-line interface.
 
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "tenantry", version, about = "Connects an MSP's PSA to its clients' Microsoft Entra ID tenants")]
+pub struct Cli {
+    /// Configuration file (default: /etc/tenantry/tenantry.toml when it exists, else built-in defaults).
+    #[arg(long, global = true, env = "TENANTRY_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the appliance.
+    Serve {
+        /// Listen address (overrides server.listen).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Try Tenantry: the appliance with a temporary data directory and a printed admin login.
+    Demo {
+        /// Listen address for the appliance.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Print one JSON line with the URLs and credentials (for scripts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage staff accounts and API tokens (works with the service stopped).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Write a consistent copy of the database to FILE (safe while the service runs).
+    Backup {
+        /// Destination file (must not exist).
+        file: PathBuf,
+    },
+    /// Validate the configuration and print the effective values with their sources.
+    CheckConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a staff account. The password is read from standard input.
+    AddUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// admin or technician
+        #[arg(long, default_value = "technician")]
+        role: String,
+    },
+    /// Set a new password for a staff account (read from standard input); ends its sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Create an API token and print it (shown once).
+    CreateToken {
+        #[arg(long)]
+        name: String,
+        /// admin or technician
+        #[arg(long, default_value = "technician")]
+        role: String,
+    },
+}

@@ -1,1 +1,68 @@
+//! The job runtime: a pool of workers that claim durable jobs, and the cron loop that only
+//! enqueues. What a job *does* is a domain function registered by kind; this module knows
+//! nothing of storage (it calls domain services) or HTTP.
 
+mod scheduler;
+mod worker;
+
+pub use scheduler::spawn_schedulers;
+pub use worker::spawn_workers;
+
+use crate::domain::Services;
+use crate::domain::jobs::RunResult;
+use crate::model::Job;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type JobFuture = Pin<Box<dyn Future<Output = RunResult> + Send>>;
+pub type JobHandler = Arc<dyn Fn(JobContext) -> JobFuture + Send + Sync>;
+
+/// What a running job gets: its record and the domain services.
+#[derive(Clone)]
+pub struct JobContext {
+    pub job: Job,
+    pub services: Services,
+}
+
+impl JobContext {
+    /// Report progress (shown on the Jobs page; also the job's heartbeat).
+    pub async fn progress(&self, msg: impl Into<String>) {
+        if let Err(e) = self.services.job_progress(self.job.id, msg.into()).await {
+            tracing::warn!(job = self.job.id, error = %e, "could not record job progress");
+        }
+    }
+}
+
+/// Job kind → handler.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<String, JobHandler>,
+}
+
+impl Registry {
+    pub fn register<F, Fut>(&mut self, kind: &str, f: F)
+    where
+        F: Fn(JobContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = RunResult> + Send + 'static,
+    {
+        self.handlers.insert(kind.to_string(), Arc::new(move |ctx| Box::pin(f(ctx))));
+    }
+
+    pub fn get(&self, kind: &str) -> Option<JobHandler> {
+        self.handlers.get(kind).cloned()
+    }
+}
+
+/// The shutdown signal every task watches: `true` means stop taking new work.
+pub type Shutdown = tokio::sync::watch::Receiver<bool>;
+
+/// Resolves once shutdown has been requested.
+pub async fn stopped(mut rx: Shutdown) {
+    while !*rx.borrow() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}

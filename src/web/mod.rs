@@ -1,1 +1,118 @@
+//! The web layer: actix handlers, askama views, the JSON API. Handlers extract input, call
+//! one domain service, and fill a view; they never touch the store.
 
+mod api;
+mod assets;
+mod csrf;
+mod error;
+mod handlers;
+mod middleware;
+mod pager;
+mod session;
+mod views;
+
+use crate::domain::Services;
+use crate::domain::schedule::Schedule;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+pub use error::WebError;
+
+/// Liveness of background machinery (the scheduler), for `/readyz`.
+pub type HealthCheck = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// What the web layer needs from configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub public_url: String,
+    pub secure_cookies: bool,
+    pub max_body_bytes: usize,
+    pub session_hours: u32,
+    /// (certificate chain PEM path, private key PEM path)
+    pub tls: Option<(String, String)>,
+    /// Effective configuration with secrets masked (Settings → Integrations shows it).
+    pub config_summary: String,
+    pub microsoft_login_url: String,
+    pub microsoft_graph_url: String,
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub config: Arc<WebConfig>,
+    pub schedules: Arc<Vec<Schedule>>,
+    pub health: HealthCheck,
+}
+
+/// A running web server.
+pub struct Running {
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
+}
+
+/// Start serving on `listener` (TLS when configured).
+pub fn start(
+    config: WebConfig,
+    services: Services,
+    schedules: Vec<Schedule>,
+    health: HealthCheck,
+    listener: TcpListener,
+) -> anyhow::Result<Running> {
+    let state = AppState { services, config: Arc::new(config.clone()), schedules: Arc::new(schedules), health };
+    let max_body = config.max_body_bytes;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::FormConfig::default().limit(max_body).error_handler(error::form_error))
+            .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
+            .app_data(web::QueryConfig::default().error_handler(error::query_error))
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::PathConfig::default().error_handler(error::path_error))
+            .wrap(actix_web::middleware::from_fn(middleware::security_headers))
+            .wrap(actix_web::middleware::from_fn(middleware::cross_site_guard))
+            .wrap(actix_web::middleware::Compress::default())
+            .configure(routes)
+            .default_service(web::to(error::not_found))
+    })
+    .workers(2)
+    .disable_signals()
+    .shutdown_timeout(30);
+    let server = match &config.tls {
+        Some((cert, key)) => server.listen_rustls_0_23(listener, tls_config(cert, key)?)?,
+        None => server.listen(listener)?,
+    };
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(Running { handle, task })
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    assets::routes(cfg);
+    handlers::routes(cfg);
+    api::routes(cfg);
+}
+
+fn tls_config(cert: &str, key: &str) -> anyhow::Result<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| anyhow::anyhow!("server.tls_cert {cert}: {e}"))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("server.tls_cert {cert}: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("server.tls_key {key}: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?)
+}

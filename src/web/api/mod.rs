@@ -1,0 +1,135 @@
+//! The JSON API under `/api/v1`: what the UI can do, scripts can do. Bearer API tokens;
+//! errors are `{"code": "...", "message": "..."}` with a stable `code`.
+
+mod companies;
+
+use super::session::state;
+use crate::domain::DomainError;
+use crate::model::{ApiToken, Role};
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, web};
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::scope("/api/v1").configure(companies::routes));
+}
+
+/// An API error with a stable machine-readable code.
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+    pub fn bad_request(message: String) -> Self {
+        Self::new(400, "invalid_input", message)
+    }
+    pub fn not_found(message: String) -> Self {
+        Self::new(404, "not_found", message)
+    }
+    pub fn too_large() -> Self {
+        Self::new(413, "payload_too_large", "the request body is too large")
+    }
+    pub fn unauthorized(message: &str) -> Self {
+        Self::new(401, "unauthorized", message)
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        let status = match &e {
+            DomainError::Validation(_) => 400,
+            DomainError::NotFound(_) => 404,
+            DomainError::Forbidden(_) => 403,
+            DomainError::Unauthorized(_) => 401,
+            DomainError::Conflict(_) => 409,
+            DomainError::RateLimited { .. } => 429,
+            DomainError::Internal(_) | DomainError::Store(_) => 500,
+        };
+        if status == 500 {
+            tracing::error!(error = %e, "API request failed");
+            return ApiError::new(500, e.code(), "internal error; see the service log");
+        }
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+    fn error_response(&self) -> HttpResponse {
+        let mut r = HttpResponse::build(self.status_code());
+        if self.status == 401 {
+            r.insert_header(("www-authenticate", "Bearer realm=\"tenantry\""));
+        }
+        r.json(self)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A request authenticated by an API token.
+#[derive(Debug, Clone)]
+pub struct ApiCaller(pub ApiToken);
+
+impl ApiCaller {
+    pub fn actor(&self) -> crate::model::Actor {
+        crate::model::Actor::token(&self.0.name)
+    }
+    /// Admin-only endpoints (settings, staff, tokens).
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.0.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::new(403, "forbidden", "this endpoint needs an admin API token"))
+        }
+    }
+}
+
+impl FromRequest for ApiCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let st = state(&req).map_err(|_| ApiError::new(500, "internal", "application state missing"))?;
+            let header = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+            let Some(token) = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
+                return Err(ApiError::unauthorized("send an API token as `Authorization: Bearer <token>` (create one under Settings → API tokens)"));
+            };
+            match st.services.api_token_for(token).await? {
+                Some(t) => Ok(ApiCaller(t)),
+                None => Err(ApiError::unauthorized("the API token is not valid or was revoked")),
+            }
+        })
+    }
+}
+
+/// List parameters for paged endpoints (`page`, `per_page` ≤ 500, `sort`, `dir`, `q`).
+pub use super::pager::ListParams;
+
+/// A page in the API's shape.
+#[derive(Debug, Serialize)]
+pub struct ApiPage<T: Serialize> {
+    pub items: Vec<T>,
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+impl<T: Serialize> From<crate::model::Page<T>> for ApiPage<T> {
+    fn from(p: crate::model::Page<T>) -> Self {
+        Self { items: p.items, total: p.total, page: p.page, per_page: p.per_page }
+    }
+}

@@ -1,0 +1,144 @@
+//! Web errors: the right status, a page that says what happened and what to do, and the
+//! cause logged once. API paths get JSON instead (see `api::ApiError`).
+
+use super::api::ApiError;
+use crate::domain::DomainError;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("Please sign in.")]
+    SignInRequired { next: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
+    Csrf,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("The request is too large (limit {0} KiB).")]
+    TooLarge(usize),
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    RateLimited(u64),
+    #[error("Something went wrong on our side; the details are in the service log.")]
+    Internal(String),
+}
+
+impl WebError {
+    /// A body that could not be read: too large (413) or malformed (400).
+    pub fn from_payload(e: &actix_web::Error) -> Self {
+        match e.as_error::<actix_web::error::PayloadError>() {
+            Some(actix_web::error::PayloadError::Overflow) => WebError::TooLarge(0),
+            _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => WebError::TooLarge(0),
+            _ => WebError::BadRequest(format!("The request body could not be read: {e}")),
+        }
+    }
+}
+
+impl From<DomainError> for WebError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Validation(v) => WebError::BadRequest(v.to_string()),
+            DomainError::NotFound(what) => WebError::NotFound(format!("That {what} does not exist.")),
+            DomainError::Forbidden(m) | DomainError::Unauthorized(m) => WebError::Forbidden(m),
+            DomainError::Conflict(m) => WebError::Conflict(m),
+            DomainError::RateLimited { retry_after_secs } => WebError::RateLimited(retry_after_secs),
+            DomainError::Internal(m) => WebError::Internal(m),
+            DomainError::Store(s) => WebError::Internal(s.to_string()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: String,
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let WebError::SignInRequired { next } = self {
+            let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+        }
+        if let WebError::Internal(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+        let status = self.status_code();
+        let title = status.canonical_reason().unwrap_or("Error");
+        let message = match self {
+            WebError::TooLarge(_) => "The request is too large.".to_string(),
+            other => other.to_string(),
+        };
+        let body = ErrorPage { status: status.as_u16(), title, message }.render().unwrap_or_else(|_| title.to_string());
+        let mut resp = HttpResponse::build(status);
+        resp.content_type("text/html; charset=utf-8");
+        if let WebError::RateLimited(secs) = self {
+            resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        resp.body(body)
+    }
+}
+
+fn is_api(req: &HttpRequest) -> bool {
+    req.path().starts_with("/api/")
+}
+
+fn bad_input(req: &HttpRequest, msg: String, too_large: bool) -> actix_web::Error {
+    match (is_api(req), too_large) {
+        (true, true) => ApiError::too_large().into(),
+        (true, false) => ApiError::bad_request(msg).into(),
+        (false, true) => WebError::TooLarge(0).into(),
+        (false, false) => WebError::BadRequest(msg).into(),
+    }
+}
+
+pub fn form_error(e: actix_web::error::UrlencodedError, req: &HttpRequest) -> actix_web::Error {
+    let too_large = matches!(e, actix_web::error::UrlencodedError::Overflow { .. });
+    bad_input(req, format!("The form could not be read: {e}"), too_large)
+}
+
+pub fn json_error(e: actix_web::error::JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
+    let too_large = matches!(e, actix_web::error::JsonPayloadError::Overflow { .. } | actix_web::error::JsonPayloadError::OverflowKnownLength { .. });
+    bad_input(req, format!("The JSON body could not be read: {e}"), too_large)
+}
+
+pub fn query_error(e: actix_web::error::QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    bad_input(req, format!("The query string is not valid: {e}"), false)
+}
+
+pub fn path_error(e: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    if is_api(req) {
+        ApiError::not_found(format!("no such resource ({e})")).into()
+    } else {
+        WebError::NotFound("That page does not exist.".into()).into()
+    }
+}
+
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    if is_api(&req) {
+        Err(ApiError::not_found("no such endpoint".into()).into())
+    } else {
+        Err(WebError::NotFound("That page does not exist.".into()).into())
+    }
+}

@@ -1,0 +1,124 @@
+//! Sign-in, sign-out and the one-time first-admin setup.
+
+use super::{render, see_other};
+use crate::domain::DomainError;
+use crate::domain::staff::NewStaff;
+use crate::web::csrf::{PublicForm, StaffForm, pre_session_token};
+use crate::web::error::WebError;
+use crate::web::session::{Staff, removal_cookie, session_cookie, session_cookie_name};
+use crate::web::views::auth::{LoginPage, SetupPage};
+use crate::web::{AppState, handlers::safe_local_path};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_get))
+        .route("/login", web::post().to(login_post))
+        .route("/logout", web::post().to(logout_post))
+        .route("/setup", web::get().to(setup_get))
+        .route("/setup", web::post().to(setup_post));
+}
+
+fn client_ip(req: &HttpRequest) -> String {
+    // The peer address, not X-Forwarded-For: a header anyone can set must not pick the
+    // rate-limit bucket. Behind a reverse proxy all clients share the proxy's bucket.
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_get(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, WebError> {
+    if Staff::load(&req).await.is_ok() {
+        return Ok(see_other(safe_local_path(q.next.as_deref().unwrap_or("/companies"))));
+    }
+    let (csrf, cookie) = pre_session_token(&req);
+    let next = safe_local_path(q.next.as_deref().unwrap_or("/companies")).to_string();
+    render(LoginPage { csrf, next, email: String::new(), error: String::new() }, actix_web::http::StatusCode::OK, cookie)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_post(req: HttpRequest, st: web::Data<AppState>, form: PublicForm<LoginForm>) -> Result<HttpResponse, WebError> {
+    let f = form.0;
+    let ip = client_ip(&req);
+    match st.services.sign_in(&f.email, &f.password, &ip).await {
+        Ok((_, cookie_value)) => {
+            // A fresh session id at every sign-in (no fixation): the old cookie, if any, is replaced.
+            let target = safe_local_path(if f.next.is_empty() { "/companies" } else { &f.next });
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("location", target))
+                .cookie(session_cookie(&st, cookie_value))
+                .finish())
+        }
+        Err(DomainError::Unauthorized(msg)) => {
+            let (csrf, cookie) = pre_session_token(&req);
+            let page = LoginPage { csrf, next: safe_local_path(&f.next).to_string(), email: f.email, error: msg };
+            render(page, actix_web::http::StatusCode::UNAUTHORIZED, cookie)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn logout_post(st: web::Data<AppState>, form: StaffForm<Empty>) -> Result<HttpResponse, WebError> {
+    st.services.sign_out(&form.staff.0).await?;
+    let secure = st.config.secure_cookies;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("location", "/login"))
+        .cookie(removal_cookie(session_cookie_name(secure), secure))
+        .finish())
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn setup_get(req: HttpRequest, st: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, WebError> {
+    if st.services.staff_count().await? > 0 {
+        return Ok(see_other("/login"));
+    }
+    let (csrf, cookie) = pre_session_token(&req);
+    let page = SetupPage { csrf, token: q.token.clone().unwrap_or_default(), email: String::new(), display_name: String::new(), error: String::new() };
+    render(page, actix_web::http::StatusCode::OK, cookie)
+}
+
+#[derive(Deserialize)]
+struct SetupForm {
+    token: String,
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    password: String,
+}
+
+async fn setup_post(req: HttpRequest, st: web::Data<AppState>, form: PublicForm<SetupForm>) -> Result<HttpResponse, WebError> {
+    let f = form.0;
+    let result = match NewStaff::parse(&f.email, &f.display_name, "admin", Some(&f.password)) {
+        Ok(new) => st.services.complete_setup(&f.token, new).await,
+        Err(v) => Err(v.into()),
+    };
+    match result {
+        Ok(user) => {
+            let cookie = st.services.start_session(user, &client_ip(&req), "setup").await?;
+            Ok(HttpResponse::SeeOther().insert_header(("location", "/companies")).cookie(session_cookie(&st, cookie)).finish())
+        }
+        Err(DomainError::Validation(v)) => {
+            let (csrf, cookie) = pre_session_token(&req);
+            let page = SetupPage { csrf, token: f.token, email: f.email, display_name: f.display_name, error: v.to_string() };
+            render(page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, cookie)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

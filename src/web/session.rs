@@ -1,0 +1,106 @@
+//! The session cookie (one factory for every cookie we set) and the signed-in extractors.
+
+use super::AppState;
+use super::error::WebError;
+use crate::domain::staff::SignedIn;
+use crate::model::Role;
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use std::future::Future;
+use std::pin::Pin;
+
+const SESSION: &str = "tenantry_session";
+/// With https the `__Host-` prefix makes browsers refuse the cookie unless it is Secure,
+/// host-only and path `/`, so a sibling subdomain cannot plant or shadow it.
+const SESSION_SECURE: &str = "__Host-tenantry_session";
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { SESSION_SECURE } else { SESSION }
+}
+
+/// Build a cookie the way every cookie of ours is built: HttpOnly, SameSite=Lax (Lax so the
+/// top-level redirect back from Microsoft sign-in carries it), Path=/, Secure behind https.
+pub fn build_cookie(name: &str, value: String, secure: bool, max_age: Option<Duration>) -> Cookie<'static> {
+    let mut c = Cookie::build(name.to_string(), value).http_only(true).same_site(SameSite::Lax).path("/").secure(secure).finish();
+    if let Some(age) = max_age {
+        c.set_max_age(age);
+    }
+    c
+}
+
+pub fn removal_cookie(name: &str, secure: bool) -> Cookie<'static> {
+    let mut c = build_cookie(name, String::new(), secure, Some(Duration::ZERO));
+    c.make_removal();
+    c
+}
+
+pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    let secure = state.config.secure_cookies;
+    build_cookie(session_cookie_name(secure), value, secure, Some(Duration::hours(i64::from(state.config.session_hours))))
+}
+
+pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, WebError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| WebError::Internal("application state missing".into()))
+}
+
+/// A signed-in staff member.
+#[derive(Debug, Clone)]
+pub struct Staff(pub SignedIn);
+
+impl Staff {
+    pub fn email(&self) -> &str {
+        self.0.user.email.as_str()
+    }
+    pub fn is_admin(&self) -> bool {
+        self.0.user.role == Role::Admin
+    }
+    pub fn csrf(&self) -> &str {
+        &self.0.session.csrf_token
+    }
+    pub fn actor(&self) -> crate::model::Actor {
+        crate::model::Actor::staff(self.email())
+    }
+
+    pub async fn load(req: &HttpRequest) -> Result<Staff, WebError> {
+        let st = state(req)?;
+        let name = session_cookie_name(st.config.secure_cookies);
+        let next = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into());
+        let Some(cookie) = req.cookie(name) else {
+            return Err(WebError::SignInRequired { next });
+        };
+        match st.services.session(cookie.value()).await? {
+            Some(s) => Ok(Staff(s)),
+            None => Err(WebError::SignInRequired { next }),
+        }
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Staff::load(&req).await })
+    }
+}
+
+/// A signed-in admin; technicians get a 403 that says why.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Staff);
+
+impl FromRequest for Admin {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let staff = Staff::load(&req).await?;
+            if !staff.is_admin() {
+                return Err(WebError::Forbidden("Only admins can change settings, staff accounts and API tokens.".into()));
+            }
+            Ok(Admin(staff))
+        })
+    }
+}

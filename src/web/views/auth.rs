@@ -1,0 +1,21 @@
+use askama::Template;
+use askama_web::WebTemplate;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/login.html")]
+pub struct LoginPage {
+    pub csrf: String,
+    pub next: String,
+    pub email: String,
+    pub error: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/setup.html")]
+pub struct SetupPage {
+    pub csrf: String,
+    pub token: String,
+    pub email: String,
+    pub display_name: String,
+    pub error: String,
+}

@@ -1,0 +1,49 @@
+use super::Chrome;
+use super::directory::{AssetRow, ContactRow, Table};
+use crate::model::{AuditEvent, Company};
+use crate::web::pager::Pager;
+use askama::Template;
+use askama_web::WebTemplate;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "companies/list.html")]
+pub struct CompaniesPage {
+    pub chrome: Chrome,
+    pub companies: Vec<Company>,
+    pub archived: bool,
+    pub pager: Pager,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "companies/form.html")]
+pub struct CompanyFormPage {
+    pub chrome: Chrome,
+    pub id: Option<u64>,
+    pub name: String,
+    pub domain: String,
+    pub notes: String,
+    pub error: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "companies/confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub company: Company,
+    pub archive: bool,
+    pub verb: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "companies/detail.html")]
+pub struct CompanyPage {
+    pub chrome: Chrome,
+    pub company: Company,
+    pub tab: &'static str,
+    pub contact_count: usize,
+    pub asset_count: usize,
+    pub recent: Vec<AuditEvent>,
+    pub contacts: Option<Table<ContactRow>>,
+    pub assets: Option<Table<AssetRow>>,
+    pub show_company: bool,
+}

@@ -1,0 +1,47 @@
+//! askama view structs, one per template. Every page inside the app carries a [`Chrome`]
+//! (who is signed in, the CSRF token for the sign-out form, the active section).
+
+pub mod auth;
+pub mod companies;
+pub mod directory;
+
+use super::session::Staff;
+
+/// The layout's data.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub email: String,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub section: &'static str,
+    pub notice: String,
+}
+
+impl Chrome {
+    pub fn new(staff: &Staff, section: &'static str, notice: Option<&str>) -> Self {
+        Self {
+            email: staff.email().to_string(),
+            is_admin: staff.is_admin(),
+            csrf: staff.csrf().to_string(),
+            section,
+            notice: notice.map(notice_text).unwrap_or_default().to_string(),
+        }
+    }
+}
+
+/// Notices come as fixed codes in the redirect URL (`?notice=created`), never as free text,
+/// so a crafted link cannot make the UI say something we did not write.
+fn notice_text(code: &str) -> &'static str {
+    match code {
+        "company_created" => "Company created.",
+        "company_saved" => "Company saved.",
+        "company_archived" => "Company archived. It is read-only and will not sync until restored.",
+        "company_restored" => "Company restored.",
+        "user_created" => "Staff account created.",
+        "user_saved" => "Staff account saved.",
+        "password_reset" => "Password changed; that person's sessions were ended.",
+        "token_revoked" => "API token revoked.",
+        "signed_out" => "You are signed out.",
+        _ => "",
+    }
+}
