@@ -59,6 +59,12 @@ die() {
 	exit 1
 }
 
+# An executable on PATH (bash's command -v also reports non-executable files).
+have() {
+	local p
+	p=$(command -v "$1" 2>/dev/null) && [ -x "$p" ]
+}
+
 SKIPPED=()
 skip() {
 	SKIPPED+=("$*")
@@ -153,7 +159,7 @@ fi
 
 # Systemd is used only on the real root of a host booted with it.
 HAVE_SYSTEMD=0
-if [ -z "$ROOT" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+if [ -z "$ROOT" ] && [ -d /run/systemd/system ] && have systemctl; then
 	HAVE_SYSTEMD=1
 fi
 if [ -n "$ROOT" ]; then
@@ -240,7 +246,7 @@ install_file() {
 
 # Run a command as the service user when we can, so the check sees what the service sees.
 as_service_user() {
-	if [ -z "$ROOT" ] && user_exists && command -v runuser >/dev/null 2>&1; then
+	if [ -z "$ROOT" ] && user_exists && have runuser; then
 		(cd / && runuser -u "$NAME" -- "$@")
 	else
 		"$@"
@@ -338,7 +344,7 @@ done
 
 if [ -z "$BINARY" ]; then
 	if [ -f "$SCRIPT_DIR/Cargo.toml" ]; then
-		command -v cargo >/dev/null 2>&1 ||
+		have cargo ||
 			die "no --binary given and cargo is not on root's PATH. Build as your user with 'cargo build --release', then run: sudo bash install.sh --binary target/release/tenantry"
 		say "Building the release binary (cargo build --release --locked in $SCRIPT_DIR)"
 		(cd "$SCRIPT_DIR" && cargo build --release --locked)
@@ -370,7 +376,7 @@ if [ -n "$ROOT" ]; then
 	skip "creating the system user $NAME ($WHY)"
 elif user_exists; then
 	note "user $NAME exists"
-elif command -v systemd-sysusers >/dev/null 2>&1; then
+elif have systemd-sysusers; then
 	systemd-sysusers "$SYSUSERS"
 	note "created by systemd-sysusers"
 else
@@ -497,6 +503,8 @@ EOF
 	exit 1
 fi
 note "configuration OK"
+# Pass on what the check warns about (unknown TENANTRY_* variables and the like).
+printf '%s\n' "$CHECK_OUT" | sed -n 's/^# warning: /    warning: /p'
 
 # --- binary (atomic swap) --------------------------------------------------------------
 if [ "$BIN_CHANGED" = 1 ]; then
@@ -520,22 +528,27 @@ fi
 rm -f "$UNIT_SRC"
 
 if [ "$HAVE_SYSTEMD" = 1 ]; then
-	systemctl daemon-reload
-	if command -v systemd-analyze >/dev/null 2>&1; then
+	if [ "$UNIT_CHANGED" = 1 ]; then
+		systemctl daemon-reload
+	fi
+	if have systemd-analyze; then
 		VERIFY_OUT=$(systemd-analyze verify "$UNIT" 2>&1) || true
 		if [ -n "$VERIFY_OUT" ]; then
 			warn "systemd-analyze verify $UNIT_REAL says:"
 			printf '%s\n' "$VERIFY_OUT" | sed 's/^/    | /' >&2
 		fi
 	fi
-	if systemctl is-enabled --quiet "$NAME.service" 2>/dev/null; then
-		say "Upgrade: restarting $NAME if it is running"
-		systemctl try-restart "$NAME.service"
-	else
+	if ! systemctl is-enabled --quiet "$NAME.service" 2>/dev/null; then
 		say "Enabling and starting $NAME"
 		systemctl enable --now "$NAME.service"
+		sleep 2
+	elif [ "$BIN_CHANGED" = 1 ] || [ "$UNIT_CHANGED" = 1 ]; then
+		say "Upgrade: restarting $NAME if it is running"
+		systemctl try-restart "$NAME.service"
+		sleep 2
+	else
+		note "binary and unit unchanged: $NAME is not restarted"
 	fi
-	sleep 2
 	if ! systemctl is-active --quiet "$NAME.service"; then
 		if [ "$UPGRADE" = 1 ] && ! systemctl is-failed --quiet "$NAME.service"; then
 			note "$NAME is enabled but not running; start it with: systemctl start $NAME"
@@ -563,7 +576,9 @@ if [ -z "$URL" ]; then
 fi
 
 echo
-if [ "$UPGRADE" = 1 ]; then
+if [ "$UPGRADE" = 1 ] && [ "$BIN_CHANGED" = 0 ] && [ "$UNIT_CHANGED" = 0 ]; then
+	say "Tenantry is already installed and up to date. Your config and secret key were kept."
+elif [ "$UPGRADE" = 1 ]; then
 	say "Tenantry is upgraded. Your config and secret key were kept."
 else
 	say "Tenantry is installed."
@@ -607,7 +622,4 @@ if [ "${#SKIPPED[@]}" -gt 0 ]; then
 	echo
 	say "Skipped because $WHY:"
 	for s in "${SKIPPED[@]}"; do note "$s"; done
-fi
-if [ "$UNIT_CHANGED" = 0 ] && [ "$BIN_CHANGED" = 0 ]; then
-	note "(nothing changed: binary and unit were already up to date)"
 fi

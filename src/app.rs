@@ -52,8 +52,18 @@ pub fn default_registry() -> Registry {
 
 pub fn schedules(v: &ValidatedSchedule) -> Vec<Schedule> {
     vec![
-        Schedule { name: "identity", job_kind: JobKind::IDENTITY_SYNC, cron: v.identity.clone(), tz: v.timezone },
-        Schedule { name: "evidence", job_kind: JobKind::EVIDENCE_SYNC, cron: v.evidence.clone(), tz: v.timezone },
+        Schedule {
+            name: "identity",
+            job_kind: JobKind::IDENTITY_SYNC,
+            cron: v.identity.clone(),
+            tz: v.timezone,
+        },
+        Schedule {
+            name: "evidence",
+            job_kind: JobKind::EVIDENCE_SYNC,
+            cron: v.evidence.clone(),
+            tz: v.timezone,
+        },
     ]
 }
 
@@ -74,24 +84,34 @@ impl App {
             },
         );
 
-        let listener = TcpListener::bind(&config.server.listen)
-            .with_context(|| format!("cannot listen on {} (server.listen)", config.server.listen))?;
+        let listener = TcpListener::bind(&config.server.listen).with_context(|| {
+            format!("cannot listen on {} (server.listen)", config.server.listen)
+        })?;
         let addr = listener.local_addr()?;
-        let scheme = if config.server.tls_cert.is_empty() { "http" } else { "https" };
+        let scheme = if config.server.tls_cert.is_empty() {
+            "http"
+        } else {
+            "https"
+        };
         let url = if config.server.public_url.is_empty() {
             format!("{scheme}://{addr}")
         } else {
             config.public_url()
         };
 
-        let setup_url = match services.bootstrap(opts.admin_email, opts.admin_password).await? {
+        let setup_url = match services
+            .bootstrap(opts.admin_email, opts.admin_password)
+            .await?
+        {
             Bootstrap::AdminCreated(email) => {
                 tracing::info!(%email, "created the first admin account");
                 None
             }
             Bootstrap::SetupToken(token) => {
                 let link = format!("{url}/setup?token={token}");
-                tracing::warn!("no staff account exists yet; open this one-time link to create the first admin: {link}");
+                tracing::warn!(
+                    "no staff account exists yet; open this one-time link to create the first admin: {link}"
+                );
                 Some(link)
             }
             Bootstrap::AlreadyDone => None,
@@ -105,13 +125,21 @@ impl App {
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let registry = opts.registry.unwrap_or_else(default_registry);
         let grace = Duration::from_secs(u64::from(config.jobs.shutdown_grace_seconds));
-        let mut tasks = jobs::spawn_workers(config.jobs.workers, services.clone(), registry, shutdown_rx.clone(), grace);
+        let mut tasks = jobs::spawn_workers(
+            config.jobs.workers,
+            services.clone(),
+            registry,
+            shutdown_rx.clone(),
+            grace,
+        );
         let validated = ValidatedSchedule::from_config(&config)?;
         let schedule_list = schedules(&validated);
-        let sched_tasks = jobs::spawn_schedulers(schedule_list.clone(), services.clone(), shutdown_rx);
+        let sched_tasks =
+            jobs::spawn_schedulers(schedule_list.clone(), services.clone(), shutdown_rx);
         let sched_alive: Vec<_> = sched_tasks.iter().map(|t| t.abort_handle()).collect();
         tasks.extend(sched_tasks);
-        let health: web::HealthCheck = Arc::new(move || sched_alive.iter().all(|h| !h.is_finished()));
+        let health: web::HealthCheck =
+            Arc::new(move || sched_alive.iter().all(|h| !h.is_finished()));
 
         let server = web::start(
             web::WebConfig {
@@ -119,7 +147,12 @@ impl App {
                 secure_cookies: url.starts_with("https://"),
                 max_body_bytes: config.server.max_body_kib as usize * 1024,
                 session_hours: config.server.session_hours,
-                tls: (!config.server.tls_cert.is_empty()).then(|| (config.server.tls_cert.clone(), config.server.tls_key.clone())),
+                tls: (!config.server.tls_cert.is_empty()).then(|| {
+                    (
+                        config.server.tls_cert.clone(),
+                        config.server.tls_key.clone(),
+                    )
+                }),
                 config_summary: config.redacted_toml(),
                 microsoft_login_url: config.microsoft.login_url.clone(),
                 microsoft_graph_url: config.microsoft.graph_url.clone(),
@@ -130,7 +163,15 @@ impl App {
             listener,
         )?;
         tracing::info!(%url, "Tenantry is listening");
-        Ok(App { url, port: addr.port(), services, setup_url, server, tasks, shutdown })
+        Ok(App {
+            url,
+            port: addr.port(),
+            services,
+            setup_url,
+            server,
+            tasks,
+            shutdown,
+        })
     }
 
     /// Stop taking requests and jobs; running jobs get the grace period, then are requeued.

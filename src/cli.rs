@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "tenantry", version, about = "Connects an MSP's PSA to its clients' Microsoft Entra ID tenants")]
+#[command(
+    name = "tenantry",
+    version,
+    about = "Connects an MSP's PSA to its clients' Microsoft Entra ID tenants"
+)]
 pub struct Cli {
     /// Configuration file (default: /etc/tenantry/tenantry.toml when it exists, else built-in defaults).
     #[arg(long, global = true, env = "TENANTRY_CONFIG")]

@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 /// Services over the store without starting the server (admin CLI). Fails clearly when the
 /// service is running, since it holds the database's write lock.
-pub async fn offline_services(config: &Config, credentials_dir: Option<&Path>) -> anyhow::Result<Services> {
+pub async fn offline_services(
+    config: &Config,
+    credentials_dir: Option<&Path>,
+) -> anyhow::Result<Services> {
     let secrets = SecretBox::load_or_create(&config.key_file(credentials_dir))?;
     let db_path = config.db_path();
     let store = tokio::task::spawn_blocking(move || Store::open(&db_path, secrets)).await??;
@@ -32,15 +35,29 @@ pub async fn offline_services(config: &Config, credentials_dir: Option<&Path>) -
 pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let env = std::collections::BTreeMap::new();
-    let loaded = crate::config::load(None, &env, &CliOverrides { listen: Some(listen), data_dir: Some(dir.display().to_string()) })?;
+    let loaded = crate::config::load(
+        None,
+        &env,
+        &CliOverrides {
+            listen: Some(listen),
+            data_dir: Some(dir.display().to_string()),
+        },
+    )?;
     let email = "admin@demo.tenantry.test".to_string();
     let password = random_token(12);
     let app = App::build(
         loaded.config,
-        AppOptions { admin_email: Some(email.clone()), admin_password: Some(password.clone()), ..Default::default() },
+        AppOptions {
+            admin_email: Some(email.clone()),
+            admin_password: Some(password.clone()),
+            ..Default::default()
+        },
     )
     .await?;
-    let (token, _) = app.services.create_api_token(Actor::system(), "demo", Role::Admin).await?;
+    let (token, _) = app
+        .services
+        .create_api_token(Actor::system(), "demo", Role::Admin)
+        .await?;
     if json {
         println!(
             "{}",
@@ -51,7 +68,10 @@ pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
         println!("  sign in as  {email}");
         println!("  password    {password}");
         println!("  API token   {token}");
-        println!("  data dir    {} (removed when you stop the demo)", dir.display());
+        println!(
+            "  data dir    {} (removed when you stop the demo)",
+            dir.display()
+        );
         println!("Press Ctrl-C to stop.");
     }
     let result = app.run_until_signal().await;

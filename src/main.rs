@@ -26,7 +26,9 @@ fn load(cli: &Cli, overrides: CliOverrides) -> anyhow::Result<Loaded> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn credentials_dir() -> Option<std::path::PathBuf> {
@@ -36,7 +38,13 @@ fn credentials_dir() -> Option<std::path::PathBuf> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve { listen } => {
-            let loaded = load(&cli, CliOverrides { listen: listen.clone(), data_dir: None })?;
+            let loaded = load(
+                &cli,
+                CliOverrides {
+                    listen: listen.clone(),
+                    data_dir: None,
+                },
+            )?;
             let c = &loaded.config;
             tenantry::telemetry::init(&c.server.log_level, c.server.log_format == "json");
             for w in &loaded.warnings {
@@ -69,7 +77,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             println!(
                 "# configuration OK ({})",
-                loaded.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "built-in defaults".into())
+                loaded
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "built-in defaults".into())
             );
             for w in &loaded.warnings {
                 println!("# warning: {w}");
@@ -106,7 +118,8 @@ fn read_password(prompt: &str) -> anyhow::Result<String> {
 
 async fn admin(loaded: Loaded, command: &AdminCommand) -> anyhow::Result<()> {
     use tenantry::model::{Actor, Role};
-    let services = tenantry::demo::offline_services(&loaded.config, credentials_dir().as_deref()).await?;
+    let services =
+        tenantry::demo::offline_services(&loaded.config, credentials_dir().as_deref()).await?;
     let actor = Actor("cli".into());
     match command {
         AdminCommand::AddUser { email, name, role } => {
@@ -123,7 +136,11 @@ async fn admin(loaded: Loaded, command: &AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateToken { name, role } => {
             let role = Role::parse(role)?;
             let (plain, t) = services.create_api_token(actor, name, role).await?;
-            eprintln!("created {} API token {:?} (shown once; store it safely):", t.role.as_str(), t.name);
+            eprintln!(
+                "created {} API token {:?} (shown once; store it safely):",
+                t.role.as_str(),
+                t.name
+            );
             println!("{plain}");
         }
     }

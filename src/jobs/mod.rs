@@ -47,7 +47,8 @@ impl Registry {
         F: Fn(JobContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = RunResult> + Send + 'static,
     {
-        self.handlers.insert(kind.to_string(), Arc::new(move |ctx| Box::pin(f(ctx))));
+        self.handlers
+            .insert(kind.to_string(), Arc::new(move |ctx| Box::pin(f(ctx))));
     }
 
     pub fn get(&self, kind: &str) -> Option<JobHandler> {

@@ -7,7 +7,11 @@ use crate::domain::Services;
 use crate::domain::schedule::Schedule;
 use tokio::task::JoinHandle;
 
-pub fn spawn_schedulers(schedules: Vec<Schedule>, services: Services, shutdown: Shutdown) -> Vec<JoinHandle<()>> {
+pub fn spawn_schedulers(
+    schedules: Vec<Schedule>,
+    services: Services,
+    shutdown: Shutdown,
+) -> Vec<JoinHandle<()>> {
     schedules
         .into_iter()
         .map(|s| {
@@ -41,7 +45,10 @@ async fn schedule_loop(schedule: Schedule, services: Services, shutdown: Shutdow
     loop {
         let from = last.max(services.now());
         let Some(next) = schedule.next_after(from) else {
-            tracing::error!(schedule = schedule.name, "schedule has no future fire time; stopping it");
+            tracing::error!(
+                schedule = schedule.name,
+                "schedule has no future fire time; stopping it"
+            );
             return;
         };
         tracing::info!(schedule = schedule.name, next = %next, "next run");
@@ -62,6 +69,8 @@ async fn schedule_loop(schedule: Schedule, services: Services, shutdown: Shutdow
 async fn fire(schedule: &Schedule, services: &Services, slot: chrono::DateTime<chrono::Utc>) {
     match services.fire_schedule(schedule, slot).await {
         Ok(n) => tracing::info!(schedule = schedule.name, %slot, queued = n, "schedule fired"),
-        Err(e) => tracing::error!(schedule = schedule.name, %slot, error = %e, "schedule could not queue jobs"),
+        Err(e) => {
+            tracing::error!(schedule = schedule.name, %slot, error = %e, "schedule could not queue jobs")
+        }
     }
 }

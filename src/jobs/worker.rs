@@ -10,7 +10,13 @@ use tokio::task::JoinHandle;
 /// Longest a worker sleeps before looking at the queue again, even without a wake-up.
 const IDLE_POLL: Duration = Duration::from_secs(5);
 
-pub fn spawn_workers(n: u32, services: Services, registry: Registry, shutdown: Shutdown, grace: Duration) -> Vec<JoinHandle<()>> {
+pub fn spawn_workers(
+    n: u32,
+    services: Services,
+    registry: Registry,
+    shutdown: Shutdown,
+    grace: Duration,
+) -> Vec<JoinHandle<()>> {
     (0..n)
         .map(|i| {
             let (s, r, sd) = (services.clone(), registry.clone(), shutdown.clone());
@@ -19,7 +25,13 @@ pub fn spawn_workers(n: u32, services: Services, registry: Registry, shutdown: S
         .collect()
 }
 
-async fn worker_loop(index: u32, services: Services, registry: Registry, shutdown: Shutdown, grace: Duration) {
+async fn worker_loop(
+    index: u32,
+    services: Services,
+    registry: Registry,
+    shutdown: Shutdown,
+    grace: Duration,
+) {
     tracing::debug!(worker = index, "job worker started");
     loop {
         if *shutdown.borrow() {
@@ -31,7 +43,10 @@ async fn worker_loop(index: u32, services: Services, registry: Registry, shutdow
             Ok(Some(job)) => run_one(&services, &registry, job, shutdown.clone(), grace).await,
             Ok(None) => {
                 let wait = match services.next_job_due().await {
-                    Ok(Some(due)) => (due - services.now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_POLL),
+                    Ok(Some(due)) => (due - services.now())
+                        .to_std()
+                        .unwrap_or(Duration::ZERO)
+                        .min(IDLE_POLL),
                     _ => IDLE_POLL,
                 };
                 tokio::select! {
@@ -52,18 +67,30 @@ async fn worker_loop(index: u32, services: Services, registry: Registry, shutdow
     tracing::debug!(worker = index, "job worker stopped");
 }
 
-async fn run_one(services: &Services, registry: &Registry, job: crate::model::Job, shutdown: Shutdown, grace: Duration) {
+async fn run_one(
+    services: &Services,
+    registry: &Registry,
+    job: crate::model::Job,
+    shutdown: Shutdown,
+    grace: Duration,
+) {
     let span = tracing::info_span!("job", id = job.id, kind = job.kind.as_str(), company = ?job.company_id, attempt = job.attempts);
     let _enter = span.enter();
     tracing::info!("job started");
     let Some(handler) = registry.get(job.kind.as_str()) else {
-        let msg = format!("no handler for job kind {:?} in this version of Tenantry", job.kind.as_str());
+        let msg = format!(
+            "no handler for job kind {:?} in this version of Tenantry",
+            job.kind.as_str()
+        );
         if let Err(e) = services.complete_job(job, RunResult::Abort(msg)).await {
             tracing::error!(error = %e, "could not record job failure");
         }
         return;
     };
-    let ctx = JobContext { job: job.clone(), services: services.clone() };
+    let ctx = JobContext {
+        job: job.clone(),
+        services: services.clone(),
+    };
     let mut task = tokio::spawn(handler(ctx));
     let result = tokio::select! {
         r = &mut task => Some(r),
@@ -74,7 +101,9 @@ async fn run_one(services: &Services, registry: &Registry, job: crate::model::Jo
     };
     let outcome = match result {
         Some(Ok(r)) => r,
-        Some(Err(e)) if e.is_panic() => RunResult::Retry("the job crashed (panic); see the service log".into()),
+        Some(Err(e)) if e.is_panic() => {
+            RunResult::Retry("the job crashed (panic); see the service log".into())
+        }
         Some(Err(e)) => RunResult::Retry(format!("the job was cancelled: {e}")),
         None => {
             // Shutdown grace ran out: stop the job and put it back for the next start.
@@ -88,7 +117,9 @@ async fn run_one(services: &Services, registry: &Registry, job: crate::model::Jo
     };
     match &outcome {
         RunResult::Succeeded { .. } => tracing::info!("job succeeded"),
-        RunResult::Retry(m) => tracing::warn!(error = %m, "job failed; will retry if attempts remain"),
+        RunResult::Retry(m) => {
+            tracing::warn!(error = %m, "job failed; will retry if attempts remain")
+        }
         RunResult::Abort(m) => tracing::error!(error = %m, "job failed"),
     }
     if let Err(e) = services.complete_job(job, outcome).await {

@@ -11,13 +11,19 @@ pub enum SortDir {
 }
 
 /// What a list request asks for. `per_page` is clamped to 1..=500.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ListQuery {
     pub page: usize,
     pub per_page: usize,
     pub sort: String,
     pub dir: SortDir,
     pub search: String,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self::new(None, None, None, None, None)
+    }
 }
 
 impl ListQuery {
@@ -53,7 +59,11 @@ impl ListQuery {
             items.reverse();
         }
         let total = items.len();
-        let start = (self.page - 1).saturating_mul(self.per_page).min(total);
+        let start = self
+            .page
+            .saturating_sub(1)
+            .saturating_mul(self.per_page)
+            .min(total);
         let page_items: Vec<T> = items.into_iter().skip(start).take(self.per_page).collect();
         Page {
             items: page_items,
@@ -85,7 +95,7 @@ impl<T> Page<T> {
         }
     }
     pub fn last_index(&self) -> usize {
-        ((self.page - 1) * self.per_page + self.items.len()).min(self.total)
+        (self.page.saturating_sub(1) * self.per_page + self.items.len()).min(self.total)
     }
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {

@@ -13,10 +13,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn serve(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(file) = Static::get(&path) else {
-        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("not found");
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("not found");
     };
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..8]));
-    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
         return HttpResponse::NotModified().finish();
     }
     HttpResponse::Ok()

@@ -27,13 +27,18 @@ pub struct AdminForm<T> {
 }
 
 fn parse_checked<T: DeserializeOwned>(bytes: &[u8], expected: &str) -> Result<T, WebError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(bytes).map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
-    let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+        .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+    let token = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
     if token.is_empty() || !ct_eq(token, expected) {
         return Err(WebError::Csrf);
     }
-    serde_urlencoded::from_bytes(bytes).map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))
+    serde_urlencoded::from_bytes(bytes)
+        .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for StaffForm<T> {
@@ -75,7 +80,10 @@ pub fn pre_session_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>)
     }
     let token = random_token(32);
     let secure = state(req).map(|s| s.config.secure_cookies).unwrap_or(false);
-    (token.clone(), Some(build_cookie(PRE_SESSION, token, secure, None)))
+    (
+        token.clone(),
+        Some(build_cookie(PRE_SESSION, token, secure, None)),
+    )
 }
 
 /// A pre-session form whose hidden `csrf` field matches the visitor's token cookie.
@@ -86,7 +94,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for PublicForm<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let cookie = req.cookie(PRE_SESSION).map(|c| c.value().to_string()).unwrap_or_default();
+        let cookie = req
+            .cookie(PRE_SESSION)
+            .map(|c| c.value().to_string())
+            .unwrap_or_default();
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = body.await.map_err(|e| WebError::from_payload(&e))?;

@@ -13,7 +13,9 @@ pub enum WebError {
     SignInRequired { next: String },
     #[error("{0}")]
     Forbidden(String),
-    #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
+    #[error(
+        "This form has expired or did not come from this site. Go back, reload the page and try again."
+    )]
     Csrf,
     #[error("{0}")]
     NotFound(String),
@@ -34,7 +36,9 @@ impl WebError {
     pub fn from_payload(e: &actix_web::Error) -> Self {
         match e.as_error::<actix_web::error::PayloadError>() {
             Some(actix_web::error::PayloadError::Overflow) => WebError::TooLarge(0),
-            _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => WebError::TooLarge(0),
+            _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+                WebError::TooLarge(0)
+            }
             _ => WebError::BadRequest(format!("The request body could not be read: {e}")),
         }
     }
@@ -44,10 +48,14 @@ impl From<DomainError> for WebError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Validation(v) => WebError::BadRequest(v.to_string()),
-            DomainError::NotFound(what) => WebError::NotFound(format!("That {what} does not exist.")),
+            DomainError::NotFound(what) => {
+                WebError::NotFound(format!("That {what} does not exist."))
+            }
             DomainError::Forbidden(m) | DomainError::Unauthorized(m) => WebError::Forbidden(m),
             DomainError::Conflict(m) => WebError::Conflict(m),
-            DomainError::RateLimited { retry_after_secs } => WebError::RateLimited(retry_after_secs),
+            DomainError::RateLimited { retry_after_secs } => {
+                WebError::RateLimited(retry_after_secs)
+            }
             DomainError::Internal(m) => WebError::Internal(m),
             DomainError::Store(s) => WebError::Internal(s.to_string()),
         }
@@ -78,8 +86,13 @@ impl ResponseError for WebError {
 
     fn error_response(&self) -> HttpResponse {
         if let WebError::SignInRequired { next } = self {
-            let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
-            return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+            let target = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, target))
+                .finish();
         }
         if let WebError::Internal(cause) = self {
             tracing::error!(%cause, "request failed");
@@ -90,7 +103,13 @@ impl ResponseError for WebError {
             WebError::TooLarge(_) => "The request is too large.".to_string(),
             other => other.to_string(),
         };
-        let body = ErrorPage { status: status.as_u16(), title, message }.render().unwrap_or_else(|_| title.to_string());
+        let body = ErrorPage {
+            status: status.as_u16(),
+            title,
+            message,
+        }
+        .render()
+        .unwrap_or_else(|_| title.to_string());
         let mut resp = HttpResponse::build(status);
         resp.content_type("text/html; charset=utf-8");
         if let WebError::RateLimited(secs) = self {
@@ -119,8 +138,16 @@ pub fn form_error(e: actix_web::error::UrlencodedError, req: &HttpRequest) -> ac
 }
 
 pub fn json_error(e: actix_web::error::JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
-    let too_large = matches!(e, actix_web::error::JsonPayloadError::Overflow { .. } | actix_web::error::JsonPayloadError::OverflowKnownLength { .. });
-    bad_input(req, format!("The JSON body could not be read: {e}"), too_large)
+    let too_large = matches!(
+        e,
+        actix_web::error::JsonPayloadError::Overflow { .. }
+            | actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+    );
+    bad_input(
+        req,
+        format!("The JSON body could not be read: {e}"),
+        too_large,
+    )
 }
 
 pub fn query_error(e: actix_web::error::QueryPayloadError, req: &HttpRequest) -> actix_web::Error {

@@ -11,17 +11,27 @@ use actix_web::{Error, HttpResponse};
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-pub async fn security_headers<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<B>, Error> {
+pub async fn security_headers<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, Error> {
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     let set = |h: &mut header::HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(header::HeaderName::from_static(k), header::HeaderValue::from_static(v));
+        h.insert(
+            header::HeaderName::from_static(k),
+            header::HeaderValue::from_static(v),
+        );
     };
     set(h, "content-security-policy", CSP);
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, "cache-control", "no-store");
     }
@@ -38,9 +48,20 @@ pub async fn cross_site_guard<B: MessageBody + 'static>(
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let is_api = req.path().starts_with("/api/");
     if unsafe_method && !is_api {
-        let site = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let site = req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let cross_site = site == "cross-site" || site == "same-site";
-        let origin_mismatch = match (req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()), req.headers().get(header::HOST).and_then(|v| v.to_str().ok())) {
+        let origin_mismatch = match (
+            req.headers()
+                .get(header::ORIGIN)
+                .and_then(|v| v.to_str().ok()),
+            req.headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok()),
+        ) {
             (Some("null"), _) => true,
             (Some(origin), Some(host)) => url::Url::parse(origin).ok().is_none_or(|u| {
                 let origin_host = match u.port() {

@@ -67,13 +67,26 @@ pub fn start(
     health: HealthCheck,
     listener: TcpListener,
 ) -> anyhow::Result<Running> {
-    let state = AppState { services, config: Arc::new(config.clone()), schedules: Arc::new(schedules), health };
+    let state = AppState {
+        services,
+        config: Arc::new(config.clone()),
+        schedules: Arc::new(schedules),
+        health,
+    };
     let max_body = config.max_body_bytes;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
-            .app_data(web::FormConfig::default().limit(max_body).error_handler(error::form_error))
-            .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(max_body)
+                    .error_handler(error::form_error),
+            )
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(error::json_error),
+            )
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(web::PathConfig::default().error_handler(error::path_error))
@@ -109,7 +122,8 @@ fn tls_config(cert: &str, key: &str) -> anyhow::Result<rustls::ServerConfig> {
         .map_err(|e| anyhow::anyhow!("server.tls_cert {cert}: {e}"))?
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow::anyhow!("server.tls_cert {cert}: {e}"))?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("server.tls_key {key}: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("server.tls_key {key}: {e}"))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

@@ -15,7 +15,13 @@ pub struct ListParams {
 
 impl ListParams {
     pub fn query(&self) -> ListQuery {
-        ListQuery::new(self.page, self.per_page, self.sort.as_deref(), self.dir.as_deref(), self.q.as_deref())
+        ListQuery::new(
+            self.page,
+            self.per_page,
+            self.sort.as_deref(),
+            self.dir.as_deref(),
+            self.q.as_deref(),
+        )
     }
 }
 
@@ -83,7 +89,11 @@ impl Pager {
 
     /// Link for a sortable column header: toggles direction when already sorted by it.
     pub fn sort_url(&self, column: &str) -> String {
-        let dir = if self.sort == column && self.dir == SortDir::Asc { SortDir::Desc } else { SortDir::Asc };
+        let dir = if self.sort == column && self.dir == SortDir::Asc {
+            SortDir::Desc
+        } else {
+            SortDir::Asc
+        };
         self.url(1, column, dir)
     }
 

@@ -20,8 +20,18 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 
 /// Build a cookie the way every cookie of ours is built: HttpOnly, SameSite=Lax (Lax so the
 /// top-level redirect back from Microsoft sign-in carries it), Path=/, Secure behind https.
-pub fn build_cookie(name: &str, value: String, secure: bool, max_age: Option<Duration>) -> Cookie<'static> {
-    let mut c = Cookie::build(name.to_string(), value).http_only(true).same_site(SameSite::Lax).path("/").secure(secure).finish();
+pub fn build_cookie(
+    name: &str,
+    value: String,
+    secure: bool,
+    max_age: Option<Duration>,
+) -> Cookie<'static> {
+    let mut c = Cookie::build(name.to_string(), value)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(secure)
+        .finish();
     if let Some(age) = max_age {
         c.set_max_age(age);
     }
@@ -36,11 +46,18 @@ pub fn removal_cookie(name: &str, secure: bool) -> Cookie<'static> {
 
 pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
     let secure = state.config.secure_cookies;
-    build_cookie(session_cookie_name(secure), value, secure, Some(Duration::hours(i64::from(state.config.session_hours))))
+    build_cookie(
+        session_cookie_name(secure),
+        value,
+        secure,
+        Some(Duration::hours(i64::from(state.config.session_hours))),
+    )
 }
 
 pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, WebError> {
-    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| WebError::Internal("application state missing".into()))
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| WebError::Internal("application state missing".into()))
 }
 
 /// A signed-in staff member.
@@ -64,7 +81,11 @@ impl Staff {
     pub async fn load(req: &HttpRequest) -> Result<Staff, WebError> {
         let st = state(req)?;
         let name = session_cookie_name(st.config.secure_cookies);
-        let next = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into());
+        let next = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "/".into());
         let Some(cookie) = req.cookie(name) else {
             return Err(WebError::SignInRequired { next });
         };
@@ -98,7 +119,9 @@ impl FromRequest for Admin {
         Box::pin(async move {
             let staff = Staff::load(&req).await?;
             if !staff.is_admin() {
-                return Err(WebError::Forbidden("Only admins can change settings, staff accounts and API tokens.".into()));
+                return Err(WebError::Forbidden(
+                    "Only admins can change settings, staff accounts and API tokens.".into(),
+                ));
             }
             Ok(Admin(staff))
         })

@@ -28,14 +28,24 @@ struct CompanyQuery {
     list: ListParams,
 }
 
-async fn list(_: ApiCaller, st: web::Data<AppState>, q: web::Query<CompanyQuery>) -> ApiResult<web::Json<ApiPage<Company>>> {
+async fn list(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    q: web::Query<CompanyQuery>,
+) -> ApiResult<web::Json<ApiPage<Company>>> {
     let filter = match q.status.as_deref() {
         None | Some("active") => CompanyFilter::Active,
         Some("archived") => CompanyFilter::Archived,
         Some("all") => CompanyFilter::All,
-        Some(other) => return Err(super::ApiError::bad_request(format!("status {other:?} is not one of active, archived, all"))),
+        Some(other) => {
+            return Err(super::ApiError::bad_request(format!(
+                "status {other:?} is not one of active, archived, all"
+            )));
+        }
     };
-    Ok(web::Json(st.services.companies(filter, q.list.query()).await?.into()))
+    Ok(web::Json(
+        st.services.companies(filter, q.list.query()).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,13 +58,24 @@ struct CompanyBody {
     notes: String,
 }
 
-async fn create(who: ApiCaller, st: web::Data<AppState>, body: web::Json<CompanyBody>) -> ApiResult<HttpResponse> {
-    let input = CompanyInput::parse(&body.name, &body.domain, &body.notes).map_err(crate::domain::DomainError::from)?;
+async fn create(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    body: web::Json<CompanyBody>,
+) -> ApiResult<HttpResponse> {
+    let input = CompanyInput::parse(&body.name, &body.domain, &body.notes)
+        .map_err(crate::domain::DomainError::from)?;
     let c = st.services.create_company(who.actor(), input).await?;
-    Ok(HttpResponse::Created().insert_header(("location", format!("/api/v1/companies/{}", c.id))).json(c))
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/api/v1/companies/{}", c.id)))
+        .json(c))
 }
 
-async fn get(_: ApiCaller, st: web::Data<AppState>, id: web::Path<u64>) -> ApiResult<web::Json<Company>> {
+async fn get(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> ApiResult<web::Json<Company>> {
     Ok(web::Json(st.services.company(*id).await?))
 }
 
@@ -66,7 +87,12 @@ struct CompanyPatch {
     notes: Option<String>,
 }
 
-async fn update(who: ApiCaller, st: web::Data<AppState>, id: web::Path<u64>, body: web::Json<CompanyPatch>) -> ApiResult<web::Json<Company>> {
+async fn update(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    body: web::Json<CompanyPatch>,
+) -> ApiResult<web::Json<Company>> {
     let cur = st.services.company(*id).await?;
     let b = body.into_inner();
     let input = CompanyInput::parse(
@@ -75,25 +101,60 @@ async fn update(who: ApiCaller, st: web::Data<AppState>, id: web::Path<u64>, bod
         b.notes.as_deref().unwrap_or(&cur.notes),
     )
     .map_err(crate::domain::DomainError::from)?;
-    Ok(web::Json(st.services.update_company(who.actor(), *id, input).await?))
+    Ok(web::Json(
+        st.services.update_company(who.actor(), *id, input).await?,
+    ))
 }
 
-async fn archive(who: ApiCaller, st: web::Data<AppState>, id: web::Path<u64>) -> ApiResult<web::Json<Company>> {
-    Ok(web::Json(st.services.archive_company(who.actor(), *id).await?))
+async fn archive(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> ApiResult<web::Json<Company>> {
+    Ok(web::Json(
+        st.services.archive_company(who.actor(), *id).await?,
+    ))
 }
 
-async fn restore(who: ApiCaller, st: web::Data<AppState>, id: web::Path<u64>) -> ApiResult<web::Json<Company>> {
-    Ok(web::Json(st.services.restore_company(who.actor(), *id).await?))
+async fn restore(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> ApiResult<web::Json<Company>> {
+    Ok(web::Json(
+        st.services.restore_company(who.actor(), *id).await?,
+    ))
 }
 
-async fn contacts(_: ApiCaller, st: web::Data<AppState>, id: web::Path<u64>, q: web::Query<ListParams>) -> ApiResult<web::Json<ApiPage<Contact>>> {
-    Ok(web::Json(st.services.contacts(Some(*id), q.query()).await?.into()))
+async fn contacts(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    q: web::Query<ListParams>,
+) -> ApiResult<web::Json<ApiPage<Contact>>> {
+    Ok(web::Json(
+        st.services.contacts(Some(*id), q.query()).await?.into(),
+    ))
 }
 
-async fn groups(_: ApiCaller, st: web::Data<AppState>, id: web::Path<u64>, q: web::Query<ListParams>) -> ApiResult<web::Json<ApiPage<ContactGroup>>> {
-    Ok(web::Json(st.services.contact_groups(*id, q.query()).await?.into()))
+async fn groups(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    q: web::Query<ListParams>,
+) -> ApiResult<web::Json<ApiPage<ContactGroup>>> {
+    Ok(web::Json(
+        st.services.contact_groups(*id, q.query()).await?.into(),
+    ))
 }
 
-async fn assets(_: ApiCaller, st: web::Data<AppState>, id: web::Path<u64>, q: web::Query<ListParams>) -> ApiResult<web::Json<ApiPage<Asset>>> {
-    Ok(web::Json(st.services.assets(Some(*id), q.query()).await?.into()))
+async fn assets(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    q: web::Query<ListParams>,
+) -> ApiResult<web::Json<ApiPage<Asset>>> {
+    Ok(web::Json(
+        st.services.assets(Some(*id), q.query()).await?.into(),
+    ))
 }

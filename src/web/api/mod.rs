@@ -1,7 +1,11 @@
 //! The JSON API under `/api/v1`: what the UI can do, scripts can do. Bearer API tokens;
 //! errors are `{"code": "...", "message": "..."}` with a stable `code`.
 
+mod audit;
 mod companies;
+mod directory;
+mod jobs;
+mod staff;
 
 use super::session::state;
 use crate::domain::DomainError;
@@ -13,7 +17,14 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/api/v1").configure(companies::routes));
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(companies::routes)
+            .configure(directory::routes)
+            .configure(audit::routes)
+            .configure(jobs::routes)
+            .configure(staff::routes),
+    );
 }
 
 /// An API error with a stable machine-readable code.
@@ -28,7 +39,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: String) -> Self {
         Self::new(400, "invalid_input", message)
@@ -91,7 +106,11 @@ impl ApiCaller {
         if self.0.role == Role::Admin {
             Ok(())
         } else {
-            Err(ApiError::new(403, "forbidden", "this endpoint needs an admin API token"))
+            Err(ApiError::new(
+                403,
+                "forbidden",
+                "this endpoint needs an admin API token",
+            ))
         }
     }
 }
@@ -103,14 +122,27 @@ impl FromRequest for ApiCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let st = state(&req).map_err(|_| ApiError::new(500, "internal", "application state missing"))?;
-            let header = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-            let Some(token) = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
-                return Err(ApiError::unauthorized("send an API token as `Authorization: Bearer <token>` (create one under Settings → API tokens)"));
+            let st = state(&req)
+                .map_err(|_| ApiError::new(500, "internal", "application state missing"))?;
+            let header = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let Some(token) = header
+                .strip_prefix("Bearer ")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            else {
+                return Err(ApiError::unauthorized(
+                    "send an API token as `Authorization: Bearer <token>` (create one under Settings → API tokens)",
+                ));
             };
             match st.services.api_token_for(token).await? {
                 Some(t) => Ok(ApiCaller(t)),
-                None => Err(ApiError::unauthorized("the API token is not valid or was revoked")),
+                None => Err(ApiError::unauthorized(
+                    "the API token is not valid or was revoked",
+                )),
             }
         })
     }
@@ -130,6 +162,11 @@ pub struct ApiPage<T: Serialize> {
 
 impl<T: Serialize> From<crate::model::Page<T>> for ApiPage<T> {
     fn from(p: crate::model::Page<T>) -> Self {
-        Self { items: p.items, total: p.total, page: p.page, per_page: p.per_page }
+        Self {
+            items: p.items,
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
+        }
     }
 }

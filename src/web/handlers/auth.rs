@@ -22,7 +22,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn client_ip(req: &HttpRequest) -> String {
     // The peer address, not X-Forwarded-For: a header anyone can set must not pick the
     // rate-limit bucket. Behind a reverse proxy all clients share the proxy's bucket.
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 #[derive(Deserialize)]
@@ -32,11 +34,22 @@ struct NextQuery {
 
 async fn login_get(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, WebError> {
     if Staff::load(&req).await.is_ok() {
-        return Ok(see_other(safe_local_path(q.next.as_deref().unwrap_or("/companies"))));
+        return Ok(see_other(safe_local_path(
+            q.next.as_deref().unwrap_or("/companies"),
+        )));
     }
     let (csrf, cookie) = pre_session_token(&req);
     let next = safe_local_path(q.next.as_deref().unwrap_or("/companies")).to_string();
-    render(LoginPage { csrf, next, email: String::new(), error: String::new() }, actix_web::http::StatusCode::OK, cookie)
+    render(
+        LoginPage {
+            csrf,
+            next,
+            email: String::new(),
+            error: String::new(),
+        },
+        actix_web::http::StatusCode::OK,
+        cookie,
+    )
 }
 
 #[derive(Deserialize)]
@@ -47,13 +60,21 @@ struct LoginForm {
     next: String,
 }
 
-async fn login_post(req: HttpRequest, st: web::Data<AppState>, form: PublicForm<LoginForm>) -> Result<HttpResponse, WebError> {
+async fn login_post(
+    req: HttpRequest,
+    st: web::Data<AppState>,
+    form: PublicForm<LoginForm>,
+) -> Result<HttpResponse, WebError> {
     let f = form.0;
     let ip = client_ip(&req);
     match st.services.sign_in(&f.email, &f.password, &ip).await {
         Ok((_, cookie_value)) => {
             // A fresh session id at every sign-in (no fixation): the old cookie, if any, is replaced.
-            let target = safe_local_path(if f.next.is_empty() { "/companies" } else { &f.next });
+            let target = safe_local_path(if f.next.is_empty() {
+                "/companies"
+            } else {
+                &f.next
+            });
             Ok(HttpResponse::SeeOther()
                 .insert_header(("location", target))
                 .cookie(session_cookie(&st, cookie_value))
@@ -61,7 +82,12 @@ async fn login_post(req: HttpRequest, st: web::Data<AppState>, form: PublicForm<
         }
         Err(DomainError::Unauthorized(msg)) => {
             let (csrf, cookie) = pre_session_token(&req);
-            let page = LoginPage { csrf, next: safe_local_path(&f.next).to_string(), email: f.email, error: msg };
+            let page = LoginPage {
+                csrf,
+                next: safe_local_path(&f.next).to_string(),
+                email: f.email,
+                error: msg,
+            };
             render(page, actix_web::http::StatusCode::UNAUTHORIZED, cookie)
         }
         Err(e) => Err(e.into()),
@@ -71,7 +97,10 @@ async fn login_post(req: HttpRequest, st: web::Data<AppState>, form: PublicForm<
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn logout_post(st: web::Data<AppState>, form: StaffForm<Empty>) -> Result<HttpResponse, WebError> {
+async fn logout_post(
+    st: web::Data<AppState>,
+    form: StaffForm<Empty>,
+) -> Result<HttpResponse, WebError> {
     st.services.sign_out(&form.staff.0).await?;
     let secure = st.config.secure_cookies;
     Ok(HttpResponse::SeeOther()
@@ -85,12 +114,22 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-async fn setup_get(req: HttpRequest, st: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, WebError> {
+async fn setup_get(
+    req: HttpRequest,
+    st: web::Data<AppState>,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, WebError> {
     if st.services.staff_count().await? > 0 {
         return Ok(see_other("/login"));
     }
     let (csrf, cookie) = pre_session_token(&req);
-    let page = SetupPage { csrf, token: q.token.clone().unwrap_or_default(), email: String::new(), display_name: String::new(), error: String::new() };
+    let page = SetupPage {
+        csrf,
+        token: q.token.clone().unwrap_or_default(),
+        email: String::new(),
+        display_name: String::new(),
+        error: String::new(),
+    };
     render(page, actix_web::http::StatusCode::OK, cookie)
 }
 
@@ -103,7 +142,11 @@ struct SetupForm {
     password: String,
 }
 
-async fn setup_post(req: HttpRequest, st: web::Data<AppState>, form: PublicForm<SetupForm>) -> Result<HttpResponse, WebError> {
+async fn setup_post(
+    req: HttpRequest,
+    st: web::Data<AppState>,
+    form: PublicForm<SetupForm>,
+) -> Result<HttpResponse, WebError> {
     let f = form.0;
     let result = match NewStaff::parse(&f.email, &f.display_name, "admin", Some(&f.password)) {
         Ok(new) => st.services.complete_setup(&f.token, new).await,
@@ -111,13 +154,29 @@ async fn setup_post(req: HttpRequest, st: web::Data<AppState>, form: PublicForm<
     };
     match result {
         Ok(user) => {
-            let cookie = st.services.start_session(user, &client_ip(&req), "setup").await?;
-            Ok(HttpResponse::SeeOther().insert_header(("location", "/companies")).cookie(session_cookie(&st, cookie)).finish())
+            let cookie = st
+                .services
+                .start_session(user, &client_ip(&req), "setup")
+                .await?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("location", "/companies"))
+                .cookie(session_cookie(&st, cookie))
+                .finish())
         }
         Err(DomainError::Validation(v)) => {
             let (csrf, cookie) = pre_session_token(&req);
-            let page = SetupPage { csrf, token: f.token, email: f.email, display_name: f.display_name, error: v.to_string() };
-            render(page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, cookie)
+            let page = SetupPage {
+                csrf,
+                token: f.token,
+                email: f.email,
+                display_name: f.display_name,
+                error: v.to_string(),
+            };
+            render(
+                page,
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                cookie,
+            )
         }
         Err(e) => Err(e.into()),
     }

@@ -36,13 +36,36 @@ struct ListQ {
     list: ListParams,
 }
 
-async fn list_get(staff: Staff, st: web::Data<AppState>, q: web::Query<ListQ>) -> Result<CompaniesPage, WebError> {
+async fn list_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    q: web::Query<ListQ>,
+) -> Result<CompaniesPage, WebError> {
     let archived = q.tab.as_deref() == Some("archived");
     let query = q.list.query();
-    let page = st.services.companies(if archived { CompanyFilter::Archived } else { CompanyFilter::Active }, query.clone()).await?;
-    let base = if archived { "/companies?tab=archived" } else { "/companies" };
+    let page = st
+        .services
+        .companies(
+            if archived {
+                CompanyFilter::Archived
+            } else {
+                CompanyFilter::Active
+            },
+            query.clone(),
+        )
+        .await?;
+    let base = if archived {
+        "/companies?tab=archived"
+    } else {
+        "/companies"
+    };
     let pager = Pager::new(base, &query, &page);
-    Ok(CompaniesPage { chrome: Chrome::new(&staff, "psa", q.notice.as_deref()), companies: page.items, archived, pager })
+    Ok(CompaniesPage {
+        chrome: Chrome::new(&staff, "psa", q.notice.as_deref()),
+        companies: page.items,
+        archived,
+        pager,
+    })
 }
 
 #[derive(Deserialize)]
@@ -56,71 +79,158 @@ struct CompanyForm {
 }
 
 fn form_page(staff: &Staff, id: Option<u64>, f: CompanyForm, error: String) -> CompanyFormPage {
-    CompanyFormPage { chrome: Chrome::new(staff, "psa", None), id, name: f.name, domain: f.domain, notes: f.notes, error }
+    CompanyFormPage {
+        chrome: Chrome::new(staff, "psa", None),
+        id,
+        name: f.name,
+        domain: f.domain,
+        notes: f.notes,
+        error,
+    }
 }
 
 /// Re-show the form with the reason when the input is refused.
-fn refused(staff: &Staff, id: Option<u64>, f: CompanyForm, error: String) -> Result<HttpResponse, WebError> {
-    render(form_page(staff, id, f, error), actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, None)
+fn refused(
+    staff: &Staff,
+    id: Option<u64>,
+    f: CompanyForm,
+    error: String,
+) -> Result<HttpResponse, WebError> {
+    render(
+        form_page(staff, id, f, error),
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+    )
 }
 
 async fn new_get(staff: Staff) -> CompanyFormPage {
-    form_page(&staff, None, CompanyForm { name: String::new(), domain: String::new(), notes: String::new() }, String::new())
+    form_page(
+        &staff,
+        None,
+        CompanyForm {
+            name: String::new(),
+            domain: String::new(),
+            notes: String::new(),
+        },
+        String::new(),
+    )
 }
 
-async fn create_post(st: web::Data<AppState>, form: StaffForm<CompanyForm>) -> Result<HttpResponse, WebError> {
+async fn create_post(
+    st: web::Data<AppState>,
+    form: StaffForm<CompanyForm>,
+) -> Result<HttpResponse, WebError> {
     let StaffForm { staff, form: f } = form;
     let input = match CompanyInput::parse(&f.name, &f.domain, &f.notes) {
         Ok(i) => i,
         Err(e) => return refused(&staff, None, f, e.to_string()),
     };
     let c = st.services.create_company(staff.actor(), input).await?;
-    Ok(see_other(&format!("/companies/{}?notice=company_created", c.id)))
+    Ok(see_other(&format!(
+        "/companies/{}?notice=company_created",
+        c.id
+    )))
 }
 
-async fn edit_get(staff: Staff, st: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, WebError> {
+async fn edit_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> Result<HttpResponse, WebError> {
     let c = st.services.company(*id).await?;
     if c.is_archived() {
-        return Err(WebError::Conflict(format!("{} is archived and read-only; restore it first to edit it.", c.name)));
+        return Err(WebError::Conflict(format!(
+            "{} is archived and read-only; restore it first to edit it.",
+            c.name
+        )));
     }
-    let f = CompanyForm { name: c.name, domain: c.domain, notes: c.notes };
-    render(form_page(&staff, Some(c.id), f, String::new()), actix_web::http::StatusCode::OK, None)
+    let f = CompanyForm {
+        name: c.name,
+        domain: c.domain,
+        notes: c.notes,
+    };
+    render(
+        form_page(&staff, Some(c.id), f, String::new()),
+        actix_web::http::StatusCode::OK,
+        None,
+    )
 }
 
-async fn edit_post(st: web::Data<AppState>, id: web::Path<u64>, form: StaffForm<CompanyForm>) -> Result<HttpResponse, WebError> {
+async fn edit_post(
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    form: StaffForm<CompanyForm>,
+) -> Result<HttpResponse, WebError> {
     let StaffForm { staff, form: f } = form;
     let input = match CompanyInput::parse(&f.name, &f.domain, &f.notes) {
         Ok(i) => i,
         Err(e) => return refused(&staff, Some(*id), f, e.to_string()),
     };
-    st.services.update_company(staff.actor(), *id, input).await?;
-    Ok(see_other(&format!("/companies/{}?notice=company_saved", *id)))
+    st.services
+        .update_company(staff.actor(), *id, input)
+        .await?;
+    Ok(see_other(&format!(
+        "/companies/{}?notice=company_saved",
+        *id
+    )))
 }
 
-async fn confirm(staff: Staff, st: web::Data<AppState>, id: u64, archive: bool) -> Result<ConfirmPage, WebError> {
+async fn confirm(
+    staff: Staff,
+    st: web::Data<AppState>,
+    id: u64,
+    archive: bool,
+) -> Result<ConfirmPage, WebError> {
     let company = st.services.company(id).await?;
-    Ok(ConfirmPage { chrome: Chrome::new(&staff, "psa", None), company, archive, verb: if archive { "Archive" } else { "Restore" } })
+    Ok(ConfirmPage {
+        chrome: Chrome::new(&staff, "psa", None),
+        company,
+        archive,
+        verb: if archive { "Archive" } else { "Restore" },
+    })
 }
 
-async fn archive_get(staff: Staff, st: web::Data<AppState>, id: web::Path<u64>) -> Result<ConfirmPage, WebError> {
+async fn archive_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> Result<ConfirmPage, WebError> {
     confirm(staff, st, *id, true).await
 }
 
-async fn restore_get(staff: Staff, st: web::Data<AppState>, id: web::Path<u64>) -> Result<ConfirmPage, WebError> {
+async fn restore_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> Result<ConfirmPage, WebError> {
     confirm(staff, st, *id, false).await
 }
 
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn archive_post(st: web::Data<AppState>, id: web::Path<u64>, form: StaffForm<Empty>) -> Result<HttpResponse, WebError> {
+async fn archive_post(
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    form: StaffForm<Empty>,
+) -> Result<HttpResponse, WebError> {
     st.services.archive_company(form.staff.actor(), *id).await?;
-    Ok(see_other(&format!("/companies/{}?notice=company_archived", *id)))
+    Ok(see_other(&format!(
+        "/companies/{}?notice=company_archived",
+        *id
+    )))
 }
 
-async fn restore_post(st: web::Data<AppState>, id: web::Path<u64>, form: StaffForm<Empty>) -> Result<HttpResponse, WebError> {
+async fn restore_post(
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    form: StaffForm<Empty>,
+) -> Result<HttpResponse, WebError> {
     st.services.restore_company(form.staff.actor(), *id).await?;
-    Ok(see_other(&format!("/companies/{}?notice=company_restored", *id)))
+    Ok(see_other(&format!(
+        "/companies/{}?notice=company_restored",
+        *id
+    )))
 }
 
 #[derive(Deserialize)]
@@ -131,7 +241,12 @@ struct DetailQ {
     list: ListParams,
 }
 
-async fn detail_get(staff: Staff, st: web::Data<AppState>, id: web::Path<u64>, q: web::Query<DetailQ>) -> Result<impl Responder, WebError> {
+async fn detail_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    q: web::Query<DetailQ>,
+) -> Result<impl Responder, WebError> {
     let company = st.services.company(*id).await?;
     let tab = match q.tab.as_deref() {
         Some("contacts") => "contacts",
@@ -140,17 +255,34 @@ async fn detail_get(staff: Staff, st: web::Data<AppState>, id: web::Path<u64>, q
         _ => "overview",
     };
     let count_only = ListQuery::new(Some(1), Some(1), None, None, None);
-    let contact_count = st.services.contacts(Some(company.id), count_only.clone()).await?.total;
-    let asset_count = st.services.assets(Some(company.id), count_only).await?.total;
+    let contact_count = st
+        .services
+        .contacts(Some(company.id), count_only.clone())
+        .await?
+        .total;
+    let asset_count = st
+        .services
+        .assets(Some(company.id), count_only)
+        .await?
+        .total;
     let names = std::collections::HashMap::from([(company.id, company.name.clone())]);
     let base = format!("/companies/{}?tab={tab}", company.id);
     let (contacts, assets) = match tab {
-        "contacts" => (Some(contact_table(&st, Some(company.id), &q.list, &base, &names).await?), None),
-        "assets" => (None, Some(asset_table(&st, Some(company.id), &q.list, &base, &names).await?)),
+        "contacts" => (
+            Some(contact_table(&st, Some(company.id), &q.list, &base, &names).await?),
+            None,
+        ),
+        "assets" => (
+            None,
+            Some(asset_table(&st, Some(company.id), &q.list, &base, &names).await?),
+        ),
         _ => (None, None),
     };
     let recent = if tab == "overview" {
-        let filter = AuditFilter { company_id: Some(company.id), ..Default::default() };
+        let filter = AuditFilter {
+            company_id: Some(company.id),
+            ..Default::default()
+        };
         st.services.audit_page(filter, 1, 10).await?.items
     } else {
         Vec::new()
@@ -167,4 +299,3 @@ async fn detail_get(staff: Staff, st: web::Data<AppState>, id: web::Path<u64>, q
         show_company: false,
     })
 }
-

@@ -1,9 +1,12 @@
 //! Page handlers, one file per area. Names: `<page>_get` / `<page>_post`.
 
+mod audit;
 mod auth;
 mod companies;
 mod directory;
 mod health;
+mod jobs;
+mod settings;
 
 use crate::web::error::WebError;
 use actix_web::cookie::Cookie;
@@ -16,11 +19,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     auth::routes(cfg);
     companies::routes(cfg);
     directory::routes(cfg);
+    settings::routes(cfg);
+    audit::routes(cfg);
+    jobs::routes(cfg);
 }
 
 /// Render a template with a status (for answers other than 200, e.g. a re-shown form).
-pub fn render(page: impl askama::Template, status: StatusCode, cookie: Option<Cookie<'static>>) -> Result<HttpResponse, WebError> {
-    let body = page.render().map_err(|e| WebError::Internal(e.to_string()))?;
+pub fn render(
+    page: impl askama::Template,
+    status: StatusCode,
+    cookie: Option<Cookie<'static>>,
+) -> Result<HttpResponse, WebError> {
+    let body = page
+        .render()
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let mut r = HttpResponse::build(status);
     r.content_type("text/html; charset=utf-8");
     if let Some(c) = cookie {
@@ -31,13 +43,18 @@ pub fn render(page: impl askama::Template, status: StatusCode, cookie: Option<Co
 
 /// 303 to one of our own paths (never an absolute URL).
 pub fn see_other(path: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, safe_local_path(path))).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, safe_local_path(path)))
+        .finish()
 }
 
 /// Only same-site absolute paths are allowed as redirect targets: `//evil.example` and
 /// `/\evil.example` are protocol-relative to browsers and would leave the site.
 pub fn safe_local_path(p: &str) -> &str {
-    let ok = p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']);
+    let ok = p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.starts_with("/\\")
+        && !p.contains(['\r', '\n']);
     if ok { p } else { "/companies" }
 }
 

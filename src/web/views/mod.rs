@@ -1,9 +1,12 @@
 //! askama view structs, one per template. Every page inside the app carries a [`Chrome`]
 //! (who is signed in, the CSRF token for the sign-out form, the active section).
 
+pub mod audit;
 pub mod auth;
 pub mod companies;
 pub mod directory;
+pub mod jobs;
+pub mod settings;
 
 use super::session::Staff;
 

@@ -1,0 +1,197 @@
+//! `spawn_app()` and friends: a fresh appliance per test, a cookie-keeping client that does
+//! not follow redirects (so tests can assert them), and small helpers for forms.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use tenantry::app::{App, AppOptions};
+use tenantry::config::{CliOverrides, Config};
+use tenantry::jobs::Registry;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub app: Option<App>,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    /// Cookie-keeping, non-redirecting client.
+    pub client: reqwest::Client,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The configuration tests use: temp data dir, random port, quick job backoff.
+pub fn test_config(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Config {
+    let mut env: BTreeMap<String, String> = extra_env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.entry("TENANTRY_JOBS_BACKOFF_SECONDS".into())
+        .or_insert_with(|| "1".into());
+    let cli = CliOverrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.display().to_string()),
+    };
+    tenantry::config::load(None, &env, &cli)
+        .expect("test config")
+        .config
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}, Registry::default()).await
+}
+
+/// Start an app, letting the test adjust the config and register job handlers.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config), registry: Registry) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(dir.path(), &[]);
+    adjust(&mut config);
+    start(dir, config, registry, true).await
+}
+
+async fn start(
+    dir: tempfile::TempDir,
+    config: Config,
+    registry: Registry,
+    with_admin: bool,
+) -> TestApp {
+    let opts = AppOptions {
+        admin_email: with_admin.then(|| ADMIN_EMAIL.to_string()),
+        admin_password: with_admin.then(|| ADMIN_PASSWORD.to_string()),
+        registry: Some(registry),
+        ..Default::default()
+    };
+    let app = App::build(config.clone(), opts).await.expect("app starts");
+    let url = app.url.clone();
+    TestApp {
+        app: Some(app),
+        url,
+        dir,
+        config,
+        client: client(),
+    }
+}
+
+/// Start an app with no staff account at all (first-start bootstrap tests).
+pub async fn spawn_empty_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = test_config(dir.path(), &[]);
+    start(dir, config, Registry::default(), false).await
+}
+
+impl TestApp {
+    pub fn app(&self) -> &App {
+        self.app.as_ref().expect("running")
+    }
+
+    pub fn services(&self) -> &tenantry::domain::Services {
+        &self.app().services
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.stop().await;
+        }
+    }
+
+    /// Stop and start again on the same data directory (new port), with `registry`.
+    pub async fn restart(mut self, registry: Registry) -> TestApp {
+        self.stop().await;
+        let TestApp { dir, config, .. } = self;
+        start(dir, config, registry, true).await
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.at(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    /// POST a form as is (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.at(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// POST a form with the CSRF token taken from `from_page`.
+    pub async fn post_form(
+        &self,
+        from_page: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = csrf_in(&self.get_text(from_page).await);
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf", &token));
+        self.client
+            .post(self.at(path))
+            .form(&fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self) {
+        let r = self.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(r.status(), 303, "admin sign-in redirects");
+    }
+
+    /// An admin API token.
+    pub async fn admin_token(&self) -> String {
+        let (plain, _) = self
+            .services()
+            .create_api_token(
+                tenantry::model::Actor::system(),
+                "test",
+                tenantry::model::Role::Admin,
+            )
+            .await
+            .expect("token");
+        plain
+    }
+}
+
+/// The value of the first hidden `csrf` field in a page.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    html.find(marker)
+        .map(|i| {
+            let rest = &html[i + marker.len()..];
+            rest[..rest.find('"').unwrap_or(0)].to_string()
+        })
+        .unwrap_or_default()
+}
+
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}

@@ -1,0 +1,7 @@
+//! The HTTP-level integration tests: one binary, `mod` lines only. Each test starts its own
+//! appliance on a random port with a temporary data directory and drives it over real HTTP.
+
+mod helpers;
+
+mod auth;
+mod companies;
