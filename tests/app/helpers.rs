@@ -79,6 +79,11 @@ async fn start(
     }
 }
 
+/// Start an app on an existing data directory.
+pub async fn start_in(dir: tempfile::TempDir, config: Config, registry: Registry) -> TestApp {
+    start(dir, config, registry, true).await
+}
+
 /// Start an app with no staff account at all (first-start bootstrap tests).
 pub async fn spawn_empty_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
