@@ -50,4 +50,12 @@ impl Services {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
+
+    /// Does the store answer? (readiness probe)
+    pub async fn store_ready(&self) -> bool {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.ping())
+            .await
+            .unwrap_or(false)
+    }
 }
