@@ -1,0 +1,193 @@
+//! Browser tests: Debian's chromium driven through chromedriver (fantoccini). They run
+//! where chromium is installed; without it they say so loudly, and under CI=true they fail,
+//! because CI installs it (`.ci/run`).
+
+use fantoccini::{ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tenantry::app::{App, AppOptions};
+use tenantry::config::CliOverrides;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Kills chromedriver when the test ends, however it ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn browser_available() -> bool {
+    let present =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !present {
+        let msg = "chromium/chromedriver not installed: browser test NOT RUN (apt-get install chromium chromium-driver)";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}; CI must install them");
+        }
+        eprintln!("\n*** {msg} ***\n");
+    }
+    present
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn browser() -> (Driver, fantoccini::Client) {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver(child);
+    let profile = tempfile::tempdir().expect("profile dir");
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,900",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }
+    }))
+    .expect("caps");
+    std::mem::forget(profile); // chromium owns it until the process ends; the OS temp cleaner removes it
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..150 {
+        let conn = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await;
+        if let Ok(c) = conn {
+            return (driver, c);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not accept a session within 15 s");
+}
+
+#[tokio::test]
+async fn staff_signs_in_creates_a_company_and_sees_it_listed() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = std::collections::BTreeMap::new();
+    let cli = CliOverrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.path().display().to_string()),
+    };
+    let config = tenantry::config::load(None, &env, &cli)
+        .expect("config")
+        .config;
+    let app = App::build(
+        config,
+        AppOptions {
+            admin_email: Some("admin@example.com".into()),
+            admin_password: Some("correct horse battery".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("app");
+    let (_driver, c) = browser().await;
+
+    c.goto(&format!("{}/companies", app.url))
+        .await
+        .expect("goto");
+    // Redirected to sign in.
+    c.wait()
+        .for_element(Locator::Css("input[name=email]"))
+        .await
+        .expect("login form");
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .starts_with("/login")
+    );
+    c.find(Locator::Css("input[name=email]"))
+        .await
+        .expect("email")
+        .send_keys("admin@example.com")
+        .await
+        .expect("type");
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .expect("pw")
+        .send_keys("correct horse battery")
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+
+    c.wait()
+        .for_element(Locator::LinkText("New company"))
+        .await
+        .expect("companies page")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("input[name=name]"))
+        .await
+        .expect("form")
+        .send_keys("Fabrikam Inc")
+        .await
+        .expect("type");
+    c.find(Locator::Css("input[name=domain]"))
+        .await
+        .expect("domain")
+        .send_keys("fabrikam.com")
+        .await
+        .expect("type");
+    c.find(Locator::Css("main button[type=submit]"))
+        .await
+        .expect("create")
+        .click()
+        .await
+        .expect("click");
+
+    let notice = c
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert_eq!(notice.text().await.expect("text"), "Company created.");
+    c.goto(&format!("{}/companies", app.url))
+        .await
+        .expect("goto");
+    let link = c
+        .wait()
+        .for_element(Locator::LinkText("Fabrikam Inc"))
+        .await
+        .expect("listed");
+    assert!(
+        link.attr("href")
+            .await
+            .expect("href")
+            .is_some_and(|h| h.starts_with("/companies/"))
+    );
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.len() > 1000, "a real screenshot");
+    if let Ok(dir) = std::env::var("TENANTRY_SCREENSHOT_DIR") {
+        let _ = std::fs::write(std::path::Path::new(&dir).join("companies.png"), png);
+    }
+    c.close().await.expect("close");
+    app.stop().await;
+}
