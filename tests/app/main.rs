@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod api;
 mod auth;
 mod companies;
 mod jobs;
 mod layering;
+mod paging;

@@ -1,5 +1,58 @@
-//! `/api/v1/contacts` and `/api/v1/assets` across companies.
+//! `/api/v1/contacts` and `/api/v1/assets` across companies (optionally one, with `company`).
 
+use super::audit::{list_query, parse_num};
+use super::{ApiCaller, ApiPage, ApiResult};
+use crate::model::{Asset, Contact};
+use crate::web::AppState;
 use actix_web::web;
+use serde::Deserialize;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/contacts", web::get().to(contacts))
+        .route("/assets", web::get().to(assets));
+}
+
+/// `company`, `page`, `per_page`, `sort`, `dir`, `q`. Every value is read as text and checked
+/// here, so a bad one gets a 400 that names the parameter.
+#[derive(Debug, Deserialize)]
+pub(super) struct DirectoryQuery {
+    company: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    q: Option<String>,
+}
+
+impl DirectoryQuery {
+    fn company(&self) -> ApiResult<Option<u64>> {
+        parse_num("company", self.company.as_deref())
+    }
+    fn list(&self) -> ApiResult<crate::model::ListQuery> {
+        list_query(
+            self.page.as_deref(),
+            self.per_page.as_deref(),
+            self.sort.as_deref(),
+            self.dir.as_deref(),
+            self.q.as_deref(),
+        )
+    }
+}
+
+async fn contacts(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    q: web::Query<DirectoryQuery>,
+) -> ApiResult<web::Json<ApiPage<Contact>>> {
+    let (company, list) = (q.company()?, q.list()?);
+    Ok(web::Json(st.services.contacts(company, list).await?.into()))
+}
+
+async fn assets(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    q: web::Query<DirectoryQuery>,
+) -> ApiResult<web::Json<ApiPage<Asset>>> {
+    let (company, list) = (q.company()?, q.list()?);
+    Ok(web::Json(st.services.assets(company, list).await?.into()))
+}

@@ -1,5 +1,46 @@
-//! `/api/v1/jobs`: recent runs and one job.
+//! `/api/v1/jobs`: recent runs (newest first, optionally of one `company`) and one job.
 
+use super::audit::{check_paging, parse_num};
+use super::{ApiCaller, ApiPage, ApiResult};
+use crate::model::{Job, ListQuery};
+use crate::web::AppState;
 use actix_web::web;
+use serde::Deserialize;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/jobs", web::get().to(list))
+        .route("/jobs/{id}", web::get().to(get));
+}
+
+#[derive(Debug, Deserialize)]
+struct JobsQuery {
+    company: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+async fn list(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    q: web::Query<JobsQuery>,
+) -> ApiResult<web::Json<ApiPage<Job>>> {
+    let company = parse_num::<u64>("company", q.company.as_deref())?;
+    let page = parse_num("page", q.page.as_deref())?.unwrap_or(1);
+    let per_page =
+        parse_num("per_page", q.per_page.as_deref())?.unwrap_or(ListQuery::DEFAULT_PER_PAGE);
+    check_paging(page, per_page)?;
+    if let Some(id) = company {
+        st.services.company(id).await?;
+    }
+    Ok(web::Json(
+        st.services.jobs(company, page, per_page).await?.into(),
+    ))
+}
+
+async fn get(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> ApiResult<web::Json<Job>> {
+    Ok(web::Json(st.services.job(*id).await?))
+}
