@@ -517,6 +517,51 @@ if [ "$BIN_CHANGED" = 1 ]; then
 	note "installed: $BIN"
 fi
 
+# --- how to reach it ------------------------------------------------------------------
+config_value() {
+	# First uncommented `key = "value"` in the config file (all our keys have unique names).
+	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" "$CONFIG" | head -n 1
+}
+LISTEN=$(config_value listen)
+LISTEN=${LISTEN:-127.0.0.1:8080}
+SCHEME=http
+if [ -n "$(config_value tls_cert)" ]; then SCHEME=https; fi
+URL=$(config_value public_url)
+URL=${URL:-$SCHEME://$LISTEN}
+
+# Type=simple reports "active" as soon as the process exists, even one that exits a moment
+# later, so "up" means: running with the same main PID for a few seconds.
+service_stays_up() {
+	local first second state
+	sleep 2
+	first=$(systemctl show -p MainPID --value "$NAME.service")
+	sleep 3
+	second=$(systemctl show -p MainPID --value "$NAME.service")
+	state=$(systemctl show -p SubState --value "$NAME.service")
+	[ "$state" = running ] && [ "$first" != 0 ] && [ "$first" = "$second" ]
+}
+
+# Ask /healthz on this machine (when curl is installed).
+health_check() {
+	local host=${LISTEN%:*} port=${LISTEN##*:} i
+	case "$host" in
+	0.0.0.0 | "") host=127.0.0.1 ;;
+	"[::]") host="[::1]" ;;
+	esac
+	if ! have curl; then
+		note "(curl is not installed, so /healthz was not checked)"
+		return 0
+	fi
+	for i in 1 2 3 4 5; do
+		if curl -fsS -k --max-time 3 -o /dev/null "$SCHEME://$host:$port/healthz" 2>/dev/null; then
+			note "$SCHEME://$host:$port/healthz answers"
+			return 0
+		fi
+		sleep "$i"
+	done
+	warn "$SCHEME://$host:$port/healthz did not answer; see: journalctl -u $NAME -e"
+}
+
 # --- systemd unit ----------------------------------------------------------------------
 say "systemd unit"
 UNIT_SRC=$(mktemp)
@@ -538,25 +583,36 @@ if [ "$HAVE_SYSTEMD" = 1 ]; then
 			printf '%s\n' "$VERIFY_OUT" | sed 's/^/    | /' >&2
 		fi
 	fi
+	CHECK_UP=0
 	if ! systemctl is-enabled --quiet "$NAME.service" 2>/dev/null; then
 		say "Enabling and starting $NAME"
 		systemctl enable --now "$NAME.service"
-		sleep 2
+		CHECK_UP=1
 	elif [ "$BIN_CHANGED" = 1 ] || [ "$UNIT_CHANGED" = 1 ]; then
-		say "Upgrade: restarting $NAME if it is running"
-		systemctl try-restart "$NAME.service"
-		sleep 2
+		if systemctl is-active --quiet "$NAME.service"; then
+			say "Upgrade: restarting $NAME"
+			systemctl try-restart "$NAME.service"
+			CHECK_UP=1
+		else
+			note "$NAME is enabled but not running, so it was not restarted; start it with:"
+			note "  systemctl start $NAME"
+		fi
 	else
 		note "binary and unit unchanged: $NAME is not restarted"
 	fi
-	if ! systemctl is-active --quiet "$NAME.service"; then
-		if [ "$UPGRADE" = 1 ] && ! systemctl is-failed --quiet "$NAME.service"; then
-			note "$NAME is enabled but not running; start it with: systemctl start $NAME"
+	if [ "$CHECK_UP" = 1 ]; then
+		if service_stays_up; then
+			note "$NAME is running (main PID $(systemctl show -p MainPID --value "$NAME.service"))"
+			health_check
 		else
 			journalctl -u "$NAME.service" -n 30 --no-pager >&2 || true
+			if [ "$BIN_CHANGED" = 1 ] && [ -e "$BIN.previous" ]; then
+				printf 'To go back to the previous binary:\n  cp -p %s %s && systemctl restart %s\n' \
+					"$BIN_REAL.previous" "$BIN_REAL" "$NAME" >&2
+			fi
 			die "$NAME did not stay up; see the log above and: journalctl -u $NAME -e"
 		fi
-	else
+	elif systemctl is-active --quiet "$NAME.service"; then
 		note "$NAME is running"
 	fi
 else
@@ -564,16 +620,6 @@ else
 fi
 
 # --- report ----------------------------------------------------------------------------
-config_value() {
-	# First uncommented `key = "value"` in the config file (all our keys have unique names).
-	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" "$CONFIG" | head -n 1
-}
-URL=$(config_value public_url)
-if [ -z "$URL" ]; then
-	LISTEN=$(config_value listen)
-	LISTEN=${LISTEN:-127.0.0.1:8080}
-	if [ -n "$(config_value tls_cert)" ]; then URL="https://$LISTEN"; else URL="http://$LISTEN"; fi
-fi
 
 echo
 if [ "$UPGRADE" = 1 ] && [ "$BIN_CHANGED" = 0 ] && [ "$UNIT_CHANGED" = 0 ]; then
