@@ -25,7 +25,7 @@ const KNOWN_NON_KEY_ENV: &[&str] = &[
     "TENANTRY_LOG",
 ];
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -98,7 +98,7 @@ pub struct MicrosoftConfig {
     pub client_secret_file: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecretsConfig {
     /// File with the 32-byte key that encrypts secrets at rest. Empty means
@@ -152,26 +152,6 @@ impl Default for MicrosoftConfig {
             client_id: String::new(),
             client_secret: String::new(),
             client_secret_file: String::new(),
-        }
-    }
-}
-
-impl Default for SecretsConfig {
-    fn default() -> Self {
-        Self {
-            key_file: String::new(),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            schedule: ScheduleConfig::default(),
-            jobs: JobsConfig::default(),
-            microsoft: MicrosoftConfig::default(),
-            secrets: SecretsConfig::default(),
         }
     }
 }

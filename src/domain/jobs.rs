@@ -131,9 +131,7 @@ impl Services {
                         let exp = job.attempts.saturating_sub(1).min(16);
                         let delay = (base.saturating_mul(1i64 << exp)).min(3600);
                         job.error = Some(msg);
-                        return Ok::<_, StoreError>(
-                            w.requeue_job(job, now + Duration::seconds(delay))?,
-                        );
+                        return w.requeue_job(job, now + Duration::seconds(delay));
                     }
                     RunResult::Retry(msg) | RunResult::Abort(msg) => {
                         job.error = Some(msg.clone());
@@ -154,7 +152,7 @@ impl Services {
                         job
                     }
                 };
-                Ok(finished)
+                Ok::<_, StoreError>(finished)
             })
             .await
             .map_err(DomainError::from)

@@ -59,21 +59,20 @@ impl Services {
             .read(move |r| r.api_token_by_hash(&digest))
             .await?
             .filter(|t| !t.revoked);
-        if let Some(t) = &found {
-            if t.last_used_at
+        if let Some(t) = found.as_ref().filter(|t| {
+            t.last_used_at
                 .is_none_or(|at| (now - at).num_seconds() > 60)
-            {
-                let mut t = t.clone();
-                t.last_used_at = Some(now);
-                self.store.write(move |w| w.put_api_token(&t, None)).await?;
-            }
+        }) {
+            let mut t = t.clone();
+            t.last_used_at = Some(now);
+            self.store.write(move |w| w.put_api_token(&t, None)).await?;
         }
         Ok(found)
     }
 
     pub async fn api_tokens(&self) -> DomainResult<Vec<ApiToken>> {
         let mut all = self.store.read(|r| r.all_api_tokens()).await?;
-        all.sort_by(|a, b| b.id.cmp(&a.id));
+        all.sort_by_key(|t| std::cmp::Reverse(t.id));
         Ok(all)
     }
 

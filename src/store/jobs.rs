@@ -98,10 +98,8 @@ impl Writer {
     /// running for the same company, in which case that job is returned.
     pub fn enqueue_job(&mut self, mut job: Job) -> Result<Enqueued, StoreError> {
         let key = Job::active_key(&job.kind, job.company_id);
-        if let Some(existing) = self.active_job(&key)? {
-            if existing.state.is_active() {
-                return Ok(Enqueued::Existing(existing));
-            }
+        if let Some(existing) = self.active_job(&key)?.filter(|j| j.state.is_active()) {
+            return Ok(Enqueued::Existing(existing));
         }
         job.id = self.next_id("job")?;
         job.state = JobState::Queued;
