@@ -8,6 +8,7 @@ pub mod error;
 pub mod jobs;
 pub mod schedule;
 pub mod staff;
+pub mod sync;
 pub mod tokens;
 
 pub use error::{DomainError, DomainResult};

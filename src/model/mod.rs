@@ -6,6 +6,7 @@ mod directory;
 mod job;
 mod paging;
 mod staff;
+mod sync;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
 pub use company::{Company, CompanyInput, CompanyStatus, TenantLink};
@@ -13,6 +14,7 @@ pub use directory::{Asset, AssetSource, Contact, ContactGroup, Membership};
 pub use job::{Job, JobKind, JobState, Trigger};
 pub use paging::{ListQuery, Page, SortDir};
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
+pub use sync::{ChangeCounts, DeviceRecord, Field, GroupDelta, SyncState, UserDelta};
 
 /// Refused input, with the field and a reason people can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

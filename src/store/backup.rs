@@ -57,7 +57,11 @@ pub fn backup_to(src: &Path, dest: &Path) -> Result<u64, StoreError> {
         JOBS,
         JOB_QUEUE,
         JOB_ACTIVE,
-        SETTINGS
+        SETTINGS,
+        CONTACT_OIDS,
+        GROUP_OIDS,
+        ASSET_DEVICES,
+        SYNC_STATE
     );
     wtx.commit()?;
     Ok(rows)

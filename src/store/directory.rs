@@ -74,10 +74,11 @@ impl Writer {
             .insert((g.company_id, g.id), enc(g)?.as_slice())?;
         Ok(())
     }
-    pub fn put_membership(&mut self, m: Membership) -> Result<(), StoreError> {
+    /// Record a membership, stamped with the sync round that saw it.
+    pub fn put_membership(&mut self, m: Membership, round: u64) -> Result<(), StoreError> {
         self.txn
             .open_table(MEMBERSHIPS)?
-            .insert((m.company_id, m.group_id, m.contact_id), ())?;
+            .insert((m.company_id, m.group_id, m.contact_id), round)?;
         Ok(())
     }
     pub fn delete_membership(&mut self, m: Membership) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ mod error;
 mod jobs;
 mod meta;
 mod staff;
+mod sync;
 mod tables;
 
 pub use backup::backup_to;
@@ -32,7 +33,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone)]
 pub struct Store {
@@ -85,7 +86,11 @@ impl Store {
             // v1: create every table so readers never meet a missing one.
             tables::create_all(&txn)?;
         }
-        // Later versions add steps here: `if found < 2 { ... }`, each idempotent.
+        if found < 2 {
+            // v2: identity sync indexes and delta state.
+            tables::create_v2(&txn)?;
+        }
+        // Later versions add steps here, each idempotent.
         if found != SCHEMA_VERSION {
             meta::set_schema_version(&txn, SCHEMA_VERSION)?;
         }

@@ -25,8 +25,8 @@ pub const CONTACTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("c
 /// (company id, group id) → ContactGroup
 pub const CONTACT_GROUPS: TableDefinition<(u64, u64), &[u8]> =
     TableDefinition::new("contact_groups");
-/// (company id, group id, contact id) → () : group memberships
-pub const MEMBERSHIPS: TableDefinition<(u64, u64, u64), ()> = TableDefinition::new("memberships");
+/// (company id, group id, contact id) → sync round that last saw it : group memberships
+pub const MEMBERSHIPS: TableDefinition<(u64, u64, u64), u64> = TableDefinition::new("memberships");
 /// (company id, asset id) → Asset
 pub const ASSETS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("assets");
 /// event id (monotonic, so time-ordered) → AuditEvent
@@ -39,6 +39,18 @@ pub const JOB_QUEUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("job
 pub const JOB_ACTIVE: TableDefinition<&str, u64> = TableDefinition::new("job_active");
 /// setting name → JSON value (secret fields sealed with the data key)
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+
+// Schema v2: identity sync bookkeeping.
+
+/// (company id, Entra user object id) → (contact id, sync round that last saw it)
+pub const CONTACT_OIDS: TableDefinition<(u64, &str), (u64, u64)> =
+    TableDefinition::new("contact_oids");
+/// (company id, Entra group object id) → (group id, sync round that last saw it)
+pub const GROUP_OIDS: TableDefinition<(u64, &str), (u64, u64)> = TableDefinition::new("group_oids");
+/// (company id, Intune managed device id) → asset id
+pub const ASSET_DEVICES: TableDefinition<(u64, &str), u64> = TableDefinition::new("asset_devices");
+/// (company id, collection `users`/`groups`) → SyncState (delta link and resume point)
+pub const SYNC_STATE: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("sync_state");
 
 /// Create every table (schema v1). Opening a table in a write transaction creates it.
 pub(super) fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
@@ -59,5 +71,14 @@ pub(super) fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::Table
     txn.open_table(JOB_QUEUE)?;
     txn.open_table(JOB_ACTIVE)?;
     txn.open_table(SETTINGS)?;
+    Ok(())
+}
+
+/// Schema v2: the identity sync's indexes and delta state.
+pub(super) fn create_v2(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(CONTACT_OIDS)?;
+    txn.open_table(GROUP_OIDS)?;
+    txn.open_table(ASSET_DEVICES)?;
+    txn.open_table(SYNC_STATE)?;
     Ok(())
 }

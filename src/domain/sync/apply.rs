@@ -1,0 +1,358 @@
+//! Applying one page of directory changes inside one write transaction. Pure storage logic
+//! over the model's delta types: the Graph client is not involved, so this is tested alone.
+
+use crate::model::{
+    Asset, AssetSource, ChangeCounts, Contact, ContactGroup, DeviceRecord, GroupDelta, Membership,
+    UserDelta,
+};
+use crate::store::{StoreError, Writer};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+
+/// Company-level choices that shape what a sync stores.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyncPolicy {
+    /// Guests (`#EXT#` accounts, userType Guest) are not synced as contacts.
+    pub exclude_guests: bool,
+}
+
+fn is_guest(user_type: &str, upn: &str) -> bool {
+    user_type.eq_ignore_ascii_case("guest") || upn.contains("#EXT#")
+}
+
+/// Apply users: create, update (only the properties sent), or deactivate (`@removed`,
+/// disabled accounts). Contacts are never deleted.
+pub fn apply_users(
+    w: &mut Writer,
+    company_id: u64,
+    round: u64,
+    users: Vec<UserDelta>,
+    policy: SyncPolicy,
+    now: DateTime<Utc>,
+) -> Result<ChangeCounts, StoreError> {
+    let mut counts = ChangeCounts::default();
+    for u in users {
+        let existing = w.contact_by_oid(company_id, &u.oid)?;
+        if u.removed {
+            if let Some((mut c, _)) = existing {
+                if c.active {
+                    c.active = false;
+                    c.updated_at = now;
+                    w.put_contact(&c)?;
+                    counts.deactivated += 1;
+                }
+                w.index_contact(company_id, &u.oid, c.id, round)?;
+            }
+            continue;
+        }
+        let (mut c, is_new) = match existing {
+            Some((c, _)) => (c, false),
+            None => {
+                let id = w.next_id("contact")?;
+                let c = Contact {
+                    id,
+                    company_id,
+                    display_name: String::new(),
+                    email: String::new(),
+                    department: String::new(),
+                    job_title: String::new(),
+                    upn: String::new(),
+                    account_enabled: true,
+                    active: true,
+                    is_guest: false,
+                    entra_object_id: Some(u.oid.clone()),
+                    created_at: now,
+                    updated_at: now,
+                };
+                (c, true)
+            }
+        };
+        let was_active = c.active;
+        let mut mail = if c.email.eq_ignore_ascii_case(&c.upn) && !is_new {
+            String::new()
+        } else {
+            c.email.clone()
+        };
+        let mut user_type = if c.is_guest {
+            "Guest".to_string()
+        } else {
+            "Member".to_string()
+        };
+        let mut changed = false;
+        changed |= u.display_name.apply_to(&mut c.display_name);
+        let mail_touched = u.mail.apply_to(&mut mail);
+        changed |= u.upn.apply_to(&mut c.upn);
+        changed |= u.department.apply_to(&mut c.department);
+        changed |= u.job_title.apply_to(&mut c.job_title);
+        changed |= u.account_enabled.apply_to(&mut c.account_enabled);
+        u.user_type.apply_to(&mut user_type);
+        // E-mail falls back to the UPN for accounts without a mailbox.
+        let email = if mail.is_empty() { c.upn.clone() } else { mail };
+        if email != c.email || mail_touched {
+            changed |= email != c.email;
+            c.email = email;
+        }
+        let guest = is_guest(&user_type, &c.upn);
+        changed |= guest != c.is_guest;
+        c.is_guest = guest;
+        let excluded = guest && policy.exclude_guests;
+        c.active = c.account_enabled && !excluded;
+        if is_new && excluded {
+            // Not stored at all; remembered nowhere, so it appears if the policy changes and a full sync runs.
+            continue;
+        }
+        if is_new {
+            counts.created += 1;
+        } else if was_active && !c.active {
+            counts.deactivated += 1;
+        } else if changed || was_active != c.active {
+            counts.updated += 1;
+        }
+        if is_new || changed || was_active != c.active {
+            c.updated_at = now;
+            w.put_contact(&c)?;
+        }
+        w.index_contact(company_id, &u.oid, c.id, round)?;
+    }
+    Ok(counts)
+}
+
+/// After a full round: contacts not seen in it were deleted while we had no delta token.
+pub fn deactivate_unseen_contacts(
+    w: &mut Writer,
+    company_id: u64,
+    round: u64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for (_, id, seen) in w.contact_oids(company_id)? {
+        if seen >= round {
+            continue;
+        }
+        if let Some(mut c) = w.contact(company_id, id)?.filter(|c| c.active) {
+            c.active = false;
+            c.updated_at = now;
+            w.put_contact(&c)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Apply groups and membership changes. Members that are not synced contacts (nested groups,
+/// devices, excluded guests) are skipped.
+pub fn apply_groups(
+    w: &mut Writer,
+    company_id: u64,
+    round: u64,
+    groups: Vec<GroupDelta>,
+    now: DateTime<Utc>,
+) -> Result<ChangeCounts, StoreError> {
+    let mut counts = ChangeCounts::default();
+    for g in groups {
+        let existing = w.group_by_oid(company_id, &g.oid)?;
+        if g.removed {
+            if let Some((mut grp, _)) = existing {
+                if grp.active {
+                    grp.active = false;
+                    grp.updated_at = now;
+                    w.put_group(&grp)?;
+                    counts.deactivated += 1;
+                }
+                w.index_group(company_id, &g.oid, grp.id, round)?;
+            }
+            continue;
+        }
+        let (mut grp, is_new) = match existing {
+            Some((grp, _)) => (grp, false),
+            None => (
+                ContactGroup {
+                    id: w.next_id("contact_group")?,
+                    company_id,
+                    display_name: String::new(),
+                    description: String::new(),
+                    mail_enabled: false,
+                    active: true,
+                    entra_object_id: Some(g.oid.clone()),
+                    member_count: 0,
+                    updated_at: now,
+                },
+                true,
+            ),
+        };
+        let mut changed = !grp.active;
+        grp.active = true;
+        changed |= g.display_name.apply_to(&mut grp.display_name);
+        changed |= g.description.apply_to(&mut grp.description);
+        changed |= g.mail_enabled.apply_to(&mut grp.mail_enabled);
+        let mut members_changed = false;
+        for oid in &g.members_added {
+            if let Some((contact, _)) = w.contact_by_oid(company_id, oid)? {
+                w.put_membership(
+                    Membership {
+                        company_id,
+                        group_id: grp.id,
+                        contact_id: contact.id,
+                    },
+                    round,
+                )?;
+                members_changed = true;
+            }
+        }
+        for oid in &g.members_removed {
+            if let Some((contact, _)) = w.contact_by_oid(company_id, oid)? {
+                w.delete_membership(Membership {
+                    company_id,
+                    group_id: grp.id,
+                    contact_id: contact.id,
+                })?;
+                members_changed = true;
+            }
+        }
+        if is_new {
+            counts.created += 1;
+        } else if changed || members_changed {
+            counts.updated += 1;
+        }
+        if is_new || changed {
+            grp.updated_at = now;
+            w.put_group(&grp)?;
+        }
+        w.index_group(company_id, &g.oid, grp.id, round)?;
+    }
+    Ok(counts)
+}
+
+/// After a full groups round: drop memberships and deactivate groups the round did not see.
+pub fn finish_full_groups_round(
+    w: &mut Writer,
+    company_id: u64,
+    round: u64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    for (m, seen) in w.memberships_with_round(company_id)? {
+        if seen < round {
+            w.delete_membership(m)?;
+        }
+    }
+    let mut n = 0;
+    for (_, id, seen) in w.group_oids(company_id)? {
+        if seen >= round {
+            continue;
+        }
+        if let Some((mut g, _)) = w
+            .groups_of(company_id)?
+            .into_iter()
+            .find(|g| g.id == id)
+            .map(|g| (g, seen))
+        {
+            if g.active {
+                g.active = false;
+                g.updated_at = now;
+                w.put_group(&g)?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Recount members of every group (cheap: one range scan) after memberships changed.
+pub fn recount_members(w: &mut Writer, company_id: u64) -> Result<(), StoreError> {
+    let mut counts: HashMap<u64, u64> = HashMap::new();
+    for m in w.memberships_of(company_id)? {
+        *counts.entry(m.group_id).or_default() += 1;
+    }
+    for mut g in w.groups_of(company_id)? {
+        let n = counts.get(&g.id).copied().unwrap_or(0);
+        if g.member_count != n {
+            g.member_count = n;
+            w.put_group(&g)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reconcile the full Intune device list: create new assets, write only changed ones, mark
+/// vanished devices inactive (kept, never deleted).
+pub fn apply_devices(
+    w: &mut Writer,
+    company_id: u64,
+    devices: Vec<DeviceRecord>,
+    now: DateTime<Utc>,
+) -> Result<ChangeCounts, StoreError> {
+    let mut counts = ChangeCounts::default();
+    let known: HashMap<String, u64> = w.asset_devices(company_id)?.into_iter().collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    for d in devices {
+        seen.insert(d.device_id.clone());
+        let primary = match &d.user_oid {
+            Some(oid) if !oid.is_empty() => w.contact_by_oid(company_id, oid)?.map(|(c, _)| c.id),
+            _ => None,
+        };
+        let source = AssetSource {
+            source: "intune".into(),
+            external_id: d.device_id.clone(),
+            last_seen: d.last_check_in,
+            details: serde_json::json!({"model": d.model, "manufacturer": d.manufacturer, "complianceState": d.compliance_state}),
+        };
+        let existing = match known.get(&d.device_id) {
+            Some(id) => w.asset(company_id, *id)?,
+            None => None,
+        };
+        let mut a = match existing {
+            Some(a) => a,
+            None => {
+                let id = w.next_id("asset")?;
+                w.index_asset(company_id, &d.device_id, id)?;
+                counts.created += 1;
+                let a = Asset {
+                    id,
+                    company_id,
+                    hostname: d.hostname,
+                    os: d.os,
+                    os_version: d.os_version,
+                    serial_number: d.serial_number,
+                    compliance_state: d.compliance_state,
+                    last_check_in: d.last_check_in,
+                    primary_user_contact_id: primary,
+                    active: true,
+                    sources: vec![source],
+                    updated_at: now,
+                };
+                w.put_asset(&a)?;
+                continue;
+            }
+        };
+        let before = a.clone();
+        a.hostname = d.hostname;
+        a.os = d.os;
+        a.os_version = d.os_version;
+        a.serial_number = d.serial_number;
+        a.compliance_state = d.compliance_state;
+        a.last_check_in = d.last_check_in;
+        a.primary_user_contact_id = primary;
+        a.active = true;
+        a.sources.retain(|s| s.source != "intune");
+        a.sources.push(source);
+        a.sources.sort_by(|x, y| x.source.cmp(&y.source));
+        a.updated_at = before.updated_at;
+        if a != before {
+            a.updated_at = now;
+            w.put_asset(&a)?;
+            counts.updated += 1;
+        }
+    }
+    for (device_id, id) in known {
+        if seen.contains(&device_id) {
+            continue;
+        }
+        if let Some(mut a) = w.asset(company_id, id)?.filter(|a| a.active) {
+            a.active = false;
+            a.updated_at = now;
+            w.put_asset(&a)?;
+            counts.deactivated += 1;
+        }
+    }
+    Ok(counts)
+}

@@ -1,0 +1,281 @@
+use super::apply::*;
+use crate::crypto::SecretBox;
+use crate::model::{DeviceRecord, Field, GroupDelta, UserDelta};
+use crate::store::Store;
+use chrono::Utc;
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("t.redb"), SecretBox::from_key([3; 32])).expect("open");
+    (dir, s)
+}
+
+fn user(oid: &str, name: &str, mail: Option<&str>) -> UserDelta {
+    UserDelta {
+        oid: oid.into(),
+        display_name: Field::Set(name.into()),
+        mail: mail.map(|m| Field::Set(m.into())).unwrap_or(Field::Cleared),
+        upn: Field::Set(format!("{oid}@contoso.com")),
+        department: Field::Set("Sales".into()),
+        job_title: Field::Cleared,
+        account_enabled: Field::Set(true),
+        user_type: Field::Set("Member".into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn users_are_created_updated_by_sent_fields_and_deactivated_never_deleted() {
+    let (_d, s) = store();
+    let now = Utc::now();
+    let c = s
+        .write_blocking(|w| {
+            apply_users(
+                w,
+                1,
+                1,
+                vec![
+                    user("a", "Ann", Some("ann@contoso.com")),
+                    user("b", "Bob", None),
+                ],
+                SyncPolicy::default(),
+                now,
+            )
+        })
+        .expect("apply");
+    assert_eq!((c.created, c.updated, c.deactivated), (2, 0, 0));
+    let contacts = s.read_blocking(|r| r.contacts_of(1)).expect("read");
+    let bob = contacts
+        .iter()
+        .find(|c| c.display_name == "Bob")
+        .expect("bob");
+    assert_eq!(bob.email, "b@contoso.com", "no mail: UPN is the e-mail");
+    // A delta update carrying only the changed department keeps everything else.
+    let change = UserDelta {
+        oid: "a".into(),
+        department: Field::Set("Finance".into()),
+        ..Default::default()
+    };
+    let c = s
+        .write_blocking(|w| apply_users(w, 1, 2, vec![change], SyncPolicy::default(), now))
+        .expect("apply");
+    assert_eq!((c.created, c.updated), (0, 1));
+    let ann = s
+        .read_blocking(|r| r.contact_by_oid(1, "a"))
+        .expect("read")
+        .expect("ann")
+        .0;
+    assert_eq!(
+        (
+            ann.department.as_str(),
+            ann.display_name.as_str(),
+            ann.email.as_str()
+        ),
+        ("Finance", "Ann", "ann@contoso.com")
+    );
+    // Disabled → inactive; removed → inactive; both kept.
+    let disable = UserDelta {
+        oid: "a".into(),
+        account_enabled: Field::Set(false),
+        ..Default::default()
+    };
+    let removed = UserDelta {
+        oid: "b".into(),
+        removed: true,
+        ..Default::default()
+    };
+    let c = s
+        .write_blocking(|w| {
+            apply_users(w, 1, 3, vec![disable, removed], SyncPolicy::default(), now)
+        })
+        .expect("apply");
+    assert_eq!(c.deactivated, 2);
+    let contacts = s.read_blocking(|r| r.contacts_of(1)).expect("read");
+    assert_eq!(contacts.len(), 2);
+    assert!(contacts.iter().all(|c| !c.active));
+}
+
+#[test]
+fn guests_are_marked_and_can_be_excluded() {
+    let (_d, s) = store();
+    let mut g = user("g", "Guest Person", Some("guest@fabrikam.com"));
+    g.upn = Field::Set("guest_fabrikam.com#EXT#@contoso.onmicrosoft.com".into());
+    g.user_type = Field::Set("Guest".into());
+    s.write_blocking(|w| apply_users(w, 1, 1, vec![g.clone()], SyncPolicy::default(), Utc::now()))
+        .expect("apply");
+    assert!(s.read_blocking(|r| r.contacts_of(1)).expect("read")[0].is_guest);
+    let c = s
+        .write_blocking(|w| {
+            apply_users(
+                w,
+                2,
+                1,
+                vec![g],
+                SyncPolicy {
+                    exclude_guests: true,
+                },
+                Utc::now(),
+            )
+        })
+        .expect("apply");
+    assert_eq!(c.created, 0);
+    assert!(
+        s.read_blocking(|r| r.contacts_of(2))
+            .expect("read")
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_full_round_deactivates_what_it_did_not_see() {
+    let (_d, s) = store();
+    let now = Utc::now();
+    s.write_blocking(|w| {
+        apply_users(
+            w,
+            1,
+            1,
+            vec![user("a", "A", None), user("b", "B", None)],
+            SyncPolicy::default(),
+            now,
+        )
+    })
+    .expect("apply");
+    let n = s
+        .write_blocking(|w| {
+            apply_users(
+                w,
+                1,
+                2,
+                vec![user("a", "A", None)],
+                SyncPolicy::default(),
+                now,
+            )?;
+            deactivate_unseen_contacts(w, 1, 2, now)
+        })
+        .expect("apply");
+    assert_eq!(n, 1);
+    assert!(
+        !s.read_blocking(|r| r.contact_by_oid(1, "b"))
+            .expect("read")
+            .expect("b")
+            .0
+            .active
+    );
+}
+
+#[test]
+fn memberships_follow_adds_removes_and_full_rounds() {
+    let (_d, s) = store();
+    let now = Utc::now();
+    s.write_blocking(|w| {
+        apply_users(
+            w,
+            1,
+            1,
+            vec![user("a", "A", None), user("b", "B", None)],
+            SyncPolicy::default(),
+            now,
+        )
+    })
+    .expect("users");
+    let grp = GroupDelta {
+        oid: "g".into(),
+        display_name: Field::Set("Staff".into()),
+        members_added: vec!["a".into(), "b".into(), "not-a-user".into()],
+        ..Default::default()
+    };
+    s.write_blocking(|w| {
+        apply_groups(w, 1, 1, vec![grp], now)?;
+        recount_members(w, 1)
+    })
+    .expect("groups");
+    assert_eq!(
+        s.read_blocking(|r| r.groups_of(1)).expect("read")[0].member_count,
+        2
+    );
+    let change = GroupDelta {
+        oid: "g".into(),
+        members_removed: vec!["b".into()],
+        ..Default::default()
+    };
+    s.write_blocking(|w| {
+        apply_groups(w, 1, 2, vec![change], now)?;
+        recount_members(w, 1)
+    })
+    .expect("groups");
+    assert_eq!(
+        s.read_blocking(|r| r.memberships_of(1))
+            .expect("read")
+            .len(),
+        1
+    );
+    // Full round 3 sees the group with only b: a's membership goes, b's comes back.
+    let full = GroupDelta {
+        oid: "g".into(),
+        display_name: Field::Set("Staff".into()),
+        members_added: vec!["b".into()],
+        ..Default::default()
+    };
+    s.write_blocking(|w| {
+        apply_groups(w, 1, 3, vec![full], now)?;
+        finish_full_groups_round(w, 1, 3, now)?;
+        recount_members(w, 1)
+    })
+    .expect("groups");
+    let m = s.read_blocking(|r| r.memberships_of(1)).expect("read");
+    let b = s
+        .read_blocking(|r| r.contact_by_oid(1, "b"))
+        .expect("read")
+        .expect("b")
+        .0;
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].contact_id, b.id);
+}
+
+#[test]
+fn devices_write_only_changed_rows_and_keep_vanished_ones_inactive() {
+    let (_d, s) = store();
+    let now = Utc::now();
+    let dev = |id: &str, state: &str| DeviceRecord {
+        device_id: id.into(),
+        hostname: format!("PC-{id}"),
+        os: "Windows".into(),
+        os_version: "10.0.22631".into(),
+        serial_number: format!("SN{id}"),
+        compliance_state: state.into(),
+        ..Default::default()
+    };
+    let c = s
+        .write_blocking(|w| {
+            apply_devices(
+                w,
+                1,
+                vec![dev("1", "compliant"), dev("2", "noncompliant")],
+                now,
+            )
+        })
+        .expect("apply");
+    assert_eq!((c.created, c.updated, c.deactivated), (2, 0, 0));
+    let c = s
+        .write_blocking(|w| {
+            apply_devices(
+                w,
+                1,
+                vec![dev("1", "compliant"), dev("2", "noncompliant")],
+                now,
+            )
+        })
+        .expect("apply");
+    assert_eq!(
+        (c.created, c.updated, c.deactivated),
+        (0, 0, 0),
+        "unchanged devices are not rewritten"
+    );
+    let c = s
+        .write_blocking(|w| apply_devices(w, 1, vec![dev("1", "inGracePeriod")], now))
+        .expect("apply");
+    assert_eq!((c.created, c.updated, c.deactivated), (0, 1, 1));
+    let assets = s.read_blocking(|r| r.assets_of(1)).expect("read");
+    assert_eq!(assets.len(), 2);
+}
