@@ -1,1 +1,2 @@
 //! Tenantry.
+pub mod simulator;

@@ -1,0 +1,673 @@
+//! In-process control of the simulated world ([`SimControl`]); `control_http.rs` exposes the
+//! same operations as JSON under `/_sim/...` on the login host.
+//!
+//! # Request counter keys
+//!
+//! `request_counts(tid)` / `GET /_sim/tenants/{tid}/requests` return `{key: count}` where key is:
+//! * Graph: the path after `/v1.0/` (`users/delta`, `groups/delta`,
+//!   `deviceManagement/managedDevices`, `deviceManagement/deviceCompliancePolicies`,
+//!   `identity/conditionalAccess/policies`,
+//!   `reports/authenticationMethods/userRegistrationDetails`, `organization`), with suffix
+//!   `?skiptoken` for a nextLink page and `?deltatoken` for the first page of an incremental
+//!   round. So "delta was used" = `users/delta?deltatoken` > 0, and a full resync shows up as
+//!   another plain `users/delta`.
+//! * Login host: `token:client_credentials`, `token:authorization_code`, `authorize`,
+//!   `adminconsent`, `openid-configuration`.
+//!
+//! Every request (including faulted ones) is counted; `request_log(tid)` has one entry per
+//! request with a millisecond timestamp, status, the `Retry-After` sent and the fault applied,
+//! so a test can check that the retry after a 429 came at least `Retry-After` seconds later.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::collection::Kind;
+use super::faults::Fault;
+use super::generator::{self, TenantGen};
+use super::graph::{delta, lists};
+use super::state::{
+    App, LoginSettings, RequestLogEntry, SharedRef, SimState, Tenant, TenantSettings,
+};
+
+/// Errors of control operations.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+}
+
+/// A tenant to create. Counts are generated lazily; `users` may be 100,000.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TenantSpec {
+    pub name: String,
+    /// Default verified domain; derived from the name when absent.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Tenant GUID; derived from the seed and name when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub intune: bool,
+    #[serde(default)]
+    pub p1: bool,
+    #[serde(default)]
+    pub users: usize,
+    /// Default: users / 20, at least 5 (0 users = 0 groups).
+    #[serde(default)]
+    pub groups: Option<usize>,
+    #[serde(default)]
+    pub devices: usize,
+    /// Default: 3–8, seeded.
+    #[serde(default)]
+    pub policies: Option<usize>,
+    /// Default: derived from the simulator seed and the name.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// Summary of a tenant.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TenantInfo {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub initial_domain: String,
+    pub intune: bool,
+    pub p1: bool,
+    pub users: usize,
+    pub groups: usize,
+    pub devices: usize,
+    pub policies: usize,
+    pub consents: Vec<String>,
+    pub settings: TenantSettings,
+}
+
+/// Partial tenant update.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TenantPatch {
+    pub intune: Option<bool>,
+    pub p1: Option<bool>,
+    pub delta_page_size: Option<usize>,
+    pub members_per_page: Option<usize>,
+    pub delta_token_max_age_secs: Option<i64>,
+    pub expired_delta_status: Option<u16>,
+    pub ca_unlicensed_code: Option<String>,
+}
+
+/// In-process handle to the simulator's state (same operations as `/_sim`).
+#[derive(Clone, Debug)]
+pub struct SimControl {
+    pub(crate) shared: SharedRef,
+}
+
+fn slug(name: &str) -> String {
+    let s: String = generator::fold(name)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if s.is_empty() { "tenant".into() } else { s }
+}
+
+fn info(t: &Tenant) -> TenantInfo {
+    TenantInfo {
+        id: t.id().into(),
+        name: t.tg.name.clone(),
+        domain: t.tg.domain.clone(),
+        initial_domain: t.tg.initial_domain.clone(),
+        intune: t.intune,
+        p1: t.p1,
+        users: t.tg.users,
+        groups: t.tg.groups,
+        devices: t.tg.devices,
+        policies: t.tg.policies,
+        consents: t.consents.iter().cloned().collect(),
+        settings: t.settings.clone(),
+    }
+}
+
+fn allowed(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::User => delta::USER_PROPS,
+        Kind::Group => delta::GROUP_PROPS,
+        Kind::Device => lists::DEVICE_PROPS,
+        Kind::Policy => lists::POLICY_PROPS,
+    }
+}
+
+/// Rejects unknown property names and enum values Microsoft would never send.
+fn validate(kind: Kind, props: &Map<String, Value>) -> Result<(), SimError> {
+    for (k, v) in props {
+        if k == "members" || !allowed(kind).contains(&k.as_str()) {
+            return Err(SimError::BadRequest(format!(
+                "unknown property '{k}' for {kind:?}"
+            )));
+        }
+        let ok = |vals: &[&str]| v.as_str().is_some_and(|s| vals.contains(&s));
+        let valid = match k.as_str() {
+            "complianceState" => ok(&[
+                "unknown",
+                "compliant",
+                "noncompliant",
+                "conflict",
+                "error",
+                "inGracePeriod",
+                "configManager",
+            ]),
+            "state" => ok(&["enabled", "disabled", "enabledForReportingButNotEnforced"]),
+            "userType" => ok(&["Member", "Guest"]),
+            "managedDeviceOwnerType" => ok(&["unknown", "company", "personal"]),
+            _ => true,
+        };
+        if !valid {
+            return Err(SimError::BadRequest(format!("invalid value {v} for '{k}'")));
+        }
+    }
+    Ok(())
+}
+
+fn defaults(kind: Kind, id: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    for p in allowed(kind) {
+        if *p != "members" {
+            m.insert((*p).to_string(), Value::Null);
+        }
+    }
+    m.insert("id".into(), json!(id));
+    let now = Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let extra = match kind {
+        Kind::User => {
+            json!({"accountEnabled": true, "userType": "Member", "businessPhones": [], "createdDateTime": now})
+        }
+        Kind::Group => {
+            json!({"mailEnabled": false, "securityEnabled": true, "groupTypes": [], "createdDateTime": now})
+        }
+        Kind::Device => {
+            json!({"complianceState": "compliant", "operatingSystem": "Windows", "managedDeviceOwnerType": "company", "managementAgent": "mdm", "serialNumber": "", "lastSyncDateTime": now, "enrolledDateTime": now, "complianceGracePeriodExpirationDateTime": "9999-12-31T23:59:59Z"})
+        }
+        Kind::Policy => {
+            json!({"state": "enabled", "createdDateTime": now, "modifiedDateTime": now, "sessionControls": null,
+            "conditions": {"clientAppTypes": ["all"], "signInRiskLevels": [], "userRiskLevels": [], "servicePrincipalRiskLevels": [], "platforms": null, "locations": null, "devices": null,
+                "applications": {"includeApplications": ["All"], "excludeApplications": [], "includeUserActions": [], "includeAuthenticationContextClassReferences": [], "applicationFilter": null},
+                "users": {"includeUsers": ["All"], "excludeUsers": [], "includeGroups": [], "excludeGroups": [], "includeRoles": [], "excludeRoles": [], "includeGuestsOrExternalUsers": null, "excludeGuestsOrExternalUsers": null}},
+            "grantControls": {"operator": "OR", "builtInControls": ["mfa"], "customAuthenticationFactors": [], "termsOfUse": [], "authenticationStrength@odata.context": format!("https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies('{id}')/grantControls/authenticationStrength/$entity"), "authenticationStrength": null}})
+        }
+    };
+    if let Value::Object(e) = extra {
+        m.extend(e);
+    }
+    m
+}
+
+impl SimControl {
+    fn with<R>(&self, f: impl FnOnce(&mut SimState) -> R) -> R {
+        let mut st = self.shared.lock();
+        f(&mut st)
+    }
+
+    fn with_tenant<R>(
+        &self,
+        tid: &str,
+        f: impl FnOnce(&mut Tenant) -> Result<R, SimError>,
+    ) -> Result<R, SimError> {
+        self.with(|st| {
+            let id = st
+                .resolve_id(tid)
+                .ok_or_else(|| SimError::NotFound(format!("tenant {tid}")))?;
+            let t = st
+                .tenants
+                .get_mut(&id)
+                .ok_or_else(|| SimError::NotFound(format!("tenant {tid}")))?;
+            f(t)
+        })
+    }
+
+    /// Base URLs: (login, graph, levelio).
+    pub fn urls(&self) -> (String, String, String) {
+        self.with(|st| {
+            (
+                st.login_url.clone(),
+                st.graph_url.clone(),
+                st.levelio_url.clone(),
+            )
+        })
+    }
+
+    pub fn create_tenant(&self, spec: TenantSpec) -> Result<TenantInfo, SimError> {
+        if spec.name.trim().is_empty() {
+            return Err(SimError::BadRequest("tenant name is required".into()));
+        }
+        self.with(|st| {
+            let seed = spec.seed.unwrap_or_else(|| {
+                generator::h(
+                    st.seed,
+                    generator::SALT_TENANT,
+                    generator::str_hash(&spec.name),
+                )
+            });
+            let id = spec
+                .id
+                .clone()
+                .unwrap_or_else(|| {
+                    generator::guid(
+                        st.seed,
+                        generator::SALT_TENANT,
+                        generator::str_hash(&spec.name),
+                    )
+                })
+                .to_ascii_lowercase();
+            if uuid::Uuid::parse_str(&id).is_err() {
+                return Err(SimError::BadRequest(format!(
+                    "tenant id '{id}' is not a GUID"
+                )));
+            }
+            let s = slug(&spec.name);
+            let domain = spec
+                .domain
+                .clone()
+                .unwrap_or_else(|| format!("{s}.example"))
+                .to_ascii_lowercase();
+            if st.tenants.contains_key(&id) || st.resolve(&domain).is_some() {
+                return Err(SimError::BadRequest(format!(
+                    "tenant {id} / {domain} already exists"
+                )));
+            }
+            let tg = TenantGen {
+                seed,
+                tenant_id: id.clone(),
+                name: spec.name.clone(),
+                domain,
+                initial_domain: format!("{s}.onmicrosoft.com"),
+                users: spec.users,
+                groups: spec.groups.unwrap_or(if spec.users == 0 {
+                    0
+                } else {
+                    (spec.users / 20).max(5)
+                }),
+                devices: spec.devices,
+                policies: spec
+                    .policies
+                    .unwrap_or_else(|| generator::policy_count(seed))
+                    .min(8),
+                anchor: st.anchor,
+            };
+            let t = Tenant::new(tg, spec.intune, spec.p1);
+            let out = info(&t);
+            st.tenants.insert(id, t);
+            Ok(out)
+        })
+    }
+
+    pub fn tenants(&self) -> Vec<TenantInfo> {
+        self.with(|st| st.tenants.values().map(info).collect())
+    }
+
+    pub fn tenant(&self, tid: &str) -> Result<TenantInfo, SimError> {
+        self.with_tenant(tid, |t| Ok(info(t)))
+    }
+
+    pub fn update_tenant(&self, tid: &str, p: TenantPatch) -> Result<TenantInfo, SimError> {
+        self.with_tenant(tid, |t| {
+            if let Some(v) = p.intune {
+                t.intune = v;
+            }
+            if let Some(v) = p.p1 {
+                t.p1 = v;
+            }
+            let s = &mut t.settings;
+            if let Some(v) = p.delta_page_size {
+                s.delta_page_size = v.clamp(1, 999);
+            }
+            if let Some(v) = p.members_per_page {
+                s.members_per_page = v.max(1);
+            }
+            if let Some(v) = p.delta_token_max_age_secs {
+                s.delta_token_max_age_secs = v;
+            }
+            if let Some(v) = p.expired_delta_status {
+                if v != 400 && v != 410 {
+                    return Err(SimError::BadRequest(
+                        "expired_delta_status must be 400 or 410".into(),
+                    ));
+                }
+                s.expired_delta_status = v;
+            }
+            if let Some(v) = p.ca_unlicensed_code {
+                s.ca_unlicensed_code = v;
+            }
+            Ok(info(t))
+        })
+    }
+
+    /// Registers (or replaces) a multi-tenant app.
+    pub fn register_app(&self, app: App) -> Result<App, SimError> {
+        if app.client_id.is_empty() || app.client_secret.is_empty() {
+            return Err(SimError::BadRequest(
+                "client_id and client_secret are required".into(),
+            ));
+        }
+        self.with(|st| st.apps.insert(app.client_id.clone(), app.clone()));
+        Ok(app)
+    }
+
+    pub fn apps(&self) -> Vec<App> {
+        self.with(|st| st.apps.values().cloned().collect())
+    }
+
+    pub fn grant_consent(&self, tid: &str, client_id: &str) -> Result<(), SimError> {
+        let known = self.with(|st| st.apps.contains_key(client_id));
+        if !known {
+            return Err(SimError::NotFound(format!("app {client_id}")));
+        }
+        self.with_tenant(tid, |t| {
+            t.consents.insert(client_id.into());
+            Ok(())
+        })
+    }
+
+    /// Revokes consent: client credentials then fail with AADSTS700016 and Graph answers 403.
+    pub fn revoke_consent(&self, tid: &str, client_id: &str) -> Result<(), SimError> {
+        self.with_tenant(tid, |t| {
+            t.consents.remove(client_id);
+            Ok(())
+        })
+    }
+
+    pub fn get_object(
+        &self,
+        tid: &str,
+        kind: Kind,
+        id: &str,
+    ) -> Result<Map<String, Value>, SimError> {
+        self.with_tenant(tid, |t| {
+            t.coll(kind)
+                .get(&t.tg, id)
+                .ok_or_else(|| SimError::NotFound(format!("{kind:?} {id}")))
+        })
+    }
+
+    /// Live objects in position order (`skip`/`top` over positions; `top` capped at 1000).
+    pub fn list_objects(
+        &self,
+        tid: &str,
+        kind: Kind,
+        skip: u64,
+        top: usize,
+    ) -> Result<Vec<Map<String, Value>>, SimError> {
+        self.with_tenant(tid, |t| {
+            let c = t.coll(kind);
+            let mut out = Vec::new();
+            let mut p = skip;
+            while out.len() < top.min(1000) {
+                let Some(pos) = c.next_pos(p) else { break };
+                if pos >= c.end() {
+                    break;
+                }
+                if let Some((_, o)) = c.at(&t.tg, pos) {
+                    out.push(o);
+                }
+                p = pos + 1;
+            }
+            Ok(out)
+        })
+    }
+
+    pub fn create_object(
+        &self,
+        tid: &str,
+        kind: Kind,
+        mut props: Map<String, Value>,
+    ) -> Result<Map<String, Value>, SimError> {
+        let id = match props.remove("id") {
+            Some(Value::String(s)) => s,
+            _ => uuid::Uuid::new_v4().to_string(),
+        };
+        validate(kind, &props)?;
+        let required = match kind {
+            Kind::User => &["displayName", "userPrincipalName"][..],
+            Kind::Device => &["deviceName"][..],
+            _ => &["displayName"][..],
+        };
+        for r in required {
+            if !props.get(*r).is_some_and(Value::is_string) {
+                return Err(SimError::BadRequest(format!("'{r}' is required")));
+            }
+        }
+        self.with_tenant(tid, |t| {
+            if t.coll(kind).get(&t.tg, &id).is_some() {
+                return Err(SimError::BadRequest(format!(
+                    "{kind:?} {id} already exists"
+                )));
+            }
+            let mut obj = defaults(kind, &id);
+            obj.extend(props);
+            let v = t.bump();
+            t.coll_mut(kind).1.create(id, obj.clone(), v);
+            Ok(obj)
+        })
+    }
+
+    pub fn update_object(
+        &self,
+        tid: &str,
+        kind: Kind,
+        id: &str,
+        props: Map<String, Value>,
+    ) -> Result<Map<String, Value>, SimError> {
+        validate(kind, &props)?;
+        self.with_tenant(tid, |t| {
+            let v = t.bump();
+            let (g, c) = t.coll_mut(kind);
+            if !c.update(g, id, &props, v) {
+                return Err(SimError::NotFound(format!("{kind:?} {id}")));
+            }
+            c.get(g, id)
+                .ok_or_else(|| SimError::NotFound(format!("{kind:?} {id}")))
+        })
+    }
+
+    /// Deletes an object. Users/groups: `permanent = false` is a soft delete (`@removed.reason`
+    /// `changed`, restorable), `true` a hard delete (`deleted`). Deleting a user also removes it
+    /// from every group, which later shows up in `members@delta`.
+    pub fn delete_object(
+        &self,
+        tid: &str,
+        kind: Kind,
+        id: &str,
+        permanent: bool,
+    ) -> Result<(), SimError> {
+        self.with_tenant(tid, |t| {
+            let v = t.bump();
+            let reason = if permanent { "deleted" } else { "changed" };
+            let (g, c) = t.coll_mut(kind);
+            if !c.remove(g, id, reason, v) {
+                return Err(SimError::NotFound(format!("{kind:?} {id}")));
+            }
+            if matches!(kind, Kind::User | Kind::Group) {
+                let (g, groups) = t.coll_mut(Kind::Group);
+                let mut p = 0;
+                while let Some(pos) = groups.next_pos(p) {
+                    if pos >= groups.end() {
+                        break;
+                    }
+                    p = pos + 1;
+                    let Some((gid, _)) = groups.at(g, pos) else {
+                        continue;
+                    };
+                    let found = groups.members(g, &gid).into_iter().find(|(_, m)| m == id);
+                    if let Some((ty, _)) = found {
+                        groups.set_member(g, &gid, id, &ty, false, v);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Restores a soft-deleted user or group (it re-appears in delta as a full object).
+    pub fn restore_object(
+        &self,
+        tid: &str,
+        kind: Kind,
+        id: &str,
+    ) -> Result<Map<String, Value>, SimError> {
+        self.with_tenant(tid, |t| {
+            let v = t.bump();
+            let (g, c) = t.coll_mut(kind);
+            if !c.restore(id, v) {
+                return Err(SimError::NotFound(format!("soft-deleted {kind:?} {id}")));
+            }
+            c.get(g, id).ok_or_else(|| SimError::NotFound(id.into()))
+        })
+    }
+
+    /// Adds a direct member (user, group or device id) to a group.
+    pub fn add_member(&self, tid: &str, group_id: &str, member_id: &str) -> Result<(), SimError> {
+        self.member(tid, group_id, member_id, true)
+    }
+
+    pub fn remove_member(
+        &self,
+        tid: &str,
+        group_id: &str,
+        member_id: &str,
+    ) -> Result<(), SimError> {
+        self.member(tid, group_id, member_id, false)
+    }
+
+    fn member(&self, tid: &str, gid: &str, mid: &str, add: bool) -> Result<(), SimError> {
+        self.with_tenant(tid, |t| {
+            let ty = if t.users.get(&t.tg, mid).is_some() {
+                "#microsoft.graph.user"
+            } else if t.groups.get(&t.tg, mid).is_some() {
+                "#microsoft.graph.group"
+            } else if t.devices.get(&t.tg, mid).is_some() {
+                "#microsoft.graph.device"
+            } else if add {
+                return Err(SimError::NotFound(format!("member {mid}")));
+            } else {
+                "#microsoft.graph.user"
+            };
+            let v = t.bump();
+            let (g, groups) = t.coll_mut(Kind::Group);
+            if groups.get(g, gid).is_none() {
+                return Err(SimError::NotFound(format!("group {gid}")));
+            }
+            groups.set_member(g, gid, mid, ty, add, v);
+            Ok(())
+        })
+    }
+
+    /// Direct members of a group as `(odata type, id)`.
+    pub fn members(&self, tid: &str, group_id: &str) -> Result<Vec<(String, String)>, SimError> {
+        self.with_tenant(tid, |t| Ok(t.groups.members(&t.tg, group_id)))
+    }
+
+    /// Overrides fields of a user's MFA registration row.
+    pub fn set_registration(
+        &self,
+        tid: &str,
+        user_id: &str,
+        props: Map<String, Value>,
+    ) -> Result<(), SimError> {
+        for k in props.keys() {
+            if k == "id" || !lists::REGISTRATION_PROPS.contains(&k.as_str()) {
+                return Err(SimError::BadRequest(format!(
+                    "unknown registration property '{k}'"
+                )));
+            }
+        }
+        self.with_tenant(tid, |t| {
+            t.registrations
+                .entry(user_id.to_string())
+                .or_default()
+                .extend(props);
+            Ok(())
+        })
+    }
+
+    pub fn organization(&self, tid: &str) -> Result<Map<String, Value>, SimError> {
+        self.with_tenant(tid, |t| Ok(lists::organization_object(t)))
+    }
+
+    /// Replaces the tenant's faults (counting restarts).
+    pub fn set_faults(&self, tid: &str, faults: Vec<Fault>) -> Result<(), SimError> {
+        self.with_tenant(tid, |t| {
+            t.faults = faults.into_iter().map(|f| Fault { seen: 0, ..f }).collect();
+            Ok(())
+        })
+    }
+
+    pub fn add_fault(&self, tid: &str, fault: Fault) -> Result<(), SimError> {
+        self.with_tenant(tid, |t| {
+            t.faults.push(Fault { seen: 0, ..fault });
+            Ok(())
+        })
+    }
+
+    pub fn faults(&self, tid: &str) -> Result<Vec<Fault>, SimError> {
+        self.with_tenant(tid, |t| Ok(t.faults.clone()))
+    }
+
+    /// Invalidates every outstanding delta/skip token of the tenant: the next use answers
+    /// 400 `syncStateNotFound` (or 410, see `expired_delta_status`).
+    pub fn expire_delta_tokens(&self, tid: &str) -> Result<(), SimError> {
+        self.with_tenant(tid, |t| {
+            t.delta_epoch += 1;
+            Ok(())
+        })
+    }
+
+    pub fn request_counts(&self, tid: &str) -> Result<BTreeMap<String, u64>, SimError> {
+        self.with_tenant(tid, |t| Ok(t.counts.clone()))
+    }
+
+    pub fn request_log(&self, tid: &str) -> Result<Vec<RequestLogEntry>, SimError> {
+        self.with_tenant(tid, |t| Ok(t.log.iter().cloned().collect()))
+    }
+
+    pub fn reset_requests(&self, tid: &str) -> Result<(), SimError> {
+        self.with_tenant(tid, |t| {
+            t.counts.clear();
+            t.log.clear();
+            Ok(())
+        })
+    }
+
+    /// Rotates the signing key: new id_tokens use a new `kid`; the JWKS keeps the previous key.
+    pub fn rotate_keys(&self) -> usize {
+        self.with(|st| {
+            st.key_index += 1;
+            st.key_index
+        })
+    }
+
+    pub fn login_settings(&self) -> LoginSettings {
+        self.with(|st| st.login.clone())
+    }
+
+    pub fn set_login_settings(&self, s: LoginSettings) {
+        self.with(|st| st.login = s);
+    }
+
+    /// Makes every issued access token (optionally only one tenant's) expired, so Graph answers
+    /// 401 `InvalidAuthenticationToken`.
+    pub fn expire_access_tokens(&self, tid: Option<&str>) -> usize {
+        self.with(|st| {
+            let tid = tid.and_then(|t| st.resolve_id(t));
+            let past = Utc::now() - chrono::Duration::seconds(1);
+            let mut n = 0;
+            for tok in st.tokens.values_mut() {
+                if tid.as_deref().is_none_or(|t| t == tok.tenant_id) {
+                    tok.expires = past;
+                    n += 1;
+                }
+            }
+            n
+        })
+    }
+}
