@@ -1,3 +1,5 @@
 mod common;
 mod delta;
+mod lists;
 mod login;
+mod paging;
