@@ -1,3 +1,5 @@
+//! Contract tests of the Microsoft/Level.io simulator, driven with a plain HTTP client.
+
 mod common;
 mod delta;
 mod faults;
@@ -5,3 +7,5 @@ mod levelio;
 mod lists;
 mod login;
 mod paging;
+mod scale;
+mod schema;
