@@ -277,12 +277,12 @@ pub fn user(g: &TenantGen, i: usize) -> Map<String, Value> {
         };
         (upn, mail, "Member")
     };
-    let dept = if x % 11 == 0 {
+    let dept = if x.is_multiple_of(11) {
         Value::Null
     } else {
         Value::from(pick(&DEPTS, x >> 8))
     };
-    let title = if x % 13 == 0 {
+    let title = if x.is_multiple_of(13) {
         Value::Null
     } else {
         Value::from(format!(
@@ -291,7 +291,7 @@ pub fn user(g: &TenantGen, i: usize) -> Map<String, Value> {
             pick(&TITLES, x >> 16)
         ))
     };
-    let phones: Vec<String> = if x % 3 == 0 {
+    let phones: Vec<String> = if x.is_multiple_of(3) {
         vec![]
     } else {
         vec![format!("+44 20 7946 {:04}", i % 10000)]
@@ -300,8 +300,8 @@ pub fn user(g: &TenantGen, i: usize) -> Map<String, Value> {
         "id": id, "displayName": format!("{first} {last}"), "givenName": first, "surname": last,
         "mail": mail, "userPrincipalName": upn, "department": dept, "jobTitle": title,
         "accountEnabled": i % 23 != 7, "userType": user_type, "businessPhones": phones,
-        "mobilePhone": if x % 4 == 0 { Value::from(format!("+44 7700 9{:05}", i % 100000)) } else { Value::Null },
-        "officeLocation": if x % 5 == 0 { Value::Null } else { Value::from(format!("Floor {}", x % 6 + 1)) },
+        "mobilePhone": if x.is_multiple_of(4) { Value::from(format!("+44 7700 9{:05}", i % 100000)) } else { Value::Null },
+        "officeLocation": if x.is_multiple_of(5) { Value::Null } else { Value::from(format!("Floor {}", x % 6 + 1)) },
         "preferredLanguage": pick(&LANGS, x >> 20), "createdDateTime": created,
     }))
 }
@@ -421,7 +421,7 @@ pub fn group(g: &TenantGen, j: usize) -> Map<String, Value> {
     };
     obj(json!({
         "id": id, "displayName": name,
-        "description": if x % 4 == 0 { Value::Null } else { Value::from(format!("{dept} group")) },
+        "description": if x.is_multiple_of(4) { Value::Null } else { Value::from(format!("{dept} group")) },
         "mail": mail, "mailEnabled": mail_enabled, "securityEnabled": security, "groupTypes": types,
         "membershipRule": rule,
         "membershipRuleProcessingState": if j % 5 == 4 && j != 0 { Value::from("On") } else { Value::Null },
@@ -706,7 +706,7 @@ pub fn registration(
         "userType": if guest { "guest" } else { "member" },
         "isAdmin": is_admin, "isMfaCapable": registered, "isMfaRegistered": registered,
         "isPasswordlessCapable": registered && x % 4 == 2, "isSsprCapable": registered,
-        "isSsprEnabled": x % 5 != 0, "isSsprRegistered": registered,
+        "isSsprEnabled": !x.is_multiple_of(5), "isSsprRegistered": registered,
         "isSystemPreferredAuthenticationMethodEnabled": true,
         "methodsRegistered": methods, "systemPreferredAuthenticationMethods": sys,
         "userPreferredMethodForSecondaryAuthentication": pref,

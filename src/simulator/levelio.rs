@@ -107,7 +107,11 @@ impl LevelState {
                     0 => (
                         "server",
                         srv.clone(),
-                        if x % 3 == 0 { "Linux" } else { "Windows" },
+                        if x.is_multiple_of(3) {
+                            "Linux"
+                        } else {
+                            "Windows"
+                        },
                     ),
                     1 if i > 5 => ("domain_controller", srv.clone(), "Windows"),
                     2 => ("workstation", remote.clone(), "Mac"),
@@ -137,10 +141,10 @@ impl LevelState {
                     _ => ("Microsoft Windows Server 2022 Standard", "10", "0"),
                 };
                 s.devices.push(obj(json!({
-                    "id": id, "hostname": hostname, "nickname": if x % 4 == 0 { Value::from(format!("{client} device {i}")) } else { Value::Null },
+                    "id": id, "hostname": hostname, "nickname": if x.is_multiple_of(4) { Value::from(format!("{client} device {i}")) } else { Value::Null },
                     "role": role, "group_id": group, "tags": if role == "server" { json!(["server", "backup"]) } else { json!(["laptop"]) },
-                    "online": x % 3 != 0, "last_seen_at": seen.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    "maintenance_mode": x % 17 == 0, "manufacturer": if platform == "Mac" { "Apple Inc." } else { "Dell Inc." },
+                    "online": !x.is_multiple_of(3), "last_seen_at": seen.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "maintenance_mode": x.is_multiple_of(17), "manufacturer": if platform == "Mac" { "Apple Inc." } else { "Dell Inc." },
                     "model": if platform == "Mac" { "MacBookPro18,3" } else if role == "workstation" { "Latitude 5440" } else { "PowerEdge R650" },
                     "serial_number": serial, "platform": platform,
                     "last_logged_in_user": if role == "workstation" { Value::from(format!("{}\\user{i}", prefix.to_lowercase())) } else { Value::Null },
@@ -150,7 +154,7 @@ impl LevelState {
                     "operating_system": {"full_operating_system": os, "major_version": major, "minor_version": minor, "architecture": "x64",
                         "install_date": (now - Duration::days(400 + (x % 300) as i64)).format("%Y-%m-%d").to_string(), "end_of_life": Value::Null},
                 })));
-                if x % 5 != 0 {
+                if !x.is_multiple_of(5) {
                     let vid = s.id("CustomFieldValue");
                     let date = (now + Duration::days((x % 1000) as i64 - 200))
                         .format("%Y-%m-%d")
@@ -177,14 +181,21 @@ struct ListQ {
     include_operating_system: Option<String>,
 }
 
-fn page(items: Vec<&Map<String, Value>>, q: &ListQ, strip_os: bool) -> Result<Value, HttpResponse> {
+fn unprocessable(msg: &str) -> Box<HttpResponse> {
+    Box::new(HttpResponse::UnprocessableEntity().json(json!({ "error": msg })))
+}
+
+fn page(
+    items: Vec<&Map<String, Value>>,
+    q: &ListQ,
+    strip_os: bool,
+) -> Result<Value, Box<HttpResponse>> {
     let limit = match &q.limit {
         None => 20,
         Some(l) => match l.parse::<usize>() {
             Ok(n) if (1..=100).contains(&n) => n,
             _ => {
-                return Err(HttpResponse::UnprocessableEntity()
-                    .json(json!({"error": "limit must be between 1 and 100"})));
+                return Err(unprocessable("limit must be between 1 and 100"));
             }
         },
     };
@@ -195,8 +206,7 @@ fn page(items: Vec<&Map<String, Value>>, q: &ListQ, strip_os: bool) -> Result<Va
         {
             Some(p) => p + 1,
             None => {
-                return Err(HttpResponse::UnprocessableEntity()
-                    .json(json!({"error": "starting_after not found"})));
+                return Err(unprocessable("starting_after not found"));
             }
         },
         None => 0,
@@ -357,13 +367,17 @@ async fn api(shared: web::Data<SharedRef>, req: HttpRequest) -> HttpResponse {
                     }
                     Ok(Value::Object(d))
                 }
-                None => Err(HttpResponse::NotFound().json(json!({"error": "Not found"}))),
+                None => Err(Box::new(
+                    HttpResponse::NotFound().json(json!({"error": "Not found"})),
+                )),
             },
-            _ => Err(HttpResponse::NotFound().json(json!({"error": "Not found"}))),
+            _ => Err(Box::new(
+                HttpResponse::NotFound().json(json!({"error": "Not found"})),
+            )),
         };
         match result {
             Ok(v) => HttpResponse::Ok().json(v),
-            Err(r) => r,
+            Err(r) => *r,
         }
     };
     if let Some(d) = delay {

@@ -44,7 +44,10 @@ pub fn endpoint_key(base: &str, q: &Query) -> String {
     }
 }
 
-fn authenticate(st: &SimState, req: &HttpRequest) -> Result<String, (Option<String>, GraphError)> {
+fn authenticate(
+    st: &SimState,
+    req: &HttpRequest,
+) -> Result<String, Box<(Option<String>, GraphError)>> {
     let token = req
         .headers()
         .get("authorization")
@@ -56,54 +59,54 @@ fn authenticate(st: &SimState, req: &HttpRequest) -> Result<String, (Option<Stri
         .map(str::trim)
         .unwrap_or_default();
     if token.is_empty() {
-        return Err((
+        return Err(Box::new((
             None,
             GraphError::new(401, "InvalidAuthenticationToken", "Access token is empty."),
-        ));
+        )));
     }
     let Some(t) = st.tokens.get(token) else {
-        return Err((
+        return Err(Box::new((
             None,
             GraphError::new(
                 401,
                 "InvalidAuthenticationToken",
                 "Access token validation failure. Invalid audience.",
             ),
-        ));
+        )));
     };
     if t.expires <= Utc::now() {
-        return Err((
+        return Err(Box::new((
             Some(t.tenant_id.clone()),
             GraphError::new(
                 401,
                 "InvalidAuthenticationToken",
                 "Lifetime validation failed, the token is expired.",
             ),
-        ));
+        )));
     }
     if !t.app_only {
-        return Err((
+        return Err(Box::new((
             Some(t.tenant_id.clone()),
             GraphError::new(
                 403,
                 "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation.",
             ),
-        ));
+        )));
     }
     let consented = st
         .tenants
         .get(&t.tenant_id)
         .is_some_and(|ten| ten.consents.contains(&t.client_id));
     if !consented {
-        return Err((
+        return Err(Box::new((
             Some(t.tenant_id.clone()),
             GraphError::new(
                 403,
                 "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation.",
             ),
-        ));
+        )));
     }
     Ok(t.tenant_id.clone())
 }
@@ -123,7 +126,8 @@ pub async fn serve(
         let mut st = shared.lock();
         let tenant_id = match authenticate(&st, &req) {
             Ok(t) => t,
-            Err((tid, e)) => {
+            Err(b) => {
+                let (tid, e) = *b;
                 if let Some(t) = tid.and_then(|t| st.tenants.get_mut(&t)) {
                     t.record(&key, e.status, None, None, &ids.request_id);
                 }

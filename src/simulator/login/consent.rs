@@ -16,25 +16,29 @@ use crate::simulator::state::{App, SharedRef, SimState};
 type Params = HashMap<String, String>;
 
 /// Validates app + redirect URI + tenant; returns the app and candidate tenant ids.
-fn check(st: &SimState, segment: &str, q: &Params) -> Result<(App, Vec<String>), HttpResponse> {
+fn check(
+    st: &SimState,
+    segment: &str,
+    q: &Params,
+) -> Result<(App, Vec<String>), Box<HttpResponse>> {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
     let client_id = get("client_id");
     let Some(app) = st.apps.get(client_id).cloned() else {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             700016,
             &format!(
                 "Application with identifier '{client_id}' was not found in the directory '{segment}'."
             ),
-        ));
+        )));
     };
     let redirect_uri = get("redirect_uri");
     if !app.redirect_uris.iter().any(|r| r == redirect_uri) {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             50011,
             &format!(
                 "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
             ),
-        ));
+        )));
     }
     let tenants = if is_multi(segment) {
         let hint = get("login_hint");
@@ -46,7 +50,12 @@ fn check(st: &SimState, segment: &str, q: &Params) -> Result<(App, Vec<String>),
     } else {
         match st.resolve_id(segment) {
             Some(t) => vec![t],
-            None => return Err(error_page(90002, &format!("Tenant '{segment}' not found."))),
+            None => {
+                return Err(Box::new(error_page(
+                    90002,
+                    &format!("Tenant '{segment}' not found."),
+                )));
+            }
         }
     };
     Ok((app, tenants))
@@ -62,7 +71,7 @@ pub async fn adminconsent(
     let st = shared.lock();
     let (app, tenants) = match check(&st, &segment, &q) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let decision = format!("{}/{}/v2.0/adminconsent/decision", st.login_url, segment);
     let link = |tid: &str, approve: bool| {
@@ -118,7 +127,7 @@ pub async fn decision(
     let mut st = shared.lock();
     let (app, tenants) = match check(&st, &segment, &q) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tid = get("tenant_id");
     if !tenants.iter().any(|t| t == tid) {
