@@ -124,6 +124,7 @@ impl Simulator {
         .listen(l_login)?
         .workers(1)
         .disable_signals()
+        .shutdown_timeout(1)
         .run();
         let s2 = shared.clone();
         let graph = HttpServer::new(move || {
@@ -136,6 +137,7 @@ impl Simulator {
         .listen(l_graph)?
         .workers(1)
         .disable_signals()
+        .shutdown_timeout(1)
         .run();
         let s3 = shared.clone();
         let level = HttpServer::new(move || {
@@ -149,6 +151,7 @@ impl Simulator {
         .listen(l_level)?
         .workers(1)
         .disable_signals()
+        .shutdown_timeout(1)
         .run();
         let handles = vec![login.handle(), graph.handle(), level.handle()];
         tokio::spawn(login);

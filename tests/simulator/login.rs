@@ -572,3 +572,121 @@ async fn discovery_documents_and_key_rotation() {
     assert_eq!(header["kid"].as_str(), Some(after[0].as_str()));
     assert_ne!(after[0], before[0]);
 }
+
+#[tokio::test]
+async fn organizations_authority_form_post_and_id_token_faults() {
+    let env = env(8, 0, true).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let r = env
+        .http
+        .get(format!(
+            "{}/organizations/oauth2/v2.0/authorize",
+            env.login()
+        ))
+        .query(&[
+            ("client_id", CLIENT_ID),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("response_mode", "form_post"),
+            ("scope", "openid profile"),
+            ("state", "fp"),
+            ("nonce", "n"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("login_hint", &admin_upn(&env)),
+        ])
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("method=\"POST\"") && html.contains(&format!("action=\"{REDIRECT}\"")));
+    let code = html
+        .split("name=\"code\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("code")
+        .to_string();
+    let (s, v) = token_request(
+        &env,
+        "organizations",
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let payload = v["id_token"]
+        .as_str()
+        .and_then(|t| t.split('.').nth(1))
+        .expect("jwt");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("b64"),
+    )
+    .expect("json");
+    assert_eq!(
+        claims["iss"],
+        format!("{}/{}/v2.0", env.login(), env.tid()),
+        "concrete issuer even via organizations"
+    );
+    assert!(
+        claims.get("email").is_none(),
+        "no email claim without the email scope"
+    );
+
+    // id_token fault knob: unknown kid is rejected by a standard verifier.
+    env.ctl
+        .set_login_settings(tenantry::simulator::LoginSettings {
+            token_lifetime_secs: 3599,
+            id_token_fault: Some(tenantry::simulator::IdTokenFault::UnknownKid),
+        });
+    let http = openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .expect("http");
+    let issuer = IssuerUrl::new(format!("{}/{}/v2.0", env.login(), env.tid())).expect("issuer");
+    let md = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .expect("discovery");
+    let client = CoreClient::from_provider_metadata(
+        md,
+        ClientId::new(CLIENT_ID.into()),
+        Some(ClientSecret::new(SECRET.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).expect("redirect"));
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = client
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge)
+        .url();
+    let r = env
+        .http
+        .get(format!("{url}&login_hint={}", admin_upn(&env)))
+        .send()
+        .await
+        .expect("authorize");
+    let code = query_of(&location(&r)).get("code").cloned().expect("code");
+    let tok = client
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("ep")
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("token");
+    let idt = openidconnect::TokenResponse::id_token(&tok).expect("id_token");
+    assert!(
+        idt.claims(&client.id_token_verifier(), &nonce).is_err(),
+        "a token signed with an unpublished key must not verify"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod common;
 mod delta;
+mod demo;
 mod faults;
 mod levelio;
 mod lists;
