@@ -243,6 +243,32 @@ async fn every_emitted_property_and_enum_value_exists_in_the_csdl() {
         let items = list_all(&env, &format!("{g}/{path}"), &token).await;
         check_all(ty, &items, path);
     }
+    let summary = get(
+        &env,
+        &format!("{g}/deviceManagement/deviceCompliancePolicyDeviceStateSummary"),
+        &token,
+        &[],
+    )
+    .await
+    .json();
+    let total: i64 = [
+        "compliantDeviceCount",
+        "nonCompliantDeviceCount",
+        "inGracePeriodCount",
+        "errorDeviceCount",
+        "conflictDeviceCount",
+        "unknownDeviceCount",
+        "configManagerCount",
+    ]
+    .iter()
+    .map(|k| summary[*k].as_i64().unwrap_or(0))
+    .sum();
+    assert_eq!(total, 120);
+    check_all(
+        "deviceCompliancePolicyDeviceStateSummary",
+        &[summary],
+        "deviceCompliancePolicyDeviceStateSummary",
+    );
     // All eight CA policy templates, whatever the seed picked for this tenant.
     let all = env
         .ctl

@@ -301,3 +301,38 @@ pub fn organization(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         "value": [organization_object(t)],
     }))
 }
+
+/// `GET /deviceManagement/deviceCompliancePolicyDeviceStateSummary`: counts over the tenant's
+/// current devices. Returned bare (a singleton), not wrapped in `value` (contract §4f leaves
+/// this open; clients should accept both).
+pub fn compliance_summary(st: &mut SimState, ctx: &Ctx) -> GraphResult {
+    let t = tenant(st, ctx)?;
+    intune_gate(t)?;
+    let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let c = &t.devices;
+    let mut p = 0;
+    while let Some(pos) = c.next_pos(p) {
+        if pos >= c.end() {
+            break;
+        }
+        p = pos + 1;
+        if let Some((_, d)) = c.at(&t.tg, pos) {
+            let s = d
+                .get("complianceState")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string();
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    let n = |k: &str| counts.get(k).copied().unwrap_or(0);
+    Ok(json!({
+        "@odata.context": format!("{}/v1.0/$metadata#deviceManagement/deviceCompliancePolicyDeviceStateSummary/$entity", ctx.graph_url),
+        "id": "deviceCompliancePolicyDeviceStateSummary",
+        "inGracePeriodCount": n("inGracePeriod"), "configManagerCount": n("configManager"),
+        "unknownDeviceCount": n("unknown"), "notApplicableDeviceCount": 0,
+        "compliantDeviceCount": n("compliant"), "remediatedDeviceCount": 0,
+        "nonCompliantDeviceCount": n("noncompliant"), "errorDeviceCount": n("error"),
+        "conflictDeviceCount": n("conflict"),
+    }))
+}

@@ -248,6 +248,11 @@ route!(
     lists::registrations
 );
 route!(organization, "organization", lists::organization);
+route!(
+    compliance_summary,
+    "deviceManagement/deviceCompliancePolicyDeviceStateSummary",
+    lists::compliance_summary
+);
 
 /// Registers the Graph routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -270,6 +275,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/v1.0/reports/authenticationMethods/userRegistrationDetails",
             web::get().to(registrations),
+        )
+        .route(
+            "/v1.0/deviceManagement/deviceCompliancePolicyDeviceStateSummary",
+            web::get().to(compliance_summary),
         )
         .route("/v1.0/organization", web::get().to(organization));
 }
