@@ -19,6 +19,7 @@ use super::levelio::LevelState;
 
 /// Knobs of one tenant that are not faults.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TenantSettings {
     /// Server-chosen page size for users/groups delta (Microsoft's is undocumented).
     pub delta_page_size: usize,
@@ -30,6 +31,14 @@ pub struct TenantSettings {
     pub expired_delta_status: u16,
     /// `error.code` of the 403 for Conditional Access in a tenant without P1 (undocumented).
     pub ca_unlicensed_code: String,
+    /// Initial delta rounds repeat the previous page's last object at the start of each page
+    /// (Graph documents that objects may appear more than once in a round).
+    pub delta_replays: bool,
+    /// Initial delta rounds insert an empty page (value `[]` + nextLink) at every page boundary.
+    pub delta_empty_pages: bool,
+    /// Enforce Microsoft's per-tenant limits: Conditional Access 1 request/s (429 without
+    /// Retry-After), identity reports 5 requests/10 s (429 with Retry-After).
+    pub enforce_rate_limits: bool,
 }
 
 impl Default for TenantSettings {
@@ -40,6 +49,9 @@ impl Default for TenantSettings {
             delta_token_max_age_secs: 7 * 24 * 3600,
             expired_delta_status: 400,
             ca_unlicensed_code: "Authentication_RequestFromNonPremiumTenantOrB2CTenant".into(),
+            delta_replays: false,
+            delta_empty_pages: false,
+            enforce_rate_limits: false,
         }
     }
 }
@@ -85,6 +97,8 @@ pub struct Tenant {
     pub counts: BTreeMap<String, u64>,
     pub log: VecDeque<RequestLogEntry>,
     pub log_seq: u64,
+    /// Recent accepted request times per rate-limited endpoint.
+    pub rate: BTreeMap<String, VecDeque<std::time::Instant>>,
 }
 
 /// Bounded request log per tenant.
@@ -110,6 +124,7 @@ impl Tenant {
             counts: BTreeMap::new(),
             log: VecDeque::new(),
             log_seq: 0,
+            rate: BTreeMap::new(),
         }
     }
 

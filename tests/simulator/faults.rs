@@ -289,3 +289,57 @@ async fn control_api_over_http() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn natural_rate_limits_when_enforced() {
+    let env = env(5, 0, true).await;
+    let token = app_token(&env).await;
+    env.ctl
+        .update_tenant(
+            env.tid(),
+            tenantry::simulator::TenantPatch {
+                enforce_rate_limits: Some(true),
+                ..Default::default()
+            },
+        )
+        .expect("patch");
+    let ca = format!("{}/identity/conditionalAccess/policies", env.graph());
+    assert_eq!(get(&env, &ca, &token, &[]).await.status, StatusCode::OK);
+    let r = get(&env, &ca, &token, &[]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "CA allows 1 request/s per tenant"
+    );
+    assert!(r.header("retry-after").is_none());
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    assert_eq!(get(&env, &ca, &token, &[]).await.status, StatusCode::OK);
+    let reports = format!(
+        "{}/reports/authenticationMethods/userRegistrationDetails",
+        env.graph()
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            get(&env, &reports, &token, &[]).await.status,
+            StatusCode::OK
+        );
+    }
+    let r = get(&env, &reports, &token, &[]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "reports allow 5 requests/10 s"
+    );
+    let wait: f64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!(wait > 0.0 && wait <= 10.0);
+    let log = env.ctl.request_log(env.tid()).expect("log");
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.fault.as_deref() == Some("rate_limit"))
+            .count(),
+        2
+    );
+}

@@ -211,3 +211,37 @@ async fn page_tokens_are_bound_to_the_tenant() {
     .await;
     assert_eq!(r.json()["value"][0]["id"], b.id.as_str());
 }
+
+#[tokio::test]
+async fn replays_and_empty_pages_when_enabled() {
+    let env = env(25, 0, true).await;
+    let token = app_token(&env).await;
+    env.ctl
+        .update_tenant(
+            env.tid(),
+            TenantPatch {
+                delta_page_size: Some(10),
+                delta_replays: Some(true),
+                delta_empty_pages: Some(true),
+                ..Default::default()
+            },
+        )
+        .expect("patch");
+    let (items, link, pages) = round(
+        &env,
+        &format!("{}/users/delta?$select=displayName", env.graph()),
+        &token,
+        &[],
+    )
+    .await;
+    let all = ids(&items);
+    let distinct: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), 25, "every user still appears");
+    assert_eq!(
+        all.len(),
+        27,
+        "two page boundaries, one replayed object each"
+    );
+    assert_eq!(pages, 5, "3 data pages + 2 empty pages");
+    assert!(!link.is_empty());
+}

@@ -96,6 +96,9 @@ pub struct TenantPatch {
     pub delta_token_max_age_secs: Option<i64>,
     pub expired_delta_status: Option<u16>,
     pub ca_unlicensed_code: Option<String>,
+    pub delta_replays: Option<bool>,
+    pub delta_empty_pages: Option<bool>,
+    pub enforce_rate_limits: Option<bool>,
 }
 
 /// In-process handle to the simulator's state (same operations as `/_sim`).
@@ -264,6 +267,15 @@ impl SimControl {
             }
             if let Some(v) = p.ca_unlicensed_code {
                 s.ca_unlicensed_code = v;
+            }
+            if let Some(v) = p.delta_replays {
+                s.delta_replays = v;
+            }
+            if let Some(v) = p.delta_empty_pages {
+                s.delta_empty_pages = v;
+            }
+            if let Some(v) = p.enforce_rate_limits {
+                s.enforce_rate_limits = v;
             }
             Ok(info(t))
         })

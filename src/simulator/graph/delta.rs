@@ -164,6 +164,7 @@ fn run(st: &mut SimState, ctx: &Ctx, kind: Kind) -> GraphResult {
                 s: select,
                 n: t.settings.delta_page_size,
                 iat: now,
+                z: false,
             };
             return Ok(json!({
                 "@odata.context": context(ctx, coll, &tok.s),
@@ -214,6 +215,7 @@ fn run(st: &mut SimState, ctx: &Ctx, kind: Kind) -> GraphResult {
             s: select,
             n,
             iat: now,
+            z: false,
         }
     };
     let minimal = ctx
@@ -248,6 +250,7 @@ fn run(st: &mut SimState, ctx: &Ctx, kind: Kind) -> GraphResult {
                 after: None,
                 moff: 0,
                 iat: now,
+                z: false,
                 ..tok
             };
             body.insert(
@@ -300,7 +303,22 @@ fn initial_page(
     let select = selection(c.kind, &tok.s);
     let with_members = c.kind == Kind::Group && select.iter().any(|s| s == "members");
     let per = t.settings.members_per_page.max(1);
+    if t.settings.delta_empty_pages && tok.pos > 0 && !tok.z {
+        return (
+            Vec::new(),
+            Some(PageToken {
+                z: true,
+                ..tok.clone()
+            }),
+        );
+    }
     let mut out = Vec::new();
+    if t.settings.delta_replays && tok.pos > 0 && tok.moff == 0 {
+        // Graph may repeat an object within a round; clients must apply idempotently.
+        if let Some((_, obj)) = c.at(g, tok.pos - 1) {
+            out.push(paging::project(&obj, &select));
+        }
+    }
     let mut pos = tok.pos;
     let mut moff = tok.moff;
     while out.len() < tok.n {
@@ -343,6 +361,7 @@ fn initial_page(
     let next = more.then(|| PageToken {
         pos,
         moff,
+        z: false,
         ..tok.clone()
     });
     (out, next)

@@ -132,6 +132,7 @@ fn list(
                 s,
                 n,
                 iat: 0,
+                z: false,
             }
         }
     };

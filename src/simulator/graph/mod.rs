@@ -8,14 +8,14 @@ pub mod errors;
 pub mod lists;
 pub mod paging;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde_json::Value;
 
 use super::faults::{self, FaultKind};
-use super::state::{SharedRef, SimState};
+use super::state::{SharedRef, SimState, Tenant};
 use errors::{GraphError, ReqIds};
 use paging::Query;
 
@@ -111,6 +111,46 @@ fn authenticate(
     Ok(t.tenant_id.clone())
 }
 
+/// Microsoft's per-tenant limits that matter for pacing (contract §5.4): (endpoint, max
+/// requests, window, send Retry-After?). Conditional Access never sends Retry-After.
+const RATE_LIMITS: [(&str, usize, Duration, bool); 2] = [
+    (
+        "identity/conditionalAccess/policies",
+        1,
+        Duration::from_secs(1),
+        false,
+    ),
+    (
+        "reports/authenticationMethods/userRegistrationDetails",
+        5,
+        Duration::from_secs(10),
+        true,
+    ),
+];
+
+/// Sliding-window check when the tenant enforces rate limits; throttled calls don't count.
+fn rate_limited(t: &mut Tenant, base: &str) -> Option<(GraphError, Option<String>)> {
+    if !t.settings.enforce_rate_limits {
+        return None;
+    }
+    let (_, max, window, retry) = RATE_LIMITS.iter().find(|(e, ..)| *e == base)?;
+    let now = Instant::now();
+    let q = t.rate.entry(base.to_string()).or_default();
+    while q.front().is_some_and(|f| now.duration_since(*f) >= *window) {
+        q.pop_front();
+    }
+    if q.len() < *max {
+        q.push_back(now);
+        return None;
+    }
+    let wait = q
+        .front()
+        .map(|f| *window - now.duration_since(*f))
+        .unwrap_or(*window);
+    let ra = retry.then(|| format!("{:.3}", wait.as_secs_f64()));
+    Some((GraphError::throttled(ra.as_deref()), ra))
+}
+
 /// Runs one Graph request through auth, counters and faults.
 pub async fn serve(
     shared: web::Data<SharedRef>,
@@ -146,6 +186,16 @@ pub async fn serve(
             graph_url: st.graph_url.clone(),
             path: req.path().to_string(),
         };
+        if let Some((e, ra)) = st
+            .tenants
+            .get_mut(&tenant_id)
+            .and_then(|t| rate_limited(t, base))
+        {
+            if let Some(t) = st.tenants.get_mut(&tenant_id) {
+                t.record(&key, 429, ra, Some("rate_limit".into()), &ids.request_id);
+            }
+            return e.response(&ids);
+        }
         let fault = st
             .tenants
             .get_mut(&tenant_id)

@@ -38,6 +38,9 @@ pub struct PageToken {
     pub n: usize,
     /// Unix seconds when issued (delta tokens expire).
     pub iat: i64,
+    /// This link is the hop after an injected empty page.
+    #[serde(default)]
+    pub z: bool,
 }
 
 pub fn encode(t: &PageToken) -> String {
