@@ -137,3 +137,38 @@ async fn levelio_contract() {
     assert!(counts.get("devices").is_some_and(|c| *c >= 7));
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn levelio_throttling_with_retry_after() {
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("start");
+    let ctl = sim.control();
+    ctl.levelio_set_api_key("k");
+    ctl.levelio_generate(&["A".into()], 3);
+    ctl.levelio_set_faults(vec![tenantry::simulator::Fault {
+        kind: tenantry::simulator::FaultKind::Throttle {
+            retry_after: Some("3".into()),
+        },
+        endpoint: Some("devices".into()),
+        nth: 2,
+        times: 1,
+        seen: 0,
+    }]);
+    let http = reqwest::Client::new();
+    let url = format!("{}/v2/devices", sim.levelio_url());
+    assert_eq!(level_get(&http, &url, "k").await.0, StatusCode::OK);
+    let r = http
+        .get(&url)
+        .header("Authorization", "k")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("3")
+    );
+    assert_eq!(level_get(&http, &url, "k").await.0, StatusCode::OK);
+    sim.stop().await;
+}
