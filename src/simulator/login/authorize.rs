@@ -240,6 +240,10 @@ pub async fn authorize(
             ),
         );
     }
+    if st.codes.len() > 10_000 {
+        let now = Utc::now();
+        st.codes.retain(|_, c| c.expires > now && !c.redeemed);
+    }
     let code = format!(
         "1.{}{}",
         uuid::Uuid::new_v4().simple(),

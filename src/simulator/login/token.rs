@@ -45,6 +45,11 @@ fn issue(st: &mut SimState, tenant_id: &str, client_id: &str, app_only: bool) ->
         uuid::Uuid::new_v4().simple()
     );
     let life = st.login.token_lifetime_secs;
+    // Long-running demos issue tokens forever; drop expired ones now and then.
+    if st.tokens.len() > 10_000 {
+        let now = Utc::now();
+        st.tokens.retain(|_, t| t.expires > now);
+    }
     st.tokens.insert(
         token.clone(),
         IssuedToken {
