@@ -41,11 +41,29 @@ pub fn str_hash(s: &str) -> u64 {
 }
 
 const MASK48: u64 = 0xFFFF_FFFF_FFFF;
+const MASK24: u64 = 0xFF_FFFF;
 
-/// A GUID-shaped id whose last group is `index ^ mask`, so [`index_of`] can invert it.
+/// A keyed 4-round Feistel permutation of 48-bit values: scrambles the index into the last GUID
+/// group (so ids look random) while staying exactly invertible.
+fn permute(seed: u64, salt: u64, v: u64, forward: bool) -> u64 {
+    let f = |round: u64, x: u64| h(seed ^ salt.rotate_left(17), round, x) & MASK24;
+    let (mut l, mut r) = ((v >> 24) & MASK24, v & MASK24);
+    if forward {
+        for round in 0..4 {
+            (l, r) = (r, l ^ f(round, r));
+        }
+    } else {
+        for round in (0..4).rev() {
+            (l, r) = (r ^ f(round, l), l);
+        }
+    }
+    (l << 24) | r
+}
+
+/// A GUID-shaped id whose last group is a keyed permutation of the index, so [`index_of`] can
+/// invert it without a lookup table.
 pub fn guid(seed: u64, salt: u64, i: u64) -> String {
     let a = h(seed, salt, i);
-    let mask = h(seed, salt, u64::MAX) & MASK48;
     format!(
         "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
         a >> 32,
@@ -53,7 +71,7 @@ pub fn guid(seed: u64, salt: u64, i: u64) -> String {
         a & 0xfff,
         8 + ((a >> 60) & 3),
         (a >> 40) & 0xfff,
-        (i ^ mask) & MASK48
+        permute(seed, salt, i & MASK48, true)
     )
 }
 
@@ -61,8 +79,7 @@ pub fn guid(seed: u64, salt: u64, i: u64) -> String {
 pub fn index_of(seed: u64, salt: u64, id: &str, count: usize) -> Option<usize> {
     let last = id.get(24..36)?;
     let v = u64::from_str_radix(last, 16).ok()?;
-    let mask = h(seed, salt, u64::MAX) & MASK48;
-    let i = (v ^ mask) & MASK48;
+    let i = permute(seed, salt, v & MASK48, false);
     let idx = usize::try_from(i).ok()?;
     (idx < count && guid(seed, salt, i) == id).then_some(idx)
 }
@@ -104,6 +121,32 @@ pub(crate) fn pick<'a>(list: &'a [&'a str], x: u64) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tg(seed: u64) -> TenantGen {
+        TenantGen {
+            seed,
+            tenant_id: "t".into(),
+            name: "Contoso".into(),
+            domain: "contoso.example".into(),
+            initial_domain: "contoso.onmicrosoft.com".into(),
+            users: 50,
+            groups: 5,
+            devices: 20,
+            policies: 8,
+            anchor: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn deterministic_from_the_seed() {
+        assert_eq!(user(&tg(1), 17), user(&tg(1), 17));
+        assert_eq!(device(&tg(1), 3), device(&tg(1), 3));
+        assert_ne!(user(&tg(1), 17).get("id"), user(&tg(2), 17).get("id"));
+        assert_eq!(
+            user(&tg(1), 0).get("userPrincipalName"),
+            Some(&serde_json::json!("admin@contoso.example"))
+        );
+    }
 
     #[test]
     fn ids_invert() {
