@@ -19,6 +19,15 @@ pub enum FaultKind {
     Malformed,
     /// The normal response, delayed.
     Slow { delay_ms: u64 },
+    /// Any other Graph error, e.g. Intune's wrapped 403 `UnknownError`, 500
+    /// `generalException` or 504: `{"error": {"code", "message", "innerError"}}`.
+    Error {
+        status: u16,
+        code: String,
+        message: String,
+        #[serde(default)]
+        retry_after: Option<String>,
+    },
 }
 
 /// One fault rule.

@@ -281,6 +281,13 @@ async fn api(shared: web::Data<SharedRef>, req: HttpRequest) -> HttpResponse {
                 return HttpResponse::ServiceUnavailable()
                     .json(json!({"error": "Service unavailable"}));
             }
+            Some(FaultKind::Error {
+                status, message, ..
+            }) => {
+                let code = actix_web::http::StatusCode::from_u16(status)
+                    .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+                return HttpResponse::build(code).json(json!({ "error": message }));
+            }
             Some(FaultKind::Malformed) => {
                 return HttpResponse::Ok()
                     .content_type("application/json")

@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 pub use collection::Kind;
 pub use control::{SimControl, SimError, TenantInfo, TenantPatch, TenantSpec};
 pub use faults::{Fault, FaultKind};
-pub use state::{App as SimApp, IdTokenFault, LoginSettings, RequestLogEntry, TenantSettings};
+pub use state::{
+    App as SimApp, ConsentError, IdTokenFault, LoginSettings, RequestLogEntry, TenantSettings,
+};
 
 use state::{Shared, SharedRef, SimState};
 
@@ -295,6 +297,7 @@ pub fn seed_demo(ctl: &SimControl, app: DemoApp) -> DemoSeed {
         client_secret: app.client_secret.clone(),
         redirect_uris: app.redirect_uris.clone(),
         name: app.name.clone(),
+        secret_expired: false,
     });
     if registered.is_ok() {
         for t in [&msp, &healthy, &unlicensed, &archived] {

@@ -39,6 +39,18 @@ pub struct TenantSettings {
     /// Enforce Microsoft's per-tenant limits: Conditional Access 1 request/s (429 without
     /// Retry-After), identity reports 5 requests/10 s (429 with Retry-After).
     pub enforce_rate_limits: bool,
+    /// When set, approving admin consent redirects with this error instead of granting.
+    pub consent_error: Option<ConsentError>,
+}
+
+/// An error the admin-consent endpoint returns instead of granting (contract §1.1 failure).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConsentError {
+    /// OAuth `error`, e.g. `consent_required`; an empty string clears the knob.
+    pub error: String,
+    /// AADSTS number put in front of `description`.
+    pub aadsts: u32,
+    pub description: String,
 }
 
 impl Default for TenantSettings {
@@ -52,6 +64,7 @@ impl Default for TenantSettings {
             delta_replays: false,
             delta_empty_pages: false,
             enforce_rate_limits: false,
+            consent_error: None,
         }
     }
 }
@@ -198,6 +211,9 @@ pub struct App {
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub name: String,
+    /// The secret exists but has expired: token requests fail with AADSTS7000222.
+    #[serde(default)]
+    pub secret_expired: bool,
 }
 
 /// An issued, not yet redeemed authorization code.

@@ -51,6 +51,7 @@ pub async fn env(users: usize, devices: usize, licensed: bool) -> Env {
         client_secret: SECRET.into(),
         redirect_uris: vec![REDIRECT.into()],
         name: "Tenantry tests".into(),
+        secret_expired: false,
     })
     .expect("app");
     let tenant = ctl

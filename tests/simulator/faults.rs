@@ -343,3 +343,110 @@ async fn natural_rate_limits_when_enforced() {
         2
     );
 }
+
+#[tokio::test]
+async fn custom_errors_expired_secret_and_consent_error() {
+    let env = env(3, 3, true).await;
+    let token = app_token(&env).await;
+    env.ctl
+        .add_fault(
+            env.tid(),
+            fault(
+                FaultKind::Error {
+                    status: 403,
+                    code: "UnknownError".into(),
+                    message: "{\"ErrorCode\":\"Forbidden\",\"Message\":\"{}\"}".into(),
+                    retry_after: None,
+                },
+                "deviceManagement/managedDevices",
+                1,
+                1,
+            ),
+        )
+        .expect("fault");
+    let r = get(
+        &env,
+        &format!("{}/deviceManagement/managedDevices", env.graph()),
+        &token,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["error"]["code"], "UnknownError");
+    // Consent error instead of a grant.
+    env.ctl
+        .update_tenant(
+            env.tid(),
+            tenantry::simulator::TenantPatch {
+                consent_error: Some(tenantry::simulator::ConsentError {
+                    error: "consent_required".into(),
+                    aadsts: 90094,
+                    description: "Admin consent is required.".into(),
+                }),
+                ..Default::default()
+            },
+        )
+        .expect("patch");
+    let html = env
+        .http
+        .get(format!("{}/{}/v2.0/adminconsent", env.login(), env.tid()))
+        .query(&[
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT),
+            ("state", "s"),
+        ])
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let href = html
+        .split("id=\"accept\"")
+        .nth(1)
+        .and_then(|r| r.split("href=\"").nth(1))
+        .and_then(|r| r.split('"').next())
+        .expect("href")
+        .replace("&amp;", "&");
+    let r = env.http.get(href).send().await.expect("accept");
+    let q = query_of(
+        r.headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    );
+    assert_eq!(q.get("error").map(String::as_str), Some("consent_required"));
+    assert_eq!(
+        q.get("admin_consent").map(String::as_str),
+        Some("True"),
+        "Microsoft's doc example: check error first"
+    );
+    assert!(
+        q.get("error_description")
+            .is_some_and(|d| d.starts_with("AADSTS90094"))
+    );
+    // Expired secret.
+    env.ctl
+        .register_app(tenantry::simulator::SimApp {
+            client_id: CLIENT_ID.into(),
+            client_secret: SECRET.into(),
+            redirect_uris: vec![REDIRECT.into()],
+            name: "x".into(),
+            secret_expired: true,
+        })
+        .expect("app");
+    let tid = env.tid().to_string();
+    let (s, v) = token_request(
+        &env,
+        &tid,
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("grant_type", "client_credentials"),
+            ("scope", GRAPH_SCOPE),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["error_codes"][0], 7000222);
+}

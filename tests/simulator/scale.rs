@@ -32,6 +32,7 @@ async fn hundred_thousand_users_page_by_page() {
         client_secret: SECRET.into(),
         redirect_uris: vec![REDIRECT.into()],
         name: "t".into(),
+        secret_expired: false,
     })
     .expect("app");
     let t = ctl

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::faults::Fault;
 use super::generator::{self, TenantGen};
 use super::state::{
-    App, LoginSettings, RequestLogEntry, SharedRef, SimState, Tenant, TenantSettings,
+    App, ConsentError, LoginSettings, RequestLogEntry, SharedRef, SimState, Tenant, TenantSettings,
 };
 
 /// Errors of control operations.
@@ -99,6 +99,8 @@ pub struct TenantPatch {
     pub delta_replays: Option<bool>,
     pub delta_empty_pages: Option<bool>,
     pub enforce_rate_limits: Option<bool>,
+    /// `{"error": "", ..}` clears it.
+    pub consent_error: Option<ConsentError>,
 }
 
 /// In-process handle to the simulator's state (same operations as `/_sim`).
@@ -276,6 +278,9 @@ impl SimControl {
             }
             if let Some(v) = p.enforce_rate_limits {
                 s.enforce_rate_limits = v;
+            }
+            if let Some(v) = p.consent_error {
+                s.consent_error = (!v.error.is_empty()).then_some(v);
             }
             Ok(info(t))
         })

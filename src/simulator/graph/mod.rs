@@ -216,6 +216,18 @@ pub async fn serve(
                 }
                 (e.response(&ids), 503, retry_after, Some("unavailable"))
             }
+            Some(FaultKind::Error {
+                status,
+                code,
+                message,
+                retry_after,
+            }) => {
+                let mut e = GraphError::new(status, &code, &message);
+                if let Some(r) = &retry_after {
+                    e = e.header("Retry-After", r);
+                }
+                (e.response(&ids), status, retry_after, Some("error"))
+            }
             other => {
                 if let Some(FaultKind::Slow { delay_ms }) = &other {
                     delay = Some(Duration::from_millis(*delay_ms));

@@ -136,6 +136,25 @@ pub async fn decision(
     let redirect_uri = get("redirect_uri");
     let state = get("state");
     let approve = get("approve") == "true";
+    let forced = st
+        .tenants
+        .get(tid)
+        .and_then(|t| t.settings.consent_error.clone())
+        .filter(|_| approve);
+    if let Some(e) = forced {
+        let desc = format!("AADSTS{}: {}", e.aadsts, e.description);
+        let mut p = vec![
+            ("admin_consent", "True"),
+            ("error", e.error.as_str()),
+            ("error_description", desc.as_str()),
+        ];
+        if !state.is_empty() {
+            p.push(("state", state));
+        }
+        return HttpResponse::Found()
+            .insert_header(("Location", with_query(redirect_uri, &p)))
+            .finish();
+    }
     if let Some(t) = st.tenants.get_mut(tid) {
         if approve {
             t.consents.insert(app.client_id.clone());

@@ -157,6 +157,16 @@ pub async fn token(
             ),
         );
     }
+    if app.secret_expired {
+        return err(
+            401,
+            "invalid_client",
+            7000222,
+            &format!(
+                "The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app or consider using certificate credentials for added security."
+            ),
+        );
+    }
     if grant == "client_credentials" {
         let Some(tid) = tenant_id.filter(|_| !multi) else {
             return err(
