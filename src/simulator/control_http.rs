@@ -8,7 +8,8 @@
 //!   `GET` list takes `skip`/`top`); `POST /_sim/tenants/{tid}/{kind}/{id}/restore`
 //! * `GET /_sim/tenants/{tid}/groups/{gid}/members`, `PUT|DELETE .../members/{member_id}`
 //! * `PATCH /_sim/tenants/{tid}/registrations/{user_id}` (MFA report row overrides)
-//! * `GET|PUT|POST|DELETE /_sim/tenants/{tid}/faults` ([`Fault`] list / one fault / clear)
+//! * `GET|PUT|POST|DELETE /_sim/tenants/{tid}/faults` ([`Fault`] list / one fault / clear;
+//!   kinds `throttle`, `unavailable`, `malformed`, `slow`, `error`)
 //! * `POST /_sim/tenants/{tid}/delta/expire`
 //! * `GET|DELETE /_sim/tenants/{tid}/requests`, `GET /_sim/tenants/{tid}/requests/log`
 //! * `POST /_sim/keys/rotate`, `GET|PUT /_sim/login` ([`LoginSettings`]),
