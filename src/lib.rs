@@ -25,6 +25,8 @@ pub mod demo;
 pub mod domain;
 pub mod jobs;
 pub mod model;
+pub mod simulator;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+

@@ -1,0 +1,339 @@
+//! Plain (non-delta) collections: managed devices, compliance policies, CA policies, the MFA
+//! registration report, and the organization singleton-collection.
+//!
+//! Licence gates answer with the errors Microsoft is observed to return (contract §4c–§4f):
+//! Intune paths 400 "Request not applicable to target tenant.", CA and the report 403 for
+//! tenants without Entra ID P1.
+
+use serde_json::{Map, Value, json};
+
+use super::errors::GraphError;
+use super::paging::{self, PageToken};
+use super::{Ctx, GraphResult};
+use crate::simulator::collection::Kind;
+use crate::simulator::generator;
+use crate::simulator::state::{SimState, Tenant};
+
+pub const DEVICE_PROPS: &[&str] = &[
+    "id",
+    "deviceName",
+    "managedDeviceName",
+    "operatingSystem",
+    "osVersion",
+    "serialNumber",
+    "complianceState",
+    "lastSyncDateTime",
+    "enrolledDateTime",
+    "userPrincipalName",
+    "userId",
+    "userDisplayName",
+    "emailAddress",
+    "azureADDeviceId",
+    "manufacturer",
+    "model",
+    "managedDeviceOwnerType",
+    "managementAgent",
+    "complianceGracePeriodExpirationDateTime",
+];
+pub const POLICY_PROPS: &[&str] = &[
+    "id",
+    "templateId",
+    "displayName",
+    "description",
+    "createdDateTime",
+    "modifiedDateTime",
+    "state",
+    "sessionControls",
+    "conditions",
+    "grantControls",
+];
+pub const REGISTRATION_PROPS: &[&str] = &[
+    "id",
+    "userPrincipalName",
+    "userDisplayName",
+    "userType",
+    "isAdmin",
+    "isMfaCapable",
+    "isMfaRegistered",
+    "isPasswordlessCapable",
+    "isSsprCapable",
+    "isSsprEnabled",
+    "isSsprRegistered",
+    "isSystemPreferredAuthenticationMethodEnabled",
+    "methodsRegistered",
+    "systemPreferredAuthenticationMethods",
+    "userPreferredMethodForSecondaryAuthentication",
+    "lastUpdatedDateTime",
+];
+const COMPLIANCE_PROPS: &[&str] = &[
+    "id",
+    "displayName",
+    "description",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "version",
+];
+
+fn tenant<'a>(st: &'a SimState, ctx: &Ctx) -> Result<&'a Tenant, GraphError> {
+    st.tenants
+        .get(&ctx.tenant_id)
+        .ok_or_else(|| GraphError::new(404, "Request_ResourceNotFound", "Tenant not found."))
+}
+
+fn intune_gate(t: &Tenant) -> Result<(), GraphError> {
+    if t.intune {
+        Ok(())
+    } else {
+        Err(GraphError::bad_request(
+            "Request not applicable to target tenant.",
+        ))
+    }
+}
+
+/// How one list endpoint pages.
+struct ListSpec {
+    /// Path after /v1.0/ (also the token's collection key).
+    path: &'static str,
+    allowed: &'static [&'static str],
+    type_name: &'static str,
+    select_code: &'static str,
+    default_top: usize,
+    max_top: usize,
+}
+
+/// Generic pager over positions `0..end`; `get(pos)` returns the object at a position if live.
+fn list(
+    t: &Tenant,
+    ctx: &Ctx,
+    spec: &ListSpec,
+    end: u64,
+    get: &dyn Fn(u64) -> Option<Map<String, Value>>,
+) -> GraphResult {
+    let q = &ctx.query;
+    let tok = match q.get("$skiptoken") {
+        Some(s) => paging::decode(s)
+            .filter(|k| k.t == t.id() && k.c == spec.path && k.m == 2)
+            .ok_or_else(|| {
+                GraphError::bad_request("The specified page token value has expired or is invalid.")
+            })?,
+        None => {
+            let s = paging::parse_select(q, spec.allowed, spec.type_name, spec.select_code)?;
+            let n = paging::parse_top(q, spec.default_top, spec.max_top)?;
+            PageToken {
+                t: t.id().into(),
+                c: spec.path.into(),
+                e: 0,
+                m: 2,
+                since: 0,
+                upto: 0,
+                pos: 0,
+                after: None,
+                moff: 0,
+                s,
+                n,
+                iat: 0,
+                z: false,
+            }
+        }
+    };
+    let mut items = Vec::new();
+    let mut pos = tok.pos;
+    while items.len() < tok.n && pos < end {
+        if let Some(o) = get(pos) {
+            items.push(Value::Object(match &tok.s {
+                Some(sel) => paging::project(&o, sel),
+                None => o,
+            }));
+        }
+        pos += 1;
+    }
+    let mut body = Map::new();
+    let ctx_sel = tok
+        .s
+        .as_ref()
+        .map(|s| format!("({})", s.join(",")))
+        .unwrap_or_default();
+    body.insert(
+        "@odata.context".into(),
+        json!(format!(
+            "{}/v1.0/$metadata#{}{}",
+            ctx.graph_url, spec.path, ctx_sel
+        )),
+    );
+    if pos < end {
+        let next = PageToken { pos, ..tok };
+        body.insert(
+            "@odata.nextLink".into(),
+            json!(format!(
+                "{}/v1.0/{}?$skiptoken={}",
+                ctx.graph_url,
+                spec.path,
+                paging::encode(&next)
+            )),
+        );
+    }
+    body.insert("value".into(), Value::Array(items));
+    Ok(Value::Object(body))
+}
+
+pub fn managed_devices(st: &mut SimState, ctx: &Ctx) -> GraphResult {
+    let t = tenant(st, ctx)?;
+    intune_gate(t)?;
+    let spec = ListSpec {
+        path: "deviceManagement/managedDevices",
+        allowed: DEVICE_PROPS,
+        type_name: "microsoft.graph.managedDevice",
+        select_code: "BadRequest",
+        default_top: 1000,
+        max_top: 1000,
+    };
+    let c = &t.devices;
+    list(t, ctx, &spec, c.end(), &|p| c.at(&t.tg, p).map(|(_, o)| o))
+}
+
+pub fn compliance_policies(st: &mut SimState, ctx: &Ctx) -> GraphResult {
+    let t = tenant(st, ctx)?;
+    intune_gate(t)?;
+    let spec = ListSpec {
+        path: "deviceManagement/deviceCompliancePolicies",
+        allowed: COMPLIANCE_PROPS,
+        type_name: "microsoft.graph.deviceCompliancePolicy",
+        select_code: "BadRequest",
+        default_top: 100,
+        max_top: 1000,
+    };
+    let all = generator::compliance_policies(&t.tg);
+    list(t, ctx, &spec, all.len() as u64, &|p| {
+        all.get(p as usize).cloned()
+    })
+}
+
+pub fn ca_policies(st: &mut SimState, ctx: &Ctx) -> GraphResult {
+    let t = tenant(st, ctx)?;
+    if !t.p1 {
+        let msg = if t.settings.ca_unlicensed_code
+            == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+        {
+            "Tenant is not a B2C tenant and doesn't have premium license"
+        } else {
+            "Conditional Access requires a Microsoft Entra ID P1 license."
+        };
+        return Err(GraphError::new(403, &t.settings.ca_unlicensed_code, msg));
+    }
+    let spec = ListSpec {
+        path: "identity/conditionalAccess/policies",
+        allowed: POLICY_PROPS,
+        type_name: "microsoft.graph.conditionalAccessPolicy",
+        select_code: "BadRequest",
+        default_top: 100,
+        max_top: 999,
+    };
+    let c = &t.policies;
+    list(t, ctx, &spec, c.end(), &|p| c.at(&t.tg, p).map(|(_, o)| o))
+}
+
+pub fn registrations(st: &mut SimState, ctx: &Ctx) -> GraphResult {
+    let t = tenant(st, ctx)?;
+    if !t.p1 {
+        return Err(GraphError::new(
+            403,
+            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+            "Tenant is not a B2C tenant and doesn't have premium license",
+        ));
+    }
+    let spec = ListSpec {
+        path: "reports/authenticationMethods/userRegistrationDetails",
+        allowed: REGISTRATION_PROPS,
+        type_name: "microsoft.graph.userRegistrationDetails",
+        select_code: "BadRequest",
+        default_top: 200,
+        max_top: 999,
+    };
+    let c = t.coll(Kind::User);
+    list(t, ctx, &spec, c.end(), &|p| {
+        let (id, u) = c.at(&t.tg, p)?;
+        let idx = (p < c.base_count as u64).then_some(p as usize);
+        let mut row = generator::registration(&t.tg, &u, idx);
+        if let Some(o) = t.registrations.get(&id) {
+            for (k, v) in o {
+                row.insert(k.clone(), v.clone());
+            }
+        }
+        Some(row)
+    })
+}
+
+/// The tenant's organization object (also used by the control API).
+pub fn organization_object(t: &Tenant) -> Map<String, Value> {
+    let created = (t.tg.anchor - chrono::Duration::days(2000))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let plan = |service: &str, id: &str| json!({ "assignedDateTime": "2024-01-02T00:00:00Z", "capabilityStatus": "Enabled", "service": service, "servicePlanId": id });
+    let mut plans = vec![plan("exchange", "9aaf7827-d63c-4b61-89c3-182f06f82e5c")];
+    if t.p1 {
+        plans.push(plan(
+            "AADPremiumService",
+            "41781fb2-bc02-4b7c-bd55-b576c07bb09d",
+        ));
+    }
+    if t.intune {
+        plans.push(plan("SCO", "c1ec4a95-1f05-45b3-a911-aa3fa01094f5"));
+    }
+    let caps = "Email, OfficeCommunicationsOnline";
+    match json!({
+        "id": t.id(), "displayName": t.tg.name, "tenantType": "AAD", "countryLetterCode": t.country,
+        "createdDateTime": created,
+        "verifiedDomains": [
+            { "name": t.tg.domain, "isDefault": true, "isInitial": false, "type": "Managed", "capabilities": caps },
+            { "name": t.tg.initial_domain, "isDefault": false, "isInitial": true, "type": "Managed", "capabilities": caps },
+        ],
+        "assignedPlans": plans,
+        "technicalNotificationMails": [format!("admin@{}", t.tg.domain)],
+    }) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub fn organization(st: &mut SimState, ctx: &Ctx) -> GraphResult {
+    let t = tenant(st, ctx)?;
+    Ok(json!({
+        "@odata.context": format!("{}/v1.0/$metadata#organization", ctx.graph_url),
+        "value": [organization_object(t)],
+    }))
+}
+
+/// `GET /deviceManagement/deviceCompliancePolicyDeviceStateSummary`: counts over the tenant's
+/// current devices. Returned bare (a singleton), not wrapped in `value` (contract §4f leaves
+/// this open; clients should accept both).
+pub fn compliance_summary(st: &mut SimState, ctx: &Ctx) -> GraphResult {
+    let t = tenant(st, ctx)?;
+    intune_gate(t)?;
+    let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let c = &t.devices;
+    let mut p = 0;
+    while let Some(pos) = c.next_pos(p) {
+        if pos >= c.end() {
+            break;
+        }
+        p = pos + 1;
+        if let Some((_, d)) = c.at(&t.tg, pos) {
+            let s = d
+                .get("complianceState")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string();
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    let n = |k: &str| counts.get(k).copied().unwrap_or(0);
+    Ok(json!({
+        "@odata.context": format!("{}/v1.0/$metadata#deviceManagement/deviceCompliancePolicyDeviceStateSummary/$entity", ctx.graph_url),
+        "id": "deviceCompliancePolicyDeviceStateSummary",
+        "inGracePeriodCount": n("inGracePeriod"), "configManagerCount": n("configManager"),
+        "unknownDeviceCount": n("unknown"), "notApplicableDeviceCount": 0,
+        "compliantDeviceCount": n("compliant"), "remediatedDeviceCount": 0,
+        "nonCompliantDeviceCount": n("noncompliant"), "errorDeviceCount": n("error"),
+        "conflictDeviceCount": n("conflict"),
+    }))
+}

@@ -1,0 +1,346 @@
+//! The simulated Graph host (`{graph_url}/v1.0/...`).
+//!
+//! Every endpoint runs through [`serve`]: bearer check (the token decides the tenant, as on the
+//! real Graph), consent check, request counting, fault injection, then the endpoint itself.
+
+pub mod delta;
+pub mod errors;
+pub mod lists;
+pub mod paging;
+
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde_json::Value;
+
+use super::faults::{self, FaultKind};
+use super::state::{SharedRef, SimState, Tenant};
+use errors::{GraphError, ReqIds};
+use paging::Query;
+
+/// What an endpoint handler gets besides the state.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub tenant_id: String,
+    pub query: Query,
+    pub prefer: String,
+    pub graph_url: String,
+    pub path: String,
+}
+
+/// Endpoint result: JSON body plus extra headers.
+pub type GraphResult = Result<Value, GraphError>;
+
+/// Counter key for a request: the endpoint path after `/v1.0/`, plus `?skiptoken` or
+/// `?deltatoken` when the request continues a round (documented in `control.rs`).
+pub fn endpoint_key(base: &str, q: &Query) -> String {
+    if q.has("$skiptoken") {
+        format!("{base}?skiptoken")
+    } else if q.get("$deltatoken").is_some() {
+        format!("{base}?deltatoken")
+    } else {
+        base.to_string()
+    }
+}
+
+fn authenticate(
+    st: &SimState,
+    req: &HttpRequest,
+) -> Result<String, Box<(Option<String>, GraphError)>> {
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .unwrap_or_default();
+    if token.is_empty() {
+        return Err(Box::new((
+            None,
+            GraphError::new(401, "InvalidAuthenticationToken", "Access token is empty."),
+        )));
+    }
+    let Some(t) = st.tokens.get(token) else {
+        return Err(Box::new((
+            None,
+            GraphError::new(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience.",
+            ),
+        )));
+    };
+    if t.expires <= Utc::now() {
+        return Err(Box::new((
+            Some(t.tenant_id.clone()),
+            GraphError::new(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            ),
+        )));
+    }
+    if !t.app_only {
+        return Err(Box::new((
+            Some(t.tenant_id.clone()),
+            GraphError::new(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            ),
+        )));
+    }
+    let consented = st
+        .tenants
+        .get(&t.tenant_id)
+        .is_some_and(|ten| ten.consents.contains(&t.client_id));
+    if !consented {
+        return Err(Box::new((
+            Some(t.tenant_id.clone()),
+            GraphError::new(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            ),
+        )));
+    }
+    Ok(t.tenant_id.clone())
+}
+
+/// Microsoft's per-tenant limits that matter for pacing (contract §5.4): (endpoint, max
+/// requests, window, send Retry-After?). Conditional Access never sends Retry-After.
+const RATE_LIMITS: [(&str, usize, Duration, bool); 2] = [
+    (
+        "identity/conditionalAccess/policies",
+        1,
+        Duration::from_secs(1),
+        false,
+    ),
+    (
+        "reports/authenticationMethods/userRegistrationDetails",
+        5,
+        Duration::from_secs(10),
+        true,
+    ),
+];
+
+/// Sliding-window check when the tenant enforces rate limits; throttled calls don't count.
+fn rate_limited(t: &mut Tenant, base: &str) -> Option<(GraphError, Option<String>)> {
+    if !t.settings.enforce_rate_limits {
+        return None;
+    }
+    let (_, max, window, retry) = RATE_LIMITS.iter().find(|(e, ..)| *e == base)?;
+    let now = Instant::now();
+    let q = t.rate.entry(base.to_string()).or_default();
+    while q.front().is_some_and(|f| now.duration_since(*f) >= *window) {
+        q.pop_front();
+    }
+    if q.len() < *max {
+        q.push_back(now);
+        return None;
+    }
+    let wait = q
+        .front()
+        .map(|f| *window - now.duration_since(*f))
+        .unwrap_or(*window);
+    let ra = retry.then(|| format!("{:.3}", wait.as_secs_f64()));
+    Some((GraphError::throttled(ra.as_deref()), ra))
+}
+
+/// Runs one Graph request through auth, counters and faults.
+pub async fn serve(
+    shared: web::Data<SharedRef>,
+    req: HttpRequest,
+    base: &'static str,
+    f: fn(&mut SimState, &Ctx) -> GraphResult,
+) -> HttpResponse {
+    let ids = ReqIds::of(&req);
+    let query = Query::parse(req.query_string());
+    let key = endpoint_key(base, &query);
+    let mut delay = None;
+    let resp = {
+        let mut st = shared.lock();
+        let tenant_id = match authenticate(&st, &req) {
+            Ok(t) => t,
+            Err(b) => {
+                let (tid, e) = *b;
+                if let Some(t) = tid.and_then(|t| st.tenants.get_mut(&t)) {
+                    t.record(&key, e.status, None, None, &ids.request_id);
+                }
+                return e.response(&ids);
+            }
+        };
+        let ctx = Ctx {
+            tenant_id: tenant_id.clone(),
+            query,
+            prefer: req
+                .headers()
+                .get("prefer")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+            graph_url: st.graph_url.clone(),
+            path: req.path().to_string(),
+        };
+        if let Some((e, ra)) = st
+            .tenants
+            .get_mut(&tenant_id)
+            .and_then(|t| rate_limited(t, base))
+        {
+            if let Some(t) = st.tenants.get_mut(&tenant_id) {
+                t.record(&key, 429, ra, Some("rate_limit".into()), &ids.request_id);
+            }
+            return e.response(&ids);
+        }
+        let fault = st
+            .tenants
+            .get_mut(&tenant_id)
+            .and_then(|t| faults::evaluate(&mut t.faults, base));
+        let (resp, status, retry, fname) = match fault {
+            Some(FaultKind::Throttle { retry_after }) => {
+                let e = GraphError::throttled(retry_after.as_deref());
+                (e.response(&ids), 429, retry_after, Some("throttle"))
+            }
+            Some(FaultKind::Unavailable { retry_after }) => {
+                let mut e = GraphError::new(
+                    503,
+                    "serviceNotAvailable",
+                    "The service is temporarily unavailable. Please retry later.",
+                );
+                if let Some(r) = &retry_after {
+                    e = e.header("Retry-After", r);
+                }
+                (e.response(&ids), 503, retry_after, Some("unavailable"))
+            }
+            Some(FaultKind::Error {
+                status,
+                code,
+                message,
+                retry_after,
+            }) => {
+                let mut e = GraphError::new(status, &code, &message);
+                if let Some(r) = &retry_after {
+                    e = e.header("Retry-After", r);
+                }
+                (e.response(&ids), status, retry_after, Some("error"))
+            }
+            other => {
+                if let Some(FaultKind::Slow { delay_ms }) = &other {
+                    delay = Some(Duration::from_millis(*delay_ms));
+                }
+                match f(&mut st, &ctx) {
+                    Ok(body) => {
+                        let mut text = body.to_string();
+                        let fname = match other {
+                            Some(FaultKind::Malformed) => {
+                                // Cut mid-document: valid UTF-8, invalid JSON.
+                                let cut = text
+                                    .char_indices()
+                                    .map(|(i, _)| i)
+                                    .find(|i| *i >= text.len() / 2)
+                                    .unwrap_or(0);
+                                text.truncate(cut);
+                                Some("malformed")
+                            }
+                            Some(FaultKind::Slow { .. }) => Some("slow"),
+                            _ => None,
+                        };
+                        (HttpResponse::Ok().content_type("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8").body(text), 200, None, fname)
+                    }
+                    Err(e) => {
+                        let ra = e
+                            .headers
+                            .iter()
+                            .find(|(k, _)| k == "Retry-After")
+                            .map(|(_, v)| v.clone());
+                        (e.response(&ids), e.status, ra, None)
+                    }
+                }
+            }
+        };
+        if let Some(t) = st.tenants.get_mut(&tenant_id) {
+            t.record(
+                &key,
+                status,
+                retry,
+                fname.map(str::to_string),
+                &ids.request_id,
+            );
+        }
+        resp
+    };
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    resp
+}
+
+macro_rules! route {
+    ($name:ident, $base:literal, $f:path) => {
+        async fn $name(shared: web::Data<SharedRef>, req: HttpRequest) -> HttpResponse {
+            serve(shared, req, $base, $f).await
+        }
+    };
+}
+
+route!(users_delta, "users/delta", delta::users);
+route!(groups_delta, "groups/delta", delta::groups);
+route!(
+    managed_devices,
+    "deviceManagement/managedDevices",
+    lists::managed_devices
+);
+route!(
+    compliance_policies,
+    "deviceManagement/deviceCompliancePolicies",
+    lists::compliance_policies
+);
+route!(
+    ca_policies,
+    "identity/conditionalAccess/policies",
+    lists::ca_policies
+);
+route!(
+    registrations,
+    "reports/authenticationMethods/userRegistrationDetails",
+    lists::registrations
+);
+route!(organization, "organization", lists::organization);
+route!(
+    compliance_summary,
+    "deviceManagement/deviceCompliancePolicyDeviceStateSummary",
+    lists::compliance_summary
+);
+
+/// Registers the Graph routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1.0/users/delta", web::get().to(users_delta))
+        .route("/v1.0/users/delta()", web::get().to(users_delta))
+        .route("/v1.0/groups/delta", web::get().to(groups_delta))
+        .route("/v1.0/groups/delta()", web::get().to(groups_delta))
+        .route(
+            "/v1.0/deviceManagement/managedDevices",
+            web::get().to(managed_devices),
+        )
+        .route(
+            "/v1.0/deviceManagement/deviceCompliancePolicies",
+            web::get().to(compliance_policies),
+        )
+        .route(
+            "/v1.0/identity/conditionalAccess/policies",
+            web::get().to(ca_policies),
+        )
+        .route(
+            "/v1.0/reports/authenticationMethods/userRegistrationDetails",
+            web::get().to(registrations),
+        )
+        .route(
+            "/v1.0/deviceManagement/deviceCompliancePolicyDeviceStateSummary",
+            web::get().to(compliance_summary),
+        )
+        .route("/v1.0/organization", web::get().to(organization));
+}

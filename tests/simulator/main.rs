@@ -1,0 +1,12 @@
+//! Contract tests of the Microsoft/Level.io simulator, driven with a plain HTTP client.
+
+mod common;
+mod delta;
+mod demo;
+mod faults;
+mod levelio;
+mod lists;
+mod login;
+mod paging;
+mod scale;
+mod schema;
