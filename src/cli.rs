@@ -34,6 +34,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run only the Microsoft (login + Graph) and Level.io simulator, for tests against a
+    /// separately started appliance.
+    Sim {
+        /// Address to bind (loopback by default; the control API refuses other peers anyway).
+        #[arg(long, default_value = "127.0.0.1")]
+        ip: std::net::IpAddr,
+        /// Login host port (0 = random).
+        #[arg(long, default_value_t = 0)]
+        login_port: u16,
+        /// Graph host port (0 = random).
+        #[arg(long, default_value_t = 0)]
+        graph_port: u16,
+        /// Level.io host port (0 = random).
+        #[arg(long, default_value_t = 0)]
+        levelio_port: u16,
+        /// Seed of the generated sample data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Manage staff accounts and API tokens (works with the service stopped).
     Admin {
         #[command(subcommand)]

@@ -67,6 +67,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(tenantry::demo::run(listen.clone(), *json))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sim { ip, login_port, graph_port, levelio_port, seed } => {
+            tenantry::telemetry::init("info", false);
+            let opts = tenantry::simulator::SimOptions {
+                listen_ip: *ip,
+                login_port: *login_port,
+                graph_port: *graph_port,
+                levelio_port: *levelio_port,
+                seed: *seed,
+            };
+            runtime()?.block_on(tenantry::simulator::run_cli(opts))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::CheckConfig => {
             let loaded = match load(&cli, CliOverrides::default()) {
                 Ok(l) => l,
