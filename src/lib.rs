@@ -23,6 +23,8 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
+pub mod graph;
+pub mod http_client;
 pub mod jobs;
 pub mod model;
 pub mod simulator;
