@@ -22,7 +22,7 @@ impl Services {
         let per_page = per_page.clamp(1, 500);
         let (items, total) = self
             .store
-            .read(move |r| r.audit_page(&filter, (page - 1) * per_page, per_page))
+            .read(move |r| r.audit_page(&filter, (page - 1).saturating_mul(per_page), per_page))
             .await?;
         Ok(Page {
             items,

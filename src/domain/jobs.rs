@@ -82,7 +82,7 @@ impl Services {
         let per_page = per_page.clamp(1, 500);
         let (items, total) = self
             .store
-            .read(move |r| r.recent_jobs(company_id, (page - 1) * per_page, per_page))
+            .read(move |r| r.recent_jobs(company_id, (page - 1).saturating_mul(per_page), per_page))
             .await?;
         Ok(Page {
             items,

@@ -231,6 +231,11 @@ async fn companies_via_api_with_audit_entries() {
     assert_eq!(active["total"], 1);
     assert_eq!(names(&list("archived").await), vec!["Fabrikam"]);
     assert_eq!(list("all").await["total"], 2);
+    // Paging parameters work next to the status filter.
+    let page2 = list("all&per_page=1&page=2&sort=name").await;
+    assert_eq!(page2["total"], 2);
+    assert_eq!(page2["per_page"], 1);
+    assert_eq!(names(&page2), vec!["Northwind"]);
     expect_error(
         call(&app, &t, Method::GET, "/api/v1/companies?status=gone", None).await,
         400,
@@ -475,6 +480,9 @@ async fn bad_input_gets_clear_json_4xx() {
         ("/api/v1/assets?dir=up", "dir"),
         ("/api/v1/jobs?page=x", "page"),
         ("/api/v1/jobs?per_page=-5", "per_page"),
+        ("/api/v1/jobs?page=18446744073709551615", "page"),
+        ("/api/v1/audit?page=18446744073709551615", "page"),
+        ("/api/v1/contacts?page=18446744073709551616", "page"),
     ] {
         let v = expect_error(
             call(&app, &t, Method::GET, p, None).await,

@@ -13,7 +13,7 @@ const N: u64 = 10_000;
 fn name_of(i: u64) -> String {
     let k = (i * 7919) % N; // 7919 is prime and coprime with 10,000: a permutation
     let base = format!("Person {:04}", k / 2);
-    if k % 3 == 0 {
+    if k.is_multiple_of(3) {
         base.to_lowercase()
     } else {
         base

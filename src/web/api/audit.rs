@@ -93,14 +93,14 @@ async fn filter(st: &AppState, q: &AuditQuery) -> ApiResult<AuditFilter> {
     };
     let from = parse_time("from", q.from.as_deref(), false)?;
     let to = parse_time("to", q.to.as_deref(), true)?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if f >= t {
-            return Err(ApiError::bad_request(format!(
-                "from ({}) must be before to ({})",
-                f.to_rfc3339(),
-                t.to_rfc3339()
-            )));
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(ApiError::bad_request(format!(
+            "from ({}) must be before to ({})",
+            f.to_rfc3339(),
+            t.to_rfc3339()
+        )));
     }
     Ok(AuditFilter {
         company_id,
@@ -131,6 +131,11 @@ pub(super) fn parse_num<T: FromStr>(name: &str, v: Option<&str>) -> ApiResult<Op
 pub(super) fn check_paging(page: usize, per_page: usize) -> ApiResult<()> {
     if page == 0 {
         return Err(ApiError::bad_request("page must be 1 or more".into()));
+    }
+    if (page - 1).checked_mul(per_page).is_none() {
+        return Err(ApiError::bad_request(format!(
+            "page {page} is out of range"
+        )));
     }
     if per_page == 0 || per_page > ListQuery::MAX_PER_PAGE {
         return Err(ApiError::bad_request(format!(
