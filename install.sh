@@ -187,13 +187,23 @@ UNIT=$ROOT$UNIT_REAL
 DROPIN_DIR=$ROOT/etc/systemd/system/$NAME.service.d
 SYSUSERS=$ROOT$SYSUSERS_REAL
 
-STAGED=""
+# Temporary files to remove if we stop early (a staged binary, a half-written file).
+TEMPS=()
 cleanup() {
-	if [ -n "$STAGED" ] && [ -e "$STAGED" ]; then
-		rm -f "$STAGED"
-	fi
+	local f
+	for f in "${TEMPS[@]}"; do
+		rm -f -- "$f"
+	done
 }
 trap cleanup EXIT
+
+# new_temp VAR TEMPLATE - mktemp with cleanup on exit; the name is stored in VAR.
+new_temp() {
+	local name
+	name=$(umask 077 && mktemp "$2")
+	TEMPS+=("$name")
+	printf -v "$1" '%s' "$name"
+}
 
 user_exists() { getent passwd "$NAME" >/dev/null 2>&1; }
 group_exists() { getent group "$NAME" >/dev/null 2>&1; }
@@ -206,7 +216,7 @@ ensure_perms() {
 	current=$(stat -c '%a' "$path")
 	if [ "$current" != "${mode#0}" ]; then
 		chmod "$mode" "$path"
-		if [ "$current" != "" ] && [ "${JUST_CREATED:-0}" = 0 ]; then
+		if [ "${JUST_CREATED:-0}" = 0 ]; then
 			note "mode of $path: $current -> ${mode#0}"
 		fi
 	fi
@@ -226,22 +236,25 @@ ensure_perms() {
 	fi
 }
 
-# install_file SRC DEST MODE OWNER - replace DEST atomically when its content differs.
-# Prints whether it changed; returns 0 if it wrote, 1 if DEST was already identical.
+# install_file SRC DEST MODE OWNER - replace DEST atomically when its content differs, and
+# set FILE_CHANGED to 1 if it wrote, 0 if DEST was already identical. (It reports through a
+# variable, not its status, so it is never called where `set -e` is suspended.)
+FILE_CHANGED=0
 install_file() {
 	local src=$1 dest=$2 mode=$3 owner=$4 tmp
+	FILE_CHANGED=0
 	if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
 		ensure_perms "$dest" "$mode" "$owner"
 		note "unchanged: $dest"
-		return 1
+		return 0
 	fi
 	mkdir -p "$(dirname "$dest")"
-	tmp=$(mktemp "$(dirname "$dest")/.$(basename "$dest").XXXXXX")
+	new_temp tmp "$(dirname "$dest")/.$(basename "$dest").XXXXXX"
 	cat "$src" >"$tmp"
 	JUST_CREATED=1 ensure_perms "$tmp" "$mode" "$owner"
 	mv -f "$tmp" "$dest"
+	FILE_CHANGED=1
 	note "wrote: $dest"
-	return 0
 }
 
 # Run a command as the service user when we can, so the check sees what the service sees.
@@ -313,10 +326,18 @@ if [ "$UNINSTALL" = 1 ]; then
 			skip "userdel $NAME ($WHY)"
 		else
 			if user_exists; then
-				userdel "$NAME" && note "deleted system user $NAME"
+				if userdel "$NAME"; then
+					note "deleted system user $NAME"
+				else
+					warn "could not delete the user $NAME (is a process still running as it?)"
+				fi
 			fi
 			if group_exists; then
-				groupdel "$NAME" && note "deleted group $NAME"
+				if groupdel "$NAME"; then
+					note "deleted group $NAME"
+				else
+					warn "could not delete the group $NAME"
+				fi
 			fi
 		fi
 		say "Tenantry is removed, with its configuration, secret key and data."
@@ -359,7 +380,7 @@ BINARY=$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")
 VERSION=$("$BINARY" --version 2>/dev/null | head -n 1) || die "$BINARY does not run on this machine (wrong architecture?)"
 
 UPGRADE=0
-[ -e "$BIN" ] && UPGRADE=1
+if [ -e "$BIN" ]; then UPGRADE=1; fi
 
 say "Installing Tenantry${VERSION:+ ($VERSION)}${ROOT:+ into $ROOT}"
 note "binary:     $BINARY -> $BIN_REAL (previous kept as $BIN_REAL.previous)"
@@ -371,7 +392,7 @@ note "user:       system user and group '$NAME' ($SYSUSERS_REAL)"
 
 # --- system user -----------------------------------------------------------------------
 say "System user and group '$NAME'"
-install_file "$PACKAGING/sysusers.d/tenantry.conf" "$SYSUSERS" 0644 root:root || true
+install_file "$PACKAGING/sysusers.d/tenantry.conf" "$SYSUSERS" 0644 root:root
 if [ -n "$ROOT" ]; then
 	skip "creating the system user $NAME ($WHY)"
 elif user_exists; then
@@ -410,7 +431,7 @@ done
 # --- configuration ---------------------------------------------------------------------
 say "Configuration"
 if [ ! -e "$CONFIG" ]; then
-	install_file "$PACKAGING/tenantry.toml" "$CONFIG" 0640 "root:$NAME" || true
+	install_file "$PACKAGING/tenantry.toml" "$CONFIG" 0640 "root:$NAME"
 	note "installed the example config; edit it, then: systemctl restart $NAME"
 else
 	ensure_perms "$CONFIG" 0640 "root:$NAME"
@@ -422,7 +443,7 @@ else
 		fi
 	else
 		note "kept your $CONFIG_REAL (it differs from the shipped example)"
-		install_file "$PACKAGING/tenantry.toml" "$CONFIG.new" 0640 "root:$NAME" || true
+		install_file "$PACKAGING/tenantry.toml" "$CONFIG.new" 0640 "root:$NAME"
 		note "the shipped example is in $CONFIG_REAL.new; compare with:"
 		note "  diff -u $CONFIG_REAL $CONFIG_REAL.new"
 	fi
@@ -438,7 +459,7 @@ if [ -e "$KEY" ]; then
 	note "kept the existing $KEY_REAL: it is never regenerated, because it decrypts the"
 	note "secrets stored in the database. Back it up together with the database."
 else
-	tmp=$(umask 077 && mktemp "$ETC_DIR/.secret.key.XXXXXX")
+	new_temp tmp "$ETC_DIR/.secret.key.XXXXXX"
 	(umask 077 && od -An -v -tx1 -N32 /dev/urandom | tr -d ' \n' >"$tmp")
 	if [ "$(wc -c <"$tmp")" -ne 64 ]; then
 		rm -f "$tmp"
@@ -466,7 +487,7 @@ if [ -f "$BIN" ] && cmp -s "$BINARY" "$BIN"; then
 	note "unchanged: $BIN"
 	ensure_perms "$BIN" 0755 root:root
 else
-	STAGED=$(mktemp "$BIN_DIR/.$NAME.new.XXXXXX")
+	new_temp STAGED "$BIN_DIR/.$NAME.new.XXXXXX"
 	install -m 0755 "$BINARY" "$STAGED"
 	JUST_CREATED=1 ensure_perms "$STAGED" 0755 root:root
 	CHECK_BIN=$STAGED
@@ -510,10 +531,10 @@ printf '%s\n' "$CHECK_OUT" | sed -n 's/^# warning: /    warning: /p'
 if [ "$BIN_CHANGED" = 1 ]; then
 	if [ -e "$BIN" ]; then
 		ln -f "$BIN" "$BIN.previous" 2>/dev/null || cp -p "$BIN" "$BIN.previous"
-		note "kept the previous binary as $BIN_REAL.previous (roll back: mv it over $BIN_REAL)"
+		note "kept the previous binary as $BIN_REAL.previous"
+		note "(roll back: cp -p $BIN_REAL.previous $BIN_REAL && systemctl restart $NAME)"
 	fi
 	mv -f "$STAGED" "$BIN"
-	STAGED=""
 	note "installed: $BIN"
 fi
 
@@ -564,13 +585,10 @@ health_check() {
 
 # --- systemd unit ----------------------------------------------------------------------
 say "systemd unit"
-UNIT_SRC=$(mktemp)
+new_temp UNIT_SRC "${TMPDIR:-/tmp}/tenantry.service.XXXXXX"
 sed "s#/usr/local/bin/tenantry#$BIN_REAL#g" "$PACKAGING/tenantry.service" >"$UNIT_SRC"
-UNIT_CHANGED=0
-if install_file "$UNIT_SRC" "$UNIT" 0644 root:root; then
-	UNIT_CHANGED=1
-fi
-rm -f "$UNIT_SRC"
+install_file "$UNIT_SRC" "$UNIT" 0644 root:root
+UNIT_CHANGED=$FILE_CHANGED
 
 if [ "$HAVE_SYSTEMD" = 1 ]; then
 	if [ "$UNIT_CHANGED" = 1 ]; then
