@@ -4,8 +4,11 @@
 mod helpers;
 
 mod api;
+mod audit;
 mod auth;
 mod companies;
 mod jobs;
+mod jobs_page;
 mod layering;
 mod paging;
+mod settings;

@@ -1,5 +1,142 @@
-//! The Jobs page: recent runs and one job's detail.
+//! The Jobs page: recent runs (newest first, paged) and one job's detail. A job that is
+//! still queued or running refreshes its own page every few seconds (no script needed).
 
+use crate::model::{Job, JobState, ListQuery};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::pager::Pager;
+use crate::web::session::Staff;
+use crate::web::views::Chrome;
+use crate::web::views::jobs::{JobPage, JobRow, JobsPage};
 use actix_web::web;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+const PER_PAGE: usize = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/jobs", web::get().to(jobs_get))
+        .route("/jobs/{id}", web::get().to(job_get));
+}
+
+#[derive(Deserialize)]
+struct JobsQ {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+fn parse_n(name: &str, v: Option<&str>, default: usize) -> Result<usize, WebError> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            WebError::BadRequest(format!("“{name}” {s:?} is not a number of 1 or more."))
+        }),
+    }
+}
+
+/// "1m 05s" style; seconds only under a minute.
+fn human_secs(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// How long the job took, or has been running so far.
+fn duration(job: &Job, now: DateTime<Utc>) -> String {
+    match (job.started_at, job.finished_at) {
+        (Some(s), Some(f)) => human_secs((f - s).num_seconds()),
+        (Some(s), None) if job.state == JobState::Running => {
+            format!("{} so far", human_secs((now - s).num_seconds()))
+        }
+        _ => String::new(),
+    }
+}
+
+fn counts_summary(job: &Job) -> String {
+    job.counts
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn row(job: Job, names: &std::collections::HashMap<u64, String>, now: DateTime<Utc>) -> JobRow {
+    JobRow {
+        company: job.company_id.map(|id| {
+            names
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("Company #{id}"))
+        }),
+        duration: duration(&job, now),
+        counts: counts_summary(&job),
+        job,
+    }
+}
+
+async fn jobs_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    q: web::Query<JobsQ>,
+) -> Result<JobsPage, WebError> {
+    let page_n = parse_n("page", q.page.as_deref(), 1)?;
+    let per_page =
+        parse_n("per_page", q.per_page.as_deref(), PER_PAGE)?.min(ListQuery::MAX_PER_PAGE);
+    let page = st.services.jobs(None, page_n, per_page).await?;
+    let names = st.services.company_names().await?;
+    let now = st.services.now();
+    let list = ListQuery::new(Some(page.page), Some(page.per_page), None, None, None);
+    let pager = Pager::new("/jobs", &list, &page);
+    let mut rows = Vec::with_capacity(page.items.len());
+    for j in page.items {
+        rows.push(row(j, &names, now));
+    }
+    Ok(JobsPage {
+        chrome: Chrome::new(&staff, "jobs", None),
+        rows,
+        pager,
+    })
+}
+
+async fn job_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> Result<JobPage, WebError> {
+    let job = st.services.job(*id).await?;
+    let names = st.services.company_names().await?;
+    let now = st.services.now();
+    let params = if job.params.is_null() {
+        String::new()
+    } else {
+        serde_json::to_string_pretty(&job.params).unwrap_or_default()
+    };
+    let refresh = job.state.is_active();
+    let waiting = (job.state == JobState::Queued && job.run_after > now).then(|| {
+        format!(
+            "{} (in {})",
+            job.run_after.format("%Y-%m-%d %H:%M:%S UTC"),
+            human_secs((job.run_after - now).num_seconds())
+        )
+    });
+    Ok(JobPage {
+        chrome: Chrome::new(&staff, "jobs", None),
+        row: row(job, &names, now),
+        params,
+        refresh,
+        waiting,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(super::human_secs(4), "4s");
+        assert_eq!(super::human_secs(65), "1m 05s");
+        assert_eq!(super::human_secs(7260), "2h 01m");
+    }
+}
