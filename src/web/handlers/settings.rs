@@ -4,7 +4,7 @@
 use super::{render, see_other};
 use crate::domain::DomainError;
 use crate::domain::staff::NewStaff;
-use crate::model::Role;
+use crate::model::{AuditFilter, Role};
 use crate::web::AppState;
 use crate::web::csrf::AdminForm;
 use crate::web::error::WebError;
@@ -59,18 +59,40 @@ async fn integrations_get(
     let now = st.services.now();
     let mut schedules = Vec::with_capacity(st.schedules.len());
     for s in st.schedules.iter() {
-        let last = st.services.schedule_last_fired(s.name).await?;
+        // The stored slot is also set on first start without firing, so the last real firing
+        // comes from the schedule's own audit events.
+        let fired = st
+            .services
+            .audit_page(
+                AuditFilter {
+                    kind: Some(format!("schedule.{}", s.name)),
+                    ..Default::default()
+                },
+                1,
+                1,
+            )
+            .await?
+            .items
+            .into_iter()
+            .next()
+            .map(|e| e.at);
+        let counting_from = match fired {
+            Some(_) => None,
+            None => st.services.schedule_last_fired(s.name).await?,
+        };
+        let utc_zone = s.tz == chrono_tz::UTC;
         let next = s.next_after(now);
         let later = s
             .upcoming(now, 4)
             .into_iter()
             .skip(1)
             .map(|t| {
-                format!(
-                    "{} ({})",
-                    t.format("%Y-%m-%d %H:%M UTC"),
-                    t.with_timezone(&s.tz).format("%H:%M %Z")
-                )
+                let u = t.format("%Y-%m-%d %H:%M UTC").to_string();
+                if utc_zone {
+                    u
+                } else {
+                    format!("{u} ({})", t.with_timezone(&s.tz).format("%H:%M %Z"))
+                }
             })
             .collect();
         schedules.push(ScheduleRow {
@@ -78,10 +100,11 @@ async fn integrations_get(
             job_kind: s.job_kind,
             cron: s.cron.to_string(),
             timezone: s.tz.name(),
-            last_fired: last.map(utc),
+            last_fired: fired.map(utc),
+            counting_from: counting_from.map(utc),
             next_run: next.map(utc),
             next_run_iso: next.map(|t| t.to_rfc3339()),
-            next_run_local: next.map(|t| {
+            next_run_local: next.filter(|_| !utc_zone).map(|t| {
                 t.with_timezone(&s.tz)
                     .format("%Y-%m-%d %H:%M %Z")
                     .to_string()

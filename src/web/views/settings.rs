@@ -12,11 +12,14 @@ pub struct ScheduleRow {
     pub job_kind: &'static str,
     pub cron: String,
     pub timezone: &'static str,
+    /// When the schedule last fired (from its audit events).
     pub last_fired: Option<String>,
+    /// Before the first firing: the instant the schedule started counting from.
+    pub counting_from: Option<String>,
     pub next_run: Option<String>,
     /// RFC 3339, for the `<time datetime>` attribute.
     pub next_run_iso: Option<String>,
-    /// The same instant in the schedule's own time zone.
+    /// The same instant in the schedule's own time zone (None when that is UTC).
     pub next_run_local: Option<String>,
     /// The few fire times after the next one.
     pub later: Vec<String>,
