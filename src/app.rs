@@ -44,10 +44,56 @@ pub struct App {
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
-/// The job kinds the appliance itself knows. Identity and evidence sync are registered by
-/// their issues; until then a queued sync fails with a clear "no handler" message.
+/// The job kinds the appliance itself knows. Evidence sync arrives with its issue; until
+/// then a queued evidence job fails with a clear "no handler" message.
 pub fn default_registry() -> Registry {
-    Registry::default()
+    let mut r = Registry::default();
+    register_builtin(&mut r);
+    r
+}
+
+/// Add the built-in job kinds to `r` (tests add their own kinds beside them).
+pub fn register_builtin(r: &mut Registry) {
+    r.register(JobKind::IDENTITY_SYNC, |ctx: jobs::JobContext| async move {
+        let progress_ctx = ctx.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let reporter = tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                progress_ctx.progress(line).await;
+            }
+        });
+        let result = ctx
+            .services
+            .run_identity_sync(&ctx.job, move |line| {
+                let _ = tx.send(line);
+            })
+            .await;
+        let _ = reporter.await;
+        result
+    });
+}
+
+/// Microsoft endpoints and the app registration from configuration.
+pub fn microsoft_config(config: &Config) -> anyhow::Result<crate::domain::entra::MicrosoftConfig> {
+    let secret = if config.microsoft.client_secret_file.is_empty() {
+        config.microsoft.client_secret.clone()
+    } else {
+        std::fs::read_to_string(&config.microsoft.client_secret_file)
+            .with_context(|| {
+                format!(
+                    "microsoft.client_secret_file {}",
+                    config.microsoft.client_secret_file
+                )
+            })?
+            .trim()
+            .to_string()
+    };
+    Ok(crate::domain::entra::MicrosoftConfig {
+        login_url: config.microsoft.login_url.trim_end_matches('/').to_string(),
+        graph_url: config.microsoft.graph_url.trim_end_matches('/').to_string(),
+        client_id: config.microsoft.client_id.clone(),
+        client_secret: secret,
+    })
 }
 
 pub fn schedules(v: &ValidatedSchedule) -> Vec<Schedule> {
@@ -74,7 +120,7 @@ impl App {
         let secrets = SecretBox::load_or_create(&key_file)?;
         let db_path = config.db_path();
         let store = tokio::task::spawn_blocking(move || Store::open(&db_path, secrets)).await??;
-        let services = Services::new(
+        let services = Services::with_microsoft(
             store.clone(),
             clock,
             DomainConfig {
@@ -82,6 +128,7 @@ impl App {
                 job_max_attempts: config.jobs.max_attempts,
                 job_backoff_seconds: config.jobs.backoff_seconds,
             },
+            microsoft_config(&config)?,
         );
 
         let listener = TcpListener::bind(&config.server.listen).with_context(|| {

@@ -1,14 +1,17 @@
-//! `tenantry demo`, and opening the store outside the server for admin commands.
+//! `tenantry demo`: the appliance and the Microsoft simulator in one process, with a sample
+//! MSP already set up; and opening the store outside the server for admin commands.
 
 use crate::app::{App, AppOptions};
 use crate::clock::SystemClock;
 use crate::config::{CliOverrides, Config};
 use crate::crypto::{SecretBox, random_token};
 use crate::domain::{DomainConfig, Services};
-use crate::model::{Actor, Role};
+use crate::model::{Actor, CompanyInput, JobState, Role, Trigger};
+use crate::simulator::{DemoApp, SimOptions, Simulator, seed_demo};
 use crate::store::Store;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Services over the store without starting the server (admin CLI). Fails clearly when the
 /// service is running, since it holds the database's write lock.
@@ -19,7 +22,7 @@ pub async fn offline_services(
     let secrets = SecretBox::load_or_create(&config.key_file(credentials_dir))?;
     let db_path = config.db_path();
     let store = tokio::task::spawn_blocking(move || Store::open(&db_path, secrets)).await??;
-    Ok(Services::new(
+    Ok(Services::with_microsoft(
         store,
         Arc::new(SystemClock),
         DomainConfig {
@@ -27,14 +30,65 @@ pub async fn offline_services(
             job_max_attempts: config.jobs.max_attempts,
             job_backoff_seconds: config.jobs.backoff_seconds,
         },
+        crate::app::microsoft_config(config)?,
     ))
 }
 
-/// Run the appliance on a temporary data directory with a generated admin login and an API
-/// token, print them, and serve until Ctrl-C. The data directory is removed at exit.
-pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
-    let env = std::collections::BTreeMap::new();
+/// What `demo` prints (and `--json` emits as one line).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoInfo {
+    pub url: String,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub api_token: String,
+    pub login_url: String,
+    pub graph_url: String,
+}
+
+/// A running demo: the appliance and the simulator.
+pub struct Demo {
+    pub app: App,
+    pub sim: Simulator,
+    pub info: DemoInfo,
+    dir: std::path::PathBuf,
+}
+
+impl Demo {
+    pub async fn stop(self) {
+        self.app.stop().await;
+        self.sim.stop().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Start the simulator and the appliance pointed at it, set up the sample MSP (its own tenant
+/// and three clients: healthy, unlicensed, archived — all connected) and sync the two active
+/// clients so the pages are full on first sign-in.
+pub async fn start(listen: String) -> anyhow::Result<Demo> {
+    let dir = std::env::temp_dir().join(format!("tenantry-demo-{}", random_token(6)));
+    std::fs::create_dir_all(&dir)?;
+    let sim = Simulator::start(SimOptions::default()).await?;
+    let listener_host = listen.clone();
+    let app_reg = DemoApp {
+        redirect_uris: vec![
+            format!("http://{listener_host}/connect/callback"),
+            format!("http://{listener_host}/auth/callback"),
+        ],
+        ..DemoApp::default()
+    };
+    let seed = seed_demo(&sim.control(), app_reg.clone());
+    let env = std::collections::BTreeMap::from([
+        ("TENANTRY_MICROSOFT_LOGIN_URL".to_string(), sim.login_url()),
+        ("TENANTRY_MICROSOFT_GRAPH_URL".to_string(), sim.graph_url()),
+        (
+            "TENANTRY_MICROSOFT_CLIENT_ID".to_string(),
+            app_reg.client_id.clone(),
+        ),
+        (
+            "TENANTRY_MICROSOFT_CLIENT_SECRET".to_string(),
+            app_reg.client_secret.clone(),
+        ),
+    ]);
     let loaded = crate::config::load(
         None,
         &env,
@@ -43,7 +97,7 @@ pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
             data_dir: Some(dir.display().to_string()),
         },
     )?;
-    let email = "admin@demo.tenantry.test".to_string();
+    let email = seed.msp_admin_upn.clone();
     let password = random_token(12);
     let app = App::build(
         loaded.config,
@@ -54,33 +108,84 @@ pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let (token, _) = app
-        .services
+    let s = app.services.clone();
+    let (api_token, _) = s
         .create_api_token(Actor::system(), "demo", Role::Admin)
         .await?;
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({"url": app.url, "admin_email": email, "admin_password": password, "api_token": token})
-        );
-    } else {
-        println!("Tenantry demo is running at {}", app.url);
-        println!("  sign in as  {email}");
-        println!("  password    {password}");
-        println!("  API token   {token}");
-        println!(
-            "  data dir    {} (removed when you stop the demo)",
-            dir.display()
-        );
-        println!("Press Ctrl-C to stop.");
+    let actor = Actor::system();
+    let mut jobs = Vec::new();
+    for (tenant, archived) in [
+        (&seed.healthy, false),
+        (&seed.unlicensed, false),
+        (&seed.archived, true),
+    ] {
+        let company = s
+            .create_company(
+                actor.clone(),
+                CompanyInput::parse(&tenant.name, &tenant.domain, "Sample client (demo)")?,
+            )
+            .await?;
+        let trigger = (!archived).then_some(Trigger::Consent);
+        if let Some(job) = s
+            .connect_company_tenant(actor.clone(), company.id, &tenant.id, trigger)
+            .await?
+        {
+            jobs.push(job.id);
+        }
+        if archived {
+            s.archive_company(actor.clone(), company.id).await?;
+        }
     }
-    let result = app.run_until_signal().await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    // Wait (bounded) for the initial syncs so the first page view is full.
+    for id in jobs {
+        for _ in 0..600 {
+            match s.job(id).await {
+                Ok(j) if !j.state.is_active() => {
+                    if j.state == JobState::Failed {
+                        tracing::warn!(job = id, error = ?j.error, "demo sync failed");
+                    }
+                    break;
+                }
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+    let info = DemoInfo {
+        url: app.url.clone(),
+        admin_email: email,
+        admin_password: password,
+        api_token,
+        login_url: sim.login_url(),
+        graph_url: sim.graph_url(),
+    };
+    Ok(Demo {
+        app,
+        sim,
+        info,
+        dir,
+    })
 }
 
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("tenantry-demo-{}", random_token(6)));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// `tenantry demo`: start, print the login, serve until Ctrl-C.
+pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
+    let demo = start(listen).await?;
+    let i = &demo.info;
+    if json {
+        println!("{}", serde_json::to_string(i)?);
+    } else {
+        println!("Tenantry demo is running at {}", i.url);
+        println!("  sign in as   {}", i.admin_email);
+        println!("  password     {}", i.admin_password);
+        println!("  API token    {}", i.api_token);
+        println!(
+            "  Microsoft simulator: login {}  graph {}",
+            i.login_url, i.graph_url
+        );
+        println!(
+            "First: PSA → Companies → Contoso Dental → Contacts and Assets. Press Ctrl-C to stop."
+        );
+    }
+    tokio::signal::ctrl_c().await.ok();
+    demo.stop().await;
+    Ok(())
 }

@@ -4,11 +4,13 @@
 pub mod audit;
 pub mod companies;
 pub mod directory;
+pub mod entra;
 pub mod error;
 pub mod jobs;
 pub mod schedule;
 pub mod staff;
 pub mod sync;
+pub mod tenants;
 pub mod tokens;
 
 pub use error::{DomainError, DomainResult};
@@ -35,16 +37,31 @@ pub struct Services {
     /// Woken whenever a job is queued, so idle workers start at once.
     pub job_notify: Arc<Notify>,
     pub limiter: Arc<staff::LoginLimiter>,
+    /// Microsoft endpoints and the registration from configuration.
+    pub microsoft: Arc<entra::MicrosoftConfig>,
+    /// The Graph client for the current registration, keyed by a digest of it.
+    graph: Arc<std::sync::Mutex<Option<(String, Arc<crate::graph::GraphClient>)>>>,
 }
 
 impl Services {
     pub fn new(store: Store, clock: SharedClock, config: DomainConfig) -> Self {
+        Self::with_microsoft(store, clock, config, entra::MicrosoftConfig::default())
+    }
+
+    pub fn with_microsoft(
+        store: Store,
+        clock: SharedClock,
+        config: DomainConfig,
+        microsoft: entra::MicrosoftConfig,
+    ) -> Self {
         Self {
             store,
             clock,
             config: Arc::new(config),
             job_notify: Arc::new(Notify::new()),
             limiter: Arc::new(staff::LoginLimiter::default()),
+            microsoft: Arc::new(microsoft),
+            graph: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 

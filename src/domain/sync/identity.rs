@@ -1,0 +1,586 @@
+//! The identity sync job for one company: users (delta, page by page), groups (delta, one
+//! round at a time), Intune devices (full list, diffed). Every page of changes commits in
+//! one transaction together with the delta state that covers it, so a crash resumes at the
+//! last applied page and never skips or repeats changes.
+
+use super::apply::{self, SyncPolicy};
+use crate::domain::entra::graph_error_details;
+use crate::domain::jobs::RunResult;
+use crate::domain::{DomainError, Services};
+use crate::graph::devices::ManagedDevice;
+use crate::graph::groups::{GroupRound, MemberChange, MemberType, MergedGroup};
+use crate::graph::users::DeltaUser;
+use crate::graph::{FailureReason, GraphClient, GraphError};
+use crate::model::{
+    Actor, ChangeCounts, Company, DeviceRecord, Field, GroupDelta, Job, NewAuditEvent, SyncState,
+    UserDelta,
+};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
+
+/// Delta links expire after 7 days; one hour of margin avoids starting a round on a link
+/// that dies half-way.
+const DELTA_MAX_AGE_HOURS: i64 = 7 * 24 - 1;
+
+/// Why a sync step stopped.
+enum StepError {
+    Graph(GraphError),
+    Domain(DomainError),
+}
+
+impl From<DomainError> for StepError {
+    fn from(e: DomainError) -> Self {
+        StepError::Domain(e)
+    }
+}
+
+impl From<crate::store::StoreError> for StepError {
+    fn from(e: crate::store::StoreError) -> Self {
+        StepError::Domain(e.into())
+    }
+}
+
+fn field<T>(v: Option<T>) -> Field<T> {
+    match v {
+        Some(v) => Field::Set(v),
+        None => Field::Cleared,
+    }
+}
+
+/// Graph DTO → model. Without `Prefer: return=minimal`, Graph sends every selected property
+/// that has a value, so an absent property means "no value".
+fn user_delta(u: DeltaUser) -> UserDelta {
+    let removed = u.is_removed();
+    UserDelta {
+        oid: u.id,
+        removed,
+        display_name: field(u.display_name),
+        mail: field(u.mail),
+        upn: field(u.user_principal_name),
+        department: field(u.department),
+        job_title: field(u.job_title),
+        account_enabled: u.account_enabled.map(Field::Set).unwrap_or_default(),
+        user_type: u.user_type.map(Field::Set).unwrap_or_default(),
+    }
+}
+
+fn group_delta(g: MergedGroup) -> GroupDelta {
+    let removed = g.is_removed();
+    let is_user = |m: &MemberChange| {
+        m.member_type
+            .as_ref()
+            .is_none_or(|t| *t == MemberType::User)
+    };
+    GroupDelta {
+        oid: g.group.id,
+        removed,
+        display_name: field(g.group.display_name),
+        description: field(g.group.description),
+        mail_enabled: g.group.mail_enabled.map(Field::Set).unwrap_or_default(),
+        members_added: g
+            .members_added
+            .iter()
+            .filter(|m| is_user(m))
+            .map(|m| m.id.clone())
+            .collect(),
+        members_removed: g
+            .members_removed
+            .iter()
+            .filter(|m| is_user(m))
+            .map(|m| m.id.clone())
+            .collect(),
+    }
+}
+
+fn device_record(d: ManagedDevice) -> DeviceRecord {
+    DeviceRecord {
+        device_id: d.id,
+        hostname: d.device_name.unwrap_or_default(),
+        os: d.operating_system.unwrap_or_default(),
+        os_version: d.os_version.unwrap_or_default(),
+        serial_number: d.serial_number.unwrap_or_default().trim().to_string(),
+        compliance_state: d
+            .compliance_state
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+        last_check_in: d.last_sync_date_time,
+        user_oid: d
+            .user_id
+            .filter(|u| !u.is_empty() && u != "00000000-0000-0000-0000-000000000000"),
+        model: d.model.unwrap_or_default(),
+        manufacturer: d.manufacturer.unwrap_or_default(),
+    }
+}
+
+fn delta_fresh(s: &SyncState, now: DateTime<Utc>) -> bool {
+    s.delta_link.is_some()
+        && s.delta_saved_at
+            .is_some_and(|at| now - at < Duration::hours(DELTA_MAX_AGE_HOURS))
+}
+
+/// The last identity sync of a company, shown on its page (why 0 devices, when it ran).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SyncReport {
+    pub finished_at: Option<DateTime<Utc>>,
+    pub ok: bool,
+    pub summary: String,
+    /// Set when Intune could not be read: the Graph answer, in words.
+    pub devices_error: Option<String>,
+    pub counts: BTreeMap<String, u64>,
+}
+
+fn report_key(company_id: u64) -> String {
+    format!("sync_report/{company_id}")
+}
+
+impl Services {
+    pub async fn sync_report(&self, company_id: u64) -> Result<Option<SyncReport>, DomainError> {
+        let key = report_key(company_id);
+        Ok(self.store.read(move |r| r.meta(&key)).await?)
+    }
+
+    /// Run one identity sync job. `progress` receives human progress lines.
+    pub async fn run_identity_sync(
+        &self,
+        job: &Job,
+        progress: impl Fn(String) + Send + Sync,
+    ) -> RunResult {
+        let Some(company_id) = job.company_id else {
+            return RunResult::Abort("identity sync needs a company".into());
+        };
+        let started = self.now();
+        let company = match self.company(company_id).await {
+            Ok(c) => c,
+            Err(e) => return RunResult::Abort(e.to_string()),
+        };
+        if company.is_archived() {
+            let msg = format!(
+                "{} is archived; restore the company first to sync it",
+                company.name
+            );
+            let _ = self
+                .record(
+                    NewAuditEvent::new(started, Actor::system(), "sync.identity", &msg)
+                        .company(company_id)
+                        .failed(),
+                )
+                .await;
+            return RunResult::Abort(msg);
+        }
+        let Some(tenant) = company.tenant.clone().filter(|t| t.connected) else {
+            return RunResult::Abort(format!(
+                "{} is not connected to a Microsoft 365 tenant",
+                company.name
+            ));
+        };
+        let graph = match self.graph_client().await {
+            Ok(g) => g,
+            Err(e) => return RunResult::Abort(e.to_string()),
+        };
+        let policy = SyncPolicy {
+            exclude_guests: company_excludes_guests(&company),
+        };
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+
+        let users = self
+            .sync_users(&graph, company_id, &tenant.tenant_id, policy, &progress)
+            .await;
+        let users = match users {
+            Ok(c) => c,
+            Err(e) => return self.fail_sync(&company, job, started, "users", e).await,
+        };
+        put_counts(&mut counts, "contacts", users);
+        let groups = match self
+            .sync_groups(&graph, company_id, &tenant.tenant_id, &progress)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return self.fail_sync(&company, job, started, "groups", e).await,
+        };
+        put_counts(&mut counts, "groups", groups);
+
+        progress("devices: reading Intune".into());
+        let mut devices_error = None;
+        match graph.managed_devices(&tenant.tenant_id).await {
+            Ok(list) => {
+                let now = self.now();
+                let records: Vec<DeviceRecord> = list.into_iter().map(device_record).collect();
+                match self
+                    .store
+                    .write(move |w| apply::apply_devices(w, company_id, records, now))
+                    .await
+                {
+                    Ok(c) => put_counts(&mut counts, "assets", c),
+                    Err(e) => return RunResult::Retry(format!("could not store devices: {e}")),
+                }
+            }
+            Err(e) => {
+                // Intune failing (no licence, no permission) must not lose the users and groups
+                // already synced: record it plainly and finish.
+                let why = match e.reason() {
+                    FailureReason::IntuneNotAvailable => {
+                        "Intune is not available in this tenant (no Intune licence or not set up)"
+                    }
+                    FailureReason::PermissionDenied => {
+                        "the app lacks permission to read Intune devices (grant admin consent again)"
+                    }
+                    FailureReason::Throttled => {
+                        "Intune throttled the request; devices sync again next run"
+                    }
+                    _ => "Intune answered with an error",
+                };
+                let msg = format!("devices: not synced — {why}");
+                let _ = self
+                    .record(
+                        NewAuditEvent::new(
+                            self.now(),
+                            Actor::system(),
+                            "sync.identity.devices",
+                            &msg,
+                        )
+                        .company(company_id)
+                        .failed()
+                        .details(graph_error_details(&e)),
+                    )
+                    .await;
+                devices_error = Some(format!("{why}. Graph said: {e}"));
+            }
+        }
+
+        let finished = self.now();
+        let secs = (finished - started).num_milliseconds() as f64 / 1000.0;
+        let summary = format!(
+            "Identity sync of {} ({}): contacts +{} ~{} -{}, groups +{} ~{} -{}, {} in {secs:.1}s",
+            company.name,
+            job.trigger.as_str(),
+            counts.get("contacts_created").unwrap_or(&0),
+            counts.get("contacts_updated").unwrap_or(&0),
+            counts.get("contacts_deactivated").unwrap_or(&0),
+            counts.get("groups_created").unwrap_or(&0),
+            counts.get("groups_updated").unwrap_or(&0),
+            counts.get("groups_deactivated").unwrap_or(&0),
+            if devices_error.is_some() {
+                "devices: not synced".to_string()
+            } else {
+                format!(
+                    "assets +{} ~{} -{}",
+                    counts.get("assets_created").unwrap_or(&0),
+                    counts.get("assets_updated").unwrap_or(&0),
+                    counts.get("assets_deactivated").unwrap_or(&0)
+                )
+            }
+        );
+        let report = SyncReport {
+            finished_at: Some(finished),
+            ok: devices_error.is_none(),
+            summary: summary.clone(),
+            devices_error,
+            counts: counts.clone(),
+        };
+        let details = serde_json::json!({"trigger": job.trigger.as_str(), "job_id": job.id, "duration_secs": secs, "counts": counts, "devices_error": report.devices_error});
+        let key = report_key(company_id);
+        let mut event = NewAuditEvent::new(finished, Actor::system(), "sync.identity", &summary)
+            .company(company_id)
+            .details(details);
+        if report.devices_error.is_some() {
+            event = event.failed();
+        }
+        let saved = self
+            .store
+            .write(move |w| {
+                w.set_meta(&key, &report)?;
+                w.append_audit(event)?;
+                Ok::<_, DomainError>(())
+            })
+            .await;
+        if let Err(e) = saved {
+            return RunResult::Retry(format!("could not record the sync: {e}"));
+        }
+        RunResult::Succeeded { counts, summary }
+    }
+
+    async fn fail_sync(
+        &self,
+        company: &Company,
+        job: &Job,
+        started: DateTime<Utc>,
+        step: &str,
+        e: StepError,
+    ) -> RunResult {
+        let (msg, details, retry) = match &e {
+            StepError::Graph(g) => {
+                let retry = matches!(
+                    g.reason(),
+                    FailureReason::Throttled | FailureReason::Transport | FailureReason::Other
+                ) && g.status.is_none_or(|s| s >= 500 || s == 429);
+                (format!("{step}: {g}"), graph_error_details(g), retry)
+            }
+            StepError::Domain(d) => (
+                format!("{step}: {d}"),
+                serde_json::json!({"error": d.to_string()}),
+                true,
+            ),
+        };
+        let secs = (self.now() - started).num_milliseconds() as f64 / 1000.0;
+        let summary = format!(
+            "Identity sync of {} failed ({}): {msg}",
+            company.name,
+            job.trigger.as_str()
+        );
+        let mut details = details;
+        if let Some(obj) = details.as_object_mut() {
+            obj.insert("trigger".into(), job.trigger.as_str().into());
+            obj.insert("job_id".into(), job.id.into());
+            obj.insert("duration_secs".into(), secs.into());
+        }
+        let report = SyncReport {
+            finished_at: Some(self.now()),
+            ok: false,
+            summary: summary.clone(),
+            devices_error: None,
+            counts: BTreeMap::new(),
+        };
+        let key = report_key(company.id);
+        let event = NewAuditEvent::new(self.now(), Actor::system(), "sync.identity", &summary)
+            .company(company.id)
+            .failed()
+            .details(details);
+        let _ = self
+            .store
+            .write(move |w| {
+                w.set_meta(&key, &report)?;
+                w.append_audit(event)?;
+                Ok::<_, DomainError>(())
+            })
+            .await;
+        if retry {
+            RunResult::Retry(msg)
+        } else {
+            RunResult::Abort(msg)
+        }
+    }
+
+    async fn sync_users(
+        &self,
+        graph: &GraphClient,
+        company_id: u64,
+        tenant: &str,
+        policy: SyncPolicy,
+        progress: &(impl Fn(String) + Send + Sync),
+    ) -> Result<ChangeCounts, StepError> {
+        let now = self.now();
+        let state = self
+            .store
+            .read(move |r| r.sync_state(company_id, "users"))
+            .await?
+            .unwrap_or_default();
+        let mut state = self.start_round(company_id, "users", state, now).await?;
+        let mut counts = ChangeCounts::default();
+        let mut pages = 0u64;
+        let mut reset_once = false;
+        loop {
+            let link = state.next_link.clone();
+            let page = match graph.users_delta_page(tenant, link.as_deref()).await {
+                Ok(p) => p,
+                Err(e) if e.is_delta_expired() && !reset_once => {
+                    reset_once = true;
+                    state = self.reset_to_full(company_id, "users", state, &e).await?;
+                    continue;
+                }
+                Err(e) => return Err(StepError::Graph(e)),
+            };
+            pages += 1;
+            let users: Vec<UserDelta> = page.items.into_iter().map(user_delta).collect();
+            let mut next = state.clone();
+            let last = page.next_link.is_none();
+            next.next_link = page.next_link;
+            if last {
+                next.delta_link = page.delta_link;
+                next.delta_saved_at = Some(self.now());
+            }
+            let (round, full) = (state.round, state.full);
+            let at = self.now();
+            let saved = next.clone();
+            let c = self
+                .store
+                .write(move |w| {
+                    let mut c = apply::apply_users(w, company_id, round, users, policy, at)?;
+                    if last && full {
+                        c.deactivated +=
+                            apply::deactivate_unseen_contacts(w, company_id, round, at)?;
+                    }
+                    w.put_sync_state(company_id, "users", &saved)?;
+                    Ok::<_, crate::store::StoreError>(c)
+                })
+                .await?;
+            counts.add(c);
+            state = next;
+            progress(format!(
+                "users: page {pages} applied ({} created, {} updated, {} deactivated)",
+                counts.created, counts.updated, counts.deactivated
+            ));
+            if last {
+                return Ok(counts);
+            }
+        }
+    }
+
+    async fn sync_groups(
+        &self,
+        graph: &GraphClient,
+        company_id: u64,
+        tenant: &str,
+        progress: &(impl Fn(String) + Send + Sync),
+    ) -> Result<ChangeCounts, StepError> {
+        let now = self.now();
+        let state = self
+            .store
+            .read(move |r| r.sync_state(company_id, "groups"))
+            .await?
+            .unwrap_or_default();
+        // A groups round is applied as a whole (members of one group can span pages), so a
+        // round interrupted half-way simply starts again from its beginning.
+        let mut state = self
+            .start_round(
+                company_id,
+                "groups",
+                SyncState {
+                    next_link: None,
+                    ..state
+                },
+                now,
+            )
+            .await?;
+        let mut reset_once = false;
+        'round: loop {
+            let mut round = GroupRound::new();
+            let mut link = state
+                .next_link
+                .clone()
+                .or_else(|| (!state.full).then(|| state.delta_link.clone()).flatten());
+            let mut pages = 0;
+            let delta_link = loop {
+                let page = match graph.groups_delta_page(tenant, link.as_deref()).await {
+                    Ok(p) => p,
+                    Err(e) if e.is_delta_expired() && !reset_once => {
+                        reset_once = true;
+                        state = self.reset_to_full(company_id, "groups", state, &e).await?;
+                        continue 'round;
+                    }
+                    Err(e) => return Err(StepError::Graph(e)),
+                };
+                pages += 1;
+                round.add_page(page.items);
+                progress(format!("groups: page {pages} read"));
+                match page.next_link {
+                    Some(n) => link = Some(n),
+                    None => break page.delta_link,
+                }
+            };
+            let groups: Vec<GroupDelta> = round.finish().into_iter().map(group_delta).collect();
+            let (r, full) = (state.round, state.full);
+            let at = self.now();
+            let mut next = state.clone();
+            next.next_link = None;
+            next.delta_link = delta_link;
+            next.delta_saved_at = Some(at);
+            let counts = self
+                .store
+                .write(move |w| {
+                    let mut c = apply::apply_groups(w, company_id, r, groups, at)?;
+                    if full {
+                        c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
+                    }
+                    apply::recount_members(w, company_id)?;
+                    w.put_sync_state(company_id, "groups", &next)?;
+                    Ok::<_, crate::store::StoreError>(c)
+                })
+                .await?;
+            return Ok(counts);
+        }
+    }
+
+    /// Decide how this run starts: resume a round in progress, continue from a fresh delta
+    /// link, or begin a full round (first sync, or a link older than 7 days).
+    async fn start_round(
+        &self,
+        company_id: u64,
+        collection: &'static str,
+        s: SyncState,
+        now: DateTime<Utc>,
+    ) -> Result<SyncState, StepError> {
+        if s.next_link.is_some() {
+            return Ok(s);
+        }
+        let mut next = s.clone();
+        next.round = s.round + 1;
+        next.round_started_at = Some(now);
+        if delta_fresh(&s, now) {
+            next.full = false;
+            // Start the incremental round from the stored delta link.
+            next.next_link = s.delta_link.clone();
+            if collection == "groups" {
+                next.next_link = None;
+            }
+            return Ok(next);
+        }
+        next.full = true;
+        next.next_link = None;
+        if s.delta_link.is_some() {
+            let msg = format!("{collection}: delta link older than 7 days; running a full resync");
+            self.record(
+                NewAuditEvent::new(now, Actor::system(), "sync.identity.resync", msg)
+                    .company(company_id),
+            )
+            .await?;
+            next.delta_link = None;
+        }
+        Ok(next)
+    }
+
+    /// Microsoft refused the delta link: forget it and start a full round, audited.
+    async fn reset_to_full(
+        &self,
+        company_id: u64,
+        collection: &'static str,
+        s: SyncState,
+        e: &GraphError,
+    ) -> Result<SyncState, StepError> {
+        let now = self.now();
+        let next = SyncState {
+            round: s.round + 1,
+            full: true,
+            next_link: None,
+            delta_link: None,
+            delta_saved_at: None,
+            round_started_at: Some(now),
+        };
+        let saved = next.clone();
+        let event = NewAuditEvent::new(
+            now,
+            Actor::system(),
+            "sync.identity.resync",
+            format!("{collection}: Microsoft expired the delta token; running a full resync"),
+        )
+        .company(company_id)
+        .details(graph_error_details(e));
+        self.store
+            .write(move |w| {
+                w.put_sync_state(company_id, collection, &saved)?;
+                w.append_audit(event)?;
+                Ok::<_, crate::store::StoreError>(())
+            })
+            .await?;
+        Ok(next)
+    }
+}
+
+fn put_counts(map: &mut BTreeMap<String, u64>, what: &str, c: ChangeCounts) {
+    map.insert(format!("{what}_created"), c.created);
+    map.insert(format!("{what}_updated"), c.updated);
+    map.insert(format!("{what}_deactivated"), c.deactivated);
+}
+
+fn company_excludes_guests(_c: &Company) -> bool {
+    false
+}

@@ -1,0 +1,126 @@
+//! Linking companies to Entra tenants. A link is saved only after Microsoft confirmed it:
+//! an app-only token for the tenant works and `/organization` returns that tenant's id (the
+//! `tenant` parameter of a consent callback alone proves nothing — anyone can call it).
+
+use super::entra::graph_error_details;
+use super::{DomainError, DomainResult, Services};
+use crate::model::{Actor, Job, JobKind, NewAuditEvent, TenantLink, Trigger};
+
+impl Services {
+    /// Verify `tenant_id` with Microsoft, link it to the company, and queue the initial sync
+    /// (unless `trigger` is None: linking only).
+    pub async fn connect_company_tenant(
+        &self,
+        actor: Actor,
+        company_id: u64,
+        tenant_id: &str,
+        trigger: Option<Trigger>,
+    ) -> DomainResult<Option<Job>> {
+        let tenant_id = tenant_id.trim().to_lowercase();
+        let company = self.company(company_id).await?;
+        if company.is_archived() {
+            return Err(DomainError::Conflict(format!(
+                "{} is archived; restore the company first to connect or sync it",
+                company.name
+            )));
+        }
+        let graph = self.graph_client().await?;
+        let org = match graph.organization(&tenant_id).await {
+            Ok(o) if o.id.eq_ignore_ascii_case(&tenant_id) => o,
+            Ok(o) => {
+                return Err(DomainError::Forbidden(format!(
+                    "Microsoft returned organization {} for tenant {tenant_id}; not connected",
+                    o.id
+                )));
+            }
+            Err(e) => {
+                let msg = format!(
+                    "Could not confirm tenant {tenant_id} for {}: {e}",
+                    company.name
+                );
+                self.record(
+                    NewAuditEvent::new(self.now(), actor, "tenant.connect", &msg)
+                        .company(company_id)
+                        .failed()
+                        .details(graph_error_details(&e)),
+                )
+                .await?;
+                return Err(DomainError::Conflict(msg));
+            }
+        };
+        let name = org
+            .display_name
+            .clone()
+            .unwrap_or_else(|| tenant_id.clone());
+        let now = self.now();
+        let max_attempts = self.config.job_max_attempts;
+        let tid = tenant_id.clone();
+        let job = self
+            .store
+            .write(move |w| {
+                if let Some(other) = w.all_companies()?.into_iter().find(|c| c.id != company_id && c.tenant.as_ref().is_some_and(|t| t.tenant_id == tid)) {
+                    return Err(DomainError::Conflict(format!("Tenant {tid} is already linked to {}; a tenant can be linked to one company only", other.name)));
+                }
+                let mut c = w.company(company_id)?.ok_or(DomainError::NotFound("company"))?;
+                c.tenant = Some(TenantLink { tenant_id: tid.clone(), tenant_name: name.clone(), connected_at: now, connected: true });
+                c.updated_at = now;
+                w.put_company(&c)?;
+                w.append_audit(
+                    NewAuditEvent::new(now, actor, "tenant.connect", format!("Connected {} to Microsoft 365 tenant {name} ({tid})", c.name))
+                        .company(company_id),
+                )?;
+                let Some(trigger) = trigger else { return Ok(None) };
+                let job = Job {
+                    id: 0,
+                    kind: JobKind::new(JobKind::IDENTITY_SYNC),
+                    company_id: Some(company_id),
+                    trigger,
+                    state: crate::model::JobState::Queued,
+                    attempts: 0,
+                    max_attempts,
+                    created_at: now,
+                    run_after: now,
+                    started_at: None,
+                    finished_at: None,
+                    heartbeat_at: None,
+                    error: None,
+                    counts: Default::default(),
+                    progress: String::new(),
+                    params: serde_json::Value::Null,
+                };
+                Ok(Some(w.enqueue_job(job)?.into_job()))
+            })
+            .await?;
+        self.job_notify.notify_waiters();
+        Ok(job)
+    }
+
+    /// Queue an identity sync for a company (button, API, schedule). Archived or unconnected
+    /// companies are refused with the reason.
+    pub async fn queue_company_sync(
+        &self,
+        company_id: u64,
+        trigger: Trigger,
+    ) -> DomainResult<super::jobs::Queued> {
+        let company = self.company(company_id).await?;
+        if company.is_archived() {
+            return Err(DomainError::Conflict(format!(
+                "{} is archived; restore the company first to sync it",
+                company.name
+            )));
+        }
+        if !company.syncs() {
+            return Err(DomainError::Conflict(format!(
+                "{} is not connected to a Microsoft 365 tenant yet; connect it first",
+                company.name
+            )));
+        }
+        self.enqueue(
+            JobKind::IDENTITY_SYNC,
+            Some(company_id),
+            trigger,
+            serde_json::Value::Null,
+        )
+        .await
+    }
+}
