@@ -208,7 +208,7 @@ async fn audit_get(
             name,
         })
         .collect();
-    companies.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    companies.sort_by_key(|c| c.name.to_lowercase());
     let text = |v: &Option<String>| present(v).unwrap_or("").to_string();
     Ok(AuditPage {
         chrome: Chrome::new(&staff, "audit", None),
