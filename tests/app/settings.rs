@@ -441,6 +441,23 @@ async fn integrations_show_each_schedules_next_run_time() {
     assert!(page.contains("https://graph.microsoft.com"));
     assert!(page.contains("<summary>Effective configuration</summary>"));
 
+    // Before any firing the page says so; after one, it shows when.
+    assert!(
+        page.contains("Not yet (counting from 2026-03-01 01:30:00 UTC)"),
+        "{page}"
+    );
+    let identity = schedules
+        .iter()
+        .find(|s| s.name == "identity")
+        .expect("identity");
+    app.services()
+        .fire_schedule(identity, at)
+        .await
+        .expect("fired");
+    let page = app.get_text("/settings/integrations").await;
+    let row = &page[page.find("id=\"schedule-identity\"").expect("row")..];
+    assert!(row.contains("<td>2026-03-01 01:30:00 UTC</td>"), "{row}");
+
     // Time moves on: the next slot follows.
     clock.set(at + chrono::Duration::hours(3));
     let page = app.get_text("/settings/integrations").await;
