@@ -30,11 +30,21 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 
-pub use error::{FailureReason, GraphError, GraphErrorInfo, GraphErrorKind, TokenError};
+pub use compliance::{ComplianceSummary, DeviceCompliancePolicy};
+pub use devices::{ComplianceState, ManagedDevice, OwnerType};
+pub use error::{
+    FailureReason, GraphError, GraphErrorInfo, GraphErrorKind, TokenError, TransportFailure,
+};
+pub use groups::{DeltaGroup, GroupRound, MemberChange, MemberType, MergedGroup};
+pub use organization::{AssignedPlan, Organization, VerifiedDomain};
 pub use paging::Page;
+pub use policies::{ConditionalAccessPolicy, GrantControls, PolicyState};
+pub use reports::UserRegistrationDetails;
 pub use retry::RetryPolicy;
+pub use users::DeltaUser;
+pub use wire::{Removed, RemovedReason};
 
-use error::{GraphErrorBody, TransportFailure, excerpt};
+use error::{GraphErrorBody, excerpt};
 use retry::Sent;
 
 /// Public-cloud login host.

@@ -111,12 +111,15 @@ pub(crate) fn retry_after_of(response: &reqwest::Response) -> Option<Duration> {
     parse_retry_after(value, date, SystemTime::now())
 }
 
-/// A response header as a string, if present and printable.
+/// A response header as a string, if present, printable and not blank (a blank `request-id`
+/// must not hide the one in the error body).
 pub(crate) fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
         .map(str::to_string)
 }
 

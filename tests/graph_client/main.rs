@@ -1,0 +1,13 @@
+//! The Graph client against a small fake token endpoint and Graph, over real HTTP.
+//!
+//! Each test starts its own fake (`fake.rs`) on a random port and scripts what Microsoft
+//! answers, then checks what the client made of it: tokens, paging, delta, retries and typed
+//! errors. `golden.rs` decodes the contract's own example bodies (`fixtures/`).
+
+mod fake;
+
+mod errors;
+mod golden;
+mod paging;
+mod retry;
+mod tokens;
