@@ -93,6 +93,7 @@ pub fn microsoft_config(config: &Config) -> anyhow::Result<crate::domain::entra:
         graph_url: config.microsoft.graph_url.trim_end_matches('/').to_string(),
         client_id: config.microsoft.client_id.clone(),
         client_secret: secret,
+        redirect_uri: String::new(),
     })
 }
 
@@ -120,17 +121,6 @@ impl App {
         let secrets = SecretBox::load_or_create(&key_file)?;
         let db_path = config.db_path();
         let store = tokio::task::spawn_blocking(move || Store::open(&db_path, secrets)).await??;
-        let services = Services::with_microsoft(
-            store.clone(),
-            clock,
-            DomainConfig {
-                session_hours: config.server.session_hours,
-                job_max_attempts: config.jobs.max_attempts,
-                job_backoff_seconds: config.jobs.backoff_seconds,
-            },
-            microsoft_config(&config)?,
-        );
-
         let listener = TcpListener::bind(&config.server.listen).with_context(|| {
             format!("cannot listen on {} (server.listen)", config.server.listen)
         })?;
@@ -145,6 +135,21 @@ impl App {
         } else {
             config.public_url()
         };
+
+        let services = Services::with_microsoft(
+            store.clone(),
+            clock,
+            DomainConfig {
+                session_hours: config.server.session_hours,
+                job_max_attempts: config.jobs.max_attempts,
+                job_backoff_seconds: config.jobs.backoff_seconds,
+            },
+            {
+                let mut m = microsoft_config(&config)?;
+                m.redirect_uri = format!("{url}/connect/callback");
+                m
+            },
+        );
 
         let setup_url = match services
             .bootstrap(opts.admin_email, opts.admin_password)

@@ -54,6 +54,8 @@ pub struct MicrosoftConfig {
     pub graph_url: String,
     pub client_id: String,
     pub client_secret: String,
+    /// Where Microsoft sends the admin back after consent (`<public url>/connect/callback`).
+    pub redirect_uri: String,
 }
 
 fn check_client_id(v: &str) -> DomainResult<String> {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod companies;
+pub mod consent;
 pub mod directory;
 pub mod entra;
 pub mod error;

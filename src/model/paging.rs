@@ -95,7 +95,11 @@ impl<T> Page<T> {
         }
     }
     pub fn last_index(&self) -> usize {
-        (self.page.saturating_sub(1) * self.per_page + self.items.len()).min(self.total)
+        if self.items.is_empty() {
+            0
+        } else {
+            (self.page.saturating_sub(1) * self.per_page + self.items.len()).min(self.total)
+        }
     }
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {

@@ -63,6 +63,10 @@ impl Writer {
         t.insert(key, enc(v)?.as_slice())?;
         Ok(())
     }
+    pub fn delete_setting(&mut self, key: &str) -> Result<(), StoreError> {
+        self.txn.open_table(SETTINGS)?.remove(key)?;
+        Ok(())
+    }
     /// Store a secret setting sealed with the data key; None removes it.
     pub fn set_secret_setting(&mut self, key: &str, plain: Option<&str>) -> Result<(), StoreError> {
         match plain {

@@ -6,11 +6,26 @@ use serde::Deserialize;
 /// Common list query parameters.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListParams {
+    // Read as text then parsed: under `#[serde(flatten)]` (list params inside a larger query
+    // struct) serde hands numbers over as strings and a plain usize would be refused.
+    #[serde(default, deserialize_with = "opt_number")]
     pub page: Option<usize>,
+    #[serde(default, deserialize_with = "opt_number")]
     pub per_page: Option<usize>,
     pub sort: Option<String>,
     pub dir: Option<String>,
     pub q: Option<String>,
+}
+
+fn opt_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{v:?} is not a page number"))),
+    }
 }
 
 impl ListParams {
