@@ -200,39 +200,51 @@ impl fmt::Display for GraphError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.0;
         let path = i.path.as_deref().unwrap_or("request");
+        let host = if path.contains("/oauth2/") {
+            "Token endpoint"
+        } else {
+            "Graph"
+        };
         match &i.kind {
-            GraphErrorKind::Auth(t) => write!(f, "{t}")?,
-            GraphErrorKind::Http => write!(f, "Graph {path} failed")?,
+            // The token error carries its own ids (trace, correlation, timestamp).
+            GraphErrorKind::Auth(t) => {
+                write!(f, "{t}")?;
+                if let Some(s) = i.status {
+                    write!(f, " (HTTP {s})")?;
+                }
+                return Ok(());
+            }
+            GraphErrorKind::Http => write!(f, "{host} {path} failed")?,
             GraphErrorKind::Transport(kind) => {
                 let what = match kind {
                     TransportFailure::Timeout => "timed out",
                     TransportFailure::Connect => "could not connect",
                     TransportFailure::Other => "failed in transport",
                 };
-                write!(f, "Graph {path} {what}")?;
+                write!(f, "{host} {path} {what}")?;
             }
-            GraphErrorKind::Decode => write!(f, "Graph {path} returned a body we could not read")?,
-            GraphErrorKind::Throttled => write!(f, "Graph {path} still throttled")?,
+            GraphErrorKind::Decode => {
+                write!(f, "{host} {path}: unreadable or unexpected response")?
+            }
+            GraphErrorKind::Throttled => write!(f, "{host} {path} still throttled")?,
             GraphErrorKind::DeltaExpired { .. } => {
-                write!(f, "Graph {path}: delta link expired, full resync needed")?
+                write!(f, "{host} {path}: delta link expired, full resync needed")?
             }
         }
-        if !matches!(i.kind, GraphErrorKind::Auth(_)) {
-            if let Some(s) = i.status {
-                write!(f, ": HTTP {s}")?;
-            }
-            match (&i.code, &i.message) {
-                (Some(c), Some(m)) if !c.is_empty() => write!(f, " {c}: {m}")?,
-                (_, Some(m)) => write!(f, " {m}")?,
-                (Some(c), None) if !c.is_empty() => write!(f, " {c}")?,
-                _ => {}
-            }
-            if let Some(inner) = &i.inner_code {
-                write!(f, " (inner code {inner})")?;
-            }
-            if let Some(d) = &i.detail {
-                write!(f, " ({d})")?;
-            }
+        if let Some(s) = i.status {
+            write!(f, ": HTTP {s}")?;
+        }
+        match (&i.code, &i.message) {
+            (Some(c), Some(m)) if !c.is_empty() => write!(f, " {c}: {m}")?,
+            (_, Some(m)) => write!(f, " {m}")?,
+            (Some(c), None) if !c.is_empty() => write!(f, " {c}")?,
+            _ => {}
+        }
+        if let Some(inner) = &i.inner_code {
+            write!(f, " (inner code {inner})")?;
+        }
+        if let Some(d) = &i.detail {
+            write!(f, " ({d})")?;
         }
         if i.attempts > 1 {
             write!(f, "; {} attempts", i.attempts)?;

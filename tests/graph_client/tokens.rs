@@ -114,6 +114,12 @@ async fn a_bad_client_secret_is_an_auth_error_with_the_aadsts_details() {
     assert!(shown.contains("invalid_client"), "{shown}");
     assert!(shown.contains("AADSTS7000215"), "{shown}");
     assert!(shown.contains("trace-id 0d6b4f1e-..."), "{shown}");
+    assert!(shown.ends_with("(HTTP 401)"), "{shown}");
+    assert_eq!(
+        shown.matches("0d6b4f1e").count(),
+        1,
+        "ids shown once: {shown}"
+    );
     assert!(
         !shown.contains("Trace ID:"),
         "only the description's first line: {shown}"
