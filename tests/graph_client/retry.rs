@@ -78,6 +78,30 @@ async fn a_fractional_retry_after_is_honoured() {
 }
 
 #[tokio::test]
+async fn an_http_date_retry_after_is_measured_against_the_response_date() {
+    let fake = Fake::start().await;
+    // One second after the server's own Date: our clock (years later) must not matter.
+    fake.script(
+        "/v1.0/organization",
+        vec![
+            Canned::json(503, "{}")
+                .header("Date", "Mon, 02 Mar 2026 10:00:00 GMT")
+                .header("Retry-After", "Mon, 02 Mar 2026 10:00:01 GMT"),
+            Canned::ok(ORG),
+        ],
+    );
+    let client = fake.client_with(crate::fake::SECRET, slow_backoff());
+    client.organization(TENANT).await.expect("succeeds");
+    let waited = gap(&fake, "/v1.0/organization");
+    assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
+    assert!(
+        waited < Duration::from_secs(3),
+        "date parsed, not backoff: {waited:?}"
+    );
+    fake.stop().await;
+}
+
+#[tokio::test]
 async fn without_retry_after_the_client_backs_off_and_retries() {
     let fake = Fake::start().await;
     fake.script(
