@@ -108,7 +108,11 @@ impl Services {
                         c.name
                     )));
                 }
-                "organizations".to_string()
+                if c.domain.is_empty() {
+                    "organizations".to_string()
+                } else {
+                    c.domain
+                }
             }
             ConsentTarget::Msp => "organizations".to_string(),
         };

@@ -95,6 +95,16 @@ impl Services {
         Ok(job)
     }
 
+    /// The identity sync queued or running for a company, if any.
+    pub async fn active_sync_job(&self, company_id: u64) -> DomainResult<Option<Job>> {
+        let key = Job::active_key(&JobKind::new(JobKind::IDENTITY_SYNC), Some(company_id));
+        Ok(self
+            .store
+            .read(move |r| r.active_job(&key))
+            .await?
+            .filter(|j| j.state.is_active()))
+    }
+
     /// Queue an identity sync for a company (button, API, schedule). Archived or unconnected
     /// companies are refused with the reason.
     pub async fn queue_company_sync(

@@ -59,9 +59,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config), registry: Registry
 async fn start(
     dir: tempfile::TempDir,
     config: Config,
-    registry: Registry,
+    mut registry: Registry,
     with_admin: bool,
 ) -> TestApp {
+    // The built-in job kinds (identity sync) beside whatever the test registers.
+    tenantry::app::register_builtin(&mut registry);
     let opts = AppOptions {
         admin_email: with_admin.then(|| ADMIN_EMAIL.to_string()),
         admin_password: with_admin.then(|| ADMIN_PASSWORD.to_string()),

@@ -2,13 +2,16 @@
 //! appliance on a random port with a temporary data directory and drives it over real HTTP.
 
 mod helpers;
+mod sync_helpers;
 
 mod api;
 mod audit;
 mod auth;
 mod companies;
+mod connect;
 mod jobs;
 mod jobs_page;
 mod layering;
 mod paging;
 mod settings;
+mod sync;

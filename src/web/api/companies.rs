@@ -71,12 +71,30 @@ async fn create(
         .json(c))
 }
 
+/// A company with its Microsoft 365 sync state.
+#[derive(serde::Serialize)]
+struct CompanyDetail {
+    #[serde(flatten)]
+    company: Company,
+    /// The last identity sync: when, whether it was clean, counts, and why devices are missing.
+    last_sync: Option<crate::domain::sync::identity::SyncReport>,
+    /// The sync queued or running now.
+    active_sync: Option<crate::model::Job>,
+}
+
 async fn get(
     _: ApiCaller,
     st: web::Data<AppState>,
     id: web::Path<u64>,
-) -> ApiResult<web::Json<Company>> {
-    Ok(web::Json(st.services.company(*id).await?))
+) -> ApiResult<web::Json<CompanyDetail>> {
+    let company = st.services.company(*id).await?;
+    let last_sync = st.services.sync_report(company.id).await?;
+    let active_sync = st.services.active_sync_job(company.id).await?;
+    Ok(web::Json(CompanyDetail {
+        company,
+        last_sync,
+        active_sync,
+    }))
 }
 
 #[derive(Debug, Deserialize)]

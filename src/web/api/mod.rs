@@ -6,6 +6,7 @@ mod companies;
 mod directory;
 mod jobs;
 mod staff;
+mod sync;
 
 use super::session::state;
 use crate::domain::DomainError;
@@ -23,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(directory::routes)
             .configure(audit::routes)
             .configure(jobs::routes)
-            .configure(staff::routes),
+            .configure(staff::routes)
+            .configure(sync::routes),
     );
 }
 
@@ -129,11 +131,12 @@ impl FromRequest for ApiCaller {
                 .get("authorization")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            let Some(token) = header
-                .strip_prefix("Bearer ")
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-            else {
+            // The scheme name is case-insensitive (RFC 7235).
+            let token = header
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim());
+            let Some(token) = token.filter(|t| !t.is_empty()) else {
                 return Err(ApiError::unauthorized(
                     "send an API token as `Authorization: Bearer <token>` (create one under Settings → API tokens)",
                 ));

@@ -25,7 +25,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/companies/{id}/archive", web::get().to(archive_get))
         .route("/companies/{id}/archive", web::post().to(archive_post))
         .route("/companies/{id}/restore", web::get().to(restore_get))
-        .route("/companies/{id}/restore", web::post().to(restore_post));
+        .route("/companies/{id}/restore", web::post().to(restore_post))
+        .route("/companies/{id}/sync", web::post().to(sync_post))
+        .route(
+            "/companies/{id}/disconnect",
+            web::post().to(disconnect_post),
+        );
 }
 
 #[derive(Deserialize)]
@@ -287,7 +292,11 @@ async fn detail_get(
     } else {
         Vec::new()
     };
+    let report = st.services.sync_report(company.id).await?;
+    let job = st.services.active_sync_job(company.id).await?;
     Ok(CompanyPage {
+        report,
+        job,
         chrome: Chrome::new(&staff, "psa", q.notice.as_deref()),
         company,
         tab,
@@ -298,4 +307,51 @@ async fn detail_get(
         assets,
         show_company: false,
     })
+}
+
+/// "Sync With M365": not connected → admin consent on the customer's tenant (the initial sync
+/// is queued on return); connected → queue a background sync; archived → refused.
+async fn sync_post(
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    form: StaffForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    let company = st.services.company(*id).await?;
+    if company.is_archived() {
+        return Err(WebError::Conflict(format!(
+            "{} is archived; restore the company first to sync it with Microsoft 365.",
+            company.name
+        )));
+    }
+    if !company.syncs() {
+        let url = st
+            .services
+            .start_consent(
+                form.staff.actor(),
+                crate::domain::consent::ConsentTarget::Company(company.id),
+            )
+            .await?;
+        return Ok(super::entra::to_microsoft(&url));
+    }
+    st.services
+        .queue_company_sync(company.id, crate::model::Trigger::CompanyButton)
+        .await?;
+    Ok(see_other(&format!(
+        "/companies/{}?notice=sync_queued",
+        company.id
+    )))
+}
+
+async fn disconnect_post(
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    form: crate::web::csrf::AdminForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    st.services
+        .disconnect_company_tenant(form.staff.actor(), *id)
+        .await?;
+    Ok(see_other(&format!(
+        "/companies/{}?notice=tenant_disconnected",
+        *id
+    )))
 }

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod companies;
 mod directory;
+mod entra;
 mod health;
 mod jobs;
 mod settings;
@@ -20,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     companies::routes(cfg);
     directory::routes(cfg);
     settings::routes(cfg);
+    entra::routes(cfg);
     audit::routes(cfg);
     jobs::routes(cfg);
 }

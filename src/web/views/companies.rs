@@ -1,6 +1,7 @@
 use super::Chrome;
 use super::directory::{AssetRow, ContactRow, Table};
-use crate::model::{AuditEvent, Company};
+use crate::domain::sync::identity::SyncReport;
+use crate::model::{AuditEvent, Company, Job};
 use crate::web::pager::Pager;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -46,4 +47,8 @@ pub struct CompanyPage {
     pub contacts: Option<Table<ContactRow>>,
     pub assets: Option<Table<AssetRow>>,
     pub show_company: bool,
+    /// Last identity sync (None before the first).
+    pub report: Option<SyncReport>,
+    /// The sync queued or running now.
+    pub job: Option<Job>,
 }

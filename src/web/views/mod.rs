@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod companies;
 pub mod directory;
+pub mod entra;
 pub mod jobs;
 pub mod settings;
 
@@ -45,6 +46,15 @@ fn notice_text(code: &str) -> &'static str {
         "password_reset" => "Password changed; that person's sessions were ended.",
         "token_revoked" => "API token revoked.",
         "signed_out" => "You are signed out.",
+        "entra_saved" => "App registration saved.",
+        "msp_connected" => "Connected. Your tenant granted Tenantry's read-only permissions.",
+        "msp_disconnected" => "MSP tenant disconnected.",
+        "sync_all_queued" => "Sync queued for every connected company.",
+        "nothing_to_sync" => "No connected, active company to sync.",
+        "sync_queued" => "Sync queued",
+        "tenant_disconnected" => {
+            "Disconnected from Microsoft 365. Contacts and assets are kept; syncing stopped."
+        }
         _ => "",
     }
 }

@@ -1,0 +1,129 @@
+//! Microsoft 365 through the API: the app registration, connecting a company (answers with
+//! the consent URL; the browser, or a script following redirects, completes it), and queuing
+//! syncs (202 with the job; 409 for archived or unconnected companies).
+
+use super::{ApiCaller, ApiError, ApiResult};
+use crate::domain::consent::ConsentTarget;
+use crate::model::{Job, Trigger};
+use crate::web::AppState;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/settings/entra", web::get().to(entra_get))
+        .route("/settings/entra", web::put().to(entra_put))
+        .route("/companies/{id}/connect", web::post().to(connect))
+        .route("/companies/{id}/disconnect", web::post().to(disconnect))
+        .route("/companies/{id}/sync", web::post().to(sync_company))
+        .route("/sync", web::post().to(sync_all));
+}
+
+#[derive(Serialize)]
+struct EntraView {
+    client_id: String,
+    has_secret: bool,
+    source: &'static str,
+    redirect_uri: String,
+    permissions: Vec<&'static str>,
+    msp_tenant: Option<crate::domain::consent::MspTenant>,
+}
+
+async fn entra_get(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<web::Json<EntraView>> {
+    who.require_admin()?;
+    let app = st.services.entra_app().await?;
+    Ok(web::Json(EntraView {
+        client_id: app.client_id,
+        has_secret: app.has_secret,
+        source: app.source,
+        redirect_uri: st.services.microsoft.redirect_uri.clone(),
+        permissions: crate::domain::entra::PERMISSIONS
+            .iter()
+            .map(|p| p.0)
+            .collect(),
+        msp_tenant: st.services.msp_tenant().await?,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntraBody {
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+}
+
+async fn entra_put(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    body: web::Json<EntraBody>,
+) -> ApiResult<web::Json<EntraView>> {
+    who.require_admin()?;
+    st.services
+        .set_entra_app(who.actor(), &body.client_id, &body.client_secret)
+        .await?;
+    entra_get(who, st).await
+}
+
+#[derive(Serialize)]
+struct ConsentUrl {
+    consent_url: String,
+}
+
+async fn connect(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> ApiResult<web::Json<ConsentUrl>> {
+    let consent_url = st
+        .services
+        .start_consent(who.actor(), ConsentTarget::Company(*id))
+        .await?;
+    Ok(web::Json(ConsentUrl { consent_url }))
+}
+
+async fn disconnect(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> ApiResult<HttpResponse> {
+    who.require_admin()?;
+    st.services
+        .disconnect_company_tenant(who.actor(), *id)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize)]
+struct QueuedJob {
+    job: Job,
+    /// False when a sync was already queued or running; this is that job.
+    created: bool,
+}
+
+async fn sync_company(
+    _who: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> ApiResult<HttpResponse> {
+    let q = st.services.queue_company_sync(*id, Trigger::Api).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("location", format!("/api/v1/jobs/{}", q.job.id)))
+        .json(QueuedJob {
+            job: q.job,
+            created: q.created,
+        }))
+}
+
+#[derive(Serialize)]
+struct QueuedAll {
+    jobs: Vec<Job>,
+}
+
+async fn sync_all(_who: ApiCaller, st: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let jobs = st
+        .services
+        .queue_all_syncs(Trigger::Api)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Accepted().json(QueuedAll { jobs }))
+}

@@ -1,0 +1,209 @@
+//! Settings → Integrations → Microsoft Entra ID: the app registration, connecting the MSP
+//! tenant by admin consent, the connected tenants with their last and next syncs, Sync now;
+//! and `/connect/callback`, where Microsoft sends the admin back after consent.
+
+use super::see_other;
+use crate::domain::consent::{ConsentCallback, ConsentOutcome, ConsentTarget};
+use crate::domain::{DomainError, entra::PERMISSIONS};
+use crate::model::{JobKind, Trigger};
+use crate::web::AppState;
+use crate::web::csrf::{AdminForm, StaffForm};
+use crate::web::error::WebError;
+use crate::web::session::Staff;
+use crate::web::views::Chrome;
+use crate::web::views::entra::{EntraPage, TenantRow};
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/settings/integrations/entra", web::get().to(entra_get))
+        .route("/settings/integrations/entra/app", web::post().to(app_post))
+        .route(
+            "/settings/integrations/entra/connect",
+            web::post().to(connect_post),
+        )
+        .route(
+            "/settings/integrations/entra/disconnect",
+            web::post().to(disconnect_post),
+        )
+        .route(
+            "/settings/integrations/entra/sync",
+            web::post().to(sync_all_post),
+        )
+        .route("/connect/callback", web::get().to(callback_get));
+}
+
+/// Send the browser to Microsoft. The URL is built by the domain from the configured login
+/// host, never from request input, so this is not an open redirect.
+pub fn to_microsoft(url: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, url.to_string()))
+        .finish()
+}
+
+#[derive(Deserialize)]
+struct PageQ {
+    notice: Option<String>,
+}
+
+async fn page(
+    st: &AppState,
+    staff: &Staff,
+    notice: Option<&str>,
+    error: String,
+) -> Result<EntraPage, WebError> {
+    let s = &st.services;
+    let now = s.now();
+    let fmt = |kind: &str| {
+        st.schedules
+            .iter()
+            .find(|x| x.job_kind == kind)
+            .and_then(|x| x.next_after(now))
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    let mut tenants = Vec::new();
+    let mut refresh = false;
+    let companies = s
+        .companies(
+            crate::domain::companies::CompanyFilter::All,
+            crate::model::ListQuery::new(Some(1), Some(500), None, None, None),
+        )
+        .await?;
+    for c in companies.items {
+        let Some(t) = c.tenant.clone() else { continue };
+        let report = s.sync_report(c.id).await?;
+        let job = s.active_sync_job(c.id).await?;
+        refresh |= job.is_some();
+        tenants.push(TenantRow {
+            company_id: c.id,
+            company: c.name.clone(),
+            tenant_id: t.tenant_id,
+            tenant_name: t.tenant_name,
+            connected: t.connected,
+            archived: c.is_archived(),
+            last_sync: report
+                .as_ref()
+                .and_then(|r| r.finished_at)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "never".into()),
+            ok: report.as_ref().is_some_and(|r| r.ok),
+            summary: report
+                .map(|r| {
+                    r.devices_error
+                        .map(|d| format!("{} — {d}", r.summary))
+                        .unwrap_or(r.summary)
+                })
+                .unwrap_or_default(),
+            job,
+        });
+    }
+    let redirect_uri = s.microsoft.redirect_uri.clone();
+    Ok(EntraPage {
+        chrome: Chrome::new(staff, "settings", notice),
+        app: s.entra_app().await?,
+        msp: s.msp_tenant().await?,
+        signin_redirect_uri: redirect_uri.replace("/connect/callback", "/auth/callback"),
+        redirect_uri,
+        permissions: PERMISSIONS.to_vec(),
+        tenants,
+        next_identity: fmt(JobKind::IDENTITY_SYNC),
+        next_evidence: fmt(JobKind::EVIDENCE_SYNC),
+        refresh,
+        error,
+    })
+}
+
+async fn entra_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    q: web::Query<PageQ>,
+) -> Result<EntraPage, WebError> {
+    page(&st, &staff, q.notice.as_deref(), String::new()).await
+}
+
+#[derive(Deserialize)]
+struct AppForm {
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+}
+
+async fn app_post(
+    st: web::Data<AppState>,
+    form: AdminForm<AppForm>,
+) -> Result<HttpResponse, WebError> {
+    let AdminForm { staff, form: f } = form;
+    match st
+        .services
+        .set_entra_app(staff.actor(), &f.client_id, &f.client_secret)
+        .await
+    {
+        Ok(_) => Ok(see_other("/settings/integrations/entra?notice=entra_saved")),
+        Err(DomainError::Validation(v)) => {
+            let p = page(&st, &staff, None, v.to_string()).await?;
+            super::render(p, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn connect_post(
+    st: web::Data<AppState>,
+    form: AdminForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    let url = st
+        .services
+        .start_consent(form.staff.actor(), ConsentTarget::Msp)
+        .await?;
+    Ok(to_microsoft(&url))
+}
+
+async fn disconnect_post(
+    st: web::Data<AppState>,
+    form: AdminForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    st.services
+        .disconnect_msp_tenant(form.staff.actor())
+        .await?;
+    Ok(see_other(
+        "/settings/integrations/entra?notice=msp_disconnected",
+    ))
+}
+
+async fn sync_all_post(
+    st: web::Data<AppState>,
+    form: StaffForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    let _ = form.staff;
+    let jobs = st.services.queue_all_syncs(Trigger::Manual).await?;
+    let notice = if jobs.is_empty() {
+        "nothing_to_sync"
+    } else {
+        "sync_all_queued"
+    };
+    Ok(see_other(&format!(
+        "/settings/integrations/entra?notice={notice}"
+    )))
+}
+
+/// Microsoft's redirect back. The single-use state is the proof; no session is needed (a
+/// script following redirects can complete a consent started through the API).
+async fn callback_get(
+    st: web::Data<AppState>,
+    q: web::Query<ConsentCallback>,
+) -> Result<HttpResponse, WebError> {
+    match st.services.finish_consent(q.into_inner()).await? {
+        ConsentOutcome::MspConnected(_) => Ok(see_other(
+            "/settings/integrations/entra?notice=msp_connected",
+        )),
+        ConsentOutcome::CompanyConnected { company_id, .. } => Ok(see_other(&format!(
+            "/companies/{company_id}?notice=sync_queued"
+        ))),
+    }
+}

@@ -1,0 +1,404 @@
+//! Connecting companies by Microsoft's admin consent, end to end through real HTTP redirects
+//! against the built-in simulator; Sync With M365 and its refusals; the sync API.
+
+use crate::helpers::*;
+use std::time::Duration;
+use tenantry::jobs::Registry;
+use tenantry::model::JobState;
+use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
+
+const CLIENT_ID: &str = "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10";
+const SECRET: &str = "test-secret-value";
+
+async fn app_with_sim() -> (TestApp, Simulator) {
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("simulator");
+    let (login, graph) = (sim.login_url(), sim.graph_url());
+    let app = spawn_app_with(
+        move |c| {
+            c.microsoft.login_url = login;
+            c.microsoft.graph_url = graph;
+            c.microsoft.client_id = CLIENT_ID.into();
+            c.microsoft.client_secret = SECRET.into();
+        },
+        Registry::default(),
+    )
+    .await;
+    sim.control()
+        .register_app(SimApp {
+            client_id: CLIENT_ID.into(),
+            client_secret: SECRET.into(),
+            redirect_uris: vec![format!("{}/connect/callback", app.url)],
+            name: "Tenantry test".into(),
+            secret_expired: false,
+        })
+        .expect("register app");
+    (app, sim)
+}
+
+fn href_of(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {html}"));
+    let tag_start = html[..at].rfind('<').expect("tag");
+    let tag = &html[tag_start..html[at..].find('>').map(|e| at + e).expect("tag end")];
+    let h = tag.find("href=\"").expect("href") + 6;
+    tag[h..h + tag[h..].find('"').expect("quote")].replace("&amp;", "&")
+}
+
+async fn create_company(app: &TestApp, name: &str, domain: &str) -> u64 {
+    let r = app
+        .post_form(
+            "/companies/new",
+            "/companies",
+            &[("name", name), ("domain", domain)],
+        )
+        .await;
+    location(&r)
+        .trim_start_matches("/companies/")
+        .split('?')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("id")
+}
+
+async fn wait_job_done(app: &TestApp, company: u64) -> tenantry::model::Job {
+    for _ in 0..400 {
+        let jobs = app
+            .services()
+            .jobs(Some(company), 1, 10)
+            .await
+            .expect("jobs");
+        if let Some(j) = jobs.items.first().filter(|j| !j.state.is_active()) {
+            return j.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the sync of company {company} did not finish");
+}
+
+#[tokio::test]
+async fn sync_with_m365_connects_by_admin_consent_and_queues_the_initial_sync() {
+    let (app, sim) = app_with_sim().await;
+    let tenant = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Woodgrove Bank".into(),
+            users: 30,
+            intune: true,
+            p1: true,
+            ..Default::default()
+        })
+        .expect("tenant");
+    app.login().await;
+    let id = create_company(&app, "Woodgrove Bank", &tenant.domain).await;
+    // Not connected: the button sends the admin to Microsoft's consent on the customer's tenant.
+    let r = app
+        .post_form(
+            &format!("/companies/{id}"),
+            &format!("/companies/{id}/sync"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let consent_url = location(&r);
+    assert!(
+        consent_url.starts_with(&format!(
+            "{}/{}/v2.0/adminconsent?",
+            sim.login_url(),
+            tenant.domain
+        )),
+        "{consent_url}"
+    );
+    assert!(
+        consent_url.contains("scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")
+            && consent_url.contains("state=")
+    );
+    // The admin approves on Microsoft's page; Microsoft redirects back to our callback.
+    let page = app
+        .client
+        .get(&consent_url)
+        .send()
+        .await
+        .expect("consent page")
+        .text()
+        .await
+        .expect("html");
+    let accept = app
+        .client
+        .get(href_of(&page, "accept"))
+        .send()
+        .await
+        .expect("accept");
+    assert_eq!(accept.status(), 302);
+    let callback = location(&accept);
+    assert!(
+        callback.starts_with(&format!("{}/connect/callback?", app.url)),
+        "{callback}"
+    );
+    let back = app.client.get(&callback).send().await.expect("callback");
+    assert_eq!(back.status(), 303);
+    assert_eq!(
+        location(&back),
+        format!("/companies/{id}?notice=sync_queued")
+    );
+    let shown = app.get_text(&location(&back)).await;
+    assert!(
+        shown.contains("Sync queued") && shown.contains("Connected"),
+        "the page says so"
+    );
+    let job = wait_job_done(&app, id).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    assert_eq!(job.trigger.as_str(), "consent");
+    let contacts = app
+        .services()
+        .contacts(Some(id), Default::default())
+        .await
+        .expect("contacts");
+    assert_eq!(contacts.total, 30);
+    // The callback cannot be replayed: the state is single-use.
+    let replay = app.client.get(&callback).send().await.expect("replay");
+    assert_eq!(replay.status(), 403);
+    // Connected now: the button queues a background sync and says so.
+    let r = app
+        .post_form(
+            &format!("/companies/{id}"),
+            &format!("/companies/{id}/sync"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/companies/{id}?notice=sync_queued"));
+    let job = wait_job_done(&app, id).await;
+    assert_eq!(job.trigger.as_str(), "company_button");
+    let audit = app
+        .services()
+        .audit_page(Default::default(), 1, 100)
+        .await
+        .expect("audit");
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|e| e.kind == "tenant.connect" && e.company_id == Some(id))
+    );
+}
+
+#[tokio::test]
+async fn denied_consent_connects_nothing_and_says_why() {
+    let (app, sim) = app_with_sim().await;
+    let tenant = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Litware".into(),
+            users: 5,
+            ..Default::default()
+        })
+        .expect("tenant");
+    app.login().await;
+    let id = create_company(&app, "Litware", &tenant.domain).await;
+    let r = app
+        .post_form(
+            &format!("/companies/{id}"),
+            &format!("/companies/{id}/sync"),
+            &[],
+        )
+        .await;
+    let page = app
+        .client
+        .get(location(&r))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let cancel = app
+        .client
+        .get(href_of(&page, "cancel"))
+        .send()
+        .await
+        .expect("cancel");
+    let back = app
+        .client
+        .get(location(&cancel))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(back.status(), 409);
+    let body = back.text().await.expect("body");
+    assert!(
+        body.contains("cancelled") && body.contains("Nothing was connected"),
+        "{body}"
+    );
+    assert!(
+        app.services()
+            .company(id)
+            .await
+            .expect("company")
+            .tenant
+            .is_none()
+    );
+    let audit = app
+        .services()
+        .audit_page(Default::default(), 1, 50)
+        .await
+        .expect("audit");
+    assert!(audit.items.iter().any(|e| e.kind == "tenant.consent"
+        && e.outcome.as_str() == "failure"
+        && e.company_id == Some(id)));
+}
+
+#[tokio::test]
+async fn archived_companies_are_refused_by_button_and_api_until_restored() {
+    let (app, sim) = app_with_sim().await;
+    let tenant = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Adatum".into(),
+            users: 8,
+            intune: true,
+            ..Default::default()
+        })
+        .expect("tenant");
+    sim.control()
+        .grant_consent(&tenant.id, CLIENT_ID)
+        .expect("consent");
+    app.login().await;
+    let id = create_company(&app, "Adatum", &tenant.domain).await;
+    app.services()
+        .connect_company_tenant(
+            tenantry::model::Actor::system(),
+            id,
+            &tenant.id,
+            Some(tenantry::model::Trigger::Consent),
+        )
+        .await
+        .expect("connect");
+    wait_job_done(&app, id).await;
+    app.post_form(
+        &format!("/companies/{id}/archive"),
+        &format!("/companies/{id}/archive"),
+        &[],
+    )
+    .await;
+    let r = app
+        .post_form(
+            &format!("/companies/{id}"),
+            &format!("/companies/{id}/sync"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("restore the company first")
+    );
+    let token = app.admin_token().await;
+    let r = app
+        .client
+        .post(app.at(&format!("/api/v1/companies/{id}/sync")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(r.status(), 409);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["code"], "conflict");
+    assert!(body["message"].as_str().unwrap_or("").contains("restore"));
+    let r = app
+        .client
+        .post(app.at(&format!("/api/v1/companies/{id}/restore")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .post(app.at(&format!("/api/v1/companies/{id}/sync")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(r.status(), 202);
+    let queued: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(queued["job"]["trigger"], "api");
+    let job = wait_job_done(&app, id).await;
+    assert_eq!(job.state, JobState::Succeeded);
+    let detail: serde_json::Value = app
+        .client
+        .get(app.at(&format!("/api/v1/companies/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("api")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["tenant"]["tenant_id"], tenant.id.to_lowercase());
+    assert_eq!(detail["last_sync"]["ok"], true, "{detail}");
+}
+
+#[tokio::test]
+async fn the_api_answers_with_the_consent_url_and_a_script_following_redirects_completes_it() {
+    let (app, sim) = app_with_sim().await;
+    let tenant = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Proseware".into(),
+            users: 3,
+            ..Default::default()
+        })
+        .expect("tenant");
+    let token = app.admin_token().await;
+    let r = app
+        .client
+        .post(app.at("/api/v1/companies"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Proseware", "domain": tenant.domain}))
+        .send()
+        .await
+        .expect("create");
+    let id = r.json::<serde_json::Value>().await.expect("json")["id"]
+        .as_u64()
+        .expect("id");
+    let r = app
+        .client
+        .post(app.at(&format!("/api/v1/companies/{id}/connect")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("connect");
+    assert_eq!(r.status(), 200);
+    let url = r.json::<serde_json::Value>().await.expect("json")["consent_url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let page = reqwest::get(&url)
+        .await
+        .expect("consent")
+        .text()
+        .await
+        .expect("html");
+    // A script follows the accept link's redirects all the way to our callback.
+    let follow = reqwest::Client::new()
+        .get(href_of(&page, "accept"))
+        .send()
+        .await
+        .expect("follow");
+    assert!(
+        follow.url().path().starts_with(&format!("/companies/{id}"))
+            || follow.url().path() == "/login",
+        "{}",
+        follow.url()
+    );
+    let c = app.services().company(id).await.expect("company");
+    assert!(
+        c.tenant
+            .is_some_and(|t| t.connected && t.tenant_id == tenant.id.to_lowercase())
+    );
+}
