@@ -169,6 +169,10 @@ async fn token(
 ) -> HttpResponse {
     let tenant = path.into_inner();
     let n = state.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
+    // A scripted answer for this token URL (throttling, outages) wins over the real logic.
+    if let Some(canned) = next_scripted(&state, &format!("/{tenant}/oauth2/v2.0/token")) {
+        return respond(canned, &format!("sts-{n}"), None);
+    }
     let field = |k: &str| form.get(k).map(String::as_str);
     let well_formed = field("grant_type") == Some("client_credentials")
         && field("scope") == Some("https://graph.microsoft.com/.default")
@@ -223,24 +227,37 @@ async fn graph(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
             r#"{"error":{"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid."}}"#,
         )
     } else {
-        let mut scripts = state.scripts.lock().expect("lock");
-        match scripts.get_mut(&key) {
-            Some(queue) if queue.len() > 1 => queue.pop_front().expect("non-empty"),
-            Some(queue) if queue.len() == 1 => queue[0].clone(),
-            _ => Canned::json(
+        next_scripted(&state, &key).unwrap_or_else(|| {
+            Canned::json(
                 404,
                 format!(
                     r#"{{"error":{{"code":"Request_ResourceNotFound","message":"no script for {key}"}}}}"#
                 ),
-            ),
-        }
+            )
+        })
     };
+    respond(canned, &request_id, client_request_id.as_deref())
+}
+
+/// The next scripted answer for `key`; the last one repeats. An empty script means "no
+/// script" (the token endpoint's real logic, or a 404).
+fn next_scripted(state: &State, key: &str) -> Option<Canned> {
+    let mut scripts = state.scripts.lock().expect("lock");
+    let queue = scripts.get_mut(key)?;
+    if queue.len() > 1 {
+        queue.pop_front()
+    } else {
+        queue.front().cloned()
+    }
+}
+
+fn respond(canned: Canned, request_id: &str, client_request_id: Option<&str>) -> HttpResponse {
     let mut resp =
         HttpResponse::build(actix_web::http::StatusCode::from_u16(canned.status).expect("status"));
     resp.content_type("application/json");
-    resp.insert_header(("request-id", request_id.as_str()));
-    if let Some(c) = &client_request_id {
-        resp.insert_header(("client-request-id", c.as_str()));
+    resp.insert_header(("request-id", request_id));
+    if let Some(c) = client_request_id {
+        resp.insert_header(("client-request-id", c));
     }
     for (k, v) in &canned.headers {
         resp.insert_header((k.as_str(), v.as_str()));

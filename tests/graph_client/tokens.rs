@@ -144,3 +144,28 @@ async fn secrets_do_not_show_in_debug_output() {
     assert!(debug.contains("ClientSecret(***)"), "{debug}");
     fake.stop().await;
 }
+
+#[tokio::test]
+async fn a_throttled_token_endpoint_is_retried_and_reported_as_throttled_not_auth() {
+    let fake = Fake::start().await;
+    fake.script("/v1.0/organization", vec![Canned::ok(ORG)]);
+    let token_path = format!("/{TENANT}/oauth2/v2.0/token");
+    let busy = r#"{"error":"temporarily_unavailable","error_description":"AADSTS90055: Too many requests.","error_codes":[90055]}"#;
+    fake.script(
+        &token_path,
+        vec![Canned::json(429, busy).header("Retry-After", "0.05")],
+    );
+    let client = fake.client(); // three attempts
+    let err = client.organization(TENANT).await.expect_err("throttled");
+    assert_eq!(err.kind, GraphErrorKind::Throttled);
+    assert_eq!(err.reason(), FailureReason::Throttled);
+    assert_eq!(err.attempts, 3);
+    assert_eq!(err.code.as_deref(), Some("temporarily_unavailable"));
+    assert_eq!(fake.token_requests(), 3);
+    assert!(err.to_string().starts_with("Token endpoint"), "{err}");
+
+    // Once the STS recovers, the same client gets its token.
+    fake.script(&token_path, vec![]);
+    client.organization(TENANT).await.expect("recovered");
+    fake.stop().await;
+}
