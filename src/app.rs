@@ -177,6 +177,25 @@ impl App {
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let registry = opts.registry.unwrap_or_else(default_registry);
         let grace = Duration::from_secs(u64::from(config.jobs.shutdown_grace_seconds));
+        let validated = ValidatedSchedule::from_config(&config)?;
+        let schedule_list = schedules(&validated);
+        // Only schedules whose job kind this build can run are started: queuing jobs that can
+        // only fail would fill the audit log with noise every few hours.
+        let runnable: Vec<Schedule> = schedule_list
+            .iter()
+            .filter(|s| {
+                let ok = registry.get(s.job_kind).is_some();
+                if !ok {
+                    tracing::info!(
+                        schedule = s.name,
+                        "schedule not started: this version has no {} job",
+                        s.job_kind
+                    );
+                }
+                ok
+            })
+            .cloned()
+            .collect();
         let mut tasks = jobs::spawn_workers(
             config.jobs.workers,
             services.clone(),
@@ -184,10 +203,7 @@ impl App {
             shutdown_rx.clone(),
             grace,
         );
-        let validated = ValidatedSchedule::from_config(&config)?;
-        let schedule_list = schedules(&validated);
-        let sched_tasks =
-            jobs::spawn_schedulers(schedule_list.clone(), services.clone(), shutdown_rx);
+        let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);
         let sched_alive: Vec<_> = sched_tasks.iter().map(|t| t.abort_handle()).collect();
         tasks.extend(sched_tasks);
         let health: web::HealthCheck =

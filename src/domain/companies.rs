@@ -60,6 +60,7 @@ impl Services {
                     updated_at: now,
                     archived_at: None,
                     tenant: None,
+                    exclude_guests: false,
                 };
                 w.put_company(&c)?;
                 w.append_audit(
@@ -145,6 +146,56 @@ impl Services {
                 w.append_audit(
                     NewAuditEvent::new(now, actor, kind, format!("{verb} company {}", c.name))
                         .company(c.id),
+                )?;
+                Ok(c)
+            })
+            .await
+    }
+}
+
+impl Services {
+    /// Keep or exclude guest accounts for a company. The next identity sync runs in full so
+    /// the change applies to every existing guest, not only to guests that change later.
+    pub async fn set_guest_policy(
+        &self,
+        actor: Actor,
+        id: u64,
+        exclude: bool,
+    ) -> DomainResult<Company> {
+        let now = self.now();
+        self.store
+            .write(move |w| {
+                let mut c = w.company(id)?.ok_or(DomainError::NotFound("company"))?;
+                if c.is_archived() {
+                    return Err(DomainError::Conflict(format!(
+                        "{} is archived and read-only; restore it first to edit it",
+                        c.name
+                    )));
+                }
+                if c.exclude_guests == exclude {
+                    return Ok(c);
+                }
+                c.exclude_guests = exclude;
+                c.updated_at = now;
+                w.put_company(&c)?;
+                if let Some(mut s) = w.sync_state(id, "users")? {
+                    s.delta_link = None;
+                    s.next_link = None;
+                    w.put_sync_state(id, "users", &s)?;
+                }
+                let what = if exclude {
+                    "excluded from"
+                } else {
+                    "included in"
+                };
+                w.append_audit(
+                    NewAuditEvent::new(
+                        now,
+                        actor,
+                        "company.guest_policy",
+                        format!("Guests are {what} {}'s contacts (full resync next)", c.name),
+                    )
+                    .company(id),
                 )?;
                 Ok(c)
             })

@@ -95,6 +95,15 @@ impl Services {
         Ok(job)
     }
 
+    /// How many companies are linked to a tenant (connected or not).
+    pub async fn company_tenants(&self) -> DomainResult<usize> {
+        let all = self.store.read(|r| r.all_companies()).await?;
+        Ok(all
+            .iter()
+            .filter(|c| c.tenant.as_ref().is_some_and(|t| t.connected))
+            .count())
+    }
+
     /// The identity sync queued or running for a company, if any.
     pub async fn active_sync_job(&self, company_id: u64) -> DomainResult<Option<Job>> {
         let key = Job::active_key(&JobKind::new(JobKind::IDENTITY_SYNC), Some(company_id));

@@ -25,6 +25,9 @@ pub struct Company {
     /// The client's Entra tenant, once connected by admin consent.
     #[serde(default)]
     pub tenant: Option<TenantLink>,
+    /// Guest accounts (`#EXT#`) are not kept as active contacts.
+    #[serde(default)]
+    pub exclude_guests: bool,
 }
 
 /// A company's link to its Microsoft Entra tenant.

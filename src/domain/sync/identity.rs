@@ -581,6 +581,6 @@ fn put_counts(map: &mut BTreeMap<String, u64>, what: &str, c: ChangeCounts) {
     map.insert(format!("{what}_deactivated"), c.deactivated);
 }
 
-fn company_excludes_guests(_c: &Company) -> bool {
-    false
+fn company_excludes_guests(c: &Company) -> bool {
+    c.exclude_guests
 }

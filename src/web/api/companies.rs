@@ -103,6 +103,8 @@ struct CompanyPatch {
     name: Option<String>,
     domain: Option<String>,
     notes: Option<String>,
+    /// Exclude guest accounts from this company's contacts.
+    exclude_guests: Option<bool>,
 }
 
 async fn update(
@@ -119,9 +121,14 @@ async fn update(
         b.notes.as_deref().unwrap_or(&cur.notes),
     )
     .map_err(crate::domain::DomainError::from)?;
-    Ok(web::Json(
-        st.services.update_company(who.actor(), *id, input).await?,
-    ))
+    let mut updated = st.services.update_company(who.actor(), *id, input).await?;
+    if let Some(exclude) = b.exclude_guests {
+        updated = st
+            .services
+            .set_guest_policy(who.actor(), *id, exclude)
+            .await?;
+    }
+    Ok(web::Json(updated))
 }
 
 async fn archive(

@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/companies/{id}/restore", web::get().to(restore_get))
         .route("/companies/{id}/restore", web::post().to(restore_post))
         .route("/companies/{id}/sync", web::post().to(sync_post))
+        .route("/companies/{id}/guests", web::post().to(guests_post))
         .route(
             "/companies/{id}/disconnect",
             web::post().to(disconnect_post),
@@ -339,6 +340,27 @@ async fn sync_post(
     Ok(see_other(&format!(
         "/companies/{}?notice=sync_queued",
         company.id
+    )))
+}
+
+#[derive(Deserialize)]
+struct GuestForm {
+    #[serde(default)]
+    exclude_guests: Option<String>,
+}
+
+async fn guests_post(
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    form: StaffForm<GuestForm>,
+) -> Result<HttpResponse, WebError> {
+    let exclude = form.form.exclude_guests.is_some();
+    st.services
+        .set_guest_policy(form.staff.actor(), *id, exclude)
+        .await?;
+    Ok(see_other(&format!(
+        "/companies/{}?notice=company_saved",
+        *id
     )))
 }
 

@@ -112,7 +112,13 @@ async fn integrations_get(
             later,
         });
     }
+    let msp = st.services.msp_tenant().await?;
+    let app = st.services.entra_app().await?;
+    let connected_companies = st.services.company_tenants().await?;
     Ok(IntegrationsPage {
+        msp_tenant: msp.map(|t| format!("{} ({})", t.tenant_name, t.tenant_id)),
+        app_configured: !app.client_id.is_empty() && app.has_secret,
+        connected_companies,
         chrome: Chrome::new(&staff, "settings", q.notice.as_deref()),
         login_url: st.config.microsoft_login_url.clone(),
         graph_url: st.config.microsoft_graph_url.clone(),

@@ -29,6 +29,11 @@ pub struct ScheduleRow {
 #[template(path = "settings/integrations.html")]
 pub struct IntegrationsPage {
     pub chrome: Chrome,
+    /// "name (tenant id)" of the MSP's own tenant once connected.
+    pub msp_tenant: Option<String>,
+    pub app_configured: bool,
+    /// How many client companies are linked to a tenant.
+    pub connected_companies: usize,
     pub login_url: String,
     pub graph_url: String,
     pub now: String,
