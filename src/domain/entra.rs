@@ -179,10 +179,8 @@ impl Services {
         };
         let key = crate::crypto::digest_hex(&format!("{}\n{}", app.client_id, secret));
         let mut guard = self.graph.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((k, c)) = guard.as_ref() {
-            if *k == key {
-                return Ok(c.clone());
-            }
+        if let Some((_, c)) = guard.as_ref().filter(|(k, _)| *k == key) {
+            return Ok(c.clone());
         }
         let http = crate::http_client::default_client()
             .map_err(|e| DomainError::Internal(e.to_string()))?;

@@ -41,8 +41,11 @@ pub struct Services {
     /// Microsoft endpoints and the registration from configuration.
     pub microsoft: Arc<entra::MicrosoftConfig>,
     /// The Graph client for the current registration, keyed by a digest of it.
-    graph: Arc<std::sync::Mutex<Option<(String, Arc<crate::graph::GraphClient>)>>>,
+    graph: Arc<std::sync::Mutex<Option<CachedGraph>>>,
 }
+
+/// A Graph client and the digest of the registration it was built from.
+type CachedGraph = (String, Arc<crate::graph::GraphClient>);
 
 impl Services {
     pub fn new(store: Store, clock: SharedClock, config: DomainConfig) -> Self {

@@ -236,23 +236,21 @@ pub fn finish_full_groups_round(
         }
     }
     let mut n = 0;
-    for (_, id, seen) in w.group_oids(company_id)? {
-        if seen >= round {
-            continue;
-        }
-        if let Some((mut g, _)) = w
-            .groups_of(company_id)?
-            .into_iter()
-            .find(|g| g.id == id)
-            .map(|g| (g, seen))
-        {
-            if g.active {
-                g.active = false;
-                g.updated_at = now;
-                w.put_group(&g)?;
-                n += 1;
-            }
-        }
+    let unseen: HashSet<u64> = w
+        .group_oids(company_id)?
+        .into_iter()
+        .filter(|(_, _, seen)| *seen < round)
+        .map(|(_, id, _)| id)
+        .collect();
+    for mut g in w
+        .groups_of(company_id)?
+        .into_iter()
+        .filter(|g| g.active && unseen.contains(&g.id))
+    {
+        g.active = false;
+        g.updated_at = now;
+        w.put_group(&g)?;
+        n += 1;
     }
     Ok(n)
 }
