@@ -735,6 +735,59 @@ async fn archived_companies_are_refused_by_queue_job_and_scheduler_until_restore
     let done = env.wait_job(scheduled[0].id).await;
     assert_eq!(done.state, JobState::Succeeded, "{:?}", done.error);
 
+    // The API and the company page's button refuse too.
+    let token = env.app.admin_token().await;
+    let r = env
+        .app
+        .client
+        .post(env.app.at(&format!("/api/v1/companies/{b}/sync")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 409);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert!(
+        body.to_string().contains("restore the company first"),
+        "{body}"
+    );
+    let r = env
+        .app
+        .client
+        .post(env.app.at("/api/v1/sync"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 202);
+    let body: serde_json::Value = r.json().await.expect("json");
+    let all = body["jobs"].as_array().expect("jobs");
+    assert_eq!(all.len(), 1, "sync-all skips the archived company: {body}");
+    assert_eq!(all[0]["company_id"], a);
+    let id = all[0]["id"].as_u64().expect("id");
+    assert_eq!(env.wait_job(id).await.state, JobState::Succeeded);
+    env.app.login().await;
+    let r = env
+        .app
+        .post_form(
+            &format!("/companies/{b}"),
+            &format!("/companies/{b}/sync"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let page = r.text().await.expect("body");
+    assert!(page.contains("restore the company first"), "{page}");
+    let active: Vec<_> = s
+        .jobs(Some(b), 1, 50)
+        .await
+        .expect("jobs")
+        .items
+        .into_iter()
+        .filter(|j| j.state.is_active())
+        .collect();
+    assert!(active.is_empty(), "nothing queued for the archived company");
+
     // A job queued before the company was archived is aborted when it comes to run.
     s.restore_company(actor.clone(), b).await.expect("restore");
     env.ctl
@@ -850,4 +903,89 @@ async fn graph_get(env: &SyncEnv, tid: &str, path: &str) -> serde_json::Value {
         .json()
         .await
         .expect("graph json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn excluding_guests_deactivates_them_and_including_them_brings_them_back() {
+    let env = sync_env().await;
+    let t = env.tenant("Guesty Co", 200, 5, true);
+    let tid = t.id.clone();
+    let (company, job) = env.connect("Guesty Co", &tid).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    let snap = env.snapshot(company).await;
+    let guests: Vec<String> = snap
+        .contacts
+        .iter()
+        .filter(|c| c.is_guest)
+        .map(|c| c.entra_object_id.clone().expect("oid"))
+        .collect();
+    let active_guests = snap
+        .contacts
+        .iter()
+        .filter(|c| c.is_guest && c.active)
+        .count() as u64;
+    assert!(active_guests >= 3, "the sample has guests");
+
+    let s = env.services();
+    s.set_guest_policy(Actor::system(), company, true)
+        .await
+        .expect("exclude guests");
+    env.ctl.reset_requests(&tid).expect("reset");
+    let job = env.sync(company).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    assert_eq!(job_counts(&job, "contacts"), (0, 0, active_guests));
+    let n = env.counts(&tid);
+    assert_eq!(count(&n, "users/delta"), 1, "a full users round: {n:?}");
+    assert_eq!(count(&n, "users/delta?deltatoken"), 0, "{n:?}");
+    let after = env.snapshot(company).await;
+    assert_eq!(
+        after.contacts.len(),
+        snap.contacts.len(),
+        "kept, not purged"
+    );
+    for g in &guests {
+        assert!(!after.contact(g).active, "guest {g} excluded");
+    }
+    assert!(
+        after
+            .contacts
+            .iter()
+            .filter(|c| !c.is_guest)
+            .all(|c| c.active == c.account_enabled)
+    );
+    // A guest added while excluded is not stored at all.
+    let newcomer = env
+        .ctl
+        .create_object(
+            &tid,
+            Kind::User,
+            obj(json!({"displayName": "Visiting Consultant", "userType": "Guest",
+                "userPrincipalName": "visiting.consultant_partner.example#EXT#@guestyco.onmicrosoft.com",
+                "mail": "visiting.consultant@partner.example"})),
+        )
+        .expect("guest");
+    let job = env.sync(company).await;
+    assert_eq!(job_counts(&job, "contacts"), (0, 0, 0));
+    let newcomer = s_id(&newcomer);
+    assert!(
+        !env.snapshot(company)
+            .await
+            .contacts
+            .iter()
+            .any(|c| c.entra_object_id.as_deref() == Some(newcomer.as_str()))
+    );
+
+    // Included again: the next (full) sync reactivates them and adds the newcomer.
+    s.set_guest_policy(Actor::system(), company, false)
+        .await
+        .expect("include guests");
+    let job = env.sync(company).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    assert_eq!(job_counts(&job, "contacts"), (1, active_guests, 0));
+    assert_matches(&env.snapshot(company).await, &truth(&env.ctl, &tid), true);
+    env.stop().await;
+}
+
+fn s_id(o: &serde_json::Map<String, serde_json::Value>) -> String {
+    s(o, "id")
 }
