@@ -8,22 +8,39 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 
 /// CSP without inline scripts or styles, no framing, no referrer leakage of tenant ids.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// `form-action` also names Microsoft's sign-in origin: browsers apply it to the redirect
+/// that follows a form POST, and Connect / Sync With M365 forms redirect to admin consent.
+pub fn content_security_policy(microsoft_login_url: &str) -> String {
+    let login_origin = url::Url::parse(microsoft_login_url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         form-action 'self' {login_origin}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+}
 
 pub async fn security_headers<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, Error> {
+    let csp = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .and_then(|s| header::HeaderValue::from_str(&s.csp).ok())
+        .unwrap_or_else(|| {
+            header::HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")
+        });
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     let set = |h: &mut header::HeaderMap, k: &'static str, v: &'static str| {
         h.insert(
             header::HeaderName::from_static(k),
             header::HeaderValue::from_static(v),
         );
     };
-    set(h, "content-security-policy", CSP);
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");

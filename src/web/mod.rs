@@ -44,6 +44,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub schedules: Arc<Vec<Schedule>>,
     pub health: HealthCheck,
+    /// The Content-Security-Policy header value (built once at start).
+    pub csp: String,
 }
 
 /// A running web server.
@@ -72,6 +74,7 @@ pub fn start(
         config: Arc::new(config.clone()),
         schedules: Arc::new(schedules),
         health,
+        csp: middleware::content_security_policy(&config.microsoft_login_url),
     };
     let max_body = config.max_body_bytes;
     let server = HttpServer::new(move || {

@@ -191,3 +191,159 @@ async fn staff_signs_in_creates_a_company_and_sees_it_listed() {
     c.close().await.expect("close");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
+    use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
+    if !browser_available() {
+        return;
+    }
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("simulator");
+    let tenant = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Northwind Traders".into(),
+            users: 25,
+            intune: true,
+            p1: true,
+            ..Default::default()
+        })
+        .expect("tenant");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = std::collections::BTreeMap::from([
+        ("TENANTRY_MICROSOFT_LOGIN_URL".to_string(), sim.login_url()),
+        ("TENANTRY_MICROSOFT_GRAPH_URL".to_string(), sim.graph_url()),
+        (
+            "TENANTRY_MICROSOFT_CLIENT_ID".to_string(),
+            "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10".to_string(),
+        ),
+        (
+            "TENANTRY_MICROSOFT_CLIENT_SECRET".to_string(),
+            "browser-test-secret".to_string(),
+        ),
+    ]);
+    let cli = CliOverrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.path().display().to_string()),
+    };
+    let config = tenantry::config::load(None, &env, &cli)
+        .expect("config")
+        .config;
+    let app = App::build(
+        config,
+        AppOptions {
+            admin_email: Some("admin@example.com".into()),
+            admin_password: Some("correct horse battery".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("app");
+    sim.control()
+        .register_app(SimApp {
+            client_id: "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10".into(),
+            client_secret: "browser-test-secret".into(),
+            redirect_uris: vec![format!("{}/connect/callback", app.url)],
+            name: "Tenantry".into(),
+            secret_expired: false,
+        })
+        .expect("register");
+    let company = app
+        .services
+        .create_company(
+            tenantry::model::Actor::system(),
+            tenantry::model::CompanyInput::parse("Northwind Traders", &tenant.domain, "")
+                .expect("input"),
+        )
+        .await
+        .expect("company");
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{}/login", app.url)).await.expect("goto");
+    c.wait()
+        .for_element(Locator::Css("input[name=email]"))
+        .await
+        .expect("form")
+        .send_keys("admin@example.com")
+        .await
+        .expect("type");
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .expect("pw")
+        .send_keys("correct horse battery")
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::LinkText("Northwind Traders"))
+        .await
+        .expect("listed")
+        .click()
+        .await
+        .expect("open");
+    // Not connected yet: Sync With M365 goes to Microsoft's admin consent.
+    c.wait()
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Sync With M365']",
+        ))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Id("accept"))
+        .await
+        .expect("consent page")
+        .click()
+        .await
+        .expect("accept");
+    // Back on the company page: the initial sync is queued.
+    let notice = c
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert_eq!(notice.text().await.expect("text"), "Sync queued");
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        format!("/companies/{}", company.id)
+    );
+    // The contacts arrive when the job ends (the page refreshes itself while it runs).
+    let mut rows = 0;
+    for _ in 0..100 {
+        c.goto(&format!(
+            "{}/companies/{}?tab=contacts",
+            app.url, company.id
+        ))
+        .await
+        .expect("goto");
+        rows = c
+            .find_all(Locator::Css("main table tbody tr td:nth-child(2)"))
+            .await
+            .expect("rows")
+            .len();
+        if rows > 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(rows >= 25, "the synced contacts are listed ({rows} rows)");
+    let text = c
+        .find(Locator::Css("nav.pager"))
+        .await
+        .expect("pager")
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains("of 25"), "{text}");
+    c.close().await.expect("close");
+    app.stop().await;
+    sim.stop().await;
+}
