@@ -1,0 +1,382 @@
+//! Identity sync benchmark: `cargo bench --bench identity_sync`.
+//!
+//! The appliance (in process, real store in a temp dir, real job worker) syncs a simulated
+//! tenant of 100,000 users and 100,000 Intune devices (in-process simulator on loopback): the
+//! initial sync, then an incremental sync after 1% of users and devices changed. For each it
+//! prints wall time (queue → job finished), peak RSS of the process during that phase
+//! (VmHWM, reset before each phase through /proc/self/clear_refs), and the Graph requests the
+//! simulator counted.
+//!
+//! The simulator runs in the same process, so the peak RSS includes its share (it generates
+//! objects lazily and keeps only the overlay of changed ones, so that share is small; the
+//! baseline RSS before each phase is printed for reference).
+//!
+//! `TENANTRY_BENCH_USERS` / `TENANTRY_BENCH_DEVICES` scale the tenant (for a quick look in a
+//! debug build). Not a timed test: `cargo test` does not run it.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use tenantry::app::{App, AppOptions};
+use tenantry::config::CliOverrides;
+use tenantry::domain::Services;
+use tenantry::model::{Actor, CompanyInput, Job, JobState, Trigger};
+use tenantry::simulator::{Kind, SimApp, SimControl, SimOptions, Simulator, TenantSpec};
+
+const CLIENT_ID: &str = "b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d6e";
+const SECRET: &str = "bench-secret-value";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Reset VmHWM to the current RSS (Linux ≥ 4.0). Returns false when not possible.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+async fn wait(s: &Services, id: u64) -> Job {
+    loop {
+        let j = s.job(id).await.expect("job");
+        if !j.state.is_active() {
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct Phase {
+    name: &'static str,
+    wall: Duration,
+    peak_kib: u64,
+    base_kib: u64,
+    peak_reset: bool,
+    requests: BTreeMap<String, u64>,
+    job: Job,
+}
+
+fn print_phase(p: &Phase) {
+    let graph: u64 = p
+        .requests
+        .iter()
+        .filter(|(k, _)| !k.starts_with("token:"))
+        .map(|(_, v)| v)
+        .sum();
+    let tokens: u64 = p
+        .requests
+        .iter()
+        .filter(|(k, _)| k.starts_with("token:"))
+        .map(|(_, v)| v)
+        .sum();
+    println!("== {} ==", p.name);
+    println!("  job:            {:?} ({})", p.job.state, p.job.progress);
+    println!("  wall time:      {:.2} s", p.wall.as_secs_f64());
+    println!(
+        "  peak RSS:       {:.1} MiB (VmHWM{}; RSS before the phase {:.1} MiB)",
+        mib(p.peak_kib),
+        if p.peak_reset {
+            ", reset before the phase"
+        } else {
+            " since process start: clear_refs not writable"
+        },
+        mib(p.base_kib)
+    );
+    println!("  Graph requests: {graph} (+ {tokens} token requests)");
+    for (k, v) in &p.requests {
+        println!("    {k:<45} {v}");
+    }
+    println!("  counts:         {:?}", p.job.counts);
+}
+
+async fn phase(
+    name: &'static str,
+    ctl: &SimControl,
+    tid: &str,
+    start: impl std::future::Future<Output = u64>,
+    s: &Services,
+) -> Phase {
+    ctl.reset_requests(tid).expect("reset counters");
+    let base_kib = status_kib("VmRSS:");
+    let peak_reset = reset_peak();
+    let t0 = Instant::now();
+    let id = start.await;
+    let job = wait(s, id).await;
+    let wall = t0.elapsed();
+    let peak_kib = status_kib("VmHWM:");
+    let requests = ctl.request_counts(tid).expect("counts");
+    Phase {
+        name,
+        wall,
+        peak_kib,
+        base_kib,
+        peak_reset,
+        requests,
+        job,
+    }
+}
+
+/// Object ids at evenly spaced positions: `n` of them out of `total`.
+fn sample_ids(ctl: &SimControl, tid: &str, kind: Kind, total: usize, n: usize) -> Vec<String> {
+    let step = (total / n.max(1)).max(1) as u64;
+    (0..n as u64)
+        .filter_map(|i| {
+            ctl.list_objects(tid, kind, i * step + 1, 1)
+                .expect("list")
+                .into_iter()
+                .next()
+                .and_then(|o| o.get("id").and_then(|v| v.as_str()).map(String::from))
+        })
+        .collect()
+}
+
+fn obj(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+/// 1% of users and devices change: users edited, disabled, deleted and added; devices
+/// updated (as a check-in does), removed and added.
+fn change_one_percent(ctl: &SimControl, tid: &str, users: usize, devices: usize) -> String {
+    let n = users / 100;
+    let ids = sample_ids(ctl, tid, Kind::User, users, n);
+    let (mut edited, mut disabled, mut deleted, mut added) = (0, 0, 0, 0);
+    for (i, id) in ids.iter().enumerate() {
+        match i % 10 {
+            0..=6 => {
+                ctl.update_object(
+                    tid,
+                    Kind::User,
+                    id,
+                    obj(serde_json::json!({"department": "Reorganised", "jobTitle": format!("Title {i}")})),
+                )
+                .expect("edit");
+                edited += 1;
+            }
+            7 => {
+                ctl.update_object(
+                    tid,
+                    Kind::User,
+                    id,
+                    obj(serde_json::json!({"accountEnabled": false})),
+                )
+                .expect("disable");
+                disabled += 1;
+            }
+            8 => {
+                ctl.delete_object(tid, Kind::User, id, i % 20 == 8)
+                    .expect("delete");
+                deleted += 1;
+            }
+            _ => {
+                ctl.create_object(
+                    tid,
+                    Kind::User,
+                    obj(serde_json::json!({"displayName": format!("Bench New {i}"),
+                        "userPrincipalName": format!("bench.new{i}@bench.example"), "department": "New"})),
+                )
+                .expect("add");
+                added += 1;
+            }
+        }
+    }
+    let n = devices / 100;
+    let ids = sample_ids(ctl, tid, Kind::Device, devices, n);
+    let (mut dev_updated, mut dev_removed, mut dev_added) = (0, 0, 0);
+    for (i, id) in ids.iter().enumerate() {
+        match i % 10 {
+            0..=7 => {
+                ctl.update_object(
+                    tid,
+                    Kind::Device,
+                    id,
+                    obj(serde_json::json!({"complianceState": "noncompliant", "osVersion": "10.0.26100.9999",
+                        "lastSyncDateTime": "2026-11-26T00:00:00Z"})),
+                )
+                .expect("device update");
+                dev_updated += 1;
+            }
+            8 => {
+                ctl.delete_object(tid, Kind::Device, id, true)
+                    .expect("device removed");
+                dev_removed += 1;
+            }
+            _ => {
+                ctl.create_object(
+                    tid,
+                    Kind::Device,
+                    obj(serde_json::json!({"deviceName": format!("BENCH-NEW-{i}"), "serialNumber": format!("BN{i:06}")})),
+                )
+                .expect("device added");
+                dev_added += 1;
+            }
+        }
+    }
+    format!(
+        "users: {edited} edited, {disabled} disabled, {deleted} deleted, {added} added; \
+         devices: {dev_updated} updated, {dev_removed} removed, {dev_added} added"
+    )
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("identity_sync: benchmark only; run `cargo bench --bench identity_sync`");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let users = env_usize("TENANTRY_BENCH_USERS", 100_000);
+    let devices = env_usize("TENANTRY_BENCH_DEVICES", 100_000);
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("simulator");
+    let ctl = sim.control();
+    ctl.register_app(SimApp {
+        client_id: CLIENT_ID.into(),
+        client_secret: SECRET.into(),
+        redirect_uris: vec!["http://127.0.0.1:9/connect/callback".into()],
+        name: "Tenantry bench".into(),
+        secret_expired: false,
+    })
+    .expect("app");
+    let t = ctl
+        .create_tenant(TenantSpec {
+            name: "Bench Corp".into(),
+            domain: Some("bench.example".into()),
+            users,
+            devices,
+            intune: true,
+            p1: true,
+            ..Default::default()
+        })
+        .expect("tenant");
+    ctl.grant_consent(&t.id, CLIENT_ID).expect("consent");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env: BTreeMap<String, String> = [
+        ("TENANTRY_MICROSOFT_LOGIN_URL", sim.login_url()),
+        ("TENANTRY_MICROSOFT_GRAPH_URL", sim.graph_url()),
+        ("TENANTRY_MICROSOFT_CLIENT_ID", CLIENT_ID.into()),
+        ("TENANTRY_MICROSOFT_CLIENT_SECRET", SECRET.into()),
+        ("TENANTRY_SCHEDULE_IDENTITY", "0 0 0 1 1 *".into()),
+        ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let config = tenantry::config::load(
+        None,
+        &env,
+        &CliOverrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(dir.path().display().to_string()),
+        },
+    )
+    .expect("config")
+    .config;
+    let app = App::build(config, AppOptions::default())
+        .await
+        .expect("app");
+    let s = app.services.clone();
+    let company = s
+        .create_company(
+            Actor::system(),
+            CompanyInput::parse("Bench Corp", "bench.example", "").expect("input"),
+        )
+        .await
+        .expect("company")
+        .id;
+
+    println!(
+        "identity sync benchmark: {users} users, {devices} devices ({} groups), {} build, {} CPUs",
+        t.groups,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let initial = phase(
+        "initial sync (consent → full users/groups rounds + full Intune list)",
+        &ctl,
+        &t.id,
+        async {
+            s.connect_company_tenant(Actor::system(), company, &t.id, Some(Trigger::Consent))
+                .await
+                .expect("connect")
+                .expect("initial sync queued")
+                .id
+        },
+        &s,
+    )
+    .await;
+    print_phase(&initial);
+    assert_eq!(
+        initial.job.state,
+        JobState::Succeeded,
+        "{:?}",
+        initial.job.error
+    );
+
+    let t0 = Instant::now();
+    let what = change_one_percent(&ctl, &t.id, users, devices);
+    println!(
+        "1% change in the simulator ({:.1} s): {what}",
+        t0.elapsed().as_secs_f64()
+    );
+    let incremental = phase(
+        "incremental sync after a 1% change (users/groups delta + full Intune list)",
+        &ctl,
+        &t.id,
+        async {
+            s.queue_company_sync(company, Trigger::Manual)
+                .await
+                .expect("queued")
+                .job
+                .id
+        },
+        &s,
+    )
+    .await;
+    print_phase(&incremental);
+    assert_eq!(
+        incremental.job.state,
+        JobState::Succeeded,
+        "{:?}",
+        incremental.job.error
+    );
+    let db = std::fs::metadata(dir.path().join("tenantry.redb"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if db > 0 {
+        println!("database size: {:.1} MiB", db as f64 / 1048576.0);
+    }
+    app.stop().await;
+    sim.stop().await;
+}
