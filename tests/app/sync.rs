@@ -989,3 +989,84 @@ async fn excluding_guests_deactivates_them_and_including_them_brings_them_back()
 fn s_id(o: &serde_json::Map<String, serde_json::Value>) -> String {
     s(o, "id")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_attempt_is_audited_with_graphs_details_and_the_retry_resumes_the_round() {
+    let env = sync_env().await;
+    let t = env.tenant("Flaky Networks", 300, 10, true);
+    let tid = t.id.clone();
+    // The third users page answers 503 five times: more than the Graph client's retries.
+    env.ctl
+        .set_faults(
+            &tid,
+            vec![Fault {
+                kind: FaultKind::Unavailable {
+                    retry_after: Some("0.2".into()),
+                },
+                endpoint: Some("users/delta".into()),
+                nth: 3,
+                times: 5,
+                seen: 0,
+            }],
+        )
+        .expect("faults");
+    let (company, job) = env.connect("Flaky Networks", &tid).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    assert_eq!(job.attempts, 2, "one failed attempt, then the retry");
+
+    let log = env.ctl.request_log(&tid).expect("log");
+    let last_503 = log
+        .iter()
+        .rfind(|e| e.status == 503)
+        .expect("503s were sent");
+    let runs = env.audit(company, "sync.identity").await;
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let failed = &runs[0];
+    assert_eq!(failed.outcome, Outcome::Failure);
+    assert!(failed.summary.contains("users:"), "{}", failed.summary);
+    let d = &failed.details;
+    assert_eq!(d["status"], 503, "{d}");
+    assert_eq!(d["code"], "serviceNotAvailable", "{d}");
+    assert!(d["message"].is_string(), "{d}");
+    assert_eq!(
+        d["request_id"].as_str(),
+        Some(last_503.request_id.as_str()),
+        "{d}"
+    );
+    assert_eq!(d["attempts"], 5, "{d}");
+    assert_eq!(d["job_id"], job.id);
+    assert_eq!(runs[1].outcome, Outcome::Success);
+
+    // The retry resumed at the page that failed: one full start, each page applied once.
+    let n = env.counts(&tid);
+    assert_eq!(count(&n, "users/delta"), 1, "{n:?}");
+    assert_eq!(count(&n, "users/delta?skiptoken"), 2 + 5, "{n:?}");
+    let snap = env.snapshot(company).await;
+    assert_matches(&snap, &truth(&env.ctl, &tid), true);
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_consent_fails_the_sync_plainly_and_keeps_the_data() {
+    let env = sync_env().await;
+    let t = env.tenant("Revoked Ltd", 50, 5, true);
+    let tid = t.id.clone();
+    let (company, job) = env.connect("Revoked Ltd", &tid).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    let before = env.snapshot(company).await;
+    env.ctl.revoke_consent(&tid, CLIENT_ID).expect("revoke");
+    env.ctl.expire_access_tokens(Some(&tid));
+    let job = env.sync(company).await;
+    assert_eq!(job.state, JobState::Failed);
+    assert_eq!(job.attempts, 1, "a refused consent is not retried");
+    let error = job.error.clone().unwrap_or_default();
+    assert!(error.contains("AADSTS700016"), "{error}");
+    let runs = env.audit(company, "sync.identity").await;
+    let last = runs.last().expect("audited");
+    assert_eq!(last.outcome, Outcome::Failure);
+    assert!(last.details["status"].is_number(), "{}", last.details);
+    let after = env.snapshot(company).await;
+    assert_eq!(after.contacts, before.contacts, "nothing deactivated");
+    assert_eq!(after.assets, before.assets);
+    env.stop().await;
+}
