@@ -203,6 +203,12 @@ impl App {
             shutdown_rx.clone(),
             grace,
         );
+        // Record a first start before the loops run, so pages and tests see a settled state.
+        for s in &runnable {
+            if services.schedule_last_fired(s.name).await?.is_none() {
+                services.schedule_mark(s.name, services.now()).await?;
+            }
+        }
         let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);
         let sched_alive: Vec<_> = sched_tasks.iter().map(|t| t.abort_handle()).collect();
         tasks.extend(sched_tasks);

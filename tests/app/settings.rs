@@ -9,7 +9,6 @@ use tenantry::app::{App, AppOptions};
 use tenantry::clock::ManualClock;
 use tenantry::config::ValidatedSchedule;
 use tenantry::domain::staff::NewStaff;
-use tenantry::jobs::Registry;
 use tenantry::model::Actor;
 
 const TECH_EMAIL: &str = "tech@example.com";
@@ -24,7 +23,7 @@ pub async fn spawn_app_at(at: DateTime<Utc>, env: &[(&str, &str)]) -> (TestApp, 
         config.clone(),
         AppOptions {
             clock: Some(Arc::new(clock.clone())),
-            registry: Some(Registry::default()),
+            registry: Some(tenantry::app::default_registry()),
             admin_email: Some(ADMIN_EMAIL.into()),
             admin_password: Some(ADMIN_PASSWORD.into()),
             ..Default::default()
