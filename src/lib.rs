@@ -31,4 +31,3 @@ pub mod simulator;
 pub mod store;
 pub mod telemetry;
 pub mod web;
-

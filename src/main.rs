@@ -67,7 +67,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(tenantry::demo::run(listen.clone(), *json))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sim { ip, login_port, graph_port, levelio_port, seed } => {
+        Command::Sim {
+            ip,
+            login_port,
+            graph_port,
+            levelio_port,
+            seed,
+        } => {
             tenantry::telemetry::init("info", false);
             let opts = tenantry::simulator::SimOptions {
                 listen_ip: *ip,
