@@ -16,6 +16,9 @@
 //! * `model` is plain data: no I/O, no clock, no async.
 //! * Time enters through [`clock`] and is passed down as `now`.
 
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
+
 pub mod app;
 pub mod cli;
 pub mod clock;

@@ -1,5 +1,7 @@
 //! `tenantry`: parse the command line, load configuration, dispatch.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use std::io::IsTerminal;
 use std::process::ExitCode;

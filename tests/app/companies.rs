@@ -101,3 +101,35 @@ async fn bad_company_input_is_refused_with_a_reason() {
     assert_eq!(app.get("/companies/999999").await.status(), 404);
     assert_eq!(app.get("/companies/not-a-number").await.status(), 404);
 }
+
+#[tokio::test]
+async fn oversized_and_malformed_forms_get_a_clear_4xx() {
+    let app = spawn_app().await;
+    app.login().await;
+    let token = csrf_in(&app.get_text("/companies/new").await);
+    let huge = "x".repeat(1024 * 1024);
+    let r = app
+        .client
+        .post(app.at("/companies"))
+        .form(&[("csrf", token.as_str()), ("name", huge.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.expect("body").contains("too large"));
+    let r = app
+        .client
+        .post(app.at("/companies"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}&name=%ZZ%"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 400);
+    assert!(
+        app.get_text("/companies")
+            .await
+            .contains("No companies yet"),
+        "nothing was stored"
+    );
+}
