@@ -402,3 +402,151 @@ async fn the_api_answers_with_the_consent_url_and_a_script_following_redirects_c
             .is_some_and(|t| t.connected && t.tenant_id == tenant.id.to_lowercase())
     );
 }
+
+#[tokio::test]
+async fn connect_on_the_entra_page_links_the_msp_tenant_and_disconnect_keeps_data() {
+    let (app, sim) = app_with_sim().await;
+    let msp = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Northwind IT".into(),
+            users: 4,
+            ..Default::default()
+        })
+        .expect("tenant");
+    let client = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Alpine Ski".into(),
+            users: 6,
+            intune: true,
+            ..Default::default()
+        })
+        .expect("tenant");
+    app.login().await;
+    let page = app.get_text("/settings/integrations/entra").await;
+    assert!(
+        page.contains(&format!("{}/connect/callback", app.url)),
+        "the redirect URI to register is shown"
+    );
+    assert!(
+        page.contains("DeviceManagementManagedDevices.Read.All"),
+        "the permissions to grant are shown"
+    );
+    // Connect: Microsoft's consent for the MSP's own tenant (`organizations`: the admin picks it).
+    let r = app
+        .post_form(
+            "/settings/integrations/entra",
+            "/settings/integrations/entra/connect",
+            &[],
+        )
+        .await;
+    let url = location(&r);
+    assert!(
+        url.starts_with(&format!(
+            "{}/organizations/v2.0/adminconsent?",
+            sim.login_url()
+        )),
+        "{url}"
+    );
+    let consent = app
+        .client
+        .get(&url)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let back = app
+        .client
+        .get(href_of(&consent, &format!("accept-{}", msp.id)))
+        .send()
+        .await
+        .expect("accept");
+    let done = app
+        .client
+        .get(location(&back))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(
+        location(&done),
+        "/settings/integrations/entra?notice=msp_connected"
+    );
+    let page = app.get_text(&location(&done)).await;
+    assert!(
+        page.contains("Connected")
+            && page.contains("Northwind IT")
+            && page.contains(&msp.id.to_lowercase())
+    );
+
+    // A client company, synced, then disconnected: its contacts stay, syncing stops.
+    sim.control()
+        .grant_consent(&client.id, CLIENT_ID)
+        .expect("consent");
+    let id = create_company(&app, "Alpine Ski", &client.domain).await;
+    app.services()
+        .connect_company_tenant(
+            tenantry::model::Actor::system(),
+            id,
+            &client.id,
+            Some(tenantry::model::Trigger::Consent),
+        )
+        .await
+        .expect("connect");
+    wait_job_done(&app, id).await;
+    let listed = app.get_text("/settings/integrations/entra").await;
+    assert!(
+        listed.contains("Alpine Ski") && listed.contains("<span class=\"badge success\">ok</span>"),
+        "the tenant is listed with its last sync"
+    );
+    let r = app
+        .post_form(
+            &format!("/companies/{id}"),
+            &format!("/companies/{id}/disconnect"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        location(&r),
+        format!("/companies/{id}?notice=tenant_disconnected")
+    );
+    assert_eq!(
+        app.services()
+            .contacts(Some(id), Default::default())
+            .await
+            .expect("contacts")
+            .total,
+        6,
+        "data kept"
+    );
+    let refused = app
+        .services()
+        .queue_company_sync(id, tenantry::model::Trigger::Manual)
+        .await;
+    assert!(refused.is_err(), "a disconnected company does not sync");
+    let jobs = app
+        .services()
+        .queue_all_syncs(tenantry::model::Trigger::Manual)
+        .await
+        .expect("sync all");
+    assert!(jobs.is_empty(), "Sync now skips disconnected companies");
+    let audit = app
+        .services()
+        .audit_page(Default::default(), 1, 100)
+        .await
+        .expect("audit");
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|e| e.kind == "tenant.disconnect" && e.company_id == Some(id))
+    );
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|e| e.kind == "tenant.consent" && e.summary.contains("Northwind IT"))
+    );
+}
