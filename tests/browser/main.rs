@@ -343,6 +343,19 @@ async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
         .await
         .expect("text");
     assert!(text.contains("of 25"), "{text}");
+    if let Ok(dir) = std::env::var("TENANTRY_SCREENSHOT_DIR") {
+        let _ = std::fs::write(
+            std::path::Path::new(&dir).join("contacts.png"),
+            c.screenshot().await.expect("shot"),
+        );
+        c.goto(&format!("{}/companies/{}", app.url, company.id))
+            .await
+            .expect("goto");
+        let _ = std::fs::write(
+            std::path::Path::new(&dir).join("company.png"),
+            c.screenshot().await.expect("shot"),
+        );
+    }
     c.close().await.expect("close");
     app.stop().await;
     sim.stop().await;
