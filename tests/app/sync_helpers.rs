@@ -265,12 +265,14 @@ pub async fn snapshot(s: &Services, company: u64) -> Snapshot {
         .expect("snapshot")
 }
 
+/// A group object with its direct members as (odata type, id).
+pub type GroupWithMembers = (Map<String, Value>, Vec<(String, String)>);
+
 /// The simulator's current (live) objects.
 #[derive(Debug, Clone, Default)]
 pub struct Truth {
     pub users: BTreeMap<String, Map<String, Value>>,
-    /// group → (object, direct members as (odata type, id))
-    pub groups: BTreeMap<String, (Map<String, Value>, Vec<(String, String)>)>,
+    pub groups: BTreeMap<String, GroupWithMembers>,
     pub devices: BTreeMap<String, Map<String, Value>>,
 }
 
