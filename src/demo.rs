@@ -185,7 +185,8 @@ pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
             "First: PSA → Companies → Contoso Dental → Contacts and Assets. Press Ctrl-C to stop."
         );
     }
-    tokio::signal::ctrl_c().await.ok();
+    // SIGTERM too, so a stopped demo still removes its temporary data directory.
+    crate::app::wait_for_signal().await;
     demo.stop().await;
     Ok(())
 }

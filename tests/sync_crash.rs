@@ -380,6 +380,8 @@ async fn killed_mid_sync_then_restarted_equals_a_clean_sync() {
     let serve = Serve::start(&crashed);
     let done = wait_succeeded(&http, &serve, &token, job_id).await;
     assert_eq!(done["counts"]["contacts_deactivated"], 0);
+    // The resumed round reports its whole effect, not just the pages after the restart.
+    assert_eq!(done["counts"]["contacts_created"], 20_000, "{done}");
     let n = ctl.request_counts(&tid).expect("counts");
     assert_eq!(
         n["users/delta"], 1,

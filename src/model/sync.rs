@@ -99,6 +99,9 @@ pub struct SyncState {
     pub delta_link: Option<String>,
     pub delta_saved_at: Option<DateTime<Utc>>,
     pub round_started_at: Option<DateTime<Utc>>,
+    /// Changes applied so far in this round, so a resumed round reports its whole effect.
+    #[serde(default)]
+    pub round_counts: ChangeCounts,
 }
 
 /// Counts a sync reports (and the audit log records).

@@ -375,7 +375,8 @@ impl Services {
             .await?
             .unwrap_or_default();
         let mut state = self.start_round(company_id, "users", state, now).await?;
-        let mut counts = ChangeCounts::default();
+        // A resumed round carries on counting from what its earlier pages applied.
+        let mut counts = state.round_counts;
         let mut pages = 0u64;
         let mut reset_once = false;
         loop {
@@ -400,7 +401,8 @@ impl Services {
             }
             let (round, full) = (state.round, state.full);
             let at = self.now();
-            let saved = next.clone();
+            let mut saved = next.clone();
+            let prior = counts;
             let c = self
                 .store
                 .write(move |w| {
@@ -409,12 +411,15 @@ impl Services {
                         c.deactivated +=
                             apply::deactivate_unseen_contacts(w, company_id, round, at)?;
                     }
+                    saved.round_counts = prior;
+                    saved.round_counts.add(c);
                     w.put_sync_state(company_id, "users", &saved)?;
                     Ok::<_, crate::store::StoreError>(c)
                 })
                 .await?;
             counts.add(c);
             state = next;
+            state.round_counts = counts;
             progress(format!(
                 "users: page {pages} applied ({} created, {} updated, {} deactivated)",
                 counts.created, counts.updated, counts.deactivated
@@ -515,6 +520,7 @@ impl Services {
         let mut next = s.clone();
         next.round = s.round + 1;
         next.round_started_at = Some(now);
+        next.round_counts = ChangeCounts::default();
         if delta_fresh(&s, now) {
             next.full = false;
             // Start the incremental round from the stored delta link.
@@ -554,6 +560,7 @@ impl Services {
             delta_link: None,
             delta_saved_at: None,
             round_started_at: Some(now),
+            round_counts: ChangeCounts::default(),
         };
         let saved = next.clone();
         let event = NewAuditEvent::new(
