@@ -2,7 +2,7 @@
 //! finish, retry with exponential backoff, and recovery after a crash.
 
 use super::{DomainError, DomainResult, Services};
-use crate::model::{Actor, Job, JobKind, JobState, NewAuditEvent, Page, Trigger};
+use crate::model::{Actor, Job, JobState, NewAuditEvent, Page, Trigger};
 use crate::store::StoreError;
 use chrono::Duration;
 use std::collections::BTreeMap;
@@ -38,24 +38,14 @@ impl Services {
         params: serde_json::Value,
     ) -> DomainResult<Queued> {
         let now = self.now();
-        let job = Job {
-            id: 0,
-            kind: JobKind::new(kind),
+        let job = Job::new(
+            kind,
             company_id,
             trigger,
-            state: JobState::Queued,
-            attempts: 0,
-            max_attempts: self.config.job_max_attempts,
-            created_at: now,
-            run_after: now,
-            started_at: None,
-            finished_at: None,
-            heartbeat_at: None,
-            error: None,
-            counts: BTreeMap::new(),
-            progress: String::new(),
+            self.config.job_max_attempts,
+            now,
             params,
-        };
+        );
         let out = self.store.write(move |w| w.enqueue_job(job)).await?;
         let created = matches!(out, crate::store::Enqueued::New(_));
         self.job_notify.notify_waiters();

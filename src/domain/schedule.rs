@@ -2,10 +2,9 @@
 //! down, and what firing does (queue one job per eligible company; nothing else).
 
 use super::{DomainError, DomainResult, Services};
-use crate::model::{Actor, Job, JobKind, JobState, NewAuditEvent, Trigger};
+use crate::model::{Actor, Job, NewAuditEvent, Trigger};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use std::collections::BTreeMap;
 
 /// A named schedule (identity or evidence) with its cron expression and time zone.
 #[derive(Debug, Clone)]
@@ -89,24 +88,14 @@ impl Services {
             .write(move |w| {
                 let mut queued = 0usize;
                 for c in w.all_companies()?.into_iter().filter(|c| c.syncs()) {
-                    let job = Job {
-                        id: 0,
-                        kind: JobKind::new(kind),
-                        company_id: Some(c.id),
-                        trigger: Trigger::Schedule,
-                        state: JobState::Queued,
-                        attempts: 0,
+                    let job = Job::new(
+                        kind,
+                        Some(c.id),
+                        Trigger::Schedule,
                         max_attempts,
-                        created_at: now,
-                        run_after: now,
-                        started_at: None,
-                        finished_at: None,
-                        heartbeat_at: None,
-                        error: None,
-                        counts: BTreeMap::new(),
-                        progress: String::new(),
-                        params: serde_json::Value::Null,
-                    };
+                        now,
+                        serde_json::Value::Null,
+                    );
                     if matches!(w.enqueue_job(job)?, crate::store::Enqueued::New(_)) {
                         queued += 1;
                     }

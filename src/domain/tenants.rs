@@ -70,24 +70,7 @@ impl Services {
                         .company(company_id),
                 )?;
                 let Some(trigger) = trigger else { return Ok(None) };
-                let job = Job {
-                    id: 0,
-                    kind: JobKind::new(JobKind::IDENTITY_SYNC),
-                    company_id: Some(company_id),
-                    trigger,
-                    state: crate::model::JobState::Queued,
-                    attempts: 0,
-                    max_attempts,
-                    created_at: now,
-                    run_after: now,
-                    started_at: None,
-                    finished_at: None,
-                    heartbeat_at: None,
-                    error: None,
-                    counts: Default::default(),
-                    progress: String::new(),
-                    params: serde_json::Value::Null,
-                };
+                let job = Job::new(JobKind::IDENTITY_SYNC, Some(company_id), trigger, max_attempts, now, serde_json::Value::Null);
                 Ok(Some(w.enqueue_job(job)?.into_job()))
             })
             .await?;

@@ -93,6 +93,35 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job ready to queue now (the store assigns its id).
+    pub fn new(
+        kind: &str,
+        company_id: Option<u64>,
+        trigger: Trigger,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+        params: serde_json::Value,
+    ) -> Self {
+        Job {
+            id: 0,
+            kind: JobKind::new(kind),
+            company_id,
+            trigger,
+            state: JobState::Queued,
+            attempts: 0,
+            max_attempts,
+            created_at: now,
+            run_after: now,
+            started_at: None,
+            finished_at: None,
+            heartbeat_at: None,
+            error: None,
+            counts: BTreeMap::new(),
+            progress: String::new(),
+            params,
+        }
+    }
+
     /// The key that makes "one active job per company and kind" checkable in one lookup.
     pub fn active_key(kind: &JobKind, company_id: Option<u64>) -> String {
         match company_id {
