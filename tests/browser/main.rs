@@ -76,13 +76,16 @@ async fn browser() -> (Driver, fantoccini::Client) {
     panic!("chromedriver did not accept a session within 15 s");
 }
 
-#[tokio::test]
-async fn staff_signs_in_creates_a_company_and_sees_it_listed() {
-    if !browser_available() {
-        return;
-    }
+const ADMIN_EMAIL: &str = "admin@example.com";
+const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// The appliance on a random port and a temp data dir, with `env` as TENANTRY_* overrides.
+async fn start_app(env: &[(&str, String)]) -> (tempfile::TempDir, App) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let env = std::collections::BTreeMap::new();
+    let env: std::collections::BTreeMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     let cli = CliOverrides {
         listen: Some("127.0.0.1:0".into()),
         data_dir: Some(dir.path().display().to_string()),
@@ -93,13 +96,45 @@ async fn staff_signs_in_creates_a_company_and_sees_it_listed() {
     let app = App::build(
         config,
         AppOptions {
-            admin_email: Some("admin@example.com".into()),
-            admin_password: Some("correct horse battery".into()),
+            admin_email: Some(ADMIN_EMAIL.into()),
+            admin_password: Some(ADMIN_PASSWORD.into()),
             ..Default::default()
         },
     )
     .await
     .expect("app");
+    (dir, app)
+}
+
+/// Fill in and submit the sign-in form the browser is looking at.
+async fn sign_in(c: &fantoccini::Client) {
+    c.wait()
+        .for_element(Locator::Css("input[name=email]"))
+        .await
+        .expect("login form")
+        .send_keys(ADMIN_EMAIL)
+        .await
+        .expect("type");
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .expect("pw")
+        .send_keys(ADMIN_PASSWORD)
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+}
+
+#[tokio::test]
+async fn staff_signs_in_creates_a_company_and_sees_it_listed() {
+    if !browser_available() {
+        return;
+    }
+    let (_dir, app) = start_app(&[]).await;
     let (_driver, c) = browser().await;
 
     c.goto(&format!("{}/companies", app.url))
@@ -117,24 +152,7 @@ async fn staff_signs_in_creates_a_company_and_sees_it_listed() {
             .path()
             .starts_with("/login")
     );
-    c.find(Locator::Css("input[name=email]"))
-        .await
-        .expect("email")
-        .send_keys("admin@example.com")
-        .await
-        .expect("type");
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .expect("pw")
-        .send_keys("correct horse battery")
-        .await
-        .expect("type");
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    sign_in(&c).await;
 
     c.wait()
         .for_element(Locator::LinkText("New company"))
@@ -211,36 +229,19 @@ async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
             ..Default::default()
         })
         .expect("tenant");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let env = std::collections::BTreeMap::from([
-        ("TENANTRY_MICROSOFT_LOGIN_URL".to_string(), sim.login_url()),
-        ("TENANTRY_MICROSOFT_GRAPH_URL".to_string(), sim.graph_url()),
+    let (_dir, app) = start_app(&[
+        ("TENANTRY_MICROSOFT_LOGIN_URL", sim.login_url()),
+        ("TENANTRY_MICROSOFT_GRAPH_URL", sim.graph_url()),
         (
-            "TENANTRY_MICROSOFT_CLIENT_ID".to_string(),
-            "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10".to_string(),
+            "TENANTRY_MICROSOFT_CLIENT_ID",
+            "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10".into(),
         ),
         (
-            "TENANTRY_MICROSOFT_CLIENT_SECRET".to_string(),
-            "browser-test-secret".to_string(),
+            "TENANTRY_MICROSOFT_CLIENT_SECRET",
+            "browser-test-secret".into(),
         ),
-    ]);
-    let cli = CliOverrides {
-        listen: Some("127.0.0.1:0".into()),
-        data_dir: Some(dir.path().display().to_string()),
-    };
-    let config = tenantry::config::load(None, &env, &cli)
-        .expect("config")
-        .config;
-    let app = App::build(
-        config,
-        AppOptions {
-            admin_email: Some("admin@example.com".into()),
-            admin_password: Some("correct horse battery".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("app");
+    ])
+    .await;
     sim.control()
         .register_app(SimApp {
             client_id: "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10".into(),
@@ -261,25 +262,7 @@ async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
         .expect("company");
     let (_driver, c) = browser().await;
     c.goto(&format!("{}/login", app.url)).await.expect("goto");
-    c.wait()
-        .for_element(Locator::Css("input[name=email]"))
-        .await
-        .expect("form")
-        .send_keys("admin@example.com")
-        .await
-        .expect("type");
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .expect("pw")
-        .send_keys("correct horse battery")
-        .await
-        .expect("type");
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    sign_in(&c).await;
     c.wait()
         .for_element(Locator::LinkText("Northwind Traders"))
         .await
