@@ -80,11 +80,19 @@ impl Services {
 
     /// How many companies are linked to a tenant (connected or not).
     pub async fn company_tenants(&self) -> DomainResult<usize> {
-        let all = self.store.read(|r| r.all_companies()).await?;
-        Ok(all
+        let linked = self.linked_companies().await?;
+        Ok(linked
             .iter()
             .filter(|c| c.tenant.as_ref().is_some_and(|t| t.connected))
             .count())
+    }
+
+    /// Companies linked to a tenant (connected or disconnected), sorted by name.
+    pub async fn linked_companies(&self) -> DomainResult<Vec<crate::model::Company>> {
+        let mut all = self.store.read(|r| r.all_companies()).await?;
+        all.retain(|c| c.tenant.is_some());
+        all.sort_by_key(|c| (c.name.to_lowercase(), c.id));
+        Ok(all)
     }
 
     /// The identity sync queued or running for a company, if any.

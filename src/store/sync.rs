@@ -60,24 +60,11 @@ macro_rules! sync_reads {
         }
         /// (Entra object id, contact id, round) for every synced contact of a company.
         pub fn contact_oids(&self, company_id: u64) -> Result<Vec<(String, u64, u64)>, StoreError> {
-            let t = self.txn.open_table(CONTACT_OIDS)?;
-            t.range((company_id, "")..(company_id + 1, ""))?
-                .map(|r| {
-                    let (k, v) = r?;
-                    let (id, round) = v.value();
-                    Ok((k.value().1.to_string(), id, round))
-                })
-                .collect()
+            oid_index(&self.txn.open_table(CONTACT_OIDS)?, company_id)
         }
+        /// (Entra object id, group id, round) for every synced group of a company.
         pub fn group_oids(&self, company_id: u64) -> Result<Vec<(String, u64, u64)>, StoreError> {
-            let t = self.txn.open_table(GROUP_OIDS)?;
-            t.range((company_id, "")..(company_id + 1, ""))?
-                .map(|r| {
-                    let (k, v) = r?;
-                    let (id, round) = v.value();
-                    Ok((k.value().1.to_string(), id, round))
-                })
-                .collect()
+            oid_index(&self.txn.open_table(GROUP_OIDS)?, company_id)
         }
         /// (Intune device id, asset id) for every Intune asset of a company.
         pub fn asset_devices(&self, company_id: u64) -> Result<Vec<(String, u64)>, StoreError> {
@@ -115,6 +102,20 @@ macro_rules! sync_reads {
                 .collect()
         }
     };
+}
+
+/// One company's range of an object-id index: (object id, local id, round).
+fn oid_index(
+    t: &impl ReadableTable<(u64, &'static str), (u64, u64)>,
+    company_id: u64,
+) -> Result<Vec<(String, u64, u64)>, StoreError> {
+    t.range((company_id, "")..(company_id + 1, ""))?
+        .map(|r| {
+            let (k, v) = r?;
+            let (id, round) = v.value();
+            Ok((k.value().1.to_string(), id, round))
+        })
+        .collect()
 }
 
 impl Reader {

@@ -48,6 +48,28 @@ fn href_of(html: &str, id: &str) -> String {
     tag[h..h + tag[h..].find('"').expect("quote")].replace("&amp;", "&")
 }
 
+/// Press "Sync With M365" on a company page (with its CSRF token).
+async fn press_sync(app: &TestApp, id: u64) -> reqwest::Response {
+    app.post_form(
+        &format!("/companies/{id}"),
+        &format!("/companies/{id}/sync"),
+        &[],
+    )
+    .await
+}
+
+/// GET a page (Microsoft's consent page, here) with the app's cookie-keeping client.
+async fn page_text(app: &TestApp, url: impl reqwest::IntoUrl) -> String {
+    app.client
+        .get(url)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html")
+}
+
 async fn create_company(app: &TestApp, name: &str, domain: &str) -> u64 {
     let r = app
         .post_form(
@@ -95,13 +117,7 @@ async fn sync_with_m365_connects_by_admin_consent_and_queues_the_initial_sync() 
     app.login().await;
     let id = create_company(&app, "Woodgrove Bank", &tenant.domain).await;
     // Not connected: the button sends the admin to Microsoft's consent on the customer's tenant.
-    let r = app
-        .post_form(
-            &format!("/companies/{id}"),
-            &format!("/companies/{id}/sync"),
-            &[],
-        )
-        .await;
+    let r = press_sync(&app, id).await;
     assert_eq!(r.status(), 303);
     let consent_url = location(&r);
     assert!(
@@ -117,15 +133,7 @@ async fn sync_with_m365_connects_by_admin_consent_and_queues_the_initial_sync() 
             && consent_url.contains("state=")
     );
     // The admin approves on Microsoft's page; Microsoft redirects back to our callback.
-    let page = app
-        .client
-        .get(&consent_url)
-        .send()
-        .await
-        .expect("consent page")
-        .text()
-        .await
-        .expect("html");
+    let page = page_text(&app, &consent_url).await;
     let accept = app
         .client
         .get(href_of(&page, "accept"))
@@ -162,13 +170,7 @@ async fn sync_with_m365_connects_by_admin_consent_and_queues_the_initial_sync() 
     let replay = app.client.get(&callback).send().await.expect("replay");
     assert_eq!(replay.status(), 403);
     // Connected now: the button queues a background sync and says so.
-    let r = app
-        .post_form(
-            &format!("/companies/{id}"),
-            &format!("/companies/{id}/sync"),
-            &[],
-        )
-        .await;
+    let r = press_sync(&app, id).await;
     assert_eq!(location(&r), format!("/companies/{id}?notice=sync_queued"));
     let job = wait_job_done(&app, id).await;
     assert_eq!(job.trigger.as_str(), "company_button");
@@ -198,22 +200,8 @@ async fn denied_consent_connects_nothing_and_says_why() {
         .expect("tenant");
     app.login().await;
     let id = create_company(&app, "Litware", &tenant.domain).await;
-    let r = app
-        .post_form(
-            &format!("/companies/{id}"),
-            &format!("/companies/{id}/sync"),
-            &[],
-        )
-        .await;
-    let page = app
-        .client
-        .get(location(&r))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let r = press_sync(&app, id).await;
+    let page = page_text(&app, location(&r)).await;
     let cancel = app
         .client
         .get(href_of(&page, "cancel"))
@@ -283,13 +271,7 @@ async fn archived_companies_are_refused_by_button_and_api_until_restored() {
         &[],
     )
     .await;
-    let r = app
-        .post_form(
-            &format!("/companies/{id}"),
-            &format!("/companies/{id}/sync"),
-            &[],
-        )
-        .await;
+    let r = press_sync(&app, id).await;
     assert_eq!(r.status(), 409);
     assert!(
         r.text()
@@ -449,15 +431,7 @@ async fn connect_on_the_entra_page_links_the_msp_tenant_and_disconnect_keeps_dat
         )),
         "{url}"
     );
-    let consent = app
-        .client
-        .get(&url)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let consent = page_text(&app, &url).await;
     let back = app
         .client
         .get(href_of(&consent, &format!("accept-{}", msp.id)))

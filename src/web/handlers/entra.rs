@@ -65,13 +65,8 @@ async fn page(
     };
     let mut tenants = Vec::new();
     let mut refresh = false;
-    let companies = s
-        .companies(
-            crate::domain::companies::CompanyFilter::All,
-            crate::model::ListQuery::new(Some(1), Some(500), None, None, None),
-        )
-        .await?;
-    for c in companies.items {
+    // Every linked company (a page of 500 would silently drop tenants past it).
+    for c in s.linked_companies().await? {
         let Some(t) = c.tenant.clone() else { continue };
         let report = s.sync_report(c.id).await?;
         let job = s.active_sync_job(c.id).await?;
