@@ -8,6 +8,7 @@ pub mod directory;
 pub mod entra;
 pub mod error;
 pub mod jobs;
+pub mod portal;
 pub mod schedule;
 pub mod staff;
 pub mod sync;

@@ -36,6 +36,10 @@ impl Actor {
     pub fn scheduler() -> Self {
         Self("scheduler".into())
     }
+    /// A client's employee signed in to their company's support portal.
+    pub fn portal(email: &str) -> Self {
+        Self(format!("portal:{email}"))
+    }
     pub fn anonymous(ip: &str) -> Self {
         Self(format!("anonymous:{ip}"))
     }

@@ -5,6 +5,7 @@ mod company;
 mod directory;
 mod job;
 mod paging;
+mod portal;
 mod staff;
 mod sync;
 
@@ -13,6 +14,7 @@ pub use company::{Company, CompanyInput, CompanyStatus, TenantLink};
 pub use directory::{Asset, AssetSource, Contact, ContactGroup, Membership};
 pub use job::{Job, JobKind, JobState, Trigger};
 pub use paging::{ListQuery, Page, SortDir};
+pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
 pub use sync::{ChangeCounts, DeviceRecord, Field, GroupDelta, SyncState, UserDelta};
 

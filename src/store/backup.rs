@@ -61,7 +61,12 @@ pub fn backup_to(src: &Path, dest: &Path) -> Result<u64, StoreError> {
         CONTACT_OIDS,
         GROUP_OIDS,
         ASSET_DEVICES,
-        SYNC_STATE
+        SYNC_STATE,
+        STAFF_BY_OID,
+        PORTAL_SETTINGS,
+        PORTAL_SLUGS,
+        PORTAL_SESSIONS,
+        SUPPORT_REQUESTS,
     );
     wtx.commit()?;
     Ok(rows)

@@ -17,6 +17,7 @@ mod directory;
 mod error;
 mod jobs;
 mod meta;
+mod portal;
 mod staff;
 mod sync;
 mod tables;
@@ -33,7 +34,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone)]
 pub struct Store {
@@ -89,6 +90,10 @@ impl Store {
         if found < 2 {
             // v2: identity sync indexes and delta state.
             tables::create_v2(&txn)?;
+        }
+        if found < 3 {
+            // v3: sign-in with Microsoft (staff object ids) and the support portal.
+            tables::create_v3(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         if found != SCHEMA_VERSION {

@@ -82,3 +82,27 @@ pub(super) fn create_v2(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
     txn.open_table(SYNC_STATE)?;
     Ok(())
 }
+
+// Schema v3: sign-in with Microsoft and the support portal.
+
+/// Entra object id (lower case) → staff user id: how an SSO sign-in finds its staff account.
+pub const STAFF_BY_OID: TableDefinition<&str, u64> = TableDefinition::new("staff_by_oid");
+/// company id → PortalSettings
+pub const PORTAL_SETTINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("portal_settings");
+/// portal slug → company id (unique)
+pub const PORTAL_SLUGS: TableDefinition<&str, u64> = TableDefinition::new("portal_slugs");
+/// sha256(portal session id) → PortalSession (separate from staff sessions)
+pub const PORTAL_SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("portal_sessions");
+/// (company id, request id) → SupportRequest (with its replies)
+pub const SUPPORT_REQUESTS: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("support_requests");
+
+/// Schema v3: SSO and portal tables.
+pub(super) fn create_v3(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(STAFF_BY_OID)?;
+    txn.open_table(PORTAL_SETTINGS)?;
+    txn.open_table(PORTAL_SLUGS)?;
+    txn.open_table(PORTAL_SESSIONS)?;
+    txn.open_table(SUPPORT_REQUESTS)?;
+    Ok(())
+}

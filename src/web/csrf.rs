@@ -26,7 +26,10 @@ pub struct AdminForm<T> {
     pub form: T,
 }
 
-fn parse_checked<T: DeserializeOwned>(bytes: &[u8], expected: &str) -> Result<T, WebError> {
+pub(crate) fn parse_checked<T: DeserializeOwned>(
+    bytes: &[u8],
+    expected: &str,
+) -> Result<T, WebError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
         .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
     let token = pairs

@@ -11,6 +11,9 @@ use askama::Template;
 pub enum WebError {
     #[error("Please sign in.")]
     SignInRequired { next: String },
+    /// Not signed in to the support portal at `/portal/{slug}`.
+    #[error("Please sign in to the support portal.")]
+    PortalSignInRequired { slug: String },
     #[error("{0}")]
     Forbidden(String),
     #[error(
@@ -73,7 +76,9 @@ struct ErrorPage<'a> {
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            WebError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            WebError::SignInRequired { .. } | WebError::PortalSignInRequired { .. } => {
+                StatusCode::SEE_OTHER
+            }
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -89,6 +94,16 @@ impl ResponseError for WebError {
             let target = format!(
                 "/login?next={}",
                 url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, target))
+                .finish();
+        }
+        if let WebError::PortalSignInRequired { slug } = self {
+            // The slug came from our own route match; encode it anyway so the header is inert.
+            let target = format!(
+                "/portal/{}",
+                url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>()
             );
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, target))

@@ -8,6 +8,7 @@ mod error;
 mod handlers;
 mod middleware;
 mod pager;
+mod portal;
 mod session;
 mod views;
 
@@ -116,6 +117,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     assets::routes(cfg);
     handlers::routes(cfg);
     api::routes(cfg);
+    portal::routes(cfg);
 }
 
 fn tls_config(cert: &str, key: &str) -> anyhow::Result<rustls::ServerConfig> {

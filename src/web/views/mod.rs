@@ -7,6 +7,7 @@ pub mod companies;
 pub mod directory;
 pub mod entra;
 pub mod jobs;
+pub mod portal;
 pub mod settings;
 
 use super::session::Staff;
