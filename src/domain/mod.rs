@@ -9,6 +9,7 @@ pub mod entra;
 pub mod error;
 pub mod jobs;
 pub mod portal;
+pub mod requests;
 pub mod schedule;
 pub mod staff;
 pub mod sync;

@@ -6,6 +6,7 @@ mod directory;
 mod job;
 mod paging;
 mod portal;
+mod request;
 mod staff;
 mod sync;
 
@@ -15,6 +16,7 @@ pub use directory::{Asset, AssetSource, Contact, ContactGroup, Membership};
 pub use job::{Job, JobKind, JobState, Trigger};
 pub use paging::{ListQuery, Page, SortDir};
 pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};
+pub use request::{NewRequest, Reply, ReplyAuthor, ReplyBody, RequestStatus, SupportRequest};
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
 pub use sync::{ChangeCounts, DeviceRecord, Field, GroupDelta, SyncState, UserDelta};
 

@@ -18,6 +18,7 @@ mod error;
 mod jobs;
 mod meta;
 mod portal;
+mod requests;
 mod staff;
 mod sync;
 mod tables;

@@ -1,0 +1,407 @@
+//! Support requests: raised and answered by a client's employees in their portal, worked by
+//! MSP staff in the PSA and the API.
+//!
+//! WHY a portal lookup of someone else's request is "not found", never "forbidden": request
+//! ids are one sequence across every company, so a 403 would confirm that id N exists
+//! elsewhere. The portal only ever reads under the session's own company key, and a
+//! non-admin only sees requests they raised.
+
+use super::portal::{PortalSignedIn, portal_name};
+use super::{DomainError, DomainResult, Services};
+use crate::model::{
+    Actor, Company, ListQuery, NewAuditEvent, NewRequest, Page, Reply, ReplyAuthor, ReplyBody,
+    RequestStatus, SortDir, SupportRequest,
+};
+use crate::store::{StoreError, Writer};
+
+/// Who is asking in the portal: what the request rules need from a portal session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requester {
+    pub company_id: u64,
+    pub contact_id: u64,
+    /// Shown on requests and replies.
+    pub display_name: String,
+    /// How the audit log names them (e-mail, else UPN).
+    pub audit_name: String,
+    /// Member of the company's portal-admins group: sees every request of the company.
+    pub is_portal_admin: bool,
+}
+
+impl From<&PortalSignedIn> for Requester {
+    fn from(s: &PortalSignedIn) -> Self {
+        Self {
+            company_id: s.company.id,
+            contact_id: s.contact.id,
+            display_name: if s.contact.display_name.is_empty() {
+                portal_name(&s.contact)
+            } else {
+                s.contact.display_name.clone()
+            },
+            audit_name: portal_name(&s.contact),
+            is_portal_admin: s.is_portal_admin,
+        }
+    }
+}
+
+impl Requester {
+    fn actor(&self) -> Actor {
+        Actor::portal(&self.audit_name)
+    }
+
+    /// May this portal user see `r`? Same company, and their own unless a portal admin.
+    pub fn may_see(&self, r: &SupportRequest) -> bool {
+        r.company_id == self.company_id && (self.is_portal_admin || r.contact_id == self.contact_id)
+    }
+}
+
+/// MSP staff (or an API token) working a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffAuthor {
+    pub actor: Actor,
+    /// Shown to the customer on the reply.
+    pub name: String,
+}
+
+/// PSA → Requests filters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestFilter {
+    pub status: Option<RequestStatus>,
+    pub company_id: Option<u64>,
+}
+
+/// Newest activity first unless another column is asked for.
+fn sorted(items: Vec<SupportRequest>, q: &ListQuery) -> Page<SupportRequest> {
+    let s = &q.search;
+    let items: Vec<SupportRequest> = items
+        .into_iter()
+        .filter(|r| {
+            s.is_empty()
+                || r.subject.to_lowercase().contains(s)
+                || r.contact_name.to_lowercase().contains(s)
+        })
+        .collect();
+    match q.sort.as_str() {
+        "subject" => q.apply(items, |r| (r.subject.to_lowercase(), r.id)),
+        "status" => q.apply(items, |r| (r.status, r.id)),
+        "contact" => q.apply(items, |r| (r.contact_name.to_lowercase(), r.id)),
+        "created" => q.apply(items, |r| (r.created_at, r.id)),
+        "updated" => q.apply(items, |r| (r.updated_at, r.id)),
+        _ => {
+            let mut q = q.clone();
+            q.dir = SortDir::Desc;
+            q.apply(items, |r| (r.updated_at, r.id))
+        }
+    }
+}
+
+/// The company, refusing portal writes while it is archived.
+fn writable_company(w: &Writer, company_id: u64) -> DomainResult<Company> {
+    let c = w
+        .company(company_id)?
+        .ok_or(DomainError::NotFound("request"))?;
+    if c.is_archived() {
+        return Err(DomainError::Conflict(format!(
+            "{} is archived, so its support portal is read-only. Contact your IT provider directly.",
+            c.name
+        )));
+    }
+    Ok(c)
+}
+
+/// A request the portal user may see, read inside a write transaction.
+fn portal_lookup(w: &Writer, who: &Requester, id: u64) -> Result<SupportRequest, DomainError> {
+    w.support_request(who.company_id, id)?
+        .filter(|r| who.may_see(r))
+        .ok_or(DomainError::NotFound("request"))
+}
+
+fn status_event(
+    now: chrono::DateTime<chrono::Utc>,
+    actor: Actor,
+    r: &SupportRequest,
+    before: RequestStatus,
+) -> NewAuditEvent {
+    NewAuditEvent::new(
+        now,
+        actor,
+        "request.status",
+        format!(
+            "Request #{} ({}): {} → {}",
+            r.id,
+            r.subject,
+            before.label(),
+            r.status.label()
+        ),
+    )
+    .company(r.company_id)
+    .details(serde_json::json!({
+        "request_id": r.id,
+        "before": before.as_str(),
+        "after": r.status.as_str(),
+    }))
+}
+
+// The portal side.
+impl Services {
+    /// Raise a request as the signed-in portal user.
+    pub async fn create_request(
+        &self,
+        who: &Requester,
+        input: NewRequest,
+    ) -> DomainResult<SupportRequest> {
+        let now = self.now();
+        let who = who.clone();
+        self.store
+            .write(move |w| {
+                writable_company(w, who.company_id)?;
+                let r = SupportRequest {
+                    id: w.next_id("support_request")?,
+                    company_id: who.company_id,
+                    contact_id: who.contact_id,
+                    contact_name: who.display_name.clone(),
+                    subject: input.subject,
+                    description: input.description,
+                    status: RequestStatus::Open,
+                    created_at: now,
+                    updated_at: now,
+                    replies: Vec::new(),
+                };
+                w.put_request(&r)?;
+                w.append_audit(
+                    NewAuditEvent::new(
+                        now,
+                        who.actor(),
+                        "request.create",
+                        format!("{} raised request #{}: {}", who.audit_name, r.id, r.subject),
+                    )
+                    .company(r.company_id)
+                    .details(serde_json::json!({ "request_id": r.id })),
+                )?;
+                Ok::<_, DomainError>(r)
+            })
+            .await
+    }
+
+    /// The portal user's requests; every request of the company for a portal admin.
+    pub async fn portal_requests(
+        &self,
+        who: &Requester,
+        q: ListQuery,
+    ) -> DomainResult<Page<SupportRequest>> {
+        let who = who.clone();
+        let all = self
+            .store
+            .read(move |r| {
+                Ok::<_, StoreError>(
+                    r.requests_of(who.company_id)?
+                        .into_iter()
+                        .filter(|x| who.may_see(x))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .await?;
+        Ok(sorted(all, &q))
+    }
+
+    /// One request the portal user may see; `NotFound` for anything else.
+    pub async fn portal_request(&self, who: &Requester, id: u64) -> DomainResult<SupportRequest> {
+        let who = who.clone();
+        self.store
+            .read(move |r| {
+                r.support_request(who.company_id, id)?
+                    .filter(|x| who.may_see(x))
+                    .ok_or(DomainError::NotFound("request"))
+            })
+            .await
+    }
+
+    /// Reply from the portal. A resolved request (or one waiting on the customer) goes back
+    /// to open; a closed one takes no replies.
+    pub async fn portal_reply(
+        &self,
+        who: &Requester,
+        id: u64,
+        body: ReplyBody,
+    ) -> DomainResult<SupportRequest> {
+        let now = self.now();
+        let who = who.clone();
+        self.store
+            .write(move |w| {
+                writable_company(w, who.company_id)?;
+                let mut r = portal_lookup(w, &who, id)?;
+                let before = r.status;
+                r.status = before
+                    .after_customer_reply()
+                    .map_err(|m| DomainError::Conflict(m.into()))?;
+                r.replies.push(Reply {
+                    at: now,
+                    author_kind: ReplyAuthor::Contact,
+                    author_name: who.display_name.clone(),
+                    body: body.into_string(),
+                });
+                r.updated_at = now;
+                w.put_request(&r)?;
+                w.append_audit(
+                    NewAuditEvent::new(
+                        now,
+                        who.actor(),
+                        "request.reply",
+                        format!(
+                            "{} replied on request #{}: {}",
+                            who.audit_name, r.id, r.subject
+                        ),
+                    )
+                    .company(r.company_id)
+                    .details(serde_json::json!({
+                        "request_id": r.id,
+                        "status_before": before.as_str(),
+                        "status": r.status.as_str(),
+                    })),
+                )?;
+                Ok::<_, DomainError>(r)
+            })
+            .await
+    }
+
+    /// Close a request from the portal: only the person who raised it may.
+    pub async fn portal_close(&self, who: &Requester, id: u64) -> DomainResult<SupportRequest> {
+        let now = self.now();
+        let who = who.clone();
+        self.store
+            .write(move |w| {
+                writable_company(w, who.company_id)?;
+                let mut r = portal_lookup(w, &who, id)?;
+                if r.contact_id != who.contact_id {
+                    return Err(DomainError::Forbidden(
+                        "Only the person who raised a request can close it.".into(),
+                    ));
+                }
+                if r.status == RequestStatus::Closed {
+                    return Ok(r);
+                }
+                let before = r.status;
+                r.status = RequestStatus::Closed;
+                r.updated_at = now;
+                w.put_request(&r)?;
+                w.append_audit(status_event(now, who.actor(), &r, before))?;
+                Ok(r)
+            })
+            .await
+    }
+}
+
+// The staff side (PSA pages and the API).
+impl Services {
+    /// Requests across companies, filtered, newest activity first, paged. A company filter
+    /// naming no company is `NotFound("company")`.
+    pub async fn requests(
+        &self,
+        filter: RequestFilter,
+        q: ListQuery,
+    ) -> DomainResult<Page<SupportRequest>> {
+        let all = self
+            .store
+            .read(move |r| match filter.company_id {
+                Some(id) => {
+                    r.company(id)?.ok_or(DomainError::NotFound("company"))?;
+                    Ok::<_, DomainError>(r.requests_of(id)?)
+                }
+                None => Ok(r.all_requests()?),
+            })
+            .await?;
+        let items = all
+            .into_iter()
+            .filter(|r| filter.status.is_none_or(|s| r.status == s))
+            .collect();
+        Ok(sorted(items, &q))
+    }
+
+    /// One request of one company (`NotFound` if the id is another company's).
+    pub async fn request(&self, company_id: u64, id: u64) -> DomainResult<SupportRequest> {
+        self.store
+            .read(move |r| {
+                r.support_request(company_id, id)?
+                    .ok_or(DomainError::NotFound("request"))
+            })
+            .await
+    }
+
+    /// Staff reply. The request then waits on the customer unless `status` says otherwise.
+    pub async fn staff_reply(
+        &self,
+        author: StaffAuthor,
+        company_id: u64,
+        id: u64,
+        body: ReplyBody,
+        status: Option<RequestStatus>,
+    ) -> DomainResult<SupportRequest> {
+        let now = self.now();
+        self.store
+            .write(move |w| {
+                let mut r = w
+                    .support_request(company_id, id)?
+                    .ok_or(DomainError::NotFound("request"))?;
+                let before = r.status;
+                r.status = status.unwrap_or(RequestStatus::WaitingOnCustomer);
+                r.replies.push(Reply {
+                    at: now,
+                    author_kind: ReplyAuthor::Staff,
+                    author_name: author.name.clone(),
+                    body: body.into_string(),
+                });
+                r.updated_at = now;
+                w.put_request(&r)?;
+                w.append_audit(
+                    NewAuditEvent::new(
+                        now,
+                        author.actor,
+                        "request.reply",
+                        format!(
+                            "Replied on request #{} ({}); now {}",
+                            r.id,
+                            r.subject,
+                            r.status.label()
+                        ),
+                    )
+                    .company(r.company_id)
+                    .details(serde_json::json!({
+                        "request_id": r.id,
+                        "status_before": before.as_str(),
+                        "status": r.status.as_str(),
+                    })),
+                )?;
+                Ok::<_, DomainError>(r)
+            })
+            .await
+    }
+
+    /// Set a request's status (no change, no event).
+    pub async fn set_request_status(
+        &self,
+        actor: Actor,
+        company_id: u64,
+        id: u64,
+        status: RequestStatus,
+    ) -> DomainResult<SupportRequest> {
+        let now = self.now();
+        self.store
+            .write(move |w| {
+                let mut r = w
+                    .support_request(company_id, id)?
+                    .ok_or(DomainError::NotFound("request"))?;
+                if r.status == status {
+                    return Ok(r);
+                }
+                let before = r.status;
+                r.status = status;
+                r.updated_at = now;
+                w.put_request(&r)?;
+                w.append_audit(status_event(now, actor, &r, before))?;
+                Ok::<_, DomainError>(r)
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests;
