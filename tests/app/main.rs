@@ -13,5 +13,6 @@ mod jobs;
 mod jobs_page;
 mod layering;
 mod paging;
+mod requests;
 mod settings;
 mod sync;

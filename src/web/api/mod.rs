@@ -5,6 +5,7 @@ mod audit;
 mod companies;
 mod directory;
 mod jobs;
+mod requests;
 mod staff;
 mod sync;
 
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(directory::routes)
             .configure(audit::routes)
             .configure(jobs::routes)
+            .configure(requests::routes)
             .configure(staff::routes)
             .configure(sync::routes),
     );

@@ -7,6 +7,7 @@ mod directory;
 mod entra;
 mod health;
 mod jobs;
+mod requests;
 mod settings;
 
 use crate::web::error::WebError;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     entra::routes(cfg);
     audit::routes(cfg);
     jobs::routes(cfg);
+    requests::routes(cfg);
 }
 
 /// Render a template with a status (for answers other than 200, e.g. a re-shown form).

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod entra;
 pub mod jobs;
 pub mod portal;
+pub mod requests;
 pub mod settings;
 
 use super::session::Staff;
@@ -53,6 +54,8 @@ fn notice_text(code: &str) -> &'static str {
         "sync_all_queued" => "Sync queued for every connected company.",
         "nothing_to_sync" => "No connected, active company to sync.",
         "sync_queued" => "Sync queued",
+        "request_reply_sent" => "Reply sent. The customer sees it in their support portal.",
+        "request_status_saved" => "Status saved.",
         "tenant_disconnected" => {
             "Disconnected from Microsoft 365. Contacts and assets are kept; syncing stopped."
         }

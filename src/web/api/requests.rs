@@ -1,0 +1,185 @@
+//! `/api/v1/requests` and `/api/v1/companies/{id}/requests`: support requests raised in the
+//! client portals. Lists carry no replies (`reply_count` instead); one request carries them
+//! all. A request id under another company is 404, like one that does not exist.
+
+use super::audit::{list_query, parse_num};
+use super::{ApiCaller, ApiError, ApiPage, ApiResult};
+use crate::domain::DomainError;
+use crate::domain::requests::{RequestFilter, StaffAuthor};
+use crate::model::{ReplyBody, RequestStatus, SupportRequest};
+use crate::web::AppState;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/requests", web::get().to(list))
+        .route("/companies/{id}/requests", web::get().to(company_list))
+        .route("/companies/{id}/requests/{rid}", web::get().to(get))
+        .route("/companies/{id}/requests/{rid}", web::patch().to(update))
+        .route(
+            "/companies/{id}/requests/{rid}/replies",
+            web::post().to(reply),
+        );
+}
+
+/// A request in a list.
+#[derive(Debug, Serialize)]
+struct RequestSummary {
+    id: u64,
+    company_id: u64,
+    contact_id: u64,
+    contact_name: String,
+    subject: String,
+    status: RequestStatus,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    reply_count: usize,
+}
+
+impl From<SupportRequest> for RequestSummary {
+    fn from(r: SupportRequest) -> Self {
+        Self {
+            id: r.id,
+            company_id: r.company_id,
+            contact_id: r.contact_id,
+            contact_name: r.contact_name,
+            subject: r.subject,
+            status: r.status,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            reply_count: r.replies.len(),
+        }
+    }
+}
+
+/// `status`, `company_id`, `page`, `per_page`, `sort` (subject, status, contact, created,
+/// updated; default newest update first), `dir`, `q` (subject or contact name).
+#[derive(Debug, Deserialize)]
+struct RequestQuery {
+    status: Option<String>,
+    company_id: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    q: Option<String>,
+}
+
+fn status_of(v: Option<&str>) -> ApiResult<Option<RequestStatus>> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Ok(Some(RequestStatus::parse(s).map_err(DomainError::from)?)),
+    }
+}
+
+async fn page_of(
+    st: &AppState,
+    q: &RequestQuery,
+    company_id: Option<u64>,
+) -> ApiResult<ApiPage<RequestSummary>> {
+    let filter = RequestFilter {
+        status: status_of(q.status.as_deref())?,
+        company_id,
+    };
+    let list = list_query(
+        q.page.as_deref(),
+        q.per_page.as_deref(),
+        q.sort.as_deref(),
+        q.dir.as_deref(),
+        q.q.as_deref(),
+    )?;
+    Ok(st
+        .services
+        .requests(filter, list)
+        .await?
+        .map(RequestSummary::from)
+        .into())
+}
+
+async fn list(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    q: web::Query<RequestQuery>,
+) -> ApiResult<web::Json<ApiPage<RequestSummary>>> {
+    let company = parse_num("company_id", q.company_id.as_deref())?;
+    Ok(web::Json(page_of(&st, &q, company).await?))
+}
+
+async fn company_list(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    q: web::Query<RequestQuery>,
+) -> ApiResult<web::Json<ApiPage<RequestSummary>>> {
+    if q.company_id.is_some() {
+        return Err(ApiError::bad_request(
+            "company_id is given by the path here".into(),
+        ));
+    }
+    Ok(web::Json(page_of(&st, &q, Some(*id)).await?))
+}
+
+async fn get(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    path: web::Path<(u64, u64)>,
+) -> ApiResult<web::Json<SupportRequest>> {
+    let (company_id, id) = path.into_inner();
+    Ok(web::Json(st.services.request(company_id, id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBodyJson {
+    body: String,
+    /// The status after the reply; `waiting_on_customer` when left out.
+    #[serde(default)]
+    status: Option<String>,
+}
+
+async fn reply(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    path: web::Path<(u64, u64)>,
+    body: web::Json<ReplyBodyJson>,
+) -> ApiResult<HttpResponse> {
+    let (company_id, id) = path.into_inner();
+    let status = status_of(body.status.as_deref())?;
+    let text = ReplyBody::parse(&body.body).map_err(DomainError::from)?;
+    let author = StaffAuthor {
+        actor: who.actor(),
+        name: who.0.name.clone(),
+    };
+    let r = st
+        .services
+        .staff_reply(author, company_id, id, text, status)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "location",
+            format!("/api/v1/companies/{company_id}/requests/{id}"),
+        ))
+        .json(r))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestPatch {
+    status: String,
+}
+
+async fn update(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    path: web::Path<(u64, u64)>,
+    body: web::Json<RequestPatch>,
+) -> ApiResult<web::Json<SupportRequest>> {
+    let (company_id, id) = path.into_inner();
+    let status = RequestStatus::parse(&body.status).map_err(DomainError::from)?;
+    Ok(web::Json(
+        st.services
+            .set_request_status(who.actor(), company_id, id, status)
+            .await?,
+    ))
+}

@@ -1,0 +1,241 @@
+//! PSA → Requests: every company's support requests (filter by status, search, paged), each
+//! company's Requests tab, and the thread with the reply and status forms.
+
+use super::{render, see_other};
+use crate::domain::requests::{RequestFilter, StaffAuthor};
+use crate::model::{Company, ReplyBody, RequestStatus, SupportRequest};
+use crate::web::AppState;
+use crate::web::csrf::StaffForm;
+use crate::web::error::WebError;
+use crate::web::pager::{ListParams, Pager};
+use crate::web::session::Staff;
+use crate::web::views::Chrome;
+use crate::web::views::requests::{
+    CompanyRequestsPage, RequestPage, RequestRow, RequestsPage, badge, status_options, thread,
+};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/requests", web::get().to(list_get))
+        .route("/companies/{id}/requests", web::get().to(company_get))
+        .route("/companies/{id}/requests/{rid}", web::get().to(detail_get))
+        .route(
+            "/companies/{id}/requests/{rid}/reply",
+            web::post().to(reply_post),
+        )
+        .route(
+            "/companies/{id}/requests/{rid}/status",
+            web::post().to(status_post),
+        );
+}
+
+/// How staff are named on their replies: their name, else their e-mail.
+pub fn staff_author(staff: &Staff) -> StaffAuthor {
+    let name = staff.0.user.display_name.trim();
+    StaffAuthor {
+        actor: staff.actor(),
+        name: if name.is_empty() {
+            staff.email().to_string()
+        } else {
+            name.to_string()
+        },
+    }
+}
+
+/// An empty value means "any" (the filter's first option).
+fn parse_status(v: Option<&str>) -> Result<Option<RequestStatus>, WebError> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => RequestStatus::parse(s)
+            .map(Some)
+            .map_err(|e| WebError::BadRequest(e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQ {
+    status: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
+}
+
+/// The rows and pager of a (company's or every company's) request list.
+async fn table(
+    st: &AppState,
+    company: Option<u64>,
+    q: &ListQ,
+    path: &str,
+) -> Result<(Vec<RequestRow>, Pager, Option<RequestStatus>), WebError> {
+    let status = parse_status(q.status.as_deref())?;
+    let query = q.list.query();
+    let page = st
+        .services
+        .requests(
+            RequestFilter {
+                status,
+                company_id: company,
+            },
+            query.clone(),
+        )
+        .await?;
+    let base = match status {
+        Some(s) => format!("{path}?status={}", s.as_str()),
+        None => path.to_string(),
+    };
+    let pager = Pager::new(&base, &query, &page);
+    let names = st.services.company_names().await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|r| {
+            RequestRow::new(
+                r,
+                names.get(&r.company_id).cloned().unwrap_or_default(),
+                false,
+            )
+        })
+        .collect();
+    Ok((rows, pager, status))
+}
+
+async fn list_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    q: web::Query<ListQ>,
+) -> Result<RequestsPage, WebError> {
+    let (rows, pager, status) = table(&st, None, &q, "/requests").await?;
+    Ok(RequestsPage {
+        chrome: Chrome::new(&staff, "psa", None),
+        rows,
+        pager,
+        statuses: status_options(status),
+        show_company: true,
+    })
+}
+
+async fn company_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    id: web::Path<u64>,
+    q: web::Query<ListQ>,
+) -> Result<CompanyRequestsPage, WebError> {
+    let company = st.services.company(*id).await?;
+    let path = format!("/companies/{}/requests", company.id);
+    let (rows, pager, status) = table(&st, Some(company.id), &q, &path).await?;
+    Ok(CompanyRequestsPage {
+        chrome: Chrome::new(&staff, "psa", None),
+        company,
+        tab: "requests",
+        rows,
+        pager,
+        statuses: status_options(status),
+        show_company: false,
+    })
+}
+
+fn detail_page(
+    staff: &Staff,
+    company: Company,
+    request: SupportRequest,
+    notice: Option<&str>,
+    body: String,
+    error: String,
+) -> RequestPage {
+    RequestPage {
+        chrome: Chrome::new(staff, "psa", notice),
+        status_label: request.status.label(),
+        badge: badge(request.status),
+        messages: thread(&request),
+        statuses: status_options(Some(request.status)),
+        reply_statuses: status_options(Some(RequestStatus::WaitingOnCustomer)),
+        company,
+        request,
+        body,
+        error,
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeQ {
+    notice: Option<String>,
+}
+
+async fn detail_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    path: web::Path<(u64, u64)>,
+    q: web::Query<NoticeQ>,
+) -> Result<RequestPage, WebError> {
+    let (company_id, id) = path.into_inner();
+    let company = st.services.company(company_id).await?;
+    let request = st.services.request(company_id, id).await?;
+    Ok(detail_page(
+        &staff,
+        company,
+        request,
+        q.notice.as_deref(),
+        String::new(),
+        String::new(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+async fn reply_post(
+    st: web::Data<AppState>,
+    path: web::Path<(u64, u64)>,
+    form: StaffForm<ReplyForm>,
+) -> Result<HttpResponse, WebError> {
+    let StaffForm { staff, form: f } = form;
+    let (company_id, id) = path.into_inner();
+    let status = parse_status(f.status.as_deref())?;
+    let body = match ReplyBody::parse(&f.body) {
+        Ok(b) => b,
+        Err(e) => {
+            let company = st.services.company(company_id).await?;
+            let request = st.services.request(company_id, id).await?;
+            return render(
+                detail_page(&staff, company, request, None, f.body, e.to_string()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            );
+        }
+    };
+    st.services
+        .staff_reply(staff_author(&staff), company_id, id, body, status)
+        .await?;
+    Ok(see_other(&format!(
+        "/companies/{company_id}/requests/{id}?notice=request_reply_sent"
+    )))
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+async fn status_post(
+    st: web::Data<AppState>,
+    path: web::Path<(u64, u64)>,
+    form: StaffForm<StatusForm>,
+) -> Result<HttpResponse, WebError> {
+    let StaffForm { staff, form: f } = form;
+    let (company_id, id) = path.into_inner();
+    let status =
+        RequestStatus::parse(&f.status).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    st.services
+        .set_request_status(staff.actor(), company_id, id, status)
+        .await?;
+    Ok(see_other(&format!(
+        "/companies/{company_id}/requests/{id}?notice=request_status_saved"
+    )))
+}
