@@ -13,6 +13,7 @@ mod jobs;
 mod jobs_page;
 mod layering;
 mod paging;
+mod portal_requests;
 mod requests;
 mod settings;
 mod sync;

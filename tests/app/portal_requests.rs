@@ -1,0 +1,399 @@
+//! Support requests, portal side, over real HTTP: a client's employee raises a request, staff
+//! answer it, the employee reads the answer; and the walls between contacts and companies.
+//!
+//! The portal session is minted by the domain (`start_portal_session`, what the Microsoft
+//! callback calls once the sign-in is accepted), so these tests exercise the request pages
+//! and the session checks on every request without driving the Microsoft sign-in itself.
+
+use crate::helpers::*;
+use tenantry::model::{
+    Actor, CompanyInput, Contact, ContactGroup, Membership, PortalSettings, RequestStatus,
+    TenantLink,
+};
+use tenantry::store::StoreError;
+
+/// A connected company whose portal is on; contact group 1 is its portal-admins group.
+/// Returns (company id, slug).
+async fn portal_company(app: &TestApp, name: &str) -> (u64, String) {
+    let c = app
+        .services()
+        .create_company(
+            Actor::system(),
+            CompanyInput::parse(name, "", "").expect("input"),
+        )
+        .await
+        .expect("company");
+    let now = app.services().now();
+    let mut settings = PortalSettings::default_for(c.id, &c.name);
+    settings.sso_enabled = true;
+    settings.admin_group_id = Some(1);
+    let slug = settings.slug.clone();
+    let id = c.id;
+    app.services()
+        .store
+        .write(move |w| {
+            let mut c = c;
+            c.tenant = Some(TenantLink {
+                tenant_id: format!("00000000-0000-0000-0000-00000000000{id}"),
+                tenant_name: c.name.clone(),
+                connected_at: now,
+                connected: true,
+            });
+            w.put_company(&c)?;
+            w.put_group(&ContactGroup {
+                id: 1,
+                company_id: id,
+                display_name: "Portal admins".into(),
+                description: String::new(),
+                mail_enabled: false,
+                active: true,
+                entra_object_id: None,
+                member_count: 0,
+                updated_at: now,
+            })?;
+            w.put_portal_settings(&settings)
+        })
+        .await
+        .expect("portal setup");
+    (id, slug)
+}
+
+/// A client employee's browser: its own cookie, signed in to one company's portal.
+struct PortalBrowser {
+    client: reqwest::Client,
+    base: String,
+    slug: String,
+}
+
+/// Sign `name` (contact `contact_id` of `company_id`) in to the portal at `slug`; `admin`
+/// makes them a member of the portal-admins group.
+async fn portal_sign_in(
+    app: &TestApp,
+    company_id: u64,
+    slug: &str,
+    contact_id: u64,
+    name: &str,
+    admin: bool,
+) -> PortalBrowser {
+    let now = app.services().now();
+    let contact = Contact {
+        id: contact_id,
+        company_id,
+        display_name: name.into(),
+        email: format!("{}@client{company_id}.example", name.to_lowercase()),
+        department: String::new(),
+        job_title: String::new(),
+        upn: format!("{}@client{company_id}.example", name.to_lowercase()),
+        account_enabled: true,
+        active: true,
+        is_guest: false,
+        entra_object_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let stored = contact.clone();
+    app.services()
+        .store
+        .write(move |w| {
+            w.put_contact(&stored)?;
+            if admin {
+                w.put_membership(
+                    Membership {
+                        company_id,
+                        group_id: 1,
+                        contact_id,
+                    },
+                    1,
+                )?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .expect("contact");
+    let company = app.services().company(company_id).await.expect("company");
+    let cookie = app
+        .services()
+        .start_portal_session(&company, &contact, "127.0.0.1")
+        .await
+        .expect("portal session");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        format!("tenantry_portal={cookie}").parse().expect("header"),
+    );
+    PortalBrowser {
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client"),
+        base: app.url.clone(),
+        slug: slug.to_string(),
+    }
+}
+
+impl PortalBrowser {
+    /// A path under this user's portal: `p("/requests")` → `/portal/{slug}/requests`.
+    fn p(&self, rest: &str) -> String {
+        format!("/portal/{}{rest}", self.slug)
+    }
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+    async fn text(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.text().await.expect("body")
+    }
+    /// POST a form with the portal CSRF token taken from `from`.
+    async fn post(&self, from: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let token = csrf_in(&self.text(from).await);
+        assert!(!token.is_empty(), "{from} has a CSRF token");
+        let mut fields = form.to_vec();
+        fields.push(("csrf", &token));
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(&fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+    /// Raise a request through the form; returns its id.
+    async fn raise(&self, subject: &str, description: &str) -> u64 {
+        let r = self
+            .post(
+                &self.p("/requests/new"),
+                &self.p("/requests/new"),
+                &[("subject", subject), ("description", description)],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let to = location(&r);
+        assert!(to.ends_with("?notice=request_created"), "{to}");
+        to.trim_start_matches(&self.p("/requests/"))
+            .split('?')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .expect("request id in the redirect")
+    }
+}
+
+#[tokio::test]
+async fn portal_user_raises_staff_answers_user_reads_the_reply() {
+    let app = spawn_app().await;
+    let (a, slug) = portal_company(&app, "Alpha Dental").await;
+    let ann = portal_sign_in(&app, a, &slug, 10, "Ann", false).await;
+
+    let form = ann.text(&ann.p("/requests/new")).await;
+    assert!(form.contains("New support request"));
+    let id = ann
+        .raise("Printer offline", "The 2nd floor printer shows error 79.")
+        .await;
+    let thread = ann
+        .text(&ann.p(&format!("/requests/{id}?notice=request_created")))
+        .await;
+    assert!(thread.contains("Your request was sent to your IT provider."));
+    assert!(thread.contains("The 2nd floor printer shows error 79."));
+    assert!(thread.contains("Close this request"));
+    let mine = ann.text(&ann.p("/requests")).await;
+    assert!(mine.contains("Printer offline") && mine.contains("Open"));
+
+    // Staff see it in PSA → Requests and answer.
+    app.login().await;
+    let psa = app.get_text("/requests").await;
+    assert!(psa.contains("Printer offline") && psa.contains("Ann") && psa.contains("Alpha Dental"));
+    let page = format!("/companies/{a}/requests/{id}");
+    let r = app
+        .post_form(
+            &page,
+            &format!("{page}/reply"),
+            &[("body", "Replaced the toner, please try again.")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+
+    // Ann reads the answer, replies (it goes back to open), then closes it.
+    let thread = ann.text(&ann.p(&format!("/requests/{id}"))).await;
+    assert!(thread.contains("Replaced the toner, please try again."));
+    assert!(thread.contains("Waiting for your reply"));
+    let r = ann
+        .post(
+            &ann.p(&format!("/requests/{id}")),
+            &ann.p(&format!("/requests/{id}/reply")),
+            &[("body", "Works now, thanks!")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).ends_with("?notice=reply_sent"));
+    let stored = app.services().request(a, id).await.expect("stored");
+    assert_eq!(stored.status, RequestStatus::Open);
+    assert_eq!(stored.replies.len(), 2);
+    assert!(
+        app.get_text(&page).await.contains("Works now, thanks!"),
+        "staff see the customer's reply"
+    );
+    let r = ann
+        .post(
+            &ann.p(&format!("/requests/{id}")),
+            &ann.p(&format!("/requests/{id}/close")),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let closed = ann.text(&location(&r)).await;
+    assert!(closed.contains("Request closed.") && closed.contains("This request is closed."));
+    assert!(!closed.contains("Send reply"), "no reply form once closed");
+}
+
+#[tokio::test]
+async fn refused_input_is_shown_again_with_the_reason_and_the_text() {
+    let app = spawn_app().await;
+    let (a, slug) = portal_company(&app, "Alpha Dental").await;
+    let ann = portal_sign_in(&app, a, &slug, 10, "Ann", false).await;
+    let r = ann
+        .post(
+            &ann.p("/requests/new"),
+            &ann.p("/requests/new"),
+            &[("subject", " "), ("description", "Keep this text")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("subject: is required") && body.contains("Keep this text"));
+    let long = "x".repeat(201);
+    let r = ann
+        .post(
+            &ann.p("/requests/new"),
+            &ann.p("/requests/new"),
+            &[("subject", &long), ("description", "d")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let none = app
+        .services()
+        .requests(Default::default(), Default::default())
+        .await
+        .expect("list");
+    assert_eq!(none.total, 0, "nothing stored");
+
+    let id = ann.raise("VPN", "Drops every hour").await;
+    let r = ann
+        .post(
+            &ann.p(&format!("/requests/{id}")),
+            &ann.p(&format!("/requests/{id}/reply")),
+            &[("body", "   ")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("reply: is required"));
+    // Without the CSRF token nothing happens.
+    let r = ann
+        .client
+        .post(format!(
+            "{}{}",
+            ann.base,
+            ann.p(&format!("/requests/{id}/close"))
+        ))
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.services().request(a, id).await.expect("r").status,
+        RequestStatus::Open
+    );
+}
+
+#[tokio::test]
+async fn another_companys_request_is_not_found_and_its_portal_asks_for_sign_in() {
+    let app = spawn_app().await;
+    let (a, a_slug) = portal_company(&app, "Alpha Dental").await;
+    let (b, b_slug) = portal_company(&app, "Beta Legal").await;
+    let ann = portal_sign_in(&app, a, &a_slug, 10, "Ann", true).await;
+    let bea = portal_sign_in(&app, b, &b_slug, 20, "Bea", false).await;
+    let theirs = bea.raise("Beta merger files", "Only Beta may read this").await;
+
+    // Even A's portal admin gets 404 for B's request id under A's portal.
+    let r = ann.get(&ann.p(&format!("/requests/{theirs}"))).await;
+    assert_eq!(r.status(), 404);
+    assert!(!r.text().await.expect("body").contains("Beta merger files"));
+    for action in ["reply", "close"] {
+        let r = ann
+            .post(
+                &ann.p("/requests"),
+                &ann.p(&format!("/requests/{theirs}/{action}")),
+                &[("body", "hello")],
+            )
+            .await;
+        assert_eq!(r.status(), 404, "{action}");
+    }
+    assert!(!ann.text(&ann.p("/requests")).await.contains("Beta merger files"));
+    let untouched = app.services().request(b, theirs).await.expect("b");
+    assert!(untouched.replies.is_empty());
+    assert_eq!(untouched.status, RequestStatus::Open);
+
+    // A's session on B's portal is sent to B's sign-in page.
+    for path in [
+        format!("/portal/{b_slug}/requests"),
+        format!("/portal/{b_slug}/requests/{theirs}"),
+        format!("/portal/{b_slug}/requests/new"),
+    ] {
+        let r = ann.get(&path).await;
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(location(&r), format!("/portal/{b_slug}"), "{path}");
+    }
+    // And without any session the same.
+    let r = app.get(&format!("/portal/{a_slug}/requests")).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/portal/{a_slug}"));
+}
+
+#[tokio::test]
+async fn a_colleagues_request_is_hidden_unless_portal_admin() {
+    let app = spawn_app().await;
+    let (a, slug) = portal_company(&app, "Alpha Dental").await;
+    let ann = portal_sign_in(&app, a, &slug, 10, "Ann", false).await;
+    let bob = portal_sign_in(&app, a, &slug, 11, "Bob", false).await;
+    let boss = portal_sign_in(&app, a, &slug, 12, "Boss", true).await;
+    let id = ann.raise("Laptop fan noise", "Fan is loud").await;
+
+    assert_eq!(
+        bob.get(&bob.p(&format!("/requests/{id}"))).await.status(),
+        404
+    );
+    let bobs = bob.text(&bob.p("/requests")).await;
+    assert!(bobs.contains("My requests") && !bobs.contains("Laptop fan noise"));
+
+    let all = boss.text(&boss.p("/requests")).await;
+    assert!(all.contains("All requests") && all.contains("Laptop fan noise"));
+    assert!(all.contains("Raised by") && all.contains(">Ann<"));
+    let thread = boss.text(&boss.p(&format!("/requests/{id}"))).await;
+    assert!(thread.contains("Fan is loud") && thread.contains("Send reply"));
+    assert!(
+        !thread.contains("Close this request"),
+        "only its author closes it"
+    );
+    let r = boss
+        .post(
+            &boss.p(&format!("/requests/{id}")),
+            &boss.p(&format!("/requests/{id}/close")),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = boss
+        .post(
+            &boss.p(&format!("/requests/{id}")),
+            &boss.p(&format!("/requests/{id}/reply")),
+            &[("body", "Approved, go ahead")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let thread = ann.text(&ann.p(&format!("/requests/{id}"))).await;
+    assert!(thread.contains("Approved, go ahead") && thread.contains("Boss"));
+}
