@@ -15,6 +15,7 @@
 
 pub mod compliance;
 pub mod devices;
+pub mod directory;
 pub mod error;
 pub mod groups;
 pub mod organization;

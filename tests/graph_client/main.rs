@@ -6,6 +6,7 @@
 
 mod fake;
 
+mod directory;
 mod errors;
 mod golden;
 mod paging;

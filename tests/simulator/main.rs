@@ -10,3 +10,4 @@ mod login;
 mod paging;
 mod scale;
 mod schema;
+mod users_lookup;

@@ -34,7 +34,7 @@ pub const USER_PROPS: &[&str] = &[
     "createdDateTime",
 ];
 /// Graph's documented default set for users/delta without `$select` (no `department`!).
-const USER_DEFAULT: &[&str] = &[
+pub const USER_DEFAULT: &[&str] = &[
     "businessPhones",
     "displayName",
     "givenName",

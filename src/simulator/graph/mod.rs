@@ -4,6 +4,7 @@
 //! real Graph), consent check, request counting, fault injection, then the endpoint itself.
 
 pub mod delta;
+pub mod directory;
 pub mod errors;
 pub mod lists;
 pub mod paging;
@@ -310,6 +311,17 @@ route!(
     lists::registrations
 );
 route!(organization, "organization", lists::organization);
+route!(user, "users/{id}", directory::user);
+route!(
+    transitive_member_of,
+    "users/{id}/transitiveMemberOf",
+    directory::transitive_member_of
+);
+route!(
+    transitive_member_of_groups,
+    "users/{id}/transitiveMemberOf/microsoft.graph.group",
+    directory::transitive_member_of
+);
 route!(
     compliance_summary,
     "deviceManagement/deviceCompliancePolicyDeviceStateSummary",
@@ -342,5 +354,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/v1.0/deviceManagement/deviceCompliancePolicyDeviceStateSummary",
             web::get().to(compliance_summary),
         )
-        .route("/v1.0/organization", web::get().to(organization));
+        .route("/v1.0/organization", web::get().to(organization))
+        // After users/delta, which the `{id}` pattern would otherwise swallow.
+        .route("/v1.0/users/{id}", web::get().to(user))
+        .route(
+            "/v1.0/users/{id}/transitiveMemberOf",
+            web::get().to(transitive_member_of),
+        )
+        .route(
+            "/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group",
+            web::get().to(transitive_member_of_groups),
+        );
 }
