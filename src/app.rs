@@ -88,11 +88,22 @@ pub fn microsoft_config(config: &Config) -> anyhow::Result<crate::domain::entra:
             .trim()
             .to_string()
     };
+    // The pair was checked by config validation; read it once here.
+    let read_pem = |key: &str, path: &str| -> anyhow::Result<String> {
+        if path.is_empty() {
+            return Ok(String::new());
+        }
+        std::fs::read_to_string(path).with_context(|| format!("microsoft.{key} {path}"))
+    };
+    let certificate_pem = read_pem("certificate_file", &config.microsoft.certificate_file)?;
+    let private_key_pem = read_pem("private_key_file", &config.microsoft.private_key_file)?;
     Ok(crate::domain::entra::MicrosoftConfig {
         login_url: config.microsoft.login_url.trim_end_matches('/').to_string(),
         graph_url: config.microsoft.graph_url.trim_end_matches('/').to_string(),
         client_id: config.microsoft.client_id.clone(),
         client_secret: secret,
+        certificate_pem,
+        private_key_pem,
         redirect_uri: String::new(),
     })
 }

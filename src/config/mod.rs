@@ -96,6 +96,12 @@ pub struct MicrosoftConfig {
     pub client_secret: String,
     /// File holding the client secret (e.g. a systemd credential).
     pub client_secret_file: String,
+    /// PEM certificate uploaded to the app registration (Certificates & secrets). With
+    /// `private_key_file`, token requests use a signed client assertion instead of the secret
+    /// (Microsoft's recommended option). Read at start; the UI can store one instead.
+    pub certificate_file: String,
+    /// PEM RSA private key (unencrypted PKCS#8 or PKCS#1) of `certificate_file`.
+    pub private_key_file: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -152,6 +158,8 @@ impl Default for MicrosoftConfig {
             client_id: String::new(),
             client_secret: String::new(),
             client_secret_file: String::new(),
+            certificate_file: String::new(),
+            private_key_file: String::new(),
         }
     }
 }

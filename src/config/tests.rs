@@ -95,3 +95,45 @@ fn unknown_file_keys_are_refused_and_unknown_env_warned() {
             .any(|w| w.contains("TENANTRY_SERVR_LISTEN"))
     );
 }
+
+#[test]
+fn certificate_files_come_in_a_matching_pair() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs");
+    let cert = format!("{dir}/test-only-cert.pem");
+    let key = format!("{dir}/test-only-key.pem");
+    let other_key = format!("{dir}/test-only-other-key.pem");
+    let no = CliOverrides::default();
+    let ok = env(&[
+        ("TENANTRY_MICROSOFT_CERTIFICATE_FILE", &cert),
+        ("TENANTRY_MICROSOFT_PRIVATE_KEY_FILE", &key),
+    ]);
+    let l = load(None, &ok, &no).expect("a matching pair loads");
+    assert_eq!(l.config.microsoft.certificate_file, cert);
+    assert_eq!(l.sources["microsoft.private_key_file"], Source::Env);
+
+    let alone = env(&[("TENANTRY_MICROSOFT_CERTIFICATE_FILE", &cert)]);
+    let err = load(None, &alone, &no).expect_err("alone").to_string();
+    assert!(err.contains("set together"), "{err}");
+
+    let mismatched = env(&[
+        ("TENANTRY_MICROSOFT_CERTIFICATE_FILE", &cert),
+        ("TENANTRY_MICROSOFT_PRIVATE_KEY_FILE", &other_key),
+    ]);
+    let err = load(None, &mismatched, &no)
+        .expect_err("mismatch")
+        .to_string();
+    assert!(
+        err.contains("microsoft.certificate_file") && err.contains("does not belong"),
+        "{err}"
+    );
+
+    let missing = env(&[
+        ("TENANTRY_MICROSOFT_CERTIFICATE_FILE", &cert),
+        (
+            "TENANTRY_MICROSOFT_PRIVATE_KEY_FILE",
+            "/nonexistent/key.pem",
+        ),
+    ]);
+    let err = load(None, &missing, &no).expect_err("missing").to_string();
+    assert!(err.contains("microsoft.private_key_file"), "{err}");
+}

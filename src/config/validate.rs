@@ -60,6 +60,32 @@ fn check_url(key: &str, value: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// `[microsoft] certificate_file` + `private_key_file`: both or neither, readable, and a
+/// usable pair (PEM, RSA, the key belongs to the certificate), so a bad pair is refused at
+/// start and by `check-config` instead of at the first sync.
+fn check_certificate_pair(c: &Config) -> Result<(), ConfigError> {
+    let m = &c.microsoft;
+    let (cert, key) = match (m.certificate_file.is_empty(), m.private_key_file.is_empty()) {
+        (true, true) => return Ok(()),
+        (false, false) => (&m.certificate_file, &m.private_key_file),
+        _ => {
+            return Err(ConfigError::invalid(
+                "microsoft.certificate_file",
+                "certificate_file and private_key_file must be set together",
+            ));
+        }
+    };
+    let read = |key: &str, path: &str| {
+        std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::invalid(key, format!("cannot read {path}: {e}")))
+    };
+    let cert_pem = read("microsoft.certificate_file", cert)?;
+    let key_pem = read("microsoft.private_key_file", key)?;
+    crate::graph::ClientCertificate::from_pem(&key_pem, &cert_pem)
+        .map_err(|e| ConfigError::invalid("microsoft.certificate_file", e.to_string()))?;
+    Ok(())
+}
+
 pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     c.server
         .listen
@@ -141,5 +167,6 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             )
         })?;
     }
+    check_certificate_pair(c)?;
     Ok(())
 }

@@ -4,15 +4,16 @@
 //! returns its own DTOs (one file per resource) and the domain maps them. It imports nothing
 //! else from the crate, so it can be tested against any HTTP server that speaks Graph.
 //!
-//! Credentials: only a client secret is implemented. Certificate credentials
-//! (`private_key_jwt`, the recommended option for production) would be a second
-//! [`Credential`] variant that signs a client assertion per token request; the token request
-//! in `token.rs` is the only place that would change.
+//! Credentials: a client secret, or a certificate (`private_key_jwt`, Microsoft's recommended
+//! option): [`cert`] signs a fresh client assertion for every token request, and
+//! [`client_assertion`] offers the same to other flows that authenticate to the token endpoint
+//! with this app registration (the OIDC sign-in code exchange).
 //!
 //! A call goes: token (cached) → GET with `client-request-id` → retry on 429/5xx per
 //! [`RetryPolicy`] → one fresh token on 401 → decode, or a [`GraphError`] with status, Graph
 //! code, message and request-id.
 
+pub mod cert;
 pub mod compliance;
 pub mod devices;
 pub mod directory;
@@ -28,9 +29,13 @@ pub mod users;
 pub mod wire;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+pub use cert::{
+    CLIENT_ASSERTION_TYPE, CertificateError, CertificateInfo, ClientCertificate, client_assertion,
+};
 pub use compliance::{ComplianceSummary, DeviceCompliancePolicy};
 pub use devices::{ComplianceState, ManagedDevice, OwnerType};
 pub use error::{
@@ -78,6 +83,9 @@ impl fmt::Debug for ClientSecret {
 pub enum Credential {
     /// The secret *value* from the app registration (not its secret ID).
     ClientSecret(ClientSecret),
+    /// A certificate uploaded to the app registration and its private key: token requests
+    /// carry a signed client assertion instead of a secret.
+    Certificate(Arc<ClientCertificate>),
 }
 
 /// A Graph client for one app registration, serving every tenant that consented to it.

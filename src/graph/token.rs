@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
+use super::cert::CLIENT_ASSERTION_TYPE;
 use super::error::{GraphError, GraphErrorKind, TokenError, excerpt};
 use super::retry::{self, Sent};
 use super::{Credential, GraphClient, transport_error};
@@ -132,14 +133,47 @@ impl GraphClient {
             return Err(GraphError::new(info));
         }
         let url = format!("{}{path}", self.login_base_url);
-        let form: Vec<(&str, &str)> = match &self.credential {
-            Credential::ClientSecret(secret) => vec![
-                ("client_id", self.client_id.as_str()),
-                ("scope", GRAPH_DEFAULT_SCOPE),
-                ("client_secret", secret.expose()),
-                ("grant_type", "client_credentials"),
-            ],
+        // A certificate signs a fresh assertion per request: `aud` is this exact URL, and each
+        // assertion carries its own `jti`.
+        let assertion = match &self.credential {
+            Credential::ClientSecret(_) => None,
+            Credential::Certificate(cert) => {
+                match cert.assertion(&self.client_id, &url, chrono::Utc::now()) {
+                    Ok(jwt) => Some(jwt),
+                    Err(e) => {
+                        let mut info = GraphError::blank(GraphErrorKind::Auth(TokenError {
+                            error: "invalid_client".into(),
+                            error_description: Some(format!(
+                                "could not sign the client assertion (refused locally): {e}"
+                            )),
+                            error_codes: Vec::new(),
+                            timestamp: None,
+                            trace_id: None,
+                            correlation_id: None,
+                            error_uri: None,
+                        }));
+                        info.code = Some("invalid_client".into());
+                        info.path = Some(path);
+                        return Err(GraphError::new(info));
+                    }
+                }
+            }
         };
+        let mut form: Vec<(&str, &str)> = vec![
+            ("client_id", self.client_id.as_str()),
+            ("scope", GRAPH_DEFAULT_SCOPE),
+        ];
+        match (&self.credential, &assertion) {
+            (_, Some(jwt)) => {
+                form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+                form.push(("client_assertion", jwt.as_str()));
+            }
+            (Credential::ClientSecret(secret), None) => {
+                form.push(("client_secret", secret.expose()));
+            }
+            (Credential::Certificate(_), None) => {}
+        }
+        form.push(("grant_type", "client_credentials"));
         let sent = retry::send(&self.retry, "token", tenant, || {
             self.http
                 .post(&url)

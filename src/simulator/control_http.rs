@@ -2,7 +2,9 @@
 //!
 //! Routes (all JSON; errors are `{"error": "..."}` with 400/403/404):
 //! * `GET|POST /_sim/tenants`, `GET|PATCH /_sim/tenants/{tid}` ([`TenantSpec`], [`TenantPatch`])
-//! * `GET|POST /_sim/apps` ([`App`]); `PUT|DELETE /_sim/tenants/{tid}/consents/{client_id}`
+//! * `GET|POST /_sim/apps` ([`App`], plus optional `"certificates": [pem, ..]` on POST);
+//!   `GET|POST|DELETE /_sim/apps/{client_id}/certificates` (POST `{"pem": ".."}`; DELETE takes
+//!   `?thumbprint=` or removes all); `PUT|DELETE /_sim/tenants/{tid}/consents/{client_id}`
 //! * `GET|POST /_sim/tenants/{tid}/{kind}` and `GET|PATCH|DELETE /_sim/tenants/{tid}/{kind}/{id}`
 //!   with kind = `users|groups|devices|policies` (`DELETE ...?permanent=true` hard-deletes;
 //!   `GET` list takes `skip`/`top`); `POST /_sim/tenants/{tid}/{kind}/{id}/restore`
@@ -60,6 +62,20 @@ fn kind(s: &str) -> Result<Kind, SimError> {
     }
 }
 
+/// `POST /_sim/apps`: the app, plus certificates to upload with it.
+#[derive(Deserialize)]
+struct AppWithCertificates {
+    #[serde(flatten)]
+    app: App,
+    #[serde(default)]
+    certificates: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct PemBody {
+    pem: String,
+}
+
 #[derive(Deserialize)]
 struct ListQ {
     #[serde(default)]
@@ -70,6 +86,8 @@ struct ListQ {
     permanent: bool,
     #[serde(default)]
     tenant: Option<String>,
+    #[serde(default)]
+    thumbprint: Option<String>,
 }
 
 fn hundred() -> usize {
@@ -88,6 +106,7 @@ async fn dispatch(ctl: Ctl, req: HttpRequest, b: web::Bytes) -> HttpResponse {
         top: 100,
         permanent: false,
         tenant: None,
+        thumbprint: None,
     });
     let path = req
         .path()
@@ -104,7 +123,21 @@ async fn dispatch(ctl: Ctl, req: HttpRequest, b: web::Bytes) -> HttpResponse {
             reply(body::<TenantPatch>(&b).and_then(|p| ctl.update_tenant(t, p)))
         }
         ("GET", ["apps"]) => HttpResponse::Ok().json(ctl.apps()),
-        ("POST", ["apps"]) => reply(body::<App>(&b).and_then(|a| ctl.register_app(a))),
+        ("POST", ["apps"]) => reply(body::<AppWithCertificates>(&b).and_then(|a| {
+            let app = ctl.register_app(a.app)?;
+            for pem in &a.certificates {
+                ctl.add_app_certificate(&app.client_id, pem)?;
+            }
+            Ok(app)
+        })),
+        ("GET", ["apps", c, "certificates"]) => reply(ctl.app_certificates(c)),
+        ("POST", ["apps", c, "certificates"]) => {
+            reply(body::<PemBody>(&b).and_then(|p| ctl.add_app_certificate(c, &p.pem)))
+        }
+        ("DELETE", ["apps", c, "certificates"]) => reply(
+            ctl.remove_app_certificates(c, q.thumbprint.as_deref())
+                .map(|n| json!({"removed": n})),
+        ),
         ("PUT", ["tenants", t, "consents", c]) => {
             reply(ctl.grant_consent(t, c).map(|_| json!({"granted": true})))
         }

@@ -31,7 +31,7 @@ use chrono::{TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use collection::Kind;
-pub use control::{SimControl, SimError, TenantInfo, TenantPatch, TenantSpec};
+pub use control::{CertificateView, SimControl, SimError, TenantInfo, TenantPatch, TenantSpec};
 pub use faults::{Fault, FaultKind};
 pub use state::{
     App as SimApp, ConsentError, IdTokenFault, LoginSettings, RequestLogEntry, TenantSettings,
@@ -99,6 +99,7 @@ impl Simulator {
                 anchor,
                 tenants: Default::default(),
                 apps: Default::default(),
+                app_certificates: Default::default(),
                 codes: Default::default(),
                 tokens: Default::default(),
                 key_index: 0,

@@ -203,10 +203,13 @@ impl Tenant {
     }
 }
 
-/// A registered (multi-tenant) application.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A registered (multi-tenant) application. Its certificates are kept apart
+/// (`SimState::app_certificates`, `/_sim/apps/{client_id}/certificates`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct App {
     pub client_id: String,
+    /// Empty for a certificate-only app: every secret is then wrong.
+    #[serde(default)]
     pub client_secret: String,
     pub redirect_uris: Vec<String>,
     #[serde(default)]
@@ -281,6 +284,8 @@ pub struct SimState {
     pub anchor: DateTime<Utc>,
     pub tenants: BTreeMap<String, Tenant>,
     pub apps: BTreeMap<String, App>,
+    /// Certificates uploaded to each app (by client id), for `private_key_jwt`.
+    pub app_certificates: BTreeMap<String, Vec<super::login::assertion::AppCertificate>>,
     pub codes: HashMap<String, AuthCode>,
     pub tokens: HashMap<String, IssuedToken>,
     /// Index of the signing key; rotation advances it.

@@ -7,6 +7,7 @@ mod sync_helpers;
 mod api;
 mod audit;
 mod auth;
+mod certificate;
 mod companies;
 mod connect;
 mod jobs;

@@ -55,6 +55,7 @@ struct State {
     issued: Mutex<HashSet<String>>,
     scripts: Mutex<HashMap<String, VecDeque<Canned>>>,
     hits: Mutex<Vec<Hit>>,
+    token_forms: Mutex<Vec<HashMap<String, String>>>,
 }
 
 pub struct Fake {
@@ -105,6 +106,19 @@ impl Fake {
 
     pub fn client(&self) -> GraphClient {
         self.client_with(SECRET, fast_retry())
+    }
+
+    /// A client for this fake with any credential (a certificate, say).
+    pub fn client_with_credential(&self, credential: Credential) -> GraphClient {
+        let http = tenantry::http_client::default_client().expect("http client");
+        GraphClient::new(http, CLIENT_ID, credential)
+            .with_base_urls(&self.base, &self.base)
+            .with_retry_policy(fast_retry())
+    }
+
+    /// The form of every token request, in order.
+    pub fn token_forms(&self) -> Vec<HashMap<String, String>> {
+        self.state.token_forms.lock().expect("lock").clone()
     }
 
     /// Answers for `path_and_query`, in order; the last one repeats forever.
@@ -169,6 +183,7 @@ async fn token(
 ) -> HttpResponse {
     let tenant = path.into_inner();
     let n = state.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
+    state.token_forms.lock().expect("lock").push(form.0.clone());
     // A scripted answer for this token URL (throttling, outages) wins over the real logic.
     if let Some(canned) = next_scripted(&state, &format!("/{tenant}/oauth2/v2.0/token")) {
         return respond(canned, &format!("sts-{n}"), None);
@@ -182,7 +197,13 @@ async fn token(
             .content_type("application/json")
             .body(r#"{"error":"invalid_request","error_codes":[900144]}"#);
     }
-    if field("client_secret") != Some(SECRET) {
+    // A client assertion is accepted as long as it is announced correctly; the certificate
+    // tests check its contents and signature themselves.
+    let asserted = field("client_assertion_type")
+        == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        && field("client_assertion").is_some_and(|a| a.split('.').count() == 3)
+        && field("client_secret").is_none();
+    if !asserted && field("client_secret") != Some(SECRET) {
         return HttpResponse::Unauthorized()
             .content_type("application/json")
             .body(BAD_SECRET_BODY);

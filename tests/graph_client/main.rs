@@ -6,6 +6,7 @@
 
 mod fake;
 
+mod certificate;
 mod directory;
 mod errors;
 mod golden;

@@ -1,5 +1,6 @@
 //! Contract tests of the Microsoft/Level.io simulator, driven with a plain HTTP client.
 
+mod certificate;
 mod common;
 mod delta;
 mod demo;

@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use super::faults::Fault;
 use super::generator::{self, TenantGen};
+use super::login::assertion::AppCertificate;
+pub use super::login::assertion::CertificateView;
 use super::state::{
     App, ConsentError, LoginSettings, RequestLogEntry, SharedRef, SimState, Tenant, TenantSettings,
 };
@@ -286,15 +288,75 @@ impl SimControl {
         })
     }
 
-    /// Registers (or replaces) a multi-tenant app.
+    /// Registers (or replaces) a multi-tenant app. An empty `client_secret` makes a
+    /// certificate-only app (add certificates with [`SimControl::add_app_certificate`]).
+    /// Replacing an app keeps its certificates.
     pub fn register_app(&self, app: App) -> Result<App, SimError> {
-        if app.client_id.is_empty() || app.client_secret.is_empty() {
-            return Err(SimError::BadRequest(
-                "client_id and client_secret are required".into(),
-            ));
+        if app.client_id.is_empty() {
+            return Err(SimError::BadRequest("client_id is required".into()));
         }
         self.with(|st| st.apps.insert(app.client_id.clone(), app.clone()));
         Ok(app)
+    }
+
+    /// Uploads a PEM certificate (public part) to an app, like Certificates & secrets →
+    /// Upload certificate. Token requests may then authenticate with a client assertion signed
+    /// by its key. Uploading the same certificate again is a no-op.
+    pub fn add_app_certificate(
+        &self,
+        client_id: &str,
+        pem: &str,
+    ) -> Result<CertificateView, SimError> {
+        let cert = AppCertificate::from_pem(pem)
+            .map_err(|e| SimError::BadRequest(format!("certificate: {e}")))?;
+        self.with(|st| {
+            if !st.apps.contains_key(client_id) {
+                return Err(SimError::NotFound(format!("app {client_id}")));
+            }
+            let list = st.app_certificates.entry(client_id.into()).or_default();
+            let view = cert.info.clone();
+            if !list.iter().any(|c| c.x5t_s256 == cert.x5t_s256) {
+                list.push(cert);
+            }
+            Ok(view)
+        })
+    }
+
+    /// The certificates registered on an app.
+    pub fn app_certificates(&self, client_id: &str) -> Result<Vec<CertificateView>, SimError> {
+        self.with(|st| {
+            if !st.apps.contains_key(client_id) {
+                return Err(SimError::NotFound(format!("app {client_id}")));
+            }
+            Ok(st
+                .app_certificates
+                .get(client_id)
+                .map(|l| l.iter().map(|c| c.info.clone()).collect())
+                .unwrap_or_default())
+        })
+    }
+
+    /// Removes one certificate (by hex SHA-1 thumbprint, `x5t` or `x5t#S256`), or all of them
+    /// when `thumbprint` is `None`. Returns how many were removed.
+    pub fn remove_app_certificates(
+        &self,
+        client_id: &str,
+        thumbprint: Option<&str>,
+    ) -> Result<usize, SimError> {
+        self.with(|st| {
+            if !st.apps.contains_key(client_id) {
+                return Err(SimError::NotFound(format!("app {client_id}")));
+            }
+            let list = st.app_certificates.entry(client_id.into()).or_default();
+            let before = list.len();
+            match thumbprint {
+                None => list.clear(),
+                Some(t) => list.retain(|c| {
+                    !(c.info.thumbprint.eq_ignore_ascii_case(t) || c.x5t == t || c.x5t_s256 == t)
+                }),
+            }
+            Ok(before - list.len())
+        })
     }
 
     pub fn apps(&self) -> Vec<App> {

@@ -1,6 +1,7 @@
 //! The simulated Microsoft login host (`{login_url}`): discovery, JWKS, authorize, token,
 //! admin consent. Errors use Entra's AADSTS shapes (contract §2.4, §3.3).
 
+pub mod assertion;
 pub mod authorize;
 pub mod consent;
 pub mod discovery;

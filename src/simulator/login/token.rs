@@ -4,6 +4,8 @@
 //! not in tenant (400 unauthorized_client, also for unconsented/revoked tenants), 90002 unknown
 //! tenant (400 invalid_tenant), 54005 code already redeemed, 70008 unknown/expired code,
 //! 501481 PKCE verifier mismatch, 500112 redirect URI differs from the one at /authorize.
+//! A `client_assertion` (certificate credential) is checked in `assertion.rs`, with its own
+//! codes (700027, 700024, 700023, 700021, 50048, 50027, 90011).
 
 use std::collections::HashMap;
 
@@ -13,6 +15,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::assertion;
 use super::idtoken::{self, Subject};
 use super::{aad_error, is_multi};
 use crate::simulator::state::{IssuedToken, SharedRef, SimState};
@@ -60,6 +63,31 @@ fn issue(st: &mut SimState, tenant_id: &str, client_id: &str, app_only: bool) ->
         },
     );
     (token, life)
+}
+
+/// The `aud` values a client assertion posted to `segment` may carry: the token endpoint of
+/// the same tenant, named by its GUID or any verified domain (v2.0, or the v1 `/oauth2/token`).
+/// For `organizations`/`common`, only that endpoint itself.
+fn token_audiences(
+    st: &SimState,
+    login: &str,
+    segment: &str,
+    tenant_id: Option<&str>,
+) -> Vec<String> {
+    let mut names = vec![segment.to_string()];
+    if let Some(t) = tenant_id.and_then(|id| st.tenants.get(id)) {
+        names.push(t.id().to_string());
+        names.extend(t.domains().into_iter().map(str::to_string));
+    }
+    names
+        .iter()
+        .flat_map(|n| {
+            [
+                format!("{login}/{n}/oauth2/v2.0/token"),
+                format!("{login}/{n}/oauth2/token"),
+            ]
+        })
+        .collect()
 }
 
 pub async fn token(
@@ -131,15 +159,8 @@ pub async fn token(
             ),
         );
     };
-    if form.contains_key("client_assertion") {
-        return err(
-            401,
-            "invalid_client",
-            700027,
-            "Client assertion failed signature validation. (The simulator accepts client secrets only.)",
-        );
-    }
-    if secret.is_empty() {
+    let assertion = get("client_assertion");
+    if secret.is_empty() && assertion.is_empty() {
         return err(
             401,
             "invalid_client",
@@ -147,7 +168,25 @@ pub async fn token(
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         );
     }
-    if secret != app.client_secret {
+    if !assertion.is_empty() {
+        // Certificate credential (private_key_jwt); see assertion.rs for the checks and codes.
+        let audiences = token_audiences(&st, &login, &segment, tenant_id.as_deref());
+        let certs = st
+            .app_certificates
+            .get(&client_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let request = assertion::Request {
+            client_id: &client_id,
+            assertion_type: form.get("client_assertion_type").map(String::as_str),
+            assertion,
+            audiences: &audiences,
+            now: Utc::now(),
+        };
+        if let Err(r) = assertion::verify(&request, certs) {
+            return err(r.status, r.error, r.code, &r.desc);
+        }
+    } else if secret != app.client_secret || app.client_secret.is_empty() {
         return err(
             401,
             "invalid_client",
@@ -157,7 +196,7 @@ pub async fn token(
             ),
         );
     }
-    if app.secret_expired {
+    if app.secret_expired && assertion.is_empty() {
         return err(
             401,
             "invalid_client",

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings/entra", web::get().to(entra_get))
         .route("/settings/entra", web::put().to(entra_put))
+        .route(
+            "/settings/entra/certificate",
+            web::delete().to(entra_certificate_delete),
+        )
         .route("/companies/{id}/connect", web::post().to(connect))
         .route("/companies/{id}/disconnect", web::post().to(disconnect))
         .route("/companies/{id}/sync", web::post().to(sync_company))
@@ -23,6 +27,10 @@ struct EntraView {
     client_id: String,
     has_secret: bool,
     source: &'static str,
+    /// What token requests use: `certificate`, `secret` or `none`.
+    credential: &'static str,
+    /// Thumbprint, subject and expiry of the certificate credential (never its key).
+    certificate: Option<crate::domain::entra::CertificateSummary>,
     redirect_uri: String,
     permissions: Vec<&'static str>,
     msp_tenant: Option<crate::domain::consent::MspTenant>,
@@ -35,6 +43,8 @@ async fn entra_get(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<web::Js
         client_id: app.client_id,
         has_secret: app.has_secret,
         source: app.source,
+        credential: app.credential,
+        certificate: app.certificate,
         redirect_uri: st.services.microsoft.redirect_uri.clone(),
         permissions: crate::domain::entra::PERMISSIONS
             .iter()
@@ -50,6 +60,12 @@ struct EntraBody {
     client_id: String,
     #[serde(default)]
     client_secret: String,
+    /// PEM certificate uploaded to the app registration; with `private_key_pem`, token
+    /// requests use it instead of the secret. Both omitted: the stored certificate is kept.
+    #[serde(default)]
+    certificate_pem: String,
+    #[serde(default)]
+    private_key_pem: String,
 }
 
 async fn entra_put(
@@ -58,10 +74,36 @@ async fn entra_put(
     body: web::Json<EntraBody>,
 ) -> ApiResult<web::Json<EntraView>> {
     who.require_admin()?;
+    let body = body.into_inner();
+    // Check the certificate before saving anything, so a bad pair changes nothing.
+    if !body.certificate_pem.is_empty() || !body.private_key_pem.is_empty() {
+        crate::graph::ClientCertificate::from_pem(&body.private_key_pem, &body.certificate_pem)
+            .map_err(|e| {
+                crate::domain::DomainError::from(crate::model::ValidationError::new(
+                    "certificate",
+                    e.to_string(),
+                ))
+            })?;
+    }
     st.services
         .set_entra_app(who.actor(), &body.client_id, &body.client_secret)
         .await?;
+    if !body.certificate_pem.is_empty() || !body.private_key_pem.is_empty() {
+        st.services
+            .set_entra_certificate(who.actor(), &body.private_key_pem, &body.certificate_pem)
+            .await?;
+    }
     entra_get(who, st).await
+}
+
+/// Remove the stored certificate credential (404 when none is stored).
+async fn entra_certificate_delete(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    who.require_admin()?;
+    st.services.remove_entra_certificate(who.actor()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Serialize)]

@@ -1,4 +1,5 @@
-//! Settings → Integrations → Microsoft Entra ID: the app registration, connecting the MSP
+//! Settings → Integrations → Microsoft Entra ID: the app registration (certificate, the
+//! recommended credential, or client secret), connecting the MSP
 //! tenant by admin consent, the connected tenants with their last and next syncs, Sync now;
 //! and `/connect/callback`, where Microsoft sends the admin back after consent.
 
@@ -19,6 +20,14 @@ use serde::Deserialize;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings/integrations/entra", web::get().to(entra_get))
         .route("/settings/integrations/entra/app", web::post().to(app_post))
+        .route(
+            "/settings/integrations/entra/certificate",
+            web::post().to(certificate_post),
+        )
+        .route(
+            "/settings/integrations/entra/certificate/remove",
+            web::post().to(certificate_remove_post),
+        )
         .route(
             "/settings/integrations/entra/connect",
             web::post().to(connect_post),
@@ -143,6 +152,49 @@ async fn app_post(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+struct CertificateForm {
+    #[serde(default)]
+    private_key_pem: String,
+    #[serde(default)]
+    certificate_pem: String,
+}
+
+/// Store the certificate credential. The key is never echoed back, not even on a validation
+/// error (the form comes back empty).
+async fn certificate_post(
+    st: web::Data<AppState>,
+    form: AdminForm<CertificateForm>,
+) -> Result<HttpResponse, WebError> {
+    let AdminForm { staff, form: f } = form;
+    match st
+        .services
+        .set_entra_certificate(staff.actor(), &f.private_key_pem, &f.certificate_pem)
+        .await
+    {
+        Ok(_) => Ok(see_other(
+            "/settings/integrations/entra?notice=entra_certificate_saved",
+        )),
+        Err(DomainError::Validation(v)) => {
+            let p = page(&st, &staff, None, v.to_string()).await?;
+            super::render(p, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn certificate_remove_post(
+    st: web::Data<AppState>,
+    form: AdminForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    st.services
+        .remove_entra_certificate(form.staff.actor())
+        .await?;
+    Ok(see_other(
+        "/settings/integrations/entra?notice=entra_certificate_removed",
+    ))
 }
 
 #[derive(Deserialize)]

@@ -49,6 +49,10 @@ fn notice_text(code: &str) -> &'static str {
         "token_revoked" => "API token revoked.",
         "signed_out" => "You are signed out.",
         "entra_saved" => "App registration saved.",
+        "entra_certificate_saved" => {
+            "Certificate saved. Token requests now sign in with it instead of the client secret."
+        }
+        "entra_certificate_removed" => "Certificate removed.",
         "msp_connected" => "Connected. Your tenant granted Tenantry's read-only permissions.",
         "msp_disconnected" => "MSP tenant disconnected.",
         "sync_all_queued" => "Sync queued for every connected company.",
