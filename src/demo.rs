@@ -43,6 +43,9 @@ pub struct DemoInfo {
     pub api_token: String,
     pub login_url: String,
     pub graph_url: String,
+    /// The healthy client's support portal, and one of its users to sign in as.
+    pub portal_url: String,
+    pub portal_user: String,
 }
 
 /// A running demo: the appliance and the simulator.
@@ -113,7 +116,18 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
         .create_api_token(Actor::system(), "demo", Role::Admin)
         .await?;
     let actor = Actor::system();
+    // The MSP's own tenant: staff "Sign in with Microsoft" works for the demo admin.
+    s.connect_msp_tenant(actor.clone(), &seed.msp.id).await?;
+    s.update_staff_sso(
+        actor.clone(),
+        crate::domain::sso::StaffSso {
+            enabled: true,
+            ..Default::default()
+        },
+    )
+    .await?;
     let mut jobs = Vec::new();
+    let mut healthy_company = None;
     for (tenant, archived) in [
         (&seed.healthy, false),
         (&seed.unlicensed, false),
@@ -135,6 +149,9 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
         if archived {
             s.archive_company(actor.clone(), company.id).await?;
         }
+        if tenant.id == seed.healthy.id {
+            healthy_company = Some(company.id);
+        }
     }
     // Wait (bounded) for the initial syncs so the first page view is full.
     for id in jobs {
@@ -150,7 +167,38 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
             }
         }
     }
+    // The healthy client's support portal, with Microsoft sign-in for every active contact.
+    let mut portal_url = String::new();
+    let mut portal_user = String::new();
+    if let Some(id) = healthy_company {
+        // Any active synced member can sign in; show one so the demo is one click away.
+        let q = crate::model::ListQuery::new(Some(1), Some(50), None, None, None);
+        portal_user = s
+            .contacts(Some(id), q)
+            .await?
+            .items
+            .into_iter()
+            .find(|c| c.active && !c.is_guest)
+            .map(|c| c.upn)
+            .unwrap_or_default();
+        let p = s.portal_settings(id).await?;
+        let p = s
+            .update_portal_settings(
+                actor.clone(),
+                id,
+                crate::domain::portal::PortalInput {
+                    slug: p.slug,
+                    sso_enabled: true,
+                    allowed_group_ids: Vec::new(),
+                    admin_group_id: None,
+                },
+            )
+            .await?;
+        portal_url = format!("{}/portal/{}", app.url, p.slug);
+    }
     let info = DemoInfo {
+        portal_url,
+        portal_user,
         url: app.url.clone(),
         admin_email: email,
         admin_password: password,
@@ -181,6 +229,16 @@ pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
             "  Microsoft simulator: login {}  graph {}",
             i.login_url, i.graph_url
         );
+        println!(
+            "  staff can also use \"Sign in with Microsoft\" (pick {} in the simulator)",
+            i.admin_email
+        );
+        if !i.portal_url.is_empty() {
+            println!(
+                "  support portal {}  (sign in as {})",
+                i.portal_url, i.portal_user
+            );
+        }
         println!(
             "First: PSA → Companies → Contoso Dental → Contacts and Assets. Press Ctrl-C to stop."
         );

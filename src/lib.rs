@@ -30,6 +30,7 @@ pub mod graph;
 pub mod http_client;
 pub mod jobs;
 pub mod model;
+pub mod oidc;
 pub mod simulator;
 pub mod store;
 pub mod telemetry;

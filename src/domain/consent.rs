@@ -204,46 +204,7 @@ impl Services {
                 })
             }
             ConsentTarget::Msp => {
-                let graph = self.graph_client().await?;
-                let org =
-                    match graph.organization(&tenant).await {
-                        Ok(o) if o.id.eq_ignore_ascii_case(&tenant) => o,
-                        Ok(_) => return Err(DomainError::Forbidden(
-                            "Microsoft returned a different organization; nothing was connected."
-                                .into(),
-                        )),
-                        Err(e) => {
-                            let msg = format!("Could not confirm tenant {tenant}: {e}");
-                            self.record(
-                                NewAuditEvent::new(now, actor, "tenant.consent", &msg)
-                                    .failed()
-                                    .details(graph_error_details(&e)),
-                            )
-                            .await?;
-                            return Err(DomainError::Conflict(msg));
-                        }
-                    };
-                let msp = MspTenant {
-                    tenant_id: org.id.to_lowercase(),
-                    tenant_name: org.display_name.unwrap_or_default(),
-                    connected_at: now,
-                };
-                let saved = msp.clone();
-                self.store
-                    .write(move |w| {
-                        w.set_setting(MSP_TENANT, &saved)?;
-                        w.append_audit(NewAuditEvent::new(
-                            now,
-                            actor,
-                            "tenant.consent",
-                            format!(
-                                "Connected the MSP tenant {} ({})",
-                                saved.tenant_name, saved.tenant_id
-                            ),
-                        ))?;
-                        Ok::<_, DomainError>(())
-                    })
-                    .await?;
+                let msp = self.connect_msp_tenant(actor, &tenant).await?;
                 Ok(ConsentOutcome::MspConnected(msp))
             }
         }
@@ -319,6 +280,56 @@ impl Services {
             jobs.push(self.queue_company_sync(c.id, trigger).await?.job);
         }
         Ok(jobs)
+    }
+}
+
+impl Services {
+    /// Record `tenant` as the MSP's own tenant after confirming it with a token and
+    /// `/organization` (consent's `tenant` parameter alone is not proof). Audited.
+    pub async fn connect_msp_tenant(&self, actor: Actor, tenant: &str) -> DomainResult<MspTenant> {
+        let now = self.now();
+        let tenant = tenant.to_string();
+        let graph = self.graph_client().await?;
+        let org = match graph.organization(&tenant).await {
+            Ok(o) if o.id.eq_ignore_ascii_case(&tenant) => o,
+            Ok(_) => {
+                return Err(DomainError::Forbidden(
+                    "Microsoft returned a different organization; nothing was connected.".into(),
+                ));
+            }
+            Err(e) => {
+                let msg = format!("Could not confirm tenant {tenant}: {e}");
+                self.record(
+                    NewAuditEvent::new(now, actor, "tenant.consent", &msg)
+                        .failed()
+                        .details(graph_error_details(&e)),
+                )
+                .await?;
+                return Err(DomainError::Conflict(msg));
+            }
+        };
+        let msp = MspTenant {
+            tenant_id: org.id.to_lowercase(),
+            tenant_name: org.display_name.unwrap_or_default(),
+            connected_at: now,
+        };
+        let saved = msp.clone();
+        self.store
+            .write(move |w| {
+                w.set_setting(MSP_TENANT, &saved)?;
+                w.append_audit(NewAuditEvent::new(
+                    now,
+                    actor,
+                    "tenant.consent",
+                    format!(
+                        "Connected the MSP tenant {} ({})",
+                        saved.tenant_name, saved.tenant_id
+                    ),
+                ))?;
+                Ok::<_, DomainError>(())
+            })
+            .await?;
+        Ok(msp)
     }
 }
 

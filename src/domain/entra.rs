@@ -422,3 +422,45 @@ pub fn graph_error_details(e: &GraphError) -> serde_json::Value {
         "error": e.to_string(),
     })
 }
+
+impl Services {
+    /// The registration as an OpenID Connect relying party. Sign-in authenticates to the
+    /// token endpoint with the same credential as Graph: the certificate when there is one.
+    pub(crate) async fn relying_party(&self) -> DomainResult<crate::oidc::RelyingParty> {
+        let Credentials {
+            app,
+            secret,
+            certificate,
+        } = self.entra_credentials().await?;
+        let not_configured = || {
+            DomainError::Conflict(
+                "Sign-in with Microsoft needs the Entra app registration: add it under Settings → Integrations → Microsoft Entra ID.".into(),
+            )
+        };
+        let app = app.ok_or_else(not_configured)?;
+        let auth = match (certificate, secret) {
+            (Some((c, source)), _) => {
+                let cert = ClientCertificate::from_pem(&c.private_key_pem, &c.certificate_pem)
+                    .map_err(|e| {
+                        DomainError::Conflict(format!(
+                            "The Entra app certificate (from {source}) cannot be used: {e}"
+                        ))
+                    })?;
+                let credential = Credential::Certificate(Arc::new(cert));
+                let client_id = app.client_id.clone();
+                crate::oidc::ClientAuth::Assertion(Arc::new(move |token_url: &str| {
+                    crate::graph::client_assertion(&credential, &client_id, token_url)
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| "the certificate gave no assertion".to_string())
+                }))
+            }
+            (None, Some(s)) => crate::oidc::ClientAuth::Secret(s),
+            (None, None) => return Err(not_configured()),
+        };
+        Ok(crate::oidc::RelyingParty {
+            login_url: self.microsoft.login_url.clone(),
+            client_id: app.client_id,
+            auth,
+        })
+    }
+}

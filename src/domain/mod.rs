@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod portal;
 pub mod requests;
 pub mod schedule;
+pub mod sso;
 pub mod staff;
 pub mod sync;
 pub mod tenants;
@@ -44,6 +45,8 @@ pub struct Services {
     pub microsoft: Arc<entra::MicrosoftConfig>,
     /// The Graph client for the current registration, keyed by a digest of it.
     graph: Arc<std::sync::Mutex<Option<CachedGraph>>>,
+    /// Sign in with Microsoft: discovery cache and pending sign-ins.
+    sso: Arc<sso::SsoRuntime>,
 }
 
 /// A Graph client and the digest of the registration it was built from.
@@ -68,6 +71,7 @@ impl Services {
             limiter: Arc::new(staff::LoginLimiter::default()),
             microsoft: Arc::new(microsoft),
             graph: Arc::new(std::sync::Mutex::new(None)),
+            sso: Arc::new(sso::SsoRuntime::default()),
         }
     }
 

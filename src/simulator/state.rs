@@ -254,6 +254,11 @@ pub enum IdTokenFault {
     WrongIssuer,
     MissingNonce,
     UnknownKid,
+    /// A nonce other than the one sent to `/authorize`.
+    WrongNonce,
+    /// Issued by (and for a user of) another tenant: `iss` and `tid` both name it, as if the
+    /// relying party had been sent a token from elsewhere.
+    ForeignTenant,
 }
 
 /// Login-host knobs.

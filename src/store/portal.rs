@@ -111,12 +111,4 @@ impl Writer {
             .count();
         Ok(n)
     }
-
-    /// Link a staff account to its Entra object id (unique: one account per Entra user).
-    pub fn set_staff_oid(&mut self, oid: &str, user_id: u64) -> Result<(), StoreError> {
-        self.txn
-            .open_table(STAFF_BY_OID)?
-            .insert(oid.to_ascii_lowercase().as_str(), user_id)?;
-        Ok(())
-    }
 }

@@ -1,7 +1,9 @@
 //! Staff accounts, sessions and API tokens.
 
 use super::codec::{dec, enc};
-use super::tables::{API_TOKENS, API_TOKENS_BY_HASH, SESSIONS, STAFF, STAFF_BY_EMAIL};
+use super::tables::{
+    API_TOKENS, API_TOKENS_BY_HASH, SESSIONS, STAFF, STAFF_BY_EMAIL, STAFF_BY_OID,
+};
 use super::{Reader, StoreError, Writer};
 use crate::model::{ApiToken, Session, StaffUser};
 use chrono::{DateTime, Utc};
@@ -64,14 +66,24 @@ impl Reader {
 impl Writer {
     staff_reads!();
 
-    /// Insert or update a staff user, keeping the e-mail index unique.
+    /// Insert or update a staff user, keeping the e-mail and Entra object-id indexes.
     pub fn put_staff(&mut self, user: &StaffUser) -> Result<(), StoreError> {
         let old = self.staff(user.id)?;
         let mut by_email = self.txn.open_table(STAFF_BY_EMAIL)?;
-        if let Some(old) = old.filter(|o| o.email != user.email) {
+        if let Some(old) = old.as_ref().filter(|o| o.email != user.email) {
             by_email.remove(old.email.as_str())?;
         }
         by_email.insert(user.email.as_str(), user.id)?;
+        let mut by_oid = self.txn.open_table(STAFF_BY_OID)?;
+        if let Some(old_oid) = old.as_ref().and_then(|o| o.entra_object_id.as_deref())
+            && user.entra_object_id.as_deref() != Some(old_oid)
+        {
+            by_oid.remove(old_oid.to_ascii_lowercase().as_str())?;
+        }
+        if let Some(oid) = &user.entra_object_id {
+            by_oid.insert(oid.to_ascii_lowercase().as_str(), user.id)?;
+        }
+        drop(by_oid);
         self.txn
             .open_table(STAFF)?
             .insert(user.id, enc(user)?.as_slice())?;

@@ -343,3 +343,226 @@ async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
     app.stop().await;
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn portal_user_signs_in_raises_a_request_and_staff_answer_it() {
+    use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
+    if !browser_available() {
+        return;
+    }
+    const CLIENT: &str = "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10";
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("simulator");
+    let tenant = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Contoso Dental".into(),
+            users: 12,
+            devices: 6,
+            intune: true,
+            p1: true,
+            ..Default::default()
+        })
+        .expect("tenant");
+    let (_dir, app) = start_app(&[
+        ("TENANTRY_MICROSOFT_LOGIN_URL", sim.login_url()),
+        ("TENANTRY_MICROSOFT_GRAPH_URL", sim.graph_url()),
+        ("TENANTRY_MICROSOFT_CLIENT_ID", CLIENT.into()),
+        (
+            "TENANTRY_MICROSOFT_CLIENT_SECRET",
+            "browser-test-secret".into(),
+        ),
+    ])
+    .await;
+    sim.control()
+        .register_app(SimApp {
+            client_id: CLIENT.into(),
+            client_secret: "browser-test-secret".into(),
+            redirect_uris: vec![
+                format!("{}/connect/callback", app.url),
+                format!("{}/auth/callback", app.url),
+            ],
+            name: "Tenantry".into(),
+            secret_expired: false,
+        })
+        .expect("register");
+    sim.control()
+        .grant_consent(&tenant.id, CLIENT)
+        .expect("consent");
+    let s = &app.services;
+    let actor = tenantry::model::Actor::system();
+    let company = s
+        .create_company(
+            actor.clone(),
+            tenantry::model::CompanyInput::parse("Contoso Dental", &tenant.domain, "")
+                .expect("input"),
+        )
+        .await
+        .expect("company");
+    let job = s
+        .connect_company_tenant(
+            actor.clone(),
+            company.id,
+            &tenant.id,
+            Some(tenantry::model::Trigger::Consent),
+        )
+        .await
+        .expect("connect")
+        .expect("initial sync queued");
+    for _ in 0..300 {
+        if !s.job(job.id).await.expect("job").state.is_active() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let slug = s.portal_settings(company.id).await.expect("portal").slug;
+    s.update_portal_settings(
+        actor,
+        company.id,
+        tenantry::domain::portal::PortalInput {
+            slug: slug.clone(),
+            sso_enabled: true,
+            allowed_group_ids: Vec::new(),
+            admin_group_id: None,
+        },
+    )
+    .await
+    .expect("portal on");
+    let contact = s
+        .contacts(
+            Some(company.id),
+            tenantry::model::ListQuery::new(Some(1), Some(50), None, None, None),
+        )
+        .await
+        .expect("contacts")
+        .items
+        .into_iter()
+        .find(|c| c.active && c.account_enabled && !c.is_guest)
+        .expect("a contact");
+
+    let (_driver, c) = browser().await;
+    // The employee: portal → Microsoft's account picker → back, signed in.
+    c.goto(&format!("{}/portal/{slug}", app.url))
+        .await
+        .expect("goto");
+    c.wait()
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Sign in with Microsoft']",
+        ))
+        .await
+        .expect("sign-in button")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css(&format!(
+            "a.account[data-upn='{}']",
+            contact.upn
+        )))
+        .await
+        .expect("account picker")
+        .click()
+        .await
+        .expect("pick");
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//h1[normalize-space()='{}']",
+            contact.display_name
+        )))
+        .await
+        .expect("portal home with the user's name");
+    c.find(Locator::LinkText("New request"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("input[name=subject]"))
+        .await
+        .expect("form")
+        .send_keys("Outlook keeps asking for my password")
+        .await
+        .expect("type");
+    c.find(Locator::Css("textarea[name=description]"))
+        .await
+        .expect("description")
+        .send_keys("Since this morning, on my laptop.")
+        .await
+        .expect("type");
+    c.find(Locator::XPath("//button[normalize-space()='Send request']"))
+        .await
+        .expect("send")
+        .click()
+        .await
+        .expect("click");
+    let notice = c
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("notice");
+    assert_eq!(
+        notice.text().await.expect("text"),
+        "Your request was sent to your IT provider."
+    );
+    let request_url = c.current_url().await.expect("url");
+
+    // Staff (own session cookie, same browser): PSA → Requests → the request → reply.
+    c.goto(&format!("{}/login", app.url)).await.expect("goto");
+    sign_in(&c).await;
+    c.goto(&format!("{}/requests", app.url))
+        .await
+        .expect("goto");
+    c.wait()
+        .for_element(Locator::LinkText("Outlook keeps asking for my password"))
+        .await
+        .expect("listed for staff")
+        .click()
+        .await
+        .expect("open");
+    c.wait()
+        .for_element(Locator::Css("textarea[name=body]"))
+        .await
+        .expect("reply form")
+        .send_keys("We reset your MFA registration; please sign in again.")
+        .await
+        .expect("type");
+    c.find(Locator::XPath("//button[normalize-space()='Send reply']"))
+        .await
+        .expect("reply")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::XPath(
+            "//*[contains(normalize-space(), 'We reset your MFA registration')]",
+        ))
+        .await
+        .expect("reply shown to staff");
+
+    // The employee sees the answer.
+    c.goto(request_url.as_str()).await.expect("goto");
+    let body = c
+        .wait()
+        .for_element(Locator::Css("main"))
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(body.contains("We reset your MFA registration"), "{body}");
+    assert!(
+        body.contains("Outlook keeps asking for my password"),
+        "{body}"
+    );
+    if let Ok(dir) = std::env::var("TENANTRY_SCREENSHOT_DIR") {
+        let _ = std::fs::write(
+            std::path::Path::new(&dir).join("portal-request.png"),
+            c.screenshot().await.expect("shot"),
+        );
+    }
+    c.close().await.expect("close");
+    app.stop().await;
+    sim.stop().await;
+}

@@ -42,8 +42,14 @@ pub fn sign(
     } else {
         (now, now + Duration::hours(1))
     };
-    let iss_tid = if fault == Some(IdTokenFault::WrongIssuer) {
-        "00000000-0000-0000-0000-0000000000ff"
+    let foreign = "00000000-0000-0000-0000-0000000000bb";
+    let iss_tid = match fault {
+        Some(IdTokenFault::WrongIssuer) => "00000000-0000-0000-0000-0000000000ff",
+        Some(IdTokenFault::ForeignTenant) => foreign,
+        _ => s.tenant_id,
+    };
+    let tid = if fault == Some(IdTokenFault::ForeignTenant) {
+        foreign
     } else {
         s.tenant_id
     };
@@ -83,13 +89,17 @@ pub fn sign(
         .nonce
         .filter(|_| fault != Some(IdTokenFault::MissingNonce))
     {
-        put("nonce", json!(n));
+        if fault == Some(IdTokenFault::WrongNonce) {
+            put("nonce", json!(format!("{n}-other")));
+        } else {
+            put("nonce", json!(n));
+        }
     }
     put("oid", json!(s.oid));
     put("preferred_username", json!(s.upn));
     put("rh", json!("0.sim"));
     put("sub", json!(sub));
-    put("tid", json!(s.tenant_id));
+    put("tid", json!(tid));
     put(
         "uti",
         json!(URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())),

@@ -6,6 +6,7 @@ mod companies;
 mod directory;
 mod jobs;
 mod requests;
+mod sso;
 mod staff;
 mod sync;
 
@@ -26,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(audit::routes)
             .configure(jobs::routes)
             .configure(requests::routes)
+            .configure(sso::routes)
             .configure(staff::routes)
             .configure(sync::routes),
     );

@@ -8,6 +8,7 @@ use crate::web::error::WebError;
 use crate::web::session::{Staff, removal_cookie, session_cookie, session_cookie_name};
 use crate::web::views::auth::{LoginPage, SetupPage};
 use crate::web::{AppState, handlers::safe_local_path};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -19,13 +20,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup_post));
 }
 
-fn client_ip(req: &HttpRequest) -> String {
-    // The peer address, not X-Forwarded-For: a header anyone can set must not pick the
-    // rate-limit bucket. Behind a reverse proxy all clients share the proxy's bucket.
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
+/// The peer address, not X-Forwarded-For: a header anyone can set must not pick the
+/// rate-limit bucket. Behind a reverse proxy all clients share the proxy's bucket.
+use super::sso::client_ip;
 
 #[derive(Deserialize)]
 struct NextQuery {
@@ -38,18 +35,53 @@ async fn login_get(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpRes
             q.next.as_deref().unwrap_or("/companies"),
         )));
     }
-    let (csrf, cookie) = pre_session_token(&req);
+    let st = crate::web::session::state(&req)?;
     let next = safe_local_path(q.next.as_deref().unwrap_or("/companies")).to_string();
-    render(
-        LoginPage {
-            csrf,
-            next,
-            email: String::new(),
-            error: String::new(),
-        },
-        actix_web::http::StatusCode::OK,
-        cookie,
+    login_page(
+        &req,
+        &st,
+        next,
+        String::new(),
+        String::new(),
+        StatusCode::OK,
     )
+    .await
+}
+
+/// May this request use the password form? With "password sign-in only from this machine"
+/// it must come from loopback and carry no proxy header: behind a reverse proxy on the same
+/// host every peer address is loopback, but the proxy adds `X-Forwarded-For`/`Forwarded`.
+fn password_allowed(req: &HttpRequest, loopback_only: bool) -> bool {
+    if !loopback_only {
+        return true;
+    }
+    let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    let proxied =
+        req.headers().contains_key("x-forwarded-for") || req.headers().contains_key("forwarded");
+    local && !proxied
+}
+
+/// The sign-in page: the password form (unless limited to this machine) and, when staff
+/// sign-in with Microsoft is on, its button.
+pub(super) async fn login_page(
+    req: &HttpRequest,
+    st: &AppState,
+    next: String,
+    email: String,
+    error: String,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let sso = st.services.staff_sso().await?;
+    let (csrf, cookie) = pre_session_token(req);
+    let page = LoginPage {
+        csrf,
+        next,
+        email,
+        error,
+        sso_enabled: sso.enabled,
+        password_allowed: password_allowed(req, sso.local_login_loopback_only),
+    };
+    render(page, status, cookie)
 }
 
 #[derive(Deserialize)]
@@ -67,6 +99,33 @@ async fn login_post(
 ) -> Result<HttpResponse, WebError> {
     let f = form.0;
     let ip = client_ip(&req);
+    let sso = st.services.staff_sso().await?;
+    if !password_allowed(&req, sso.local_login_loopback_only) {
+        st.services
+            .record(
+                crate::model::NewAuditEvent::new(
+                    st.services.now(),
+                    crate::model::Actor::anonymous(&ip),
+                    "staff.sign_in",
+                    format!(
+                        "Password sign-in refused for {}: only allowed from this machine",
+                        f.email.trim()
+                    ),
+                )
+                .failed(),
+            )
+            .await?;
+        return login_page(
+            &req,
+            &st,
+            safe_local_path(&f.next).to_string(),
+            String::new(),
+            "Password sign-in is only allowed from this machine. Use Sign in with Microsoft."
+                .into(),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
     match st.services.sign_in(&f.email, &f.password, &ip).await {
         Ok((_, cookie_value)) => {
             // A fresh session id at every sign-in (no fixation): the old cookie, if any, is replaced.
@@ -81,14 +140,15 @@ async fn login_post(
                 .finish())
         }
         Err(DomainError::Unauthorized(msg)) => {
-            let (csrf, cookie) = pre_session_token(&req);
-            let page = LoginPage {
-                csrf,
-                next: safe_local_path(&f.next).to_string(),
-                email: f.email,
-                error: msg,
-            };
-            render(page, actix_web::http::StatusCode::UNAUTHORIZED, cookie)
+            login_page(
+                &req,
+                &st,
+                safe_local_path(&f.next).to_string(),
+                f.email,
+                msg,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -108,7 +108,7 @@ async fn page(
         chrome: Chrome::new(staff, "settings", notice),
         app: s.entra_app().await?,
         msp: s.msp_tenant().await?,
-        signin_redirect_uri: redirect_uri.replace("/connect/callback", "/auth/callback"),
+        signin_redirect_uri: s.signin_redirect_uri(),
         redirect_uri,
         permissions: PERMISSIONS.to_vec(),
         tenants,

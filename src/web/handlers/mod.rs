@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod authentication;
 mod companies;
 mod directory;
 mod entra;
@@ -9,6 +10,9 @@ mod health;
 mod jobs;
 mod requests;
 mod settings;
+mod sso;
+
+pub(crate) use sso::to_microsoft;
 
 use crate::web::error::WebError;
 use actix_web::cookie::Cookie;
@@ -19,6 +23,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(|| async { see_other("/companies") }));
     health::routes(cfg);
     auth::routes(cfg);
+    sso::routes(cfg);
+    authentication::routes(cfg);
     companies::routes(cfg);
     directory::routes(cfg);
     settings::routes(cfg);

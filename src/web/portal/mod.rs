@@ -6,7 +6,19 @@ mod requests;
 pub mod session;
 mod signin;
 
-use actix_web::web;
+use crate::web::AppState;
+use crate::web::error::WebError;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// The portal's sign-in page showing why a Microsoft sign-in was refused.
+pub async fn signin_refused(
+    req: &HttpRequest,
+    st: &web::Data<AppState>,
+    slug: &str,
+    message: String,
+) -> Result<HttpResponse, WebError> {
+    signin::signin_page(req, st, slug, message).await
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     signin::routes(cfg);

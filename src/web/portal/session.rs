@@ -44,9 +44,6 @@ pub fn slug_of(req: &HttpRequest) -> String {
 pub struct PortalUser(pub PortalSignedIn);
 
 impl PortalUser {
-    pub fn company_id(&self) -> u64 {
-        self.0.company.id
-    }
     pub fn contact_id(&self) -> u64 {
         self.0.contact.id
     }
@@ -58,9 +55,6 @@ impl PortalUser {
     }
     pub fn is_portal_admin(&self) -> bool {
         self.0.is_portal_admin
-    }
-    pub fn actor(&self) -> crate::model::Actor {
-        crate::model::Actor::portal(&crate::domain::portal::portal_name(&self.0.contact))
     }
 
     pub async fn load(req: &HttpRequest) -> Result<PortalUser, WebError> {

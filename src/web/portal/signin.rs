@@ -1,14 +1,37 @@
 //! Portal sign-in with Microsoft against the company's own tenant.
 
+use crate::domain::DomainError;
 use crate::web::AppState;
-use crate::web::csrf::pre_session_token;
+use crate::web::csrf::{PublicForm, pre_session_token};
 use crate::web::error::WebError;
 use crate::web::handlers::render;
+use crate::web::handlers::to_microsoft;
 use crate::web::views::portal::PortalSignInPage;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/portal/{slug}/signin", web::post().to(signin_post));
+}
+
+#[derive(serde::Deserialize)]
+struct Empty {}
+
+/// "Sign in with Microsoft" on a portal: off to the company's own tenant.
+async fn signin_post(
+    req: HttpRequest,
+    st: web::Data<AppState>,
+    path: web::Path<String>,
+    _form: PublicForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    let slug = path.into_inner().to_ascii_lowercase();
+    let (company, _) = st.services.portal_by_slug(&slug).await?;
+    match st.services.begin_portal_sign_in(company.id, None).await {
+        Ok((url, state)) => Ok(to_microsoft(&st, &url, state)),
+        Err(DomainError::Conflict(msg)) => signin_page(&req, &st, &slug, msg).await,
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// The sign-in page of the portal at `slug` (404 for an unknown portal).
 pub(super) async fn signin_page(

@@ -8,6 +8,10 @@ pub struct LoginPage {
     pub next: String,
     pub email: String,
     pub error: String,
+    /// Staff sign-in with Microsoft is on: show its button.
+    pub sso_enabled: bool,
+    /// Password sign-in is allowed for this request (see "only from this machine").
+    pub password_allowed: bool,
 }
 
 #[derive(Template, WebTemplate)]

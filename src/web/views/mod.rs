@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authentication;
 pub mod companies;
 pub mod directory;
 pub mod entra;
@@ -49,6 +50,8 @@ fn notice_text(code: &str) -> &'static str {
         "token_revoked" => "API token revoked.",
         "signed_out" => "You are signed out.",
         "entra_saved" => "App registration saved.",
+        "sso_saved" => "Authentication settings saved.",
+        "portal_saved" => "Support portal settings saved.",
         "entra_certificate_saved" => {
             "Certificate saved. Token requests now sign in with it instead of the client secret."
         }

@@ -1,0 +1,617 @@
+//! Sign in with Microsoft: staff against the MSP's own tenant, portal users against their
+//! company's tenant. One redirect URI (`/auth/callback`) serves both; the pending sign-in
+//! (kept here, server-side, keyed by `state`) says which flow it was.
+//!
+//! WHY pending sign-ins live in memory: they last minutes, hold the PKCE verifier and nonce
+//! (secrets that must never reach the browser), and a restart simply asks the user to click
+//! "Sign in with Microsoft" again. A state is usable once: taking it removes it, so a replayed
+//! callback finds nothing.
+
+use super::{DomainError, DomainResult, Services};
+use crate::model::{Actor, Email, NewAuditEvent, Role, StaffUser};
+use crate::oidc::{AuthRequest, Identity, OidcClient, OidcError};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+const SETTING_STAFF_SSO: &str = "staff_sso";
+/// How long a started sign-in may take at Microsoft.
+const PENDING_MINUTES: i64 = 10;
+/// Bound on pending sign-ins, so clicking "Sign in" in a loop cannot grow memory forever.
+const PENDING_MAX: usize = 10_000;
+
+/// Settings → Authentication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffSso {
+    /// "Sign in with Microsoft" for staff, against the connected MSP tenant.
+    pub enabled: bool,
+    /// A first Microsoft sign-in links to the staff account whose e-mail equals the user's
+    /// mail or user principal name as the MSP directory holds them (read from Graph, not the
+    /// token's unverified `email` claim). Later sign-ins match by object id.
+    #[serde(default = "yes")]
+    pub match_email: bool,
+    /// Members (direct or nested) of this Entra group get a technician account at their
+    /// first sign-in. Empty: nobody is created automatically.
+    #[serde(default)]
+    pub auto_create_group_id: String,
+    /// Password sign-in only from the machine itself (break-glass through an SSH tunnel).
+    #[serde(default)]
+    pub local_login_loopback_only: bool,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for StaffSso {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            match_email: true,
+            auto_create_group_id: String::new(),
+            local_login_loopback_only: false,
+            updated_at: None,
+        }
+    }
+}
+
+/// Which sign-in a callback belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInFlow {
+    Staff { next: String },
+    Portal { company_id: u64, slug: String },
+}
+
+struct Pending {
+    request: AuthRequest,
+    flow: SignInFlow,
+    started: DateTime<Utc>,
+}
+
+/// The OIDC client (with its per-tenant discovery cache) and the pending sign-ins.
+pub struct SsoRuntime {
+    oidc: OidcClient,
+    pending: Mutex<HashMap<String, Pending>>,
+}
+
+impl Default for SsoRuntime {
+    fn default() -> Self {
+        Self {
+            oidc: OidcClient::with_default_http(),
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl SsoRuntime {
+    fn put(&self, p: Pending, now: DateTime<Utc>) {
+        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, v| now - v.started < Duration::minutes(PENDING_MINUTES));
+        if map.len() >= PENDING_MAX
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, v)| v.started)
+                .map(|(k, _)| k.clone())
+        {
+            map.remove(&oldest);
+        }
+        map.insert(p.request.state.clone(), p);
+    }
+
+    fn take(&self, state: &str, now: DateTime<Utc>) -> Option<Pending> {
+        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(state)
+            .filter(|p| now - p.started < Duration::minutes(PENDING_MINUTES))
+    }
+}
+
+/// What Microsoft sent back to `/auth/callback`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SignInCallback {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub error_description: String,
+}
+
+/// A completed sign-in: the session cookie value and where to go.
+#[derive(Debug, Clone)]
+pub enum SignedInVia {
+    Staff { cookie: String, next: String },
+    Portal { cookie: String, slug: String },
+}
+
+/// A refused sign-in, already audited. `portal_slug` says which sign-in page shows it.
+#[derive(Debug, Clone)]
+pub struct SignInRefused {
+    pub message: String,
+    pub code: &'static str,
+    pub portal_slug: Option<String>,
+}
+
+/// Redirect URI for sign-in, next to the consent callback (both under the public URL).
+fn signin_redirect_uri(consent_redirect: &str) -> String {
+    let base = consent_redirect
+        .strip_suffix("/connect/callback")
+        .unwrap_or(consent_redirect);
+    format!("{base}/auth/callback")
+}
+
+impl Services {
+    pub async fn staff_sso(&self) -> DomainResult<StaffSso> {
+        Ok(self
+            .store
+            .read(|r| r.setting::<StaffSso>(SETTING_STAFF_SSO))
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The redirect URI to register for sign-in.
+    pub fn signin_redirect_uri(&self) -> String {
+        signin_redirect_uri(&self.microsoft.redirect_uri)
+    }
+
+    /// Change Settings → Authentication (audited). Turning staff SSO on needs the MSP tenant.
+    pub async fn update_staff_sso(&self, actor: Actor, mut s: StaffSso) -> DomainResult<StaffSso> {
+        let now = self.now();
+        s.auto_create_group_id = s.auto_create_group_id.trim().to_ascii_lowercase();
+        let id = &s.auto_create_group_id;
+        let is_guid = id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if !id.is_empty() && !is_guid {
+            return Err(crate::model::ValidationError::new(
+                "auto_create_group_id",
+                "must be the Entra group's object id, like 6f1c2a4e-0b7d-4c1e-9a53-2f0e8d3b7c11",
+            )
+            .into());
+        }
+        if s.enabled && self.msp_tenant().await?.is_none() {
+            return Err(DomainError::Conflict(
+                "Connect your MSP tenant first (Settings → Integrations → Microsoft Entra ID → Connect): staff sign in against it.".into(),
+            ));
+        }
+        s.updated_at = Some(now);
+        self.store
+            .write(move |w| {
+                w.set_setting(SETTING_STAFF_SSO, &s)?;
+                w.append_audit(
+                    NewAuditEvent::new(
+                        now,
+                        actor,
+                        "settings.sso",
+                        format!(
+                            "Staff sign-in with Microsoft {}; password sign-in {}",
+                            if s.enabled { "on" } else { "off" },
+                            if s.local_login_loopback_only {
+                                "only from this machine"
+                            } else {
+                                "allowed"
+                            }
+                        ),
+                    )
+                    .details(serde_json::json!({
+                        "enabled": s.enabled,
+                        "match_email": s.match_email,
+                        "auto_create_group_id": s.auto_create_group_id,
+                        "local_login_loopback_only": s.local_login_loopback_only,
+                    })),
+                )?;
+                Ok::<_, DomainError>(s)
+            })
+            .await
+    }
+
+    /// Start a staff sign-in; returns Microsoft's URL and the state to bind to the browser.
+    pub async fn begin_staff_sign_in(
+        &self,
+        next: &str,
+        login_hint: Option<&str>,
+    ) -> DomainResult<(String, String)> {
+        if !self.staff_sso().await?.enabled {
+            return Err(DomainError::Conflict(
+                "Sign-in with Microsoft is not turned on for staff.".into(),
+            ));
+        }
+        let msp = self.msp_tenant().await?.ok_or_else(|| {
+            DomainError::Conflict(
+                "The MSP tenant is not connected, so staff cannot sign in with Microsoft. Use your password.".into(),
+            )
+        })?;
+        let flow = SignInFlow::Staff {
+            next: next.to_string(),
+        };
+        self.begin(&msp.tenant_id, flow, login_hint).await
+    }
+
+    /// Start a portal sign-in against the company's own tenant.
+    pub async fn begin_portal_sign_in(
+        &self,
+        company_id: u64,
+        login_hint: Option<&str>,
+    ) -> DomainResult<(String, String)> {
+        let company = self.company(company_id).await?;
+        let settings = self.portal_settings(company_id).await?;
+        if company.is_archived() {
+            return Err(DomainError::Conflict(format!(
+                "This support portal is not available: {} is archived.",
+                company.name
+            )));
+        }
+        if !settings.sso_enabled {
+            return Err(DomainError::Conflict(
+                "Sign-in with Microsoft is not turned on for this portal. Ask your IT provider."
+                    .into(),
+            ));
+        }
+        let tenant = company
+            .tenant
+            .as_ref()
+            .filter(|t| t.connected)
+            .ok_or_else(|| {
+                DomainError::Conflict(format!(
+                    "{} has not connected its Microsoft tenant yet, so nobody can sign in with Microsoft.",
+                    company.name
+                ))
+            })?;
+        let flow = SignInFlow::Portal {
+            company_id,
+            slug: settings.slug,
+        };
+        self.begin(&tenant.tenant_id, flow, login_hint).await
+    }
+
+    async fn begin(
+        &self,
+        tenant_id: &str,
+        flow: SignInFlow,
+        login_hint: Option<&str>,
+    ) -> DomainResult<(String, String)> {
+        let rp = self.relying_party().await?;
+        let request = self
+            .sso
+            .oidc
+            .begin(&rp, tenant_id, &self.signin_redirect_uri(), login_hint)
+            .await
+            .map_err(|e| DomainError::Conflict(e.to_string()))?;
+        let out = (request.url.clone(), request.state.clone());
+        self.sso.put(
+            Pending {
+                request,
+                flow,
+                started: self.now(),
+            },
+            self.now(),
+        );
+        Ok(out)
+    }
+
+    /// Finish a sign-in at the callback. `browser_state` is the state bound to this browser
+    /// (a cookie set when the sign-in started); it must equal the callback's.
+    pub async fn finish_sign_in(
+        &self,
+        cb: SignInCallback,
+        browser_state: &str,
+        ip: &str,
+    ) -> DomainResult<Result<SignedInVia, SignInRefused>> {
+        let now = self.now();
+        let bound = !cb.state.is_empty()
+            && !browser_state.is_empty()
+            && crate::crypto::ct_eq(&cb.state, browser_state);
+        // Take the pending sign-in even when the binding fails: a state is good for one try.
+        let pending = if cb.state.is_empty() {
+            None
+        } else {
+            self.sso.take(&cb.state, now)
+        };
+        let Some(pending) = pending.filter(|_| bound) else {
+            let refused = SignInRefused {
+                message: "This sign-in link was already used, has expired, or did not start in this browser. Start again with \"Sign in with Microsoft\".".into(),
+                code: "invalid_state",
+                portal_slug: None,
+            };
+            self.audit_refusal(
+                None,
+                ip,
+                "unknown",
+                &refused,
+                serde_json::json!({
+                    "state_known": false,
+                    "bound_to_browser": bound,
+                }),
+            )
+            .await?;
+            return Ok(Err(refused));
+        };
+        let (company_id, slug) = match &pending.flow {
+            SignInFlow::Portal { company_id, slug } => (Some(*company_id), Some(slug.clone())),
+            SignInFlow::Staff { .. } => (None, None),
+        };
+        let refuse = |message: String, code: &'static str| SignInRefused {
+            message,
+            code,
+            portal_slug: slug.clone(),
+        };
+        if !cb.error.is_empty() {
+            let first = cb.error_description.lines().next().unwrap_or_default();
+            let r = refuse(
+                if cb.error == "access_denied" {
+                    "Sign-in was cancelled at Microsoft.".to_string()
+                } else {
+                    format!("Microsoft refused the sign-in ({}): {first}", cb.error)
+                },
+                "microsoft_error",
+            );
+            self.audit_refusal(
+                company_id,
+                ip,
+                "unknown",
+                &r,
+                serde_json::json!({
+                    "error": cb.error, "error_description": cb.error_description,
+                }),
+            )
+            .await?;
+            return Ok(Err(r));
+        }
+        let rp = self.relying_party().await?;
+        let identity = match self
+            .sso
+            .oidc
+            .finish(&rp, &pending.request, &self.signin_redirect_uri(), &cb.code)
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                let r = refuse(e.to_string(), e.code());
+                let detail = match &e {
+                    OidcError::TokenEndpoint(m)
+                    | OidcError::Discovery(m)
+                    | OidcError::Invalid(m) => m.clone(),
+                    _ => String::new(),
+                };
+                self.audit_refusal(
+                    company_id,
+                    ip,
+                    "unknown",
+                    &r,
+                    serde_json::json!({
+                        "tenant_id": pending.request.tenant_id, "detail": detail,
+                    }),
+                )
+                .await?;
+                return Ok(Err(r));
+            }
+        };
+        match pending.flow {
+            SignInFlow::Staff { next } => self.finish_staff(identity, next, ip).await,
+            SignInFlow::Portal { company_id, slug } => {
+                let who = identity.preferred_username.clone();
+                match self
+                    .portal_access(company_id, &identity.tid, &identity.oid)
+                    .await?
+                {
+                    Ok((company, contact, _)) => {
+                        let cookie = self.start_portal_session(&company, &contact, ip).await?;
+                        Ok(Ok(SignedInVia::Portal { cookie, slug }))
+                    }
+                    Err(refusal) => {
+                        self.audit_portal_refusal(company_id, &who, ip, &refusal)
+                            .await?;
+                        Ok(Err(SignInRefused {
+                            message: refusal.to_string(),
+                            code: refusal.code(),
+                            portal_slug: Some(slug),
+                        }))
+                    }
+                }
+            }
+        }
+    }
+
+    async fn audit_refusal(
+        &self,
+        company_id: Option<u64>,
+        ip: &str,
+        who: &str,
+        r: &SignInRefused,
+        mut details: serde_json::Value,
+    ) -> DomainResult<()> {
+        details["code"] = serde_json::json!(r.code);
+        let kind = if r.portal_slug.is_some() {
+            "portal.sign_in"
+        } else {
+            "staff.sign_in"
+        };
+        let mut e = NewAuditEvent::new(
+            self.now(),
+            Actor::anonymous(ip),
+            kind,
+            format!("Microsoft sign-in refused for {who}: {}", r.message),
+        )
+        .failed()
+        .details(details);
+        if let Some(c) = company_id {
+            e = e.company(c);
+        }
+        self.record(e).await
+    }
+
+    /// Who is this staff member? By object id, else (once) by directory e-mail, else by the
+    /// auto-create group. Anything else is refused.
+    async fn finish_staff(
+        &self,
+        id: Identity,
+        next: String,
+        ip: &str,
+    ) -> DomainResult<Result<SignedInVia, SignInRefused>> {
+        let who = if id.preferred_username.is_empty() {
+            id.oid.clone()
+        } else {
+            id.preferred_username.clone()
+        };
+        let refuse = |message: String, code: &'static str| SignInRefused {
+            message,
+            code,
+            portal_slug: None,
+        };
+        let settings = self.staff_sso().await?;
+        let oid = id.oid.clone();
+        let linked = self.store.read(move |r| r.staff_by_oid(&oid)).await?;
+        let user = match linked {
+            Some(u) => Some(u),
+            None => self.link_or_create_staff(&id, &settings).await?,
+        };
+        let r = match user {
+            Some(u) if u.disabled => refuse(
+                format!("The Tenantry account of {who} is disabled. Ask an admin."),
+                "account_disabled",
+            ),
+            Some(u) => {
+                let cookie = self.start_session(u, ip, "Microsoft").await?;
+                return Ok(Ok(SignedInVia::Staff { cookie, next }));
+            }
+            None => refuse(
+                format!(
+                    "{who} signed in at Microsoft, but has no Tenantry staff account. Ask an admin to add you under Settings → Users."
+                ),
+                "unknown_staff",
+            ),
+        };
+        self.audit_refusal(
+            None,
+            ip,
+            &who,
+            &r,
+            serde_json::json!({
+                "oid": id.oid, "tid": id.tid,
+            }),
+        )
+        .await?;
+        Ok(Err(r))
+    }
+
+    async fn link_or_create_staff(
+        &self,
+        id: &Identity,
+        settings: &StaffSso,
+    ) -> DomainResult<Option<StaffUser>> {
+        let want_email = settings.match_email;
+        let want_group = !settings.auto_create_group_id.is_empty();
+        if !want_email && !want_group {
+            return Ok(None);
+        }
+        let graph = self.graph_client().await?;
+        let dir = graph.user(&id.tid, &id.oid).await.map_err(|e| {
+            DomainError::Conflict(format!(
+                "Tenantry could not read your account from the MSP directory to match it to a staff account: {e}"
+            ))
+        })?;
+        if dir.account_enabled == Some(false) {
+            return Ok(None);
+        }
+        let candidates: Vec<String> = [dir.mail.clone(), dir.user_principal_name.clone()]
+            .into_iter()
+            .flatten()
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect();
+        let now = self.now();
+        if want_email {
+            let oid = id.oid.clone();
+            let c = candidates.clone();
+            let linked = self
+                .store
+                .write(move |w| {
+                    for email in &c {
+                        let Some(mut u) = w.staff_by_email(email)? else {
+                            continue;
+                        };
+                        // Already linked to another Entra user: never re-point an account.
+                        if u.entra_object_id.as_deref().is_some_and(|o| o != oid) {
+                            continue;
+                        }
+                        u.entra_object_id = Some(oid.clone());
+                        w.put_staff(&u)?;
+                        w.append_audit(NewAuditEvent::new(
+                            now,
+                            Actor::system(),
+                            "staff.sso_link",
+                            format!(
+                                "Linked {} to Microsoft account {oid} (matched by directory e-mail)",
+                                u.email
+                            ),
+                        ))?;
+                        return Ok::<_, DomainError>(Some(u));
+                    }
+                    Ok(None)
+                })
+                .await?;
+            if linked.is_some() {
+                return Ok(linked);
+            }
+        }
+        if !want_group {
+            return Ok(None);
+        }
+        let groups = graph.user_group_ids(&id.tid, &id.oid).await.map_err(|e| {
+            DomainError::Conflict(format!(
+                "Tenantry could not read your group memberships from the MSP directory: {e}"
+            ))
+        })?;
+        if !groups.contains(&settings.auto_create_group_id) {
+            return Ok(None);
+        }
+        let Some(email) = candidates.iter().find_map(|c| Email::parse(c).ok()) else {
+            return Ok(None);
+        };
+        let display = dir
+            .display_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| email.to_string());
+        let oid = id.oid.clone();
+        let group = settings.auto_create_group_id.clone();
+        let created = self
+            .store
+            .write(move |w| {
+                if w.staff_by_email(email.as_str())?.is_some() {
+                    // An account with this e-mail exists but is linked elsewhere: refuse.
+                    return Ok::<_, DomainError>(None);
+                }
+                let user = StaffUser {
+                    id: w.next_id("staff")?,
+                    email: email.clone(),
+                    display_name: crate::model::StaffUser::parse_display_name(&display)
+                        .unwrap_or_else(|_| email.to_string()),
+                    role: Role::Technician,
+                    password_hash: None,
+                    disabled: false,
+                    entra_object_id: Some(oid.clone()),
+                    created_at: now,
+                    last_login_at: None,
+                };
+                w.put_staff(&user)?;
+                w.append_audit(
+                    NewAuditEvent::new(
+                        now,
+                        Actor::system(),
+                        "staff.create",
+                        format!(
+                            "Created technician {} at first Microsoft sign-in (member of the auto-create group)",
+                            user.email
+                        ),
+                    )
+                    .details(serde_json::json!({ "oid": oid, "group": group })),
+                )?;
+                Ok(Some(user))
+            })
+            .await?;
+        Ok(created)
+    }
+}
