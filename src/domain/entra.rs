@@ -425,41 +425,24 @@ pub fn graph_error_details(e: &GraphError) -> serde_json::Value {
 
 impl Services {
     /// The registration as an OpenID Connect relying party. Sign-in authenticates to the
-    /// token endpoint with the same credential as Graph: the certificate when there is one.
+    /// token endpoint with the same credential as Graph (the certificate when there is one),
+    /// taken from the cached Graph client so both always agree.
     pub(crate) async fn relying_party(&self) -> DomainResult<crate::oidc::RelyingParty> {
-        let Credentials {
-            app,
-            secret,
-            certificate,
-        } = self.entra_credentials().await?;
-        let not_configured = || {
-            DomainError::Conflict(
-                "Sign-in with Microsoft needs the Entra app registration: add it under Settings → Integrations → Microsoft Entra ID.".into(),
-            )
-        };
-        let app = app.ok_or_else(not_configured)?;
-        let auth = match (certificate, secret) {
-            (Some((c, source)), _) => {
-                let cert = ClientCertificate::from_pem(&c.private_key_pem, &c.certificate_pem)
-                    .map_err(|e| {
-                        DomainError::Conflict(format!(
-                            "The Entra app certificate (from {source}) cannot be used: {e}"
-                        ))
-                    })?;
-                let credential = Credential::Certificate(Arc::new(cert));
-                let client_id = app.client_id.clone();
+        let graph = self.graph_client().await?;
+        let client_id = graph.client_id().to_string();
+        let auth = match graph.credential() {
+            Credential::ClientSecret(s) => crate::oidc::ClientAuth::Secret(s.expose().to_string()),
+            Credential::Certificate(cert) => {
+                let (cert, id) = (cert.clone(), client_id.clone());
                 crate::oidc::ClientAuth::Assertion(Arc::new(move |token_url: &str| {
-                    crate::graph::client_assertion(&credential, &client_id, token_url)
-                        .map_err(|e| e.to_string())?
-                        .ok_or_else(|| "the certificate gave no assertion".to_string())
+                    cert.assertion(&id, token_url, chrono::Utc::now())
+                        .map_err(|e| e.to_string())
                 }))
             }
-            (None, Some(s)) => crate::oidc::ClientAuth::Secret(s),
-            (None, None) => return Err(not_configured()),
         };
         Ok(crate::oidc::RelyingParty {
             login_url: self.microsoft.login_url.clone(),
-            client_id: app.client_id,
+            client_id,
             auth,
         })
     }

@@ -134,6 +134,12 @@ impl GraphClient {
         self
     }
 
+    /// How this client authenticates, so another flow of the same registration (the OIDC
+    /// code exchange) can authenticate the same way.
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
     pub fn client_id(&self) -> &str {
         &self.client_id
     }

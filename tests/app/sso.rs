@@ -338,3 +338,30 @@ async fn members_of_the_auto_create_group_become_technicians() {
     // Technicians cannot open settings.
     assert_eq!(browser.get("/settings/authentication").await.status(), 403);
 }
+
+#[tokio::test]
+async fn sign_in_authenticates_with_the_certificate_when_there_is_no_secret() {
+    let env = sso_env().await;
+    let user = env.user(&env.msp.id, 1);
+    add_staff(&env, &upn(&user)).await;
+    let cert = include_str!("../fixtures/certs/test-only-cert.pem");
+    let key = include_str!("../fixtures/certs/test-only-key.pem");
+    let ctl = &env.env.ctl;
+    ctl.add_app_certificate(crate::sync_helpers::CLIENT_ID, cert)
+        .expect("certificate uploaded");
+    // The app loses its secret: only a signed client assertion can redeem the code now.
+    let mut app = ctl
+        .apps()
+        .into_iter()
+        .find(|a| a.client_id == crate::sync_helpers::CLIENT_ID)
+        .expect("app");
+    app.client_secret = String::new();
+    ctl.register_app(app).expect("secret removed");
+    env.env
+        .services()
+        .set_entra_certificate(Actor::system(), key, cert)
+        .await
+        .expect("certificate stored");
+    let r = staff_sign_in(env.app(), &upn(&user)).await;
+    assert_eq!(r.status(), 303, "signed in with a client assertion");
+}

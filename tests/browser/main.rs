@@ -106,6 +106,46 @@ async fn start_app(env: &[(&str, String)]) -> (tempfile::TempDir, App) {
     (dir, app)
 }
 
+const CLIENT_ID: &str = "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10";
+const CLIENT_SECRET: &str = "browser-test-secret";
+
+/// The simulator with one tenant (`spec`), and the appliance pointed at it with our app
+/// registered (both redirect URIs: consent and sign-in).
+async fn start_with_simulator(
+    spec: tenantry::simulator::TenantSpec,
+) -> (
+    tenantry::simulator::Simulator,
+    tenantry::simulator::TenantInfo,
+    tempfile::TempDir,
+    App,
+) {
+    use tenantry::simulator::{SimApp, SimOptions, Simulator};
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("simulator");
+    let tenant = sim.control().create_tenant(spec).expect("tenant");
+    let (dir, app) = start_app(&[
+        ("TENANTRY_MICROSOFT_LOGIN_URL", sim.login_url()),
+        ("TENANTRY_MICROSOFT_GRAPH_URL", sim.graph_url()),
+        ("TENANTRY_MICROSOFT_CLIENT_ID", CLIENT_ID.into()),
+        ("TENANTRY_MICROSOFT_CLIENT_SECRET", CLIENT_SECRET.into()),
+    ])
+    .await;
+    sim.control()
+        .register_app(SimApp {
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            redirect_uris: vec![
+                format!("{}/connect/callback", app.url),
+                format!("{}/auth/callback", app.url),
+            ],
+            name: "Tenantry".into(),
+            secret_expired: false,
+        })
+        .expect("register");
+    (sim, tenant, dir, app)
+}
+
 /// Fill in and submit the sign-in form the browser is looking at.
 async fn sign_in(c: &fantoccini::Client) {
     c.wait()
@@ -212,45 +252,18 @@ async fn staff_signs_in_creates_a_company_and_sees_it_listed() {
 
 #[tokio::test]
 async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
-    use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
+    use tenantry::simulator::TenantSpec;
     if !browser_available() {
         return;
     }
-    let sim = Simulator::start(SimOptions::default())
-        .await
-        .expect("simulator");
-    let tenant = sim
-        .control()
-        .create_tenant(TenantSpec {
-            name: "Northwind Traders".into(),
-            users: 25,
-            intune: true,
-            p1: true,
-            ..Default::default()
-        })
-        .expect("tenant");
-    let (_dir, app) = start_app(&[
-        ("TENANTRY_MICROSOFT_LOGIN_URL", sim.login_url()),
-        ("TENANTRY_MICROSOFT_GRAPH_URL", sim.graph_url()),
-        (
-            "TENANTRY_MICROSOFT_CLIENT_ID",
-            "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10".into(),
-        ),
-        (
-            "TENANTRY_MICROSOFT_CLIENT_SECRET",
-            "browser-test-secret".into(),
-        ),
-    ])
+    let (sim, tenant, _dir, app) = start_with_simulator(TenantSpec {
+        name: "Northwind Traders".into(),
+        users: 25,
+        intune: true,
+        p1: true,
+        ..Default::default()
+    })
     .await;
-    sim.control()
-        .register_app(SimApp {
-            client_id: "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10".into(),
-            client_secret: "browser-test-secret".into(),
-            redirect_uris: vec![format!("{}/connect/callback", app.url)],
-            name: "Tenantry".into(),
-            secret_expired: false,
-        })
-        .expect("register");
     let company = app
         .services
         .create_company(
@@ -346,49 +359,21 @@ async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
 
 #[tokio::test]
 async fn portal_user_signs_in_raises_a_request_and_staff_answer_it() {
-    use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
+    use tenantry::simulator::TenantSpec;
     if !browser_available() {
         return;
     }
-    const CLIENT: &str = "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10";
-    let sim = Simulator::start(SimOptions::default())
-        .await
-        .expect("simulator");
-    let tenant = sim
-        .control()
-        .create_tenant(TenantSpec {
-            name: "Contoso Dental".into(),
-            users: 12,
-            devices: 6,
-            intune: true,
-            p1: true,
-            ..Default::default()
-        })
-        .expect("tenant");
-    let (_dir, app) = start_app(&[
-        ("TENANTRY_MICROSOFT_LOGIN_URL", sim.login_url()),
-        ("TENANTRY_MICROSOFT_GRAPH_URL", sim.graph_url()),
-        ("TENANTRY_MICROSOFT_CLIENT_ID", CLIENT.into()),
-        (
-            "TENANTRY_MICROSOFT_CLIENT_SECRET",
-            "browser-test-secret".into(),
-        ),
-    ])
+    let (sim, tenant, _dir, app) = start_with_simulator(TenantSpec {
+        name: "Contoso Dental".into(),
+        users: 12,
+        devices: 6,
+        intune: true,
+        p1: true,
+        ..Default::default()
+    })
     .await;
     sim.control()
-        .register_app(SimApp {
-            client_id: CLIENT.into(),
-            client_secret: "browser-test-secret".into(),
-            redirect_uris: vec![
-                format!("{}/connect/callback", app.url),
-                format!("{}/auth/callback", app.url),
-            ],
-            name: "Tenantry".into(),
-            secret_expired: false,
-        })
-        .expect("register");
-    sim.control()
-        .grant_consent(&tenant.id, CLIENT)
+        .grant_consent(&tenant.id, CLIENT_ID)
         .expect("consent");
     let s = &app.services;
     let actor = tenantry::model::Actor::system();
