@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// How many characters of an unexpected body are kept. Enough to recognise an HTML error page
-/// or a truncated JSON document, small enough for an audit row.
-const EXCERPT_CHARS: usize = 300;
+/// How many characters of an error body are kept: a whole Graph or STS error body (a few
+/// hundred characters), the start of an HTML error page, and still small for an audit row.
+const EXCERPT_CHARS: usize = 2000;
 
 /// What kind of failure this was; decides what the caller does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub struct GraphErrorInfo {
     pub client_request_id: Option<String>,
     /// `innerError.date` or the `Date` header: when Microsoft saw the request.
     pub date: Option<String>,
-    /// Start of the body when it could not be understood (or had no Graph error JSON).
+    /// The error body as Microsoft sent it (bounded), whether or not it could be parsed.
     pub body_excerpt: Option<String>,
     /// The last `Retry-After` Microsoft sent, if any.
     pub retry_after: Option<Duration>,
@@ -265,7 +265,8 @@ impl fmt::Display for GraphError {
         if !ids.is_empty() {
             write!(f, " [{}]", ids.join(", "))?;
         }
-        if let Some(b) = &i.body_excerpt {
+        // The body is always kept; in the one-line message only when it is all we know.
+        if let Some(b) = i.body_excerpt.as_ref().filter(|_| i.message.is_none()) {
             write!(f, "; body: {b}")?;
         }
         Ok(())
@@ -429,7 +430,7 @@ mod tests {
 
     #[test]
     fn excerpt_is_bounded_and_single_line() {
-        let body = format!("line1\r\nline2{}", "x".repeat(1000));
+        let body = format!("line1\r\nline2{}", "x".repeat(3000));
         let e = excerpt(body.as_bytes());
         assert!(!e.contains('\n'));
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);

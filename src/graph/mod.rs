@@ -312,6 +312,9 @@ fn http_error(mut meta: Meta, body: &[u8]) -> GraphError {
         GraphErrorKind::Http
     };
     let mut info = meta.into_info(kind);
+    // Keep the body as Microsoft sent it, parsed or not: the audit log records it whole
+    // (bounded), so nothing Graph said is lost to the operator.
+    info.body_excerpt = Some(excerpt(body));
     match parsed {
         Some(p) => {
             info.inner_code = p.error.deepest_inner_code();
@@ -324,7 +327,7 @@ fn http_error(mut meta: Meta, body: &[u8]) -> GraphError {
                 info.date = inner.date.or(info.date);
             }
         }
-        None => info.body_excerpt = Some(excerpt(body)),
+        None => {}
     }
     GraphError::new(info)
 }

@@ -230,6 +230,7 @@ impl GraphClient {
         info.attempts = attempts;
         info.retry_after = retry_after;
         info.path = Some(path);
+        info.body_excerpt = Some(excerpt(&body));
         match token_error {
             Some(t) => {
                 info.code = Some(t.error.clone());
@@ -238,10 +239,7 @@ impl GraphClient {
                 info.client_request_id = t.correlation_id.clone();
                 info.date = t.timestamp.clone().or(date);
             }
-            None => {
-                info.date = date;
-                info.body_excerpt = Some(excerpt(&body));
-            }
+            None => info.date = date,
         }
         Err(GraphError::new(info))
     }

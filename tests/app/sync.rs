@@ -667,6 +667,12 @@ async fn a_tenant_without_intune_syncs_users_and_groups_and_audits_graphs_answer
         "innerError request-id and date: {d}"
     );
     assert!(d["client_request_id"].is_string(), "{d}");
+    let kept: serde_json::Value =
+        serde_json::from_str(d["body"].as_str().expect("the raw body is kept")).expect("json");
+    assert_eq!(
+        kept["error"]["code"], err["code"],
+        "Graph's body as sent: {d}"
+    );
 
     let run = env.audit(company, "sync.identity").await;
     assert_eq!(run.len(), 1);
