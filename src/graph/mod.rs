@@ -315,19 +315,16 @@ fn http_error(mut meta: Meta, body: &[u8]) -> GraphError {
     // Keep the body as Microsoft sent it, parsed or not: the audit log records it whole
     // (bounded), so nothing Graph said is lost to the operator.
     info.body_excerpt = Some(excerpt(body));
-    match parsed {
-        Some(p) => {
-            info.inner_code = p.error.deepest_inner_code();
-            info.code = p.error.code;
-            info.message = p.error.message;
-            if let Some(inner) = p.error.inner_error {
-                info.request_id = info.request_id.or(inner.request_id);
-                info.client_request_id = info.client_request_id.or(inner.client_request_id);
-                // innerError.date is Graph's own timestamp; prefer it to the Date header.
-                info.date = inner.date.or(info.date);
-            }
+    if let Some(p) = parsed {
+        info.inner_code = p.error.deepest_inner_code();
+        info.code = p.error.code;
+        info.message = p.error.message;
+        if let Some(inner) = p.error.inner_error {
+            info.request_id = info.request_id.or(inner.request_id);
+            info.client_request_id = info.client_request_id.or(inner.client_request_id);
+            // innerError.date is Graph's own timestamp; prefer it to the Date header.
+            info.date = inner.date.or(info.date);
         }
-        None => {}
     }
     GraphError::new(info)
 }
