@@ -3,9 +3,11 @@
 //!
 //! The portal session is minted by the domain (`start_portal_session`, what the Microsoft
 //! callback calls once the sign-in is accepted), so these tests exercise the request pages
-//! and the session checks on every request without driving the Microsoft sign-in itself.
+//! and the session checks on every request without driving the Microsoft sign-in itself; the
+//! last test goes through the real sign-in against the simulator (`sso_helpers::portal_sign_in`).
 
 use crate::helpers::*;
+use crate::sync_helpers::s;
 use tenantry::model::{
     Actor, CompanyInput, Contact, ContactGroup, Membership, PortalSettings, RequestStatus,
     TenantLink,
@@ -316,7 +318,9 @@ async fn another_companys_request_is_not_found_and_its_portal_asks_for_sign_in()
     let (b, b_slug) = portal_company(&app, "Beta Legal").await;
     let ann = portal_sign_in(&app, a, &a_slug, 10, "Ann", true).await;
     let bea = portal_sign_in(&app, b, &b_slug, 20, "Bea", false).await;
-    let theirs = bea.raise("Beta merger files", "Only Beta may read this").await;
+    let theirs = bea
+        .raise("Beta merger files", "Only Beta may read this")
+        .await;
 
     // Even A's portal admin gets 404 for B's request id under A's portal.
     let r = ann.get(&ann.p(&format!("/requests/{theirs}"))).await;
@@ -332,7 +336,11 @@ async fn another_companys_request_is_not_found_and_its_portal_asks_for_sign_in()
             .await;
         assert_eq!(r.status(), 404, "{action}");
     }
-    assert!(!ann.text(&ann.p("/requests")).await.contains("Beta merger files"));
+    assert!(
+        !ann.text(&ann.p("/requests"))
+            .await
+            .contains("Beta merger files")
+    );
     let untouched = app.services().request(b, theirs).await.expect("b");
     assert!(untouched.replies.is_empty());
     assert_eq!(untouched.status, RequestStatus::Open);
@@ -396,4 +404,74 @@ async fn a_colleagues_request_is_hidden_unless_portal_admin() {
     assert_eq!(r.status(), 303);
     let thread = ann.text(&ann.p(&format!("/requests/{id}"))).await;
     assert!(thread.contains("Approved, go ahead") && thread.contains("Boss"));
+}
+
+/// The whole path with the real sign-in: Microsoft (the simulator) signs a client employee in
+/// to their company's portal, they raise a request, staff answer, they read the answer.
+#[tokio::test]
+async fn signed_in_with_microsoft_an_employee_raises_a_request_and_reads_the_answer() {
+    use crate::sso_helpers::*;
+    let sso = sso_env().await;
+    let app = sso.app();
+    let t = sso.env.tenant("Alpha Dental", 3, 0, false);
+    let (a, _) = sso.env.connect("Alpha Dental", &t.id).await;
+    let slug = app
+        .services()
+        .portal_settings(a)
+        .await
+        .expect("settings")
+        .slug;
+    app.services()
+        .update_portal_settings(
+            Actor::system(),
+            a,
+            tenantry::domain::portal::PortalInput {
+                slug: slug.clone(),
+                sso_enabled: true,
+                allowed_group_ids: Vec::new(),
+                admin_group_id: None,
+            },
+        )
+        .await
+        .expect("portal on");
+    let employee = sso.user(&t.id, 0);
+    let r = portal_sign_in(app, &slug, &upn(&employee)).await;
+    assert_eq!(r.status(), 303, "signed in");
+
+    let new = format!("/portal/{slug}/requests/new");
+    let r = app
+        .post_form(
+            &new,
+            &new,
+            &[
+                ("subject", "Outlook keeps asking for my password"),
+                ("description", "Since Monday."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let thread_path = location(&r);
+    let id: u64 = thread_path
+        .trim_start_matches(&format!("/portal/{slug}/requests/"))
+        .split('?')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    let stored = app.services().request(a, id).await.expect("stored");
+    assert_eq!(stored.contact_name, s(&employee, "displayName"));
+
+    app.login().await;
+    let page = format!("/companies/{a}/requests/{id}");
+    let r = app
+        .post_form(
+            &page,
+            &format!("{page}/reply"),
+            &[("body", "Reset your MFA, try now.")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let thread = app.get_text(&format!("/portal/{slug}/requests/{id}")).await;
+    assert!(
+        thread.contains("Reset your MFA, try now.") && thread.contains("Waiting for your reply")
+    );
 }
