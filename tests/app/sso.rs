@@ -365,3 +365,27 @@ async fn sign_in_authenticates_with_the_certificate_when_there_is_no_secret() {
     let r = staff_sign_in(env.app(), &upn(&user)).await;
     assert_eq!(r.status(), 303, "signed in with a client assertion");
 }
+
+#[tokio::test]
+async fn a_rotated_signing_key_is_fetched_again() {
+    let env = sso_env().await;
+    let user = env.user(&env.msp.id, 1);
+    add_staff(&env, &upn(&user)).await;
+    // First sign-in: discovery and the JWKS are fetched and cached.
+    assert_eq!(staff_sign_in(env.app(), &upn(&user)).await.status(), 303);
+    let before = env.env.counts(&env.msp.id);
+    env.env.ctl.rotate_keys();
+    // Microsoft signs with a key we have never seen: the JWKS is fetched again, once.
+    let browser = second_browser(env.app());
+    let r = staff_sign_in(&browser, &upn(&user)).await;
+    assert_eq!(r.status(), 303, "accepted after refetching the keys");
+    let after = env.env.counts(&env.msp.id);
+    let fetched = |m: &std::collections::BTreeMap<String, u64>| {
+        m.get("openid-configuration").copied().unwrap_or(0)
+    };
+    assert_eq!(
+        fetched(&after),
+        fetched(&before) + 1,
+        "{before:?} → {after:?}"
+    );
+}
