@@ -220,6 +220,11 @@ impl App {
                 services.schedule_mark(s.name, services.now()).await?;
             }
         }
+        let idle_job_kinds: Vec<String> = schedule_list
+            .iter()
+            .filter(|s| !runnable.iter().any(|r| r.name == s.name))
+            .map(|s| s.job_kind.to_string())
+            .collect();
         let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);
         let sched_alive: Vec<_> = sched_tasks.iter().map(|t| t.abort_handle()).collect();
         tasks.extend(sched_tasks);
@@ -241,6 +246,7 @@ impl App {
                 config_summary: config.redacted_toml(),
                 microsoft_login_url: config.microsoft.login_url.clone(),
                 microsoft_graph_url: config.microsoft.graph_url.clone(),
+                idle_job_kinds,
             },
             services.clone(),
             schedule_list,

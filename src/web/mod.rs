@@ -36,6 +36,9 @@ pub struct WebConfig {
     pub config_summary: String,
     pub microsoft_login_url: String,
     pub microsoft_graph_url: String,
+    /// Job kinds that have a schedule but no handler in this build (the schedule is not
+    /// started); pages say so instead of promising a next run.
+    pub idle_job_kinds: Vec<String>,
 }
 
 /// Shared state of every handler.

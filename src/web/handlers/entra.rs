@@ -65,6 +65,9 @@ async fn page(
     let s = &st.services;
     let now = s.now();
     let fmt = |kind: &str| {
+        if st.config.idle_job_kinds.iter().any(|k| k == kind) {
+            return "— (not in this version yet)".to_string();
+        }
         st.schedules
             .iter()
             .find(|x| x.job_kind == kind)

@@ -110,6 +110,7 @@ async fn integrations_get(
                     .to_string()
             }),
             later,
+            idle: st.config.idle_job_kinds.iter().any(|k| k == s.job_kind),
         });
     }
     let msp = st.services.msp_tenant().await?;

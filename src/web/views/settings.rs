@@ -23,6 +23,8 @@ pub struct ScheduleRow {
     pub next_run_local: Option<String>,
     /// The few fire times after the next one.
     pub later: Vec<String>,
+    /// This build has no handler for the job kind, so the schedule is not started.
+    pub idle: bool,
 }
 
 #[derive(Template, WebTemplate)]
