@@ -9,7 +9,7 @@
 use super::portal::{PortalSignedIn, portal_name};
 use super::{DomainError, DomainResult, Services};
 use crate::model::{
-    Actor, Company, ListQuery, NewAuditEvent, NewRequest, Page, Reply, ReplyAuthor, ReplyBody,
+    Actor, Company, ListQuery, NewAuditEvent, NewRequest, Page, ReplyAuthor, ReplyBody,
     RequestStatus, SortDir, SupportRequest,
 };
 use crate::store::{StoreError, Writer};
@@ -233,13 +233,7 @@ impl Services {
                 r.status = before
                     .after_customer_reply()
                     .map_err(|m| DomainError::Conflict(m.into()))?;
-                r.replies.push(Reply {
-                    at: now,
-                    author_kind: ReplyAuthor::Contact,
-                    author_name: who.display_name.clone(),
-                    body: body.into_string(),
-                });
-                r.updated_at = now;
+                r.add_reply(now, ReplyAuthor::Contact, who.display_name.clone(), body);
                 w.put_request(&r)?;
                 w.append_audit(
                     NewAuditEvent::new(
@@ -343,13 +337,7 @@ impl Services {
                     .ok_or(DomainError::NotFound("request"))?;
                 let before = r.status;
                 r.status = status.unwrap_or(RequestStatus::WaitingOnCustomer);
-                r.replies.push(Reply {
-                    at: now,
-                    author_kind: ReplyAuthor::Staff,
-                    author_name: author.name.clone(),
-                    body: body.into_string(),
-                });
-                r.updated_at = now;
+                r.add_reply(now, ReplyAuthor::Staff, author.name.clone(), body);
                 w.put_request(&r)?;
                 w.append_audit(
                     NewAuditEvent::new(

@@ -131,6 +131,25 @@ pub struct SupportRequest {
     pub replies: Vec<Reply>,
 }
 
+impl SupportRequest {
+    /// Append a reply to the thread; the request counts as updated then.
+    pub fn add_reply(
+        &mut self,
+        at: DateTime<Utc>,
+        author_kind: ReplyAuthor,
+        author_name: String,
+        body: ReplyBody,
+    ) {
+        self.replies.push(Reply {
+            at,
+            author_kind,
+            author_name,
+            body: body.into_string(),
+        });
+        self.updated_at = at;
+    }
+}
+
 pub const SUBJECT_MAX: usize = 200;
 pub const TEXT_MAX: usize = 10_000;
 
