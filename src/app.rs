@@ -105,6 +105,7 @@ pub fn microsoft_config(config: &Config) -> anyhow::Result<crate::domain::entra:
         certificate_pem,
         private_key_pem,
         redirect_uri: String::new(),
+        signin_redirect_uri: String::new(),
     })
 }
 
@@ -158,6 +159,7 @@ impl App {
             {
                 let mut m = microsoft_config(&config)?;
                 m.redirect_uri = format!("{url}/connect/callback");
+                m.signin_redirect_uri = format!("{url}/auth/callback");
                 m
             },
         );

@@ -113,6 +113,9 @@ pub struct MicrosoftConfig {
     pub private_key_pem: String,
     /// Where Microsoft sends the admin back after consent (`<public url>/connect/callback`).
     pub redirect_uri: String,
+    /// Where Microsoft sends a user back after sign-in (`<public url>/auth/callback`), for
+    /// staff and portal alike.
+    pub signin_redirect_uri: String,
 }
 
 fn check_client_id(v: &str) -> DomainResult<String> {

@@ -136,14 +136,6 @@ pub struct SignInRefused {
     pub portal_slug: Option<String>,
 }
 
-/// Redirect URI for sign-in, next to the consent callback (both under the public URL).
-fn signin_redirect_uri(consent_redirect: &str) -> String {
-    let base = consent_redirect
-        .strip_suffix("/connect/callback")
-        .unwrap_or(consent_redirect);
-    format!("{base}/auth/callback")
-}
-
 impl Services {
     pub async fn staff_sso(&self) -> DomainResult<StaffSso> {
         Ok(self
@@ -155,7 +147,7 @@ impl Services {
 
     /// The redirect URI to register for sign-in.
     pub fn signin_redirect_uri(&self) -> String {
-        signin_redirect_uri(&self.microsoft.redirect_uri)
+        self.microsoft.signin_redirect_uri.clone()
     }
 
     /// Change Settings → Authentication (audited). Turning staff SSO on needs the MSP tenant.

@@ -145,12 +145,10 @@ async fn portal_page(
             members: g.member_count,
         })
         .collect();
-    let base = st.services.signin_redirect_uri();
-    let base = base.strip_suffix("/auth/callback").unwrap_or(&base);
     render(
         PortalAuthPage {
             chrome: Chrome::new(staff, "psa", notice),
-            portal_url: format!("{base}/portal/{}", settings.slug),
+            portal_url: format!("{}/portal/{}", st.config.public_url, settings.slug),
             redirect_uri: st.services.signin_redirect_uri(),
             company,
             settings,
