@@ -2,6 +2,19 @@
 
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Actor, Company, CompanyInput, CompanyStatus, ListQuery, NewAuditEvent, Page};
+use crate::store::Writer;
+
+/// A company that may be changed: it exists and is not archived (archived is read-only).
+pub(super) fn editable_company(w: &Writer, id: u64) -> DomainResult<Company> {
+    let c = w.company(id)?.ok_or(DomainError::NotFound("company"))?;
+    if c.is_archived() {
+        return Err(DomainError::Conflict(format!(
+            "{} is archived and read-only; restore it first to edit it",
+            c.name
+        )));
+    }
+    Ok(c)
+}
 
 /// Which companies a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,13 +99,7 @@ impl Services {
         let now = self.now();
         self.store
             .write(move |w| {
-                let mut c = w.company(id)?.ok_or(DomainError::NotFound("company"))?;
-                if c.is_archived() {
-                    return Err(DomainError::Conflict(format!(
-                        "{} is archived and read-only; restore it first to edit it",
-                        c.name
-                    )));
-                }
+                let mut c = editable_company(w, id)?;
                 let before = serde_json::json!({"name": c.name, "domain": c.domain});
                 c.name = input.name;
                 c.domain = input.domain;
@@ -165,13 +172,7 @@ impl Services {
         let now = self.now();
         self.store
             .write(move |w| {
-                let mut c = w.company(id)?.ok_or(DomainError::NotFound("company"))?;
-                if c.is_archived() {
-                    return Err(DomainError::Conflict(format!(
-                        "{} is archived and read-only; restore it first to edit it",
-                        c.name
-                    )));
-                }
+                let mut c = editable_company(w, id)?;
                 if c.exclude_guests == exclude {
                     return Ok(c);
                 }

@@ -133,15 +133,19 @@ impl Services {
                     Some(id) => id,
                     // Never-configured portals answer at their default slug; `company-{id}`
                     // covers names that give no usable slug.
-                    None => r
-                        .all_companies()?
-                        .into_iter()
-                        .find(|c| {
-                            r.portal_settings(c.id).ok().flatten().is_none()
-                                && crate::model::slug_from_name(&c.name, c.id) == slug
-                        })
-                        .map(|c| c.id)
-                        .ok_or(DomainError::NotFound("portal"))?,
+                    None => {
+                        let mut found = None;
+                        for c in r.all_companies()? {
+                            // The name test is cheap; the settings read only runs on a match.
+                            if crate::model::slug_from_name(&c.name, c.id) == slug
+                                && r.portal_settings(c.id)?.is_none()
+                            {
+                                found = Some(c.id);
+                                break;
+                            }
+                        }
+                        found.ok_or(DomainError::NotFound("portal"))?
+                    }
                 };
                 let company = r.company(id)?.ok_or(DomainError::NotFound("portal"))?;
                 let settings = settings_of(r, &company)?;
@@ -161,15 +165,7 @@ impl Services {
         let slug = parse_slug(&input.slug)?;
         self.store
             .write(move |w| {
-                let company = w
-                    .company(company_id)?
-                    .ok_or(DomainError::NotFound("company"))?;
-                if company.is_archived() {
-                    return Err(DomainError::Conflict(format!(
-                        "{} is archived; restore the company first to change its portal.",
-                        company.name
-                    )));
-                }
+                let company = super::companies::editable_company(w, company_id)?;
                 if let Some(owner) = w.portal_company_id(&slug)?
                     && owner != company_id
                 {

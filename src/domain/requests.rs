@@ -115,6 +115,23 @@ fn portal_lookup(w: &Writer, who: &Requester, id: u64) -> Result<SupportRequest,
         .ok_or(DomainError::NotFound("request"))
 }
 
+/// A reply's audit event: who, on which request, and the status it moved between.
+fn reply_event(
+    now: chrono::DateTime<chrono::Utc>,
+    actor: Actor,
+    r: &SupportRequest,
+    before: RequestStatus,
+    summary: String,
+) -> NewAuditEvent {
+    NewAuditEvent::new(now, actor, "request.reply", summary)
+        .company(r.company_id)
+        .details(serde_json::json!({
+            "request_id": r.id,
+            "status_before": before.as_str(),
+            "status": r.status.as_str(),
+        }))
+}
+
 fn status_event(
     now: chrono::DateTime<chrono::Utc>,
     actor: Actor,
@@ -235,23 +252,11 @@ impl Services {
                     .map_err(|m| DomainError::Conflict(m.into()))?;
                 r.add_reply(now, ReplyAuthor::Contact, who.display_name.clone(), body);
                 w.put_request(&r)?;
-                w.append_audit(
-                    NewAuditEvent::new(
-                        now,
-                        who.actor(),
-                        "request.reply",
-                        format!(
-                            "{} replied on request #{}: {}",
-                            who.audit_name, r.id, r.subject
-                        ),
-                    )
-                    .company(r.company_id)
-                    .details(serde_json::json!({
-                        "request_id": r.id,
-                        "status_before": before.as_str(),
-                        "status": r.status.as_str(),
-                    })),
-                )?;
+                let summary = format!(
+                    "{} replied on request #{}: {}",
+                    who.audit_name, r.id, r.subject
+                );
+                w.append_audit(reply_event(now, who.actor(), &r, before, summary))?;
                 Ok::<_, DomainError>(r)
             })
             .await
@@ -339,25 +344,13 @@ impl Services {
                 r.status = status.unwrap_or(RequestStatus::WaitingOnCustomer);
                 r.add_reply(now, ReplyAuthor::Staff, author.name.clone(), body);
                 w.put_request(&r)?;
-                w.append_audit(
-                    NewAuditEvent::new(
-                        now,
-                        author.actor,
-                        "request.reply",
-                        format!(
-                            "Replied on request #{} ({}); now {}",
-                            r.id,
-                            r.subject,
-                            r.status.label()
-                        ),
-                    )
-                    .company(r.company_id)
-                    .details(serde_json::json!({
-                        "request_id": r.id,
-                        "status_before": before.as_str(),
-                        "status": r.status.as_str(),
-                    })),
-                )?;
+                let summary = format!(
+                    "Replied on request #{} ({}); now {}",
+                    r.id,
+                    r.subject,
+                    r.status.label()
+                );
+                w.append_audit(reply_event(now, author.actor, &r, before, summary))?;
                 Ok::<_, DomainError>(r)
             })
             .await

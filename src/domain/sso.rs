@@ -265,12 +265,34 @@ impl Services {
         login_hint: Option<&str>,
     ) -> DomainResult<(String, String)> {
         let rp = self.relying_party().await?;
-        let request = self
+        let request = match self
             .sso
             .oidc
             .begin(&rp, tenant_id, &self.signin_redirect_uri(), login_hint)
             .await
-            .map_err(|e| DomainError::Conflict(e.to_string()))?;
+        {
+            Ok(r) => r,
+            Err(e) => {
+                // Microsoft's discovery document could not be read: say so and keep a record.
+                let (kind, company) = match &flow {
+                    SignInFlow::Staff { .. } => ("staff.sign_in", None),
+                    SignInFlow::Portal { company_id, .. } => ("portal.sign_in", Some(*company_id)),
+                };
+                let mut ev = NewAuditEvent::new(
+                    self.now(),
+                    Actor::system(),
+                    kind,
+                    format!("Microsoft sign-in could not start: {e}"),
+                )
+                .failed()
+                .details(serde_json::json!({ "code": e.code(), "tenant_id": tenant_id }));
+                if let Some(c) = company {
+                    ev = ev.company(c);
+                }
+                self.record(ev).await?;
+                return Err(DomainError::Conflict(e.to_string()));
+            }
+        };
         let out = (request.url.clone(), request.state.clone());
         self.sso.put(
             Pending {
@@ -301,6 +323,7 @@ impl Services {
         } else {
             self.sso.take(&cb.state, now)
         };
+        let state_known = pending.is_some();
         let Some(pending) = pending.filter(|_| bound) else {
             let refused = SignInRefused {
                 message: "This sign-in link was already used, has expired, or did not start in this browser. Start again with \"Sign in with Microsoft\".".into(),
@@ -313,7 +336,7 @@ impl Services {
                 "unknown",
                 &refused,
                 serde_json::json!({
-                    "state_known": false,
+                    "state_known": state_known,
                     "bound_to_browser": bound,
                 }),
             )
@@ -351,7 +374,19 @@ impl Services {
             .await?;
             return Ok(Err(r));
         }
-        let rp = self.relying_party().await?;
+        // Failures on our side of the exchange (registration gone, directory unreadable)
+        // end the sign-in like any refusal: a message on the sign-in page and an audit entry.
+        let unavailable = |m: String| refuse(m, "sign_in_unavailable");
+        let rp = match self.relying_party().await {
+            Ok(rp) => rp,
+            Err(DomainError::Conflict(m)) => {
+                let r = unavailable(m);
+                self.audit_refusal(company_id, ip, "unknown", &r, serde_json::json!({}))
+                    .await?;
+                return Ok(Err(r));
+            }
+            Err(e) => return Err(e),
+        };
         let identity = match self
             .sso
             .oidc
@@ -381,7 +416,18 @@ impl Services {
             }
         };
         match pending.flow {
-            SignInFlow::Staff { next } => self.finish_staff(identity, next, ip).await,
+            SignInFlow::Staff { next } => {
+                let who = identity.preferred_username.clone();
+                match self.finish_staff(identity, next, ip).await {
+                    Err(DomainError::Conflict(m)) => {
+                        let r = unavailable(m);
+                        self.audit_refusal(None, ip, &who, &r, serde_json::json!({}))
+                            .await?;
+                        Ok(Err(r))
+                    }
+                    other => other,
+                }
+            }
             SignInFlow::Portal { company_id, slug } => {
                 let who = identity.preferred_username.clone();
                 match self

@@ -16,8 +16,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
-    IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
+    IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    SignatureVerificationError, TokenResponse,
 };
 use serde::Deserialize;
 
@@ -252,8 +252,6 @@ impl OidcClient {
             )),
             other => OidcError::TokenEndpoint(error_chain(&other)),
         })?;
-        // The access token is not used: sign-in needs only the ID token.
-        let _ = resp.access_token();
         let id_token = resp.id_token().ok_or(OidcError::NoIdToken)?.clone();
         let nonce = Nonce::new(pending.nonce.clone());
         let verified = {

@@ -389,3 +389,45 @@ async fn a_rotated_signing_key_is_fetched_again() {
         "{before:?} → {after:?}"
     );
 }
+
+#[tokio::test]
+async fn an_unreadable_directory_refuses_the_sign_in_with_a_reason_and_an_audit_entry() {
+    let env = sso_env().await;
+    let user = env.user(&env.msp.id, 1);
+    add_staff(&env, &upn(&user)).await;
+    // The first sign-in reads the user from Graph to match the e-mail: make that fail.
+    env.env
+        .ctl
+        .add_fault(
+            &env.msp.id,
+            tenantry::simulator::Fault {
+                kind: tenantry::simulator::FaultKind::Error {
+                    status: 403,
+                    code: "Authorization_RequestDenied".into(),
+                    message: "Insufficient privileges to complete the operation.".into(),
+                    retry_after: None,
+                },
+                endpoint: Some("users/{id}".into()),
+                nth: 1,
+                times: 0,
+                seen: 0,
+            },
+        )
+        .expect("fault set");
+    let r = staff_sign_in(env.app(), &upn(&user)).await;
+    assert_eq!(r.status(), 403);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("could not read your account"), "{body}");
+    let e = env
+        .audit("staff.sign_in")
+        .await
+        .into_iter()
+        .find(|e| e.outcome == Outcome::Failure)
+        .expect("audited");
+    assert_eq!(e.details["code"], "sign_in_unavailable");
+    assert!(
+        e.summary.contains("Insufficient privileges"),
+        "{}",
+        e.summary
+    );
+}
