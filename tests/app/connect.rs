@@ -86,6 +86,27 @@ async fn create_company(app: &TestApp, name: &str, domain: &str) -> u64 {
         .expect("id")
 }
 
+/// A company created through the form and connected as the consent callback does (the
+/// tenant must already have consented), with its initial sync finished.
+async fn connected_company(
+    app: &TestApp,
+    name: &str,
+    tenant: &tenantry::simulator::TenantInfo,
+) -> u64 {
+    let id = create_company(app, name, &tenant.domain).await;
+    app.services()
+        .connect_company_tenant(
+            tenantry::model::Actor::system(),
+            id,
+            &tenant.id,
+            Some(tenantry::model::Trigger::Consent),
+        )
+        .await
+        .expect("connect");
+    wait_job_done(app, id).await;
+    id
+}
+
 async fn wait_job_done(app: &TestApp, company: u64) -> tenantry::model::Job {
     for _ in 0..400 {
         let jobs = app
@@ -254,17 +275,7 @@ async fn archived_companies_are_refused_by_button_and_api_until_restored() {
         .grant_consent(&tenant.id, CLIENT_ID)
         .expect("consent");
     app.login().await;
-    let id = create_company(&app, "Adatum", &tenant.domain).await;
-    app.services()
-        .connect_company_tenant(
-            tenantry::model::Actor::system(),
-            id,
-            &tenant.id,
-            Some(tenantry::model::Trigger::Consent),
-        )
-        .await
-        .expect("connect");
-    wait_job_done(&app, id).await;
+    let id = connected_company(&app, "Adatum", &tenant).await;
     app.post_form(
         &format!("/companies/{id}/archive"),
         &format!("/companies/{id}/archive"),
@@ -459,17 +470,7 @@ async fn connect_on_the_entra_page_links_the_msp_tenant_and_disconnect_keeps_dat
     sim.control()
         .grant_consent(&client.id, CLIENT_ID)
         .expect("consent");
-    let id = create_company(&app, "Alpine Ski", &client.domain).await;
-    app.services()
-        .connect_company_tenant(
-            tenantry::model::Actor::system(),
-            id,
-            &client.id,
-            Some(tenantry::model::Trigger::Consent),
-        )
-        .await
-        .expect("connect");
-    wait_job_done(&app, id).await;
+    let id = connected_company(&app, "Alpine Ski", &client).await;
     let listed = app.get_text("/settings/integrations/entra").await;
     assert!(
         listed.contains("Alpine Ski") && listed.contains("<span class=\"badge success\">ok</span>"),

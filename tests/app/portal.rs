@@ -16,15 +16,8 @@ struct Portal {
     tid: String,
 }
 
-/// A client company connected to a fresh simulated tenant, synced, its portal on.
-async fn portal(env: &SsoEnv, name: &str, allowed: Vec<u64>) -> Portal {
-    let t = env.env.tenant(name, 8, 6, true);
-    let (company, job) = env.env.connect(name, &t.id).await;
-    assert_eq!(
-        job.state,
-        tenantry::model::JobState::Succeeded,
-        "initial sync"
-    );
+/// Turn a company's portal on at its default address; returns the slug.
+async fn enable_portal(env: &SsoEnv, company: u64, allowed: Vec<u64>) -> String {
     let s = env.env.services();
     let slug = s.portal_settings(company).await.expect("settings").slug;
     s.update_portal_settings(
@@ -39,6 +32,19 @@ async fn portal(env: &SsoEnv, name: &str, allowed: Vec<u64>) -> Portal {
     )
     .await
     .expect("portal on");
+    slug
+}
+
+/// A client company connected to a fresh simulated tenant, synced, its portal on.
+async fn portal(env: &SsoEnv, name: &str) -> Portal {
+    let t = env.env.tenant(name, 8, 6, true);
+    let (company, job) = env.env.connect(name, &t.id).await;
+    assert_eq!(
+        job.state,
+        tenantry::model::JobState::Succeeded,
+        "initial sync"
+    );
+    let slug = enable_portal(env, company, Vec::new()).await;
     Portal {
         company,
         slug,
@@ -61,7 +67,7 @@ async fn last_portal_refusal(env: &SsoEnv) -> tenantry::model::AuditEvent {
 #[tokio::test]
 async fn a_contact_signs_in_and_sees_their_profile_and_devices() {
     let env = sso_env().await;
-    let p = portal(&env, "Contoso Dental", Vec::new()).await;
+    let p = portal(&env, "Contoso Dental").await;
     let snap = snapshot(env.env.services(), p.company).await;
     // Someone who is the primary user of a device.
     let owner = snap
@@ -124,8 +130,8 @@ async fn a_contact_signs_in_and_sees_their_profile_and_devices() {
 #[tokio::test]
 async fn users_of_another_tenant_are_refused() {
     let env = sso_env().await;
-    let a = portal(&env, "Contoso Dental", Vec::new()).await;
-    let b = portal(&env, "Fabrikam Bakery", Vec::new()).await;
+    let a = portal(&env, "Contoso Dental").await;
+    let b = portal(&env, "Fabrikam Bakery").await;
     let stranger = contacts(&env, b.company)
         .await
         .into_iter()
@@ -162,7 +168,7 @@ async fn users_of_another_tenant_are_refused() {
 #[tokio::test]
 async fn disabled_or_deleted_users_lose_access_at_the_next_sync() {
     let env = sso_env().await;
-    let p = portal(&env, "Contoso Dental", Vec::new()).await;
+    let p = portal(&env, "Contoso Dental").await;
     let people: Vec<Contact> = contacts(&env, p.company)
         .await
         .into_iter()
@@ -242,20 +248,7 @@ async fn group_rules_decide_who_enters() {
         .iter()
         .find(|c| c.active && c.account_enabled && !member_ids.contains(&c.id))
         .expect("an outsider");
-    let s = env.env.services();
-    let slug = s.portal_settings(company).await.expect("settings").slug;
-    s.update_portal_settings(
-        Actor::system(),
-        company,
-        PortalInput {
-            slug: slug.clone(),
-            sso_enabled: true,
-            allowed_group_ids: vec![group.id],
-            admin_group_id: None,
-        },
-    )
-    .await
-    .expect("portal on");
+    let slug = enable_portal(&env, company, vec![group.id]).await;
 
     let r = portal_sign_in(env.app(), &slug, &outsider.upn).await;
     assert_eq!(r.status(), 403);
@@ -277,8 +270,8 @@ async fn group_rules_decide_who_enters() {
 #[tokio::test]
 async fn a_portal_session_never_opens_another_companys_portal() {
     let env = sso_env().await;
-    let a = portal(&env, "Contoso Dental", Vec::new()).await;
-    let b = portal(&env, "Fabrikam Bakery", Vec::new()).await;
+    let a = portal(&env, "Contoso Dental").await;
+    let b = portal(&env, "Fabrikam Bakery").await;
     let user = contacts(&env, a.company)
         .await
         .into_iter()
@@ -305,8 +298,8 @@ async fn a_portal_session_never_opens_another_companys_portal() {
 #[tokio::test]
 async fn portal_settings_page_and_archived_companies() {
     let env = sso_env().await;
-    let a = portal(&env, "Contoso Dental", Vec::new()).await;
-    let b = portal(&env, "Fabrikam Bakery", Vec::new()).await;
+    let a = portal(&env, "Contoso Dental").await;
+    let b = portal(&env, "Fabrikam Bakery").await;
     let app = env.app();
     let staff = second_browser(app);
     staff.login().await;
@@ -367,7 +360,7 @@ async fn portal_settings_page_and_archived_companies() {
 #[tokio::test]
 async fn sso_and_portal_settings_through_the_api() {
     let env = sso_env().await;
-    let a = portal(&env, "Contoso Dental", Vec::new()).await;
+    let a = portal(&env, "Contoso Dental").await;
     let app = env.app();
     let token = app.admin_token().await;
     let api = reqwest::Client::new();
