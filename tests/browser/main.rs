@@ -146,27 +146,35 @@ async fn start_with_simulator(
     (sim, tenant, dir, app)
 }
 
-/// Fill in and submit the sign-in form the browser is looking at.
-async fn sign_in(c: &fantoccini::Client) {
+/// Wait for an element, then click it.
+async fn click(c: &fantoccini::Client, at: Locator<'_>) {
+    let what = format!("{at:?}");
     c.wait()
-        .for_element(Locator::Css("input[name=email]"))
+        .for_element(at)
         .await
-        .expect("login form")
-        .send_keys(ADMIN_EMAIL)
-        .await
-        .expect("type");
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .expect("pw")
-        .send_keys(ADMIN_PASSWORD)
-        .await
-        .expect("type");
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .expect("submit")
+        .unwrap_or_else(|e| panic!("{what} not found: {e}"))
         .click()
         .await
-        .expect("click");
+        .unwrap_or_else(|e| panic!("click {what}: {e}"));
+}
+
+/// Wait for a field, then type into it.
+async fn fill(c: &fantoccini::Client, at: Locator<'_>, text: &str) {
+    let what = format!("{at:?}");
+    c.wait()
+        .for_element(at)
+        .await
+        .unwrap_or_else(|e| panic!("{what} not found: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {what}: {e}"));
+}
+
+/// Fill in and submit the sign-in form the browser is looking at.
+async fn sign_in(c: &fantoccini::Client) {
+    fill(c, Locator::Css("input[name=email]"), ADMIN_EMAIL).await;
+    fill(c, Locator::Css("input[name=password]"), ADMIN_PASSWORD).await;
+    click(c, Locator::Css("button[type=submit]")).await;
 }
 
 #[tokio::test]
@@ -194,32 +202,10 @@ async fn staff_signs_in_creates_a_company_and_sees_it_listed() {
     );
     sign_in(&c).await;
 
-    c.wait()
-        .for_element(Locator::LinkText("New company"))
-        .await
-        .expect("companies page")
-        .click()
-        .await
-        .expect("click");
-    c.wait()
-        .for_element(Locator::Css("input[name=name]"))
-        .await
-        .expect("form")
-        .send_keys("Fabrikam Inc")
-        .await
-        .expect("type");
-    c.find(Locator::Css("input[name=domain]"))
-        .await
-        .expect("domain")
-        .send_keys("fabrikam.com")
-        .await
-        .expect("type");
-    c.find(Locator::Css("main button[type=submit]"))
-        .await
-        .expect("create")
-        .click()
-        .await
-        .expect("click");
+    click(&c, Locator::LinkText("New company")).await;
+    fill(&c, Locator::Css("input[name=name]"), "Fabrikam Inc").await;
+    fill(&c, Locator::Css("input[name=domain]"), "fabrikam.com").await;
+    click(&c, Locator::Css("main button[type=submit]")).await;
 
     let notice = c
         .wait()
@@ -276,30 +262,14 @@ async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
     let (_driver, c) = browser().await;
     c.goto(&format!("{}/login", app.url)).await.expect("goto");
     sign_in(&c).await;
-    c.wait()
-        .for_element(Locator::LinkText("Northwind Traders"))
-        .await
-        .expect("listed")
-        .click()
-        .await
-        .expect("open");
+    click(&c, Locator::LinkText("Northwind Traders")).await;
     // Not connected yet: Sync With M365 goes to Microsoft's admin consent.
-    c.wait()
-        .for_element(Locator::XPath(
-            "//button[normalize-space()='Sync With M365']",
-        ))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("click");
-    c.wait()
-        .for_element(Locator::Id("accept"))
-        .await
-        .expect("consent page")
-        .click()
-        .await
-        .expect("accept");
+    click(
+        &c,
+        Locator::XPath("//button[normalize-space()='Sync With M365']"),
+    )
+    .await;
+    click(&c, Locator::Id("accept")).await;
     // Back on the company page: the initial sync is queued.
     let notice = c
         .wait()
@@ -431,25 +401,16 @@ async fn portal_user_signs_in_raises_a_request_and_staff_answer_it() {
     c.goto(&format!("{}/portal/{slug}", app.url))
         .await
         .expect("goto");
-    c.wait()
-        .for_element(Locator::XPath(
-            "//button[normalize-space()='Sign in with Microsoft']",
-        ))
-        .await
-        .expect("sign-in button")
-        .click()
-        .await
-        .expect("click");
-    c.wait()
-        .for_element(Locator::Css(&format!(
-            "a.account[data-upn='{}']",
-            contact.upn
-        )))
-        .await
-        .expect("account picker")
-        .click()
-        .await
-        .expect("pick");
+    click(
+        &c,
+        Locator::XPath("//button[normalize-space()='Sign in with Microsoft']"),
+    )
+    .await;
+    click(
+        &c,
+        Locator::Css(&format!("a.account[data-upn='{}']", contact.upn)),
+    )
+    .await;
     c.wait()
         .for_element(Locator::XPath(&format!(
             "//h1[normalize-space()='{}']",
@@ -457,31 +418,24 @@ async fn portal_user_signs_in_raises_a_request_and_staff_answer_it() {
         )))
         .await
         .expect("portal home with the user's name");
-    c.find(Locator::LinkText("New request"))
-        .await
-        .expect("link")
-        .click()
-        .await
-        .expect("click");
-    c.wait()
-        .for_element(Locator::Css("input[name=subject]"))
-        .await
-        .expect("form")
-        .send_keys("Outlook keeps asking for my password")
-        .await
-        .expect("type");
-    c.find(Locator::Css("textarea[name=description]"))
-        .await
-        .expect("description")
-        .send_keys("Since this morning, on my laptop.")
-        .await
-        .expect("type");
-    c.find(Locator::XPath("//button[normalize-space()='Send request']"))
-        .await
-        .expect("send")
-        .click()
-        .await
-        .expect("click");
+    click(&c, Locator::LinkText("New request")).await;
+    fill(
+        &c,
+        Locator::Css("input[name=subject]"),
+        "Outlook keeps asking for my password",
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css("textarea[name=description]"),
+        "Since this morning, on my laptop.",
+    )
+    .await;
+    click(
+        &c,
+        Locator::XPath("//button[normalize-space()='Send request']"),
+    )
+    .await;
     let notice = c
         .wait()
         .for_element(Locator::Css("p.notice"))
@@ -499,13 +453,11 @@ async fn portal_user_signs_in_raises_a_request_and_staff_answer_it() {
     c.goto(&format!("{}/requests", app.url))
         .await
         .expect("goto");
-    c.wait()
-        .for_element(Locator::LinkText("Outlook keeps asking for my password"))
-        .await
-        .expect("listed for staff")
-        .click()
-        .await
-        .expect("open");
+    click(
+        &c,
+        Locator::LinkText("Outlook keeps asking for my password"),
+    )
+    .await;
     c.wait()
         .for_element(Locator::Css("textarea[name=body]"))
         .await
@@ -513,12 +465,11 @@ async fn portal_user_signs_in_raises_a_request_and_staff_answer_it() {
         .send_keys("We reset your MFA registration; please sign in again.")
         .await
         .expect("type");
-    c.find(Locator::XPath("//button[normalize-space()='Send reply']"))
-        .await
-        .expect("reply")
-        .click()
-        .await
-        .expect("click");
+    click(
+        &c,
+        Locator::XPath("//button[normalize-space()='Send reply']"),
+    )
+    .await;
     c.wait()
         .for_element(Locator::XPath(
             "//*[contains(normalize-space(), 'We reset your MFA registration')]",
