@@ -9,6 +9,7 @@ use crate::model::ListQuery;
 use crate::web::AppState;
 use crate::web::csrf::AdminForm;
 use crate::web::error::WebError;
+use crate::web::handlers::NoticeQuery;
 use crate::web::session::{Admin, Staff};
 use crate::web::views::Chrome;
 use crate::web::views::authentication::{GroupChoice, PortalAuthPage, StaffSsoPage};
@@ -21,11 +22,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/settings/authentication", web::post().to(staff_sso_post))
         .route("/companies/{id}/portal", web::get().to(portal_get))
         .route("/companies/{id}/portal", web::post().to(portal_post));
-}
-
-#[derive(Deserialize)]
-struct NoticeQ {
-    notice: Option<String>,
 }
 
 async fn staff_sso_page(
@@ -53,7 +49,7 @@ async fn staff_sso_page(
 async fn staff_sso_get(
     Admin(staff): Admin,
     st: web::Data<AppState>,
-    q: web::Query<NoticeQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     let sso = st.services.staff_sso().await?;
     staff_sso_page(
@@ -164,7 +160,7 @@ async fn portal_get(
     Admin(staff): Admin,
     st: web::Data<AppState>,
     id: web::Path<u64>,
-    q: web::Query<NoticeQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     portal_page(
         &st,

@@ -10,6 +10,7 @@ use crate::model::{JobKind, Trigger};
 use crate::web::AppState;
 use crate::web::csrf::{AdminForm, StaffForm};
 use crate::web::error::WebError;
+use crate::web::handlers::NoticeQuery;
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::entra::{EntraPage, TenantRow};
@@ -49,11 +50,6 @@ pub fn to_microsoft(url: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, url.to_string()))
         .finish()
-}
-
-#[derive(Deserialize)]
-struct PageQ {
-    notice: Option<String>,
 }
 
 async fn page(
@@ -125,7 +121,7 @@ async fn page(
 async fn entra_get(
     staff: Staff,
     st: web::Data<AppState>,
-    q: web::Query<PageQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<EntraPage, WebError> {
     page(&st, &staff, q.notice.as_deref(), String::new()).await
 }

@@ -34,6 +34,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     requests::routes(cfg);
 }
 
+/// `?notice=code` on a page reached by post/redirect/get (codes only, see `views::notice_text`).
+#[derive(serde::Deserialize)]
+pub(crate) struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
 /// Render a template with a status (for answers other than 200, e.g. a re-shown form).
 pub fn render(
     page: impl askama::Template,

@@ -7,6 +7,7 @@ use crate::model::{Company, ReplyBody, RequestStatus, SupportRequest};
 use crate::web::AppState;
 use crate::web::csrf::StaffForm;
 use crate::web::error::WebError;
+use crate::web::handlers::NoticeQuery;
 use crate::web::pager::{ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
@@ -157,16 +158,11 @@ fn detail_page(
     }
 }
 
-#[derive(Deserialize)]
-struct NoticeQ {
-    notice: Option<String>,
-}
-
 async fn detail_get(
     staff: Staff,
     st: web::Data<AppState>,
     path: web::Path<(u64, u64)>,
-    q: web::Query<NoticeQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<RequestPage, WebError> {
     let (company_id, id) = path.into_inner();
     let company = st.services.company(company_id).await?;

@@ -8,6 +8,7 @@ use crate::model::{AuditFilter, Role};
 use crate::web::AppState;
 use crate::web::csrf::AdminForm;
 use crate::web::error::WebError;
+use crate::web::handlers::NoticeQuery;
 use crate::web::session::{Admin, Staff};
 use crate::web::views::Chrome;
 use crate::web::views::settings::{
@@ -40,11 +41,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
-struct NoticeQ {
-    notice: Option<String>,
-}
-
 fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
@@ -54,7 +50,7 @@ fn utc(t: DateTime<Utc>) -> String {
 async fn integrations_get(
     staff: Staff,
     st: web::Data<AppState>,
-    q: web::Query<NoticeQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<IntegrationsPage, WebError> {
     let now = st.services.now();
     let mut schedules = Vec::with_capacity(st.schedules.len());
@@ -167,7 +163,7 @@ async fn users_page(
 async fn users_get(
     Admin(staff): Admin,
     st: web::Data<AppState>,
-    q: web::Query<NoticeQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<UsersPage, WebError> {
     users_page(
         &st,
@@ -237,7 +233,7 @@ async fn user_get(
     Admin(staff): Admin,
     st: web::Data<AppState>,
     id: web::Path<u64>,
-    q: web::Query<NoticeQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<UserPage, WebError> {
     user_page(&st, &staff, *id, q.notice.as_deref(), String::new()).await
 }
@@ -365,7 +361,7 @@ async fn tokens_page(
 async fn tokens_get(
     Admin(staff): Admin,
     st: web::Data<AppState>,
-    q: web::Query<NoticeQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<TokensPage, WebError> {
     tokens_page(
         &st,

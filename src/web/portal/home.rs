@@ -4,21 +4,16 @@ use super::session::{PortalUser, portal_cookie_name};
 use crate::domain::portal::compliance_meaning;
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::handlers::NoticeQuery;
 use crate::web::handlers::{render, see_other};
 use crate::web::session::removal_cookie;
 use crate::web::views::portal::{DeviceRow, PortalChrome, PortalHomePage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/portal/{slug}", web::get().to(home_get))
         .route("/portal/{slug}/signout", web::post().to(signout_post));
-}
-
-#[derive(Deserialize)]
-pub(super) struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 async fn home_get(

@@ -8,6 +8,7 @@ use crate::domain::requests::Requester;
 use crate::model::{NewRequest, ReplyBody, RequestStatus, SupportRequest};
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::handlers::NoticeQuery;
 use crate::web::handlers::{render, see_other};
 use crate::web::pager::{ListParams, Pager};
 use crate::web::views::portal::PortalChrome;
@@ -138,16 +139,11 @@ fn detail_page(
     }
 }
 
-#[derive(Deserialize)]
-struct NoticeQ {
-    notice: Option<String>,
-}
-
 async fn detail_get(
     user: PortalUser,
     st: web::Data<AppState>,
     path: web::Path<(String, u64)>,
-    q: web::Query<NoticeQ>,
+    q: web::Query<NoticeQuery>,
 ) -> Result<PortalRequestPage, WebError> {
     let r = st
         .services
