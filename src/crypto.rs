@@ -26,6 +26,8 @@ pub enum CryptoError {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: ChaCha20Poly1305,
+    /// Kept for [`SecretBox::derive`] and [`SecretBox::mac`]; never leaves this type.
+    key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -38,7 +40,26 @@ impl SecretBox {
     pub fn from_key(key: [u8; 32]) -> Self {
         Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+            key,
         }
+    }
+
+    /// A box with its own key for one purpose (HMAC-SHA256 of the purpose under this key), so
+    /// values sealed or signed for the browser can never be opened as stored secrets, and
+    /// one purpose's values are worthless for another.
+    pub fn derive(&self, purpose: &str) -> SecretBox {
+        Self::from_key(hmac_sha256(&self.key, purpose.as_bytes()))
+    }
+
+    /// HMAC-SHA256 of `msg` under this box's key, URL-safe base64.
+    pub fn mac(&self, msg: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(hmac_sha256(&self.key, msg.as_bytes()))
+    }
+
+    /// Is `tag` the [`SecretBox::mac`] of `msg`? Constant time.
+    pub fn verify_mac(&self, msg: &str, tag: &str) -> bool {
+        ct_eq(&self.mac(msg), tag)
     }
 
     /// Read the key file (64 hex characters), creating it with mode 0600 when absent.
@@ -118,6 +139,15 @@ fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
         .open(path)
 }
 
+fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
+    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    m.update(msg);
+    m.finalize().into_bytes().into()
+}
+
 /// SHA-256 hex digest (API tokens and session ids are stored only as digests).
 pub fn digest_hex(value: &str) -> String {
     use sha2::Digest;
@@ -158,5 +188,22 @@ mod tests {
         }
         let other = SecretBox::from_key([7; 32]);
         assert!(other.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn derived_boxes_are_separate_and_macs_verify() {
+        let root = SecretBox::from_key([3; 32]);
+        let a = root.derive("a");
+        let b = root.derive("b");
+        assert!(b.open(&a.seal("x")).is_err());
+        assert!(root.open(&a.seal("x")).is_err());
+        assert_eq!(
+            root.derive("a").open(&a.seal("x")).expect("same purpose"),
+            "x"
+        );
+        let tag = a.mac("hello");
+        assert!(a.verify_mac("hello", &tag));
+        assert!(!a.verify_mac("hellO", &tag));
+        assert!(!b.verify_mac("hello", &tag));
     }
 }

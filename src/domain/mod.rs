@@ -75,6 +75,12 @@ impl Services {
         }
     }
 
+    /// A key box for one purpose, derived from the appliance's secret key (see
+    /// [`crate::crypto::SecretBox::derive`]).
+    pub fn purpose_key(&self, purpose: &str) -> crate::crypto::SecretBox {
+        self.store.secret_box().derive(purpose)
+    }
+
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }

@@ -75,6 +75,12 @@ impl Store {
         Ok(store)
     }
 
+    /// The key box of this appliance, for domain code that derives purpose keys from it
+    /// (sealed sign-in state, signed form tokens).
+    pub fn secret_box(&self) -> &SecretBox {
+        &self.secrets
+    }
+
     fn migrate(&self) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         let found = meta::schema_version(&txn)?;

@@ -4,7 +4,7 @@
 //! The sign-in and setup forms have no session yet: they use a double-submit cookie.
 
 use super::error::WebError;
-use super::session::{Admin, Staff, build_cookie, state};
+use super::session::{Admin, Staff, build_cookie, cookie_name, state};
 use crate::crypto::{ct_eq, random_token};
 use actix_web::cookie::Cookie;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -78,14 +78,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for AdminForm<T> {
 
 /// For forms shown before sign-in: reuse the visitor's token cookie or mint one.
 pub fn pre_session_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
-    if let Some(c) = req.cookie(PRE_SESSION).filter(|c| c.value().len() >= 32) {
+    let secure = state(req).map(|s| s.config.secure_cookies).unwrap_or(false);
+    let name = cookie_name(PRE_SESSION, secure);
+    if let Some(c) = req.cookie(&name).filter(|c| c.value().len() >= 32) {
         return (c.value().to_string(), None);
     }
     let token = random_token(32);
-    let secure = state(req).map(|s| s.config.secure_cookies).unwrap_or(false);
     (
         token.clone(),
-        Some(build_cookie(PRE_SESSION, token, secure, None)),
+        Some(build_cookie(&name, token, secure, None)),
     )
 }
 
@@ -97,8 +98,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for PublicForm<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let secure = state(req).map(|s| s.config.secure_cookies).unwrap_or(false);
         let cookie = req
-            .cookie(PRE_SESSION)
+            .cookie(&cookie_name(PRE_SESSION, secure))
             .map(|c| c.value().to_string())
             .unwrap_or_default();
         let body = web::Bytes::from_request(req, payload);

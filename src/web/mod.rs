@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+mod client;
 mod csrf;
 mod error;
 mod handlers;

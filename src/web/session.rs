@@ -18,6 +18,15 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
     if secure { SESSION_SECURE } else { SESSION }
 }
 
+/// The name of one of our cookies: `__Host-` + `base` under https (see [`SESSION_SECURE`]).
+pub fn cookie_name(base: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
+    }
+}
+
 /// Build a cookie the way every cookie of ours is built: HttpOnly, SameSite=Lax (Lax so the
 /// top-level redirect back from Microsoft sign-in carries it), Path=/, Secure behind https.
 pub fn build_cookie(

@@ -20,9 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup_post));
 }
 
-/// The peer address, not X-Forwarded-For: a header anyone can set must not pick the
-/// rate-limit bucket. Behind a reverse proxy all clients share the proxy's bucket.
-use super::sso::client_ip;
+use crate::web::client::client_ip;
 
 #[derive(Deserialize)]
 struct NextQuery {

@@ -9,6 +9,7 @@ use super::see_other;
 use crate::domain::DomainError;
 use crate::domain::sso::{SignInCallback, SignedInVia};
 use crate::web::AppState;
+use crate::web::client::client_ip;
 use crate::web::csrf::PublicForm;
 use crate::web::error::WebError;
 use crate::web::portal::session::portal_cookie;
@@ -23,12 +24,6 @@ const SIGNIN_STATE: &str = "tenantry_signin";
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/microsoft", web::post().to(staff_start))
         .route("/auth/callback", web::get().to(callback));
-}
-
-pub(crate) fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Redirect the browser to Microsoft, binding the state to it with a cookie.
