@@ -26,8 +26,11 @@ pub async fn security_headers<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, Error> {
-    let csp = req
-        .app_data::<actix_web::web::Data<super::AppState>>()
+    let state = req.app_data::<actix_web::web::Data<super::AppState>>();
+    // Served over https (the public URL says so): tell browsers never to try plain http,
+    // so a network attacker cannot strip TLS from the next visit.
+    let https = state.is_some_and(|s| s.config.secure_cookies);
+    let csp = state
         .and_then(|s| header::HeaderValue::from_str(&s.csp).ok())
         .unwrap_or_else(|| {
             header::HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")
@@ -49,6 +52,9 @@ pub async fn security_headers<B: MessageBody + 'static>(
         "permissions-policy",
         "camera=(), microphone=(), geolocation=()",
     );
+    if https {
+        set(h, "strict-transport-security", "max-age=31536000");
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, "cache-control", "no-store");
     }

@@ -7,9 +7,11 @@ mod client;
 mod csrf;
 mod error;
 mod handlers;
+mod ids;
 mod middleware;
 mod pager;
 mod portal;
+mod redirect;
 mod session;
 mod views;
 

@@ -18,6 +18,7 @@ mod layering;
 mod paging;
 mod portal;
 mod portal_requests;
+mod redirects_and_input;
 mod requests;
 mod settings;
 mod sso;

@@ -5,6 +5,7 @@ use super::{ApiCaller, ApiPage, ApiResult, ListParams};
 use crate::domain::companies::CompanyFilter;
 use crate::model::{Asset, Company, CompanyInput, Contact, ContactGroup};
 use crate::web::AppState;
+use crate::web::ids::Id;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -85,9 +86,9 @@ struct CompanyDetail {
 async fn get(
     _: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<web::Json<CompanyDetail>> {
-    let company = st.services.company(*id).await?;
+    let company = st.services.company(id.get()).await?;
     let last_sync = st.services.sync_report(company.id).await?;
     let active_sync = st.services.active_sync_job(company.id).await?;
     Ok(web::Json(CompanyDetail {
@@ -110,10 +111,10 @@ struct CompanyPatch {
 async fn update(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     body: web::Json<CompanyPatch>,
 ) -> ApiResult<web::Json<Company>> {
-    let cur = st.services.company(*id).await?;
+    let cur = st.services.company(id.get()).await?;
     let b = body.into_inner();
     let input = CompanyInput::parse(
         b.name.as_deref().unwrap_or(&cur.name),
@@ -121,11 +122,14 @@ async fn update(
         b.notes.as_deref().unwrap_or(&cur.notes),
     )
     .map_err(crate::domain::DomainError::from)?;
-    let mut updated = st.services.update_company(who.actor(), *id, input).await?;
+    let mut updated = st
+        .services
+        .update_company(who.actor(), id.get(), input)
+        .await?;
     if let Some(exclude) = b.exclude_guests {
         updated = st
             .services
-            .set_guest_policy(who.actor(), *id, exclude)
+            .set_guest_policy(who.actor(), id.get(), exclude)
             .await?;
     }
     Ok(web::Json(updated))
@@ -134,52 +138,58 @@ async fn update(
 async fn archive(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<web::Json<Company>> {
     Ok(web::Json(
-        st.services.archive_company(who.actor(), *id).await?,
+        st.services.archive_company(who.actor(), id.get()).await?,
     ))
 }
 
 async fn restore(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<web::Json<Company>> {
     Ok(web::Json(
-        st.services.restore_company(who.actor(), *id).await?,
+        st.services.restore_company(who.actor(), id.get()).await?,
     ))
 }
 
 async fn contacts(
     _: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<Contact>>> {
     Ok(web::Json(
-        st.services.contacts(Some(*id), q.query()).await?.into(),
+        st.services
+            .contacts(Some(id.get()), q.query())
+            .await?
+            .into(),
     ))
 }
 
 async fn groups(
     _: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<ContactGroup>>> {
     Ok(web::Json(
-        st.services.contact_groups(*id, q.query()).await?.into(),
+        st.services
+            .contact_groups(id.get(), q.query())
+            .await?
+            .into(),
     ))
 }
 
 async fn assets(
     _: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<Asset>>> {
     Ok(web::Json(
-        st.services.assets(Some(*id), q.query()).await?.into(),
+        st.services.assets(Some(id.get()), q.query()).await?.into(),
     ))
 }

@@ -4,6 +4,7 @@ use super::audit::{check_paging, parse_num};
 use super::{ApiCaller, ApiPage, ApiResult};
 use crate::model::{Job, ListQuery};
 use crate::web::AppState;
+use crate::web::ids::Id;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -40,7 +41,7 @@ async fn list(
 async fn get(
     _: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<web::Json<Job>> {
-    Ok(web::Json(st.services.job(*id).await?))
+    Ok(web::Json(st.services.job(id.get()).await?))
 }

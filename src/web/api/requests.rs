@@ -8,6 +8,7 @@ use crate::domain::DomainError;
 use crate::domain::requests::{RequestFilter, StaffAuthor};
 use crate::model::{ReplyBody, RequestStatus, SupportRequest};
 use crate::web::AppState;
+use crate::web::ids::Id;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -109,7 +110,7 @@ async fn list(
 async fn company_list(
     _: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     q: web::Query<RequestQuery>,
 ) -> ApiResult<web::Json<ApiPage<RequestSummary>>> {
     if q.company_id.is_some() {
@@ -117,15 +118,16 @@ async fn company_list(
             "company_id is given by the path here".into(),
         ));
     }
-    Ok(web::Json(page_of(&st, &q, Some(*id)).await?))
+    Ok(web::Json(page_of(&st, &q, Some(id.get())).await?))
 }
 
 async fn get(
     _: ApiCaller,
     st: web::Data<AppState>,
-    path: web::Path<(u64, u64)>,
+    path: web::Path<(Id, Id)>,
 ) -> ApiResult<web::Json<SupportRequest>> {
     let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
     Ok(web::Json(st.services.request(company_id, id).await?))
 }
 
@@ -141,10 +143,11 @@ struct ReplyBodyJson {
 async fn reply(
     who: ApiCaller,
     st: web::Data<AppState>,
-    path: web::Path<(u64, u64)>,
+    path: web::Path<(Id, Id)>,
     body: web::Json<ReplyBodyJson>,
 ) -> ApiResult<HttpResponse> {
     let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
     let status = status_of(body.status.as_deref())?;
     let text = ReplyBody::parse(&body.body).map_err(DomainError::from)?;
     let author = StaffAuthor {
@@ -172,10 +175,11 @@ struct RequestPatch {
 async fn update(
     who: ApiCaller,
     st: web::Data<AppState>,
-    path: web::Path<(u64, u64)>,
+    path: web::Path<(Id, Id)>,
     body: web::Json<RequestPatch>,
 ) -> ApiResult<web::Json<SupportRequest>> {
     let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
     let status = RequestStatus::parse(&body.status).map_err(DomainError::from)?;
     Ok(web::Json(
         st.services

@@ -6,6 +6,7 @@ use crate::domain::portal::PortalInput;
 use crate::domain::sso::StaffSso;
 use crate::model::PortalSettings;
 use crate::web::AppState;
+use crate::web::ids::Id;
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 
@@ -96,11 +97,11 @@ fn portal_view(settings: PortalSettings) -> web::Json<PortalView> {
 async fn portal_get(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<web::Json<PortalView>> {
     // Any staff token may read; changing who gets in is an admin's call.
     let _ = who;
-    Ok(portal_view(st.services.portal_settings(*id).await?))
+    Ok(portal_view(st.services.portal_settings(id.get()).await?))
 }
 
 #[derive(Deserialize)]
@@ -119,20 +120,20 @@ struct PortalBody {
 async fn portal_put(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     body: web::Json<PortalBody>,
 ) -> ApiResult<web::Json<PortalView>> {
     who.require_admin()?;
     let b = body.into_inner();
     let slug = match b.slug {
         Some(s) => s,
-        None => st.services.portal_settings(*id).await?.slug,
+        None => st.services.portal_settings(id.get()).await?.slug,
     };
     let saved = st
         .services
         .update_portal_settings(
             who.actor(),
-            *id,
+            id.get(),
             PortalInput {
                 slug,
                 sso_enabled: b.sso_enabled,

@@ -6,6 +6,7 @@ use crate::domain::DomainError;
 use crate::domain::staff::NewStaff;
 use crate::model::{ApiToken, Role, StaffUser};
 use crate::web::AppState;
+use crate::web::ids::Id;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -81,10 +82,10 @@ async fn users(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<web::Json<A
 async fn user(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<web::Json<UserView>> {
     who.require_admin()?;
-    Ok(web::Json(st.services.staff_user(*id).await?.into()))
+    Ok(web::Json(st.services.staff_user(id.get()).await?.into()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,7 +123,7 @@ struct UserPatch {
 async fn update_user(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     body: web::Json<UserPatch>,
 ) -> ApiResult<web::Json<UserView>> {
     who.require_admin()?;
@@ -139,12 +140,12 @@ async fn update_user(
         .map(Role::parse)
         .transpose()
         .map_err(DomainError::from)?;
-    let cur = st.services.staff_user(*id).await?;
+    let cur = st.services.staff_user(id.get()).await?;
     let u = st
         .services
         .update_staff(
             who.actor(),
-            *id,
+            id.get(),
             role.unwrap_or(cur.role),
             b.disabled.unwrap_or(cur.disabled),
         )
@@ -162,11 +163,11 @@ struct PasswordBody {
 async fn set_password(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     body: web::Json<PasswordBody>,
 ) -> ApiResult<web::Json<UserView>> {
     who.require_admin()?;
-    let cur = st.services.staff_user(*id).await?;
+    let cur = st.services.staff_user(id.get()).await?;
     let u = st
         .services
         .reset_password(who.actor(), cur.email.as_str(), &body.password)
@@ -218,11 +219,11 @@ async fn create_token(
 async fn revoke_token(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<web::Json<ApiToken>> {
     who.require_admin()?;
     Ok(web::Json(
-        st.services.revoke_api_token(who.actor(), *id).await?,
+        st.services.revoke_api_token(who.actor(), id.get()).await?,
     ))
 }
 

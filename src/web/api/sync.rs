@@ -6,6 +6,7 @@ use super::{ApiCaller, ApiError, ApiResult};
 use crate::domain::consent::ConsentTarget;
 use crate::model::{Job, Trigger};
 use crate::web::AppState;
+use crate::web::ids::Id;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -114,11 +115,11 @@ struct ConsentUrl {
 async fn connect(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<web::Json<ConsentUrl>> {
     let consent_url = st
         .services
-        .start_consent(who.actor(), ConsentTarget::Company(*id))
+        .start_consent(who.actor(), ConsentTarget::Company(id.get()))
         .await?;
     Ok(web::Json(ConsentUrl { consent_url }))
 }
@@ -126,11 +127,11 @@ async fn connect(
 async fn disconnect(
     who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<HttpResponse> {
     who.require_admin()?;
     st.services
-        .disconnect_company_tenant(who.actor(), *id)
+        .disconnect_company_tenant(who.actor(), id.get())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -145,9 +146,12 @@ struct QueuedJob {
 async fn sync_company(
     _who: ApiCaller,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> ApiResult<HttpResponse> {
-    let q = st.services.queue_company_sync(*id, Trigger::Api).await?;
+    let q = st
+        .services
+        .queue_company_sync(id.get(), Trigger::Api)
+        .await?;
     Ok(HttpResponse::Accepted()
         .insert_header(("location", format!("/api/v1/jobs/{}", q.job.id)))
         .json(QueuedJob {

@@ -3,11 +3,12 @@
 use super::{render, see_other};
 use crate::domain::DomainError;
 use crate::domain::staff::NewStaff;
+use crate::web::AppState;
 use crate::web::csrf::{PublicForm, StaffForm, pre_session_token};
 use crate::web::error::WebError;
+use crate::web::redirect::LocalPath;
 use crate::web::session::{Staff, removal_cookie, session_cookie, session_cookie_name};
 use crate::web::views::auth::{LoginPage, SetupPage};
-use crate::web::{AppState, handlers::safe_local_path};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -28,13 +29,12 @@ struct NextQuery {
 }
 
 async fn login_get(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, WebError> {
+    let next = LocalPath::or_default(q.next.as_deref().unwrap_or_default());
     if Staff::load(&req).await.is_ok() {
-        return Ok(see_other(safe_local_path(
-            q.next.as_deref().unwrap_or("/companies"),
-        )));
+        return Ok(see_other(next.as_str()));
     }
     let st = crate::web::session::state(&req)?;
-    let next = safe_local_path(q.next.as_deref().unwrap_or("/companies")).to_string();
+    let next = next.into_string();
     login_page(
         &req,
         &st,
@@ -96,6 +96,8 @@ async fn login_post(
     form: PublicForm<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     let f = form.0;
+    // Checked before anything else happens, so the answer cannot fail after a session exists.
+    let next = LocalPath::or_default(&f.next);
     let ip = client_ip(&req);
     let sso = st.services.staff_sso().await?;
     if !password_allowed(&req, sso.local_login_loopback_only) {
@@ -116,7 +118,7 @@ async fn login_post(
         return login_page(
             &req,
             &st,
-            safe_local_path(&f.next).to_string(),
+            next.into_string(),
             String::new(),
             "Password sign-in is only allowed from this machine. Use Sign in with Microsoft."
                 .into(),
@@ -127,13 +129,8 @@ async fn login_post(
     match st.services.sign_in(&f.email, &f.password, &ip).await {
         Ok((_, cookie_value)) => {
             // A fresh session id at every sign-in (no fixation): the old cookie, if any, is replaced.
-            let target = safe_local_path(if f.next.is_empty() {
-                "/companies"
-            } else {
-                &f.next
-            });
             Ok(HttpResponse::SeeOther()
-                .insert_header(("location", target))
+                .insert_header(("location", next.into_string()))
                 .cookie(session_cookie(&st, cookie_value))
                 .finish())
         }
@@ -141,7 +138,7 @@ async fn login_post(
             login_page(
                 &req,
                 &st,
-                safe_local_path(&f.next).to_string(),
+                next.into_string(),
                 f.email,
                 msg,
                 StatusCode::UNAUTHORIZED,

@@ -10,6 +10,7 @@ use crate::web::AppState;
 use crate::web::csrf::AdminForm;
 use crate::web::error::WebError;
 use crate::web::handlers::NoticeQuery;
+use crate::web::ids::Id;
 use crate::web::session::{Admin, Staff};
 use crate::web::views::Chrome;
 use crate::web::views::authentication::{GroupChoice, PortalAuthPage, StaffSsoPage};
@@ -159,13 +160,13 @@ async fn portal_page(
 async fn portal_get(
     Admin(staff): Admin,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     q: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     portal_page(
         &st,
         &staff,
-        *id,
+        id.get(),
         None,
         q.notice.as_deref(),
         String::new(),
@@ -176,7 +177,7 @@ async fn portal_get(
 
 async fn portal_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: AdminForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let pairs = form.form;
@@ -211,17 +212,17 @@ async fn portal_post(
         ))),
         None => {
             st.services
-                .update_portal_settings(form.staff.actor(), *id, input.clone())
+                .update_portal_settings(form.staff.actor(), id.get(), input.clone())
                 .await
         }
     };
     match result {
         Ok(_) => Ok(see_other(&format!(
             "/companies/{}/portal?notice=portal_saved",
-            *id
+            id.get()
         ))),
         Err(DomainError::Validation(v)) => {
-            let mut shown = st.services.portal_settings(*id).await?;
+            let mut shown = st.services.portal_settings(id.get()).await?;
             shown.slug = input.slug;
             shown.sso_enabled = input.sso_enabled;
             shown.allowed_group_ids = input.allowed_group_ids;
@@ -229,7 +230,7 @@ async fn portal_post(
             portal_page(
                 &st,
                 &form.staff,
-                *id,
+                id.get(),
                 Some(shown),
                 None,
                 v.to_string(),
@@ -238,7 +239,16 @@ async fn portal_post(
             .await
         }
         Err(DomainError::Conflict(m)) => {
-            portal_page(&st, &form.staff, *id, None, None, m, StatusCode::CONFLICT).await
+            portal_page(
+                &st,
+                &form.staff,
+                id.get(),
+                None,
+                None,
+                m,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

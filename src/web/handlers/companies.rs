@@ -8,6 +8,7 @@ use crate::web::AppState;
 use crate::web::csrf::StaffForm;
 use crate::web::error::WebError;
 use crate::web::handlers::directory::{asset_table, contact_table};
+use crate::web::ids::Id;
 use crate::web::pager::{ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
@@ -141,9 +142,9 @@ async fn create_post(
 async fn edit_get(
     staff: Staff,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> Result<HttpResponse, WebError> {
-    let c = st.services.company(*id).await?;
+    let c = st.services.company(id.get()).await?;
     if c.is_archived() {
         return Err(WebError::Conflict(format!(
             "{} is archived and read-only; restore it first to edit it.",
@@ -164,20 +165,20 @@ async fn edit_get(
 
 async fn edit_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: StaffForm<CompanyForm>,
 ) -> Result<HttpResponse, WebError> {
     let StaffForm { staff, form: f } = form;
     let input = match CompanyInput::parse(&f.name, &f.domain, &f.notes) {
         Ok(i) => i,
-        Err(e) => return refused(&staff, Some(*id), f, e.to_string()),
+        Err(e) => return refused(&staff, Some(id.get()), f, e.to_string()),
     };
     st.services
-        .update_company(staff.actor(), *id, input)
+        .update_company(staff.actor(), id.get(), input)
         .await?;
     Ok(see_other(&format!(
         "/companies/{}?notice=company_saved",
-        *id
+        id.get()
     )))
 }
 
@@ -199,17 +200,17 @@ async fn confirm(
 async fn archive_get(
     staff: Staff,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> Result<ConfirmPage, WebError> {
-    confirm(staff, st, *id, true).await
+    confirm(staff, st, id.get(), true).await
 }
 
 async fn restore_get(
     staff: Staff,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> Result<ConfirmPage, WebError> {
-    confirm(staff, st, *id, false).await
+    confirm(staff, st, id.get(), false).await
 }
 
 #[derive(Deserialize)]
@@ -217,25 +218,29 @@ struct Empty {}
 
 async fn archive_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: StaffForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    st.services.archive_company(form.staff.actor(), *id).await?;
+    st.services
+        .archive_company(form.staff.actor(), id.get())
+        .await?;
     Ok(see_other(&format!(
         "/companies/{}?notice=company_archived",
-        *id
+        id.get()
     )))
 }
 
 async fn restore_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: StaffForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    st.services.restore_company(form.staff.actor(), *id).await?;
+    st.services
+        .restore_company(form.staff.actor(), id.get())
+        .await?;
     Ok(see_other(&format!(
         "/companies/{}?notice=company_restored",
-        *id
+        id.get()
     )))
 }
 
@@ -250,10 +255,10 @@ struct DetailQ {
 async fn detail_get(
     staff: Staff,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     q: web::Query<DetailQ>,
 ) -> Result<impl Responder, WebError> {
-    let company = st.services.company(*id).await?;
+    let company = st.services.company(id.get()).await?;
     let tab = match q.tab.as_deref() {
         Some("contacts") => "contacts",
         Some("assets") => "assets",
@@ -314,10 +319,10 @@ async fn detail_get(
 /// is queued on return); connected → queue a background sync; archived → refused.
 async fn sync_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: StaffForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    let company = st.services.company(*id).await?;
+    let company = st.services.company(id.get()).await?;
     if company.is_archived() {
         return Err(WebError::Conflict(format!(
             "{} is archived; restore the company first to sync it with Microsoft 365.",
@@ -351,29 +356,29 @@ struct GuestForm {
 
 async fn guests_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: StaffForm<GuestForm>,
 ) -> Result<HttpResponse, WebError> {
     let exclude = form.form.exclude_guests.is_some();
     st.services
-        .set_guest_policy(form.staff.actor(), *id, exclude)
+        .set_guest_policy(form.staff.actor(), id.get(), exclude)
         .await?;
     Ok(see_other(&format!(
         "/companies/{}?notice=company_saved",
-        *id
+        id.get()
     )))
 }
 
 async fn disconnect_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: crate::web::csrf::AdminForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
     st.services
-        .disconnect_company_tenant(form.staff.actor(), *id)
+        .disconnect_company_tenant(form.staff.actor(), id.get())
         .await?;
     Ok(see_other(&format!(
         "/companies/{}?notice=tenant_disconnected",
-        *id
+        id.get()
     )))
 }

@@ -4,6 +4,7 @@
 use crate::model::{Job, JobState, ListQuery};
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::ids::Id;
 use crate::web::pager::Pager;
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
@@ -104,9 +105,9 @@ async fn jobs_get(
 async fn job_get(
     staff: Staff,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
 ) -> Result<JobPage, WebError> {
-    let job = st.services.job(*id).await?;
+    let job = st.services.job(id.get()).await?;
     let names = st.services.company_names().await?;
     let now = st.services.now();
     let params = if job.params.is_null() {

@@ -15,6 +15,7 @@ mod sso;
 pub(crate) use sso::to_microsoft;
 
 use crate::web::error::WebError;
+use crate::web::redirect::LocalPath;
 use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -57,30 +58,9 @@ pub fn render(
     Ok(r.body(body))
 }
 
-/// 303 to one of our own paths (never an absolute URL).
+/// 303 to one of our own paths (never an absolute URL; see [`LocalPath`]).
 pub fn see_other(path: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, safe_local_path(path)))
+        .insert_header((header::LOCATION, LocalPath::or_default(path).into_string()))
         .finish()
-}
-
-/// Only same-site absolute paths are allowed as redirect targets: `//evil.example` and
-/// `/\evil.example` are protocol-relative to browsers and would leave the site.
-pub fn safe_local_path(p: &str) -> &str {
-    let ok = p.starts_with('/')
-        && !p.starts_with("//")
-        && !p.starts_with("/\\")
-        && !p.contains(['\r', '\n']);
-    if ok { p } else { "/companies" }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redirects_stay_on_site() {
-        assert_eq!(super::safe_local_path("/companies/3"), "/companies/3");
-        assert_eq!(super::safe_local_path("//evil.example/x"), "/companies");
-        assert_eq!(super::safe_local_path("/\\evil.example"), "/companies");
-        assert_eq!(super::safe_local_path("https://evil.example"), "/companies");
-    }
 }

@@ -8,6 +8,7 @@ use crate::web::AppState;
 use crate::web::csrf::StaffForm;
 use crate::web::error::WebError;
 use crate::web::handlers::NoticeQuery;
+use crate::web::ids::Id;
 use crate::web::pager::{ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
@@ -119,10 +120,10 @@ async fn list_get(
 async fn company_get(
     staff: Staff,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     q: web::Query<ListQ>,
 ) -> Result<CompanyRequestsPage, WebError> {
-    let company = st.services.company(*id).await?;
+    let company = st.services.company(id.get()).await?;
     let path = format!("/companies/{}/requests", company.id);
     let (rows, pager, status) = table(&st, Some(company.id), &q, &path).await?;
     Ok(CompanyRequestsPage {
@@ -161,10 +162,11 @@ fn detail_page(
 async fn detail_get(
     staff: Staff,
     st: web::Data<AppState>,
-    path: web::Path<(u64, u64)>,
+    path: web::Path<(Id, Id)>,
     q: web::Query<NoticeQuery>,
 ) -> Result<RequestPage, WebError> {
     let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
     let company = st.services.company(company_id).await?;
     let request = st.services.request(company_id, id).await?;
     Ok(detail_page(
@@ -187,11 +189,12 @@ struct ReplyForm {
 
 async fn reply_post(
     st: web::Data<AppState>,
-    path: web::Path<(u64, u64)>,
+    path: web::Path<(Id, Id)>,
     form: StaffForm<ReplyForm>,
 ) -> Result<HttpResponse, WebError> {
     let StaffForm { staff, form: f } = form;
     let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
     let status = parse_status(f.status.as_deref())?;
     let body = match ReplyBody::parse(&f.body) {
         Ok(b) => b,
@@ -221,11 +224,12 @@ struct StatusForm {
 
 async fn status_post(
     st: web::Data<AppState>,
-    path: web::Path<(u64, u64)>,
+    path: web::Path<(Id, Id)>,
     form: StaffForm<StatusForm>,
 ) -> Result<HttpResponse, WebError> {
     let StaffForm { staff, form: f } = form;
     let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
     let status =
         RequestStatus::parse(&f.status).map_err(|e| WebError::BadRequest(e.to_string()))?;
     st.services

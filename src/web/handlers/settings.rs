@@ -9,6 +9,7 @@ use crate::web::AppState;
 use crate::web::csrf::AdminForm;
 use crate::web::error::WebError;
 use crate::web::handlers::NoticeQuery;
+use crate::web::ids::Id;
 use crate::web::session::{Admin, Staff};
 use crate::web::views::Chrome;
 use crate::web::views::settings::{
@@ -232,10 +233,10 @@ async fn user_page(
 async fn user_get(
     Admin(staff): Admin,
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     q: web::Query<NoticeQuery>,
 ) -> Result<UserPage, WebError> {
-    user_page(&st, &staff, *id, q.notice.as_deref(), String::new()).await
+    user_page(&st, &staff, id.get(), q.notice.as_deref(), String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -248,11 +249,11 @@ struct UserForm {
 
 async fn user_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: AdminForm<UserForm>,
 ) -> Result<HttpResponse, WebError> {
     let AdminForm { staff, form: f } = form;
-    let id = *id;
+    let id = id.get();
     let role = Role::parse(&f.role).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let disabled = match f.status.as_str() {
         "enabled" => false,
@@ -287,11 +288,11 @@ struct PasswordForm {
 
 async fn user_password_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: AdminForm<PasswordForm>,
 ) -> Result<HttpResponse, WebError> {
     let AdminForm { staff, form: f } = form;
-    let id = *id;
+    let id = id.get();
     let user = st.services.staff_user(id).await?;
     match st
         .services
@@ -420,11 +421,11 @@ struct Empty {}
 
 async fn token_revoke_post(
     st: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<Id>,
     form: AdminForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
     st.services
-        .revoke_api_token(form.staff.actor(), *id)
+        .revoke_api_token(form.staff.actor(), id.get())
         .await?;
     Ok(see_other("/settings/tokens?notice=token_revoked"))
 }

@@ -13,6 +13,7 @@ use crate::web::client::client_ip;
 use crate::web::csrf::PublicForm;
 use crate::web::error::WebError;
 use crate::web::portal::session::portal_cookie;
+use crate::web::redirect::LocalPath;
 use crate::web::session::{build_cookie, removal_cookie, session_cookie};
 use actix_web::cookie::time::Duration;
 use actix_web::http::{StatusCode, header};
@@ -52,12 +53,7 @@ async fn staff_start(
     st: web::Data<AppState>,
     form: PublicForm<StartForm>,
 ) -> Result<HttpResponse, WebError> {
-    let next = super::safe_local_path(if form.0.next.is_empty() {
-        "/companies"
-    } else {
-        &form.0.next
-    })
-    .to_string();
+    let next = LocalPath::or_default(&form.0.next).into_string();
     match st.services.begin_staff_sign_in(&next, None).await {
         Ok((url, state)) => Ok(to_microsoft(&st, &url, state)),
         Err(DomainError::Conflict(msg)) => {

@@ -10,6 +10,7 @@ use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::handlers::NoticeQuery;
 use crate::web::handlers::{render, see_other};
+use crate::web::ids::Id;
 use crate::web::pager::{ListParams, Pager};
 use crate::web::views::portal::PortalChrome;
 use crate::web::views::requests::{
@@ -142,12 +143,12 @@ fn detail_page(
 async fn detail_get(
     user: PortalUser,
     st: web::Data<AppState>,
-    path: web::Path<(String, u64)>,
+    path: web::Path<(String, Id)>,
     q: web::Query<NoticeQuery>,
 ) -> Result<PortalRequestPage, WebError> {
     let r = st
         .services
-        .portal_request(&Requester::from(&user.0), path.1)
+        .portal_request(&Requester::from(&user.0), path.1.get())
         .await?;
     Ok(detail_page(
         &user,
@@ -166,12 +167,12 @@ struct ReplyForm {
 
 async fn reply_post(
     st: web::Data<AppState>,
-    path: web::Path<(String, u64)>,
+    path: web::Path<(String, Id)>,
     form: PortalForm<ReplyForm>,
 ) -> Result<HttpResponse, WebError> {
     let PortalForm { user, form: f } = form;
     let who = Requester::from(&user.0);
-    let id = path.1;
+    let id = path.1.get();
     let refused = |r: &SupportRequest, body: String, error: String, status| {
         render(detail_page(&user, r, None, body, error), status, None)
     };
@@ -201,16 +202,16 @@ struct Empty {}
 
 async fn close_post(
     st: web::Data<AppState>,
-    path: web::Path<(String, u64)>,
+    path: web::Path<(String, Id)>,
     form: PortalForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
     let user = form.user;
     st.services
-        .portal_close(&Requester::from(&user.0), path.1)
+        .portal_close(&Requester::from(&user.0), path.1.get())
         .await?;
     Ok(see_other(&format!(
         "/portal/{}/requests/{}?notice=request_closed",
         user.slug(),
-        path.1
+        path.1.get()
     )))
 }
