@@ -30,6 +30,9 @@ pub struct AppOptions {
     pub admin_password: Option<String>,
     /// `$CREDENTIALS_DIRECTORY` under systemd.
     pub credentials_dir: Option<PathBuf>,
+    /// Start no job workers: the caller runs due jobs with [`App::run_due_jobs`] (tests that
+    /// move a [`crate::clock::ManualClock`] instead of waiting for real time).
+    pub manual_jobs: bool,
 }
 
 /// A running appliance.
@@ -40,6 +43,7 @@ pub struct App {
     /// One-time first-admin setup link, when no admin was given and none exists.
     pub setup_url: Option<String>,
     server: web::Running,
+    registry: Registry,
     tasks: Vec<JoinHandle<()>>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -209,13 +213,18 @@ impl App {
             })
             .cloned()
             .collect();
-        let mut tasks = jobs::spawn_workers(
-            config.jobs.workers,
-            services.clone(),
-            registry,
-            shutdown_rx.clone(),
-            grace,
-        );
+        let run_registry = registry.clone();
+        let mut tasks = if opts.manual_jobs {
+            Vec::new()
+        } else {
+            jobs::spawn_workers(
+                config.jobs.workers,
+                services.clone(),
+                registry.clone(),
+                shutdown_rx.clone(),
+                grace,
+            )
+        };
         // Record a first start before the loops run, so pages and tests see a settled state.
         for s in &runnable {
             if services.schedule_last_fired(s.name).await?.is_none() {
@@ -262,9 +271,15 @@ impl App {
             services,
             setup_url,
             server,
+            registry: run_registry,
             tasks,
             shutdown,
         })
+    }
+
+    /// Run every job due by the app's clock now, in this task (see [`AppOptions::manual_jobs`]).
+    pub async fn run_due_jobs(&self) -> anyhow::Result<usize> {
+        Ok(jobs::run_due(&self.services, &self.registry).await?)
     }
 
     /// Stop taking requests and jobs; running jobs get the grace period, then are requeued.

@@ -6,7 +6,7 @@ mod scheduler;
 mod worker;
 
 pub use scheduler::spawn_schedulers;
-pub use worker::spawn_workers;
+pub use worker::{run_due, spawn_workers};
 
 use crate::domain::Services;
 use crate::domain::jobs::RunResult;

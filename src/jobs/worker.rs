@@ -6,6 +6,7 @@ use crate::domain::Services;
 use crate::domain::jobs::RunResult;
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// Longest a worker sleeps before looking at the queue again, even without a wake-up.
 const IDLE_POLL: Duration = Duration::from_secs(5);
@@ -67,6 +68,23 @@ async fn worker_loop(
     tracing::debug!(worker = index, "job worker stopped");
 }
 
+/// Run every job that is due by the services' clock, one after another in the caller's task,
+/// until none is left; returns how many ran. For tests and tools that drive time with a
+/// [`crate::clock::ManualClock`] instead of waiting for workers.
+pub async fn run_due(
+    services: &Services,
+    registry: &Registry,
+) -> Result<usize, crate::domain::DomainError> {
+    // Never signalled: a job run here is never cut short by a shutdown.
+    let (_keep, never) = tokio::sync::watch::channel(false);
+    let mut n = 0;
+    while let Some(job) = services.claim_job().await? {
+        run_one(services, registry, job, never.clone(), Duration::ZERO).await;
+        n += 1;
+    }
+    Ok(n)
+}
+
 async fn run_one(
     services: &Services,
     registry: &Registry,
@@ -74,8 +92,21 @@ async fn run_one(
     shutdown: Shutdown,
     grace: Duration,
 ) {
+    // `instrument`, not `span.enter()`: a guard held across awaits would tag whatever else
+    // this thread polls meanwhile with this job's span.
     let span = tracing::info_span!("job", id = job.id, kind = job.kind.as_str(), company = ?job.company_id, attempt = job.attempts);
-    let _enter = span.enter();
+    run_one_in_span(services, registry, job, shutdown, grace)
+        .instrument(span)
+        .await
+}
+
+async fn run_one_in_span(
+    services: &Services,
+    registry: &Registry,
+    job: crate::model::Job,
+    shutdown: Shutdown,
+    grace: Duration,
+) {
     tracing::info!("job started");
     let Some(handler) = registry.get(job.kind.as_str()) else {
         let msg = format!(

@@ -2,7 +2,6 @@
 //! against the built-in simulator; Sync With M365 and its refusals; the sync API.
 
 use crate::helpers::*;
-use std::time::Duration;
 use tenantry::jobs::Registry;
 use tenantry::model::JobState;
 use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
@@ -108,18 +107,18 @@ async fn connected_company(
 }
 
 async fn wait_job_done(app: &TestApp, company: u64) -> tenantry::model::Job {
-    for _ in 0..400 {
-        let jobs = app
-            .services()
-            .jobs(Some(company), 1, 10)
-            .await
-            .expect("jobs");
-        if let Some(j) = jobs.items.first().filter(|j| !j.state.is_active()) {
-            return j.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the sync of company {company} did not finish");
+    eventually(
+        &format!("the sync of company {company} finishes"),
+        || async {
+            let jobs = app
+                .services()
+                .jobs(Some(company), 1, 10)
+                .await
+                .expect("jobs");
+            jobs.items.first().filter(|j| !j.state.is_active()).cloned()
+        },
+    )
+    .await
 }
 
 #[tokio::test]

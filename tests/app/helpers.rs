@@ -2,6 +2,7 @@
 //! not follow redirects (so tests can assert them), and small helpers for forms.
 #![allow(dead_code)]
 
+pub use crate::support::eventually;
 use std::collections::BTreeMap;
 use tenantry::app::{App, AppOptions};
 use tenantry::config::{CliOverrides, Config};
@@ -62,12 +63,45 @@ async fn start(
     mut registry: Registry,
     with_admin: bool,
 ) -> TestApp {
+    crate::support::init_test_log();
     // The built-in job kinds (identity sync) beside whatever the test registers.
     tenantry::app::register_builtin(&mut registry);
     let opts = AppOptions {
         admin_email: with_admin.then(|| ADMIN_EMAIL.to_string()),
         admin_password: with_admin.then(|| ADMIN_PASSWORD.to_string()),
         registry: Some(registry),
+        ..Default::default()
+    };
+    let app = App::build(config.clone(), opts).await.expect("app starts");
+    let url = app.url.clone();
+    TestApp {
+        app: Some(app),
+        url,
+        dir,
+        config,
+        client: client(),
+    }
+}
+
+/// Start an app whose time is `clock` and whose jobs run only when the test calls
+/// `app().run_due_jobs()`: retries and schedules are tested by moving the clock, not by
+/// waiting for real time to pass.
+pub async fn spawn_app_on_clock(
+    clock: tenantry::clock::ManualClock,
+    adjust: impl FnOnce(&mut Config),
+    mut registry: Registry,
+) -> TestApp {
+    crate::support::init_test_log();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(dir.path(), &[]);
+    adjust(&mut config);
+    tenantry::app::register_builtin(&mut registry);
+    let opts = AppOptions {
+        admin_email: Some(ADMIN_EMAIL.to_string()),
+        admin_password: Some(ADMIN_PASSWORD.to_string()),
+        registry: Some(registry),
+        clock: Some(std::sync::Arc::new(clock)),
+        manual_jobs: true,
         ..Default::default()
     };
     let app = App::build(config.clone(), opts).await.expect("app starts");

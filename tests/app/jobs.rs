@@ -10,17 +10,10 @@ use tenantry::jobs::Registry;
 use tenantry::model::{Job, JobState, Trigger};
 
 async fn wait_for(app: &TestApp, id: u64, what: &str, pred: impl Fn(&Job) -> bool) -> Job {
-    for _ in 0..400 {
-        let j = app.services().job(id).await.expect("job");
-        if pred(&j) {
-            return j;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "job {id} never became {what}: {:?}",
-        app.services().job(id).await
-    );
+    eventually(&format!("job {id} becomes {what}"), || async {
+        Some(app.services().job(id).await.expect("job")).filter(|j| pred(j))
+    })
+    .await
 }
 
 fn succeed_registry(runs: Arc<Mutex<Vec<u64>>>) -> Registry {
@@ -180,20 +173,26 @@ async fn one_active_job_per_company_and_kind() {
 
 #[tokio::test]
 async fn failures_retry_with_exponential_backoff_then_fail_for_good() {
-    let attempts_at = Arc::new(Mutex::new(Vec::new()));
+    let clock = tenantry::clock::ManualClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            .expect("time")
+            .to_utc(),
+    );
+    let attempts = Arc::new(Mutex::new(0u32));
     let mut flaky = Registry::default();
-    let seen = attempts_at.clone();
+    let seen = attempts.clone();
     flaky.register("test", move |_ctx| {
         let seen = seen.clone();
         async move {
-            seen.lock().expect("lock").push(std::time::Instant::now());
+            *seen.lock().expect("lock") += 1;
             RunResult::Retry("Graph answered 503".into())
         }
     });
-    let app = spawn_app_with(
+    let app = spawn_app_on_clock(
+        clock.clone(),
         |c| {
             c.jobs.max_attempts = 3;
-            c.jobs.backoff_seconds = 1;
+            c.jobs.backoff_seconds = 60;
         },
         flaky,
     )
@@ -204,25 +203,29 @@ async fn failures_retry_with_exponential_backoff_then_fail_for_good() {
         .await
         .expect("enqueue")
         .job;
-    let after_first = wait_for(&app, job.id, "requeued", |j| {
-        j.attempts == 1 && j.state == JobState::Queued
-    })
-    .await;
+    let run = || async { app.app().run_due_jobs().await.expect("run due jobs") };
+    let state = || async { app.services().job(job.id).await.expect("job") };
+    assert_eq!(run().await, 1, "the new job is due at once");
+    let after_first = state().await;
+    assert_eq!(
+        (after_first.attempts, after_first.state),
+        (1, JobState::Queued)
+    );
     assert_eq!(after_first.error.as_deref(), Some("Graph answered 503"));
-    let done = wait_for(&app, job.id, "failed", |j| j.state == JobState::Failed).await;
-    assert_eq!(done.attempts, 3);
-    let at = attempts_at.lock().expect("lock").clone();
-    assert_eq!(at.len(), 3);
-    assert!(
-        at[1] - at[0] >= Duration::from_millis(950),
-        "first retry waits the base delay: {:?}",
-        at[1] - at[0]
-    );
-    assert!(
-        at[2] - at[1] >= Duration::from_millis(1950),
-        "second retry waits twice as long: {:?}",
-        at[2] - at[1]
-    );
+    // The first retry waits the base delay, the second twice as long.
+    clock.advance(chrono::Duration::seconds(59));
+    assert_eq!(run().await, 0, "not before the base delay");
+    clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(run().await, 1, "at the base delay");
+    clock.advance(chrono::Duration::seconds(119));
+    assert_eq!(run().await, 0, "the second retry waits twice as long");
+    clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(run().await, 1, "at twice the base delay");
+    let done = state().await;
+    assert_eq!((done.attempts, done.state), (3, JobState::Failed));
+    clock.advance(chrono::Duration::days(1));
+    assert_eq!(run().await, 0, "a failed job is never run again");
+    assert_eq!(*attempts.lock().expect("lock"), 3);
     let audit = app
         .services()
         .audit_page(Default::default(), 1, 50)
@@ -253,23 +256,20 @@ async fn a_schedule_slot_missed_while_down_runs_once_at_start() {
             .expect("mark");
     }
     let app = start_in(dir, config, Registry::default()).await;
-    let mut fired = Vec::new();
-    for _ in 0..100 {
+    let fired: Vec<_> = eventually("the missed identity slot fires", || async {
         let audit = app
             .services()
             .audit_page(Default::default(), 1, 100)
             .await
             .expect("audit");
-        fired = audit
+        let fired: Vec<_> = audit
             .items
             .into_iter()
             .filter(|e| e.kind == "schedule.identity")
             .collect();
-        if !fired.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (!fired.is_empty()).then_some(fired)
+    })
+    .await;
     assert_eq!(fired.len(), 1, "one catch-up run, not one per missed slot");
     let last = app
         .services()

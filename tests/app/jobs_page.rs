@@ -5,19 +5,15 @@ use crate::helpers::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 use tenantry::domain::jobs::RunResult;
 use tenantry::jobs::Registry;
 use tenantry::model::{JobState, Trigger};
 
 async fn wait_for(app: &TestApp, id: u64, state: JobState) {
-    for _ in 0..200 {
-        if app.services().job(id).await.expect("job").state == state {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("job {id} never reached {state:?}");
+    eventually(&format!("job {id} reaches {state:?}"), || async {
+        (app.services().job(id).await.expect("job").state == state).then_some(())
+    })
+    .await
 }
 
 #[tokio::test]

@@ -1,6 +1,9 @@
 //! The HTTP-level integration tests: one binary, `mod` lines only. Each test starts its own
 //! appliance on a random port with a temporary data directory and drives it over real HTTP.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod helpers;
 mod sso_helpers;
 mod sync_helpers;

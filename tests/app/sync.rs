@@ -3,11 +3,11 @@
 //! compared field by field with the simulator's truth. Counters and the request log of the
 //! simulator prove *how* it synced (delta only, Retry-After honoured).
 
+use crate::helpers::eventually;
 use crate::sync_helpers::*;
 use chrono::{Duration as CDuration, Utc};
 use serde_json::json;
 use std::collections::BTreeSet;
-use std::time::Duration;
 use tenantry::domain::DomainError;
 use tenantry::model::{Actor, JobState, Outcome, SyncState, Trigger};
 use tenantry::simulator::{Fault, FaultKind, Kind, TenantPatch};
@@ -813,17 +813,10 @@ async fn archived_companies_are_refused_by_queue_job_and_scheduler_until_restore
         .await
         .expect("queued")
         .job;
-    for _ in 0..200 {
-        if s.job(busy.id).await.expect("job").state == JobState::Running {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        s.job(busy.id).await.expect("job").state,
-        JobState::Running,
-        "the only worker is busy"
-    );
+    eventually("the only worker is busy with the slow sync", || async {
+        (s.job(busy.id).await.expect("job").state == JobState::Running).then_some(())
+    })
+    .await;
     let waiting = s
         .queue_company_sync(b, Trigger::CompanyButton)
         .await

@@ -7,7 +7,6 @@ use crate::helpers::*;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Duration;
 use tenantry::domain::Services;
 use tenantry::jobs::Registry;
 use tenantry::model::{
@@ -177,14 +176,10 @@ impl SyncEnv {
 }
 
 pub async fn wait_job(s: &Services, id: u64) -> Job {
-    for _ in 0..2400 {
-        let j = s.job(id).await.expect("job");
-        if !j.state.is_active() {
-            return j;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("job {id} did not finish: {:?}", s.job(id).await);
+    eventually(&format!("job {id} finishes"), || async {
+        Some(s.job(id).await.expect("job")).filter(|j| !j.state.is_active())
+    })
+    .await
 }
 
 /// What the appliance stored for one company.
