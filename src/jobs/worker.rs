@@ -94,7 +94,8 @@ async fn run_one(
 ) {
     // `instrument`, not `span.enter()`: a guard held across awaits would tag whatever else
     // this thread polls meanwhile with this job's span.
-    let span = tracing::info_span!("job", id = job.id, kind = job.kind.as_str(), company = ?job.company_id, attempt = job.attempts);
+    // ERROR level for the same reason as the request span: present under any log filter.
+    let span = tracing::error_span!("job", id = job.id, kind = job.kind.as_str(), company = ?job.company_id, attempt = job.attempts);
     run_one_in_span(services, registry, job, shutdown, grace)
         .instrument(span)
         .await

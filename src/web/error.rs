@@ -71,6 +71,8 @@ struct ErrorPage<'a> {
     status: u16,
     title: &'a str,
     message: String,
+    /// Shown so a user can quote it; the same id is on every log line of the request.
+    request_id: String,
 }
 
 impl ResponseError for WebError {
@@ -122,6 +124,7 @@ impl ResponseError for WebError {
             status: status.as_u16(),
             title,
             message,
+            request_id: super::request_id::current().unwrap_or_default(),
         }
         .render()
         .unwrap_or_else(|_| title.to_string());

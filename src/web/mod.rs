@@ -12,6 +12,7 @@ mod middleware;
 mod pager;
 mod portal;
 mod redirect;
+mod request_id;
 mod session;
 mod views;
 
@@ -103,6 +104,8 @@ pub fn start(
             .wrap(actix_web::middleware::from_fn(middleware::security_headers))
             .wrap(actix_web::middleware::from_fn(middleware::cross_site_guard))
             .wrap(actix_web::middleware::Compress::default())
+            // Outermost: the id covers everything the other layers log and answer.
+            .wrap(actix_web::middleware::from_fn(request_id::assign))
             .configure(routes)
             .default_service(web::to(error::not_found))
     })

@@ -22,6 +22,7 @@ mod paging;
 mod portal;
 mod portal_requests;
 mod redirects_and_input;
+mod request_ids;
 mod requests;
 mod settings;
 mod sso;

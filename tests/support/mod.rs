@@ -24,26 +24,71 @@ where
             return v;
         }
         if tokio::time::Instant::now() >= deadline {
-            panic!("gave up waiting (after {PATIENCE:?}) for: {what}");
+            panic!(
+                "gave up waiting (after {PATIENCE:?}) for: {what}\n--- log so far ---\n{}",
+                captured_log()
+            );
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 
-/// `TEST_LOG=1 cargo test …` prints the appliance's log (filter with `TEST_LOG=debug` or any
-/// tracing directive); without it tests are quiet. Safe to call from every test.
+/// Every log line the appliance wrote in this test binary (warnings and errors, or what
+/// `TEST_LOG` asks for), so a test can find the line an error page points to.
+static CAPTURED: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// Writes each log line to the capture buffer, and to the test's output when `TEST_LOG` is set.
+#[derive(Clone, Copy)]
+struct Capture {
+    echo: bool,
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        if self.echo {
+            // `print!` goes through the test harness's capture, like `with_test_writer`.
+            print!("{}", String::from_utf8_lossy(buf));
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        *self
+    }
+}
+
+/// Install the test binary's log subscriber (once; later calls do nothing). Without
+/// `TEST_LOG`, warnings and errors are only captured (see [`captured_log`]);
+/// `TEST_LOG=1 cargo test …` also prints the appliance's log (`TEST_LOG=debug` or any
+/// tracing directive to choose what).
 pub fn init_test_log() {
-    let Ok(filter) = std::env::var("TEST_LOG") else {
-        return;
-    };
-    let filter = if filter == "1" || filter.is_empty() {
-        "info".to_string()
-    } else {
-        filter
+    let env = std::env::var("TEST_LOG").ok();
+    let filter = match env.as_deref() {
+        None => "warn",
+        Some("") | Some("1") => "info",
+        Some(f) => f,
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_test_writer()
+        .with_ansi(false)
+        .with_writer(Capture {
+            echo: env.is_some(),
+        })
         .try_init();
+}
+
+/// What the appliance has logged so far in this test binary.
+pub fn captured_log() -> String {
+    String::from_utf8_lossy(&CAPTURED.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
 }

@@ -84,6 +84,15 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// An error as sent: the code and message, and the request id to quote.
+#[derive(Serialize)]
+struct ApiErrorBody<'a> {
+    #[serde(flatten)]
+    error: &'a ApiError,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -93,7 +102,10 @@ impl ResponseError for ApiError {
         if self.status == 401 {
             r.insert_header(("www-authenticate", "Bearer realm=\"tenantry\""));
         }
-        r.json(self)
+        r.json(ApiErrorBody {
+            error: self,
+            request_id: super::request_id::current(),
+        })
     }
 }
 
