@@ -53,7 +53,7 @@ fn apply(s: &Store, round: u64, groups: Vec<GroupDelta>, full: bool) {
     .expect("groups");
 }
 
-/// Is user `user` a member of group `root` (both by Entra object id), nesting included?
+/// Is user `user` a member of any of the groups `roots` (all by Entra object id), nesting included?
 fn member(s: &Store, roots: &[&str], user: &str) -> bool {
     s.read_blocking(|r| {
         let contact = r.contact_by_oid(COMPANY, user)?.expect("contact").0.id;
