@@ -57,6 +57,11 @@ pub struct Demo {
 }
 
 impl Demo {
+    /// The temporary data directory (database and key), removed by [`Demo::stop`].
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub async fn stop(self) {
         self.app.stop().await;
         self.sim.stop().await;
@@ -64,12 +69,25 @@ impl Demo {
     }
 }
 
+/// Create the demo's data directory readable by its owner only: it holds the appliance key
+/// and a database of sealed secrets and sessions, and /tmp is shared. `create`, not
+/// `create_dir_all`: a directory someone else made at the (random) path first is refused.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
 /// Start the simulator and the appliance pointed at it, set up the sample MSP (its own tenant
 /// and three clients: healthy, unlicensed, archived — all connected) and sync the two active
 /// clients so the pages are full on first sign-in.
 pub async fn start(listen: String) -> anyhow::Result<Demo> {
     let dir = std::env::temp_dir().join(format!("tenantry-demo-{}", random_token(6)));
-    std::fs::create_dir_all(&dir)?;
+    create_private_dir(&dir)?;
     let sim = Simulator::start(SimOptions::default()).await?;
     let listener_host = listen.clone();
     let app_reg = DemoApp {

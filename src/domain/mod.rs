@@ -8,6 +8,7 @@ pub mod directory;
 pub mod entra;
 pub mod error;
 pub mod jobs;
+pub mod membership;
 pub mod portal;
 pub mod requests;
 pub mod schedule;

@@ -4,6 +4,7 @@
 //! deleted in Entra becomes inactive at the next sync, and an admin may narrow the allowed
 //! groups; either must shut the door at once, not when the session cookie expires.
 
+use super::membership::member_of_any;
 use super::{DomainError, DomainResult, Services};
 use crate::crypto::{digest_hex, random_token};
 use crate::model::{
@@ -85,7 +86,8 @@ fn settings_of(r: &Reader, company: &Company) -> Result<PortalSettings, crate::s
         .unwrap_or_else(|| PortalSettings::default_for(company.id, &company.name)))
 }
 
-/// Is `contact` allowed in under `settings`? Returns whether they are a portal admin.
+/// Is `contact` allowed in under `settings`? Returns whether they are a portal admin. Group
+/// rules count members of nested groups (see [`member_of_any`]).
 fn check_contact(
     r: &Reader,
     company: &Company,
@@ -95,18 +97,14 @@ fn check_contact(
     if !contact.active || !contact.account_enabled {
         return Ok(Err(PortalRefusal::Disabled(company.name.clone())));
     }
-    let mut allowed = settings.allowed_group_ids.is_empty();
-    for g in &settings.allowed_group_ids {
-        if r.is_member(company.id, *g, contact.id)? {
-            allowed = true;
-            break;
-        }
-    }
+    // Members of groups nested in an allowed group count, as they do in Entra.
+    let allowed = settings.allowed_group_ids.is_empty()
+        || member_of_any(r, company.id, &settings.allowed_group_ids, contact.id)?;
     if !allowed {
         return Ok(Err(PortalRefusal::NotInAllowedGroup));
     }
     let admin = match settings.admin_group_id {
-        Some(g) => r.is_member(company.id, g, contact.id)?,
+        Some(g) => member_of_any(r, company.id, &[g], contact.id)?,
         None => false,
     };
     Ok(Ok(admin))

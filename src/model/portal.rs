@@ -12,10 +12,12 @@ pub struct PortalSettings {
     pub slug: String,
     /// "Sign in with Microsoft" against the company's own tenant.
     pub sso_enabled: bool,
-    /// Contact groups allowed in; empty means every active contact of the company.
+    /// Contact groups allowed in; empty means every active contact of the company. Members of
+    /// groups nested in an allowed group (at any depth) are allowed too, as in Entra.
     #[serde(default)]
     pub allowed_group_ids: Vec<u64>,
-    /// Members of this contact group see every request of their company.
+    /// Members of this contact group (nested groups included) see every request of their
+    /// company.
     #[serde(default)]
     pub admin_group_id: Option<u64>,
     pub updated_at: Option<DateTime<Utc>>,

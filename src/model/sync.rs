@@ -67,6 +67,9 @@ pub struct GroupDelta {
     /// User object ids added to the group (in a full round: every member).
     pub members_added: Vec<String>,
     pub members_removed: Vec<String>,
+    /// Object ids of groups nested in this one, added (in a full round: every nested group).
+    pub groups_added: Vec<String>,
+    pub groups_removed: Vec<String>,
 }
 
 /// One Intune managed device (Intune has no delta: the full list every run).

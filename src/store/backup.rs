@@ -67,6 +67,7 @@ pub fn backup_to(src: &Path, dest: &Path) -> Result<u64, StoreError> {
         PORTAL_SLUGS,
         PORTAL_SESSIONS,
         SUPPORT_REQUESTS,
+        GROUP_NESTING,
     );
     wtx.commit()?;
     Ok(rows)

@@ -17,6 +17,7 @@ mod directory;
 mod error;
 mod jobs;
 mod meta;
+mod nesting;
 mod portal;
 mod requests;
 mod staff;
@@ -35,7 +36,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone)]
 pub struct Store {
@@ -101,6 +102,11 @@ impl Store {
         if found < 3 {
             // v3: sign-in with Microsoft (staff object ids) and the support portal.
             tables::create_v3(&txn)?;
+        }
+        if found < 4 {
+            // v4: groups nested in groups, learnt from one full groups round per company.
+            tables::create_v4(&txn)?;
+            nesting::restart_groups_rounds(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         if found != SCHEMA_VERSION {

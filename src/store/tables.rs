@@ -106,3 +106,18 @@ pub(super) fn create_v3(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
     txn.open_table(SUPPORT_REQUESTS)?;
     Ok(())
 }
+
+// Schema v4: groups nested in groups.
+
+/// (company id, parent group id, child group's Entra object id) → sync round that last saw the
+/// link. Keyed by the child's object id, not its local id, because the child group may only
+/// arrive later in the round (or on another page); it is resolved through `GROUP_OIDS` when
+/// read. A parent's children are one contiguous range, which is what an access check walks.
+pub const GROUP_NESTING: TableDefinition<(u64, u64, &str), u64> =
+    TableDefinition::new("group_nesting");
+
+/// Schema v4: group nesting.
+pub(super) fn create_v4(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(GROUP_NESTING)?;
+    Ok(())
+}

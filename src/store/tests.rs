@@ -121,3 +121,100 @@ fn a_second_writer_and_a_corrupt_file_get_clear_errors() {
         .expect("corrupt");
     assert!(err.to_string().contains("cannot be opened"), "{err}");
 }
+
+/// A database as schema v3 left it: every table up to v3, no nesting table, a company whose
+/// users and groups both hold a delta link.
+fn v3_database(path: &std::path::Path) {
+    let mut builder = redb::Builder::new();
+    builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+    let db = builder.create(path).expect("create");
+    let txn = db.begin_write().expect("write");
+    tables::create_all(&txn).expect("v1");
+    tables::create_v2(&txn).expect("v2");
+    tables::create_v3(&txn).expect("v3");
+    meta::set_schema_version(&txn, 3).expect("version");
+    {
+        let mut t = txn.open_table(tables::SYNC_STATE).expect("sync state");
+        for collection in ["users", "groups"] {
+            let s = crate::model::SyncState {
+                round: 7,
+                delta_link: Some(format!("https://graph.example/{collection}/delta?t=1")),
+                delta_saved_at: Some(Utc::now()),
+                ..Default::default()
+            };
+            let bytes = codec::enc(&s).expect("enc");
+            t.insert((1, collection), bytes.as_slice()).expect("insert");
+        }
+    }
+    txn.commit().expect("commit");
+}
+
+#[test]
+fn a_v3_database_opens_with_the_nesting_table_and_a_full_groups_round_ahead() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.redb");
+    v3_database(&path);
+    let s = Store::open(&path, SecretBox::from_key([1; 32])).expect("migrates");
+    let (version, nested, users, groups) = s
+        .read_blocking(|r| {
+            Ok::<_, StoreError>((
+                r.meta::<u32>("schema_version")?,
+                r.nested_group_oids(1, 1)?,
+                r.sync_state(1, "users")?.expect("users"),
+                r.sync_state(1, "groups")?.expect("groups"),
+            ))
+        })
+        .expect("read");
+    assert_eq!(version, Some(SCHEMA_VERSION));
+    assert!(nested.is_empty(), "the new table is there, empty");
+    assert!(users.delta_link.is_some(), "users carry on from their link");
+    assert_eq!(
+        (groups.delta_link, groups.round),
+        (None, 7),
+        "groups start a full round (nesting was never kept) and keep their round number"
+    );
+    // Opening again changes nothing: the step ran once.
+    s.write_blocking(|w| {
+        let mut g = w.sync_state(1, "groups")?.expect("groups");
+        g.delta_link = Some("kept".into());
+        w.put_sync_state(1, "groups", &g)
+    })
+    .expect("write");
+    drop(s);
+    let s = Store::open(&path, SecretBox::from_key([1; 32])).expect("reopens");
+    let g = s
+        .read_blocking(|r| r.sync_state(1, "groups"))
+        .expect("read")
+        .expect("groups");
+    assert_eq!(g.delta_link.as_deref(), Some("kept"));
+}
+
+#[test]
+fn nesting_links_are_read_per_parent_and_copied_by_backup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    s.write_blocking(|w| {
+        w.put_nesting(1, 5, "child-a", 1)?;
+        w.put_nesting(1, 5, "child-b", 1)?;
+        w.put_nesting(1, 6, "child-c", 1)?;
+        w.put_nesting(2, 5, "other-company", 1)?;
+        Ok::<_, StoreError>(())
+    })
+    .expect("write");
+    let dest = dir.path().join("backup.redb");
+    backup_to(&dir.path().join("t.redb"), &dest).expect("backup");
+    drop(s);
+    let restored = Store::open(&dest, SecretBox::from_key([1; 32])).expect("open backup");
+    let (five, six, all) = restored
+        .read_blocking(|r| {
+            Ok::<_, StoreError>((
+                r.nested_group_oids(1, 5)?,
+                r.nested_group_oids(1, 6)?,
+                r.nesting_with_round(1)?,
+            ))
+        })
+        .expect("read");
+    assert_eq!(five, vec!["child-a".to_string(), "child-b".to_string()]);
+    assert_eq!(six, vec!["child-c".to_string()]);
+    assert_eq!(all.len(), 3, "company 2's link is not company 1's");
+}

@@ -1,6 +1,7 @@
 //! `tenantry demo` as a user meets it: the printed admin can "Sign in with Microsoft" (they
 //! are a user of the sample MSP tenant) and the printed portal user can sign in to Contoso
-//! Dental's portal, both through the simulator's real redirects.
+//! Dental's portal, both through the simulator's real redirects; its temporary data directory
+//! is the user's alone.
 
 use crate::helpers::*;
 use crate::sso_helpers::*;
@@ -45,4 +46,19 @@ async fn demo_has_staff_and_portal_sign_in_with_microsoft_on() {
     let home = portal_user.get_text(&format!("/portal/{slug}")).await;
     assert!(home.contains("My devices"), "portal home");
     demo.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_demo_data_directory_and_key_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let listen = format!("127.0.0.1:{}", free_port());
+    let demo = tenantry::demo::start(listen).await.expect("demo starts");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let data = demo.data_dir().to_path_buf();
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    assert_eq!(mode(&data.join("secret.key")), 0o600, "the appliance key");
+    demo.stop().await;
+    assert!(!data.exists(), "removed when the demo stops");
 }

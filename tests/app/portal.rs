@@ -226,10 +226,20 @@ async fn group_rules_decide_who_enters() {
             .filter(|m| m.group_id == g.id)
             .count()
     };
+    // Without nested groups, so its direct members are all its members.
+    let flat = |g: &tenantry::model::ContactGroup| {
+        let oid = g.entra_object_id.as_deref().expect("oid");
+        env.env
+            .ctl
+            .members(&t.id, oid)
+            .expect("members")
+            .iter()
+            .all(|(ty, _)| ty == "#microsoft.graph.user")
+    };
     let group = snap
         .groups
         .iter()
-        .filter(|g| size(g) > 0)
+        .filter(|g| size(g) > 0 && flat(g))
         .min_by_key(|g| size(g))
         .expect("a group with members");
     let member_ids: Vec<u64> = snap
@@ -309,6 +319,10 @@ async fn portal_settings_page_and_archived_companies() {
     assert!(
         page.contains(&format!("/portal/{}", a.slug)),
         "portal address shown"
+    );
+    assert!(
+        page.contains("Members of nested groups count too"),
+        "the group rule says nesting counts"
     );
     // Another company's address is refused with the reason.
     let r = staff
@@ -440,4 +454,63 @@ async fn sso_and_portal_settings_through_the_api() {
     assert_eq!(v["sso_enabled"], false);
     assert_eq!(v["allowed_group_ids"], json!([group]));
     assert_eq!(v["slug"], a.slug.as_str(), "address kept");
+}
+
+#[tokio::test]
+async fn members_of_a_group_nested_in_an_allowed_group_get_in_and_others_are_refused() {
+    let env = sso_env().await;
+    let t = env.env.tenant("Contoso Dental", 12, 0, false);
+    let (company, _) = env.env.connect("Contoso Dental", &t.id).await;
+    let people: Vec<Contact> = contacts(&env, company)
+        .await
+        .into_iter()
+        .filter(|c| c.active && c.account_enabled && !c.is_guest)
+        .take(2)
+        .collect();
+    let (nested, outsider) = (&people[0], &people[1]);
+    // In Entra: Portal Users ⊃ Helpdesk ⊃ Night Shift ∋ `nested`, two levels down.
+    let ctl = &env.env.ctl;
+    let new_group = |name: &str| {
+        let mut props = serde_json::Map::new();
+        props.insert("displayName".into(), json!(name));
+        let g = ctl
+            .create_object(&t.id, Kind::Group, props)
+            .expect("group created");
+        g["id"].as_str().expect("id").to_string()
+    };
+    let (outer, middle, inner) = (
+        new_group("Portal Users"),
+        new_group("Helpdesk"),
+        new_group("Night Shift"),
+    );
+    ctl.add_member(&t.id, &outer, &middle).expect("nested");
+    ctl.add_member(&t.id, &middle, &inner).expect("nested");
+    let oid = nested.entra_object_id.clone().expect("oid");
+    ctl.add_member(&t.id, &inner, &oid).expect("member");
+    let job = env.env.sync(company).await;
+    assert_eq!(job.state, tenantry::model::JobState::Succeeded);
+    let snap = snapshot(env.env.services(), company).await;
+    assert!(
+        snap.members_of(&outer).is_empty(),
+        "Portal Users has no direct user members"
+    );
+    let slug = enable_portal(&env, company, vec![snap.group(&outer).id]).await;
+
+    let r = portal_sign_in(env.app(), &slug, &outsider.upn).await;
+    assert_eq!(r.status(), 403, "in none of the groups");
+    let e = last_portal_refusal(&env).await;
+    assert_eq!(e.details["code"], "not_in_allowed_group");
+
+    let browser = second_browser(env.app());
+    let r = portal_sign_in(&browser, &slug, &nested.upn).await;
+    assert_eq!(r.status(), 303, "a member two groups down gets in");
+    let home = browser.get_text(&format!("/portal/{slug}")).await;
+    assert!(home.contains("My devices"), "portal home");
+
+    // Helpdesk taken out of Portal Users in Entra: the door shuts at the next sync.
+    ctl.remove_member(&t.id, &outer, &middle).expect("unnested");
+    env.env.sync(company).await;
+    let page = browser.get_text(&format!("/portal/{slug}")).await;
+    assert!(page.contains("Sign in with Microsoft"), "back at sign-in");
+    assert!(!page.contains("My devices"), "no longer in");
 }

@@ -246,6 +246,60 @@ async fn groups_delta_members_span_pages_and_changes_are_deltas() {
 }
 
 #[tokio::test]
+async fn groups_put_in_groups_arrive_typed_as_groups_with_their_own_members() {
+    let env = env(20, 0, true).await;
+    let token = app_token(&env).await;
+    let start = format!("{}/groups/delta?$select=displayName,members", env.graph());
+    let (_, delta_link, _) = round(&env, &start, &token, &[]).await;
+    let new_group = |name: &str| {
+        let g = env
+            .ctl
+            .create_object(
+                env.tid(),
+                Kind::Group,
+                props(json!({ "displayName": name })),
+            )
+            .expect("group");
+        g["id"].as_str().expect("id").to_string()
+    };
+    let (outer, inner) = (new_group("Outer"), new_group("Inner"));
+    let user = env
+        .ctl
+        .list_objects(env.tid(), Kind::User, 0, 1)
+        .expect("users")[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    env.ctl.add_member(env.tid(), &outer, &inner).expect("nest");
+    env.ctl.add_member(env.tid(), &inner, &user).expect("add");
+    let (items, delta_link, _) = round(&env, &delta_link, &token, &[]).await;
+    let members = |id: &str| {
+        items
+            .iter()
+            .find(|g| g["id"] == id)
+            .and_then(|g| g["members@delta"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        members(&outer),
+        vec![json!({"@odata.type": "#microsoft.graph.group", "id": inner})]
+    );
+    assert_eq!(
+        members(&inner),
+        vec![json!({"@odata.type": "#microsoft.graph.user", "id": user})]
+    );
+    env.ctl
+        .remove_member(env.tid(), &outer, &inner)
+        .expect("unnest");
+    let (items, _, _) = round(&env, &delta_link, &token, &[]).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(
+        items[0]["members@delta"],
+        json!([{"@odata.type": "#microsoft.graph.group", "id": inner, "@removed": {"reason": "deleted"}}])
+    );
+}
+
+#[tokio::test]
 async fn deleting_a_user_removes_its_memberships() {
     let env = env(40, 0, true).await;
     let token = app_token(&env).await;

@@ -139,8 +139,9 @@ pub fn deactivate_unseen_contacts(
     Ok(n)
 }
 
-/// Apply groups and membership changes. Members that are not synced contacts (nested groups,
-/// devices, excluded guests) are skipped.
+/// Apply groups and membership changes. User members that are not synced contacts (excluded
+/// guests, users not synced yet) are skipped; devices never get here. Nested groups are kept
+/// as links by object id, whether or not the child group is synced yet.
 pub fn apply_groups(
     w: &mut Writer,
     company_id: u64,
@@ -209,6 +210,13 @@ pub fn apply_groups(
                 members_changed = true;
             }
         }
+        for oid in &g.groups_added {
+            w.put_nesting(company_id, grp.id, oid, round)?;
+            members_changed = true;
+        }
+        for oid in &g.groups_removed {
+            members_changed |= w.delete_nesting(company_id, grp.id, oid)?;
+        }
         if is_new {
             counts.created += 1;
         } else if changed || members_changed {
@@ -223,7 +231,8 @@ pub fn apply_groups(
     Ok(counts)
 }
 
-/// After a full groups round: drop memberships and deactivate groups the round did not see.
+/// After a full groups round: drop memberships and nesting links, and deactivate groups, the
+/// round did not see.
 pub fn finish_full_groups_round(
     w: &mut Writer,
     company_id: u64,
@@ -233,6 +242,11 @@ pub fn finish_full_groups_round(
     for (m, seen) in w.memberships_with_round(company_id)? {
         if seen < round {
             w.delete_membership(m)?;
+        }
+    }
+    for (parent, child, seen) in w.nesting_with_round(company_id)? {
+        if seen < round {
+            w.delete_nesting(company_id, parent, &child)?;
         }
     }
     let mut n = 0;

@@ -64,31 +64,41 @@ fn user_delta(u: DeltaUser) -> UserDelta {
     }
 }
 
-fn group_delta(g: MergedGroup) -> GroupDelta {
+/// Object ids of the entries in `list` that `keep` selects.
+fn member_ids(list: &[MemberChange], keep: fn(&MemberChange) -> bool) -> Vec<String> {
+    list.iter()
+        .filter(|m| keep(m))
+        .map(|m| m.id.clone())
+        .collect()
+}
+
+/// A member entry without `@odata.type` is taken for a user, as before nesting was kept.
+fn maybe_user(m: &MemberChange) -> bool {
+    matches!(m.member_type, None | Some(MemberType::User))
+}
+
+fn is_group(m: &MemberChange) -> bool {
+    matches!(m.member_type, Some(MemberType::Group))
+}
+
+/// A removal without a type is also tried as a nested group: deleting a link that is not
+/// there costs nothing, keeping one that should go would leave portal access behind.
+fn maybe_group(m: &MemberChange) -> bool {
+    matches!(m.member_type, None | Some(MemberType::Group))
+}
+
+pub(super) fn group_delta(g: MergedGroup) -> GroupDelta {
     let removed = g.is_removed();
-    let is_user = |m: &MemberChange| {
-        m.member_type
-            .as_ref()
-            .is_none_or(|t| *t == MemberType::User)
-    };
     GroupDelta {
         oid: g.group.id,
         removed,
         display_name: field(g.group.display_name),
         description: field(g.group.description),
         mail_enabled: g.group.mail_enabled.map(Field::Set).unwrap_or_default(),
-        members_added: g
-            .members_added
-            .iter()
-            .filter(|m| is_user(m))
-            .map(|m| m.id.clone())
-            .collect(),
-        members_removed: g
-            .members_removed
-            .iter()
-            .filter(|m| is_user(m))
-            .map(|m| m.id.clone())
-            .collect(),
+        members_added: member_ids(&g.members_added, maybe_user),
+        members_removed: member_ids(&g.members_removed, maybe_user),
+        groups_added: member_ids(&g.members_added, is_group),
+        groups_removed: member_ids(&g.members_removed, maybe_group),
     }
 }
 

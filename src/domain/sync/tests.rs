@@ -279,3 +279,28 @@ fn devices_write_only_changed_rows_and_keep_vanished_ones_inactive() {
     let assets = s.read_blocking(|r| r.assets_of(1)).expect("read");
     assert_eq!(assets.len(), 2);
 }
+
+#[test]
+fn nested_groups_in_members_delta_become_links_and_untyped_removals_are_tried_as_both() {
+    use crate::graph::groups::{DeltaGroup, GroupRound};
+    let page: Vec<DeltaGroup> = serde_json::from_value(serde_json::json!([{
+        "id": "parent",
+        "displayName": "Parent",
+        "members@delta": [
+            {"@odata.type": "#microsoft.graph.user", "id": "u1"},
+            {"@odata.type": "#microsoft.graph.group", "id": "child"},
+            {"@odata.type": "#microsoft.graph.device", "id": "d1"},
+            {"id": "untyped"},
+            {"@odata.type": "#microsoft.graph.group", "id": "gone", "@removed": {"reason": "deleted"}},
+            {"id": "unknown", "@removed": {"reason": "deleted"}}
+        ]
+    }]))
+    .expect("page");
+    let mut round = GroupRound::new();
+    round.add_page(page);
+    let d = super::identity::group_delta(round.finish().remove(0));
+    assert_eq!(d.members_added, vec!["u1", "untyped"]);
+    assert_eq!(d.groups_added, vec!["child"], "devices are neither");
+    assert_eq!(d.members_removed, vec!["unknown"]);
+    assert_eq!(d.groups_removed, vec!["gone", "unknown"]);
+}

@@ -111,8 +111,11 @@ struct PortalBody {
     /// Omitted: keep the current address.
     #[serde(default)]
     slug: Option<String>,
+    /// Contact groups allowed in (empty: every active contact). Members of groups nested in
+    /// them, at any depth, count too.
     #[serde(default)]
     allowed_group_ids: Vec<u64>,
+    /// Portal admins; members of nested groups count too.
     #[serde(default)]
     admin_group_id: Option<u64>,
 }
