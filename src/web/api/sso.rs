@@ -1,7 +1,7 @@
 //! `/api/v1/settings/sso` (staff sign-in with Microsoft) and `/api/v1/companies/{id}/portal`
 //! (a company's support portal authentication): the same settings as the pages, for scripts.
 
-use super::{ApiCaller, ApiResult};
+use super::{AdminCaller, AdminJson, ApiCaller, ApiResult};
 use crate::domain::portal::PortalInput;
 use crate::domain::sso::StaffSso;
 use crate::model::PortalSettings;
@@ -34,8 +34,7 @@ async fn sso_view(st: &AppState, settings: StaffSso) -> ApiResult<web::Json<SsoV
     }))
 }
 
-async fn sso_get(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<web::Json<SsoView>> {
-    who.require_admin()?;
+async fn sso_get(_admin: AdminCaller, st: web::Data<AppState>) -> ApiResult<web::Json<SsoView>> {
     let s = st.services.staff_sso().await?;
     sso_view(&st, s).await
 }
@@ -57,12 +56,11 @@ fn yes() -> bool {
 }
 
 async fn sso_put(
-    who: ApiCaller,
+    admin: AdminJson<SsoBody>,
     st: web::Data<AppState>,
-    body: web::Json<SsoBody>,
 ) -> ApiResult<web::Json<SsoView>> {
-    who.require_admin()?;
-    let b = body.into_inner();
+    let AdminJson { caller: who, body } = admin;
+    let b = body;
     let saved = st
         .services
         .update_staff_sso(
@@ -121,13 +119,12 @@ struct PortalBody {
 }
 
 async fn portal_put(
-    who: ApiCaller,
+    admin: AdminJson<PortalBody>,
     st: web::Data<AppState>,
     id: web::Path<Id>,
-    body: web::Json<PortalBody>,
 ) -> ApiResult<web::Json<PortalView>> {
-    who.require_admin()?;
-    let b = body.into_inner();
+    let AdminJson { caller: who, body } = admin;
+    let b = body;
     let slug = match b.slug {
         Some(s) => s,
         None => st.services.portal_settings(id.get()).await?.slug,

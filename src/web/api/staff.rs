@@ -1,7 +1,7 @@
 //! `/api/v1/users` and `/api/v1/tokens` (admin tokens only), and `/api/v1/schedules`
 //! (any token).
 
-use super::{ApiCaller, ApiError, ApiResult};
+use super::{AdminCaller, AdminJson, ApiCaller, ApiError, ApiResult};
 use crate::domain::DomainError;
 use crate::domain::staff::NewStaff;
 use crate::model::{ApiToken, Role, StaffUser};
@@ -68,8 +68,10 @@ impl From<StaffUser> for UserView {
     }
 }
 
-async fn users(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<web::Json<ApiList<UserView>>> {
-    who.require_admin()?;
+async fn users(
+    _admin: AdminCaller,
+    st: web::Data<AppState>,
+) -> ApiResult<web::Json<ApiList<UserView>>> {
     let all = st.services.staff_users().await?;
     Ok(web::Json(
         all.into_iter()
@@ -80,11 +82,10 @@ async fn users(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<web::Json<A
 }
 
 async fn user(
-    who: ApiCaller,
+    _admin: AdminCaller,
     st: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<UserView>> {
-    who.require_admin()?;
     Ok(web::Json(st.services.staff_user(id.get()).await?.into()))
 }
 
@@ -99,12 +100,11 @@ struct NewUserBody {
 }
 
 async fn create_user(
-    who: ApiCaller,
+    admin: AdminJson<NewUserBody>,
     st: web::Data<AppState>,
-    body: web::Json<NewUserBody>,
 ) -> ApiResult<HttpResponse> {
-    who.require_admin()?;
-    let b = body.into_inner();
+    let AdminJson { caller: who, body } = admin;
+    let b = body;
     let new = NewStaff::parse(&b.email, &b.display_name, &b.role, b.password.as_deref())
         .map_err(DomainError::from)?;
     let u = st.services.create_staff(who.actor(), new).await?;
@@ -121,13 +121,12 @@ struct UserPatch {
 }
 
 async fn update_user(
-    who: ApiCaller,
+    admin: AdminJson<UserPatch>,
     st: web::Data<AppState>,
     id: web::Path<Id>,
-    body: web::Json<UserPatch>,
 ) -> ApiResult<web::Json<UserView>> {
-    who.require_admin()?;
-    let b = body.into_inner();
+    let AdminJson { caller: who, body } = admin;
+    let b = body;
     if b.role.is_none() && b.disabled.is_none() {
         return Err(ApiError::bad_request(
             "nothing to change: send `role` (admin or technician) and/or `disabled` (true or false)"
@@ -161,12 +160,11 @@ struct PasswordBody {
 
 /// Set a new password; the user's sessions end.
 async fn set_password(
-    who: ApiCaller,
+    admin: AdminJson<PasswordBody>,
     st: web::Data<AppState>,
     id: web::Path<Id>,
-    body: web::Json<PasswordBody>,
 ) -> ApiResult<web::Json<UserView>> {
-    who.require_admin()?;
+    let AdminJson { caller: who, body } = admin;
     let cur = st.services.staff_user(id.get()).await?;
     let u = st
         .services
@@ -176,10 +174,9 @@ async fn set_password(
 }
 
 async fn tokens(
-    who: ApiCaller,
+    _admin: AdminCaller,
     st: web::Data<AppState>,
 ) -> ApiResult<web::Json<ApiList<ApiToken>>> {
-    who.require_admin()?;
     Ok(web::Json(st.services.api_tokens().await?.into()))
 }
 
@@ -200,11 +197,10 @@ struct CreatedToken {
 }
 
 async fn create_token(
-    who: ApiCaller,
+    admin: AdminJson<NewTokenBody>,
     st: web::Data<AppState>,
-    body: web::Json<NewTokenBody>,
 ) -> ApiResult<HttpResponse> {
-    who.require_admin()?;
+    let AdminJson { caller: who, body } = admin;
     let role =
         Role::parse(body.role.as_deref().unwrap_or("technician")).map_err(DomainError::from)?;
     let (token, record) = st
@@ -217,11 +213,10 @@ async fn create_token(
 }
 
 async fn revoke_token(
-    who: ApiCaller,
+    who: AdminCaller,
     st: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<ApiToken>> {
-    who.require_admin()?;
     Ok(web::Json(
         st.services.revoke_api_token(who.actor(), id.get()).await?,
     ))

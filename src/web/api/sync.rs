@@ -2,7 +2,7 @@
 //! the consent URL; the browser, or a script following redirects, completes it), and queuing
 //! syncs (202 with the job; 409 for archived or unconnected companies).
 
-use super::{ApiCaller, ApiError, ApiResult};
+use super::{AdminCaller, AdminJson, ApiCaller, ApiError, ApiResult};
 use crate::domain::consent::ConsentTarget;
 use crate::model::{Job, Trigger};
 use crate::web::AppState;
@@ -37,8 +37,10 @@ struct EntraView {
     msp_tenant: Option<crate::domain::consent::MspTenant>,
 }
 
-async fn entra_get(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<web::Json<EntraView>> {
-    who.require_admin()?;
+async fn entra_get(
+    _admin: AdminCaller,
+    st: web::Data<AppState>,
+) -> ApiResult<web::Json<EntraView>> {
     let app = st.services.entra_app().await?;
     Ok(web::Json(EntraView {
         client_id: app.client_id,
@@ -70,12 +72,11 @@ struct EntraBody {
 }
 
 async fn entra_put(
-    who: ApiCaller,
+    admin: AdminJson<EntraBody>,
     st: web::Data<AppState>,
-    body: web::Json<EntraBody>,
 ) -> ApiResult<web::Json<EntraView>> {
-    who.require_admin()?;
-    let body = body.into_inner();
+    let AdminJson { caller: who, body } = admin;
+    let body = body;
     // Check the certificate before saving anything, so a bad pair changes nothing.
     if !body.certificate_pem.is_empty() || !body.private_key_pem.is_empty() {
         crate::graph::ClientCertificate::from_pem(&body.private_key_pem, &body.certificate_pem)
@@ -99,10 +100,9 @@ async fn entra_put(
 
 /// Remove the stored certificate credential (404 when none is stored).
 async fn entra_certificate_delete(
-    who: ApiCaller,
+    who: AdminCaller,
     st: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    who.require_admin()?;
     st.services.remove_entra_certificate(who.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -125,11 +125,10 @@ async fn connect(
 }
 
 async fn disconnect(
-    who: ApiCaller,
+    who: AdminCaller,
     st: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> ApiResult<HttpResponse> {
-    who.require_admin()?;
     st.services
         .disconnect_company_tenant(who.actor(), id.get())
         .await?;

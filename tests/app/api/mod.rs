@@ -12,6 +12,7 @@ mod audit;
 mod bad_input;
 mod companies;
 mod lists;
+mod roles;
 mod tokens;
 
 /// A request with a bearer token.
