@@ -7,7 +7,7 @@
 //! Warranty dates live in custom field values, as MSPs keep them there.
 //!
 //! The `custom_fields`/`custom_field_values` item shapes are our assumption, not checked against
-//! Level's OpenAPI document (https://levelapi.readme.io/); the simulator uses `{id, name}` and
+//! Level's OpenAPI document (<https://levelapi.readme.io/>); the simulator uses `{id, name}` and
 //! `{id, custom_field_id, custom_field_name, assigned_to_id, value}` (filterable by
 //! `assigned_to_id` and `custom_field_id`).
 //!
