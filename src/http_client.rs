@@ -52,8 +52,9 @@ pub struct HttpClientError(#[from] reqwest::Error);
 /// Build a client with the given options.
 ///
 /// TLS is rustls with the bundled Mozilla roots and the ring provider that reqwest 0.12's
-/// `rustls-tls` feature configures itself, so no process-wide crypto provider has to be
-/// installed first (see `stack.md`). HTTP/2 is not compiled in; Graph works over HTTP/1.1.
+/// `rustls-tls` feature configures itself (Cargo.toml), so no process-wide crypto provider has
+/// to be installed first; the test below checks that. HTTP/2 is not compiled in; Graph works
+/// over HTTP/1.1.
 pub fn build(options: &HttpClientOptions) -> Result<reqwest::Client, HttpClientError> {
     let redirect = if options.follow_redirects {
         reqwest::redirect::Policy::limited(5)

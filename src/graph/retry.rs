@@ -58,7 +58,8 @@ impl RetryPolicy {
 }
 
 /// Statuses worth retrying for a GET or a token request: throttling (429), gateway trouble
-/// (502/503/504) and plain server errors (500), which the contract retries with backoff.
+/// (502/503/504) and plain server errors (500), retried with bounded backoff
+/// (docs/microsoft.md#throttling).
 pub(crate) fn is_retryable(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }

@@ -1,4 +1,4 @@
-//! The simulated Level.io RMM API (contract §12), served at `{levelio_url}/v2/...`.
+//! The simulated Level.io RMM API (docs/microsoft.md#levelio), served at `{levelio_url}/v2/...`.
 //!
 //! Auth is the raw API key in `Authorization` (no `Bearer`); a wrong key is 401
 //! `{"error":"Access denied"}`. Lists use cursor paging: `limit` 1–100 (default 20),
@@ -6,9 +6,10 @@
 //! Groups form a folder tree (`parent_id`); an MSP maps a root folder to a client.
 //! Warranty dates live in custom field values, as MSPs keep them there.
 //!
-//! The `custom_fields`/`custom_field_values` item shapes are not published in the contract;
-//! the simulator uses `{id, name}` and `{id, custom_field_id, custom_field_name,
-//! assigned_to_id, value}` (filterable by `assigned_to_id` and `custom_field_id`).
+//! The `custom_fields`/`custom_field_values` item shapes are our assumption, not checked against
+//! Level's OpenAPI document (<https://levelapi.readme.io/>); the simulator uses `{id, name}` and
+//! `{id, custom_field_id, custom_field_name, assigned_to_id, value}` (filterable by
+//! `assigned_to_id` and `custom_field_id`).
 //!
 //! Control: `PUT /_sim/levelio/api_key {"api_key"}`, `POST /_sim/levelio/generate
 //! {"clients": [..], "devices_per_client": n}`, `POST /_sim/levelio/devices`,

@@ -2,7 +2,7 @@
 //!
 //! WHY a separate module tree that imports nothing from the rest of the crate: the appliance's
 //! Graph client and this simulator meet only on the wire, so a misunderstanding of Microsoft's
-//! contract in one is caught by the other instead of being shared.
+//! behaviour (docs/microsoft.md) in one is caught by the other instead of being shared.
 //!
 //! Three HTTP servers run on loopback (ports from [`SimOptions`], 0 = random):
 //! * login host — discovery, JWKS, authorize, token, admin consent, and the `/_sim` control API;

@@ -43,7 +43,8 @@ pub struct TenantSettings {
     pub consent_error: Option<ConsentError>,
 }
 
-/// An error the admin-consent endpoint returns instead of granting (contract §1.1 failure).
+/// An error the admin-consent endpoint returns instead of granting
+/// (docs/microsoft.md#admin-consent-callback).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConsentError {
     /// OAuth `error`, e.g. `consent_required`; an empty string clears the knob.
@@ -245,7 +246,7 @@ pub struct IssuedToken {
     pub app_only: bool,
 }
 
-/// Deliberate id_token defects for relying-party tests (contract §3.5).
+/// Deliberate id_token defects for relying-party tests (docs/microsoft.md#id-token-validation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdTokenFault {

@@ -173,7 +173,7 @@ pub fn fast_retry() -> RetryPolicy {
     }
 }
 
-/// The contract's AADSTS7000215 body (§2.4), verbatim.
+/// An AADSTS7000215 body in the token endpoint's error shape (docs/microsoft.md#token-errors).
 pub const BAD_SECRET_BODY: &str = include_str!("fixtures/token_error_aadsts7000215.json");
 
 async fn token(

@@ -1,6 +1,7 @@
-//! Golden files: the contract's example bodies (copied verbatim into `fixtures/`), served by
-//! the fake and decoded by the client's typed calls. If a DTO's field name or type drifts from
-//! what Microsoft documents, these fail.
+//! Golden files: example bodies composed after the shapes in Microsoft's reference pages
+//! (docs/microsoft.md#resources; kept in `fixtures/`; test names say "the contract", the
+//! research notes they were first taken from), served by the fake and decoded by the client's
+//! typed calls. If a DTO's field name or type drifts from what Microsoft documents, these fail.
 
 use chrono::{TimeZone, Utc};
 use tenantry::graph::{

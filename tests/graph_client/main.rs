@@ -2,7 +2,8 @@
 //!
 //! Each test starts its own fake (`fake.rs`) on a random port and scripts what Microsoft
 //! answers, then checks what the client made of it: tokens, paging, delta, retries and typed
-//! errors. `golden.rs` decodes the contract's own example bodies (`fixtures/`).
+//! errors. `golden.rs` decodes example bodies shaped like Microsoft's reference examples
+//! (`fixtures/`, see docs/microsoft.md).
 
 mod fake;
 

@@ -1,6 +1,9 @@
 //! Every property name and enum value the simulator emits must exist in Microsoft's Graph v1.0
-//! CSDL (`../shared/graph-schema/graph-v1.0-csdl.xml`). A tiny string scan is enough: we only
-//! need type names, base types, property names/types and enum members of `microsoft.graph`.
+//! CSDL (docs/microsoft.md#graph-schema): the "clean" v1.0 metadata published in
+//! <https://github.com/microsoftgraph/msgraph-metadata>, read from a snapshot kept beside the
+//! clone at `../shared/graph-schema/graph-v1.0-csdl.xml` (not in this repository). A tiny string
+//! scan is enough: we only need type names, base types, property names/types and enum members of
+//! `microsoft.graph`.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -12,7 +12,8 @@ pub fn policy_count(seed: u64) -> usize {
 }
 
 /// Conditional Access policy `p` (0..8). The first three cover all three states; CA004 requires
-/// MFA only through `authenticationStrength` (the detection trap in the contract).
+/// MFA only through `authenticationStrength` (the detection trap in
+/// docs/microsoft.md#evidence-reads).
 pub fn policy(g: &TenantGen, p: usize) -> Map<String, Value> {
     let id = guid(g.seed, SALT_POLICY, p as u64);
     let x = h(g.seed, SALT_POLICY, p as u64);

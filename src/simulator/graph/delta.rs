@@ -1,9 +1,9 @@
 //! `GET /users/delta` and `GET /groups/delta`.
 //!
-//! Rounds follow contract §4a/§4b and §7: an initial round lists every existing object (large
-//! groups split over pages via `members@delta` slices), ends in a deltaLink; a later round
-//! returns only objects changed since that link's version. Updated objects carry all selected
-//! properties, or only the changed ones with `Prefer: return=minimal`; removals carry
+//! Rounds follow docs/microsoft.md#delta-queries: an initial round lists every existing object
+//! (large groups split over pages via `members@delta` slices), ends in a deltaLink; a later
+//! round returns only objects changed since that link's version. Updated objects carry all
+//! selected properties, or only the changed ones with `Prefer: return=minimal`; removals carry
 //! `@removed`. Expired tokens answer 400 `syncStateNotFound` or 410 `resyncRequired` + Location.
 
 use serde_json::{Map, Value, json};

@@ -1,9 +1,9 @@
 //! Plain (non-delta) collections: managed devices, compliance policies, CA policies, the MFA
 //! registration report, and the organization singleton-collection.
 //!
-//! Licence gates answer with the errors Microsoft is observed to return (contract §4c–§4f):
-//! Intune paths 400 "Request not applicable to target tenant.", CA and the report 403 for
-//! tenants without Entra ID P1.
+//! Licence gates answer with the errors Microsoft is observed to return
+//! (docs/microsoft.md#licences): Intune paths 400 "Request not applicable to target tenant.",
+//! CA and the report 403 for tenants without Entra ID P1.
 
 use serde_json::{Map, Value, json};
 
@@ -304,8 +304,9 @@ pub fn organization(st: &mut SimState, ctx: &Ctx) -> GraphResult {
 }
 
 /// `GET /deviceManagement/deviceCompliancePolicyDeviceStateSummary`: counts over the tenant's
-/// current devices. Returned bare (a singleton), not wrapped in `value` (contract §4f leaves
-/// this open; clients should accept both).
+/// current devices. Returned bare (a singleton), not wrapped in `value` (Microsoft's example
+/// wraps it, a singleton GET normally does not: docs/microsoft.md#evidence-reads; clients
+/// should accept both).
 pub fn compliance_summary(st: &mut SimState, ctx: &Ctx) -> GraphResult {
     let t = tenant(st, ctx)?;
     intune_gate(t)?;

@@ -112,8 +112,9 @@ fn authenticate(
     Ok(t.tenant_id.clone())
 }
 
-/// Microsoft's per-tenant limits that matter for pacing (contract §5.4): (endpoint, max
-/// requests, window, send Retry-After?). Conditional Access never sends Retry-After.
+/// Microsoft's per-tenant limits that matter for pacing (docs/microsoft.md#throttling):
+/// (endpoint, max requests, window, send Retry-After?). Conditional Access never sends
+/// Retry-After.
 const RATE_LIMITS: [(&str, usize, Duration, bool); 2] = [
     (
         "identity/conditionalAccess/policies",

@@ -7,8 +7,9 @@
 //! verified domain; the v1 `/oauth2/token` form is accepted too); `nbf` ≤ now and `exp` > now,
 //! each with five minutes of clock skew.
 //!
-//! AADSTS codes (contract §2.4 and Microsoft's "troubleshoot ClientCertificateCredential /
-//! ClientAssertionCredential" table; messages abridged from real responses):
+//! AADSTS codes (docs/microsoft.md#token-errors and Microsoft's "troubleshoot
+//! ClientCertificateCredential / ClientAssertionCredential" table; messages abridged from real
+//! responses):
 //! * 900144 (400 invalid_request): `client_assertion_type` missing.
 //! * 90011 (400 invalid_request): `client_assertion_type` is not the jwt-bearer URN [OBS: only
 //!   seen in public issue reports].

@@ -1,4 +1,5 @@
-//! `GET /{tenant}/v2.0/adminconsent` (contract §1.1): a consent page with Accept/Cancel links.
+//! `GET /{tenant}/v2.0/adminconsent` (docs/microsoft.md#admin-consent): a consent page with
+//! Accept/Cancel links.
 //!
 //! Accept grants consent in the chosen tenant and redirects with
 //! `admin_consent=True&tenant=..&scope=..&state=..`; Cancel redirects with

@@ -1,4 +1,4 @@
-//! RS256 id_tokens with Entra's v2.0 claim set (contract §3.4).
+//! RS256 id_tokens with Entra's v2.0 claim set (docs/microsoft.md#id-token-claims).
 //!
 //! WHY hand-built JWTs: Entra sends `aud` as a plain string and adds `oid`/`tid`/`ver`/`nbf`;
 //! openidconnect's token builder would serialise `aud` as an array. The signature itself comes

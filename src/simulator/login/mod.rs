@@ -1,5 +1,6 @@
 //! The simulated Microsoft login host (`{login_url}`): discovery, JWKS, authorize, token,
-//! admin consent. Errors use Entra's AADSTS shapes (contract §2.4, §3.3).
+//! admin consent. Errors use Entra's AADSTS shapes (docs/microsoft.md#token-errors,
+//! docs/microsoft.md#code-redemption).
 
 pub mod assertion;
 pub mod authorize;

@@ -1,9 +1,10 @@
 //! `POST /{tenant}/oauth2/v2.0/token`: client credentials and authorization code (+PKCE).
 //!
-//! Error codes follow contract §2.4/§3.3: 7000215 bad secret (401 invalid_client), 700016 app
-//! not in tenant (400 unauthorized_client, also for unconsented/revoked tenants), 90002 unknown
-//! tenant (400 invalid_tenant), 54005 code already redeemed, 70008 unknown/expired code,
-//! 501481 PKCE verifier mismatch, 500112 redirect URI differs from the one at /authorize.
+//! Error codes follow docs/microsoft.md#token-errors and docs/microsoft.md#code-redemption:
+//! 7000215 bad secret (401 invalid_client), 700016 app not in tenant (400 unauthorized_client,
+//! also for unconsented/revoked tenants), 90002 unknown tenant (400 invalid_tenant), 54005 code
+//! already redeemed, 70008 unknown/expired code, 501481 PKCE verifier mismatch, 500112 redirect
+//! URI differs from the one at /authorize.
 //! A `client_assertion` (certificate credential) is checked in `assertion.rs`, with its own
 //! codes (700027, 700024, 700023, 700021, 50048, 50027, 90011).
 
