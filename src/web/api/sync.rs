@@ -76,7 +76,6 @@ async fn entra_put(
     st: web::Data<AppState>,
 ) -> ApiResult<web::Json<EntraView>> {
     let AdminJson { caller: who, body } = admin;
-    let body = body;
     // Check the certificate before saving anything, so a bad pair changes nothing.
     if !body.certificate_pem.is_empty() || !body.private_key_pem.is_empty() {
         crate::graph::ClientCertificate::from_pem(&body.private_key_pem, &body.certificate_pem)
