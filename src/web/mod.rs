@@ -101,8 +101,10 @@ pub fn start(
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(web::PathConfig::default().error_handler(error::path_error))
-            .wrap(actix_web::middleware::from_fn(middleware::security_headers))
+            // The guard inside the headers layer, so its refusals carry CSP, nosniff and
+            // no-store like every other answer.
             .wrap(actix_web::middleware::from_fn(middleware::cross_site_guard))
+            .wrap(actix_web::middleware::from_fn(middleware::security_headers))
             .wrap(actix_web::middleware::Compress::default())
             // Outermost: the id covers everything the other layers log and answer.
             .wrap(actix_web::middleware::from_fn(request_id::assign))

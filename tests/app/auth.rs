@@ -118,6 +118,10 @@ async fn posts_without_a_valid_csrf_token_are_refused() {
         .await
         .expect("post");
     assert_eq!(r.status(), 403);
+    assert!(
+        r.headers().contains_key("content-security-policy"),
+        "the refusal carries the security headers too"
+    );
     let companies = app
         .services()
         .companies(
