@@ -17,7 +17,7 @@
 //! * Time enters through [`clock`] and is passed down as `now`.
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
 pub mod cli;

@@ -190,7 +190,7 @@ async fn keyed(env: &BTreeMap<String, String>, company: u64) -> Keyed {
         .await
         .expect("open the store");
     let (contacts, groups, memberships, assets, state) = s
-        .store
+        .store_handle()
         .read(move |r| {
             Ok::<_, StoreError>((
                 r.contacts_of(company)?,

@@ -234,6 +234,20 @@ impl Services {
     /// Store a certificate credential (the PEM certificate uploaded to the app registration and
     /// its PEM private key), sealed. It is checked first: PEM, RSA, 2048 bits or more, and the
     /// key must belong to the certificate. From now on token requests use it, not the secret.
+    /// Would [`Services::set_entra_certificate`] accept this pair? Checked before anything is
+    /// saved when an app and its certificate change together, so a bad pair changes nothing.
+    pub fn check_entra_certificate(
+        &self,
+        private_key_pem: &str,
+        certificate_pem: &str,
+    ) -> DomainResult<()> {
+        let private_key_pem = check_pem("private_key_pem", private_key_pem)?;
+        let certificate_pem = check_pem("certificate_pem", certificate_pem)?;
+        ClientCertificate::from_pem(&private_key_pem, &certificate_pem)
+            .map_err(|e| ValidationError::new("certificate", e.to_string()))?;
+        Ok(())
+    }
+
     pub async fn set_entra_certificate(
         &self,
         actor: Actor,
@@ -401,6 +415,7 @@ impl Services {
             .map_err(|e| DomainError::Internal(e.to_string()))?;
         let client = Arc::new(
             GraphClient::new(http, app.client_id, credential)
+                .with_clock(self.clock.clone())
                 .with_base_urls(&self.microsoft.login_url, &self.microsoft.graph_url),
         );
         *guard = Some((key, client.clone()));
@@ -436,9 +451,9 @@ impl Services {
         let auth = match graph.credential() {
             Credential::ClientSecret(s) => crate::oidc::ClientAuth::Secret(s.expose().to_string()),
             Credential::Certificate(cert) => {
-                let (cert, id) = (cert.clone(), client_id.clone());
+                let (cert, id, clock) = (cert.clone(), client_id.clone(), self.clock.clone());
                 crate::oidc::ClientAuth::Assertion(Arc::new(move |token_url: &str| {
-                    cert.assertion(&id, token_url, chrono::Utc::now())
+                    cert.assertion(&id, token_url, clock.now())
                         .map_err(|e| e.to_string())
                 }))
             }

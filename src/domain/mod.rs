@@ -36,7 +36,8 @@ pub struct DomainConfig {
 /// Everything a use-case needs, cheap to clone.
 #[derive(Clone)]
 pub struct Services {
-    pub store: Store,
+    /// Private to the domain: the web layer asks use-cases, never the store.
+    pub(in crate::domain) store: Store,
     pub clock: SharedClock,
     pub config: Arc<DomainConfig>,
     /// Woken whenever a job is queued, so idle workers start at once.
@@ -74,6 +75,13 @@ impl Services {
             graph: Arc::new(std::sync::Mutex::new(None)),
             sso: Arc::new(sso::SsoRuntime::default()),
         }
+    }
+
+    /// The store itself, for the composition root, tools and tests that seed data. The web
+    /// layer must not call it (tests/app/layering.rs checks): it asks use-cases.
+    #[doc(hidden)]
+    pub fn store_handle(&self) -> &Store {
+        &self.store
     }
 
     /// A key box for one purpose, derived from the appliance's secret key (see

@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn limiter_blocks_after_five_account_failures() {
         let l = LoginLimiter::default();
-        let now = Utc::now();
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock);
         for _ in 0..5 {
             assert!(l.check("1.2.3.4", "a@b.c", now).is_ok());
             l.fail("1.2.3.4", "a@b.c", now);

@@ -334,10 +334,11 @@ pub fn client_assertion(
     credential: &Credential,
     client_id: &str,
     token_url: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<String>, CertificateError> {
     match credential {
         Credential::ClientSecret(_) => Ok(None),
-        Credential::Certificate(cert) => cert.assertion(client_id, token_url, Utc::now()).map(Some),
+        Credential::Certificate(cert) => cert.assertion(client_id, token_url, now).map(Some),
     }
 }
 

@@ -99,6 +99,8 @@ pub struct GraphClient {
     credential: Credential,
     retry: RetryPolicy,
     tokens: token::TokenCache,
+    /// Signs assertions and reads `Retry-After` dates; the system clock unless a test sets one.
+    clock: crate::clock::SharedClock,
 }
 
 impl GraphClient {
@@ -117,6 +119,7 @@ impl GraphClient {
             credential,
             retry: RetryPolicy::default(),
             tokens: token::TokenCache::default(),
+            clock: std::sync::Arc::new(crate::clock::SystemClock),
         }
     }
 
@@ -129,6 +132,13 @@ impl GraphClient {
     }
 
     /// Replace the retry policy.
+    /// Use `clock` for assertion lifetimes and `Retry-After` dates (the appliance passes its
+    /// own, so tests can fix the time).
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -171,7 +181,7 @@ impl GraphClient {
         loop {
             let token = self.access_token(tenant).await?;
             let client_request_id = uuid::Uuid::new_v4().to_string();
-            let sent = retry::send(&self.retry, &path, tenant, || {
+            let sent = retry::send(&self.retry, self.clock.as_ref(), &path, tenant, || {
                 self.http
                     .get(url)
                     .bearer_auth(&token)

@@ -101,15 +101,15 @@ pub fn parse_retry_after(
 }
 
 /// `Retry-After` of a response, read as [`parse_retry_after`] describes.
-pub(crate) fn retry_after_of(response: &reqwest::Response) -> Option<Duration> {
+pub(crate) fn retry_after_of(response: &reqwest::Response, now: SystemTime) -> Option<Duration> {
     let headers = response.headers();
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     let date = headers
         .get(reqwest::header::DATE)
         .and_then(|d| d.to_str().ok());
-    // The only wall-clock read in the Graph client, and only for an HTTP-date without a
-    // `Date` header; it turns an absolute instant into a wait.
-    parse_retry_after(value, date, SystemTime::now())
+    // `now` (the client's clock) only matters for an HTTP-date without a `Date` header; it
+    // turns an absolute instant into a wait.
+    parse_retry_after(value, date, now)
 }
 
 /// A response header as a string, if present, printable and not blank (a blank `request-id`
@@ -142,7 +142,13 @@ pub(crate) enum Sent {
 /// Send the request `build` makes, retrying per `policy`. `build` is called once per attempt
 /// (a `RequestBuilder` is consumed by `send`). `what` names the call in logs: a path, never a
 /// URL with its query (skip and delta tokens live there).
-pub(crate) async fn send<F>(policy: &RetryPolicy, what: &str, tenant: &str, mut build: F) -> Sent
+pub(crate) async fn send<F>(
+    policy: &RetryPolicy,
+    clock: &dyn crate::clock::Clock,
+    what: &str,
+    tenant: &str,
+    mut build: F,
+) -> Sent
 where
     F: FnMut() -> reqwest::RequestBuilder,
 {
@@ -160,7 +166,7 @@ where
                         retry_after: None,
                     };
                 }
-                let retry_after = retry_after_of(&response);
+                let retry_after = retry_after_of(&response, SystemTime::from(clock.now()));
                 let too_long = retry_after.is_some_and(|d| d > policy.max_retry_after);
                 if attempt >= max || too_long {
                     return Sent::Response {

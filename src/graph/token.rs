@@ -138,7 +138,7 @@ impl GraphClient {
         let assertion = match &self.credential {
             Credential::ClientSecret(_) => None,
             Credential::Certificate(cert) => {
-                match cert.assertion(&self.client_id, &url, chrono::Utc::now()) {
+                match cert.assertion(&self.client_id, &url, self.clock.now()) {
                     Ok(jwt) => Some(jwt),
                     Err(e) => {
                         let mut info = GraphError::blank(GraphErrorKind::Auth(TokenError {
@@ -174,7 +174,7 @@ impl GraphClient {
             (Credential::Certificate(_), None) => {}
         }
         form.push(("grant_type", "client_credentials"));
-        let sent = retry::send(&self.retry, "token", tenant, || {
+        let sent = retry::send(&self.retry, self.clock.as_ref(), "token", tenant, || {
             self.http
                 .post(&url)
                 .header(reqwest::header::ACCEPT, "application/json")

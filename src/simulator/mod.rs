@@ -11,6 +11,7 @@
 //!
 //! [`SimControl`] is the in-process handle to the same operations as `/_sim`.
 
+mod clock;
 pub mod collection;
 pub mod control;
 mod control_http;
@@ -86,7 +87,7 @@ impl Simulator {
         let login_url = base_url(l_login.local_addr()?);
         let graph_url = base_url(l_graph.local_addr()?);
         let levelio_url = base_url(l_level.local_addr()?);
-        let now = Utc::now();
+        let now = crate::simulator::clock::now();
         // Generated timestamps are relative to the start of today: stable within a day.
         let anchor =
             Utc.from_utc_datetime(&now.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default());

@@ -182,7 +182,7 @@ impl Tenant {
     ) {
         *self.counts.entry(key.to_string()).or_insert(0) += 1;
         self.log_seq += 1;
-        let now = Utc::now();
+        let now = crate::simulator::clock::now();
         self.log.push_back(RequestLogEntry {
             seq: self.log_seq,
             at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

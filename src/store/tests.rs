@@ -1,4 +1,5 @@
 use super::*;
+use crate::clock::Clock as _;
 use crate::model::{Actor, AuditFilter, Job, JobKind, JobState, NewAuditEvent, Trigger};
 use chrono::{TimeZone, Utc};
 
@@ -76,7 +77,7 @@ fn backup_copies_a_consistent_snapshot_while_open() {
     s.write_blocking(|w| {
         for i in 0..50 {
             w.append_audit(NewAuditEvent::new(
-                Utc::now(),
+                crate::clock::SystemClock.now(),
                 Actor::system(),
                 "test.event",
                 format!("e{i}"),
@@ -139,7 +140,7 @@ fn v3_database(path: &std::path::Path) {
             let s = crate::model::SyncState {
                 round: 7,
                 delta_link: Some(format!("https://graph.example/{collection}/delta?t=1")),
-                delta_saved_at: Some(Utc::now()),
+                delta_saved_at: Some(crate::clock::SystemClock.now()),
                 ..Default::default()
             };
             let bytes = codec::enc(&s).expect("enc");

@@ -62,7 +62,7 @@ async fn connect_and_sync(app: &TestApp, ctl: &SimControl) -> (String, tenantry:
         .expect("initial sync queued");
     let job = wait_job(s, job.id).await;
     let contacts = s
-        .store
+        .store_handle()
         .read(move |r| r.contacts_of(company))
         .await
         .expect("contacts");

@@ -146,7 +146,35 @@ impl TestApp {
     pub async fn restart(mut self, registry: Registry) -> TestApp {
         self.stop().await;
         let TestApp { dir, config, .. } = self;
-        start(dir, config, registry, true).await
+        // The old server's worker threads drop their handle on the database a moment after
+        // `stop` returns; until then the file is still locked by this process.
+        let mut builtin = registry;
+        tenantry::app::register_builtin(&mut builtin);
+        let app = eventually("the stopped app lets go of its database", || {
+            let (config, registry) = (config.clone(), builtin.clone());
+            async move {
+                let opts = AppOptions {
+                    admin_email: Some(ADMIN_EMAIL.to_string()),
+                    admin_password: Some(ADMIN_PASSWORD.to_string()),
+                    registry: Some(registry),
+                    ..Default::default()
+                };
+                match App::build(config, opts).await {
+                    Ok(app) => Some(app),
+                    Err(e) if format!("{e:#}").contains("in use by another") => None,
+                    Err(e) => panic!("app restarts: {e:#}"),
+                }
+            }
+        })
+        .await;
+        let url = app.url.clone();
+        TestApp {
+            app: Some(app),
+            url,
+            dir,
+            config,
+            client: client(),
+        }
     }
 
     pub fn at(&self, path: &str) -> String {

@@ -33,7 +33,7 @@ async fn seed(app: &TestApp) -> (u64, Vec<(String, u64)>) {
     let now = app.services().now();
     let rows = app
         .services()
-        .store
+        .store_handle()
         .write(move |w| {
             let mut rows = Vec::with_capacity(N as usize);
             for i in 0..N {

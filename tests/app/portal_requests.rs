@@ -32,7 +32,7 @@ async fn portal_company(app: &TestApp, name: &str) -> (u64, String) {
     let slug = settings.slug.clone();
     let id = c.id;
     app.services()
-        .store
+        .store_handle()
         .write(move |w| {
             let mut c = c;
             c.tenant = Some(TenantLink {
@@ -95,7 +95,7 @@ async fn portal_sign_in(
     };
     let stored = contact.clone();
     app.services()
-        .store
+        .store_handle()
         .write(move |w| {
             w.put_contact(&stored)?;
             if admin {

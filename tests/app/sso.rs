@@ -61,7 +61,7 @@ async fn staff_sign_in_links_by_directory_email_then_by_object_id() {
     u.email = renamed.clone();
     env.env
         .services()
-        .store
+        .store_handle()
         .write(move |w| w.put_staff(&u))
         .await
         .expect("renamed");

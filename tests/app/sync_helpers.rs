@@ -247,7 +247,7 @@ pub fn intune_id(a: &Asset) -> Option<&str> {
 }
 
 pub async fn snapshot(s: &Services, company: u64) -> Snapshot {
-    s.store
+    s.store_handle()
         .read(move |r| {
             Ok::<_, StoreError>(Snapshot {
                 contacts: r.contacts_of(company)?,

@@ -163,8 +163,11 @@ async fn every_token_request_signs_a_fresh_assertion() {
 fn client_assertion_serves_other_flows_and_is_none_for_a_secret() {
     let url = "https://login.example/contoso.example/oauth2/v2.0/token";
     let secret = Credential::ClientSecret(ClientSecret::new("s"));
-    assert_eq!(client_assertion(&secret, CLIENT_ID, url), Ok(None));
-    let jwt = client_assertion(&certificate(), CLIENT_ID, url)
+    assert_eq!(
+        client_assertion(&secret, CLIENT_ID, url, chrono::Utc::now()),
+        Ok(None)
+    );
+    let jwt = client_assertion(&certificate(), CLIENT_ID, url, chrono::Utc::now())
         .expect("signs")
         .expect("an assertion");
     let (_, claims, verified) = open(&jwt, PUBKEY);

@@ -1,11 +1,11 @@
 //! Nesting links as sync applies them, and the transitive check the portal relies on.
 
 use super::*;
+use crate::clock::Clock as _;
 use crate::crypto::SecretBox;
 use crate::domain::sync::apply::{SyncPolicy, apply_groups, apply_users, finish_full_groups_round};
 use crate::model::{Field, GroupDelta, UserDelta};
 use crate::store::Store;
-use chrono::Utc;
 
 const COMPANY: u64 = 1;
 
@@ -26,8 +26,17 @@ fn users(s: &Store, oids: &[&str]) {
             ..Default::default()
         })
         .collect();
-    s.write_blocking(|w| apply_users(w, COMPANY, 1, list, SyncPolicy::default(), Utc::now()))
-        .expect("users");
+    s.write_blocking(|w| {
+        apply_users(
+            w,
+            COMPANY,
+            1,
+            list,
+            SyncPolicy::default(),
+            crate::clock::SystemClock.now(),
+        )
+    })
+    .expect("users");
 }
 
 /// A group as a full round reports it: its user members and its nested groups.
@@ -43,7 +52,7 @@ fn group(oid: &str, members: &[&str], nested: &[&str]) -> GroupDelta {
 
 fn apply(s: &Store, round: u64, groups: Vec<GroupDelta>, full: bool) {
     s.write_blocking(|w| {
-        let now = Utc::now();
+        let now = crate::clock::SystemClock.now();
         apply_groups(w, COMPANY, round, groups, now)?;
         if full {
             finish_full_groups_round(w, COMPANY, round, now)?;

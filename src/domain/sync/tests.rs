@@ -1,8 +1,8 @@
 use super::apply::*;
+use crate::clock::Clock as _;
 use crate::crypto::SecretBox;
 use crate::model::{DeviceRecord, Field, GroupDelta, UserDelta};
 use crate::store::Store;
-use chrono::Utc;
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -27,7 +27,7 @@ fn user(oid: &str, name: &str, mail: Option<&str>) -> UserDelta {
 #[test]
 fn users_are_created_updated_by_sent_fields_and_deactivated_never_deleted() {
     let (_d, s) = store();
-    let now = Utc::now();
+    let now = crate::clock::SystemClock.now();
     let c = s
         .write_blocking(|w| {
             apply_users(
@@ -101,8 +101,17 @@ fn guests_are_marked_and_can_be_excluded() {
     let mut g = user("g", "Guest Person", Some("guest@fabrikam.com"));
     g.upn = Field::Set("guest_fabrikam.com#EXT#@contoso.onmicrosoft.com".into());
     g.user_type = Field::Set("Guest".into());
-    s.write_blocking(|w| apply_users(w, 1, 1, vec![g.clone()], SyncPolicy::default(), Utc::now()))
-        .expect("apply");
+    s.write_blocking(|w| {
+        apply_users(
+            w,
+            1,
+            1,
+            vec![g.clone()],
+            SyncPolicy::default(),
+            crate::clock::SystemClock.now(),
+        )
+    })
+    .expect("apply");
     assert!(s.read_blocking(|r| r.contacts_of(1)).expect("read")[0].is_guest);
     let c = s
         .write_blocking(|w| {
@@ -114,7 +123,7 @@ fn guests_are_marked_and_can_be_excluded() {
                 SyncPolicy {
                     exclude_guests: true,
                 },
-                Utc::now(),
+                crate::clock::SystemClock.now(),
             )
         })
         .expect("apply");
@@ -129,7 +138,7 @@ fn guests_are_marked_and_can_be_excluded() {
 #[test]
 fn a_full_round_deactivates_what_it_did_not_see() {
     let (_d, s) = store();
-    let now = Utc::now();
+    let now = crate::clock::SystemClock.now();
     s.write_blocking(|w| {
         apply_users(
             w,
@@ -167,7 +176,7 @@ fn a_full_round_deactivates_what_it_did_not_see() {
 #[test]
 fn memberships_follow_adds_removes_and_full_rounds() {
     let (_d, s) = store();
-    let now = Utc::now();
+    let now = crate::clock::SystemClock.now();
     s.write_blocking(|w| {
         apply_users(
             w,
@@ -236,7 +245,7 @@ fn memberships_follow_adds_removes_and_full_rounds() {
 #[test]
 fn devices_write_only_changed_rows_and_keep_vanished_ones_inactive() {
     let (_d, s) = store();
-    let now = Utc::now();
+    let now = crate::clock::SystemClock.now();
     let dev = |id: &str, state: &str| DeviceRecord {
         device_id: id.into(),
         hostname: format!("PC-{id}"),

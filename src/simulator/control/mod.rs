@@ -22,7 +22,6 @@ mod objects;
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::faults::Fault;
@@ -447,7 +446,7 @@ impl SimControl {
     pub fn expire_access_tokens(&self, tid: Option<&str>) -> usize {
         self.with(|st| {
             let tid = tid.and_then(|t| st.resolve_id(t));
-            let past = Utc::now() - chrono::Duration::seconds(1);
+            let past = crate::simulator::clock::now() - chrono::Duration::seconds(1);
             let mut n = 0;
             for tok in st.tokens.values_mut() {
                 if tid.as_deref().is_none_or(|t| t == tok.tenant_id) {

@@ -2,7 +2,6 @@
 //! MFA registration overrides. Property names are checked against what the simulator emits (and
 //! therefore against the Graph CSDL, see the schema test) so tests cannot invent fields.
 
-use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::{SimControl, SimError};
@@ -57,7 +56,9 @@ fn defaults(kind: Kind, id: &str) -> Map<String, Value> {
         }
     }
     m.insert("id".into(), json!(id));
-    let now = Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let now = crate::simulator::clock::now()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let extra = match kind {
         Kind::User => {
             json!({"accountEnabled": true, "userType": "Member", "businessPhones": [], "createdDateTime": now})

@@ -133,7 +133,7 @@ fn run(st: &mut SimState, ctx: &Ctx, kind: Kind) -> GraphResult {
         ));
     };
     let q = &ctx.query;
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::simulator::clock::now().timestamp();
     let tok = if let Some(skip) = q.get("$skiptoken") {
         let tok = paging::decode(skip)
             .filter(|k| k.t == t.id() && k.c == coll && k.m <= 1)

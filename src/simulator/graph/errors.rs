@@ -114,7 +114,11 @@ impl GraphError {
         }
         inner.insert(
             "date".into(),
-            json!(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string()),
+            json!(
+                crate::simulator::clock::now()
+                    .format("%Y-%m-%dT%H:%M:%S")
+                    .to_string()
+            ),
         );
         inner.insert("request-id".into(), json!(ids.request_id));
         inner.insert("client-request-id".into(), json!(ids.client_request_id));

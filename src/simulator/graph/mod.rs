@@ -12,7 +12,6 @@ pub mod paging;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde_json::Value;
 
 use super::faults::{self, FaultKind};
@@ -75,7 +74,7 @@ fn authenticate(
             ),
         )));
     };
-    if t.expires <= Utc::now() {
+    if t.expires <= crate::simulator::clock::now() {
         return Err(Box::new((
             Some(t.tenant_id.clone()),
             GraphError::new(

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::{Map, Value};
 
 use super::{error_page, esc, is_multi, with_query};
@@ -241,7 +241,7 @@ pub async fn authorize(
         );
     }
     if st.codes.len() > 10_000 {
-        let now = Utc::now();
+        let now = crate::simulator::clock::now();
         st.codes.retain(|_, c| c.expires > now && !c.redeemed);
     }
     let code = format!(
@@ -264,7 +264,7 @@ pub async fn authorize(
             challenge: challenge.into(),
             nonce: q.get("nonce").cloned(),
             scope: get("scope").into(),
-            expires: Utc::now() + Duration::minutes(10),
+            expires: crate::simulator::clock::now() + Duration::minutes(10),
             redeemed: false,
         },
     );

@@ -7,7 +7,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use openidconnect::PrivateSigningKey;
 use openidconnect::core::CoreJwsSigningAlgorithm;
 use serde_json::{Map, Value, json};
@@ -36,7 +36,7 @@ pub fn sign(
     access_token: &str,
     fault: Option<IdTokenFault>,
 ) -> Result<String, String> {
-    let now = Utc::now();
+    let now = crate::simulator::clock::now();
     let (iat, exp) = if fault == Some(IdTokenFault::Expired) {
         (now - Duration::hours(2), now - Duration::hours(1))
     } else {

@@ -25,7 +25,9 @@ pub fn is_multi(segment: &str) -> bool {
 pub fn aad_error(login_url: &str, status: u16, error: &str, code: u32, desc: &str) -> HttpResponse {
     let trace = uuid::Uuid::new_v4().to_string();
     let corr = uuid::Uuid::new_v4().to_string();
-    let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
+    let now = crate::simulator::clock::now()
+        .format("%Y-%m-%d %H:%M:%SZ")
+        .to_string();
     let body = json!({
         "error": error,
         "error_description": format!("AADSTS{code}: {desc}\r\nTrace ID: {trace}\r\nCorrelation ID: {corr}\r\nTimestamp: {now}"),

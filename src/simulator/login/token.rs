@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -51,7 +51,7 @@ fn issue(st: &mut SimState, tenant_id: &str, client_id: &str, app_only: bool) ->
     let life = st.login.token_lifetime_secs;
     // Long-running demos issue tokens forever; drop expired ones now and then.
     if st.tokens.len() > 10_000 {
-        let now = Utc::now();
+        let now = crate::simulator::clock::now();
         st.tokens.retain(|_, t| t.expires > now);
     }
     st.tokens.insert(
@@ -59,7 +59,7 @@ fn issue(st: &mut SimState, tenant_id: &str, client_id: &str, app_only: bool) ->
         IssuedToken {
             tenant_id: tenant_id.into(),
             client_id: client_id.into(),
-            expires: Utc::now() + Duration::seconds(life),
+            expires: crate::simulator::clock::now() + Duration::seconds(life),
             app_only,
         },
     );
@@ -182,7 +182,7 @@ pub async fn token(
             assertion_type: form.get("client_assertion_type").map(String::as_str),
             assertion,
             audiences: &audiences,
-            now: Utc::now(),
+            now: crate::simulator::clock::now(),
         };
         if let Err(r) = assertion::verify(&request, certs) {
             return err(r.status, r.error, r.code, &r.desc);
@@ -290,7 +290,7 @@ pub async fn token(
             "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
         );
     }
-    if grant.expires <= Utc::now() || grant.client_id != client_id {
+    if grant.expires <= crate::simulator::clock::now() || grant.client_id != client_id {
         return err(
             400,
             "invalid_grant",

@@ -78,13 +78,8 @@ async fn entra_put(
     let AdminJson { caller: who, body } = admin;
     // Check the certificate before saving anything, so a bad pair changes nothing.
     if !body.certificate_pem.is_empty() || !body.private_key_pem.is_empty() {
-        crate::graph::ClientCertificate::from_pem(&body.private_key_pem, &body.certificate_pem)
-            .map_err(|e| {
-                crate::domain::DomainError::from(crate::model::ValidationError::new(
-                    "certificate",
-                    e.to_string(),
-                ))
-            })?;
+        st.services
+            .check_entra_certificate(&body.private_key_pem, &body.certificate_pem)?;
     }
     st.services
         .set_entra_app(who.actor(), &body.client_id, &body.client_secret)

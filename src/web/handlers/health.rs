@@ -12,10 +12,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn readyz(st: web::Data<AppState>) -> HttpResponse {
-    let store = st.services.store.clone();
-    let store_ok = tokio::task::spawn_blocking(move || store.ping())
-        .await
-        .unwrap_or(false);
+    let store_ok = st.services.store_ready().await;
     let scheduler_ok = (st.health)();
     let body = serde_json::json!({"store": store_ok, "scheduler": scheduler_ok});
     if store_ok && scheduler_ok {

@@ -8,7 +8,7 @@ async fn cross_company_contacts_and_assets_and_jobs() {
     let b = create_company(&app, &t, "Beta").await;
     let now = chrono::Utc::now();
     app.services()
-        .store
+        .store_handle()
         .write(move |w| {
             for (company, name) in [(a, "Zed"), (a, "Amy"), (b, "Bob")] {
                 let id = w.next_id("contact")?;

@@ -94,7 +94,7 @@ async fn initial_sync_equals_the_simulator_field_by_field() {
     assert_eq!(count(&n, "deviceManagement/managedDevices"), 1, "{n:?}");
     let state = env
         .services()
-        .store
+        .store_handle()
         .read(move |r| r.sync_state(company, "users"))
         .await
         .expect("state")

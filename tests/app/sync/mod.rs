@@ -33,7 +33,7 @@ fn job_counts(job: &tenantry::model::Job, what: &str) -> (u64, u64, u64) {
 async fn age_delta_links(env: &SyncEnv, company: u64, days: i64) {
     let at = Utc::now() - CDuration::days(days);
     env.services()
-        .store
+        .store_handle()
         .write(move |w| {
             for coll in ["users", "groups"] {
                 let mut s: SyncState = w.sync_state(company, coll)?.expect("state");
