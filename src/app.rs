@@ -105,9 +105,9 @@ pub fn microsoft_config(config: &Config) -> anyhow::Result<crate::domain::entra:
         login_url: config.microsoft.login_url.trim_end_matches('/').to_string(),
         graph_url: config.microsoft.graph_url.trim_end_matches('/').to_string(),
         client_id: config.microsoft.client_id.clone(),
-        client_secret: secret,
+        client_secret: crate::model::Secret::new(secret),
         certificate_pem,
-        private_key_pem,
+        private_key_pem: crate::model::Secret::new(private_key_pem),
         redirect_uri: String::new(),
         signin_redirect_uri: String::new(),
     })

@@ -83,7 +83,7 @@ pub struct JobsConfig {
     pub shutdown_grace_seconds: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MicrosoftConfig {
     /// Microsoft identity platform host (national clouds and the simulator change it).
@@ -102,6 +102,24 @@ pub struct MicrosoftConfig {
     pub certificate_file: String,
     /// PEM RSA private key (unencrypted PKCS#8 or PKCS#1) of `certificate_file`.
     pub private_key_file: String,
+}
+
+/// By hand, so `{:?}` of the configuration never shows the client secret.
+impl std::fmt::Debug for MicrosoftConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MicrosoftConfig")
+            .field("login_url", &self.login_url)
+            .field("graph_url", &self.graph_url)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &crate::model::Secret::new(self.client_secret.clone()),
+            )
+            .field("client_secret_file", &self.client_secret_file)
+            .field("certificate_file", &self.certificate_file)
+            .field("private_key_file", &self.private_key_file)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -137,3 +137,22 @@ fn certificate_files_come_in_a_matching_pair() {
     let err = load(None, &missing, &no).expect_err("missing").to_string();
     assert!(err.contains("microsoft.private_key_file"), "{err}");
 }
+
+#[test]
+fn debug_output_of_the_configuration_never_shows_the_client_secret() {
+    let mut c = Config::default();
+    c.microsoft.client_secret = "very-secret-value".into();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("very-secret-value"), "{shown}");
+    assert!(shown.contains("client_secret: Secret(***)"), "{shown}");
+    let domain = crate::domain::entra::MicrosoftConfig {
+        client_secret: crate::model::Secret::new("very-secret-value"),
+        private_key_pem: crate::model::Secret::new("-----BEGIN PRIVATE KEY-----"),
+        ..Default::default()
+    };
+    let shown = format!("{domain:?}");
+    assert!(
+        !shown.contains("very-secret-value") && !shown.contains("PRIVATE KEY"),
+        "{shown}"
+    );
+}

@@ -106,11 +106,11 @@ pub struct MicrosoftConfig {
     pub login_url: String,
     pub graph_url: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: crate::model::Secret,
     /// PEM certificate and its private key (read from `certificate_file` / `private_key_file`
     /// at start); both empty when not configured.
     pub certificate_pem: String,
-    pub private_key_pem: String,
+    pub private_key_pem: crate::model::Secret,
     /// Where Microsoft sends the admin back after consent (`<public url>/connect/callback`).
     pub redirect_uri: String,
     /// Where Microsoft sends a user back after sign-in (`<public url>/auth/callback`), for
@@ -204,8 +204,9 @@ impl Services {
                 client_id: cfg.client_id.clone(),
             })
         });
-        let secret =
-            secret.or_else(|| (!cfg.client_secret.is_empty()).then(|| cfg.client_secret.clone()));
+        let secret = secret.or_else(|| {
+            (!cfg.client_secret.is_empty()).then(|| cfg.client_secret.expose().to_string())
+        });
         let stored_cert = certificate
             .map(|json| {
                 serde_json::from_str::<StoredCertificate>(&json)
@@ -218,7 +219,7 @@ impl Services {
                 (
                     StoredCertificate {
                         certificate_pem: cfg.certificate_pem.clone(),
-                        private_key_pem: cfg.private_key_pem.clone(),
+                        private_key_pem: cfg.private_key_pem.expose().to_string(),
                     },
                     "config",
                 )

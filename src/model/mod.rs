@@ -7,6 +7,7 @@ mod job;
 mod paging;
 mod portal;
 mod request;
+mod secret;
 mod staff;
 mod sync;
 
@@ -17,6 +18,7 @@ pub use job::{Job, JobKind, JobState, Trigger};
 pub use paging::{ListQuery, Page, SortDir};
 pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};
 pub use request::{NewRequest, Reply, ReplyAuthor, ReplyBody, RequestStatus, SupportRequest};
+pub use secret::Secret;
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
 pub use sync::{ChangeCounts, DeviceRecord, Field, GroupDelta, SyncState, UserDelta};
 
