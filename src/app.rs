@@ -248,6 +248,7 @@ impl App {
                 config_summary: config.redacted_toml(),
                 microsoft_login_url: config.microsoft.login_url.clone(),
                 microsoft_graph_url: config.microsoft.graph_url.clone(),
+                trusted_proxies: config.trusted_proxies(),
                 idle_job_kinds,
             },
             services.clone(),

@@ -20,7 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup_post));
 }
 
-use crate::web::client::client_ip;
+use crate::web::client::{client_addr, client_ip, peer_is_trusted_proxy};
 
 #[derive(Deserialize)]
 struct NextQuery {
@@ -47,11 +47,16 @@ async fn login_get(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpRes
 }
 
 /// May this request use the password form? With "password sign-in only from this machine"
-/// it must come from loopback and carry no proxy header: behind a reverse proxy on the same
-/// host every peer address is loopback, but the proxy adds `X-Forwarded-For`/`Forwarded`.
+/// the client must be on loopback. When the peer is a trusted proxy, that is the client the
+/// proxy reports. Otherwise the peer must be loopback and the request carry no proxy
+/// header: behind a reverse proxy on the same host that is not in `server.trusted_proxies`
+/// every peer is loopback, but the proxy adds `X-Forwarded-For`/`Forwarded`.
 fn password_allowed(req: &HttpRequest, loopback_only: bool) -> bool {
     if !loopback_only {
         return true;
+    }
+    if peer_is_trusted_proxy(req) {
+        return client_addr(req).is_some_and(|c| c.is_loopback());
     }
     let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
     let proxied =
