@@ -162,7 +162,8 @@ impl App {
                 m.signin_redirect_uri = format!("{url}/auth/callback");
                 m
             },
-        );
+        )
+        .with_password_concurrency(config.server.password_hash_concurrency as usize);
 
         let setup_url = match services
             .bootstrap(opts.admin_email, opts.admin_password)

@@ -153,7 +153,46 @@ async fn login_post(
             )
             .await
         }
+        // Refused before the password was checked: the form again, saying why and when to
+        // try again, with the status and `Retry-After` a script can act on.
+        Err(
+            e @ (DomainError::RateLimited { retry_after_secs }
+            | DomainError::Busy { retry_after_secs }),
+        ) => {
+            let msg = match e {
+                DomainError::Busy { .. } => format!(
+                    "Tenantry is busy checking other sign-ins. Try again in {retry_after_secs} seconds."
+                ),
+                _ => format!(
+                    "Too many sign-in attempts. Try again in {}.",
+                    wait_text(retry_after_secs)
+                ),
+            };
+            let mut page = login_page(
+                &req,
+                &st,
+                safe_local_path(&f.next).to_string(),
+                f.email,
+                msg,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await?;
+            page.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after_secs),
+            );
+            Ok(page)
+        }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// "40 seconds", "1 minute", "15 minutes".
+fn wait_text(secs: u64) -> String {
+    match secs.div_ceil(60) {
+        _ if secs < 60 => format!("{secs} seconds"),
+        1 => "1 minute".into(),
+        minutes => format!("{minutes} minutes"),
     }
 }
 
