@@ -127,6 +127,17 @@ impl PasswordHashing {
         self.concurrency
     }
 
+    /// How many requests may be running or waiting at once; one more is refused.
+    pub fn capacity(&self) -> usize {
+        self.concurrency * (1 + QUEUE_PER_SLOT)
+    }
+
+    /// Memory held by the pool of hashing buffers (one per slot that has run).
+    pub fn pooled_bytes(&self) -> usize {
+        let buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        buffers.iter().map(|b| b.len() * Block::SIZE).sum()
+    }
+
     pub fn stats(&self) -> HashingStats {
         let c = &self.counters;
         HashingStats {
