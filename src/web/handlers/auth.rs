@@ -161,7 +161,8 @@ async fn login_post(
         ) => {
             let msg = match e {
                 DomainError::Busy { .. } => format!(
-                    "Tenantry is busy checking other sign-ins. Try again in {retry_after_secs} seconds."
+                    "Tenantry is busy checking other sign-ins. Try again in {}.",
+                    wait_text(retry_after_secs)
                 ),
                 _ => format!(
                     "Too many sign-in attempts. Try again in {}.",
@@ -187,12 +188,13 @@ async fn login_post(
     }
 }
 
-/// "40 seconds", "1 minute", "15 minutes".
+/// "1 second", "40 seconds", "1 minute", "15 minutes" (minutes rounded up).
 fn wait_text(secs: u64) -> String {
-    match secs.div_ceil(60) {
-        _ if secs < 60 => format!("{secs} seconds"),
-        1 => "1 minute".into(),
-        minutes => format!("{minutes} minutes"),
+    match (secs, secs.div_ceil(60)) {
+        (1, _) => "1 second".into(),
+        (0..60, _) => format!("{secs} seconds"),
+        (_, 1) => "1 minute".into(),
+        (_, minutes) => format!("{minutes} minutes"),
     }
 }
 
