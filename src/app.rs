@@ -166,7 +166,8 @@ impl App {
                 m.signin_redirect_uri = format!("{url}/auth/callback");
                 m
             },
-        );
+        )
+        .with_password_concurrency(config.server.password_hash_concurrency as usize);
 
         let setup_url = match services
             .bootstrap(opts.admin_email, opts.admin_password)
@@ -257,6 +258,7 @@ impl App {
                 config_summary: config.redacted_toml(),
                 microsoft_login_url: config.microsoft.login_url.clone(),
                 microsoft_graph_url: config.microsoft.graph_url.clone(),
+                trusted_proxies: config.trusted_proxies(),
                 idle_job_kinds,
             },
             services.clone(),

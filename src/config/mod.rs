@@ -57,6 +57,11 @@ pub struct ServerConfig {
     pub session_hours: u32,
     /// Largest accepted request body in KiB.
     pub max_body_kib: u32,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` / `Forwarded`
+    /// header names the client. Empty: the TCP peer is the client, headers are ignored.
+    pub trusted_proxies: Vec<String>,
+    /// How many password hashes (argon2id, 19 MiB each) run at once; 0 = one per CPU core.
+    pub password_hash_concurrency: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -143,6 +148,8 @@ impl Default for ServerConfig {
             tls_key: String::new(),
             session_hours: 12,
             max_body_kib: 256,
+            trusted_proxies: Vec::new(),
+            password_hash_concurrency: 0,
         }
     }
 }
@@ -368,6 +375,15 @@ fn parse_env_value(default: &toml::Value, raw: &str) -> Result<toml::Value, Stri
             "false" | "0" | "no" => Ok(toml::Value::Boolean(false)),
             _ => Err(format!("expected true or false, got {raw:?}")),
         },
+        // Lists come comma-separated (`TENANTRY_SERVER_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8`);
+        // an empty value is an empty list, so the environment can clear a file's list.
+        toml::Value::Array(_) => Ok(toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        )),
         _ => Ok(toml::Value::String(raw.to_string())),
     }
 }
@@ -389,6 +405,15 @@ impl Config {
 
     pub fn data_dir(&self) -> PathBuf {
         PathBuf::from(&self.server.data_dir)
+    }
+
+    /// `server.trusted_proxies`, parsed (validation has refused malformed entries).
+    pub fn trusted_proxies(&self) -> Vec<crate::model::IpNet> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .filter_map(|s| crate::model::IpNet::parse(s).ok())
+            .collect()
     }
 
     pub fn db_path(&self) -> PathBuf {

@@ -145,14 +145,54 @@ fn debug_output_of_the_configuration_never_shows_the_client_secret() {
     let shown = format!("{c:?}");
     assert!(!shown.contains("very-secret-value"), "{shown}");
     assert!(shown.contains("client_secret: Secret(***)"), "{shown}");
-    let domain = crate::domain::entra::MicrosoftConfig {
-        client_secret: crate::model::Secret::new("very-secret-value"),
-        private_key_pem: crate::model::Secret::new("-----BEGIN PRIVATE KEY-----"),
-        ..Default::default()
-    };
-    let shown = format!("{domain:?}");
+}
+
+#[test]
+fn trusted_proxies_come_comma_separated_from_the_environment_and_are_checked() {
+    let no = CliOverrides::default();
+    let l = load(None, &BTreeMap::new(), &no).expect("defaults");
     assert!(
-        !shown.contains("very-secret-value") && !shown.contains("PRIVATE KEY"),
-        "{shown}"
+        l.config.server.trusted_proxies.is_empty(),
+        "no proxy is trusted by default"
     );
+    let e = env(&[(
+        "TENANTRY_SERVER_TRUSTED_PROXIES",
+        " 127.0.0.1, 10.0.0.0/8 ,::1,",
+    )]);
+    let l = load(None, &e, &no).expect("list from env");
+    assert_eq!(
+        l.config.server.trusted_proxies,
+        vec!["127.0.0.1", "10.0.0.0/8", "::1"]
+    );
+    assert_eq!(l.sources["server.trusted_proxies"], Source::Env);
+    assert_eq!(l.config.trusted_proxies().len(), 3);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.toml");
+    std::fs::write(&path, "[server]\ntrusted_proxies = [\"192.0.2.1\"]\n").expect("write");
+    let l = load(Some(&path), &BTreeMap::new(), &no).expect("list from file");
+    assert_eq!(l.config.server.trusted_proxies, vec!["192.0.2.1"]);
+    let cleared = env(&[("TENANTRY_SERVER_TRUSTED_PROXIES", "")]);
+    let l = load(Some(&path), &cleared, &no).expect("env clears the list");
+    assert!(l.config.server.trusted_proxies.is_empty());
+
+    let err = load(
+        None,
+        &env(&[("TENANTRY_SERVER_TRUSTED_PROXIES", "127.0.0.1,proxy.local")]),
+        &no,
+    )
+    .expect_err("a host name is not an address")
+    .to_string();
+    assert!(
+        err.contains("server.trusted_proxies") && err.contains("proxy.local"),
+        "{err}"
+    );
+    let err = load(
+        None,
+        &env(&[("TENANTRY_SERVER_PASSWORD_HASH_CONCURRENCY", "65")]),
+        &no,
+    )
+    .expect_err("too many")
+    .to_string();
+    assert!(err.contains("server.password_hash_concurrency"), "{err}");
 }

@@ -144,6 +144,16 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be at least 16",
         ));
     }
+    for entry in &c.server.trusted_proxies {
+        crate::model::IpNet::parse(entry)
+            .map_err(|reason| ConfigError::invalid("server.trusted_proxies", reason))?;
+    }
+    if c.server.password_hash_concurrency > 64 {
+        return Err(ConfigError::invalid(
+            "server.password_hash_concurrency",
+            "must be between 0 (one per CPU core) and 64",
+        ));
+    }
     ValidatedSchedule::from_config(c)?;
     if c.jobs.workers == 0 || c.jobs.workers > 64 {
         return Err(ConfigError::invalid(

@@ -466,3 +466,20 @@ impl Services {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_output_of_the_microsoft_settings_never_shows_secrets() {
+        let domain = super::MicrosoftConfig {
+            client_secret: crate::model::Secret::new("very-secret-value"),
+            private_key_pem: crate::model::Secret::new("-----BEGIN PRIVATE KEY-----"),
+            ..Default::default()
+        };
+        let shown = format!("{domain:?}");
+        assert!(
+            !shown.contains("very-secret-value") && !shown.contains("PRIVATE KEY"),
+            "{shown}"
+        );
+    }
+}

@@ -18,6 +18,11 @@ pub enum DomainError {
     Conflict(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
+    /// Too much work of one kind at once (password hashing): refused instead of queued.
+    #[error(
+        "the appliance is busy checking other passwords; try again in {retry_after_secs} seconds"
+    )]
+    Busy { retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -34,6 +39,7 @@ impl DomainError {
             DomainError::Unauthorized(_) => "unauthorized",
             DomainError::Conflict(_) => "conflict",
             DomainError::RateLimited { .. } => "rate_limited",
+            DomainError::Busy { .. } => "busy",
             DomainError::Internal(_) | DomainError::Store(_) => "internal",
         }
     }

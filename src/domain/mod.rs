@@ -8,7 +8,9 @@ pub mod directory;
 pub mod entra;
 pub mod error;
 pub mod jobs;
+pub mod login_limit;
 pub mod membership;
+pub mod password;
 pub mod portal;
 pub mod requests;
 pub mod schedule;
@@ -42,7 +44,10 @@ pub struct Services {
     pub config: Arc<DomainConfig>,
     /// Woken whenever a job is queued, so idle workers start at once.
     pub job_notify: Arc<Notify>,
-    pub limiter: Arc<staff::LoginLimiter>,
+    /// Password sign-in attempt limits (per account and client, per client, per account).
+    pub limiter: Arc<login_limit::LoginLimiter>,
+    /// The bounded argon2 hasher every password check and new password goes through.
+    pub passwords: Arc<password::PasswordHashing>,
     /// Microsoft endpoints and the registration from configuration.
     pub microsoft: Arc<entra::MicrosoftConfig>,
     /// The Graph client for the current registration, keyed by a digest of it.
@@ -70,7 +75,9 @@ impl Services {
             clock,
             config: Arc::new(config),
             job_notify: Arc::new(Notify::new()),
-            limiter: Arc::new(staff::LoginLimiter::default()),
+            limiter: Arc::new(login_limit::LoginLimiter::default()),
+            // One per core until configured otherwise (see `with_password_concurrency`).
+            passwords: Arc::new(password::PasswordHashing::new(0)),
             microsoft: Arc::new(microsoft),
             graph: Arc::new(std::sync::Mutex::new(None)),
             sso: Arc::new(sso::SsoRuntime::default()),
@@ -82,6 +89,13 @@ impl Services {
     #[doc(hidden)]
     pub fn store_handle(&self) -> &Store {
         &self.store
+    }
+
+    /// Run at most `n` password hashes at once (`server.password_hash_concurrency`; 0 = one
+    /// per CPU core).
+    pub fn with_password_concurrency(mut self, n: usize) -> Self {
+        self.passwords = Arc::new(password::PasswordHashing::new(n));
+        self
     }
 
     /// A key box for one purpose, derived from the appliance's secret key (see

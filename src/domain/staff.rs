@@ -1,101 +1,12 @@
-//! Staff accounts, password sign-in, sessions and the first-admin bootstrap.
+//! Staff accounts, password sign-in, sessions and the first-admin bootstrap. Password
+//! hashing lives in [`super::password`], the attempt limits in [`super::login_limit`].
 
 use super::{DomainError, DomainResult, Services};
 use crate::crypto::{digest_hex, random_token};
 use crate::model::{
     Actor, Email, NewAuditEvent, Role, Session, StaffUser, ValidationError, check_password,
 };
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-/// Failed sign-ins allowed per account and per client address within [`LoginLimiter::WINDOW`].
-const MAX_FAILURES_PER_ACCOUNT: usize = 5;
-const MAX_FAILURES_PER_IP: usize = 20;
-
-/// In-memory limiter of failed sign-ins, per IP and per account. In memory on purpose: a
-/// restart forgets it, but an attacker cannot restart the service, and it keeps the hot
-/// path free of writes.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
-}
-
-impl LoginLimiter {
-    const WINDOW_MINUTES: i64 = 15;
-
-    fn recent(&self, key: &str, now: DateTime<Utc>) -> (usize, Option<DateTime<Utc>>) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let window = Duration::minutes(Self::WINDOW_MINUTES);
-        let list = map.entry(key.to_string()).or_default();
-        list.retain(|t| now - *t < window);
-        (list.len(), list.first().map(|t| *t + window))
-    }
-
-    /// Refuse when either the account or the address has too many recent failures.
-    pub fn check(&self, ip: &str, email: &str, now: DateTime<Utc>) -> DomainResult<()> {
-        for (key, max) in [
-            (format!("ip:{ip}"), MAX_FAILURES_PER_IP),
-            (format!("acct:{email}"), MAX_FAILURES_PER_ACCOUNT),
-        ] {
-            let (n, until) = self.recent(&key, now);
-            if n >= max {
-                let secs = until
-                    .map(|u| (u - now).num_seconds().max(1) as u64)
-                    .unwrap_or(60);
-                return Err(DomainError::RateLimited {
-                    retry_after_secs: secs,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    pub fn fail(&self, ip: &str, email: &str, now: DateTime<Utc>) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for key in [format!("ip:{ip}"), format!("acct:{email}")] {
-            map.entry(key).or_default().push(now);
-        }
-        // Bound memory: forget addresses with nothing recent.
-        if map.len() > 10_000 {
-            let window = Duration::minutes(Self::WINDOW_MINUTES);
-            map.retain(|_, v| v.last().is_some_and(|t| now - *t < window));
-        }
-    }
-
-    pub fn clear_account(&self, email: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&format!("acct:{email}"));
-    }
-}
-
-/// argon2id hash, on the blocking pool (it is deliberately slow).
-pub async fn hash_password(pw: String) -> DomainResult<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(pw.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| DomainError::Internal(e.to_string()))
-    })
-    .await
-    .map_err(|e| DomainError::Internal(e.to_string()))?
-}
-
-async fn verify_password(pw: String, phc: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        // Unknown users are checked against a fixed hash so timing does not reveal which
-        // e-mail addresses have accounts.
-        let phc = phc.unwrap_or_else(|| DUMMY_HASH.to_string());
-        PasswordHash::new(&phc)
-            .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
-    })
-    .await
-    .unwrap_or(false)
-}
-
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8hoGpEGPb1Zd1HUNVt2XmdEi3o/D8BDtTuq/FKAwtyM";
+use chrono::Duration;
 
 /// A new staff account as entered by an admin.
 #[derive(Debug, Clone)]
@@ -135,7 +46,9 @@ pub struct SignedIn {
 }
 
 impl Services {
-    /// Check a password sign-in; failures are rate limited and audited.
+    /// Check a password sign-in; failures are rate limited and audited. The attempt is
+    /// admitted and charged by the limiter before the hash runs (see
+    /// [`super::login_limit`]), and the hash waits for a slot of the bounded hasher.
     pub async fn sign_in(
         &self,
         email: &str,
@@ -144,22 +57,32 @@ impl Services {
     ) -> DomainResult<(StaffUser, String)> {
         let now = self.now();
         let email_norm = email.trim().to_lowercase();
-        self.limiter.check(ip, &email_norm, now)?;
+        let attempt = self.limiter.begin(&email_norm, ip, now)?;
         let key = email_norm.clone();
-        let user = self.store.read(move |r| r.staff_by_email(&key)).await?;
-        let ok = verify_password(
-            password.to_string(),
-            user.as_ref().and_then(|u| u.password_hash.clone()),
-        )
+        let checked = async {
+            let user = self.store.read(move |r| r.staff_by_email(&key)).await?;
+            let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+            let ok = self.passwords.verify(password.to_string(), stored).await?;
+            Ok::<_, DomainError>((user, ok))
+        }
         .await;
+        let (user, ok) = match checked {
+            Ok(v) => v,
+            Err(e) => {
+                // Not checked (hasher busy, store failed): not a failed guess either.
+                self.limiter.refund(attempt);
+                return Err(e);
+            }
+        };
         match user {
             Some(u) if ok && !u.disabled => {
-                self.limiter.clear_account(&email_norm);
+                self.limiter.succeeded(attempt, self.now());
                 let cookie = self.start_session(u.clone(), ip, "password").await?;
                 Ok((u, cookie))
             }
             other => {
-                self.limiter.fail(ip, &email_norm, now);
+                // The charge taken by `begin` stands: this was a failure.
+                drop(attempt);
                 let reason = match &other {
                     Some(u) if ok && u.disabled => "account disabled",
                     Some(_) => "wrong password",
@@ -281,7 +204,7 @@ impl Services {
     pub async fn create_staff(&self, actor: Actor, new: NewStaff) -> DomainResult<StaffUser> {
         let now = self.now();
         let hash = match new.password.clone() {
-            Some(p) => Some(hash_password(p).await?),
+            Some(p) => Some(self.passwords.hash(p).await?),
             None => None,
         };
         self.store
@@ -324,7 +247,7 @@ impl Services {
     ) -> DomainResult<StaffUser> {
         check_password(password)?;
         let email = Email::parse(email)?;
-        let hash = hash_password(password.to_string()).await?;
+        let hash = self.passwords.hash(password.to_string()).await?;
         let now = self.now();
         self.store
             .write(move |w| {
@@ -455,33 +378,4 @@ pub enum Bootstrap {
     AlreadyDone,
     AdminCreated(String),
     SetupToken(String),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limiter_blocks_after_five_account_failures() {
-        let l = LoginLimiter::default();
-        let now = crate::clock::Clock::now(&crate::clock::SystemClock);
-        for _ in 0..5 {
-            assert!(l.check("1.2.3.4", "a@b.c", now).is_ok());
-            l.fail("1.2.3.4", "a@b.c", now);
-        }
-        assert!(matches!(
-            l.check("9.9.9.9", "a@b.c", now),
-            Err(DomainError::RateLimited { .. })
-        ));
-        assert!(l.check("9.9.9.9", "other@b.c", now).is_ok());
-        assert!(
-            l.check("9.9.9.9", "a@b.c", now + Duration::minutes(16))
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn dummy_hash_is_a_valid_phc_string() {
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
-    }
 }

@@ -30,6 +30,8 @@ pub enum WebError {
     TooLarge(usize),
     #[error("Too many attempts. Try again in {0} seconds.")]
     RateLimited(u64),
+    #[error("Tenantry is busy checking other passwords. Try again in {0} seconds.")]
+    Busy(u64),
     #[error("Something went wrong on our side; the details are in the service log.")]
     Internal(String),
 }
@@ -59,6 +61,7 @@ impl From<DomainError> for WebError {
             DomainError::RateLimited { retry_after_secs } => {
                 WebError::RateLimited(retry_after_secs)
             }
+            DomainError::Busy { retry_after_secs } => WebError::Busy(retry_after_secs),
             DomainError::Internal(m) => WebError::Internal(m),
             DomainError::Store(s) => WebError::Internal(s.to_string()),
         }
@@ -86,7 +89,7 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            WebError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::RateLimited(_) | WebError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -130,7 +133,7 @@ impl ResponseError for WebError {
         .unwrap_or_else(|_| title.to_string());
         let mut resp = HttpResponse::build(status);
         resp.content_type("text/html; charset=utf-8");
-        if let WebError::RateLimited(secs) = self {
+        if let WebError::RateLimited(secs) | WebError::Busy(secs) = self {
             resp.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         resp.body(body)

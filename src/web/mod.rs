@@ -40,6 +40,8 @@ pub struct WebConfig {
     pub config_summary: String,
     pub microsoft_login_url: String,
     pub microsoft_graph_url: String,
+    /// Reverse proxies whose forwarding headers name the client (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<crate::model::IpNet>,
     /// Job kinds that have a schedule but no handler in this build (the schedule is not
     /// started); pages say so instead of promising a next run.
     pub idle_job_kinds: Vec<String>,

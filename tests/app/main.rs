@@ -22,6 +22,7 @@ mod demo;
 mod jobs;
 mod jobs_page;
 mod layering;
+mod login_limits;
 mod paging;
 mod portal;
 mod portal_requests;

@@ -41,6 +41,9 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for the `Retry-After` header of a 429.
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -49,6 +52,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after_secs: None,
         }
     }
     pub fn bad_request(message: String) -> Self {
@@ -73,14 +77,22 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden(_) => 403,
             DomainError::Unauthorized(_) => 401,
             DomainError::Conflict(_) => 409,
-            DomainError::RateLimited { .. } => 429,
+            DomainError::RateLimited { .. } | DomainError::Busy { .. } => 429,
             DomainError::Internal(_) | DomainError::Store(_) => 500,
+        };
+        let retry_after_secs = match &e {
+            DomainError::RateLimited { retry_after_secs }
+            | DomainError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         };
         if status == 500 {
             tracing::error!(error = %e, "API request failed");
             return ApiError::new(500, e.code(), "internal error; see the service log");
         }
-        ApiError::new(status, e.code(), e.to_string())
+        ApiError {
+            retry_after_secs,
+            ..ApiError::new(status, e.code(), e.to_string())
+        }
     }
 }
 
@@ -101,6 +113,9 @@ impl ResponseError for ApiError {
         let mut r = HttpResponse::build(self.status_code());
         if self.status == 401 {
             r.insert_header(("www-authenticate", "Bearer realm=\"tenantry\""));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            r.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
         }
         r.json(ApiErrorBody {
             error: self,

@@ -21,7 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup_post));
 }
 
-use crate::web::client::client_ip;
+use crate::web::client::{client_addr, client_ip, peer_is_trusted_proxy};
 
 #[derive(Deserialize)]
 struct NextQuery {
@@ -47,11 +47,16 @@ async fn login_get(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpRes
 }
 
 /// May this request use the password form? With "password sign-in only from this machine"
-/// it must come from loopback and carry no proxy header: behind a reverse proxy on the same
-/// host every peer address is loopback, but the proxy adds `X-Forwarded-For`/`Forwarded`.
+/// the client must be on loopback. When the peer is a trusted proxy, that is the client the
+/// proxy reports. Otherwise the peer must be loopback and the request carry no proxy
+/// header: behind a reverse proxy on the same host that is not in `server.trusted_proxies`
+/// every peer is loopback, but the proxy adds `X-Forwarded-For`/`Forwarded`.
 fn password_allowed(req: &HttpRequest, loopback_only: bool) -> bool {
     if !loopback_only {
         return true;
+    }
+    if peer_is_trusted_proxy(req) {
+        return client_addr(req).is_some_and(|c| c.is_loopback());
     }
     let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
     let proxied =
@@ -145,7 +150,48 @@ async fn login_post(
             )
             .await
         }
+        // Refused before the password was checked: the form again, saying why and when to
+        // try again, with the status and `Retry-After` a script can act on.
+        Err(
+            e @ (DomainError::RateLimited { retry_after_secs }
+            | DomainError::Busy { retry_after_secs }),
+        ) => {
+            let msg = match e {
+                DomainError::Busy { .. } => format!(
+                    "Tenantry is busy checking other sign-ins. Try again in {}.",
+                    wait_text(retry_after_secs)
+                ),
+                _ => format!(
+                    "Too many sign-in attempts. Try again in {}.",
+                    wait_text(retry_after_secs)
+                ),
+            };
+            let mut page = login_page(
+                &req,
+                &st,
+                next.into_string(),
+                f.email,
+                msg,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await?;
+            page.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after_secs),
+            );
+            Ok(page)
+        }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// "1 second", "40 seconds", "1 minute", "15 minutes" (minutes rounded up).
+fn wait_text(secs: u64) -> String {
+    match (secs, secs.div_ceil(60)) {
+        (1, _) => "1 second".into(),
+        (0..60, _) => format!("{secs} seconds"),
+        (_, 1) => "1 minute".into(),
+        (_, minutes) => format!("{minutes} minutes"),
     }
 }
 
