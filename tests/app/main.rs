@@ -21,4 +21,5 @@ mod portal_requests;
 mod requests;
 mod settings;
 mod sso;
+mod sso_state;
 mod sync;

@@ -1,27 +1,21 @@
 //! Sign in with Microsoft: staff against the MSP's own tenant, portal users against their
-//! company's tenant. One redirect URI (`/auth/callback`) serves both; the pending sign-in
-//! (kept here, server-side, keyed by `state`) says which flow it was.
+//! company's tenant. One redirect URI (`/auth/callback`) serves both; the pending sign-in,
+//! sealed into a cookie of the browser that started it (see `pending`), says which flow it was.
 //!
-//! WHY pending sign-ins live in memory: they last minutes, hold the PKCE verifier and nonce
-//! (secrets that must never reach the browser), and a restart simply asks the user to click
-//! "Sign in with Microsoft" again. A state is usable once: taking it removes it, so a replayed
-//! callback finds nothing.
+//! A state is usable once: the callback remembers the digest of every state it redeemed for
+//! as long as a sealed sign-in stays valid, so a replayed callback is refused.
 
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Actor, NewAuditEvent};
-use crate::oidc::{AuthRequest, OidcClient, OidcError};
-use chrono::{DateTime, Duration, Utc};
+use crate::oidc::{OidcClient, OidcError};
+use chrono::{DateTime, Utc};
+use pending::{Pending, SEAL_PURPOSE, UsedStates};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
+mod pending;
 mod staff;
 
 const SETTING_STAFF_SSO: &str = "staff_sso";
-/// How long a started sign-in may take at Microsoft.
-const PENDING_MINUTES: i64 = 10;
-/// Bound on pending sign-ins, so clicking "Sign in" in a loop cannot grow memory forever.
-const PENDING_MAX: usize = 10_000;
 
 /// Settings → Authentication.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,52 +55,25 @@ impl Default for StaffSso {
 }
 
 /// Which sign-in a callback belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum SignInFlow {
     Staff { next: String },
     Portal { company_id: u64, slug: String },
 }
 
-struct Pending {
-    request: AuthRequest,
-    flow: SignInFlow,
-    started: DateTime<Utc>,
-}
-
-/// The OIDC client (with its per-tenant discovery cache) and the pending sign-ins.
+/// The OIDC client (with its per-tenant discovery cache) and the states already redeemed.
 pub struct SsoRuntime {
     oidc: OidcClient,
-    pending: Mutex<HashMap<String, Pending>>,
+    used: UsedStates,
 }
 
 impl Default for SsoRuntime {
     fn default() -> Self {
         Self {
             oidc: OidcClient::with_default_http(),
-            pending: Mutex::new(HashMap::new()),
+            used: UsedStates::default(),
         }
-    }
-}
-
-impl SsoRuntime {
-    fn put(&self, p: Pending, now: DateTime<Utc>) {
-        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, v| now - v.started < Duration::minutes(PENDING_MINUTES));
-        if map.len() >= PENDING_MAX
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, v)| v.started)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
-        }
-        map.insert(p.request.state.clone(), p);
-    }
-
-    fn take(&self, state: &str, now: DateTime<Utc>) -> Option<Pending> {
-        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(state)
-            .filter(|p| now - p.started < Duration::minutes(PENDING_MINUTES))
     }
 }
 
@@ -201,7 +168,8 @@ impl Services {
             .await
     }
 
-    /// Start a staff sign-in; returns Microsoft's URL and the state to bind to the browser.
+    /// Start a staff sign-in; returns Microsoft's URL and the sealed pending sign-in for the
+    /// browser's cookie (the nonce and PKCE verifier leave the server only sealed).
     pub async fn begin_staff_sign_in(
         &self,
         next: &str,
@@ -295,38 +263,45 @@ impl Services {
                 return Err(DomainError::Conflict(e.to_string()));
             }
         };
-        let out = (request.url.clone(), request.state.clone());
-        self.sso.put(
-            Pending {
-                request,
-                flow,
-                started: self.now(),
-            },
-            self.now(),
-        );
-        Ok(out)
+        let url = request.url.clone();
+        let pending = Pending {
+            request,
+            flow,
+            started: self.now(),
+        };
+        Ok((url, pending.seal(&self.purpose_key(SEAL_PURPOSE))))
     }
 
-    /// Finish a sign-in at the callback. `browser_state` is the state bound to this browser
-    /// (a cookie set when the sign-in started); it must equal the callback's.
+    /// Finish a sign-in at the callback. `sealed` is the cookie set when this browser started
+    /// the sign-in: it must open, be under ten minutes old, carry the callback's state, and
+    /// that state must not have been redeemed before.
     pub async fn finish_sign_in(
         &self,
         cb: SignInCallback,
-        browser_state: &str,
+        sealed: &str,
         ip: &str,
     ) -> DomainResult<Result<SignedInVia, SignInRefused>> {
         let now = self.now();
-        let bound = !cb.state.is_empty()
-            && !browser_state.is_empty()
-            && crate::crypto::ct_eq(&cb.state, browser_state);
-        // Take the pending sign-in even when the binding fails: a state is good for one try.
-        let pending = if cb.state.is_empty() {
+        let opened = if sealed.is_empty() {
             None
         } else {
-            self.sso.take(&cb.state, now)
+            Pending::open(&self.purpose_key(SEAL_PURPOSE), sealed)
         };
-        let state_known = pending.is_some();
-        let Some(pending) = pending.filter(|_| bound) else {
+        let bound = opened.as_ref().is_some_and(|p| {
+            !cb.state.is_empty() && crate::crypto::ct_eq(&cb.state, &p.request.state)
+        });
+        // Checked in this order so only a state that could be redeemed is marked used: an
+        // unbound or expired one never reaches Microsoft's token endpoint.
+        let refusal = match &opened {
+            _ if sealed.is_empty() => Some("no_sign_in_cookie"),
+            None => Some("cookie_not_ours"),
+            Some(_) if !bound => Some("not_bound_to_browser"),
+            Some(p) if !p.is_fresh(now) => Some("expired"),
+            Some(_) if !self.sso.used.first_use(&cb.state, now) => Some("replayed"),
+            Some(_) => None,
+        };
+        let (Some(pending), None) = (opened, refusal) else {
+            let reason = refusal.unwrap_or("cookie_not_ours");
             let refused = SignInRefused {
                 message: "This sign-in link was already used, has expired, or did not start in this browser. Start again with \"Sign in with Microsoft\".".into(),
                 code: "invalid_state",
@@ -338,8 +313,10 @@ impl Services {
                 "unknown",
                 &refused,
                 serde_json::json!({
-                    "state_known": state_known,
+                    // The browser carried a sign-in this appliance started.
+                    "state_known": !matches!(reason, "no_sign_in_cookie" | "cookie_not_ours"),
                     "bound_to_browser": bound,
+                    "reason": reason,
                 }),
             )
             .await?;

@@ -27,7 +27,7 @@ async fn signin_post(
     let slug = path.into_inner().to_ascii_lowercase();
     let (company, _) = st.services.portal_by_slug(&slug).await?;
     match st.services.begin_portal_sign_in(company.id, None).await {
-        Ok((url, state)) => Ok(to_microsoft(&st, &url, state)),
+        Ok((url, sealed)) => Ok(to_microsoft(&st, &url, sealed)),
         Err(DomainError::Conflict(msg)) => signin_page(&req, &st, &slug, msg).await,
         Err(e) => Err(e.into()),
     }
