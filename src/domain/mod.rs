@@ -15,6 +15,7 @@ pub mod sso;
 pub mod staff;
 pub mod sync;
 pub mod tenants;
+pub mod throttle;
 pub mod tokens;
 
 pub use error::{DomainError, DomainResult};

@@ -21,5 +21,6 @@ mod portal_requests;
 mod requests;
 mod settings;
 mod sso;
+mod sso_flood;
 mod sso_state;
 mod sync;

@@ -5,6 +5,7 @@
 //! A state is usable once: the callback remembers the digest of every state it redeemed for
 //! as long as a sealed sign-in stays valid, so a replayed callback is refused.
 
+use super::throttle::{TokenBuckets, source_of};
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Actor, NewAuditEvent};
 use crate::oidc::{OidcClient, OidcError};
@@ -62,10 +63,20 @@ pub enum SignInFlow {
     Portal { company_id: u64, slug: String },
 }
 
-/// The OIDC client (with its per-tenant discovery cache) and the states already redeemed.
+/// Sign-ins a client may start at once, and then one more every [`START_REFILL_SECS`]: far
+/// more than a person clicks, and each start costs a page render and Microsoft's URL.
+const START_BURST: u32 = 20;
+const START_REFILL_SECS: u32 = 3;
+/// Client addresses with a start bucket in memory (see [`TokenBuckets`] on why forgetting
+/// one is safe).
+const START_CLIENTS_MAX: usize = 10_000;
+
+/// The OIDC client (with its per-tenant discovery cache), the states already redeemed, and
+/// the per-client limit on starting sign-ins.
 pub struct SsoRuntime {
     oidc: OidcClient,
     used: UsedStates,
+    starts: TokenBuckets,
 }
 
 impl Default for SsoRuntime {
@@ -73,6 +84,7 @@ impl Default for SsoRuntime {
         Self {
             oidc: OidcClient::with_default_http(),
             used: UsedStates::default(),
+            starts: TokenBuckets::new(START_BURST, START_REFILL_SECS, START_CLIENTS_MAX),
         }
     }
 }
@@ -170,11 +182,14 @@ impl Services {
 
     /// Start a staff sign-in; returns Microsoft's URL and the sealed pending sign-in for the
     /// browser's cookie (the nonce and PKCE verifier leave the server only sealed).
+    /// Refused with [`DomainError::RateLimited`] when `ip` started too many sign-ins lately.
     pub async fn begin_staff_sign_in(
         &self,
         next: &str,
         login_hint: Option<&str>,
+        ip: &str,
     ) -> DomainResult<(String, String)> {
+        self.allow_sign_in_start(ip)?;
         if !self.staff_sso().await?.enabled {
             return Err(DomainError::Conflict(
                 "Sign-in with Microsoft is not turned on for staff.".into(),
@@ -196,7 +211,9 @@ impl Services {
         &self,
         company_id: u64,
         login_hint: Option<&str>,
+        ip: &str,
     ) -> DomainResult<(String, String)> {
+        self.allow_sign_in_start(ip)?;
         let company = self.company(company_id).await?;
         let settings = self.portal_settings(company_id).await?;
         if company.is_archived() {
@@ -226,6 +243,14 @@ impl Services {
             slug: settings.slug,
         };
         self.begin(&tenant.tenant_id, flow, login_hint).await
+    }
+
+    /// Checked first, so a refused start costs no Microsoft URL, discovery or sealing.
+    fn allow_sign_in_start(&self, ip: &str) -> DomainResult<()> {
+        self.sso
+            .starts
+            .take(&source_of(ip), self.now())
+            .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })
     }
 
     async fn begin(

@@ -61,13 +61,46 @@ async fn staff_start(
         &form.0.next
     })
     .to_string();
-    match st.services.begin_staff_sign_in(&next, None).await {
+    match st
+        .services
+        .begin_staff_sign_in(&next, None, &client_ip(&req))
+        .await
+    {
         Ok((url, sealed)) => Ok(to_microsoft(&st, &url, sealed)),
         Err(DomainError::Conflict(msg)) => {
             super::auth::login_page(&req, &st, next, String::new(), msg, StatusCode::CONFLICT).await
         }
+        Err(DomainError::RateLimited { retry_after_secs }) => {
+            let page = super::auth::login_page(
+                &req,
+                &st,
+                next,
+                String::new(),
+                too_many_starts(retry_after_secs),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await?;
+            Ok(with_retry_after(page, retry_after_secs))
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What the sign-in page says when this client started too many sign-ins.
+pub(crate) fn too_many_starts(retry_after_secs: u64) -> String {
+    format!(
+        "Too many sign-ins were started from your network just now. Wait {retry_after_secs} seconds, then try again."
+    )
+}
+
+/// A sign-in page answering 429, with the `Retry-After` that goes with it.
+pub(crate) fn with_retry_after(mut page: HttpResponse, retry_after_secs: u64) -> HttpResponse {
+    *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    page.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(retry_after_secs),
+    );
+    page
 }
 
 async fn callback(
