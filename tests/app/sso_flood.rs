@@ -6,7 +6,7 @@ use crate::helpers::*;
 use crate::sso_helpers::*;
 use futures_util::StreamExt;
 use std::net::IpAddr;
-use tenantry::model::Actor;
+use tenantry::model::{Actor, AuditEvent, AuditFilter, Outcome};
 
 /// A browser on the same appliance whose connections come from `from` (any 127.x address
 /// reaches the loopback listener, and the appliance sees it as the client address).
@@ -159,4 +159,87 @@ async fn portal_sign_in_starts_beyond_the_per_client_limit_get_429_on_the_portal
     let body = r.text().await.expect("body");
     assert!(body.contains("Too many sign-ins were started"), "{body}");
     assert!(body.contains("Contoso Dental"), "the portal's sign-in page");
+}
+
+#[tokio::test]
+async fn three_thousand_bogus_callbacks_add_a_couple_of_audit_entries_whose_counts_add_up() {
+    let at = chrono::Utc::now();
+    let (app, clock) = crate::settings::spawn_app_at(at, &[]).await;
+    let n = 3_000;
+    let url = app.at("/auth/callback?code=x&state=y");
+    let started_at = std::time::Instant::now();
+    let statuses: Vec<u16> = futures_util::stream::iter(0..n)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), url.clone());
+            async move { client.get(url).send().await.expect("GET").status().as_u16() }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| *s == 403), "all refused");
+    eprintln!("{n} bogus callbacks in {:?}", started_at.elapsed());
+
+    let first = refused_sign_ins(&app).await;
+    assert_eq!(first.len(), 1, "the first refusal of the minute, in full");
+    assert_eq!(first[0].details["code"], "invalid_state");
+    assert_eq!(first[0].actor, "anonymous:127.0.0.1");
+
+    // The minute ends; the periodic flush writes the rest as one summary.
+    clock.advance(chrono::Duration::seconds(61));
+    app.services()
+        .flush_refusal_summaries()
+        .await
+        .expect("flushed");
+    let all = refused_sign_ins(&app).await;
+    assert!(all.len() <= 2, "{} entries", all.len());
+    let counted: u64 = all
+        .iter()
+        .map(|e| e.details["count"].as_u64().unwrap_or(1))
+        .sum();
+    assert_eq!(counted, n, "every refusal is accounted for");
+    let summary = &all[0];
+    assert!(
+        summary.summary.starts_with(&format!(
+            "{} more refused sign-ins from 127.0.0.1 between ",
+            n - 1
+        )),
+        "{}",
+        summary.summary
+    );
+    assert_eq!(summary.details["code"], "invalid_state");
+}
+
+/// Refused staff sign-ins in the audit log, newest first.
+async fn refused_sign_ins(app: &TestApp) -> Vec<AuditEvent> {
+    app.services()
+        .audit_page(
+            AuditFilter {
+                kind: Some("staff.sign_in".into()),
+                outcome: Some(Outcome::Failure),
+                ..Default::default()
+            },
+            1,
+            100,
+        )
+        .await
+        .expect("audit")
+        .items
+}
+
+#[tokio::test]
+async fn refusals_counted_but_not_yet_summarised_are_written_at_shutdown() {
+    let (app, _clock) = crate::settings::spawn_app_at(chrono::Utc::now(), &[]).await;
+    for _ in 0..5 {
+        let r = app.get("/auth/callback?code=x&state=y").await;
+        assert_eq!(r.status(), 403);
+    }
+    let app = app.restart(tenantry::jobs::Registry::default()).await;
+    let all = refused_sign_ins(&app).await;
+    assert_eq!(all.len(), 2, "the first in full, then the summary");
+    assert_eq!(all[0].details["count"], 4);
+    assert!(
+        all[0]
+            .summary
+            .starts_with("4 more refused sign-ins from 127.0.0.1")
+    );
 }

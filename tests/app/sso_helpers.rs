@@ -74,7 +74,14 @@ impl SsoEnv {
         self.env.ctl.set_login_settings(l);
     }
 
+    /// The log as an admin sees it once summaries are written: refusals counted toward their
+    /// minute's summary are flushed first.
     pub async fn audit(&self, kind: &str) -> Vec<AuditEvent> {
+        self.env
+            .services()
+            .flush_all_refusal_summaries()
+            .await
+            .expect("summaries written");
         self.env
             .services()
             .audit_page(
