@@ -229,6 +229,10 @@ impl App {
             .collect();
         tasks.push(jobs::spawn_housekeeping(
             services.clone(),
+            crate::domain::audit::AuditRetention {
+                retention_days: config.audit.retention_days,
+                max_entries: config.audit.max_entries,
+            },
             shutdown_rx.clone(),
         ));
         let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);

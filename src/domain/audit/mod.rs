@@ -1,9 +1,11 @@
-//! Reading the audit log (writing happens inside each use-case's own transaction), and the
-//! aggregation of anonymous failures (see `refusals`).
+//! Reading the audit log (writing happens inside each use-case's own transaction), the
+//! aggregation of anonymous failures (see `refusals`) and retention (see `retention`).
 
 mod refusals;
+mod retention;
 
 pub use refusals::RefusalSummaries;
+pub use retention::AuditRetention;
 
 use super::{DomainResult, Services};
 use crate::model::{AuditEvent, AuditFilter, NewAuditEvent, Page};
