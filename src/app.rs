@@ -237,6 +237,14 @@ impl App {
             .filter(|s| !runnable.iter().any(|r| r.name == s.name))
             .map(|s| s.job_kind.to_string())
             .collect();
+        tasks.push(jobs::spawn_housekeeping(
+            services.clone(),
+            crate::domain::audit::AuditRetention {
+                retention_days: config.audit.retention_days,
+                max_entries: config.audit.max_entries,
+            },
+            shutdown_rx.clone(),
+        ));
         let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);
         let sched_alive: Vec<_> = sched_tasks.iter().map(|t| t.abort_handle()).collect();
         tasks.extend(sched_tasks);
@@ -290,6 +298,10 @@ impl App {
         self.server.stop().await;
         for t in self.tasks {
             let _ = t.await;
+        }
+        // No request can count another failure now: write what was counted.
+        if let Err(e) = self.services.flush_all_refusal_summaries().await {
+            tracing::error!(error = %e, "could not write audit summaries at shutdown");
         }
     }
 

@@ -31,6 +31,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub schedule: ScheduleConfig,
     pub jobs: JobsConfig,
+    pub audit: AuditConfig,
     pub microsoft: MicrosoftConfig,
     pub secrets: SecretsConfig,
 }
@@ -86,6 +87,15 @@ pub struct JobsConfig {
     pub backoff_seconds: u32,
     /// Seconds a graceful shutdown waits for running jobs before requeueing them.
     pub shutdown_grace_seconds: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Entries older than this many days are removed by the daily prune.
+    pub retention_days: u32,
+    /// Above this many entries the daily prune removes the oldest.
+    pub max_entries: u64,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -171,6 +181,15 @@ impl Default for JobsConfig {
             max_attempts: 5,
             backoff_seconds: 30,
             shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 400,
+            max_entries: 1_000_000,
         }
     }
 }

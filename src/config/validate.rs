@@ -167,6 +167,19 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be at least 1",
         ));
     }
+    if c.audit.retention_days == 0 || c.audit.retention_days > 36_500 {
+        return Err(ConfigError::invalid(
+            "audit.retention_days",
+            "must be between 1 and 36500",
+        ));
+    }
+    // Fewer entries than this keep too little history to investigate anything: a typo.
+    if c.audit.max_entries < 1_000 {
+        return Err(ConfigError::invalid(
+            "audit.max_entries",
+            "must be at least 1000",
+        ));
+    }
     check_url("microsoft.login_url", &c.microsoft.login_url)?;
     check_url("microsoft.graph_url", &c.microsoft.graph_url)?;
     if !c.microsoft.client_secret_file.is_empty() {

@@ -18,6 +18,7 @@ pub mod sso;
 pub mod staff;
 pub mod sync;
 pub mod tenants;
+pub mod throttle;
 pub mod tokens;
 
 pub use error::{DomainError, DomainResult};
@@ -52,8 +53,10 @@ pub struct Services {
     pub microsoft: Arc<entra::MicrosoftConfig>,
     /// The Graph client for the current registration, keyed by a digest of it.
     graph: Arc<std::sync::Mutex<Option<CachedGraph>>>,
-    /// Sign in with Microsoft: discovery cache and pending sign-ins.
+    /// Sign in with Microsoft: discovery cache, used states, per-client start limits.
     sso: Arc<sso::SsoRuntime>,
+    /// Anonymous failures counted toward their minute's audit summary.
+    refusals: Arc<audit::RefusalSummaries>,
 }
 
 /// A Graph client and the digest of the registration it was built from.
@@ -81,6 +84,7 @@ impl Services {
             microsoft: Arc::new(microsoft),
             graph: Arc::new(std::sync::Mutex::new(None)),
             sso: Arc::new(sso::SsoRuntime::default()),
+            refusals: Arc::new(audit::RefusalSummaries::default()),
         }
     }
 

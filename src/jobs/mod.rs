@@ -2,9 +2,11 @@
 //! enqueues. What a job *does* is a domain function registered by kind; this module knows
 //! nothing of storage (it calls domain services) or HTTP.
 
+mod housekeeping;
 mod scheduler;
 mod worker;
 
+pub use housekeeping::spawn_housekeeping;
 pub use scheduler::spawn_schedulers;
 pub use worker::{run_due, spawn_workers};
 

@@ -51,17 +51,36 @@ pub async fn spawn_app() -> TestApp {
 
 /// Start an app, letting the test adjust the config and register job handlers.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config), registry: Registry) -> TestApp {
+    spawn_app_clocked(adjust, registry, None).await
+}
+
+/// The same, on a clock the test controls (`None`: the system clock).
+pub async fn spawn_app_clocked(
+    adjust: impl FnOnce(&mut Config),
+    registry: Registry,
+    clock: Option<tenantry::clock::SharedClock>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(dir.path(), &[]);
     adjust(&mut config);
-    start(dir, config, registry, true).await
+    start_clocked(dir, config, registry, true, clock).await
 }
 
 async fn start(
     dir: tempfile::TempDir,
     config: Config,
+    registry: Registry,
+    with_admin: bool,
+) -> TestApp {
+    start_clocked(dir, config, registry, with_admin, None).await
+}
+
+async fn start_clocked(
+    dir: tempfile::TempDir,
+    config: Config,
     mut registry: Registry,
     with_admin: bool,
+    clock: Option<tenantry::clock::SharedClock>,
 ) -> TestApp {
     crate::support::init_test_log();
     // The built-in job kinds (identity sync) beside whatever the test registers.
@@ -70,6 +89,7 @@ async fn start(
         admin_email: with_admin.then(|| ADMIN_EMAIL.to_string()),
         admin_password: with_admin.then(|| ADMIN_PASSWORD.to_string()),
         registry: Some(registry),
+        clock,
         ..Default::default()
     };
     let app = App::build(config.clone(), opts).await.expect("app starts");

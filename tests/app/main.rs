@@ -31,4 +31,6 @@ mod request_ids;
 mod requests;
 mod settings;
 mod sso;
+mod sso_flood;
+mod sso_state;
 mod sync;

@@ -16,7 +16,12 @@ pub struct SsoEnv {
 
 /// A simulator + appliance with the MSP tenant connected and staff SSO on.
 pub async fn sso_env() -> SsoEnv {
-    let env = sync_env().await;
+    sso_env_clocked(None).await
+}
+
+/// The same, the appliance on a clock the test controls (`None`: the system clock).
+pub async fn sso_env_clocked(clock: Option<tenantry::clock::SharedClock>) -> SsoEnv {
+    let env = sync_env_clocked(|_| {}, clock).await;
     let msp = env.tenant("Northwind IT", 8, 0, false);
     let url = env.app.url.clone();
     env.ctl
@@ -69,7 +74,14 @@ impl SsoEnv {
         self.env.ctl.set_login_settings(l);
     }
 
+    /// The log as an admin sees it once summaries are written: refusals counted toward their
+    /// minute's summary are flushed first.
     pub async fn audit(&self, kind: &str) -> Vec<AuditEvent> {
+        self.env
+            .services()
+            .flush_all_refusal_summaries()
+            .await
+            .expect("summaries written");
         self.env
             .services()
             .audit_page(

@@ -43,6 +43,14 @@ pub async fn sync_env() -> SyncEnv {
 
 /// Simulator with our app registered, and an appliance configured against it.
 pub async fn sync_env_with(adjust: impl FnOnce(&mut tenantry::config::Config)) -> SyncEnv {
+    sync_env_clocked(adjust, None).await
+}
+
+/// The same, the appliance on a clock the test controls (`None`: the system clock).
+pub async fn sync_env_clocked(
+    adjust: impl FnOnce(&mut tenantry::config::Config),
+    clock: Option<tenantry::clock::SharedClock>,
+) -> SyncEnv {
     let sim = Simulator::start(SimOptions {
         seed: 11,
         ..Default::default()
@@ -59,7 +67,7 @@ pub async fn sync_env_with(adjust: impl FnOnce(&mut tenantry::config::Config)) -
     })
     .expect("app registered");
     let (login, graph) = (sim.login_url(), sim.graph_url());
-    let app = spawn_app_with(
+    let app = spawn_app_clocked(
         move |c| {
             c.microsoft.login_url = login;
             c.microsoft.graph_url = graph;
@@ -70,6 +78,7 @@ pub async fn sync_env_with(adjust: impl FnOnce(&mut tenantry::config::Config)) -
             adjust(c);
         },
         builtin_registry(),
+        clock,
     )
     .await;
     SyncEnv { sim, ctl, app }

@@ -12,7 +12,7 @@ mod requests;
 mod settings;
 mod sso;
 
-pub(crate) use sso::to_microsoft;
+pub(crate) use sso::{to_microsoft, too_many_starts, with_retry_after};
 
 use crate::web::error::WebError;
 use crate::web::redirect::LocalPath;

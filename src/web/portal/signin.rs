@@ -2,10 +2,11 @@
 
 use crate::domain::DomainError;
 use crate::web::AppState;
+use crate::web::client::client_ip;
 use crate::web::csrf::{PublicForm, pre_session_token};
 use crate::web::error::WebError;
 use crate::web::handlers::render;
-use crate::web::handlers::to_microsoft;
+use crate::web::handlers::{to_microsoft, too_many_starts, with_retry_after};
 use crate::web::views::portal::PortalSignInPage;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -26,9 +27,17 @@ async fn signin_post(
 ) -> Result<HttpResponse, WebError> {
     let slug = path.into_inner().to_ascii_lowercase();
     let (company, _) = st.services.portal_by_slug(&slug).await?;
-    match st.services.begin_portal_sign_in(company.id, None).await {
-        Ok((url, state)) => Ok(to_microsoft(&st, &url, state)),
+    match st
+        .services
+        .begin_portal_sign_in(company.id, None, &client_ip(&req))
+        .await
+    {
+        Ok((url, sealed)) => Ok(to_microsoft(&st, &url, sealed)),
         Err(DomainError::Conflict(msg)) => signin_page(&req, &st, &slug, msg).await,
+        Err(DomainError::RateLimited { retry_after_secs }) => {
+            let page = signin_page(&req, &st, &slug, too_many_starts(retry_after_secs)).await?;
+            Ok(with_retry_after(page, retry_after_secs))
+        }
         Err(e) => Err(e.into()),
     }
 }

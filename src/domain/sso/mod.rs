@@ -1,25 +1,22 @@
 //! Sign in with Microsoft: staff against the MSP's own tenant, portal users against their
-//! company's tenant. One redirect URI (`/auth/callback`) serves both; the pending sign-in
-//! (kept here, server-side, keyed by `state`) says which flow it was.
+//! company's tenant. One redirect URI (`/auth/callback`) serves both; the pending sign-in,
+//! sealed into a cookie of the browser that started it (see `pending`), says which flow it was.
 //!
-//! WHY pending sign-ins live in memory: they last minutes, hold the PKCE verifier and nonce
-//! (secrets that must never reach the browser), and a restart simply asks the user to click
-//! "Sign in with Microsoft" again. A state is usable once: taking it removes it, so a replayed
-//! callback finds nothing.
+//! A state is usable once: the callback remembers the digest of every state it redeemed for
+//! as long as a sealed sign-in stays valid, so a replayed callback is refused.
 
+use super::throttle::{TokenBuckets, source_of};
 use super::{DomainError, DomainResult, Services};
-use crate::model::{Actor, Email, NewAuditEvent, Role, StaffUser};
-use crate::oidc::{AuthRequest, Identity, OidcClient, OidcError};
-use chrono::{DateTime, Duration, Utc};
+use crate::model::{Actor, NewAuditEvent};
+use crate::oidc::{OidcClient, OidcError};
+use chrono::{DateTime, Utc};
+use pending::{Pending, SEAL_PURPOSE, UsedStates};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Mutex;
+
+mod pending;
+mod staff;
 
 const SETTING_STAFF_SSO: &str = "staff_sso";
-/// How long a started sign-in may take at Microsoft.
-const PENDING_MINUTES: i64 = 10;
-/// Bound on pending sign-ins, so clicking "Sign in" in a loop cannot grow memory forever.
-const PENDING_MAX: usize = 10_000;
 
 /// Settings → Authentication.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,52 +56,36 @@ impl Default for StaffSso {
 }
 
 /// Which sign-in a callback belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum SignInFlow {
     Staff { next: String },
     Portal { company_id: u64, slug: String },
 }
 
-struct Pending {
-    request: AuthRequest,
-    flow: SignInFlow,
-    started: DateTime<Utc>,
-}
+/// Sign-ins a client may start at once, and then one more every [`START_REFILL_SECS`]: far
+/// more than a person clicks, and each start costs a page render and Microsoft's URL.
+const START_BURST: u32 = 20;
+const START_REFILL_SECS: u32 = 3;
+/// Client addresses with a start bucket in memory (see [`TokenBuckets`] on why forgetting
+/// one is safe).
+const START_CLIENTS_MAX: usize = 10_000;
 
-/// The OIDC client (with its per-tenant discovery cache) and the pending sign-ins.
+/// The OIDC client (with its per-tenant discovery cache), the states already redeemed, and
+/// the per-client limit on starting sign-ins.
 pub struct SsoRuntime {
     oidc: OidcClient,
-    pending: Mutex<HashMap<String, Pending>>,
+    used: UsedStates,
+    starts: TokenBuckets,
 }
 
 impl Default for SsoRuntime {
     fn default() -> Self {
         Self {
             oidc: OidcClient::with_default_http(),
-            pending: Mutex::new(HashMap::new()),
+            used: UsedStates::default(),
+            starts: TokenBuckets::new(START_BURST, START_REFILL_SECS, START_CLIENTS_MAX),
         }
-    }
-}
-
-impl SsoRuntime {
-    fn put(&self, p: Pending, now: DateTime<Utc>) {
-        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, v| now - v.started < Duration::minutes(PENDING_MINUTES));
-        if map.len() >= PENDING_MAX
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, v)| v.started)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
-        }
-        map.insert(p.request.state.clone(), p);
-    }
-
-    fn take(&self, state: &str, now: DateTime<Utc>) -> Option<Pending> {
-        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(state)
-            .filter(|p| now - p.started < Duration::minutes(PENDING_MINUTES))
     }
 }
 
@@ -199,12 +180,16 @@ impl Services {
             .await
     }
 
-    /// Start a staff sign-in; returns Microsoft's URL and the state to bind to the browser.
+    /// Start a staff sign-in; returns Microsoft's URL and the sealed pending sign-in for the
+    /// browser's cookie (the nonce and PKCE verifier leave the server only sealed).
+    /// Refused with [`DomainError::RateLimited`] when `ip` started too many sign-ins lately.
     pub async fn begin_staff_sign_in(
         &self,
         next: &str,
         login_hint: Option<&str>,
+        ip: &str,
     ) -> DomainResult<(String, String)> {
+        self.allow_sign_in_start(ip)?;
         if !self.staff_sso().await?.enabled {
             return Err(DomainError::Conflict(
                 "Sign-in with Microsoft is not turned on for staff.".into(),
@@ -226,7 +211,9 @@ impl Services {
         &self,
         company_id: u64,
         login_hint: Option<&str>,
+        ip: &str,
     ) -> DomainResult<(String, String)> {
+        self.allow_sign_in_start(ip)?;
         let company = self.company(company_id).await?;
         let settings = self.portal_settings(company_id).await?;
         if company.is_archived() {
@@ -256,6 +243,14 @@ impl Services {
             slug: settings.slug,
         };
         self.begin(&tenant.tenant_id, flow, login_hint).await
+    }
+
+    /// Checked first, so a refused start costs no Microsoft URL, discovery or sealing.
+    fn allow_sign_in_start(&self, ip: &str) -> DomainResult<()> {
+        self.sso
+            .starts
+            .take(&source_of(ip), self.now())
+            .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })
     }
 
     async fn begin(
@@ -293,38 +288,45 @@ impl Services {
                 return Err(DomainError::Conflict(e.to_string()));
             }
         };
-        let out = (request.url.clone(), request.state.clone());
-        self.sso.put(
-            Pending {
-                request,
-                flow,
-                started: self.now(),
-            },
-            self.now(),
-        );
-        Ok(out)
+        let url = request.url.clone();
+        let pending = Pending {
+            request,
+            flow,
+            started: self.now(),
+        };
+        Ok((url, pending.seal(&self.purpose_key(SEAL_PURPOSE))))
     }
 
-    /// Finish a sign-in at the callback. `browser_state` is the state bound to this browser
-    /// (a cookie set when the sign-in started); it must equal the callback's.
+    /// Finish a sign-in at the callback. `sealed` is the cookie set when this browser started
+    /// the sign-in: it must open, be under ten minutes old, carry the callback's state, and
+    /// that state must not have been redeemed before.
     pub async fn finish_sign_in(
         &self,
         cb: SignInCallback,
-        browser_state: &str,
+        sealed: &str,
         ip: &str,
     ) -> DomainResult<Result<SignedInVia, SignInRefused>> {
         let now = self.now();
-        let bound = !cb.state.is_empty()
-            && !browser_state.is_empty()
-            && crate::crypto::ct_eq(&cb.state, browser_state);
-        // Take the pending sign-in even when the binding fails: a state is good for one try.
-        let pending = if cb.state.is_empty() {
+        let opened = if sealed.is_empty() {
             None
         } else {
-            self.sso.take(&cb.state, now)
+            Pending::open(&self.purpose_key(SEAL_PURPOSE), sealed)
         };
-        let state_known = pending.is_some();
-        let Some(pending) = pending.filter(|_| bound) else {
+        let bound = opened.as_ref().is_some_and(|p| {
+            !cb.state.is_empty() && crate::crypto::ct_eq(&cb.state, &p.request.state)
+        });
+        // Checked in this order so only a state that could be redeemed is marked used: an
+        // unbound or expired one never reaches Microsoft's token endpoint.
+        let refusal = match &opened {
+            _ if sealed.is_empty() => Some("no_sign_in_cookie"),
+            None => Some("cookie_not_ours"),
+            Some(_) if !bound => Some("not_bound_to_browser"),
+            Some(p) if !p.is_fresh(now) => Some("expired"),
+            Some(_) if !self.sso.used.first_use(&cb.state, now) => Some("replayed"),
+            Some(_) => None,
+        };
+        let (Some(pending), None) = (opened, refusal) else {
+            let reason = refusal.unwrap_or("cookie_not_ours");
             let refused = SignInRefused {
                 message: "This sign-in link was already used, has expired, or did not start in this browser. Start again with \"Sign in with Microsoft\".".into(),
                 code: "invalid_state",
@@ -336,8 +338,10 @@ impl Services {
                 "unknown",
                 &refused,
                 serde_json::json!({
-                    "state_known": state_known,
+                    // The browser carried a sign-in this appliance started.
+                    "state_known": !matches!(reason, "no_sign_in_cookie" | "cookie_not_ours"),
                     "bound_to_browser": bound,
+                    "reason": reason,
                 }),
             )
             .await?;
@@ -478,178 +482,5 @@ impl Services {
             e = e.company(c);
         }
         self.record(e).await
-    }
-
-    /// Who is this staff member? By object id, else (once) by directory e-mail, else by the
-    /// auto-create group. Anything else is refused.
-    async fn finish_staff(
-        &self,
-        id: Identity,
-        next: String,
-        ip: &str,
-    ) -> DomainResult<Result<SignedInVia, SignInRefused>> {
-        let who = if id.preferred_username.is_empty() {
-            id.oid.clone()
-        } else {
-            id.preferred_username.clone()
-        };
-        let refuse = |message: String, code: &'static str| SignInRefused {
-            message,
-            code,
-            portal_slug: None,
-        };
-        let settings = self.staff_sso().await?;
-        let oid = id.oid.clone();
-        let linked = self.store.read(move |r| r.staff_by_oid(&oid)).await?;
-        let user = match linked {
-            Some(u) => Some(u),
-            None => self.link_or_create_staff(&id, &settings).await?,
-        };
-        let r = match user {
-            Some(u) if u.disabled => refuse(
-                format!("The Tenantry account of {who} is disabled. Ask an admin."),
-                "account_disabled",
-            ),
-            Some(u) => {
-                let cookie = self.start_session(u, ip, "Microsoft").await?;
-                return Ok(Ok(SignedInVia::Staff { cookie, next }));
-            }
-            None => refuse(
-                format!(
-                    "{who} signed in at Microsoft, but has no Tenantry staff account. Ask an admin to add you under Settings → Users."
-                ),
-                "unknown_staff",
-            ),
-        };
-        self.audit_refusal(
-            None,
-            ip,
-            &who,
-            &r,
-            serde_json::json!({
-                "oid": id.oid, "tid": id.tid,
-            }),
-        )
-        .await?;
-        Ok(Err(r))
-    }
-
-    async fn link_or_create_staff(
-        &self,
-        id: &Identity,
-        settings: &StaffSso,
-    ) -> DomainResult<Option<StaffUser>> {
-        let want_email = settings.match_email;
-        let want_group = !settings.auto_create_group_id.is_empty();
-        if !want_email && !want_group {
-            return Ok(None);
-        }
-        let graph = self.graph_client().await?;
-        let dir = graph.user(&id.tid, &id.oid).await.map_err(|e| {
-            DomainError::Conflict(format!(
-                "Tenantry could not read your account from the MSP directory to match it to a staff account: {e}"
-            ))
-        })?;
-        if dir.account_enabled == Some(false) {
-            return Ok(None);
-        }
-        let candidates: Vec<String> = [dir.mail.clone(), dir.user_principal_name.clone()]
-            .into_iter()
-            .flatten()
-            .map(|e| e.trim().to_lowercase())
-            .filter(|e| !e.is_empty())
-            .collect();
-        let now = self.now();
-        if want_email {
-            let oid = id.oid.clone();
-            let c = candidates.clone();
-            let linked = self
-                .store
-                .write(move |w| {
-                    for email in &c {
-                        let Some(mut u) = w.staff_by_email(email)? else {
-                            continue;
-                        };
-                        // Already linked to another Entra user: never re-point an account.
-                        if u.entra_object_id.as_deref().is_some_and(|o| o != oid) {
-                            continue;
-                        }
-                        u.entra_object_id = Some(oid.clone());
-                        w.put_staff(&u)?;
-                        w.append_audit(NewAuditEvent::new(
-                            now,
-                            Actor::system(),
-                            "staff.sso_link",
-                            format!(
-                                "Linked {} to Microsoft account {oid} (matched by directory e-mail)",
-                                u.email
-                            ),
-                        ))?;
-                        return Ok::<_, DomainError>(Some(u));
-                    }
-                    Ok(None)
-                })
-                .await?;
-            if linked.is_some() {
-                return Ok(linked);
-            }
-        }
-        if !want_group {
-            return Ok(None);
-        }
-        let groups = graph.user_group_ids(&id.tid, &id.oid).await.map_err(|e| {
-            DomainError::Conflict(format!(
-                "Tenantry could not read your group memberships from the MSP directory: {e}"
-            ))
-        })?;
-        if !groups.contains(&settings.auto_create_group_id) {
-            return Ok(None);
-        }
-        let Some(email) = candidates.iter().find_map(|c| Email::parse(c).ok()) else {
-            return Ok(None);
-        };
-        let display = dir
-            .display_name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| email.to_string());
-        let oid = id.oid.clone();
-        let group = settings.auto_create_group_id.clone();
-        let created = self
-            .store
-            .write(move |w| {
-                if w.staff_by_email(email.as_str())?.is_some() {
-                    // An account with this e-mail exists but is linked elsewhere: refuse.
-                    return Ok::<_, DomainError>(None);
-                }
-                let user = StaffUser {
-                    id: w.next_id("staff")?,
-                    email: email.clone(),
-                    display_name: crate::model::StaffUser::parse_display_name(&display)
-                        .unwrap_or_else(|_| email.to_string()),
-                    role: Role::Technician,
-                    password_hash: None,
-                    disabled: false,
-                    entra_object_id: Some(oid.clone()),
-                    created_at: now,
-                    last_login_at: None,
-                };
-                w.put_staff(&user)?;
-                w.append_audit(
-                    NewAuditEvent::new(
-                        now,
-                        Actor::system(),
-                        "staff.create",
-                        format!(
-                            "Created technician {} at first Microsoft sign-in (member of the auto-create group)",
-                            user.email
-                        ),
-                    )
-                    .details(serde_json::json!({ "oid": oid, "group": group })),
-                )?;
-                Ok(Some(user))
-            })
-            .await?;
-        Ok(created)
     }
 }

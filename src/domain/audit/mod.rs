@@ -1,15 +1,68 @@
-//! Reading the audit log (writing happens inside each use-case's own transaction).
+//! Reading the audit log (writing happens inside each use-case's own transaction), the
+//! aggregation of anonymous failures (see `refusals`) and retention (see `retention`).
+
+mod refusals;
+mod retention;
+
+pub use refusals::RefusalSummaries;
+pub use retention::AuditRetention;
 
 use super::{DomainResult, Services};
 use crate::model::{AuditEvent, AuditFilter, NewAuditEvent, Page};
 
 impl Services {
-    /// Record an event on its own (for changes that have no other write, e.g. a failed sign-in).
+    /// Record an event on its own (for changes that have no other write, e.g. a failed
+    /// sign-in). A failure of an anonymous client may only be counted toward its minute's
+    /// summary; summaries that are due are written first.
     pub async fn record(&self, e: NewAuditEvent) -> DomainResult<()> {
-        self.store
-            .write(move |w| w.append_audit(e).map(|_| ()))
-            .await?;
-        Ok(())
+        let now = self.now();
+        let (write, mut batch) = if refusals::is_anonymous_failure(&e) {
+            self.refusals.observe(&e, now)
+        } else {
+            (true, self.refusals.due(now, false))
+        };
+        if write {
+            batch.push(e);
+        }
+        self.append_all(batch).await
+    }
+
+    /// Write the summaries of anonymous failures whose minute is over (called periodically,
+    /// so a flood that stopped still gets its summary). Returns how many were written.
+    pub async fn flush_refusal_summaries(&self) -> DomainResult<usize> {
+        let due = self.refusals.due(self.now(), false);
+        let n = due.len();
+        self.append_all(due).await?;
+        Ok(n)
+    }
+
+    /// Write every summary counted so far, the current minute's included (at shutdown).
+    pub async fn flush_all_refusal_summaries(&self) -> DomainResult<usize> {
+        let due = self.refusals.due(self.now(), true);
+        let n = due.len();
+        self.append_all(due).await?;
+        Ok(n)
+    }
+
+    async fn append_all(&self, events: Vec<NewAuditEvent>) -> DomainResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        // Counted failures exist nowhere else: if they cannot be written, the log has them.
+        let lines: Vec<String> = events.iter().map(|e| e.summary.clone()).collect();
+        let written = self
+            .store
+            .write(move |w| {
+                for e in events {
+                    w.append_audit(e)?;
+                }
+                Ok::<_, super::DomainError>(())
+            })
+            .await;
+        if let Err(e) = &written {
+            tracing::error!(error = %e, unwritten = ?lines, "audit entries could not be written");
+        }
+        written
     }
 
     pub async fn audit_page(
