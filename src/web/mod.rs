@@ -13,7 +13,9 @@ mod pager;
 mod portal;
 mod redirect;
 mod request_id;
+mod respond;
 mod session;
+mod signin_callback;
 mod views;
 
 use crate::domain::Services;
@@ -129,6 +131,7 @@ pub fn start(
 fn routes(cfg: &mut web::ServiceConfig) {
     assets::routes(cfg);
     handlers::routes(cfg);
+    signin_callback::routes(cfg);
     api::routes(cfg);
     portal::routes(cfg);
 }

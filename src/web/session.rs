@@ -18,6 +18,21 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
     if secure { SESSION_SECURE } else { SESSION }
 }
 
+/// The sealed pending "Sign in with Microsoft" (see `web::signin_callback`).
+pub const SIGNIN_STATE: &str = "tenantry_signin";
+
+/// The cookie that carries a sealed pending sign-in to Microsoft and back (HttpOnly;
+/// SameSite=Lax so Microsoft's top-level redirect back carries it; it expires with the
+/// sign-in, after ten minutes).
+pub fn signin_state_cookie(secure: bool, sealed: String) -> Cookie<'static> {
+    build_cookie(
+        &cookie_name(SIGNIN_STATE, secure),
+        sealed,
+        secure,
+        Some(Duration::minutes(10)),
+    )
+}
+
 /// The name of one of our cookies: `__Host-` + `base` under https (see [`SESSION_SECURE`]).
 pub fn cookie_name(base: &str, secure: bool) -> String {
     if secure {

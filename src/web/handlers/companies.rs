@@ -337,7 +337,7 @@ async fn sync_post(
                 crate::domain::consent::ConsentTarget::Company(company.id),
             )
             .await?;
-        return Ok(super::entra::to_microsoft(&url));
+        return Ok(crate::web::respond::to_microsoft(&url, None));
     }
     st.services
         .queue_company_sync(company.id, crate::model::Trigger::CompanyButton)

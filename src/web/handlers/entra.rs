@@ -11,10 +11,10 @@ use crate::web::AppState;
 use crate::web::csrf::{AdminForm, StaffForm};
 use crate::web::error::WebError;
 use crate::web::handlers::NoticeQuery;
+use crate::web::respond::to_microsoft;
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::entra::{EntraPage, TenantRow};
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -42,14 +42,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(sync_all_post),
         )
         .route("/connect/callback", web::get().to(callback_get));
-}
-
-/// Send the browser to Microsoft. The URL is built by the domain from the configured login
-/// host, never from request input, so this is not an open redirect.
-pub fn to_microsoft(url: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, url.to_string()))
-        .finish()
 }
 
 async fn page(
@@ -207,7 +199,7 @@ async fn connect_post(
         .services
         .start_consent(form.staff.actor(), ConsentTarget::Msp)
         .await?;
-    Ok(to_microsoft(&url))
+    Ok(to_microsoft(&url, None))
 }
 
 async fn disconnect_post(

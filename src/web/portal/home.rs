@@ -4,8 +4,7 @@ use super::session::{PortalUser, portal_cookie_name};
 use crate::domain::portal::compliance_meaning;
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::handlers::NoticeQuery;
-use crate::web::handlers::{render, see_other};
+use crate::web::respond::{NoticeQuery, render, see_other};
 use crate::web::session::removal_cookie;
 use crate::web::views::portal::{DeviceRow, PortalChrome, PortalHomePage};
 use actix_web::http::StatusCode;
@@ -31,7 +30,7 @@ async fn home_get(
     let (devices, groups) = st.services.portal_profile(&user.0).await?;
     let c = &user.0.contact;
     let page = PortalHomePage {
-        portal: PortalChrome::new(&user, "home", q.notice.as_deref()),
+        portal: PortalChrome::new(&user.0, "home", q.notice.as_deref()),
         display_name: c.display_name.clone(),
         email: c.email.clone(),
         upn: c.upn.clone(),

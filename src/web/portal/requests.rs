@@ -8,10 +8,9 @@ use crate::domain::requests::Requester;
 use crate::model::{NewRequest, ReplyBody, RequestStatus, SupportRequest};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::handlers::NoticeQuery;
-use crate::web::handlers::{render, see_other};
 use crate::web::ids::Id;
 use crate::web::pager::{ListParams, Pager};
+use crate::web::respond::{NoticeQuery, render, see_other};
 use crate::web::views::portal::PortalChrome;
 use crate::web::views::requests::{
     PortalNewRequestPage, PortalRequestPage, PortalRequestsPage, RequestRow, badge, thread,
@@ -53,7 +52,7 @@ async fn list_get(
     let page = st.services.portal_requests(&who, query.clone()).await?;
     let pager = Pager::new(&format!("/portal/{}/requests", user.slug()), &query, &page);
     Ok(PortalRequestsPage {
-        portal: PortalChrome::new(&user, "requests", q.notice.as_deref()),
+        portal: PortalChrome::new(&user.0, "requests", q.notice.as_deref()),
         rows: page
             .items
             .iter()
@@ -74,7 +73,7 @@ struct NewForm {
 
 fn new_page(user: &PortalUser, f: NewForm, error: String) -> PortalNewRequestPage {
     PortalNewRequestPage {
-        portal: PortalChrome::new(user, "requests", None),
+        portal: PortalChrome::new(&user.0, "requests", None),
         subject: f.subject,
         description: f.description,
         error,
@@ -126,7 +125,7 @@ fn detail_page(
     error: String,
 ) -> PortalRequestPage {
     PortalRequestPage {
-        portal: PortalChrome::new(user, "requests", notice),
+        portal: PortalChrome::new(&user.0, "requests", notice),
         id: r.id,
         subject: r.subject.clone(),
         contact_name: r.contact_name.clone(),

@@ -5,8 +5,8 @@ use crate::web::AppState;
 use crate::web::client::client_ip;
 use crate::web::csrf::{PublicForm, pre_session_token};
 use crate::web::error::WebError;
-use crate::web::handlers::render;
-use crate::web::handlers::{to_microsoft, too_many_starts, with_retry_after};
+use crate::web::respond::{render, to_microsoft, too_many_starts, with_retry_after};
+use crate::web::session::signin_state_cookie;
 use crate::web::views::portal::PortalSignInPage;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -32,7 +32,10 @@ async fn signin_post(
         .begin_portal_sign_in(company.id, None, &client_ip(&req))
         .await
     {
-        Ok((url, sealed)) => Ok(to_microsoft(&st, &url, sealed)),
+        Ok((url, sealed)) => Ok(to_microsoft(
+            &url,
+            Some(signin_state_cookie(st.config.secure_cookies, sealed)),
+        )),
         Err(DomainError::Conflict(msg)) => signin_page(&req, &st, &slug, msg).await,
         Err(DomainError::RateLimited { retry_after_secs }) => {
             let page = signin_page(&req, &st, &slug, too_many_starts(retry_after_secs)).await?;

@@ -2,15 +2,15 @@
 //! (who is signed in, the CSRF token for the sign-out form, the active section).
 
 pub mod audit;
-pub mod auth;
-pub mod authentication;
 pub mod companies;
 pub mod directory;
 pub mod entra;
 pub mod jobs;
+pub mod password_sign_in;
 pub mod portal;
 pub mod requests;
 pub mod settings;
+pub mod sso_settings;
 
 use super::session::Staff;
 

@@ -1,6 +1,6 @@
 //! The client support portal's views. Every signed-in portal page carries a [`PortalChrome`].
 
-use crate::web::portal::session::PortalUser;
+use crate::domain::portal::PortalSignedIn;
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -18,13 +18,15 @@ pub struct PortalChrome {
 }
 
 impl PortalChrome {
-    pub fn new(user: &PortalUser, section: &'static str, notice: Option<&str>) -> Self {
+    /// From the signed-in portal user (the domain's record, so views need nothing from the
+    /// portal's handlers).
+    pub fn new(user: &PortalSignedIn, section: &'static str, notice: Option<&str>) -> Self {
         Self {
-            company_name: user.0.company.name.clone(),
-            slug: user.slug().to_string(),
-            display_name: user.0.contact.display_name.clone(),
-            csrf: user.csrf().to_string(),
-            is_portal_admin: user.is_portal_admin(),
+            company_name: user.company.name.clone(),
+            slug: user.settings.slug.clone(),
+            display_name: user.contact.display_name.clone(),
+            csrf: user.session.csrf_token.clone(),
+            is_portal_admin: user.is_portal_admin,
             section,
             notice: notice.map(portal_notice).unwrap_or_default(),
         }

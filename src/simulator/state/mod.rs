@@ -15,7 +15,10 @@ use super::collection::{Collection, Kind};
 use super::faults::Fault;
 use super::generator::TenantGen;
 use super::keys::KeyRing;
-use super::levelio::LevelState;
+pub mod certificates;
+pub mod levelio;
+
+use levelio::LevelState;
 
 /// Knobs of one tenant that are not faults.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -291,7 +294,7 @@ pub struct SimState {
     pub tenants: BTreeMap<String, Tenant>,
     pub apps: BTreeMap<String, App>,
     /// Certificates uploaded to each app (by client id), for `private_key_jwt`.
-    pub app_certificates: BTreeMap<String, Vec<super::login::assertion::AppCertificate>>,
+    pub app_certificates: BTreeMap<String, Vec<certificates::AppCertificate>>,
     pub codes: HashMap<String, AuthCode>,
     pub tokens: HashMap<String, IssuedToken>,
     /// Index of the signing key; rotation advances it.

@@ -1,10 +1,12 @@
 //! Web errors: the right status, a page that says what happened and what to do, and the
 //! cause logged once. API paths get JSON instead (see `api::ApiError`).
 
-use super::api::ApiError;
+mod api;
+
 use crate::domain::DomainError;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+pub use api::ApiError;
 use askama::Template;
 
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,7 @@ use crate::web::csrf::{PublicForm, StaffForm, pre_session_token};
 use crate::web::error::WebError;
 use crate::web::redirect::LocalPath;
 use crate::web::session::{Staff, removal_cookie, session_cookie, session_cookie_name};
-use crate::web::views::auth::{LoginPage, SetupPage};
+use crate::web::views::password_sign_in::{LoginPage, SetupPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -66,7 +66,7 @@ fn password_allowed(req: &HttpRequest, loopback_only: bool) -> bool {
 
 /// The sign-in page: the password form (unless limited to this machine) and, when staff
 /// sign-in with Microsoft is on, its button.
-pub(super) async fn login_page(
+pub(crate) async fn login_page(
     req: &HttpRequest,
     st: &AppState,
     next: String,

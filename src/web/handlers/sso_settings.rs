@@ -13,7 +13,7 @@ use crate::web::handlers::NoticeQuery;
 use crate::web::ids::Id;
 use crate::web::session::{Admin, Staff};
 use crate::web::views::Chrome;
-use crate::web::views::authentication::{GroupChoice, PortalAuthPage, StaffSsoPage};
+use crate::web::views::sso_settings::{GroupChoice, PortalAuthPage, StaffSsoPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
