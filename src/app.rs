@@ -78,7 +78,7 @@ pub fn register_builtin(r: &mut Registry) {
 }
 
 /// Microsoft endpoints and the app registration from configuration.
-pub fn microsoft_config(config: &Config) -> anyhow::Result<crate::domain::entra::MicrosoftConfig> {
+pub fn microsoft_setup(config: &Config) -> anyhow::Result<crate::domain::entra::MicrosoftSetup> {
     let secret = if config.microsoft.client_secret_file.is_empty() {
         config.microsoft.client_secret.clone()
     } else {
@@ -101,7 +101,7 @@ pub fn microsoft_config(config: &Config) -> anyhow::Result<crate::domain::entra:
     };
     let certificate_pem = read_pem("certificate_file", &config.microsoft.certificate_file)?;
     let private_key_pem = read_pem("private_key_file", &config.microsoft.private_key_file)?;
-    Ok(crate::domain::entra::MicrosoftConfig {
+    Ok(crate::domain::entra::MicrosoftSetup {
         login_url: config.microsoft.login_url.trim_end_matches('/').to_string(),
         graph_url: config.microsoft.graph_url.trim_end_matches('/').to_string(),
         client_id: config.microsoft.client_id.clone(),
@@ -161,7 +161,7 @@ impl App {
                 job_backoff_seconds: config.jobs.backoff_seconds,
             },
             {
-                let mut m = microsoft_config(&config)?;
+                let mut m = microsoft_setup(&config)?;
                 m.redirect_uri = format!("{url}/connect/callback");
                 m.signin_redirect_uri = format!("{url}/auth/callback");
                 m

@@ -30,7 +30,7 @@ pub async fn offline_services(
             job_max_attempts: config.jobs.max_attempts,
             job_backoff_seconds: config.jobs.backoff_seconds,
         },
-        crate::app::microsoft_config(config)?,
+        crate::app::microsoft_setup(config)?,
     ))
 }
 

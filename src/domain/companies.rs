@@ -7,13 +7,19 @@ use crate::store::Writer;
 /// A company that may be changed: it exists and is not archived (archived is read-only).
 pub(super) fn editable_company(w: &Writer, id: u64) -> DomainResult<Company> {
     let c = w.company(id)?.ok_or(DomainError::NotFound("company"))?;
+    ensure_editable(&c)?;
+    Ok(c)
+}
+
+/// The one place that refuses to change an archived company (it is read-only until restored).
+fn ensure_editable(c: &Company) -> DomainResult<()> {
     if c.is_archived() {
         return Err(DomainError::Conflict(format!(
             "{} is archived and read-only; restore it first to edit it",
             c.name
         )));
     }
-    Ok(c)
+    Ok(())
 }
 
 /// Which companies a list shows.
@@ -114,6 +120,13 @@ impl Services {
                 Ok(c)
             })
             .await
+    }
+
+    /// A company about to be edited (the edit form): refused when archived, as saving would be.
+    pub async fn company_to_edit(&self, id: u64) -> DomainResult<Company> {
+        let c = self.company(id).await?;
+        ensure_editable(&c)?;
+        Ok(c)
     }
 
     /// Archive: the company becomes read-only and is skipped by every sync.

@@ -100,9 +100,12 @@ fn check_pem(field: &'static str, v: &str) -> DomainResult<String> {
     Ok(format!("{v}\n"))
 }
 
-/// Where the Microsoft endpoints are, plus a registration from configuration (if any).
+/// What the appliance was started with for Microsoft: where the endpoints are, the app
+/// registration from configuration files (if any) and our redirect URIs. Built once at start
+/// from [`crate::config::MicrosoftConfig`] (the file's shape, with paths) by
+/// `app::microsoft_setup` (contents read, secrets wrapped).
 #[derive(Debug, Clone, Default)]
-pub struct MicrosoftConfig {
+pub struct MicrosoftSetup {
     pub login_url: String,
     pub graph_url: String,
     pub client_id: String,
@@ -471,7 +474,7 @@ impl Services {
 mod tests {
     #[test]
     fn debug_output_of_the_microsoft_settings_never_shows_secrets() {
-        let domain = super::MicrosoftConfig {
+        let domain = super::MicrosoftSetup {
             client_secret: crate::model::Secret::new("very-secret-value"),
             private_key_pem: crate::model::Secret::new("-----BEGIN PRIVATE KEY-----"),
             ..Default::default()

@@ -50,7 +50,7 @@ pub struct Services {
     /// The bounded argon2 hasher every password check and new password goes through.
     pub passwords: Arc<password::PasswordHashing>,
     /// Microsoft endpoints and the registration from configuration.
-    pub microsoft: Arc<entra::MicrosoftConfig>,
+    pub microsoft: Arc<entra::MicrosoftSetup>,
     /// The Graph client for the current registration, keyed by a digest of it.
     graph: Arc<std::sync::Mutex<Option<CachedGraph>>>,
     /// Sign in with Microsoft: discovery cache, used states, per-client start limits.
@@ -64,14 +64,14 @@ type CachedGraph = (String, Arc<crate::graph::GraphClient>);
 
 impl Services {
     pub fn new(store: Store, clock: SharedClock, config: DomainConfig) -> Self {
-        Self::with_microsoft(store, clock, config, entra::MicrosoftConfig::default())
+        Self::with_microsoft(store, clock, config, entra::MicrosoftSetup::default())
     }
 
     pub fn with_microsoft(
         store: Store,
         clock: SharedClock,
         config: DomainConfig,
-        microsoft: entra::MicrosoftConfig,
+        microsoft: entra::MicrosoftSetup,
     ) -> Self {
         Self {
             store,

@@ -6,6 +6,16 @@ use super::entra::graph_error_details;
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Actor, Job, JobKind, NewAuditEvent, TenantLink, Trigger};
 
+/// What "Sync With M365" did.
+#[derive(Debug)]
+pub enum SyncWithM365 {
+    /// Send the admin to Microsoft to consent; the sync follows on return.
+    Consent {
+        url: String,
+    },
+    Queued(Box<super::jobs::Queued>),
+}
+
 impl Services {
     /// Verify `tenant_id` with Microsoft, link it to the company, and queue the initial sync
     /// (unless `trigger` is None: linking only).
@@ -107,6 +117,27 @@ impl Services {
 
     /// Queue an identity sync for a company (button, API, schedule). Archived or unconnected
     /// companies are refused with the reason.
+    /// "Sync With M365" on a company: not connected yet → admin consent on the client's
+    /// tenant (its initial sync is queued when consent comes back); connected → a background
+    /// sync. Archived companies are refused by both paths.
+    pub async fn sync_with_m365(
+        &self,
+        actor: crate::model::Actor,
+        company_id: u64,
+        trigger: Trigger,
+    ) -> DomainResult<SyncWithM365> {
+        let company = self.company(company_id).await?;
+        if company.is_archived() || company.syncs() {
+            return Ok(SyncWithM365::Queued(Box::new(
+                self.queue_company_sync(company_id, trigger).await?,
+            )));
+        }
+        let url = self
+            .start_consent(actor, super::consent::ConsentTarget::Company(company_id))
+            .await?;
+        Ok(SyncWithM365::Consent { url })
+    }
+
     pub async fn queue_company_sync(
         &self,
         company_id: u64,

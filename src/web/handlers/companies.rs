@@ -144,13 +144,7 @@ async fn edit_get(
     st: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> Result<HttpResponse, WebError> {
-    let c = st.services.company(id.get()).await?;
-    if c.is_archived() {
-        return Err(WebError::Conflict(format!(
-            "{} is archived and read-only; restore it first to edit it.",
-            c.name
-        )));
-    }
+    let c = st.services.company_to_edit(id.get()).await?;
     let f = CompanyForm {
         name: c.name,
         domain: c.domain,
@@ -322,30 +316,16 @@ async fn sync_post(
     id: web::Path<Id>,
     form: StaffForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    let company = st.services.company(id.get()).await?;
-    if company.is_archived() {
-        return Err(WebError::Conflict(format!(
-            "{} is archived; restore the company first to sync it with Microsoft 365.",
-            company.name
-        )));
+    use crate::domain::tenants::SyncWithM365;
+    let id = id.get();
+    match st
+        .services
+        .sync_with_m365(form.staff.actor(), id, crate::model::Trigger::CompanyButton)
+        .await?
+    {
+        SyncWithM365::Consent { url } => Ok(crate::web::respond::to_microsoft(&url, None)),
+        SyncWithM365::Queued(_) => Ok(see_other(&format!("/companies/{id}?notice=sync_queued"))),
     }
-    if !company.syncs() {
-        let url = st
-            .services
-            .start_consent(
-                form.staff.actor(),
-                crate::domain::consent::ConsentTarget::Company(company.id),
-            )
-            .await?;
-        return Ok(crate::web::respond::to_microsoft(&url, None));
-    }
-    st.services
-        .queue_company_sync(company.id, crate::model::Trigger::CompanyButton)
-        .await?;
-    Ok(see_other(&format!(
-        "/companies/{}?notice=sync_queued",
-        company.id
-    )))
 }
 
 #[derive(Deserialize)]
