@@ -2,7 +2,7 @@
 
 use super::codec::{dec, enc};
 use super::tables::AUDIT;
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{AuditEvent, AuditFilter, NewAuditEvent};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, ReadableTableMetadata};
@@ -18,7 +18,7 @@ fn older(value: &[u8], cutoff: DateTime<Utc>) -> bool {
     dec::<At>(value).is_ok_and(|e| e.at < cutoff)
 }
 
-impl Reader {
+impl<Tx: ReadTables> Txn<Tx> {
     /// Matching events, newest first: the page asked for plus the total count.
     pub fn audit_page(
         &self,
@@ -26,7 +26,7 @@ impl Reader {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<AuditEvent>, usize), StoreError> {
-        let t = self.txn.open_table(AUDIT)?;
+        let t = self.table(AUDIT)?;
         let mut total = 0usize;
         let mut out = Vec::new();
         for r in t.iter()?.rev() {
@@ -54,7 +54,7 @@ impl Reader {
         filter: &AuditFilter,
         mut f: impl FnMut(AuditEvent),
     ) -> Result<(), StoreError> {
-        let t = self.txn.open_table(AUDIT)?;
+        let t = self.table(AUDIT)?;
         for r in t.iter()? {
             let e: AuditEvent = dec(r?.1.value())?;
             if filter.matches(&e) {
@@ -71,7 +71,7 @@ impl Reader {
         cutoff: DateTime<Utc>,
         max_entries: u64,
     ) -> Result<bool, StoreError> {
-        let t = self.txn.open_table(AUDIT)?;
+        let t = self.table(AUDIT)?;
         if t.len()? > max_entries {
             return Ok(true);
         }

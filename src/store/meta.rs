@@ -3,7 +3,7 @@
 
 use super::codec::{dec, enc};
 use super::tables::{META, SETTINGS};
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use redb::{ReadableTable, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,31 +23,23 @@ pub(super) fn set_schema_version(txn: &WriteTransaction, v: u32) -> Result<(), S
     Ok(())
 }
 
-macro_rules! meta_reads {
-    () => {
-        pub fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-            let t = self.txn.open_table(META)?;
-            t.get(key)?.map(|g| dec(g.value())).transpose()
-        }
-        pub fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-            let t = self.txn.open_table(SETTINGS)?;
-            t.get(key)?.map(|g| dec(g.value())).transpose()
-        }
-        /// A secret setting, decrypted.
-        pub fn secret_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-            let sealed: Option<String> = self.setting(key)?;
-            Ok(sealed.map(|s| self.secrets.open(&s)).transpose()?)
-        }
-    };
-}
-
-impl Reader {
-    meta_reads!();
+impl<Tx: ReadTables> Txn<Tx> {
+    pub fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let t = self.table(META)?;
+        t.get(key)?.map(|g| dec(g.value())).transpose()
+    }
+    pub fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let t = self.table(SETTINGS)?;
+        t.get(key)?.map(|g| dec(g.value())).transpose()
+    }
+    /// A secret setting, decrypted.
+    pub fn secret_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let sealed: Option<String> = self.setting(key)?;
+        Ok(sealed.map(|s| self.secrets.open(&s)).transpose()?)
+    }
 }
 
 impl Writer {
-    meta_reads!();
-
     pub fn set_meta<T: Serialize>(&mut self, key: &str, v: &T) -> Result<(), StoreError> {
         let mut t = self.txn.open_table(META)?;
         t.insert(key, enc(v)?.as_slice())?;
