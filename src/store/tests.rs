@@ -219,3 +219,27 @@ fn nesting_links_are_read_per_parent_and_copied_by_backup() {
     assert_eq!(six, vec!["child-c".to_string()]);
     assert_eq!(all.len(), 3, "company 2's link is not company 1's");
 }
+
+#[test]
+fn backup_lists_every_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    drop(s);
+    let db = redb::Database::open(dir.path().join("t.redb")).expect("open");
+    let created: std::collections::BTreeSet<String> = db
+        .begin_read()
+        .expect("read")
+        .list_tables()
+        .expect("list")
+        .map(|t| redb::TableHandle::name(&t).to_string())
+        .collect();
+    let copied: std::collections::BTreeSet<String> = backup::TABLES
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    assert_eq!(
+        copied, created,
+        "backup copies exactly the tables a migration creates"
+    );
+    assert_eq!(copied.len(), backup::TABLES.len(), "each table once");
+}
