@@ -1,6 +1,7 @@
 //! The audit log: append-only, ids increase with time; retention removes the oldest.
 
 use super::codec::{dec, enc};
+use super::keys;
 use super::tables::AUDIT;
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{AuditEvent, AuditFilter, NewAuditEvent};
@@ -114,7 +115,7 @@ impl Writer {
     }
 
     pub fn append_audit(&mut self, e: NewAuditEvent) -> Result<u64, StoreError> {
-        let id = self.next_id("audit")?;
+        let id = self.next_id(keys::seq::AUDIT)?;
         let event = AuditEvent {
             id,
             at: e.at,

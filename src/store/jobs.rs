@@ -6,6 +6,7 @@
 //! writer, two workers can never claim the same job.
 
 use super::codec::{dec, enc};
+use super::keys;
 use super::tables::{JOB_ACTIVE, JOB_QUEUE, JOBS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{Job, JobState};
@@ -89,7 +90,7 @@ impl Writer {
         if let Some(existing) = self.active_job(&key)?.filter(|j| j.state.is_active()) {
             return Ok(Enqueued::Existing(existing));
         }
-        job.id = self.next_id("job")?;
+        job.id = self.next_id(keys::seq::JOB)?;
         job.state = JobState::Queued;
         self.put_job(&job)?;
         self.txn

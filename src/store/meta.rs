@@ -2,6 +2,7 @@
 //! and settings (secret fields sealed with the data key).
 
 use super::codec::{dec, enc};
+use super::keys::meta as keys;
 use super::tables::{META, SETTINGS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use redb::{ReadableTable, WriteTransaction};
@@ -11,7 +12,7 @@ use serde::de::DeserializeOwned;
 pub(super) fn schema_version(txn: &WriteTransaction) -> Result<u32, StoreError> {
     let t = txn.open_table(META)?;
     let v = t
-        .get("schema_version")?
+        .get(keys::SCHEMA_VERSION)?
         .map(|g| dec::<u32>(g.value()))
         .transpose()?;
     Ok(v.unwrap_or(0))
@@ -19,7 +20,7 @@ pub(super) fn schema_version(txn: &WriteTransaction) -> Result<u32, StoreError> 
 
 pub(super) fn set_schema_version(txn: &WriteTransaction, v: u32) -> Result<(), StoreError> {
     let mut t = txn.open_table(META)?;
-    t.insert("schema_version", enc(&v)?.as_slice())?;
+    t.insert(keys::SCHEMA_VERSION, enc(&v)?.as_slice())?;
     Ok(())
 }
 

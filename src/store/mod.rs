@@ -16,6 +16,7 @@ mod companies;
 mod directory;
 mod error;
 mod jobs;
+pub mod keys;
 mod meta;
 mod nesting;
 mod portal;

@@ -3,6 +3,7 @@
 //! any depth of nesting?) are the domain's; the store answers one level at a time, by range.
 
 use super::codec::{dec, enc};
+use super::keys;
 use super::tables::{CONTACT_GROUPS, GROUP_NESTING, GROUP_OIDS, SYNC_STATE};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{ContactGroup, SyncState};
@@ -109,7 +110,7 @@ pub(super) fn restart_groups_rounds(txn: &redb::WriteTransaction) -> Result<(), 
     for r in t.iter()? {
         let (k, v) = r?;
         let (company_id, collection) = k.value();
-        if collection != "groups" {
+        if collection != keys::sync_state::GROUPS {
             continue;
         }
         let mut s: SyncState = dec(v.value())?;
@@ -119,7 +120,7 @@ pub(super) fn restart_groups_rounds(txn: &redb::WriteTransaction) -> Result<(), 
         reset.push((company_id, enc(&s)?));
     }
     for (company_id, bytes) in reset {
-        t.insert((company_id, "groups"), bytes.as_slice())?;
+        t.insert((company_id, keys::sync_state::GROUPS), bytes.as_slice())?;
     }
     Ok(())
 }

@@ -159,7 +159,7 @@ fn a_v3_database_opens_with_the_nesting_table_and_a_full_groups_round_ahead() {
     let (version, nested, users, groups) = s
         .read_blocking(|r| {
             Ok::<_, StoreError>((
-                r.meta::<u32>("schema_version")?,
+                r.meta::<u32>(keys::meta::SCHEMA_VERSION)?,
                 r.nested_group_oids(1, 1)?,
                 r.sync_state(1, "users")?.expect("users"),
                 r.sync_state(1, "groups")?.expect("groups"),
