@@ -2,7 +2,7 @@
 
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Actor, Company, CompanyInput, CompanyStatus, ListQuery, NewAuditEvent, Page};
-use crate::store::Writer;
+use crate::store::{Writer, keys};
 
 /// A company that may be changed: it exists and is not archived (archived is read-only).
 pub(super) fn editable_company(w: &Writer, id: u64) -> DomainResult<Company> {
@@ -70,7 +70,7 @@ impl Services {
         self.store
             .write(move |w| {
                 let c = Company {
-                    id: w.next_id("company")?,
+                    id: w.next_id(keys::seq::COMPANY)?,
                     name: input.name,
                     domain: input.domain,
                     notes: input.notes,
@@ -192,10 +192,10 @@ impl Services {
                 c.exclude_guests = exclude;
                 c.updated_at = now;
                 w.put_company(&c)?;
-                if let Some(mut s) = w.sync_state(id, "users")? {
+                if let Some(mut s) = w.sync_state(id, keys::sync_state::USERS)? {
                     s.delta_link = None;
                     s.next_link = None;
-                    w.put_sync_state(id, "users", &s)?;
+                    w.put_sync_state(id, keys::sync_state::USERS, &s)?;
                 }
                 let what = if exclude {
                     "excluded from"

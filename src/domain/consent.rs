@@ -10,12 +10,12 @@ use super::entra::graph_error_details;
 use super::{DomainError, DomainResult, Services};
 use crate::crypto::{digest_hex, random_token};
 use crate::model::{Actor, Job, NewAuditEvent, Trigger};
+use crate::store::keys;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How long a consent round trip may take.
 const STATE_MINUTES: i64 = 30;
-const MSP_TENANT: &str = "msp_tenant";
 
 /// What a consent is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,7 +122,7 @@ impl Services {
             actor: actor.0.clone(),
             created_at: self.now(),
         };
-        let key = format!("consent/{}", digest_hex(&state));
+        let key = keys::meta::consent(&digest_hex(&state));
         self.store
             .write(move |w| w.set_meta(&key, &pending))
             .await?;
@@ -141,7 +141,7 @@ impl Services {
     pub async fn finish_consent(&self, cb: ConsentCallback) -> DomainResult<ConsentOutcome> {
         let now = self.now();
         let state = cb.state.clone().unwrap_or_default();
-        let key = format!("consent/{}", digest_hex(&state));
+        let key = keys::meta::consent(&digest_hex(&state));
         // Single use: take it out whatever happens next.
         let pending: Option<PendingConsent> = self
             .store
@@ -211,19 +211,22 @@ impl Services {
     }
 
     pub async fn msp_tenant(&self) -> DomainResult<Option<MspTenant>> {
-        Ok(self.store.read(|r| r.setting(MSP_TENANT)).await?)
+        Ok(self
+            .store
+            .read(|r| r.setting(keys::settings::MSP_TENANT))
+            .await?)
     }
 
     pub async fn disconnect_msp_tenant(&self, actor: Actor) -> DomainResult<()> {
         let now = self.now();
         self.store
             .write(move |w| {
-                let Some(t) = w.setting::<MspTenant>(MSP_TENANT)? else {
+                let Some(t) = w.setting::<MspTenant>(keys::settings::MSP_TENANT)? else {
                     return Err(DomainError::Conflict(
                         "The MSP tenant is not connected.".into(),
                     ));
                 };
-                w.delete_setting(MSP_TENANT)?;
+                w.delete_setting(keys::settings::MSP_TENANT)?;
                 w.append_audit(NewAuditEvent::new(
                     now,
                     actor,
@@ -316,7 +319,7 @@ impl Services {
         let saved = msp.clone();
         self.store
             .write(move |w| {
-                w.set_setting(MSP_TENANT, &saved)?;
+                w.set_setting(keys::settings::MSP_TENANT, &saved)?;
                 w.append_audit(NewAuditEvent::new(
                     now,
                     actor,

@@ -11,13 +11,9 @@
 use super::{DomainError, DomainResult, Services};
 use crate::graph::{ClientCertificate, ClientSecret, Credential, GraphClient, GraphError};
 use crate::model::{Actor, NewAuditEvent, ValidationError, clean_text};
+use crate::store::keys;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-const SETTING_APP: &str = "entra_app";
-const SETTING_SECRET: &str = "entra_client_secret";
-/// Sealed JSON [`StoredCertificate`].
-const SETTING_CERTIFICATE: &str = "entra_certificate";
 
 /// Largest accepted PEM text (a 4096-bit key is about 3.3 KB; a chain of three certificates
 /// about 6 KB).
@@ -173,7 +169,7 @@ impl Services {
             "none"
         } else if self
             .store
-            .read(|r| r.setting::<EntraApp>(SETTING_APP))
+            .read(|r| r.setting::<EntraApp>(keys::settings::ENTRA_APP))
             .await?
             .is_some()
         {
@@ -195,9 +191,9 @@ impl Services {
             .store
             .read(|r| {
                 Ok::<_, DomainError>((
-                    r.setting::<EntraApp>(SETTING_APP)?,
-                    r.secret_setting(SETTING_SECRET)?,
-                    r.secret_setting(SETTING_CERTIFICATE)?,
+                    r.setting::<EntraApp>(keys::settings::ENTRA_APP)?,
+                    r.secret_setting(keys::settings::ENTRA_CLIENT_SECRET)?,
+                    r.secret_setting(keys::settings::ENTRA_CERTIFICATE)?,
                 ))
             })
             .await?;
@@ -286,7 +282,7 @@ impl Services {
         );
         self.store
             .write(move |w| {
-                w.set_secret_setting(SETTING_CERTIFICATE, Some(&sealed))?;
+                w.set_secret_setting(keys::settings::ENTRA_CERTIFICATE, Some(&sealed))?;
                 w.append_audit(NewAuditEvent::new(
                     now,
                     actor,
@@ -306,7 +302,7 @@ impl Services {
         let now = self.now();
         self.store
             .write(move |w| {
-                let Some(json) = w.secret_setting(SETTING_CERTIFICATE)? else {
+                let Some(json) = w.secret_setting(keys::settings::ENTRA_CERTIFICATE)? else {
                     return Err(DomainError::NotFound("stored certificate"));
                 };
                 let thumbprint = serde_json::from_str::<StoredCertificate>(&json)
@@ -314,7 +310,7 @@ impl Services {
                     .and_then(|c| crate::graph::cert::parse_certificate(&c.certificate_pem).ok())
                     .map(|(_, _, i)| i.thumbprint_hex)
                     .unwrap_or_else(|| "unknown".into());
-                w.set_secret_setting(SETTING_CERTIFICATE, None)?;
+                w.set_secret_setting(keys::settings::ENTRA_CERTIFICATE, None)?;
                 w.append_audit(NewAuditEvent::new(
                     now,
                     actor,
@@ -343,15 +339,17 @@ impl Services {
         let now = self.now();
         self.store
             .write(move |w| {
-                let had_secret = w.secret_setting(SETTING_SECRET)?.is_some();
+                let had_secret = w
+                    .secret_setting(keys::settings::ENTRA_CLIENT_SECRET)?
+                    .is_some();
                 w.set_setting(
-                    SETTING_APP,
+                    keys::settings::ENTRA_APP,
                     &EntraApp {
                         client_id: client_id.clone(),
                     },
                 )?;
                 if !secret.is_empty() {
-                    w.set_secret_setting(SETTING_SECRET, Some(&secret))?;
+                    w.set_secret_setting(keys::settings::ENTRA_CLIENT_SECRET, Some(&secret))?;
                 }
                 let what = if secret.is_empty() {
                     if had_secret {

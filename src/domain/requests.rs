@@ -12,7 +12,7 @@ use crate::model::{
     Actor, Company, ListQuery, NewAuditEvent, NewRequest, Page, ReplyAuthor, ReplyBody,
     RequestStatus, SortDir, SupportRequest,
 };
-use crate::store::{StoreError, Writer};
+use crate::store::{StoreError, Writer, keys};
 
 /// Who is asking in the portal: what the request rules need from a portal session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +172,7 @@ impl Services {
             .write(move |w| {
                 writable_company(w, who.company_id)?;
                 let r = SupportRequest {
-                    id: w.next_id("support_request")?,
+                    id: w.next_id(keys::seq::SUPPORT_REQUEST)?,
                     company_id: who.company_id,
                     contact_id: who.contact_id,
                     contact_name: who.display_name.clone(),

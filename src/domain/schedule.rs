@@ -3,6 +3,7 @@
 
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Actor, Job, NewAuditEvent, Trigger};
+use crate::store::keys;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -53,21 +54,16 @@ impl Schedule {
     }
 }
 
-/// Meta key holding the last slot a schedule fired for.
-fn last_key(name: &str) -> String {
-    format!("schedule_last/{name}")
-}
-
 impl Services {
     /// When a schedule last fired (None before its first run).
     pub async fn schedule_last_fired(&self, name: &str) -> DomainResult<Option<DateTime<Utc>>> {
-        let key = last_key(name);
+        let key = keys::meta::schedule_last(name);
         Ok(self.store.read(move |r| r.meta(&key)).await?)
     }
 
     /// Remember `at` as the schedule's starting point without firing (first start ever).
     pub async fn schedule_mark(&self, name: &str, at: DateTime<Utc>) -> DomainResult<()> {
-        let key = last_key(name);
+        let key = keys::meta::schedule_last(name);
         Ok(self.store.write(move |w| w.set_meta(&key, &at)).await?)
     }
 
@@ -79,7 +75,7 @@ impl Services {
         slot: DateTime<Utc>,
     ) -> DomainResult<usize> {
         let now = self.now();
-        let key = last_key(schedule.name);
+        let key = keys::meta::schedule_last(schedule.name);
         let kind = schedule.job_kind;
         let name = schedule.name;
         let max_attempts = self.config.job_max_attempts;

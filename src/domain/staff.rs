@@ -6,6 +6,7 @@ use crate::crypto::{digest_hex, random_token};
 use crate::model::{
     Actor, Email, NewAuditEvent, Role, Session, StaffUser, ValidationError, check_password,
 };
+use crate::store::keys;
 use chrono::Duration;
 
 /// A new staff account as entered by an admin.
@@ -216,7 +217,7 @@ impl Services {
                     )));
                 }
                 let u = StaffUser {
-                    id: w.next_id("staff")?,
+                    id: w.next_id(keys::seq::STAFF)?,
                     email: new.email,
                     display_name: new.display_name,
                     role: new.role,
@@ -342,7 +343,7 @@ impl Services {
                 let token = random_token(24);
                 let digest = digest_hex(&token);
                 self.store
-                    .write(move |w| w.set_meta("setup_token", &digest))
+                    .write(move |w| w.set_meta(keys::meta::SETUP_TOKEN, &digest))
                     .await?;
                 Ok(Bootstrap::SetupToken(token))
             }
@@ -352,7 +353,7 @@ impl Services {
     /// Redeem the setup token: creates the first admin (only while no user exists).
     pub async fn complete_setup(&self, token: &str, new: NewStaff) -> DomainResult<StaffUser> {
         let digest = digest_hex(token);
-        let stored: Option<String> = self.store.read(|r| r.meta("setup_token")).await?;
+        let stored: Option<String> = self.store.read(|r| r.meta(keys::meta::SETUP_TOKEN)).await?;
         let valid = stored.is_some_and(|s| crate::crypto::ct_eq(&s, &digest));
         if !valid || self.staff_count().await? > 0 {
             return Err(DomainError::Forbidden(
@@ -368,7 +369,9 @@ impl Services {
                 },
             )
             .await?;
-        self.store.write(|w| w.delete_meta("setup_token")).await?;
+        self.store
+            .write(|w| w.delete_meta(keys::meta::SETUP_TOKEN))
+            .await?;
         Ok(u)
     }
 }

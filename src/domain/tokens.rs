@@ -3,6 +3,7 @@
 use super::{DomainError, DomainResult, Services};
 use crate::crypto::{digest_hex, random_token};
 use crate::model::{Actor, ApiToken, NewAuditEvent, Role, clean_text};
+use crate::store::keys;
 
 /// Every token starts with this, so secret scanners and people can recognise one.
 pub const TOKEN_PREFIX: &str = "tnt_";
@@ -24,7 +25,7 @@ impl Services {
             .store
             .write(move |w| {
                 let t = ApiToken {
-                    id: w.next_id("api_token")?,
+                    id: w.next_id(keys::seq::API_TOKEN)?,
                     name,
                     role,
                     prefix,

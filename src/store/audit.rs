@@ -1,8 +1,9 @@
 //! The audit log: append-only, ids increase with time; retention removes the oldest.
 
 use super::codec::{dec, enc};
+use super::keys;
 use super::tables::AUDIT;
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{AuditEvent, AuditFilter, NewAuditEvent};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, ReadableTableMetadata};
@@ -18,7 +19,7 @@ fn older(value: &[u8], cutoff: DateTime<Utc>) -> bool {
     dec::<At>(value).is_ok_and(|e| e.at < cutoff)
 }
 
-impl Reader {
+impl<Tx: ReadTables> Txn<Tx> {
     /// Matching events, newest first: the page asked for plus the total count.
     pub fn audit_page(
         &self,
@@ -26,7 +27,7 @@ impl Reader {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<AuditEvent>, usize), StoreError> {
-        let t = self.txn.open_table(AUDIT)?;
+        let t = self.table(AUDIT)?;
         let mut total = 0usize;
         let mut out = Vec::new();
         for r in t.iter()?.rev() {
@@ -54,7 +55,7 @@ impl Reader {
         filter: &AuditFilter,
         mut f: impl FnMut(AuditEvent),
     ) -> Result<(), StoreError> {
-        let t = self.txn.open_table(AUDIT)?;
+        let t = self.table(AUDIT)?;
         for r in t.iter()? {
             let e: AuditEvent = dec(r?.1.value())?;
             if filter.matches(&e) {
@@ -71,7 +72,7 @@ impl Reader {
         cutoff: DateTime<Utc>,
         max_entries: u64,
     ) -> Result<bool, StoreError> {
-        let t = self.txn.open_table(AUDIT)?;
+        let t = self.table(AUDIT)?;
         if t.len()? > max_entries {
             return Ok(true);
         }
@@ -114,7 +115,7 @@ impl Writer {
     }
 
     pub fn append_audit(&mut self, e: NewAuditEvent) -> Result<u64, StoreError> {
-        let id = self.next_id("audit")?;
+        let id = self.next_id(keys::seq::AUDIT)?;
         let event = AuditEvent {
             id,
             at: e.at,

@@ -2,30 +2,22 @@
 
 use super::codec::{dec, enc};
 use super::tables::COMPANIES;
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::Company;
 use redb::ReadableTable;
 
-macro_rules! company_reads {
-    () => {
-        pub fn company(&self, id: u64) -> Result<Option<Company>, StoreError> {
-            let t = self.txn.open_table(COMPANIES)?;
-            t.get(id)?.map(|g| dec(g.value())).transpose()
-        }
-        pub fn all_companies(&self) -> Result<Vec<Company>, StoreError> {
-            let t = self.txn.open_table(COMPANIES)?;
-            t.iter()?.map(|r| dec(r?.1.value())).collect()
-        }
-    };
-}
-
-impl Reader {
-    company_reads!();
+impl<Tx: ReadTables> Txn<Tx> {
+    pub fn company(&self, id: u64) -> Result<Option<Company>, StoreError> {
+        let t = self.table(COMPANIES)?;
+        t.get(id)?.map(|g| dec(g.value())).transpose()
+    }
+    pub fn all_companies(&self) -> Result<Vec<Company>, StoreError> {
+        let t = self.table(COMPANIES)?;
+        t.iter()?.map(|r| dec(r?.1.value())).collect()
+    }
 }
 
 impl Writer {
-    company_reads!();
-
     pub fn put_company(&mut self, c: &Company) -> Result<(), StoreError> {
         self.txn
             .open_table(COMPANIES)?

@@ -3,65 +3,57 @@
 
 use super::codec::{dec, enc};
 use super::tables::{ASSETS, CONTACT_GROUPS, CONTACTS, MEMBERSHIPS};
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{Asset, Contact, ContactGroup, Membership};
 use redb::ReadableTable;
 
-macro_rules! directory_reads {
-    () => {
-        pub fn contacts_of(&self, company_id: u64) -> Result<Vec<Contact>, StoreError> {
-            let t = self.txn.open_table(CONTACTS)?;
-            t.range((company_id, 0)..=(company_id, u64::MAX))?
-                .map(|r| dec(r?.1.value()))
-                .collect()
-        }
-        pub fn all_contacts(&self) -> Result<Vec<Contact>, StoreError> {
-            let t = self.txn.open_table(CONTACTS)?;
-            t.iter()?.map(|r| dec(r?.1.value())).collect()
-        }
-        pub fn contact(&self, company_id: u64, id: u64) -> Result<Option<Contact>, StoreError> {
-            let t = self.txn.open_table(CONTACTS)?;
-            t.get((company_id, id))?.map(|g| dec(g.value())).transpose()
-        }
-        pub fn groups_of(&self, company_id: u64) -> Result<Vec<ContactGroup>, StoreError> {
-            let t = self.txn.open_table(CONTACT_GROUPS)?;
-            t.range((company_id, 0)..=(company_id, u64::MAX))?
-                .map(|r| dec(r?.1.value()))
-                .collect()
-        }
-        pub fn memberships_of(&self, company_id: u64) -> Result<Vec<Membership>, StoreError> {
-            let t = self.txn.open_table(MEMBERSHIPS)?;
-            t.range((company_id, 0, 0)..=(company_id, u64::MAX, u64::MAX))?
-                .map(|r| {
-                    let (c, g, m) = r?.0.value();
-                    Ok(Membership {
-                        company_id: c,
-                        group_id: g,
-                        contact_id: m,
-                    })
+impl<Tx: ReadTables> Txn<Tx> {
+    pub fn contacts_of(&self, company_id: u64) -> Result<Vec<Contact>, StoreError> {
+        let t = self.table(CONTACTS)?;
+        t.range((company_id, 0)..=(company_id, u64::MAX))?
+            .map(|r| dec(r?.1.value()))
+            .collect()
+    }
+    pub fn all_contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        let t = self.table(CONTACTS)?;
+        t.iter()?.map(|r| dec(r?.1.value())).collect()
+    }
+    pub fn contact(&self, company_id: u64, id: u64) -> Result<Option<Contact>, StoreError> {
+        let t = self.table(CONTACTS)?;
+        t.get((company_id, id))?.map(|g| dec(g.value())).transpose()
+    }
+    pub fn groups_of(&self, company_id: u64) -> Result<Vec<ContactGroup>, StoreError> {
+        let t = self.table(CONTACT_GROUPS)?;
+        t.range((company_id, 0)..=(company_id, u64::MAX))?
+            .map(|r| dec(r?.1.value()))
+            .collect()
+    }
+    pub fn memberships_of(&self, company_id: u64) -> Result<Vec<Membership>, StoreError> {
+        let t = self.table(MEMBERSHIPS)?;
+        t.range((company_id, 0, 0)..=(company_id, u64::MAX, u64::MAX))?
+            .map(|r| {
+                let (c, g, m) = r?.0.value();
+                Ok(Membership {
+                    company_id: c,
+                    group_id: g,
+                    contact_id: m,
                 })
-                .collect()
-        }
-        pub fn assets_of(&self, company_id: u64) -> Result<Vec<Asset>, StoreError> {
-            let t = self.txn.open_table(ASSETS)?;
-            t.range((company_id, 0)..=(company_id, u64::MAX))?
-                .map(|r| dec(r?.1.value()))
-                .collect()
-        }
-        pub fn all_assets(&self) -> Result<Vec<Asset>, StoreError> {
-            let t = self.txn.open_table(ASSETS)?;
-            t.iter()?.map(|r| dec(r?.1.value())).collect()
-        }
-    };
-}
-
-impl Reader {
-    directory_reads!();
+            })
+            .collect()
+    }
+    pub fn assets_of(&self, company_id: u64) -> Result<Vec<Asset>, StoreError> {
+        let t = self.table(ASSETS)?;
+        t.range((company_id, 0)..=(company_id, u64::MAX))?
+            .map(|r| dec(r?.1.value()))
+            .collect()
+    }
+    pub fn all_assets(&self) -> Result<Vec<Asset>, StoreError> {
+        let t = self.table(ASSETS)?;
+        t.iter()?.map(|r| dec(r?.1.value())).collect()
+    }
 }
 
 impl Writer {
-    directory_reads!();
-
     pub fn put_contact(&mut self, c: &Contact) -> Result<(), StoreError> {
         self.txn
             .open_table(CONTACTS)?

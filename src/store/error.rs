@@ -22,6 +22,9 @@ pub enum StoreError {
     Crypto(#[from] crate::crypto::CryptoError),
 }
 
+// WHY a macro: a blanket `impl<E: Into<redb::Error>> From<E>` is refused (E0119) next to
+// `From<serde_json::Error>`, because redb could one day convert serde_json's error. So each
+// redb error type needs its own impl, and the five differ only in the type.
 macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {

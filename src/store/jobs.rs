@@ -6,8 +6,9 @@
 //! writer, two workers can never claim the same job.
 
 use super::codec::{dec, enc};
+use super::keys;
 use super::tables::{JOB_ACTIVE, JOB_QUEUE, JOBS};
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{Job, JobState};
 use chrono::{DateTime, Utc};
 use redb::ReadableTable;
@@ -32,61 +33,49 @@ impl Enqueued {
     }
 }
 
-macro_rules! job_reads {
-    () => {
-        pub fn job(&self, id: u64) -> Result<Option<Job>, StoreError> {
-            let t = self.txn.open_table(JOBS)?;
-            t.get(id)?.map(|g| dec(g.value())).transpose()
-        }
-        /// Newest first, optionally for one company.
-        pub fn recent_jobs(
-            &self,
-            company_id: Option<u64>,
-            offset: usize,
-            limit: usize,
-        ) -> Result<(Vec<Job>, usize), StoreError> {
-            let t = self.txn.open_table(JOBS)?;
-            let mut out = Vec::new();
-            let mut total = 0;
-            for r in t.iter()?.rev() {
-                let j: Job = dec(r?.1.value())?;
-                if company_id.is_some_and(|c| j.company_id != Some(c)) {
-                    continue;
-                }
-                if total >= offset && out.len() < limit {
-                    out.push(j);
-                }
-                total += 1;
+impl<Tx: ReadTables> Txn<Tx> {
+    pub fn job(&self, id: u64) -> Result<Option<Job>, StoreError> {
+        let t = self.table(JOBS)?;
+        t.get(id)?.map(|g| dec(g.value())).transpose()
+    }
+    /// Newest first, optionally for one company.
+    pub fn recent_jobs(
+        &self,
+        company_id: Option<u64>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Job>, usize), StoreError> {
+        let t = self.table(JOBS)?;
+        let mut out = Vec::new();
+        let mut total = 0;
+        for r in t.iter()?.rev() {
+            let j: Job = dec(r?.1.value())?;
+            if company_id.is_some_and(|c| j.company_id != Some(c)) {
+                continue;
             }
-            Ok((out, total))
-        }
-        pub fn active_job(&self, key: &str) -> Result<Option<Job>, StoreError> {
-            let id = self
-                .txn
-                .open_table(JOB_ACTIVE)?
-                .get(key)?
-                .map(|g| g.value());
-            match id {
-                Some(id) => self.job(id),
-                None => Ok(None),
+            if total >= offset && out.len() < limit {
+                out.push(j);
             }
+            total += 1;
         }
-        /// When the earliest queued job becomes due (workers sleep until then).
-        pub fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-            let t = self.txn.open_table(JOB_QUEUE)?;
-            let first = t.first()?.map(|(k, _)| k.value().0);
-            Ok(first.and_then(DateTime::from_timestamp_millis))
+        Ok((out, total))
+    }
+    pub fn active_job(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        let id = self.table(JOB_ACTIVE)?.get(key)?.map(|g| g.value());
+        match id {
+            Some(id) => self.job(id),
+            None => Ok(None),
         }
-    };
-}
-
-impl Reader {
-    job_reads!();
+    }
+    /// When the earliest queued job becomes due (workers sleep until then).
+    pub fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let t = self.table(JOB_QUEUE)?;
+        let first = t.first()?.map(|(k, _)| k.value().0);
+        Ok(first.and_then(DateTime::from_timestamp_millis))
+    }
 }
 
 impl Writer {
-    job_reads!();
-
     fn put_job(&mut self, j: &Job) -> Result<(), StoreError> {
         self.txn
             .open_table(JOBS)?
@@ -101,7 +90,7 @@ impl Writer {
         if let Some(existing) = self.active_job(&key)?.filter(|j| j.state.is_active()) {
             return Ok(Enqueued::Existing(existing));
         }
-        job.id = self.next_id("job")?;
+        job.id = self.next_id(keys::seq::JOB)?;
         job.state = JobState::Queued;
         self.put_job(&job)?;
         self.txn

@@ -2,8 +2,9 @@
 //! and settings (secret fields sealed with the data key).
 
 use super::codec::{dec, enc};
+use super::keys::meta as keys;
 use super::tables::{META, SETTINGS};
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use redb::{ReadableTable, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,7 +12,7 @@ use serde::de::DeserializeOwned;
 pub(super) fn schema_version(txn: &WriteTransaction) -> Result<u32, StoreError> {
     let t = txn.open_table(META)?;
     let v = t
-        .get("schema_version")?
+        .get(keys::SCHEMA_VERSION)?
         .map(|g| dec::<u32>(g.value()))
         .transpose()?;
     Ok(v.unwrap_or(0))
@@ -19,35 +20,27 @@ pub(super) fn schema_version(txn: &WriteTransaction) -> Result<u32, StoreError> 
 
 pub(super) fn set_schema_version(txn: &WriteTransaction, v: u32) -> Result<(), StoreError> {
     let mut t = txn.open_table(META)?;
-    t.insert("schema_version", enc(&v)?.as_slice())?;
+    t.insert(keys::SCHEMA_VERSION, enc(&v)?.as_slice())?;
     Ok(())
 }
 
-macro_rules! meta_reads {
-    () => {
-        pub fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-            let t = self.txn.open_table(META)?;
-            t.get(key)?.map(|g| dec(g.value())).transpose()
-        }
-        pub fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-            let t = self.txn.open_table(SETTINGS)?;
-            t.get(key)?.map(|g| dec(g.value())).transpose()
-        }
-        /// A secret setting, decrypted.
-        pub fn secret_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-            let sealed: Option<String> = self.setting(key)?;
-            Ok(sealed.map(|s| self.secrets.open(&s)).transpose()?)
-        }
-    };
-}
-
-impl Reader {
-    meta_reads!();
+impl<Tx: ReadTables> Txn<Tx> {
+    pub fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let t = self.table(META)?;
+        t.get(key)?.map(|g| dec(g.value())).transpose()
+    }
+    pub fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let t = self.table(SETTINGS)?;
+        t.get(key)?.map(|g| dec(g.value())).transpose()
+    }
+    /// A secret setting, decrypted.
+    pub fn secret_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let sealed: Option<String> = self.setting(key)?;
+        Ok(sealed.map(|s| self.secrets.open(&s)).transpose()?)
+    }
 }
 
 impl Writer {
-    meta_reads!();
-
     pub fn set_meta<T: Serialize>(&mut self, key: &str, v: &T) -> Result<(), StoreError> {
         let mut t = self.txn.open_table(META)?;
         t.insert(key, enc(v)?.as_slice())?;

@@ -16,6 +16,7 @@ mod companies;
 mod directory;
 mod error;
 mod jobs;
+pub mod keys;
 mod meta;
 mod nesting;
 mod portal;
@@ -23,15 +24,15 @@ mod requests;
 mod staff;
 mod sync;
 mod tables;
+mod txn;
 
 pub use backup::backup_to;
 pub use error::StoreError;
 pub use jobs::Enqueued;
+pub use txn::{ReadTables, Reader, Txn, Writer};
 
 use crate::crypto::SecretBox;
-use redb::{
-    ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
-};
+use redb::{ConcurrencyMode, Database, ReadableDatabase};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -41,18 +42,6 @@ pub const SCHEMA_VERSION: u32 = 4;
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
-    secrets: SecretBox,
-}
-
-/// A read snapshot.
-pub struct Reader {
-    txn: ReadTransaction,
-    secrets: SecretBox,
-}
-
-/// A write transaction; committed when the closure given to [`Store::write`] returns Ok.
-pub struct Writer {
-    txn: WriteTransaction,
     secrets: SecretBox,
 }
 
@@ -186,26 +175,6 @@ fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
                 "{other} (is it a Tenantry database? restore it from a backup if it is damaged)"
             ),
         },
-    }
-}
-
-impl Writer {
-    /// Next id of a named sequence (ids are never reused).
-    pub fn next_id(&mut self, name: &str) -> Result<u64, StoreError> {
-        let mut t = self.txn.open_table(tables::SEQ)?;
-        let next = t.get(name)?.map(|v| v.value()).unwrap_or(0) + 1;
-        t.insert(name, next)?;
-        Ok(next)
-    }
-
-    pub fn secrets(&self) -> &SecretBox {
-        &self.secrets
-    }
-}
-
-impl Reader {
-    pub fn secrets(&self) -> &SecretBox {
-        &self.secrets
     }
 }
 

@@ -3,83 +3,76 @@
 //! any depth of nesting?) are the domain's; the store answers one level at a time, by range.
 
 use super::codec::{dec, enc};
+use super::keys;
 use super::tables::{CONTACT_GROUPS, GROUP_NESTING, GROUP_OIDS, SYNC_STATE};
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{ContactGroup, SyncState};
 use redb::ReadableTable;
 
-macro_rules! nesting_reads {
-    () => {
-        /// Entra object ids of the groups directly nested in `parent_id`, as synced.
-        pub fn nested_group_oids(
-            &self,
-            company_id: u64,
-            parent_id: u64,
-        ) -> Result<Vec<String>, StoreError> {
-            let t = self.txn.open_table(GROUP_NESTING)?;
-            let mut out = Vec::new();
-            // An open-ended range stopped at the first key of another parent: no `+ 1` on
-            // ids, and the read costs the parent's rows plus one.
-            for r in t.range((company_id, parent_id, "")..)? {
-                let (k, _) = r?;
-                let (c, p, child) = k.value();
-                if c != company_id || p != parent_id {
-                    break;
-                }
-                out.push(child.to_string());
+impl<Tx: ReadTables> Txn<Tx> {
+    /// Entra object ids of the groups directly nested in `parent_id`, as synced.
+    pub fn nested_group_oids(
+        &self,
+        company_id: u64,
+        parent_id: u64,
+    ) -> Result<Vec<String>, StoreError> {
+        let t = self.table(GROUP_NESTING)?;
+        let mut out = Vec::new();
+        // An open-ended range stopped at the first key of another parent: no `+ 1` on
+        // ids, and the read costs the parent's rows plus one.
+        for r in t.range((company_id, parent_id, "")..)? {
+            let (k, _) = r?;
+            let (c, p, child) = k.value();
+            if c != company_id || p != parent_id {
+                break;
             }
-            Ok(out)
+            out.push(child.to_string());
         }
+        Ok(out)
+    }
 
-        /// The groups directly nested in `parent_id` that are synced (an object id not seen
-        /// as a group yet is left out), active or not.
-        pub fn nested_groups(
-            &self,
-            company_id: u64,
-            parent_id: u64,
-        ) -> Result<Vec<ContactGroup>, StoreError> {
-            let oids = self.txn.open_table(GROUP_OIDS)?;
-            let groups = self.txn.open_table(CONTACT_GROUPS)?;
-            let mut out = Vec::new();
-            for oid in self.nested_group_oids(company_id, parent_id)? {
-                let Some(id) = oids.get((company_id, oid.as_str()))?.map(|g| g.value().0) else {
-                    continue;
-                };
-                if let Some(g) = groups.get((company_id, id))? {
-                    out.push(dec(g.value())?);
-                }
+    /// The groups directly nested in `parent_id` that are synced (an object id not seen
+    /// as a group yet is left out), active or not.
+    pub fn nested_groups(
+        &self,
+        company_id: u64,
+        parent_id: u64,
+    ) -> Result<Vec<ContactGroup>, StoreError> {
+        let oids = self.table(GROUP_OIDS)?;
+        let groups = self.table(CONTACT_GROUPS)?;
+        let mut out = Vec::new();
+        for oid in self.nested_group_oids(company_id, parent_id)? {
+            let Some(id) = oids.get((company_id, oid.as_str()))?.map(|g| g.value().0) else {
+                continue;
+            };
+            if let Some(g) = groups.get((company_id, id))? {
+                out.push(dec(g.value())?);
             }
-            Ok(out)
         }
+        Ok(out)
+    }
 
-        /// Every nesting link of a company as (parent group id, child object id, round): what
-        /// a full sync round reconciles against.
-        pub fn nesting_with_round(
-            &self,
-            company_id: u64,
-        ) -> Result<Vec<(u64, String, u64)>, StoreError> {
-            let t = self.txn.open_table(GROUP_NESTING)?;
-            let mut out = Vec::new();
-            for r in t.range((company_id, 0, "")..)? {
-                let (k, v) = r?;
-                let (c, p, child) = k.value();
-                if c != company_id {
-                    break;
-                }
-                out.push((p, child.to_string(), v.value()));
+    /// Every nesting link of a company as (parent group id, child object id, round): what
+    /// a full sync round reconciles against.
+    pub fn nesting_with_round(
+        &self,
+        company_id: u64,
+    ) -> Result<Vec<(u64, String, u64)>, StoreError> {
+        let t = self.table(GROUP_NESTING)?;
+        let mut out = Vec::new();
+        for r in t.range((company_id, 0, "")..)? {
+            let (k, v) = r?;
+            let (c, p, child) = k.value();
+            if c != company_id {
+                break;
             }
-            Ok(out)
+            out.push((p, child.to_string(), v.value()));
         }
-    };
-}
-
-impl Reader {
-    nesting_reads!();
+        Ok(out)
+    }
 }
 
 impl Writer {
-    nesting_reads!();
-
     /// Record that `child_oid` is a direct member of group `parent_id`, seen in `round`.
     pub fn put_nesting(
         &mut self,
@@ -117,7 +110,7 @@ pub(super) fn restart_groups_rounds(txn: &redb::WriteTransaction) -> Result<(), 
     for r in t.iter()? {
         let (k, v) = r?;
         let (company_id, collection) = k.value();
-        if collection != "groups" {
+        if collection != keys::sync_state::GROUPS {
             continue;
         }
         let mut s: SyncState = dec(v.value())?;
@@ -127,7 +120,7 @@ pub(super) fn restart_groups_rounds(txn: &redb::WriteTransaction) -> Result<(), 
         reset.push((company_id, enc(&s)?));
     }
     for (company_id, bytes) in reset {
-        t.insert((company_id, "groups"), bytes.as_slice())?;
+        t.insert((company_id, keys::sync_state::GROUPS), bytes.as_slice())?;
     }
     Ok(())
 }

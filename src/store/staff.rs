@@ -4,68 +4,55 @@ use super::codec::{dec, enc};
 use super::tables::{
     API_TOKENS, API_TOKENS_BY_HASH, SESSIONS, STAFF, STAFF_BY_EMAIL, STAFF_BY_OID,
 };
-use super::{Reader, StoreError, Writer};
+use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{ApiToken, Session, StaffUser};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, ReadableTableMetadata};
 
-macro_rules! staff_reads {
-    () => {
-        pub fn staff_count(&self) -> Result<u64, StoreError> {
-            Ok(self.txn.open_table(STAFF)?.len()?)
+impl<Tx: ReadTables> Txn<Tx> {
+    pub fn staff_count(&self) -> Result<u64, StoreError> {
+        Ok(self.table(STAFF)?.len()?)
+    }
+    pub fn staff(&self, id: u64) -> Result<Option<StaffUser>, StoreError> {
+        let t = self.table(STAFF)?;
+        t.get(id)?.map(|g| dec(g.value())).transpose()
+    }
+    pub fn staff_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError> {
+        let id = self.table(STAFF_BY_EMAIL)?.get(email)?.map(|g| g.value());
+        match id {
+            Some(id) => self.staff(id),
+            None => Ok(None),
         }
-        pub fn staff(&self, id: u64) -> Result<Option<StaffUser>, StoreError> {
-            let t = self.txn.open_table(STAFF)?;
-            t.get(id)?.map(|g| dec(g.value())).transpose()
+    }
+    pub fn all_staff(&self) -> Result<Vec<StaffUser>, StoreError> {
+        let t = self.table(STAFF)?;
+        t.iter()?.map(|r| dec(r?.1.value())).collect()
+    }
+    pub fn session(&self, digest: &str) -> Result<Option<Session>, StoreError> {
+        let t = self.table(SESSIONS)?;
+        t.get(digest)?.map(|g| dec(g.value())).transpose()
+    }
+    pub fn api_token(&self, id: u64) -> Result<Option<ApiToken>, StoreError> {
+        let t = self.table(API_TOKENS)?;
+        t.get(id)?.map(|g| dec(g.value())).transpose()
+    }
+    pub fn api_token_by_hash(&self, digest: &str) -> Result<Option<ApiToken>, StoreError> {
+        let id = self
+            .table(API_TOKENS_BY_HASH)?
+            .get(digest)?
+            .map(|g| g.value());
+        match id {
+            Some(id) => self.api_token(id),
+            None => Ok(None),
         }
-        pub fn staff_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError> {
-            let id = self
-                .txn
-                .open_table(STAFF_BY_EMAIL)?
-                .get(email)?
-                .map(|g| g.value());
-            match id {
-                Some(id) => self.staff(id),
-                None => Ok(None),
-            }
-        }
-        pub fn all_staff(&self) -> Result<Vec<StaffUser>, StoreError> {
-            let t = self.txn.open_table(STAFF)?;
-            t.iter()?.map(|r| dec(r?.1.value())).collect()
-        }
-        pub fn session(&self, digest: &str) -> Result<Option<Session>, StoreError> {
-            let t = self.txn.open_table(SESSIONS)?;
-            t.get(digest)?.map(|g| dec(g.value())).transpose()
-        }
-        pub fn api_token(&self, id: u64) -> Result<Option<ApiToken>, StoreError> {
-            let t = self.txn.open_table(API_TOKENS)?;
-            t.get(id)?.map(|g| dec(g.value())).transpose()
-        }
-        pub fn api_token_by_hash(&self, digest: &str) -> Result<Option<ApiToken>, StoreError> {
-            let id = self
-                .txn
-                .open_table(API_TOKENS_BY_HASH)?
-                .get(digest)?
-                .map(|g| g.value());
-            match id {
-                Some(id) => self.api_token(id),
-                None => Ok(None),
-            }
-        }
-        pub fn all_api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
-            let t = self.txn.open_table(API_TOKENS)?;
-            t.iter()?.map(|r| dec(r?.1.value())).collect()
-        }
-    };
-}
-
-impl Reader {
-    staff_reads!();
+    }
+    pub fn all_api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let t = self.table(API_TOKENS)?;
+        t.iter()?.map(|r| dec(r?.1.value())).collect()
+    }
 }
 
 impl Writer {
-    staff_reads!();
-
     /// Insert or update a staff user, keeping the e-mail and Entra object-id indexes.
     pub fn put_staff(&mut self, user: &StaffUser) -> Result<(), StoreError> {
         let old = self.staff(user.id)?;

@@ -3,9 +3,9 @@
 
 use redb::TableDefinition;
 
-/// `schema_version`, `session_key`, `setup_token`, `schedule_last/<name>` ...
+/// key (see `keys::meta`) → JSON value: the appliance's own bookkeeping
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// Monotonic id sequences, one per entity name.
+/// sequence name (see `keys::seq`) → last id given: monotonic ids, one sequence per entity
 pub const SEQ: TableDefinition<&str, u64> = TableDefinition::new("seq");
 /// staff user id → StaffUser
 pub const STAFF: TableDefinition<u64, &[u8]> = TableDefinition::new("staff");
@@ -37,7 +37,7 @@ pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 pub const JOB_QUEUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("job_queue");
 /// "kind/company" → job id of the one queued or running job for that pair
 pub const JOB_ACTIVE: TableDefinition<&str, u64> = TableDefinition::new("job_active");
-/// setting name → JSON value (secret fields sealed with the data key)
+/// setting name (see `keys::settings`) → JSON value (secret fields sealed with the data key)
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 
 // Schema v2: identity sync bookkeeping.
@@ -49,7 +49,8 @@ pub const CONTACT_OIDS: TableDefinition<(u64, &str), (u64, u64)> =
 pub const GROUP_OIDS: TableDefinition<(u64, &str), (u64, u64)> = TableDefinition::new("group_oids");
 /// (company id, Intune managed device id) → asset id
 pub const ASSET_DEVICES: TableDefinition<(u64, &str), u64> = TableDefinition::new("asset_devices");
-/// (company id, collection `users`/`groups`) → SyncState (delta link and resume point)
+/// (company id, collection `users`/`groups`, see `keys::sync_state`) → SyncState (delta link
+/// and resume point)
 pub const SYNC_STATE: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("sync_state");
 
 /// Create every table (schema v1). Opening a table in a write transaction creates it.

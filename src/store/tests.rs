@@ -159,7 +159,7 @@ fn a_v3_database_opens_with_the_nesting_table_and_a_full_groups_round_ahead() {
     let (version, nested, users, groups) = s
         .read_blocking(|r| {
             Ok::<_, StoreError>((
-                r.meta::<u32>("schema_version")?,
+                r.meta::<u32>(keys::meta::SCHEMA_VERSION)?,
                 r.nested_group_oids(1, 1)?,
                 r.sync_state(1, "users")?.expect("users"),
                 r.sync_state(1, "groups")?.expect("groups"),
@@ -218,4 +218,28 @@ fn nesting_links_are_read_per_parent_and_copied_by_backup() {
     assert_eq!(five, vec!["child-a".to_string(), "child-b".to_string()]);
     assert_eq!(six, vec!["child-c".to_string()]);
     assert_eq!(all.len(), 3, "company 2's link is not company 1's");
+}
+
+#[test]
+fn backup_lists_every_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    drop(s);
+    let db = redb::Database::open(dir.path().join("t.redb")).expect("open");
+    let created: std::collections::BTreeSet<String> = db
+        .begin_read()
+        .expect("read")
+        .list_tables()
+        .expect("list")
+        .map(|t| redb::TableHandle::name(&t).to_string())
+        .collect();
+    let copied: std::collections::BTreeSet<String> = backup::TABLES
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    assert_eq!(
+        copied, created,
+        "backup copies exactly the tables a migration creates"
+    );
+    assert_eq!(copied.len(), backup::TABLES.len(), "each table once");
 }

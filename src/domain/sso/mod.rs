@@ -9,14 +9,13 @@ use super::throttle::{TokenBuckets, source_of};
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Actor, NewAuditEvent};
 use crate::oidc::{OidcClient, OidcError};
+use crate::store::keys;
 use chrono::{DateTime, Utc};
 use pending::{Pending, SEAL_PURPOSE, UsedStates};
 use serde::{Deserialize, Serialize};
 
 mod pending;
 mod staff;
-
-const SETTING_STAFF_SSO: &str = "staff_sso";
 
 /// Settings → Authentication.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,7 +120,7 @@ impl Services {
     pub async fn staff_sso(&self) -> DomainResult<StaffSso> {
         Ok(self
             .store
-            .read(|r| r.setting::<StaffSso>(SETTING_STAFF_SSO))
+            .read(|r| r.setting::<StaffSso>(keys::settings::STAFF_SSO))
             .await?
             .unwrap_or_default())
     }
@@ -152,7 +151,7 @@ impl Services {
         s.updated_at = Some(now);
         self.store
             .write(move |w| {
-                w.set_setting(SETTING_STAFF_SSO, &s)?;
+                w.set_setting(keys::settings::STAFF_SSO, &s)?;
                 w.append_audit(
                     NewAuditEvent::new(
                         now,

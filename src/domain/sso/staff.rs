@@ -6,6 +6,7 @@ use super::{SignInRefused, SignedInVia, StaffSso};
 use crate::domain::{DomainError, DomainResult, Services};
 use crate::model::{Actor, Email, NewAuditEvent, Role, StaffUser};
 use crate::oidc::Identity;
+use crate::store::keys;
 
 impl Services {
     /// Who is this staff member? By object id, else (once) by directory e-mail, else by the
@@ -151,7 +152,7 @@ impl Services {
                     return Ok::<_, DomainError>(None);
                 }
                 let user = StaffUser {
-                    id: w.next_id("staff")?,
+                    id: w.next_id(keys::seq::STAFF)?,
                     email: email.clone(),
                     display_name: crate::model::StaffUser::parse_display_name(&display)
                         .unwrap_or_else(|_| email.to_string()),

@@ -5,7 +5,7 @@ use crate::model::{
     Asset, AssetSource, ChangeCounts, Contact, ContactGroup, DeviceRecord, GroupDelta, Membership,
     UserDelta,
 };
-use crate::store::{StoreError, Writer};
+use crate::store::{StoreError, Writer, keys};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -48,7 +48,7 @@ pub fn apply_users(
         let (mut c, is_new) = match existing {
             Some((c, _)) => (c, false),
             None => {
-                let id = w.next_id("contact")?;
+                let id = w.next_id(keys::seq::CONTACT)?;
                 let c = Contact {
                     id,
                     company_id,
@@ -168,7 +168,7 @@ pub fn apply_groups(
             Some((grp, _)) => (grp, false),
             None => (
                 ContactGroup {
-                    id: w.next_id("contact_group")?,
+                    id: w.next_id(keys::seq::CONTACT_GROUP)?,
                     company_id,
                     display_name: String::new(),
                     description: String::new(),
@@ -315,7 +315,7 @@ pub fn apply_devices(
         let mut a = match existing {
             Some(a) => a,
             None => {
-                let id = w.next_id("asset")?;
+                let id = w.next_id(keys::seq::ASSET)?;
                 w.index_asset(company_id, &d.device_id, id)?;
                 counts.created += 1;
                 let a = Asset {

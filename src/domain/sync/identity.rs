@@ -15,6 +15,7 @@ use crate::model::{
     Actor, ChangeCounts, Company, DeviceRecord, Field, GroupDelta, Job, NewAuditEvent, SyncState,
     UserDelta,
 };
+use crate::store::keys;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
@@ -139,13 +140,9 @@ pub struct SyncReport {
     pub counts: BTreeMap<String, u64>,
 }
 
-fn report_key(company_id: u64) -> String {
-    format!("sync_report/{company_id}")
-}
-
 impl Services {
     pub async fn sync_report(&self, company_id: u64) -> Result<Option<SyncReport>, DomainError> {
-        let key = report_key(company_id);
+        let key = keys::meta::sync_report(company_id);
         Ok(self.store.read(move |r| r.meta(&key)).await?)
     }
 
@@ -288,7 +285,7 @@ impl Services {
             counts: counts.clone(),
         };
         let details = serde_json::json!({"trigger": job.trigger.as_str(), "job_id": job.id, "duration_secs": secs, "counts": counts, "devices_error": report.devices_error});
-        let key = report_key(company_id);
+        let key = keys::meta::sync_report(company_id);
         let mut event = NewAuditEvent::new(finished, Actor::system(), "sync.identity", &summary)
             .company(company_id)
             .details(details);
@@ -350,7 +347,7 @@ impl Services {
             devices_error: None,
             counts: BTreeMap::new(),
         };
-        let key = report_key(company.id);
+        let key = keys::meta::sync_report(company.id);
         let event = NewAuditEvent::new(self.now(), Actor::system(), "sync.identity", &summary)
             .company(company.id)
             .failed()
@@ -381,10 +378,12 @@ impl Services {
         let now = self.now();
         let state = self
             .store
-            .read(move |r| r.sync_state(company_id, "users"))
+            .read(move |r| r.sync_state(company_id, keys::sync_state::USERS))
             .await?
             .unwrap_or_default();
-        let mut state = self.start_round(company_id, "users", state, now).await?;
+        let mut state = self
+            .start_round(company_id, keys::sync_state::USERS, state, now)
+            .await?;
         // A resumed round carries on counting from what its earlier pages applied.
         let mut counts = state.round_counts;
         let mut pages = 0u64;
@@ -395,7 +394,9 @@ impl Services {
                 Ok(p) => p,
                 Err(e) if e.is_delta_expired() && !reset_once => {
                     reset_once = true;
-                    state = self.reset_to_full(company_id, "users", state, &e).await?;
+                    state = self
+                        .reset_to_full(company_id, keys::sync_state::USERS, state, &e)
+                        .await?;
                     continue;
                 }
                 Err(e) => return Err(StepError::Graph(e)),
@@ -423,7 +424,7 @@ impl Services {
                     }
                     saved.round_counts = prior;
                     saved.round_counts.add(c);
-                    w.put_sync_state(company_id, "users", &saved)?;
+                    w.put_sync_state(company_id, keys::sync_state::USERS, &saved)?;
                     Ok::<_, crate::store::StoreError>(c)
                 })
                 .await?;
@@ -450,7 +451,7 @@ impl Services {
         let now = self.now();
         let state = self
             .store
-            .read(move |r| r.sync_state(company_id, "groups"))
+            .read(move |r| r.sync_state(company_id, keys::sync_state::GROUPS))
             .await?
             .unwrap_or_default();
         // A groups round is applied as a whole (members of one group can span pages), so a
@@ -458,7 +459,7 @@ impl Services {
         let mut state = self
             .start_round(
                 company_id,
-                "groups",
+                keys::sync_state::GROUPS,
                 SyncState {
                     next_link: None,
                     ..state
@@ -479,7 +480,9 @@ impl Services {
                     Ok(p) => p,
                     Err(e) if e.is_delta_expired() && !reset_once => {
                         reset_once = true;
-                        state = self.reset_to_full(company_id, "groups", state, &e).await?;
+                        state = self
+                            .reset_to_full(company_id, keys::sync_state::GROUPS, state, &e)
+                            .await?;
                         continue 'round;
                     }
                     Err(e) => return Err(StepError::Graph(e)),
@@ -507,7 +510,7 @@ impl Services {
                         c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
                     }
                     apply::recount_members(w, company_id)?;
-                    w.put_sync_state(company_id, "groups", &next)?;
+                    w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
                     Ok::<_, crate::store::StoreError>(c)
                 })
                 .await?;
@@ -535,7 +538,7 @@ impl Services {
             next.full = false;
             // Start the incremental round from the stored delta link.
             next.next_link = s.delta_link.clone();
-            if collection == "groups" {
+            if collection == keys::sync_state::GROUPS {
                 next.next_link = None;
             }
             return Ok(next);
