@@ -1,6 +1,7 @@
 //! Plain data and invariants. No I/O, no clock, no async.
 
 mod audit;
+mod audit_filter;
 mod company;
 mod directory;
 mod job;
@@ -13,6 +14,7 @@ mod staff;
 mod sync;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
+pub use audit_filter::{AuditFilterInput, present as audit_present};
 pub use company::{Company, CompanyInput, CompanyStatus, TenantLink};
 pub use directory::{Asset, AssetSource, Contact, ContactGroup, Membership};
 pub use job::{Job, JobKind, JobState, Trigger};
@@ -23,6 +25,14 @@ pub use request::{NewRequest, Reply, ReplyAuthor, ReplyBody, RequestStatus, Supp
 pub use secret::Secret;
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
 pub use sync::{ChangeCounts, DeviceRecord, Field, GroupDelta, SyncState, UserDelta};
+
+/// A numeric id in its one canonical spelling: `0`, or digits without a leading zero.
+/// (`u64::from_str` also takes `+1` and `01`; one record should have one spelling.)
+pub fn parse_id(s: &str) -> Option<u64> {
+    let canonical =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    if canonical { s.parse().ok() } else { None }
+}
 
 /// Refused input, with the field and a reason people can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,14 +16,7 @@ impl Id {
     }
 
     pub fn parse(s: &str) -> Option<Id> {
-        let canonical = !s.is_empty()
-            && s.bytes().all(|b| b.is_ascii_digit())
-            && (s == "0" || !s.starts_with('0'));
-        if canonical {
-            s.parse().ok().map(Id)
-        } else {
-            None
-        }
+        crate::model::parse_id(s).map(Id)
     }
 }
 

@@ -5,10 +5,9 @@
 //! text and a bad one is refused with a 400 `invalid_input` that names the parameter.
 
 use super::{ApiCaller, ApiError, ApiPage, ApiResult};
-use crate::model::{AuditEvent, AuditFilter, ListQuery, Outcome};
+use crate::model::{AuditEvent, AuditFilter, AuditFilterInput, ListQuery};
 use crate::web::AppState;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use std::str::FromStr;
 
@@ -19,11 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize)]
 struct AuditQuery {
-    company: Option<String>,
-    kind: Option<String>,
-    outcome: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    #[serde(flatten)]
+    filter: AuditFilterInput,
     page: Option<String>,
     per_page: Option<String>,
 }
@@ -59,56 +55,14 @@ async fn csv(
         .body(body))
 }
 
-/// The filter a query asks for; an unknown `company` is a 404 like everywhere else.
+/// The filter a query asks for (parsed as the Audit page parses it); an unknown `company` is a
+/// 404 like everywhere else.
 async fn filter(st: &AppState, q: &AuditQuery) -> ApiResult<AuditFilter> {
-    let company_id = parse_num::<u64>("company", q.company.as_deref())?;
-    if let Some(id) = company_id {
+    let filter = AuditFilter::parse(&q.filter).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(id) = filter.company_id {
         st.services.company(id).await?;
     }
-    let kind = match present(q.kind.as_deref()) {
-        None => None,
-        Some(k) => {
-            let ok = k.len() <= 100
-                && !k.starts_with('.')
-                && !k.ends_with('.')
-                && k.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-            if !ok {
-                return Err(ApiError::bad_request(format!(
-                    "kind {k:?} is not a dotted event kind or prefix like `company` or `company.archive`"
-                )));
-            }
-            Some(k.to_string())
-        }
-    };
-    let outcome = match present(q.outcome.as_deref()) {
-        None => None,
-        Some("success") => Some(Outcome::Success),
-        Some("failure") => Some(Outcome::Failure),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "outcome {other:?} is not one of success, failure"
-            )));
-        }
-    };
-    let from = parse_time("from", q.from.as_deref(), false)?;
-    let to = parse_time("to", q.to.as_deref(), true)?;
-    if let (Some(f), Some(t)) = (from, to)
-        && f >= t
-    {
-        return Err(ApiError::bad_request(format!(
-            "from ({}) must be before to ({})",
-            f.to_rfc3339(),
-            t.to_rfc3339()
-        )));
-    }
-    Ok(AuditFilter {
-        company_id,
-        kind,
-        outcome,
-        from,
-        to,
-    })
+    Ok(filter)
 }
 
 /// A parameter's value, with an empty one (as HTML forms send) counting as absent.
@@ -175,43 +129,9 @@ pub(super) fn list_query(
     ))
 }
 
-/// RFC 3339, or a date (YYYY-MM-DD, UTC). A date in `to` includes that whole day.
-fn parse_time(name: &str, v: Option<&str>, end_of_day: bool) -> ApiResult<Option<DateTime<Utc>>> {
-    let Some(s) = present(v) else {
-        return Ok(None);
-    };
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| if end_of_day { d.succ_opt() } else { Some(d) })
-        .and_then(|d| d.and_hms_opt(0, 0, 0));
-    match day {
-        Some(t) => Ok(Some(t.and_utc())),
-        None => Err(ApiError::bad_request(format!(
-            "{name} {s:?} is not a time: use RFC 3339 (2026-01-31T08:00:00Z) or a date (2026-01-31)"
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_parse_as_rfc3339_or_dates() {
-        let t = parse_time("from", Some("2026-01-31"), false).unwrap();
-        assert_eq!(t.unwrap().to_rfc3339(), "2026-01-31T00:00:00+00:00");
-        let t = parse_time("to", Some("2026-01-31"), true).unwrap();
-        assert_eq!(t.unwrap().to_rfc3339(), "2026-02-01T00:00:00+00:00");
-        let t = parse_time("to", Some("2026-01-31T10:00:00+02:00"), true).unwrap();
-        assert_eq!(t.unwrap().to_rfc3339(), "2026-01-31T08:00:00+00:00");
-        assert!(parse_time("from", Some(""), false).unwrap().is_none());
-        let e = parse_time("from", Some("yesterday"), false).unwrap_err();
-        assert!(e.message.starts_with("from "));
-        assert_eq!(e.code, "invalid_input");
-    }
 
     #[test]
     fn numbers_and_paging_are_checked_by_name() {
