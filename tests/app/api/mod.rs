@@ -14,6 +14,7 @@ mod companies;
 mod lists;
 mod roles;
 mod tokens;
+mod types;
 
 /// A request with a bearer token.
 async fn call(
