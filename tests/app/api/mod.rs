@@ -11,6 +11,7 @@ mod admin;
 mod audit;
 mod bad_input;
 mod companies;
+mod docs;
 mod lists;
 mod roles;
 mod tokens;

@@ -15,7 +15,7 @@ fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 /// Every `/api/v1` route in the source: (method, path, whether its handler takes an
 /// `AdminCaller` or `AdminJson`). Read from `src/web/api/**/*.rs`, so a new route is walked
 /// without anyone remembering to list it here.
-fn api_routes() -> Vec<(Method, String, bool)> {
+pub(super) fn api_routes() -> Vec<(Method, String, bool)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/api");
     let route = ".route(";
     let mut out = Vec::new();
