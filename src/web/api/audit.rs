@@ -4,8 +4,9 @@
 //! Also the query-value parsing the other API list endpoints share: every value arrives as
 //! text and a bad one is refused with a 400 `invalid_input` that names the parameter.
 
+use super::types::audit::AuditEvent;
 use super::{ApiCaller, ApiError, ApiPage, ApiResult};
-use crate::model::{AuditEvent, AuditFilter, AuditFilterInput, ListQuery};
+use crate::model::{AuditFilter, AuditFilterInput, ListQuery};
 use crate::web::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -34,9 +35,9 @@ async fn list(
     let per_page =
         parse_num("per_page", q.per_page.as_deref())?.unwrap_or(ListQuery::DEFAULT_PER_PAGE);
     check_paging(page, per_page)?;
-    Ok(web::Json(
-        st.services.audit_page(filter, page, per_page).await?.into(),
-    ))
+    Ok(web::Json(super::types::page(
+        st.services.audit_page(filter, page, per_page).await?,
+    )))
 }
 
 async fn csv(

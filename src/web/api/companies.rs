@@ -1,9 +1,12 @@
 //! `/api/v1/companies`: list, create, read, edit, archive, restore, and each company's
 //! contacts, contact groups and assets.
 
+use super::types::companies::{Company, CompanyBody, CompanyDetail, CompanyPatch};
+use super::types::directory::{Asset, Contact, ContactGroup};
+use super::types::page;
 use super::{ApiCaller, ApiPage, ApiResult, ListParams};
 use crate::domain::companies::CompanyFilter;
-use crate::model::{Asset, Company, CompanyInput, Contact, ContactGroup};
+use crate::model::CompanyInput;
 use crate::web::AppState;
 use crate::web::ids::Id;
 use actix_web::{HttpResponse, web};
@@ -44,19 +47,9 @@ async fn list(
             )));
         }
     };
-    Ok(web::Json(
-        st.services.companies(filter, q.list.query()).await?.into(),
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CompanyBody {
-    name: String,
-    #[serde(default)]
-    domain: String,
-    #[serde(default)]
-    notes: String,
+    Ok(web::Json(page(
+        st.services.companies(filter, q.list.query()).await?,
+    )))
 }
 
 async fn create(
@@ -69,18 +62,7 @@ async fn create(
     let c = st.services.create_company(who.actor(), input).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/companies/{}", c.id)))
-        .json(c))
-}
-
-/// A company with its Microsoft 365 sync state.
-#[derive(serde::Serialize)]
-struct CompanyDetail {
-    #[serde(flatten)]
-    company: Company,
-    /// The last identity sync: when, whether it was clean, counts, and why devices are missing.
-    last_sync: Option<crate::domain::sync::identity::SyncReport>,
-    /// The sync queued or running now.
-    active_sync: Option<crate::model::Job>,
+        .json(Company::from(c)))
 }
 
 async fn get(
@@ -92,20 +74,10 @@ async fn get(
     let last_sync = st.services.sync_report(company.id).await?;
     let active_sync = st.services.active_sync_job(company.id).await?;
     Ok(web::Json(CompanyDetail {
-        company,
-        last_sync,
-        active_sync,
+        company: company.into(),
+        last_sync: last_sync.map(Into::into),
+        active_sync: active_sync.map(Into::into),
     }))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CompanyPatch {
-    name: Option<String>,
-    domain: Option<String>,
-    notes: Option<String>,
-    /// Exclude guest accounts from this company's contacts.
-    exclude_guests: Option<bool>,
 }
 
 async fn update(
@@ -132,7 +104,7 @@ async fn update(
             .set_guest_policy(who.actor(), id.get(), exclude)
             .await?;
     }
-    Ok(web::Json(updated))
+    Ok(web::Json(updated.into()))
 }
 
 async fn archive(
@@ -141,7 +113,10 @@ async fn archive(
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<Company>> {
     Ok(web::Json(
-        st.services.archive_company(who.actor(), id.get()).await?,
+        st.services
+            .archive_company(who.actor(), id.get())
+            .await?
+            .into(),
     ))
 }
 
@@ -151,7 +126,10 @@ async fn restore(
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<Company>> {
     Ok(web::Json(
-        st.services.restore_company(who.actor(), id.get()).await?,
+        st.services
+            .restore_company(who.actor(), id.get())
+            .await?
+            .into(),
     ))
 }
 
@@ -161,12 +139,9 @@ async fn contacts(
     id: web::Path<Id>,
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<Contact>>> {
-    Ok(web::Json(
-        st.services
-            .contacts(Some(id.get()), q.query())
-            .await?
-            .into(),
-    ))
+    Ok(web::Json(page(
+        st.services.contacts(Some(id.get()), q.query()).await?,
+    )))
 }
 
 async fn groups(
@@ -175,12 +150,9 @@ async fn groups(
     id: web::Path<Id>,
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<ContactGroup>>> {
-    Ok(web::Json(
-        st.services
-            .contact_groups(id.get(), q.query())
-            .await?
-            .into(),
-    ))
+    Ok(web::Json(page(
+        st.services.contact_groups(id.get(), q.query()).await?,
+    )))
 }
 
 async fn assets(
@@ -189,7 +161,7 @@ async fn assets(
     id: web::Path<Id>,
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<Asset>>> {
-    Ok(web::Json(
-        st.services.assets(Some(id.get()), q.query()).await?.into(),
-    ))
+    Ok(web::Json(page(
+        st.services.assets(Some(id.get()), q.query()).await?,
+    )))
 }

@@ -1,8 +1,9 @@
 //! `/api/v1/contacts` and `/api/v1/assets` across companies (optionally one, with `company`).
 
 use super::audit::{list_query, parse_num};
+use super::types::directory::{Asset, Contact};
+use super::types::page;
 use super::{ApiCaller, ApiPage, ApiResult};
-use crate::model::{Asset, Contact};
 use crate::web::AppState;
 use actix_web::web;
 use serde::Deserialize;
@@ -45,7 +46,7 @@ async fn contacts(
     q: web::Query<DirectoryQuery>,
 ) -> ApiResult<web::Json<ApiPage<Contact>>> {
     let (company, list) = (q.company()?, q.list()?);
-    Ok(web::Json(st.services.contacts(company, list).await?.into()))
+    Ok(web::Json(page(st.services.contacts(company, list).await?)))
 }
 
 async fn assets(
@@ -54,5 +55,5 @@ async fn assets(
     q: web::Query<DirectoryQuery>,
 ) -> ApiResult<web::Json<ApiPage<Asset>>> {
     let (company, list) = (q.company()?, q.list()?);
-    Ok(web::Json(st.services.assets(company, list).await?.into()))
+    Ok(web::Json(page(st.services.assets(company, list).await?)))
 }

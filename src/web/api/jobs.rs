@@ -1,8 +1,9 @@
 //! `/api/v1/jobs`: recent runs (newest first, optionally of one `company`) and one job.
 
 use super::audit::{check_paging, parse_num};
+use super::types::jobs::Job;
 use super::{ApiCaller, ApiPage, ApiResult};
-use crate::model::{Job, ListQuery};
+use crate::model::ListQuery;
 use crate::web::AppState;
 use crate::web::ids::Id;
 use actix_web::web;
@@ -33,9 +34,9 @@ async fn list(
     if let Some(id) = company {
         st.services.company(id).await?;
     }
-    Ok(web::Json(
-        st.services.jobs(company, page, per_page).await?.into(),
-    ))
+    Ok(web::Json(super::types::page(
+        st.services.jobs(company, page, per_page).await?,
+    )))
 }
 
 async fn get(
@@ -43,5 +44,5 @@ async fn get(
     st: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<Job>> {
-    Ok(web::Json(st.services.job(id.get()).await?))
+    Ok(web::Json(st.services.job(id.get()).await?.into()))
 }

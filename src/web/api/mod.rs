@@ -9,6 +9,7 @@ mod requests;
 mod sso;
 mod staff;
 mod sync;
+mod types;
 
 use super::session::state;
 use crate::model::{ApiToken, Role};

@@ -3,15 +3,16 @@
 //! all. A request id under another company is 404, like one that does not exist.
 
 use super::audit::{list_query, parse_num};
+use super::types::page;
+use super::types::requests::{ReplyBodyJson, RequestPatch, RequestSummary, SupportRequest};
 use super::{ApiCaller, ApiError, ApiPage, ApiResult};
 use crate::domain::DomainError;
 use crate::domain::requests::{RequestFilter, StaffAuthor};
-use crate::model::{ReplyBody, RequestStatus, SupportRequest};
+use crate::model::{ReplyBody, RequestStatus};
 use crate::web::AppState;
 use crate::web::ids::Id;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/requests", web::get().to(list))
@@ -22,36 +23,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/companies/{id}/requests/{rid}/replies",
             web::post().to(reply),
         );
-}
-
-/// A request in a list.
-#[derive(Debug, Serialize)]
-struct RequestSummary {
-    id: u64,
-    company_id: u64,
-    contact_id: u64,
-    contact_name: String,
-    subject: String,
-    status: RequestStatus,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    reply_count: usize,
-}
-
-impl From<SupportRequest> for RequestSummary {
-    fn from(r: SupportRequest) -> Self {
-        Self {
-            id: r.id,
-            company_id: r.company_id,
-            contact_id: r.contact_id,
-            contact_name: r.contact_name,
-            subject: r.subject,
-            status: r.status,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            reply_count: r.replies.len(),
-        }
-    }
 }
 
 /// `status`, `company_id`, `page`, `per_page`, `sort` (subject, status, contact, created,
@@ -90,12 +61,7 @@ async fn page_of(
         q.dir.as_deref(),
         q.q.as_deref(),
     )?;
-    Ok(st
-        .services
-        .requests(filter, list)
-        .await?
-        .map(RequestSummary::from)
-        .into())
+    Ok(page(st.services.requests(filter, list).await?))
 }
 
 async fn list(
@@ -128,16 +94,7 @@ async fn get(
 ) -> ApiResult<web::Json<SupportRequest>> {
     let (company_id, id) = path.into_inner();
     let (company_id, id) = (company_id.get(), id.get());
-    Ok(web::Json(st.services.request(company_id, id).await?))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReplyBodyJson {
-    body: String,
-    /// The status after the reply; `waiting_on_customer` when left out.
-    #[serde(default)]
-    status: Option<String>,
+    Ok(web::Json(st.services.request(company_id, id).await?.into()))
 }
 
 async fn reply(
@@ -163,13 +120,7 @@ async fn reply(
             "location",
             format!("/api/v1/companies/{company_id}/requests/{id}"),
         ))
-        .json(r))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RequestPatch {
-    status: String,
+        .json(SupportRequest::from(r)))
 }
 
 async fn update(
@@ -184,6 +135,7 @@ async fn update(
     Ok(web::Json(
         st.services
             .set_request_status(who.actor(), company_id, id, status)
-            .await?,
+            .await?
+            .into(),
     ))
 }

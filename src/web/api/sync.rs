@@ -2,13 +2,14 @@
 //! the consent URL; the browser, or a script following redirects, completes it), and queuing
 //! syncs (202 with the job; 409 for archived or unconnected companies).
 
+use super::types::jobs::{QueuedJob, QueuedJobs};
+use super::types::microsoft::{ConsentUrl, EntraBody, EntraSettings};
 use super::{AdminCaller, AdminJson, ApiCaller, ApiError, ApiResult};
 use crate::domain::consent::ConsentTarget;
-use crate::model::{Job, Trigger};
+use crate::model::Trigger;
 use crate::web::AppState;
 use crate::web::ids::Id;
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings/entra", web::get().to(entra_get))
@@ -23,58 +24,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sync", web::post().to(sync_all));
 }
 
-#[derive(Serialize)]
-struct EntraView {
-    client_id: String,
-    has_secret: bool,
-    source: &'static str,
-    /// What token requests use: `certificate`, `secret` or `none`.
-    credential: &'static str,
-    /// Thumbprint, subject and expiry of the certificate credential (never its key).
-    certificate: Option<crate::domain::entra::CertificateSummary>,
-    redirect_uri: String,
-    permissions: Vec<&'static str>,
-    msp_tenant: Option<crate::domain::consent::MspTenant>,
-}
-
 async fn entra_get(
     _admin: AdminCaller,
     st: web::Data<AppState>,
-) -> ApiResult<web::Json<EntraView>> {
+) -> ApiResult<web::Json<EntraSettings>> {
     let app = st.services.entra_app().await?;
-    Ok(web::Json(EntraView {
-        client_id: app.client_id,
-        has_secret: app.has_secret,
-        source: app.source,
-        credential: app.credential,
-        certificate: app.certificate,
-        redirect_uri: st.services.microsoft.redirect_uri.clone(),
-        permissions: crate::domain::entra::PERMISSIONS
+    Ok(web::Json(EntraSettings::new(
+        app,
+        st.services.microsoft.redirect_uri.clone(),
+        crate::domain::entra::PERMISSIONS
             .iter()
             .map(|p| p.0)
             .collect(),
-        msp_tenant: st.services.msp_tenant().await?,
-    }))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EntraBody {
-    client_id: String,
-    #[serde(default)]
-    client_secret: String,
-    /// PEM certificate uploaded to the app registration; with `private_key_pem`, token
-    /// requests use it instead of the secret. Both omitted: the stored certificate is kept.
-    #[serde(default)]
-    certificate_pem: String,
-    #[serde(default)]
-    private_key_pem: String,
+        st.services.msp_tenant().await?,
+    )))
 }
 
 async fn entra_put(
     admin: AdminJson<EntraBody>,
     st: web::Data<AppState>,
-) -> ApiResult<web::Json<EntraView>> {
+) -> ApiResult<web::Json<EntraSettings>> {
     let AdminJson { caller: who, body } = admin;
     // Check the certificate before saving anything, so a bad pair changes nothing.
     if !body.certificate_pem.is_empty() || !body.private_key_pem.is_empty() {
@@ -101,11 +70,6 @@ async fn entra_certificate_delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
-struct ConsentUrl {
-    consent_url: String,
-}
-
 async fn connect(
     who: ApiCaller,
     st: web::Data<AppState>,
@@ -129,13 +93,6 @@ async fn disconnect(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
-struct QueuedJob {
-    job: Job,
-    /// False when a sync was already queued or running; this is that job.
-    created: bool,
-}
-
 async fn sync_company(
     _who: ApiCaller,
     st: web::Data<AppState>,
@@ -148,14 +105,9 @@ async fn sync_company(
     Ok(HttpResponse::Accepted()
         .insert_header(("location", format!("/api/v1/jobs/{}", q.job.id)))
         .json(QueuedJob {
-            job: q.job,
+            job: q.job.into(),
             created: q.created,
         }))
-}
-
-#[derive(Serialize)]
-struct QueuedAll {
-    jobs: Vec<Job>,
 }
 
 async fn sync_all(_who: ApiCaller, st: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -164,5 +116,7 @@ async fn sync_all(_who: ApiCaller, st: web::Data<AppState>) -> ApiResult<HttpRes
         .queue_all_syncs(Trigger::Api)
         .await
         .map_err(ApiError::from)?;
-    Ok(HttpResponse::Accepted().json(QueuedAll { jobs }))
+    Ok(HttpResponse::Accepted().json(QueuedJobs {
+        jobs: jobs.into_iter().map(Into::into).collect(),
+    }))
 }

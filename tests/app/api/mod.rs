@@ -11,9 +11,11 @@ mod admin;
 mod audit;
 mod bad_input;
 mod companies;
+mod docs;
 mod lists;
 mod roles;
 mod tokens;
+mod types;
 
 /// A request with a bearer token.
 async fn call(

@@ -1,14 +1,27 @@
 use super::*;
 
+/// The `.rs` files under `dir`, in subfolders too (`types/` holds the JSON types).
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("api dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
 /// Every `/api/v1` route in the source: (method, path, whether its handler takes an
-/// `AdminCaller` or `AdminJson`). Read from `src/web/api/*.rs`, so a new route is walked without anyone
-/// remembering to list it here.
-fn api_routes() -> Vec<(Method, String, bool)> {
+/// `AdminCaller` or `AdminJson`). Read from `src/web/api/**/*.rs`, so a new route is walked
+/// without anyone remembering to list it here.
+pub(super) fn api_routes() -> Vec<(Method, String, bool)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/api");
     let route = ".route(";
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("api dir") {
-        let path = entry.expect("entry").path();
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    for path in files {
         let src = std::fs::read_to_string(&path).expect("source");
         let flat: String = src.split_whitespace().collect::<Vec<_>>().join(" ");
         for piece in flat.split(route).skip(1) {
