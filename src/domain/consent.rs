@@ -92,9 +92,10 @@ impl Services {
     /// Mint a state and return the admin-consent URL to send the browser to.
     pub async fn start_consent(&self, actor: Actor, target: ConsentTarget) -> DomainResult<String> {
         let app = self.entra_app().await?;
-        if app.client_id.is_empty() || !app.has_secret {
+        // A certificate alone is a complete credential (Microsoft's recommended one).
+        if app.client_id.is_empty() || app.credential == "none" {
             return Err(DomainError::Conflict(
-                "Set the Entra app registration (client id and secret) under Settings → Integrations → Microsoft Entra ID first.".into(),
+                "Set the Entra app registration (client id and a certificate or secret) under Settings → Integrations → Microsoft Entra ID first.".into(),
             ));
         }
         // Prefer the company's domain as the authority (Microsoft resolves it to the tenant);
@@ -317,8 +318,22 @@ impl Services {
             connected_at: now,
         };
         let saved = msp.clone();
-        self.store
+        let refused_actor = actor.clone();
+        let refused = self
+            .store
             .write(move |w| {
+                // The MSP tenant is the MSP's own organisation (staff sign in against it); a
+                // client's tenant here would let the client's users near staff sign-in.
+                if let Some(client) = w
+                    .all_companies()?
+                    .into_iter()
+                    .find(|c| c.tenant.as_ref().is_some_and(|t| t.tenant_id == saved.tenant_id))
+                {
+                    return Ok(Some(format!(
+                        "Tenant {} ({}) is already linked to the client company {}, so it cannot be your MSP tenant. Connect your own organisation's tenant; if this really is yours, disconnect it from {} first.",
+                        saved.tenant_name, saved.tenant_id, client.name, client.name
+                    )));
+                }
                 w.set_setting(keys::settings::MSP_TENANT, &saved)?;
                 w.append_audit(NewAuditEvent::new(
                     now,
@@ -329,9 +344,18 @@ impl Services {
                         saved.tenant_name, saved.tenant_id
                     ),
                 ))?;
-                Ok::<_, DomainError>(())
+                Ok::<_, DomainError>(None)
             })
             .await?;
+        if let Some(reason) = refused {
+            self.record(
+                NewAuditEvent::new(now, refused_actor, "tenant.consent", &reason)
+                    .failed()
+                    .details(serde_json::json!({"tenant_id": msp.tenant_id, "code": "tenant_is_a_client"})),
+            )
+            .await?;
+            return Err(DomainError::Conflict(reason));
+        }
         Ok(msp)
     }
 }

@@ -5,6 +5,7 @@
 use super::entra::graph_error_details;
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Actor, Job, JobKind, NewAuditEvent, TenantLink, Trigger};
+use crate::store::keys;
 
 /// What "Sync With M365" did.
 #[derive(Debug)]
@@ -65,11 +66,21 @@ impl Services {
         let now = self.now();
         let max_attempts = self.config.job_max_attempts;
         let tid = tenant_id.clone();
-        let job = self
+        let refused_actor = actor.clone();
+        let written = self
             .store
             .write(move |w| {
                 if let Some(other) = w.all_companies()?.into_iter().find(|c| c.id != company_id && c.tenant.as_ref().is_some_and(|t| t.tenant_id == tid)) {
                     return Err(DomainError::Conflict(format!("Tenant {tid} is already linked to {}; a tenant can be linked to one company only", other.name)));
+                }
+                // The reverse of the MSP guard: the MSP's own tenant is never a client company.
+                if w
+                    .setting::<super::consent::MspTenant>(keys::settings::MSP_TENANT)?
+                    .is_some_and(|m| m.tenant_id == tid)
+                {
+                    return Err(DomainError::Conflict(format!(
+                        "Tenant {name} ({tid}) is your MSP tenant (Settings → Integrations → Microsoft Entra ID), so it cannot be a client company's tenant."
+                    )));
                 }
                 let mut c = w.company(company_id)?.ok_or(DomainError::NotFound("company"))?;
                 c.tenant = Some(TenantLink { tenant_id: tid.clone(), tenant_name: name.clone(), connected_at: now, connected: true });
@@ -83,7 +94,23 @@ impl Services {
                 let job = Job::new(JobKind::IDENTITY_SYNC, Some(company_id), trigger, max_attempts, now, serde_json::Value::Null);
                 Ok(Some(w.enqueue_job(job)?.into_job()))
             })
-            .await?;
+            .await;
+        let job = match written {
+            Ok(job) => job,
+            // Refused (tenant taken, or the MSP's own): nothing was written, so say so in the
+            // audit log on its own.
+            Err(DomainError::Conflict(reason)) => {
+                self.record(
+                    NewAuditEvent::new(self.now(), refused_actor, "tenant.connect", &reason)
+                        .company(company_id)
+                        .failed()
+                        .details(serde_json::json!({"tenant_id": tenant_id})),
+                )
+                .await?;
+                return Err(DomainError::Conflict(reason));
+            }
+            Err(e) => return Err(e),
+        };
         self.job_notify.notify_waiters();
         Ok(job)
     }

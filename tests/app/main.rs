@@ -34,3 +34,4 @@ mod sso;
 mod sso_flood;
 mod sso_state;
 mod sync;
+mod tenant_guards;
