@@ -209,7 +209,7 @@ impl Services {
         let stored_cert = certificate
             .map(|json| {
                 serde_json::from_str::<StoredCertificate>(&json)
-                    .map_err(|e| DomainError::Internal(format!("stored certificate: {e}")))
+                    .map_err(|e| DomainError::internal("reading the stored certificate", e))
             })
             .transpose()?
             .map(|c| (c, "settings"));
@@ -273,7 +273,7 @@ impl Services {
             certificate_pem,
             private_key_pem,
         })
-        .map_err(|e| DomainError::Internal(e.to_string()))?;
+        .map_err(|e| DomainError::internal("encoding the certificate for storage", e))?;
         let summary = format!(
             "Entra app certificate set: thumbprint {}, {}, expires {}",
             parsed.thumbprint_hex(),
@@ -414,7 +414,7 @@ impl Services {
             (None, None) => return Err(not_configured()),
         };
         let http = crate::http_client::default_client()
-            .map_err(|e| DomainError::Internal(e.to_string()))?;
+            .map_err(|e| DomainError::internal("building the HTTP client", e))?;
         let client = Arc::new(
             GraphClient::new(http, app.client_id, credential)
                 .with_clock(self.clock.clone())

@@ -23,8 +23,9 @@ pub enum DomainError {
         "the appliance is busy checking other passwords; try again in {retry_after_secs} seconds"
     )]
     Busy { retry_after_secs: u64 },
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Unexpected: the cause is kept (with its chain) for the log, never shown to people.
+    #[error("internal error: {0:#}")]
+    Internal(#[source] anyhow::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -42,6 +43,16 @@ impl DomainError {
             DomainError::Busy { .. } => "busy",
             DomainError::Internal(_) | DomainError::Store(_) => "internal",
         }
+    }
+}
+
+impl DomainError {
+    /// An unexpected failure with its cause, and what we were doing when it happened.
+    pub fn internal<E>(context: &str, cause: E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        DomainError::Internal(anyhow::Error::new(cause).context(context.to_string()))
     }
 }
 

@@ -190,7 +190,7 @@ impl PasswordHashing {
         let slot = Arc::clone(&self.slots)
             .acquire_owned()
             .await
-            .map_err(|e| DomainError::Internal(format!("password hashing: {e}")))?;
+            .map_err(|e| DomainError::internal("password hashing", e))?;
         let buffers = Arc::clone(&self.buffers);
         let counters = Arc::clone(&self.counters);
         tokio::task::spawn_blocking(move || {
@@ -212,7 +212,7 @@ impl PasswordHashing {
             out
         })
         .await
-        .map_err(|e| DomainError::Internal(format!("password hashing stopped: {e}")))
+        .map_err(|e| DomainError::internal("password hashing stopped", e))
     }
 }
 
@@ -304,7 +304,7 @@ impl StoredHash {
         let mut h = Self::with_default_params(salt, vec![0u8; OUTPUT_LEN]);
         let mut out = vec![0u8; OUTPUT_LEN];
         h.compute(password, &mut out, memory)
-            .map_err(|e| DomainError::Internal(format!("password hashing: {e}")))?;
+            .map_err(|e| DomainError::internal("password hashing", e))?;
         h.hash = out;
         Ok(h)
     }

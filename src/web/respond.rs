@@ -22,7 +22,7 @@ pub fn render(
 ) -> Result<HttpResponse, WebError> {
     let body = page
         .render()
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(|e| WebError::internal("rendering the page", e))?;
     let mut r = HttpResponse::build(status);
     r.content_type("text/html; charset=utf-8");
     if let Some(c) = cookie {

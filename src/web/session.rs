@@ -81,7 +81,7 @@ pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
 pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, WebError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| WebError::Internal("application state missing".into()))
+        .ok_or_else(|| WebError::Internal(anyhow::anyhow!("application state missing")))
 }
 
 /// A signed-in staff member.

@@ -38,7 +38,7 @@ async fn callback(
         Err(e) => actix_web::ResponseError::error_response(&e),
     };
     resp.add_removal_cookie(&removal_cookie(&name, secure))
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(|e| WebError::internal("setting a cookie", e))?;
     Ok(resp)
 }
 
@@ -56,13 +56,13 @@ async fn finish(
         Ok(SignedInVia::Staff { cookie, next }) => {
             let mut r = see_other(&next);
             r.add_cookie(&session_cookie(st, cookie))
-                .map_err(|e| WebError::Internal(e.to_string()))?;
+                .map_err(|e| WebError::internal("setting a cookie", e))?;
             r
         }
         Ok(SignedInVia::Portal { cookie, slug }) => {
             let mut r = see_other(&format!("/portal/{slug}"));
             r.add_cookie(&portal_cookie(st.config.secure_cookies, cookie))
-                .map_err(|e| WebError::Internal(e.to_string()))?;
+                .map_err(|e| WebError::internal("setting a cookie", e))?;
             r
         }
         Err(refused) => match refused.portal_slug {

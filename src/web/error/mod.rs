@@ -34,11 +34,20 @@ pub enum WebError {
     RateLimited(u64),
     #[error("Tenantry is busy checking other passwords. Try again in {0} seconds.")]
     Busy(u64),
+    /// Unexpected: the cause (with its chain) goes to the log once, people see a plain page.
     #[error("Something went wrong on our side; the details are in the service log.")]
-    Internal(String),
+    Internal(#[source] anyhow::Error),
 }
 
 impl WebError {
+    /// An unexpected failure in the web layer itself, with its cause and what we were doing.
+    pub fn internal<E>(context: &str, cause: E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        WebError::Internal(anyhow::Error::new(cause).context(context.to_string()))
+    }
+
     /// A body that could not be read: too large (413) or malformed (400).
     pub fn from_payload(e: &actix_web::Error) -> Self {
         match e.as_error::<actix_web::error::PayloadError>() {
@@ -64,8 +73,9 @@ impl From<DomainError> for WebError {
                 WebError::RateLimited(retry_after_secs)
             }
             DomainError::Busy { retry_after_secs } => WebError::Busy(retry_after_secs),
-            DomainError::Internal(m) => WebError::Internal(m),
-            DomainError::Store(s) => WebError::Internal(s.to_string()),
+            e @ (DomainError::Internal(_) | DomainError::Store(_)) => {
+                WebError::Internal(anyhow::Error::new(e))
+            }
         }
     }
 }
@@ -117,7 +127,7 @@ impl ResponseError for WebError {
                 .finish();
         }
         if let WebError::Internal(cause) = self {
-            tracing::error!(%cause, "request failed");
+            tracing::error!(cause = format!("{cause:#}"), "request failed");
         }
         let status = self.status_code();
         let title = status.canonical_reason().unwrap_or("Error");

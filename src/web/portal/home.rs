@@ -65,6 +65,6 @@ async fn signout_post(
     let secure = st.config.secure_cookies;
     let mut resp = see_other(&format!("/portal/{}?signed_out=1", user.slug()));
     resp.add_removal_cookie(&removal_cookie(portal_cookie_name(secure), secure))
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(|e| WebError::internal("setting a cookie", e))?;
     Ok(resp)
 }
