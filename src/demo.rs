@@ -131,13 +131,17 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
     .await?;
     let s = app.services.clone();
     let (api_token, _) = s
-        .create_api_token(Actor::system(), "demo", Role::Admin)
+        .create_api_token(
+            crate::domain::authority::AdminActor::system(),
+            "demo",
+            Role::Admin,
+        )
         .await?;
     let actor = Actor::system();
     // The MSP's own tenant: staff "Sign in with Microsoft" works for the demo admin.
     s.connect_msp_tenant(actor.clone(), &seed.msp.id).await?;
     s.update_staff_sso(
-        actor.clone(),
+        crate::domain::authority::AdminActor::system(),
         crate::domain::sso::StaffSso {
             enabled: true,
             ..Default::default()
@@ -202,7 +206,7 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
         let p = s.portal_settings(id).await?;
         let p = s
             .update_portal_settings(
-                actor.clone(),
+                crate::domain::authority::AdminActor::system(),
                 id,
                 crate::domain::portal::PortalInput {
                     slug: p.slug,

@@ -140,7 +140,7 @@ async fn admin(loaded: Loaded, command: &AdminCommand) -> anyhow::Result<()> {
     use tenantry::model::{Actor, Role};
     let services =
         tenantry::demo::offline_services(&loaded.config, credentials_dir().as_deref()).await?;
-    let actor = Actor("cli".into());
+    let actor = tenantry::domain::authority::AdminActor::local(Actor("cli".into()));
     match command {
         AdminCommand::AddUser { email, name, role } => {
             let pw = read_password("Password (at least 12 characters): ")?;

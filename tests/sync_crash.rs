@@ -71,7 +71,11 @@ async fn prepare(env: &BTreeMap<String, String>, tid: &str) -> (u64, u64, String
         .expect("connect")
         .expect("initial sync queued");
     let (token, _) = s
-        .create_api_token(Actor::system(), "crash-test", Role::Admin)
+        .create_api_token(
+            tenantry::domain::authority::AdminActor::system(),
+            "crash-test",
+            Role::Admin,
+        )
         .await
         .expect("token");
     (company, job.id, token)

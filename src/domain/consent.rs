@@ -9,6 +9,7 @@
 use super::entra::graph_error_details;
 use super::{DomainError, DomainResult, Services};
 use crate::crypto::{digest_hex, random_token};
+use crate::domain::authority::AdminActor;
 use crate::model::{Actor, Job, NewAuditEvent, Trigger};
 use crate::store::keys;
 use chrono::{DateTime, Duration, Utc};
@@ -218,7 +219,8 @@ impl Services {
             .await?)
     }
 
-    pub async fn disconnect_msp_tenant(&self, actor: Actor) -> DomainResult<()> {
+    pub async fn disconnect_msp_tenant(&self, admin: AdminActor) -> DomainResult<()> {
+        let actor: Actor = admin.into();
         let now = self.now();
         self.store
             .write(move |w| {
@@ -245,9 +247,10 @@ impl Services {
     /// Stop syncing a company; its contacts and assets stay.
     pub async fn disconnect_company_tenant(
         &self,
-        actor: Actor,
+        admin: AdminActor,
         company_id: u64,
     ) -> DomainResult<()> {
+        let actor: Actor = admin.into();
         let now = self.now();
         self.store
             .write(move |w| {

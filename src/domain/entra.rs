@@ -9,6 +9,7 @@
 //! production (a secret is a shared password; a certificate's key never leaves this machine).
 
 use super::{DomainError, DomainResult, Services};
+use crate::domain::authority::AdminActor;
 use crate::graph::{ClientCertificate, ClientSecret, Credential, GraphClient, GraphError};
 use crate::model::{Actor, NewAuditEvent, ValidationError, clean_text};
 use crate::store::keys;
@@ -250,10 +251,11 @@ impl Services {
 
     pub async fn set_entra_certificate(
         &self,
-        actor: Actor,
+        admin: AdminActor,
         private_key_pem: &str,
         certificate_pem: &str,
     ) -> DomainResult<EntraAppView> {
+        let actor: Actor = admin.into();
         let private_key_pem = check_pem("private_key_pem", private_key_pem)?;
         let certificate_pem = check_pem("certificate_pem", certificate_pem)?;
         let parsed = ClientCertificate::from_pem(&private_key_pem, &certificate_pem)
@@ -298,7 +300,8 @@ impl Services {
 
     /// Remove the stored certificate credential (a configured one, from `certificate_file`,
     /// stays). Token requests fall back to the secret.
-    pub async fn remove_entra_certificate(&self, actor: Actor) -> DomainResult<EntraAppView> {
+    pub async fn remove_entra_certificate(&self, admin: AdminActor) -> DomainResult<EntraAppView> {
+        let actor: Actor = admin.into();
         let now = self.now();
         self.store
             .write(move |w| {
@@ -327,10 +330,11 @@ impl Services {
     /// Save the app registration. An empty secret keeps the stored one.
     pub async fn set_entra_app(
         &self,
-        actor: Actor,
+        admin: AdminActor,
         client_id: &str,
         client_secret: &str,
     ) -> DomainResult<EntraAppView> {
+        let actor: Actor = admin.into();
         let client_id = check_client_id(client_id)?;
         let secret = client_secret.trim().to_string();
         if secret.len() > 500 {

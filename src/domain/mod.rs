@@ -2,6 +2,7 @@
 //! the clock handle. Never names actix, askama or redb.
 
 pub mod audit;
+pub mod authority;
 pub mod companies;
 pub mod consent;
 pub mod directory;

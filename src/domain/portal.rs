@@ -7,6 +7,7 @@
 use super::membership::member_of_any;
 use super::{DomainError, DomainResult, Services};
 use crate::crypto::{digest_hex, random_token};
+use crate::domain::authority::AdminActor;
 use crate::model::{
     Actor, Company, Contact, NewAuditEvent, PortalSession, PortalSettings, ValidationError,
     parse_slug,
@@ -155,10 +156,11 @@ impl Services {
     /// Change a company's portal settings (audited). Groups must be the company's own.
     pub async fn update_portal_settings(
         &self,
-        actor: Actor,
+        admin: AdminActor,
         company_id: u64,
         input: PortalInput,
     ) -> DomainResult<PortalSettings> {
+        let actor: Actor = admin.into();
         let now = self.now();
         let slug = parse_slug(&input.slug)?;
         self.store

@@ -3,6 +3,7 @@
 
 use super::{DomainError, DomainResult, Services};
 use crate::crypto::{digest_hex, random_token};
+use crate::domain::authority::AdminActor;
 use crate::model::{
     Actor, Email, NewAuditEvent, Role, Session, StaffUser, ValidationError, check_password,
 };
@@ -202,7 +203,8 @@ impl Services {
         Ok(self.store.read(|r| r.staff_count()).await?)
     }
 
-    pub async fn create_staff(&self, actor: Actor, new: NewStaff) -> DomainResult<StaffUser> {
+    pub async fn create_staff(&self, admin: AdminActor, new: NewStaff) -> DomainResult<StaffUser> {
+        let actor: Actor = admin.into();
         let now = self.now();
         let hash = match new.password.clone() {
             Some(p) => Some(self.passwords.hash(p).await?),
@@ -242,10 +244,11 @@ impl Services {
     /// Set a new password and end the user's sessions.
     pub async fn reset_password(
         &self,
-        actor: Actor,
+        admin: AdminActor,
         email: &str,
         password: &str,
     ) -> DomainResult<StaffUser> {
+        let actor: Actor = admin.into();
         check_password(password)?;
         let email = Email::parse(email)?;
         let hash = self.passwords.hash(password.to_string()).await?;
@@ -272,11 +275,12 @@ impl Services {
     /// Change role or enabled state. The last enabled admin cannot demote or disable themself away.
     pub async fn update_staff(
         &self,
-        actor: Actor,
+        admin: AdminActor,
         id: u64,
         role: Role,
         disabled: bool,
     ) -> DomainResult<StaffUser> {
+        let actor: Actor = admin.into();
         let now = self.now();
         self.store
             .write(move |w| {
@@ -336,7 +340,9 @@ impl Services {
         match (email, password) {
             (Some(e), Some(p)) => {
                 let new = NewStaff::parse(&e, "Administrator", "admin", Some(&p))?;
-                let u = self.create_staff(Actor::system(), new).await?;
+                let u = self
+                    .create_staff(crate::domain::authority::AdminActor::system(), new)
+                    .await?;
                 Ok(Bootstrap::AdminCreated(u.email.to_string()))
             }
             _ => {
@@ -362,7 +368,7 @@ impl Services {
         }
         let u = self
             .create_staff(
-                Actor::system(),
+                crate::domain::authority::AdminActor::system(),
                 NewStaff {
                     role: Role::Admin,
                     ..new

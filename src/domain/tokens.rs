@@ -2,6 +2,7 @@
 
 use super::{DomainError, DomainResult, Services};
 use crate::crypto::{digest_hex, random_token};
+use crate::domain::authority::AdminActor;
 use crate::model::{Actor, ApiToken, NewAuditEvent, Role, clean_text};
 use crate::store::keys;
 
@@ -12,10 +13,11 @@ impl Services {
     /// Create a token; returns the plain token (never stored) and its record.
     pub async fn create_api_token(
         &self,
-        actor: Actor,
+        admin: AdminActor,
         name: &str,
         role: Role,
     ) -> DomainResult<(String, ApiToken)> {
+        let actor: Actor = admin.into();
         let name = clean_text("name", name, 100, true)?;
         let plain = format!("{TOKEN_PREFIX}{}", random_token(32));
         let digest = digest_hex(&plain);
@@ -77,7 +79,8 @@ impl Services {
         Ok(all)
     }
 
-    pub async fn revoke_api_token(&self, actor: Actor, id: u64) -> DomainResult<ApiToken> {
+    pub async fn revoke_api_token(&self, admin: AdminActor, id: u64) -> DomainResult<ApiToken> {
+        let actor: Actor = admin.into();
         let now = self.now();
         self.store
             .write(move |w| {

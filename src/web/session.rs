@@ -101,6 +101,13 @@ impl Staff {
     pub fn actor(&self) -> crate::model::Actor {
         crate::model::Actor::staff(self.email())
     }
+    /// This staff member as an admin, for admin-only use-cases (refused for a technician).
+    pub fn admin_actor(&self) -> Result<crate::domain::authority::AdminActor, WebError> {
+        Ok(crate::domain::authority::AdminActor::new(
+            self.actor(),
+            self.0.user.role,
+        )?)
+    }
 
     pub async fn load(req: &HttpRequest) -> Result<Staff, WebError> {
         let st = state(req)?;

@@ -256,7 +256,7 @@ impl TestApp {
         let (plain, _) = self
             .services()
             .create_api_token(
-                tenantry::model::Actor::system(),
+                tenantry::domain::authority::AdminActor::system(),
                 "test",
                 tenantry::model::Role::Admin,
             )

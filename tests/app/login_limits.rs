@@ -6,7 +6,6 @@ use crate::helpers::*;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tenantry::jobs::Registry;
-use tenantry::model::Actor;
 
 const WRONG: &str = "wrong password!!";
 
@@ -255,7 +254,7 @@ async fn behind_a_trusted_proxy_only_from_this_machine_means_the_forwarded_clien
     let app = app_with(true).await;
     app.services()
         .update_staff_sso(
-            Actor::system(),
+            tenantry::domain::authority::AdminActor::system(),
             tenantry::domain::sso::StaffSso {
                 local_login_loopback_only: true,
                 ..Default::default()

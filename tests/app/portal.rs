@@ -21,7 +21,7 @@ async fn enable_portal(env: &SsoEnv, company: u64, allowed: Vec<u64>) -> String 
     let s = env.env.services();
     let slug = s.portal_settings(company).await.expect("settings").slug;
     s.update_portal_settings(
-        Actor::system(),
+        tenantry::domain::authority::AdminActor::system(),
         company,
         PortalInput {
             slug: slug.clone(),

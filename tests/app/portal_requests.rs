@@ -423,7 +423,7 @@ async fn signed_in_with_microsoft_an_employee_raises_a_request_and_reads_the_ans
         .slug;
     app.services()
         .update_portal_settings(
-            Actor::system(),
+            tenantry::domain::authority::AdminActor::system(),
             a,
             tenantry::domain::portal::PortalInput {
                 slug: slug.clone(),

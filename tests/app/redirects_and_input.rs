@@ -82,7 +82,7 @@ async fn next_leaves_the_site_through_no_sink_of_the_microsoft_sign_in() {
         .expect("staff input");
     env.env
         .services()
-        .create_staff(tenantry::model::Actor::system(), new)
+        .create_staff(tenantry::domain::authority::AdminActor::system(), new)
         .await
         .expect("staff created");
     for (raw, passes) in NEXT_TABLE {

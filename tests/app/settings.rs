@@ -9,7 +9,6 @@ use tenantry::app::{App, AppOptions};
 use tenantry::clock::ManualClock;
 use tenantry::config::ValidatedSchedule;
 use tenantry::domain::staff::NewStaff;
-use tenantry::model::Actor;
 
 const TECH_EMAIL: &str = "tech@example.com";
 const TECH_PASSWORD: &str = "technician password 1";
@@ -48,7 +47,7 @@ async fn add_technician(app: &TestApp) -> u64 {
     let new =
         NewStaff::parse(TECH_EMAIL, "Tess Tech", "technician", Some(TECH_PASSWORD)).expect("valid");
     app.services()
-        .create_staff(Actor::system(), new)
+        .create_staff(tenantry::domain::authority::AdminActor::system(), new)
         .await
         .expect("created")
         .id
@@ -67,7 +66,11 @@ async fn a_technician_is_refused_on_every_settings_page_and_form_but_sees_the_re
     let tech_id = add_technician(&app).await;
     let (_, token) = app
         .services()
-        .create_api_token(Actor::system(), "ci", tenantry::model::Role::Admin)
+        .create_api_token(
+            tenantry::domain::authority::AdminActor::system(),
+            "ci",
+            tenantry::model::Role::Admin,
+        )
         .await
         .expect("token");
     let r = app.login_as(TECH_EMAIL, TECH_PASSWORD).await;

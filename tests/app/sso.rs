@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use crate::sso_helpers::*;
 use tenantry::domain::sso::StaffSso;
-use tenantry::model::{Actor, Outcome};
+use tenantry::model::Outcome;
 use tenantry::simulator::IdTokenFault;
 
 async fn add_staff(env: &SsoEnv, email: &str) {
@@ -12,7 +12,7 @@ async fn add_staff(env: &SsoEnv, email: &str) {
         .expect("staff input");
     env.env
         .services()
-        .create_staff(Actor::system(), new)
+        .create_staff(tenantry::domain::authority::AdminActor::system(), new)
         .await
         .expect("staff created");
 }
@@ -210,7 +210,7 @@ async fn password_sign_in_can_be_limited_to_this_machine() {
     let env = sso_env().await;
     let s = env.env.services();
     s.update_staff_sso(
-        Actor::system(),
+        tenantry::domain::authority::AdminActor::system(),
         StaffSso {
             enabled: true,
             local_login_loopback_only: true,
@@ -302,7 +302,7 @@ async fn members_of_the_auto_create_group_become_technicians() {
     env.env
         .services()
         .update_staff_sso(
-            Actor::system(),
+            tenantry::domain::authority::AdminActor::system(),
             StaffSso {
                 enabled: true,
                 auto_create_group_id: gid.clone(),
@@ -359,7 +359,7 @@ async fn sign_in_authenticates_with_the_certificate_when_there_is_no_secret() {
     ctl.register_app(app).expect("secret removed");
     env.env
         .services()
-        .set_entra_certificate(Actor::system(), key, cert)
+        .set_entra_certificate(tenantry::domain::authority::AdminActor::system(), key, cert)
         .await
         .expect("certificate stored");
     let r = staff_sign_in(env.app(), &upn(&user)).await;

@@ -6,7 +6,7 @@ use crate::helpers::*;
 use crate::sso_helpers::*;
 use futures_util::StreamExt;
 use std::net::IpAddr;
-use tenantry::model::{Actor, AuditEvent, AuditFilter, Outcome};
+use tenantry::model::{AuditEvent, AuditFilter, Outcome};
 
 /// A browser on the same appliance whose connections come from `from` (any 127.x address
 /// reaches the loopback listener, and the appliance sees it as the client address).
@@ -58,7 +58,7 @@ async fn twelve_thousand_sign_in_starts_from_one_client_leave_a_sign_in_under_wa
         .expect("input");
     env.env
         .services()
-        .create_staff(Actor::system(), new)
+        .create_staff(tenantry::domain::authority::AdminActor::system(), new)
         .await
         .expect("staff");
     // Alice starts signing in, from the same address the flood will come from.
@@ -124,7 +124,7 @@ async fn portal_sign_in_starts_beyond_the_per_client_limit_get_429_on_the_portal
     let s = env.env.services();
     let slug = s.portal_settings(company).await.expect("settings").slug;
     s.update_portal_settings(
-        Actor::system(),
+        tenantry::domain::authority::AdminActor::system(),
         company,
         tenantry::domain::portal::PortalInput {
             slug: slug.clone(),

@@ -41,7 +41,7 @@ pub async fn sso_env_clocked(clock: Option<tenantry::clock::SharedClock>) -> Sso
         .await
         .expect("MSP tenant connects");
     s.update_staff_sso(
-        Actor::system(),
+        tenantry::domain::authority::AdminActor::system(),
         tenantry::domain::sso::StaffSso {
             enabled: true,
             ..Default::default()

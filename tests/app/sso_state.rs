@@ -6,7 +6,6 @@ use crate::helpers::*;
 use crate::sso_helpers::*;
 use std::sync::Arc;
 use tenantry::clock::ManualClock;
-use tenantry::model::Actor;
 
 const COOKIE: &str = "tenantry_signin";
 
@@ -96,7 +95,7 @@ async fn another_browsers_sealed_cookie_a_tampered_or_expired_one_and_a_replay_a
         .expect("input");
     env.env
         .services()
-        .create_staff(Actor::system(), new)
+        .create_staff(tenantry::domain::authority::AdminActor::system(), new)
         .await
         .expect("staff");
     let alice = env.app();

@@ -373,7 +373,7 @@ async fn portal_user_signs_in_raises_a_request_and_staff_answer_it() {
     }
     let slug = s.portal_settings(company.id).await.expect("portal").slug;
     s.update_portal_settings(
-        actor,
+        tenantry::domain::authority::AdminActor::system(),
         company.id,
         tenantry::domain::portal::PortalInput {
             slug: slug.clone(),

@@ -7,6 +7,7 @@
 
 use super::throttle::{TokenBuckets, source_of};
 use super::{DomainError, DomainResult, Services};
+use crate::domain::authority::AdminActor;
 use crate::model::{Actor, NewAuditEvent};
 use crate::oidc::{OidcClient, OidcError};
 use crate::store::keys;
@@ -131,7 +132,12 @@ impl Services {
     }
 
     /// Change Settings → Authentication (audited). Turning staff SSO on needs the MSP tenant.
-    pub async fn update_staff_sso(&self, actor: Actor, mut s: StaffSso) -> DomainResult<StaffSso> {
+    pub async fn update_staff_sso(
+        &self,
+        admin: AdminActor,
+        mut s: StaffSso,
+    ) -> DomainResult<StaffSso> {
+        let actor: Actor = admin.into();
         let now = self.now();
         s.auto_create_group_id = s.auto_create_group_id.trim().to_ascii_lowercase();
         let id = &s.auto_create_group_id;

@@ -57,6 +57,13 @@ impl AdminCaller {
     pub fn actor(&self) -> crate::model::Actor {
         self.0.actor()
     }
+    /// The caller as an admin, for admin-only use-cases.
+    pub fn admin_actor(&self) -> ApiResult<crate::domain::authority::AdminActor> {
+        Ok(crate::domain::authority::AdminActor::new(
+            self.actor(),
+            self.0.0.role,
+        )?)
+    }
 }
 
 impl FromRequest for AdminCaller {

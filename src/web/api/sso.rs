@@ -41,7 +41,7 @@ async fn sso_put(
     let saved = st
         .services
         .update_staff_sso(
-            who.actor(),
+            who.admin_actor()?,
             StaffSso {
                 enabled: b.enabled,
                 match_email: b.match_email,
@@ -80,7 +80,7 @@ async fn portal_put(
     let saved = st
         .services
         .update_portal_settings(
-            who.actor(),
+            who.admin_actor()?,
             id.get(),
             PortalInput {
                 slug,

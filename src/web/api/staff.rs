@@ -47,7 +47,7 @@ async fn create_user(
     let b = body;
     let new = NewStaff::parse(&b.email, &b.display_name, &b.role, b.password.as_deref())
         .map_err(DomainError::from)?;
-    let u = st.services.create_staff(who.actor(), new).await?;
+    let u = st.services.create_staff(who.admin_actor()?, new).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/users/{}", u.id)))
         .json(User::from(u)))
@@ -76,7 +76,7 @@ async fn update_user(
     let u = st
         .services
         .update_staff(
-            who.actor(),
+            who.admin_actor()?,
             id.get(),
             role.unwrap_or(cur.role),
             b.disabled.unwrap_or(cur.disabled),
@@ -95,7 +95,7 @@ async fn set_password(
     let cur = st.services.staff_user(id.get()).await?;
     let u = st
         .services
-        .reset_password(who.actor(), cur.email.as_str(), &body.password)
+        .reset_password(who.admin_actor()?, cur.email.as_str(), &body.password)
         .await?;
     Ok(web::Json(u.into()))
 }
@@ -118,7 +118,7 @@ async fn create_token(
         Role::parse(body.role.as_deref().unwrap_or("technician")).map_err(DomainError::from)?;
     let (token, record) = st
         .services
-        .create_api_token(who.actor(), &body.name, role)
+        .create_api_token(who.admin_actor()?, &body.name, role)
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("cache-control", "no-store"))
@@ -135,7 +135,7 @@ async fn revoke_token(
 ) -> ApiResult<web::Json<ApiToken>> {
     Ok(web::Json(
         st.services
-            .revoke_api_token(who.actor(), id.get())
+            .revoke_api_token(who.admin_actor()?, id.get())
             .await?
             .into(),
     ))

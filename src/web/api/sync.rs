@@ -51,11 +51,15 @@ async fn entra_put(
             .check_entra_certificate(&body.private_key_pem, &body.certificate_pem)?;
     }
     st.services
-        .set_entra_app(who.actor(), &body.client_id, &body.client_secret)
+        .set_entra_app(who.admin_actor()?, &body.client_id, &body.client_secret)
         .await?;
     if !body.certificate_pem.is_empty() || !body.private_key_pem.is_empty() {
         st.services
-            .set_entra_certificate(who.actor(), &body.private_key_pem, &body.certificate_pem)
+            .set_entra_certificate(
+                who.admin_actor()?,
+                &body.private_key_pem,
+                &body.certificate_pem,
+            )
             .await?;
     }
     entra_get(who, st).await
@@ -66,7 +70,9 @@ async fn entra_certificate_delete(
     who: AdminCaller,
     st: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    st.services.remove_entra_certificate(who.actor()).await?;
+    st.services
+        .remove_entra_certificate(who.admin_actor()?)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -88,7 +94,7 @@ async fn disconnect(
     id: web::Path<Id>,
 ) -> ApiResult<HttpResponse> {
     st.services
-        .disconnect_company_tenant(who.actor(), id.get())
+        .disconnect_company_tenant(who.admin_actor()?, id.get())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -355,7 +355,7 @@ async fn disconnect_post(
     form: crate::web::csrf::AdminForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
     st.services
-        .disconnect_company_tenant(form.staff.actor(), id.get())
+        .disconnect_company_tenant(form.staff.admin_actor()?, id.get())
         .await?;
     Ok(see_other(&format!(
         "/companies/{}?notice=tenant_disconnected",

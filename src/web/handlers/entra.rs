@@ -133,7 +133,7 @@ async fn app_post(
     let AdminForm { staff, form: f } = form;
     match st
         .services
-        .set_entra_app(staff.actor(), &f.client_id, &f.client_secret)
+        .set_entra_app(staff.admin_actor()?, &f.client_id, &f.client_secret)
         .await
     {
         Ok(_) => Ok(see_other("/settings/integrations/entra?notice=entra_saved")),
@@ -162,7 +162,7 @@ async fn certificate_post(
     let AdminForm { staff, form: f } = form;
     match st
         .services
-        .set_entra_certificate(staff.actor(), &f.private_key_pem, &f.certificate_pem)
+        .set_entra_certificate(staff.admin_actor()?, &f.private_key_pem, &f.certificate_pem)
         .await
     {
         Ok(_) => Ok(see_other(
@@ -181,7 +181,7 @@ async fn certificate_remove_post(
     form: AdminForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
     st.services
-        .remove_entra_certificate(form.staff.actor())
+        .remove_entra_certificate(form.staff.admin_actor()?)
         .await?;
     Ok(see_other(
         "/settings/integrations/entra?notice=entra_certificate_removed",
@@ -207,7 +207,7 @@ async fn disconnect_post(
     form: AdminForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
     st.services
-        .disconnect_msp_tenant(form.staff.actor())
+        .disconnect_msp_tenant(form.staff.admin_actor()?)
         .await?;
     Ok(see_other(
         "/settings/integrations/entra?notice=msp_disconnected",

@@ -192,7 +192,7 @@ async fn users_post(
         Ok(n) => n,
         Err(e) => return refuse_user_form(&st, &staff, f, e).await,
     };
-    match st.services.create_staff(staff.actor(), new).await {
+    match st.services.create_staff(staff.admin_actor()?, new).await {
         Ok(u) => Ok(see_other(&format!(
             "/settings/users/{}?notice=user_created",
             u.id
@@ -266,7 +266,7 @@ async fn user_post(
     };
     match st
         .services
-        .update_staff(staff.actor(), id, role, disabled)
+        .update_staff(staff.admin_actor()?, id, role, disabled)
         .await
     {
         Ok(_) => Ok(see_other(&format!(
@@ -296,7 +296,7 @@ async fn user_password_post(
     let user = st.services.staff_user(id).await?;
     match st
         .services
-        .reset_password(staff.actor(), user.email.as_str(), &f.password)
+        .reset_password(staff.admin_actor()?, user.email.as_str(), &f.password)
         .await
     {
         Ok(_) if user.email.as_str() == staff.email() => {
@@ -390,7 +390,7 @@ async fn tokens_post(
     };
     match st
         .services
-        .create_api_token(staff.actor(), &f.name, role)
+        .create_api_token(staff.admin_actor()?, &f.name, role)
         .await
     {
         Ok((plain, token)) => {
@@ -425,7 +425,7 @@ async fn token_revoke_post(
     form: AdminForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
     st.services
-        .revoke_api_token(form.staff.actor(), id.get())
+        .revoke_api_token(form.staff.admin_actor()?, id.get())
         .await?;
     Ok(see_other("/settings/tokens?notice=token_revoked"))
 }

@@ -90,7 +90,7 @@ async fn staff_sso_post(
     };
     match st
         .services
-        .update_staff_sso(form.staff.actor(), wanted.clone())
+        .update_staff_sso(form.staff.admin_actor()?, wanted.clone())
         .await
     {
         Ok(_) => Ok(see_other("/settings/authentication?notice=sso_saved")),
@@ -212,7 +212,7 @@ async fn portal_post(
         ))),
         None => {
             st.services
-                .update_portal_settings(form.staff.actor(), id.get(), input.clone())
+                .update_portal_settings(form.staff.admin_actor()?, id.get(), input.clone())
                 .await
         }
     };

@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-use tenantry::model::{Actor, Role, Trigger};
+use tenantry::model::{Role, Trigger};
 
 mod admin;
 mod audit;
@@ -61,7 +61,11 @@ async fn ok_json(r: Response, status: u16) -> Value {
 
 async fn technician_token(app: &TestApp) -> String {
     app.services()
-        .create_api_token(Actor::system(), "tech", Role::Technician)
+        .create_api_token(
+            tenantry::domain::authority::AdminActor::system(),
+            "tech",
+            Role::Technician,
+        )
         .await
         .expect("token")
         .0
