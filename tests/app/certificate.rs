@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use crate::sync_helpers::{NEVER, builtin_registry, wait_job};
 use tenantry::model::{Actor, AuditFilter, CompanyInput, JobState, Trigger};
-use tenantry::simulator::{SimApp, SimControl, SimOptions, Simulator, TenantSpec};
+use tenantry::simulator::{SimControl, Simulator, TenantSpec};
 
 const CLIENT_ID: &str = "7b6f3c2a-1d4e-4f5a-9b8c-2e3d4f5a6b7c";
 const CERT: &str = include_str!("../fixtures/certs/test-only-cert.pem");
@@ -16,21 +16,16 @@ const THUMBPRINT: &str = "8367F828B44B05A221D250AFAED16ACDA292C090";
 
 /// A simulator whose app has only the certificate (no secret) registered.
 async fn certificate_only_sim() -> (Simulator, SimControl) {
-    let sim = Simulator::start(SimOptions {
-        seed: 5,
-        ..Default::default()
-    })
-    .await
-    .expect("simulator");
-    let ctl = sim.control();
-    ctl.register_app(SimApp {
-        client_id: CLIENT_ID.into(),
-        client_secret: String::new(),
-        redirect_uris: vec!["http://127.0.0.1:9/connect/callback".into()],
-        name: "Tenantry certificate tests".into(),
-        secret_expired: false,
-    })
-    .expect("app");
+    let (sim, ctl) = crate::support::sim::simulator(
+        5,
+        crate::support::sim::TestRegistration {
+            client_id: CLIENT_ID,
+            secret: "",
+            redirect_uris: vec!["http://127.0.0.1:9/connect/callback".into()],
+            name: "Tenantry certificate tests",
+        },
+    )
+    .await;
     ctl.add_app_certificate(CLIENT_ID, CERT)
         .expect("certificate uploaded");
     (sim, ctl)

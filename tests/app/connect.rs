@@ -2,37 +2,31 @@
 //! against the built-in simulator; Sync With M365 and its refusals; the sync API.
 
 use crate::helpers::*;
+use crate::support::sim::{TestRegistration, register, simulator, use_simulator};
 use tenantry::jobs::Registry;
 use tenantry::model::JobState;
-use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
+use tenantry::simulator::{Simulator, TenantSpec};
 
 const CLIENT_ID: &str = "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10";
 const SECRET: &str = "test-secret-value";
 
 async fn app_with_sim() -> (TestApp, Simulator) {
-    let sim = Simulator::start(SimOptions::default())
-        .await
-        .expect("simulator");
-    let (login, graph) = (sim.login_url(), sim.graph_url());
+    let registration = |redirect_uris| TestRegistration {
+        client_id: CLIENT_ID,
+        secret: SECRET,
+        redirect_uris,
+        name: "Tenantry test",
+    };
+    let (sim, ctl) = simulator(1, registration(Vec::new())).await;
     let app = spawn_app_with(
-        move |c| {
-            c.microsoft.login_url = login;
-            c.microsoft.graph_url = graph;
-            c.microsoft.client_id = CLIENT_ID.into();
-            c.microsoft.client_secret = SECRET.into();
-        },
+        |c| use_simulator(c, &sim, CLIENT_ID, SECRET),
         Registry::default(),
     )
     .await;
-    sim.control()
-        .register_app(SimApp {
-            client_id: CLIENT_ID.into(),
-            client_secret: SECRET.into(),
-            redirect_uris: vec![format!("{}/connect/callback", app.url)],
-            name: "Tenantry test".into(),
-            secret_expired: false,
-        })
-        .expect("register app");
+    register(
+        &ctl,
+        registration(vec![format!("{}/connect/callback", app.url)]),
+    );
     (app, sim)
 }
 

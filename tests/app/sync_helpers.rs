@@ -13,9 +13,7 @@ use tenantry::model::{
     Actor, Asset, AuditEvent, AuditFilter, CompanyInput, Contact, ContactGroup, Job, Membership,
     Trigger,
 };
-use tenantry::simulator::{
-    Kind, SimApp, SimControl, SimOptions, Simulator, TenantInfo, TenantSpec,
-};
+use tenantry::simulator::{Kind, SimControl, Simulator, TenantInfo, TenantSpec};
 use tenantry::store::StoreError;
 
 pub const CLIENT_ID: &str = "5d0c7a1e-2b3f-4c5d-8e9f-0a1b2c3d4e5f";
@@ -51,28 +49,19 @@ pub async fn sync_env_clocked(
     adjust: impl FnOnce(&mut tenantry::config::Config),
     clock: Option<tenantry::clock::SharedClock>,
 ) -> SyncEnv {
-    let sim = Simulator::start(SimOptions {
-        seed: 11,
-        ..Default::default()
-    })
-    .await
-    .expect("simulator starts");
-    let ctl = sim.control();
-    ctl.register_app(SimApp {
-        client_id: CLIENT_ID.into(),
-        client_secret: SECRET.into(),
-        redirect_uris: vec!["http://127.0.0.1:9/connect/callback".into()],
-        name: "Tenantry sync tests".into(),
-        secret_expired: false,
-    })
-    .expect("app registered");
-    let (login, graph) = (sim.login_url(), sim.graph_url());
+    let (sim, ctl) = crate::support::sim::simulator(
+        11,
+        crate::support::sim::TestRegistration {
+            client_id: CLIENT_ID,
+            secret: SECRET,
+            redirect_uris: vec!["http://127.0.0.1:9/connect/callback".into()],
+            name: "Tenantry sync tests",
+        },
+    )
+    .await;
     let app = spawn_app_clocked(
-        move |c| {
-            c.microsoft.login_url = login;
-            c.microsoft.graph_url = graph;
-            c.microsoft.client_id = CLIENT_ID.into();
-            c.microsoft.client_secret = SECRET.into();
+        |c| {
+            crate::support::sim::use_simulator(c, &sim, CLIENT_ID, SECRET);
             c.schedule.identity = NEVER.into();
             c.schedule.evidence = NEVER.into();
             adjust(c);

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tenantry::simulator::{SimApp, SimControl, SimOptions, Simulator, TenantInfo, TenantSpec};
+use tenantry::simulator::{SimControl, Simulator, TenantInfo, TenantSpec};
 
 pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
 pub const SECRET: &str = "test-secret-value";
@@ -39,21 +39,16 @@ pub fn client() -> reqwest::Client {
 
 /// Starts a simulator with one consented tenant.
 pub async fn env(users: usize, devices: usize, licensed: bool) -> Env {
-    let sim = Simulator::start(SimOptions {
-        seed: 7,
-        ..Default::default()
-    })
-    .await
-    .expect("start");
-    let ctl = sim.control();
-    ctl.register_app(SimApp {
-        client_id: CLIENT_ID.into(),
-        client_secret: SECRET.into(),
-        redirect_uris: vec![REDIRECT.into()],
-        name: "Tenantry tests".into(),
-        secret_expired: false,
-    })
-    .expect("app");
+    let (sim, ctl) = crate::support::sim::simulator(
+        7,
+        crate::support::sim::TestRegistration {
+            client_id: CLIENT_ID,
+            secret: SECRET,
+            redirect_uris: vec![REDIRECT.into()],
+            name: "Tenantry tests",
+        },
+    )
+    .await;
     let tenant = ctl
         .create_tenant(TenantSpec {
             name: "Contoso Test".into(),

@@ -4,6 +4,9 @@
 // the product reads time only through src/clock.rs (clippy.toml).
 #![allow(clippy::disallowed_methods)]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod certificate;
 mod common;
 mod delta;

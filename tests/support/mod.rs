@@ -1,6 +1,8 @@
 //! Shared by every test binary (`#[path = "../support/mod.rs"] mod support;`): waiting for
-//! a condition, and the `TEST_LOG` switch.
+//! a condition, the `TEST_LOG` switch, and starting the simulator (`sim`).
 #![allow(dead_code)]
+
+pub mod sim;
 
 use std::future::Future;
 use std::time::Duration;
