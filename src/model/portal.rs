@@ -92,7 +92,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs() {
+    fn slugs_are_lowercase_words_joined_by_hyphens() {
         assert_eq!(
             slug_from_name("Contoso Dental, Inc.", 1),
             "contoso-dental-inc"

@@ -227,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn replies_are_checked() {
+    fn replies_are_validated_before_they_are_kept() {
         assert_eq!(ReplyBody::parse(" thanks ").expect("ok").as_str(), "thanks");
         assert!(ReplyBody::parse("   ").is_err());
         assert!(ReplyBody::parse(&"r".repeat(10_001)).is_err());

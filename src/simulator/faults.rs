@@ -86,7 +86,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nth_and_times() {
+    fn a_fault_fires_from_its_nth_request_for_its_count() {
         let mut f = vec![Fault {
             kind: FaultKind::Malformed,
             endpoint: Some("users/delta".into()),

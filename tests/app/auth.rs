@@ -41,7 +41,7 @@ async fn first_start_without_admin_offers_a_one_time_setup_link() {
 }
 
 #[tokio::test]
-async fn sign_in_and_out() {
+async fn staff_sign_in_with_a_password_and_sign_out_ends_the_session() {
     let app = spawn_app().await;
     let r = app.get("/companies").await;
     assert_eq!(r.status(), 303);

@@ -18,7 +18,7 @@ async fn level_get(http: &reqwest::Client, url: &str, key: &str) -> (StatusCode,
 }
 
 #[tokio::test]
-async fn levelio_contract() {
+async fn the_level_api_answers_as_level_documents_it() {
     let sim = Simulator::start(SimOptions::default())
         .await
         .expect("start");

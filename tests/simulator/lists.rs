@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::common::*;
 
 #[tokio::test]
-async fn organization_and_policies() {
+async fn organization_and_policies_are_served_as_graph_serves_them() {
     let env = env(40, 20, true).await;
     let token = app_token(&env).await;
     let org = get(&env, &format!("{}/organization", env.graph()), &token, &[])
@@ -96,7 +96,7 @@ async fn organization_and_policies() {
 }
 
 #[tokio::test]
-async fn licence_gates() {
+async fn unlicensed_tenants_get_the_errors_graph_sends_them() {
     let env = env(10, 10, false).await;
     let token = app_token(&env).await;
     for path in [

@@ -149,7 +149,7 @@ mod tests {
     }
 
     #[test]
-    fn ids_invert() {
+    fn generated_ids_invert_to_their_index() {
         for i in [0u64, 1, 99, 99_999] {
             let id = guid(42, SALT_USER, i);
             assert_eq!(index_of(42, SALT_USER, &id, 100_000), Some(i as usize));

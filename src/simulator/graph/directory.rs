@@ -282,7 +282,7 @@ mod tests {
     use super::decode_segment;
 
     #[test]
-    fn decodes_guest_upns() {
+    fn guest_upns_are_decoded_to_the_home_address() {
         assert_eq!(
             decode_segment("ann_x.com%23EXT%23%40contoso.onmicrosoft.com"),
             "ann_x.com#EXT#@contoso.onmicrosoft.com"

@@ -135,7 +135,7 @@ async fn job_get(
 #[cfg(test)]
 mod tests {
     #[test]
-    fn durations_read_well() {
+    fn durations_read_as_people_say_them() {
         assert_eq!(super::human_secs(4), "4s");
         assert_eq!(super::human_secs(65), "1m 05s");
         assert_eq!(super::human_secs(7260), "2h 01m");

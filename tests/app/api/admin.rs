@@ -1,7 +1,7 @@
 use super::*;
 
 #[tokio::test]
-async fn users_tokens_and_schedules() {
+async fn admins_manage_users_and_tokens_and_read_schedules_through_the_api() {
     let app = spawn_app().await;
     let t = app.admin_token().await;
 

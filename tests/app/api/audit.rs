@@ -1,7 +1,7 @@
 use super::*;
 
 #[tokio::test]
-async fn audit_filters_paging_and_csv() {
+async fn the_audit_api_filters_pages_and_exports_csv() {
     let app = spawn_app().await;
     let t = app.admin_token().await;
     let a = create_company(&app, &t, "Alpha").await;

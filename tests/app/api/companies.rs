@@ -1,7 +1,7 @@
 use super::*;
 
 #[tokio::test]
-async fn companies_via_api_with_audit_entries() {
+async fn companies_are_created_edited_and_archived_through_the_api_with_audit_entries() {
     let app = spawn_app().await;
     let t = app.admin_token().await;
     let r = call(

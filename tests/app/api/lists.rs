@@ -1,7 +1,7 @@
 use super::*;
 
 #[tokio::test]
-async fn cross_company_contacts_and_assets_and_jobs() {
+async fn contacts_assets_and_jobs_list_across_companies() {
     let app = spawn_app().await;
     let t = app.admin_token().await;
     let a = create_company(&app, &t, "Alpha").await;

@@ -1,7 +1,7 @@
 use super::*;
 
 #[tokio::test]
-async fn client_credentials_and_its_errors() {
+async fn client_credentials_issue_tokens_and_refuse_bad_clients_with_entra_errors() {
     let env = env(3, 0, true).await;
     let tid = env.tid().to_string();
     let (s, v) = token_request(

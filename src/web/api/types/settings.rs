@@ -178,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn sso_body_defaults() {
+    fn an_sso_body_without_optional_fields_takes_the_defaults() {
         let b: SsoBody = serde_json::from_str(r#"{"enabled": true}"#).unwrap();
         assert!(b.match_email && !b.local_login_loopback_only && b.auto_create_group_id.is_empty());
         assert!(serde_json::from_str::<SsoBody>(r#"{"enabled": true, "x": 1}"#).is_err());
