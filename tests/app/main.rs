@@ -19,6 +19,7 @@ mod certificate;
 mod companies;
 mod connect;
 mod demo;
+mod error_pages;
 mod jobs;
 mod jobs_page;
 mod layering;
