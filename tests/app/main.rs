@@ -18,6 +18,7 @@ mod auth;
 mod certificate;
 mod companies;
 mod connect;
+mod consent_outcomes;
 mod demo;
 mod error_pages;
 mod jobs;
