@@ -83,7 +83,8 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Start the simulator and the appliance pointed at it, set up the sample MSP (its own tenant
-/// and three clients: healthy, unlicensed, archived — all connected) and sync the two active
+/// and three clients: healthy, unlicensed, archived — all connected; the simulator also holds
+/// the unconnected `woodgrove.example` of the README's walkthrough) and sync the two active
 /// clients so the pages are full on first sign-in.
 pub async fn start(listen: String) -> anyhow::Result<Demo> {
     let dir = std::env::temp_dir().join(format!("tenantry-demo-{}", random_token(6)));

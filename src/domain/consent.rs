@@ -57,8 +57,24 @@ pub struct ConsentCallback {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConsentOutcome {
     MspConnected(MspTenant),
-    CompanyConnected { company_id: u64, job: Option<Job> },
+    CompanyConnected {
+        company_id: u64,
+        job: Option<Job>,
+    },
+    /// Nothing was connected: the admin cancelled, Microsoft sent an error, or the tenant
+    /// could not be confirmed. An outcome, not an error, because the page must still know
+    /// where the admin came from (`target`) to send them back there.
+    NotConnected {
+        target: ConsentTarget,
+        /// The admin pressed Cancel on Microsoft's page (nothing went wrong).
+        cancelled: bool,
+        /// What happened, in plain words.
+        message: String,
+    },
 }
+
+/// What the consent page says when the admin pressed Cancel.
+pub const CANCELLED: &str = "Consent was cancelled at Microsoft; nothing was connected.";
 
 /// Microsoft's consent errors in words an admin can act on.
 pub fn explain_consent_error(error: &str, description: &str, subcode: &str) -> String {
@@ -67,7 +83,7 @@ pub fn explain_consent_error(error: &str, description: &str, subcode: &str) -> S
         .find(|w| w.starts_with("AADSTS"))
         .unwrap_or("");
     let what = match (error, subcode, aadsts) {
-        ("access_denied", "cancel", _) => "The administrator cancelled the consent on Microsoft's page.".to_string(),
+        ("access_denied", "cancel", _) => return CANCELLED.to_string(),
         (_, _, "AADSTS65004") => "The administrator declined to grant the permissions.".to_string(),
         (_, _, "AADSTS90094") | (_, _, "AADSTS90099") => {
             "Granting these permissions needs an administrator: sign in as a Global Administrator or Privileged Role Administrator of that tenant.".to_string()
@@ -175,40 +191,54 @@ impl Services {
             ConsentTarget::Company(id) => Some(id),
             ConsentTarget::Msp => None,
         };
+        let target = pending.target;
+        let not_connected = |cancelled: bool, message: String| ConsentOutcome::NotConnected {
+            target,
+            cancelled,
+            message,
+        };
         if let Some(error) = cb.error.as_deref().filter(|e| !e.is_empty()) {
             let desc = cb.error_description.clone().unwrap_or_default();
-            let msg =
-                explain_consent_error(error, &desc, cb.error_subcode.as_deref().unwrap_or(""));
+            let subcode = cb.error_subcode.as_deref().unwrap_or("");
+            let msg = explain_consent_error(error, &desc, subcode);
             let mut e = NewAuditEvent::new(now, actor, "tenant.consent", format!("Admin consent failed: {msg}"))
                 .failed()
                 .details(serde_json::json!({"error": error, "error_description": desc, "error_subcode": cb.error_subcode}));
             e.company_id = company_id;
             self.record(e).await?;
-            return Err(DomainError::Conflict(msg));
+            let cancelled = error == "access_denied" && subcode == "cancel";
+            return Ok(not_connected(cancelled, msg));
         }
         let consented = cb
             .admin_consent
             .as_deref()
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let Some(tenant) = cb.tenant.clone().filter(|t| consented && !t.is_empty()) else {
-            return Err(DomainError::Conflict(
+            return Ok(not_connected(
+                false,
                 "Microsoft did not confirm the consent; nothing was connected.".into(),
             ));
         };
-        match pending.target {
-            ConsentTarget::Company(id) => {
-                let job = self
-                    .connect_company_tenant(actor, id, &tenant, Some(Trigger::Consent))
-                    .await?;
-                Ok(ConsentOutcome::CompanyConnected {
+        let connected = match target {
+            ConsentTarget::Company(id) => self
+                .connect_company_tenant(actor, id, &tenant, Some(Trigger::Consent))
+                .await
+                .map(|job| ConsentOutcome::CompanyConnected {
                     company_id: id,
                     job,
-                })
+                }),
+            ConsentTarget::Msp => self
+                .connect_msp_tenant(actor, &tenant)
+                .await
+                .map(ConsentOutcome::MspConnected),
+        };
+        match connected {
+            // Refusals the admin can act on (tenant not confirmed, already linked elsewhere,
+            // archived meanwhile) go back to where they started; store failures stay errors.
+            Err(DomainError::Conflict(m) | DomainError::Forbidden(m)) => {
+                Ok(not_connected(false, m))
             }
-            ConsentTarget::Msp => {
-                let msp = self.connect_msp_tenant(actor, &tenant).await?;
-                Ok(ConsentOutcome::MspConnected(msp))
-            }
+            other => other,
         }
     }
 
@@ -367,8 +397,12 @@ impl Services {
 mod tests {
     #[test]
     fn consent_errors_read_plainly() {
-        let m = super::explain_consent_error("access_denied", "", "cancel");
-        assert!(m.contains("cancelled") && m.contains("Nothing was connected"));
+        let m = super::explain_consent_error(
+            "access_denied",
+            "AADSTS65004: User declined to consent to access the app.",
+            "cancel",
+        );
+        assert_eq!(m, super::CANCELLED, "a cancel is not reported as a failure");
         let m = super::explain_consent_error(
             "consent_required",
             "AADSTS65004: User declined to consent.\r\nTrace ID: x",

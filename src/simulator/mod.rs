@@ -241,6 +241,9 @@ pub struct DemoSeed {
     pub unlicensed: DemoTenant,
     /// Small client the demo marks archived.
     pub archived: DemoTenant,
+    /// `woodgrove.example`, consented to nothing: the README's walkthrough creates its company
+    /// and connects it with Sync With M365 (admin consent through the simulator).
+    pub prospect: DemoTenant,
     /// `admin@<msp domain>`: the user the demo admin signs in as.
     pub msp_admin_upn: String,
     pub client_id: String,
@@ -267,7 +270,7 @@ fn ensure(ctl: &SimControl, spec: TenantSpec) -> DemoTenant {
 }
 
 /// Seeds the sample MSP (idempotent: existing tenants are reused) and consents `app` in all of
-/// them.
+/// them but the prospect, which is left for the admin to connect.
 pub fn seed_demo(ctl: &SimControl, app: DemoApp) -> DemoSeed {
     let spec = |name: &str, domain: &str, users: usize, devices: usize, lic: bool| TenantSpec {
         name: name.into(),
@@ -293,6 +296,10 @@ pub fn seed_demo(ctl: &SimControl, app: DemoApp) -> DemoSeed {
     let archived = ensure(
         ctl,
         spec("Tailspin Toys", "tailspintoys.example", 12, 6, true),
+    );
+    let prospect = ensure(
+        ctl,
+        spec("Woodgrove Bank", "woodgrove.example", 36, 24, true),
     );
     let registered = ctl.register_app(SimApp {
         client_id: app.client_id.clone(),
@@ -323,6 +330,7 @@ pub fn seed_demo(ctl: &SimControl, app: DemoApp) -> DemoSeed {
         healthy,
         unlicensed,
         archived,
+        prospect,
         client_id: app.client_id,
         levelio_api_key: key,
     }
@@ -355,6 +363,7 @@ pub async fn run_cli(opts: SimOptions) -> anyhow::Result<()> {
         ("healthy", &seed.healthy),
         ("unlicensed", &seed.unlicensed),
         ("archived", &seed.archived),
+        ("prospect", &seed.prospect),
     ] {
         println!("  tenant {role:<10} {} {} ({})", t.id, t.domain, t.name);
     }

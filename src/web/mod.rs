@@ -9,6 +9,7 @@ mod error;
 mod handlers;
 mod ids;
 mod middleware;
+mod nav;
 mod pager;
 mod portal;
 mod redirect;
@@ -110,6 +111,8 @@ pub fn start(
             .wrap(actix_web::middleware::from_fn(middleware::cross_site_guard))
             .wrap(actix_web::middleware::from_fn(middleware::security_headers))
             .wrap(actix_web::middleware::Compress::default())
+            // Around every handler, so an error page can keep a staff member's navigation.
+            .wrap(actix_web::middleware::from_fn(nav::scope))
             // Outermost: the id covers everything the other layers log and answer.
             .wrap(actix_web::middleware::from_fn(request_id::assign))
             .configure(routes)

@@ -121,7 +121,16 @@ impl Staff {
             return Err(WebError::SignInRequired { next });
         };
         match st.services.session(cookie.value()).await? {
-            Some(s) => Ok(Staff(s)),
+            Some(s) => {
+                let staff = Staff(s);
+                super::nav::remember(super::nav::NavBar {
+                    email: staff.email().to_string(),
+                    is_admin: staff.is_admin(),
+                    csrf: staff.csrf().to_string(),
+                    section: "",
+                });
+                Ok(staff)
+            }
             None => Err(WebError::SignInRequired { next }),
         }
     }

@@ -7,10 +7,10 @@ use tenantry::jobs::Registry;
 use tenantry::model::JobState;
 use tenantry::simulator::{Simulator, TenantSpec};
 
-const CLIENT_ID: &str = "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10";
+pub(crate) const CLIENT_ID: &str = "3d3c1c7a-9a51-4d8e-8f0b-6a2b7f6c9e10";
 const SECRET: &str = "test-secret-value";
 
-async fn app_with_sim() -> (TestApp, Simulator) {
+pub(crate) async fn app_with_sim() -> (TestApp, Simulator) {
     let registration = |redirect_uris| TestRegistration {
         client_id: CLIENT_ID,
         secret: SECRET,
@@ -30,7 +30,7 @@ async fn app_with_sim() -> (TestApp, Simulator) {
     (app, sim)
 }
 
-fn href_of(html: &str, id: &str) -> String {
+pub(crate) fn href_of(html: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\"");
     let at = html
         .find(&marker)
@@ -42,7 +42,7 @@ fn href_of(html: &str, id: &str) -> String {
 }
 
 /// Press "Sync With M365" on a company page (with its CSRF token).
-async fn press_sync(app: &TestApp, id: u64) -> reqwest::Response {
+pub(crate) async fn press_sync(app: &TestApp, id: u64) -> reqwest::Response {
     app.post_form(
         &format!("/companies/{id}"),
         &format!("/companies/{id}/sync"),
@@ -52,7 +52,7 @@ async fn press_sync(app: &TestApp, id: u64) -> reqwest::Response {
 }
 
 /// GET a page (Microsoft's consent page, here) with the app's cookie-keeping client.
-async fn page_text(app: &TestApp, url: impl reqwest::IntoUrl) -> String {
+pub(crate) async fn page_text(app: &TestApp, url: impl reqwest::IntoUrl) -> String {
     app.client
         .get(url)
         .send()
@@ -63,7 +63,7 @@ async fn page_text(app: &TestApp, url: impl reqwest::IntoUrl) -> String {
         .expect("html")
 }
 
-async fn create_company(app: &TestApp, name: &str, domain: &str) -> u64 {
+pub(crate) async fn create_company(app: &TestApp, name: &str, domain: &str) -> u64 {
     let r = app
         .post_form(
             "/companies/new",
@@ -228,10 +228,19 @@ async fn denied_consent_connects_nothing_and_says_why() {
         .send()
         .await
         .expect("callback");
-    assert_eq!(back.status(), 409);
+    // Not an error page: what happened in plain words, the navigation, the way back.
+    assert_eq!(back.status(), 200);
     let body = back.text().await.expect("body");
     assert!(
-        body.contains("cancelled") && body.contains("Nothing was connected"),
+        body.contains("Consent was cancelled at Microsoft; nothing was connected."),
+        "{body}"
+    );
+    assert!(
+        body.contains("<header class=\"top\">") && body.contains(ADMIN_EMAIL),
+        "the navigation stays: {body}"
+    );
+    assert!(
+        body.contains(&format!("href=\"/companies/{id}\">Back to Litware</a>")),
         "{body}"
     );
     assert!(

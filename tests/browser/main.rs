@@ -8,6 +8,8 @@ use std::time::Duration;
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
+mod walkthrough;
+
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 

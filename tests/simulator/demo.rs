@@ -19,7 +19,7 @@ async fn seed_demo_builds_the_sample_msp() {
     // Idempotent.
     let again = seed_demo(&ctl, app.clone());
     assert_eq!(seed.healthy.id, again.healthy.id);
-    assert_eq!(ctl.tenants().len(), 4);
+    assert_eq!(ctl.tenants().len(), 5);
     assert_eq!(seed.msp_admin_upn, format!("admin@{}", seed.msp.domain));
     let healthy = ctl.tenant(&seed.healthy.id).expect("healthy");
     assert!(healthy.intune && healthy.p1 && healthy.users >= 300);
@@ -52,6 +52,11 @@ async fn seed_demo_builds_the_sample_msp() {
         assert_eq!(org["value"][0]["id"], t.id.as_str());
         assert_eq!(org["value"][0]["displayName"], t.name.as_str());
     }
+    // The README's walkthrough tenant waits for its admin consent.
+    let prospect = ctl.tenant(&seed.prospect.id).expect("prospect");
+    assert_eq!(prospect.domain, "woodgrove.example");
+    assert!(prospect.intune && prospect.p1 && prospect.users >= 24);
+    assert!(prospect.consents.is_empty(), "not consented yet");
     // The MSP admin can sign in.
     let admin = ctl
         .list_objects(&seed.msp.id, tenantry::simulator::Kind::User, 0, 1)

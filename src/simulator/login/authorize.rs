@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
 use serde_json::{Map, Value};
 
+use super::page::{self, Back};
 use super::{error_page, esc, is_multi, with_query};
 use crate::simulator::state::{AuthCode, SharedRef, SimState, Tenant};
 
@@ -49,8 +50,12 @@ fn redirect(uri: &str, mode: &str, params: &[(&str, &str)]) -> HttpResponse {
             })
             .collect();
         let body = format!(
-            "<!DOCTYPE html><html><head><title>Working...</title></head><body onload=\"document.forms[0].submit()\">\
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Working...</title></head><body onload=\"document.forms[0].submit()\">\
+             <p>{}</p>\
              <form method=\"POST\" name=\"hiddenform\" action=\"{}\">{inputs}<noscript><input type=\"submit\" value=\"Continue\"></noscript></form></body></html>",
+            page::SIMULATED,
             esc(uri)
         );
         return HttpResponse::Ok()
@@ -109,17 +114,19 @@ fn picker(
         }
     }
     let cancel = format!("{base}?{qs}&sim_cancel=1");
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"note error\">{}</p>", esc(note))
+    };
     let body = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Sign in to your account</title></head><body>\
-         <h1>Pick an account</h1><p class=\"tenant\">{}</p><p class=\"note\">{}</p><ul id=\"accounts\">{rows}</ul>\
-         <p><a id=\"cancel\" href=\"{}\">Cancel</a></p><p><small>Simulator: add login_hint=&lt;upn&gt; to skip this page.</small></p></body></html>",
+        "<h1>Pick an account</h1><p class=\"tenant muted\">{}</p>{note}<ul id=\"accounts\" class=\"accounts\">{rows}</ul>\
+         <div class=\"buttons\"><p><a id=\"cancel\" class=\"button\" href=\"{}\">Cancel</a></p></div>\
+         <p><small>Simulator: add <code>login_hint=&lt;upn&gt;</code> to skip this page.</small></p>",
         esc(segment),
-        esc(note),
         esc(&cancel)
     );
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
+    page::ok("Sign in to your account", &body)
 }
 
 pub async fn authorize(
@@ -139,6 +146,7 @@ pub async fn authorize(
             &format!(
                 "Application with identifier '{client_id}' was not found in the directory '{segment}'."
             ),
+            &Back::Unverified(get("redirect_uri").to_string()),
         );
     };
     let redirect_uri = get("redirect_uri");
@@ -148,12 +156,23 @@ pub async fn authorize(
             &format!(
                 "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
             ),
+            // The registered address, not the one that failed the check.
+            &Back::app(
+                &app.name,
+                app.redirect_uris.first().map(String::as_str).unwrap_or(""),
+            ),
         );
     }
     let multi = is_multi(&segment);
     let tenant_id = if multi { None } else { st.resolve_id(&segment) };
     if !multi && tenant_id.is_none() {
-        return error_page(90002, &format!("Tenant '{segment}' not found."));
+        return error_page(
+            90002,
+            &format!(
+                "Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+            &Back::app(&app.name, redirect_uri),
+        );
     }
     let mode = match get("response_mode") {
         "" => "query",
@@ -225,7 +244,11 @@ pub async fn authorize(
         return picker(&st, &segment, &req, &candidates, &note);
     };
     if user.get("accountEnabled") == Some(&Value::Bool(false)) {
-        return error_page(50057, "The user account is disabled.");
+        return error_page(
+            50057,
+            "The user account is disabled.",
+            &Back::app(&app.name, redirect_uri),
+        );
     }
     let consented = st
         .tenants

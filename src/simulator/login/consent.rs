@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::authorize::find_user;
+use super::page::{self, Back};
 use super::{error_page, esc, is_multi, with_query};
 use crate::simulator::state::{App, SharedRef, SimState};
 
@@ -30,6 +31,7 @@ fn check(
             &format!(
                 "Application with identifier '{client_id}' was not found in the directory '{segment}'."
             ),
+            &Back::Unverified(get("redirect_uri").to_string()),
         )));
     };
     let redirect_uri = get("redirect_uri");
@@ -38,6 +40,11 @@ fn check(
             50011,
             &format!(
                 "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
+            ),
+            // The registered address, not the one that failed the check.
+            &Back::app(
+                &app.name,
+                app.redirect_uris.first().map(String::as_str).unwrap_or(""),
             ),
         )));
     }
@@ -54,7 +61,10 @@ fn check(
             None => {
                 return Err(Box::new(error_page(
                     90002,
-                    &format!("Tenant '{segment}' not found."),
+                    &format!(
+                        "Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+                    ),
+                    &Back::app(&app.name, redirect_uri),
                 )));
             }
         }
@@ -84,37 +94,67 @@ pub async fn adminconsent(
             serde_urlencoded::to_string(&p).unwrap_or_default()
         )
     };
-    let mut buttons = String::new();
-    for tid in &tenants {
-        let name = st
-            .tenants
+    let name_of = |tid: &str| {
+        st.tenants
             .get(tid)
-            .map(|t| t.tg.name.clone())
-            .unwrap_or_default();
-        let id = if tenants.len() == 1 {
-            "accept".to_string()
-        } else {
-            format!("accept-{tid}")
-        };
-        buttons.push_str(&format!(
-            "<p><a class=\"accept\" id=\"{id}\" data-tenant=\"{tid}\" href=\"{}\">Accept for {}</a></p>",
-            esc(&link(tid, true)),
-            esc(&name)
-        ));
-    }
+            .map(|t| (t.tg.name.clone(), t.tg.domain.clone()))
+            .unwrap_or_default()
+    };
+    // One tenant: Accept beside Cancel. Several (`organizations`, where Entra would have the
+    // admin sign in first): one Accept per tenant, listed like the account picker.
+    let (for_tenant, choices, accept) = match tenants.as_slice() {
+        [tid] => {
+            let (name, domain) = name_of(tid);
+            (
+                format!(
+                    "<p class=\"tenant\">For <strong>{}</strong> <small>{}</small></p>",
+                    esc(&name),
+                    esc(&domain)
+                ),
+                String::new(),
+                format!(
+                    "<p><a class=\"accept button primary\" id=\"accept\" data-tenant=\"{}\" href=\"{}\">Accept</a></p>",
+                    esc(tid),
+                    esc(&link(tid, true))
+                ),
+            )
+        }
+        many => {
+            let rows: String = many
+                .iter()
+                .map(|tid| {
+                    let (name, domain) = name_of(tid);
+                    format!(
+                        "<li><a class=\"accept account\" id=\"accept-{0}\" data-tenant=\"{0}\" href=\"{1}\">Accept for <strong>{2}</strong> <small>{3}</small></a></li>",
+                        esc(tid),
+                        esc(&link(tid, true)),
+                        esc(&name),
+                        esc(&domain)
+                    )
+                })
+                .collect();
+            (
+                String::new(),
+                format!("<p>Accept for which organization?</p><ul class=\"accounts\">{rows}</ul>"),
+                String::new(),
+            )
+        }
+    };
     let cancel_tid = tenants.first().cloned().unwrap_or_default();
     let body = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Permissions requested</title></head><body>\
-         <h1>Permissions requested</h1><p class=\"app\">{} ({})</p>\
-         <p>Accept for your organization: read directory data, devices, policies and reports.</p>{buttons}\
-         <p><a id=\"cancel\" href=\"{}\">Cancel</a></p></body></html>",
+        "<h1>Permissions requested</h1><p class=\"muted\">Review for your organization</p>\
+         <p class=\"app\"><strong>{}</strong><br><small>{}</small></p>{for_tenant}\
+         <p>This app would like to:</p><ul class=\"perms\"><li>Read directory data (users and groups)</li>\
+         <li>Read Microsoft Intune devices and device configuration</li>\
+         <li>Read your organization's policies</li><li>Read usage and sign-in method reports</li></ul>\
+         <p><small>If you accept, this app can read these for all users in your organization. \
+         In this simulator nothing leaves your machine.</small></p>{choices}\
+         <div class=\"buttons\"><p><a id=\"cancel\" class=\"button\" href=\"{}\">Cancel</a></p>{accept}</div>",
         esc(&app.name),
         esc(&app.client_id),
         esc(&link(&cancel_tid, false))
     );
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
+    page::ok("Permissions requested", &body)
 }
 
 pub async fn decision(
@@ -131,10 +171,14 @@ pub async fn decision(
         Err(r) => return *r,
     };
     let tid = get("tenant_id");
-    if !tenants.iter().any(|t| t == tid) {
-        return error_page(90002, &format!("Tenant '{tid}' not found."));
-    }
     let redirect_uri = get("redirect_uri");
+    if !tenants.iter().any(|t| t == tid) {
+        return error_page(
+            90002,
+            &format!("Tenant '{tid}' not found."),
+            &Back::app(&app.name, redirect_uri),
+        );
+    }
     let state = get("state");
     let approve = get("approve") == "true";
     let forced = st

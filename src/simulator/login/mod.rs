@@ -7,7 +7,10 @@ pub mod authorize;
 pub mod consent;
 pub mod discovery;
 pub mod idtoken;
+pub mod page;
 pub mod token;
+
+pub use page::{Back, error_page, esc};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -40,28 +43,6 @@ pub fn aad_error(login_url: &str, status: u16, error: &str, code: u32, desc: &st
     HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
         .content_type("application/json; charset=utf-8")
         .body(body.to_string())
-}
-
-/// HTML escaping for text and attribute values.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// Microsoft's own error page, used where it does not redirect back (bad redirect URI etc.).
-pub fn error_page(code: u32, desc: &str) -> HttpResponse {
-    let body = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Sign in to your account</title></head><body>\
-         <h1>Sorry, but we're having trouble signing you in.</h1>\
-         <p id=\"error\" data-code=\"AADSTS{code}\">AADSTS{code}: {}</p></body></html>",
-        esc(desc)
-    );
-    HttpResponse::BadRequest()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
 }
 
 /// Appends query parameters to a redirect URI.

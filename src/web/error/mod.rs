@@ -88,6 +88,8 @@ struct ErrorPage<'a> {
     message: String,
     /// Shown so a user can quote it; the same id is on every log line of the request.
     request_id: String,
+    /// A signed-in staff member keeps the navigation bar.
+    chrome: Option<super::nav::NavBar>,
 }
 
 impl ResponseError for WebError {
@@ -140,6 +142,7 @@ impl ResponseError for WebError {
             title,
             message,
             request_id: super::request_id::current().unwrap_or_default(),
+            chrome: super::nav::current(),
         }
         .render()
         .unwrap_or_else(|_| title.to_string());

@@ -14,7 +14,7 @@ use crate::web::handlers::NoticeQuery;
 use crate::web::respond::to_microsoft;
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
-use crate::web::views::entra::{EntraPage, TenantRow};
+use crate::web::views::entra::{EntraPage, NotConnectedPage, TenantRow};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -231,9 +231,11 @@ async fn sync_all_post(
 }
 
 /// Microsoft's redirect back. The single-use state is the proof; no session is needed (a
-/// script following redirects can complete a consent started through the API).
+/// script following redirects can complete a consent started through the API). A staff
+/// session, when there is one, only adds the navigation to the "not connected" page.
 async fn callback_get(
     st: web::Data<AppState>,
+    staff: Option<Staff>,
     q: web::Query<ConsentCallback>,
 ) -> Result<HttpResponse, WebError> {
     match st.services.finish_consent(q.into_inner()).await? {
@@ -243,5 +245,67 @@ async fn callback_get(
         ConsentOutcome::CompanyConnected { company_id, .. } => Ok(see_other(&format!(
             "/companies/{company_id}?notice=sync_queued"
         ))),
+        ConsentOutcome::NotConnected {
+            target,
+            cancelled,
+            message,
+        } => not_connected(&st, staff.as_ref(), target, cancelled, message).await,
     }
+}
+
+/// The page that says nothing was connected and leads back to where the consent started:
+/// the company, or Settings → Integrations → Microsoft Entra ID for the MSP's own tenant.
+async fn not_connected(
+    st: &AppState,
+    staff: Option<&Staff>,
+    target: ConsentTarget,
+    cancelled: bool,
+    message: String,
+) -> Result<HttpResponse, WebError> {
+    let (section, back_href, back_label, retry_action) = match target {
+        ConsentTarget::Company(id) => {
+            // The company may have been deleted while the admin was at Microsoft.
+            let (href, label) = match st.services.company(id).await {
+                Ok(c) => (format!("/companies/{id}"), format!("Back to {}", c.name)),
+                Err(DomainError::NotFound(_)) => {
+                    ("/companies".to_string(), "Back to Companies".to_string())
+                }
+                Err(e) => return Err(e.into()),
+            };
+            (
+                "psa",
+                href,
+                label,
+                Some(format!("/companies/{id}/sync")).filter(|_| staff.is_some()),
+            )
+        }
+        ConsentTarget::Msp => (
+            "settings",
+            "/settings/integrations/entra".to_string(),
+            "Back to Settings → Integrations → Microsoft Entra ID".to_string(),
+            // Connecting the MSP tenant is for admins only.
+            Some("/settings/integrations/entra/connect".to_string())
+                .filter(|_| staff.is_some_and(Staff::is_admin)),
+        ),
+    };
+    let page = NotConnectedPage {
+        chrome: staff.map(|s| Chrome::new(s, section, None)),
+        title: if cancelled {
+            "Consent cancelled"
+        } else {
+            "Not connected"
+        },
+        message,
+        cancelled,
+        back_href,
+        back_label,
+        retry_action: retry_action.unwrap_or_default(),
+    };
+    // A cancel is the admin's choice; anything else is a refusal the status should show.
+    let status = if cancelled {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::CONFLICT
+    };
+    super::render(page, status, None)
 }

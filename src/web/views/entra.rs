@@ -33,3 +33,20 @@ pub struct EntraPage {
     pub refresh: bool,
     pub error: String,
 }
+
+/// Where Microsoft's redirect back lands when nothing was connected (cancelled, refused, or
+/// the tenant not confirmed): what happened, and the way back to where the admin started.
+#[derive(Template)]
+#[template(path = "entra/not_connected.html")]
+pub struct NotConnectedPage {
+    /// None when the callback came without a staff session (a script, another browser).
+    pub chrome: Option<Chrome>,
+    pub title: &'static str,
+    pub message: String,
+    /// A cancel is the admin's choice, not a failure: shown as a notice, not an error.
+    pub cancelled: bool,
+    pub back_href: String,
+    pub back_label: String,
+    /// Form action that starts the consent again; empty when this person may not.
+    pub retry_action: String,
+}

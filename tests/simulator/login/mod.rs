@@ -14,6 +14,7 @@ use crate::common::*;
 
 mod app_tokens;
 mod code_flow;
+mod pages;
 
 fn location(r: &reqwest::Response) -> String {
     r.headers()
