@@ -177,6 +177,12 @@ async fn sign_in(c: &fantoccini::Client) {
     fill(c, Locator::Css("input[name=email]"), ADMIN_EMAIL).await;
     fill(c, Locator::Css("input[name=password]"), ADMIN_PASSWORD).await;
     click(c, Locator::Css("button[type=submit]")).await;
+    // Wait for the signed-in page: a `goto` issued while the form's answer is still on its
+    // way races it, and the late redirect wins.
+    c.wait()
+        .for_element(Locator::XPath("//button[normalize-space()='Sign out']"))
+        .await
+        .expect("signed in");
 }
 
 #[tokio::test]
