@@ -355,7 +355,7 @@ async fn run() {
         &ctl,
         &t.id,
         async {
-            s.queue_company_sync(company, Trigger::Manual)
+            s.queue_company_sync(tenantry::model::Actor::system(), company, Trigger::Manual)
                 .await
                 .expect("queued")
                 .job

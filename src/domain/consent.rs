@@ -310,11 +310,15 @@ impl Services {
     }
 
     /// Manual "Sync now": queue an identity sync for every connected, active company.
-    pub async fn queue_all_syncs(&self, trigger: Trigger) -> DomainResult<Vec<Job>> {
+    pub async fn queue_all_syncs(&self, actor: Actor, trigger: Trigger) -> DomainResult<Vec<Job>> {
         let companies = self.store.read(|r| r.all_companies()).await?;
         let mut jobs = Vec::new();
         for c in companies.into_iter().filter(|c| c.syncs()) {
-            jobs.push(self.queue_company_sync(c.id, trigger).await?.job);
+            jobs.push(
+                self.queue_company_sync(actor.clone(), c.id, trigger)
+                    .await?
+                    .job,
+            );
         }
         Ok(jobs)
     }

@@ -2,7 +2,7 @@
 //! finish, retry with exponential backoff, and recovery after a crash.
 
 use super::{DomainError, DomainResult, Services};
-use crate::model::{Actor, Job, JobState, NewAuditEvent, Page, Trigger};
+use crate::model::{Actor, Job, JobState, NewAuditEvent, Page, Requester, Trigger};
 use crate::store::StoreError;
 use chrono::Duration;
 use std::collections::BTreeMap;
@@ -29,19 +29,36 @@ pub enum RunResult {
 }
 
 impl Services {
-    /// Queue a job, or return the one already queued or running for the same company and kind.
+    /// Who `actor` is, for a job: a staff member by their name (looked up now, so the job
+    /// keeps the name they had when they asked), anyone else by the actor itself.
+    pub async fn requester(&self, actor: Actor) -> DomainResult<Requester> {
+        let Some(email) = actor.staff_email().map(str::to_string) else {
+            return Ok(Requester::from_actor(actor));
+        };
+        let user = self.store.read(move |r| r.staff_by_email(&email)).await?;
+        Ok(match user.filter(|u| !u.display_name.trim().is_empty()) {
+            Some(u) => Requester::new(actor, u.display_name.trim()),
+            None => Requester::from_actor(actor),
+        })
+    }
+
+    /// Queue a job for `requested_by`, or return the one already queued or running for the
+    /// same company and kind (which keeps its own requester).
     pub async fn enqueue(
         &self,
+        requested_by: Actor,
         kind: &str,
         company_id: Option<u64>,
         trigger: Trigger,
         params: serde_json::Value,
     ) -> DomainResult<Queued> {
+        let requested_by = self.requester(requested_by).await?;
         let now = self.now();
         let job = Job::new(
             kind,
             company_id,
             trigger,
+            requested_by,
             self.config.job_max_attempts,
             now,
             params,
@@ -126,9 +143,10 @@ impl Services {
                     RunResult::Retry(msg) | RunResult::Abort(msg) => {
                         job.error = Some(msg.clone());
                         let job = w.finish_job(job, JobState::Failed, now)?;
+                        let by = job.requester();
                         let mut e = NewAuditEvent::new(
                             now,
-                            Actor::system(),
+                            by.actor.clone(),
                             &kind,
                             format!(
                                 "Job #{} failed after {} attempt(s): {msg}",
@@ -136,7 +154,11 @@ impl Services {
                             ),
                         )
                         .failed()
-                        .details(serde_json::json!({"job_id": job.id, "error": msg}));
+                        .details(serde_json::json!({
+                            "job_id": job.id,
+                            "error": msg,
+                            "requested_by": by.actor.0,
+                        }));
                         e.company_id = job.company_id;
                         w.append_audit(e)?;
                         job

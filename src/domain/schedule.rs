@@ -2,7 +2,7 @@
 //! down, and what firing does (queue one job per eligible company; nothing else).
 
 use super::{DomainError, DomainResult, Services};
-use crate::model::{Actor, Job, NewAuditEvent, Trigger};
+use crate::model::{Actor, Job, NewAuditEvent, Requester, Trigger};
 use crate::store::keys;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -88,6 +88,7 @@ impl Services {
                         kind,
                         Some(c.id),
                         Trigger::Schedule,
+                        Requester::scheduler(),
                         max_attempts,
                         now,
                         serde_json::Value::Null,

@@ -63,6 +63,8 @@ impl Services {
             .display_name
             .clone()
             .unwrap_or_else(|| tenant_id.clone());
+        // The initial sync is the consenting admin's: they asked for it by connecting.
+        let requested_by = self.requester(actor.clone()).await?;
         let now = self.now();
         let max_attempts = self.config.job_max_attempts;
         let tid = tenant_id.clone();
@@ -91,7 +93,7 @@ impl Services {
                         .company(company_id),
                 )?;
                 let Some(trigger) = trigger else { return Ok(None) };
-                let job = Job::new(JobKind::IDENTITY_SYNC, Some(company_id), trigger, max_attempts, now, serde_json::Value::Null);
+                let job = Job::new(JobKind::IDENTITY_SYNC, Some(company_id), trigger, requested_by, max_attempts, now, serde_json::Value::Null);
                 Ok(Some(w.enqueue_job(job)?.into_job()))
             })
             .await;
@@ -142,21 +144,19 @@ impl Services {
             .filter(|j| j.state.is_active()))
     }
 
-    /// Queue an identity sync for a company (button, API, schedule). Archived or unconnected
-    /// companies are refused with the reason.
     /// "Sync With M365" on a company: not connected yet → admin consent on the client's
-    /// tenant (its initial sync is queued when consent comes back); connected → a background
-    /// sync. Archived companies are refused by both paths.
+    /// tenant (its initial sync is queued when consent comes back, for `actor`); connected →
+    /// a background sync requested by `actor`. Archived companies are refused by both paths.
     pub async fn sync_with_m365(
         &self,
-        actor: crate::model::Actor,
+        actor: Actor,
         company_id: u64,
         trigger: Trigger,
     ) -> DomainResult<SyncWithM365> {
         let company = self.company(company_id).await?;
         if company.is_archived() || company.syncs() {
             return Ok(SyncWithM365::Queued(Box::new(
-                self.queue_company_sync(company_id, trigger).await?,
+                self.queue_company_sync(actor, company_id, trigger).await?,
             )));
         }
         let url = self
@@ -165,8 +165,11 @@ impl Services {
         Ok(SyncWithM365::Consent { url })
     }
 
+    /// Queue an identity sync of a company for `requested_by` (button, API). Archived or
+    /// unconnected companies are refused with the reason.
     pub async fn queue_company_sync(
         &self,
+        requested_by: Actor,
         company_id: u64,
         trigger: Trigger,
     ) -> DomainResult<super::jobs::Queued> {
@@ -184,6 +187,7 @@ impl Services {
             )));
         }
         self.enqueue(
+            requested_by,
             JobKind::IDENTITY_SYNC,
             Some(company_id),
             trigger,

@@ -43,6 +43,16 @@ impl Actor {
     pub fn anonymous(ip: &str) -> Self {
         Self(format!("anonymous:{ip}"))
     }
+    /// The staff member's e-mail, for a `staff:` actor.
+    pub fn staff_email(&self) -> Option<&str> {
+        self.0.strip_prefix("staff:")
+    }
+    /// Who, without the kind: the e-mail, the token's name, or `system` / `scheduler`.
+    pub fn label(&self) -> &str {
+        self.0
+            .split_once(':')
+            .map_or(self.0.as_str(), |(_, who)| who)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

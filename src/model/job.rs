@@ -1,5 +1,6 @@
 //! Background jobs: every sync is a durable job (queued → running → succeeded/failed).
 
+use super::Actor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -68,12 +69,49 @@ impl Trigger {
     }
 }
 
+/// Who asked for a job: the staff member or API token behind a button or a call, the
+/// scheduler, or the system itself. Every audit entry the job writes carries this actor, so
+/// a sync someone started reads as theirs, not the appliance's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    /// The audit actor: `staff:ana@example.com`, `api:PSA automation`, `scheduler`, `system`.
+    pub actor: Actor,
+    /// For people: the staff member's name (their e-mail when they have none) or the token's
+    /// name. Copied when the job is queued, so the job keeps saying who asked then.
+    pub name: String,
+}
+
+impl Requester {
+    pub fn new(actor: Actor, name: impl Into<String>) -> Self {
+        Self {
+            actor,
+            name: name.into(),
+        }
+    }
+    /// Named after the actor itself: the e-mail of a staff member, the name of a token.
+    pub fn from_actor(actor: Actor) -> Self {
+        let name = actor.label().to_string();
+        Self { actor, name }
+    }
+    pub fn scheduler() -> Self {
+        Self::from_actor(Actor::scheduler())
+    }
+    pub fn system() -> Self {
+        Self::from_actor(Actor::system())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: u64,
     pub kind: JobKind,
     pub company_id: Option<u64>,
     pub trigger: Trigger,
+    /// Who asked. Jobs stored before it was recorded have none (JSON records, so no
+    /// migration): read it through [`Job::requester`]. Boxed because jobs travel by value
+    /// inside outcome enums (`ConsentOutcome`), which should stay small.
+    #[serde(default)]
+    pub requested_by: Option<Box<Requester>>,
     pub state: JobState,
     pub attempts: u32,
     pub max_attempts: u32,
@@ -98,6 +136,7 @@ impl Job {
         kind: &str,
         company_id: Option<u64>,
         trigger: Trigger,
+        requested_by: Requester,
         max_attempts: u32,
         now: DateTime<Utc>,
         params: serde_json::Value,
@@ -107,6 +146,7 @@ impl Job {
             kind: JobKind::new(kind),
             company_id,
             trigger,
+            requested_by: Some(Box::new(requested_by)),
             state: JobState::Queued,
             attempts: 0,
             max_attempts,
@@ -129,7 +169,54 @@ impl Job {
             None => format!("{}/-", kind.0),
         }
     }
+    /// Who asked for this job. A job stored before that was recorded was the scheduler's
+    /// when a schedule queued it; otherwise its entries said `system`, and so does this.
+    pub fn requester(&self) -> Requester {
+        self.requested_by
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| match self.trigger {
+                Trigger::Schedule => Requester::scheduler(),
+                _ => Requester::system(),
+            })
+    }
     pub fn duration_secs(&self) -> Option<i64> {
         Some((self.finished_at? - self.started_at?).num_seconds())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_stored_before_requesters_were_recorded_still_loads() {
+        // A record as an older version wrote it: no `requested_by`.
+        let old = r#"{"id":3,"kind":"identity_sync","company_id":1,"trigger":"schedule",
+            "state":"succeeded","attempts":1,"max_attempts":5,
+            "created_at":"2026-01-31T08:00:00Z","run_after":"2026-01-31T08:00:00Z",
+            "started_at":null,"finished_at":null,"heartbeat_at":null,"error":null,
+            "counts":{},"progress":"","params":null}"#;
+        let job: Job = serde_json::from_str(old).expect("old job loads");
+        assert_eq!(job.requested_by, None);
+        assert_eq!(job.requester(), Requester::scheduler());
+        let manual = Job {
+            trigger: Trigger::Manual,
+            ..job
+        };
+        assert_eq!(manual.requester(), Requester::system());
+    }
+
+    #[test]
+    fn a_requester_is_named_after_its_actor_unless_told() {
+        let t = Requester::from_actor(Actor::token("PSA automation"));
+        assert_eq!(t.name, "PSA automation");
+        assert_eq!(t.actor.0, "api:PSA automation");
+        assert_eq!(Requester::scheduler().name, "scheduler");
+        let s = Requester::new(Actor::staff("ana@msp.example"), "Ana Diaz");
+        assert_eq!(
+            (s.actor.0.as_str(), s.name.as_str()),
+            ("staff:ana@msp.example", "Ana Diaz")
+        );
     }
 }

@@ -17,7 +17,7 @@ pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
 pub use audit_filter::{AuditFilterInput, present as audit_present};
 pub use company::{Company, CompanyInput, CompanyStatus, TenantLink};
 pub use directory::{Asset, AssetSource, Contact, ContactGroup, Membership};
-pub use job::{Job, JobKind, JobState, Trigger};
+pub use job::{Job, JobKind, JobState, Requester, Trigger};
 pub use net::IpNet;
 pub use paging::{ListQuery, Page, SortDir};
 pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};

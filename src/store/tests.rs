@@ -17,6 +17,7 @@ fn job(kind: &str, company: Option<u64>) -> Job {
         kind: JobKind::new(kind),
         company_id: company,
         trigger: Trigger::Manual,
+        requested_by: Some(Box::new(crate::model::Requester::system())),
         state: JobState::Queued,
         attempts: 0,
         max_attempts: 3,
@@ -30,6 +31,28 @@ fn job(kind: &str, company: Option<u64>) -> Job {
         progress: String::new(),
         params: serde_json::Value::Null,
     }
+}
+
+/// Jobs are JSON records: one written before jobs said who asked loads without a migration,
+/// and reads as the scheduler's when a schedule queued it.
+#[test]
+fn a_job_stored_by_an_older_version_loads_and_says_who_queued_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    let old = br#"{"id":41,"kind":"identity_sync","company_id":2,"trigger":"schedule","state":"succeeded","attempts":1,"max_attempts":5,"created_at":"2026-01-31T08:00:00Z","run_after":"2026-01-31T08:00:00Z","started_at":null,"finished_at":null,"heartbeat_at":null,"error":null,"counts":{},"progress":"","params":null}"#;
+    s.write_blocking(|w| -> Result<_, StoreError> {
+        w.txn
+            .open_table(super::tables::JOBS)?
+            .insert(41, old.as_slice())?;
+        Ok(())
+    })
+    .expect("old record written");
+    let job = s
+        .read_blocking(|r| r.job(41))
+        .expect("read")
+        .expect("the old job loads");
+    assert_eq!(job.requested_by, None);
+    assert_eq!(job.requester(), crate::model::Requester::scheduler());
 }
 
 #[test]

@@ -500,12 +500,19 @@ async fn connect_on_the_entra_page_links_the_msp_tenant_and_disconnect_keeps_dat
     );
     let refused = app
         .services()
-        .queue_company_sync(id, tenantry::model::Trigger::Manual)
+        .queue_company_sync(
+            tenantry::model::Actor::system(),
+            id,
+            tenantry::model::Trigger::Manual,
+        )
         .await;
     assert!(refused.is_err(), "a disconnected company does not sync");
     let jobs = app
         .services()
-        .queue_all_syncs(tenantry::model::Trigger::Manual)
+        .queue_all_syncs(
+            tenantry::model::Actor::system(),
+            tenantry::model::Trigger::Manual,
+        )
         .await
         .expect("sync all");
     assert!(jobs.is_empty(), "Sync now skips disconnected companies");

@@ -49,7 +49,13 @@ async fn queued_and_running_jobs_complete_after_a_restart() {
     .await;
     let running = app
         .services()
-        .enqueue("test", Some(1), Trigger::Manual, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "test",
+            Some(1),
+            Trigger::Manual,
+            json!(null),
+        )
         .await
         .expect("enqueue")
         .job;
@@ -59,7 +65,13 @@ async fn queued_and_running_jobs_complete_after_a_restart() {
     .await;
     let queued = app
         .services()
-        .enqueue("test", Some(2), Trigger::Manual, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "test",
+            Some(2),
+            Trigger::Manual,
+            json!(null),
+        )
         .await
         .expect("enqueue")
         .job;
@@ -98,7 +110,13 @@ async fn a_job_left_running_by_a_crash_is_requeued_at_start() {
             .await
             .expect("open");
         let job = services
-            .enqueue("test", Some(7), Trigger::Schedule, json!(null))
+            .enqueue(
+                tenantry::model::Actor::system(),
+                "test",
+                Some(7),
+                Trigger::Schedule,
+                json!(null),
+            )
             .await
             .expect("enqueue")
             .job;
@@ -137,12 +155,24 @@ async fn one_active_job_per_company_and_kind() {
     let app = spawn_app_with(|c| c.jobs.shutdown_grace_seconds = 0, hang).await;
     let a = app
         .services()
-        .enqueue("test", Some(1), Trigger::Manual, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "test",
+            Some(1),
+            Trigger::Manual,
+            json!(null),
+        )
         .await
         .expect("enqueue");
     let b = app
         .services()
-        .enqueue("test", Some(1), Trigger::CompanyButton, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "test",
+            Some(1),
+            Trigger::CompanyButton,
+            json!(null),
+        )
         .await
         .expect("enqueue");
     assert!(a.created && !b.created);
@@ -153,19 +183,37 @@ async fn one_active_job_per_company_and_kind() {
     wait_for(&app, a.job.id, "running", |j| j.state == JobState::Running).await;
     let c = app
         .services()
-        .enqueue("test", Some(1), Trigger::Api, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "test",
+            Some(1),
+            Trigger::Api,
+            json!(null),
+        )
         .await
         .expect("enqueue");
     assert_eq!(c.job.id, a.job.id, "still one while it runs");
     let other = app
         .services()
-        .enqueue("test", Some(2), Trigger::Manual, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "test",
+            Some(2),
+            Trigger::Manual,
+            json!(null),
+        )
         .await
         .expect("enqueue");
     assert!(other.created, "another company gets its own job");
     let other_kind = app
         .services()
-        .enqueue("other", Some(1), Trigger::Manual, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "other",
+            Some(1),
+            Trigger::Manual,
+            json!(null),
+        )
         .await
         .expect("enqueue");
     assert!(other_kind.created, "another kind gets its own job");
@@ -199,7 +247,13 @@ async fn failures_retry_with_exponential_backoff_then_fail_for_good() {
     .await;
     let job = app
         .services()
-        .enqueue("test", Some(1), Trigger::Manual, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "test",
+            Some(1),
+            Trigger::Manual,
+            json!(null),
+        )
         .await
         .expect("enqueue")
         .job;

@@ -45,7 +45,13 @@ async fn jobs_are_listed_and_a_running_job_page_refreshes_until_done() {
 
     let job = app
         .services()
-        .enqueue("test_kind", None, Trigger::Manual, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "test_kind",
+            None,
+            Trigger::Manual,
+            json!(null),
+        )
         .await
         .expect("queued")
         .job;
@@ -54,6 +60,7 @@ async fn jobs_are_listed_and_a_running_job_page_refreshes_until_done() {
     let failing = app
         .services()
         .enqueue(
+            tenantry::model::Actor::system(),
             "unknown_kind",
             Some(company.id),
             Trigger::Api,

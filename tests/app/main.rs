@@ -17,6 +17,7 @@ mod audit;
 mod auth;
 mod certificate;
 mod companies;
+mod confirm_pages;
 mod connect;
 mod consent_outcomes;
 mod demo;

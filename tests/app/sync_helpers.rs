@@ -131,7 +131,7 @@ impl SyncEnv {
     pub async fn sync(&self, company: u64) -> Job {
         let q = self
             .services()
-            .queue_company_sync(company, Trigger::Manual)
+            .queue_company_sync(tenantry::model::Actor::system(), company, Trigger::Manual)
             .await
             .expect("sync queued");
         assert!(q.created, "a new job was queued");

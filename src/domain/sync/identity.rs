@@ -4,15 +4,14 @@
 //! last applied page and never skips or repeats changes.
 
 use super::apply::{self, SyncPolicy};
+use super::convert::{device_record, group_delta, user_delta};
 use crate::domain::entra::graph_error_details;
 use crate::domain::jobs::RunResult;
 use crate::domain::{DomainError, Services};
-use crate::graph::devices::ManagedDevice;
-use crate::graph::groups::{GroupRound, MemberChange, MemberType, MergedGroup};
-use crate::graph::users::DeltaUser;
+use crate::graph::groups::GroupRound;
 use crate::graph::{FailureReason, GraphClient, GraphError};
 use crate::model::{
-    Actor, ChangeCounts, Company, DeviceRecord, Field, GroupDelta, Job, NewAuditEvent, SyncState,
+    ChangeCounts, Company, DeviceRecord, GroupDelta, Job, NewAuditEvent, Requester, SyncState,
     UserDelta,
 };
 use crate::store::keys;
@@ -41,86 +40,26 @@ impl From<crate::store::StoreError> for StepError {
     }
 }
 
-fn field<T>(v: Option<T>) -> Field<T> {
-    match v {
-        Some(v) => Field::Set(v),
-        None => Field::Cleared,
+/// An audit entry of the sync of `company_id`, written as `by`: a sync someone started is
+/// theirs. `requested_by` goes in the details too, so the entry says it wherever it is read.
+fn entry(
+    by: &Requester,
+    at: DateTime<Utc>,
+    kind: &str,
+    summary: impl Into<String>,
+    company_id: u64,
+    details: serde_json::Value,
+) -> NewAuditEvent {
+    let mut details = match details {
+        serde_json::Value::Null => serde_json::json!({}),
+        d => d,
+    };
+    if let Some(obj) = details.as_object_mut() {
+        obj.insert("requested_by".into(), by.actor.0.clone().into());
     }
-}
-
-/// Graph DTO → model. Without `Prefer: return=minimal`, Graph sends every selected property
-/// that has a value, so an absent property means "no value".
-fn user_delta(u: DeltaUser) -> UserDelta {
-    let removed = u.is_removed();
-    UserDelta {
-        oid: u.id,
-        removed,
-        display_name: field(u.display_name),
-        mail: field(u.mail),
-        upn: field(u.user_principal_name),
-        department: field(u.department),
-        job_title: field(u.job_title),
-        account_enabled: u.account_enabled.map(Field::Set).unwrap_or_default(),
-        user_type: u.user_type.map(Field::Set).unwrap_or_default(),
-    }
-}
-
-/// Object ids of the entries in `list` that `keep` selects.
-fn member_ids(list: &[MemberChange], keep: fn(&MemberChange) -> bool) -> Vec<String> {
-    list.iter()
-        .filter(|m| keep(m))
-        .map(|m| m.id.clone())
-        .collect()
-}
-
-/// A member entry without `@odata.type` is taken for a user, as before nesting was kept.
-fn maybe_user(m: &MemberChange) -> bool {
-    matches!(m.member_type, None | Some(MemberType::User))
-}
-
-fn is_group(m: &MemberChange) -> bool {
-    matches!(m.member_type, Some(MemberType::Group))
-}
-
-/// A removal without a type is also tried as a nested group: deleting a link that is not
-/// there costs nothing, keeping one that should go would leave portal access behind.
-fn maybe_group(m: &MemberChange) -> bool {
-    matches!(m.member_type, None | Some(MemberType::Group))
-}
-
-pub(super) fn group_delta(g: MergedGroup) -> GroupDelta {
-    let removed = g.is_removed();
-    GroupDelta {
-        oid: g.group.id,
-        removed,
-        display_name: field(g.group.display_name),
-        description: field(g.group.description),
-        mail_enabled: g.group.mail_enabled.map(Field::Set).unwrap_or_default(),
-        members_added: member_ids(&g.members_added, maybe_user),
-        members_removed: member_ids(&g.members_removed, maybe_user),
-        groups_added: member_ids(&g.members_added, is_group),
-        groups_removed: member_ids(&g.members_removed, maybe_group),
-    }
-}
-
-fn device_record(d: ManagedDevice) -> DeviceRecord {
-    DeviceRecord {
-        device_id: d.id,
-        hostname: d.device_name.unwrap_or_default(),
-        os: d.operating_system.unwrap_or_default(),
-        os_version: d.os_version.unwrap_or_default(),
-        serial_number: d.serial_number.unwrap_or_default().trim().to_string(),
-        compliance_state: d
-            .compliance_state
-            .map(|c| c.as_str().to_string())
-            .unwrap_or_default(),
-        last_check_in: d.last_sync_date_time,
-        user_oid: d
-            .user_id
-            .filter(|u| !u.is_empty() && u != "00000000-0000-0000-0000-000000000000"),
-        model: d.model.unwrap_or_default(),
-        manufacturer: d.manufacturer.unwrap_or_default(),
-    }
+    NewAuditEvent::new(at, by.actor.clone(), kind, summary)
+        .company(company_id)
+        .details(details)
 }
 
 fn delta_fresh(s: &SyncState, now: DateTime<Utc>) -> bool {
@@ -156,6 +95,7 @@ impl Services {
             return RunResult::Abort("identity sync needs a company".into());
         };
         let started = self.now();
+        let by = job.requester();
         let company = match self.company(company_id).await {
             Ok(c) => c,
             Err(e) => return RunResult::Abort(e.to_string()),
@@ -167,9 +107,15 @@ impl Services {
             );
             let _ = self
                 .record(
-                    NewAuditEvent::new(started, Actor::system(), "sync.identity", &msg)
-                        .company(company_id)
-                        .failed(),
+                    entry(
+                        &by,
+                        started,
+                        "sync.identity",
+                        &msg,
+                        company_id,
+                        serde_json::json!({"trigger": job.trigger.as_str(), "job_id": job.id}),
+                    )
+                    .failed(),
                 )
                 .await;
             return RunResult::Abort(msg);
@@ -190,7 +136,14 @@ impl Services {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
 
         let users = self
-            .sync_users(&graph, company_id, &tenant.tenant_id, policy, &progress)
+            .sync_users(
+                &graph,
+                &by,
+                company_id,
+                &tenant.tenant_id,
+                policy,
+                &progress,
+            )
             .await;
         let users = match users {
             Ok(c) => c,
@@ -198,7 +151,7 @@ impl Services {
         };
         put_counts(&mut counts, "contacts", users);
         let groups = match self
-            .sync_groups(&graph, company_id, &tenant.tenant_id, &progress)
+            .sync_groups(&graph, &by, company_id, &tenant.tenant_id, &progress)
             .await
         {
             Ok(c) => c,
@@ -239,15 +192,15 @@ impl Services {
                 let msg = format!("devices: not synced — {why}");
                 let _ = self
                     .record(
-                        NewAuditEvent::new(
+                        entry(
+                            &by,
                             self.now(),
-                            Actor::system(),
                             "sync.identity.devices",
                             &msg,
+                            company_id,
+                            graph_error_details(&e),
                         )
-                        .company(company_id)
-                        .failed()
-                        .details(graph_error_details(&e)),
+                        .failed(),
                     )
                     .await;
                 devices_error = Some(format!("{why}. Graph said: {e}"));
@@ -286,9 +239,14 @@ impl Services {
         };
         let details = serde_json::json!({"trigger": job.trigger.as_str(), "job_id": job.id, "duration_secs": secs, "counts": counts, "devices_error": report.devices_error});
         let key = keys::meta::sync_report(company_id);
-        let mut event = NewAuditEvent::new(finished, Actor::system(), "sync.identity", &summary)
-            .company(company_id)
-            .details(details);
+        let mut event = entry(
+            &by,
+            finished,
+            "sync.identity",
+            &summary,
+            company_id,
+            details,
+        );
         if report.devices_error.is_some() {
             event = event.failed();
         }
@@ -348,10 +306,16 @@ impl Services {
             counts: BTreeMap::new(),
         };
         let key = keys::meta::sync_report(company.id);
-        let event = NewAuditEvent::new(self.now(), Actor::system(), "sync.identity", &summary)
-            .company(company.id)
-            .failed()
-            .details(details);
+        let by = job.requester();
+        let event = entry(
+            &by,
+            self.now(),
+            "sync.identity",
+            &summary,
+            company.id,
+            details,
+        )
+        .failed();
         let _ = self
             .store
             .write(move |w| {
@@ -370,6 +334,7 @@ impl Services {
     async fn sync_users(
         &self,
         graph: &GraphClient,
+        by: &Requester,
         company_id: u64,
         tenant: &str,
         policy: SyncPolicy,
@@ -382,7 +347,7 @@ impl Services {
             .await?
             .unwrap_or_default();
         let mut state = self
-            .start_round(company_id, keys::sync_state::USERS, state, now)
+            .start_round(by, company_id, keys::sync_state::USERS, state, now)
             .await?;
         // A resumed round carries on counting from what its earlier pages applied.
         let mut counts = state.round_counts;
@@ -395,7 +360,7 @@ impl Services {
                 Err(e) if e.is_delta_expired() && !reset_once => {
                     reset_once = true;
                     state = self
-                        .reset_to_full(company_id, keys::sync_state::USERS, state, &e)
+                        .reset_to_full(by, company_id, keys::sync_state::USERS, state, &e)
                         .await?;
                     continue;
                 }
@@ -444,6 +409,7 @@ impl Services {
     async fn sync_groups(
         &self,
         graph: &GraphClient,
+        by: &Requester,
         company_id: u64,
         tenant: &str,
         progress: &(impl Fn(String) + Send + Sync),
@@ -458,6 +424,7 @@ impl Services {
         // round interrupted half-way simply starts again from its beginning.
         let mut state = self
             .start_round(
+                by,
                 company_id,
                 keys::sync_state::GROUPS,
                 SyncState {
@@ -481,7 +448,7 @@ impl Services {
                     Err(e) if e.is_delta_expired() && !reset_once => {
                         reset_once = true;
                         state = self
-                            .reset_to_full(company_id, keys::sync_state::GROUPS, state, &e)
+                            .reset_to_full(by, company_id, keys::sync_state::GROUPS, state, &e)
                             .await?;
                         continue 'round;
                     }
@@ -522,6 +489,7 @@ impl Services {
     /// link, or begin a full round (first sync, or a link older than 7 days).
     async fn start_round(
         &self,
+        by: &Requester,
         company_id: u64,
         collection: &'static str,
         s: SyncState,
@@ -547,10 +515,14 @@ impl Services {
         next.next_link = None;
         if s.delta_link.is_some() {
             let msg = format!("{collection}: delta link older than 7 days; running a full resync");
-            self.record(
-                NewAuditEvent::new(now, Actor::system(), "sync.identity.resync", msg)
-                    .company(company_id),
-            )
+            self.record(entry(
+                by,
+                now,
+                "sync.identity.resync",
+                msg,
+                company_id,
+                serde_json::Value::Null,
+            ))
             .await?;
             next.delta_link = None;
         }
@@ -560,6 +532,7 @@ impl Services {
     /// Microsoft refused the delta link: forget it and start a full round, audited.
     async fn reset_to_full(
         &self,
+        by: &Requester,
         company_id: u64,
         collection: &'static str,
         s: SyncState,
@@ -576,14 +549,14 @@ impl Services {
             round_counts: ChangeCounts::default(),
         };
         let saved = next.clone();
-        let event = NewAuditEvent::new(
+        let event = entry(
+            by,
             now,
-            Actor::system(),
             "sync.identity.resync",
             format!("{collection}: Microsoft expired the delta token; running a full resync"),
-        )
-        .company(company_id)
-        .details(graph_error_details(e));
+            company_id,
+            graph_error_details(e),
+        );
         self.store
             .write(move |w| {
                 w.put_sync_state(company_id, collection, &saved)?;

@@ -307,7 +307,7 @@ fn nested_groups_in_members_delta_become_links_and_untyped_removals_are_tried_as
     .expect("page");
     let mut round = GroupRound::new();
     round.add_page(page);
-    let d = super::identity::group_delta(round.finish().remove(0));
+    let d = super::convert::group_delta(round.finish().remove(0));
     assert_eq!(d.members_added, vec!["u1", "untyped"]);
     assert_eq!(d.groups_added, vec!["child"], "devices are neither");
     assert_eq!(d.members_removed, vec!["unknown"]);

@@ -100,13 +100,13 @@ async fn disconnect(
 }
 
 async fn sync_company(
-    _who: ApiCaller,
+    who: ApiCaller,
     st: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> ApiResult<HttpResponse> {
     let q = st
         .services
-        .queue_company_sync(id.get(), Trigger::Api)
+        .queue_company_sync(who.actor(), id.get(), Trigger::Api)
         .await?;
     Ok(HttpResponse::Accepted()
         .insert_header(("location", format!("/api/v1/jobs/{}", q.job.id)))
@@ -116,10 +116,10 @@ async fn sync_company(
         }))
 }
 
-async fn sync_all(_who: ApiCaller, st: web::Data<AppState>) -> ApiResult<HttpResponse> {
+async fn sync_all(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let jobs = st
         .services
-        .queue_all_syncs(Trigger::Api)
+        .queue_all_syncs(who.actor(), Trigger::Api)
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Accepted().json(QueuedJobs {

@@ -218,8 +218,10 @@ async fn sync_all_post(
     st: web::Data<AppState>,
     form: StaffForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    let _ = form.staff;
-    let jobs = st.services.queue_all_syncs(Trigger::Manual).await?;
+    let jobs = st
+        .services
+        .queue_all_syncs(form.staff.actor(), Trigger::Manual)
+        .await?;
     let notice = if jobs.is_empty() {
         "nothing_to_sync"
     } else {

@@ -1,7 +1,7 @@
 //! The Jobs page: recent runs (newest first, paged) and one job's detail. A job that is
 //! still queued or running refreshes its own page every few seconds (no script needed).
 
-use crate::model::{Job, JobState, ListQuery};
+use crate::model::{Job, JobState, ListQuery, Requester};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::ids::Id;
@@ -64,8 +64,21 @@ fn counts_summary(job: &Job) -> String {
         .join(", ")
 }
 
+/// Who asked, as the pages say it: a person by name, a token as a token (its name alone
+/// could pass for a person's), the scheduler or the system as themselves.
+fn requester_label(r: &Requester) -> String {
+    if r.actor.0.starts_with("api:") {
+        format!("API token {}", r.name)
+    } else {
+        r.name.clone()
+    }
+}
+
 fn row(job: Job, names: &std::collections::HashMap<u64, String>, now: DateTime<Utc>) -> JobRow {
+    let by = job.requester();
     JobRow {
+        requested_by: requester_label(&by),
+        requested_by_actor: by.actor.0,
         company: job.company_id.map(|id| {
             names
                 .get(&id)

@@ -2,6 +2,7 @@
 
 mod audit;
 mod companies;
+mod confirm;
 mod directory;
 mod entra;
 mod health;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     microsoft_sign_in::routes(cfg);
     sso_settings::routes(cfg);
     companies::routes(cfg);
+    confirm::routes(cfg);
     directory::routes(cfg);
     settings::routes(cfg);
     entra::routes(cfg);

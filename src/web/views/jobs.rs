@@ -15,6 +15,10 @@ pub struct JobRow {
     pub duration: String,
     /// "created 3, updated 2".
     pub counts: String,
+    /// Who asked, for people: "Ana Diaz", "API token PSA automation", "scheduler".
+    pub requested_by: String,
+    /// The actor the job's audit entries carry (`staff:ana@msp.example`).
+    pub requested_by_actor: String,
 }
 
 #[derive(Template, WebTemplate)]

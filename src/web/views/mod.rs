@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod companies;
+pub mod confirm;
 pub mod directory;
 pub mod entra;
 pub mod jobs;

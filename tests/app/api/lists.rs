@@ -83,13 +83,25 @@ async fn contacts_assets_and_jobs_list_across_companies() {
     // Jobs: the list (newest first, filtered by company) and one job.
     let j1 = app
         .services()
-        .enqueue("api_test", Some(a), Trigger::Api, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "api_test",
+            Some(a),
+            Trigger::Api,
+            json!(null),
+        )
         .await
         .expect("enqueue")
         .job;
     let j2 = app
         .services()
-        .enqueue("api_test", Some(b), Trigger::Api, json!(null))
+        .enqueue(
+            tenantry::model::Actor::system(),
+            "api_test",
+            Some(b),
+            Trigger::Api,
+            json!(null),
+        )
         .await
         .expect("enqueue")
         .job;

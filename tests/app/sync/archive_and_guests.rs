@@ -14,7 +14,10 @@ async fn archived_companies_are_refused_by_queue_job_and_scheduler_until_restore
 
     // Archived: the button/API path refuses and says what to do.
     s.archive_company(actor.clone(), b).await.expect("archive");
-    match s.queue_company_sync(b, Trigger::CompanyButton).await {
+    match s
+        .queue_company_sync(tenantry::model::Actor::system(), b, Trigger::CompanyButton)
+        .await
+    {
         Err(DomainError::Conflict(msg)) => {
             assert!(msg.contains("restore the company first"), "{msg}")
         }
@@ -113,7 +116,7 @@ async fn archived_companies_are_refused_by_queue_job_and_scheduler_until_restore
         )
         .expect("slow");
     let busy = s
-        .queue_company_sync(a, Trigger::Manual)
+        .queue_company_sync(tenantry::model::Actor::system(), a, Trigger::Manual)
         .await
         .expect("queued")
         .job;
@@ -122,7 +125,7 @@ async fn archived_companies_are_refused_by_queue_job_and_scheduler_until_restore
     })
     .await;
     let waiting = s
-        .queue_company_sync(b, Trigger::CompanyButton)
+        .queue_company_sync(tenantry::model::Actor::system(), b, Trigger::CompanyButton)
         .await
         .expect("queued while active")
         .job;

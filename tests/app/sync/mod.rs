@@ -17,6 +17,7 @@ mod archive_and_guests;
 mod delta;
 mod failures;
 mod initial;
+mod requested_by;
 
 fn count(c: &std::collections::BTreeMap<String, u64>, k: &str) -> u64 {
     c.get(k).copied().unwrap_or(0)

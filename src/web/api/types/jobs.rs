@@ -16,6 +16,8 @@ pub struct Job {
     pub company_id: Option<u64>,
     /// Why it was started.
     pub trigger: Trigger,
+    /// Who asked for it.
+    pub requested_by: Requester,
     /// Where it stands.
     pub state: JobState,
     /// Runs started so far.
@@ -44,11 +46,13 @@ pub struct Job {
 
 impl From<model::Job> for Job {
     fn from(j: model::Job) -> Self {
+        let requested_by = j.requester().into();
         Self {
             id: j.id,
             kind: j.kind.0,
             company_id: j.company_id,
             trigger: j.trigger.into(),
+            requested_by,
             state: j.state.into(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
@@ -121,6 +125,26 @@ impl From<model::Trigger> for Trigger {
     }
 }
 
+/// Who asked for a job: a staff member (a button in the web interface), an API token, the
+/// scheduler, or the appliance itself.
+#[derive(Debug, Serialize)]
+pub struct Requester {
+    /// The actor its audit entries carry: `staff:{email}`, `api:{token}`, `scheduler`, `system`.
+    pub actor: String,
+    /// For people: the staff member's name (their e-mail when they have none) or the token's
+    /// name, as it was when the job was queued; otherwise `scheduler` or `system`.
+    pub name: String,
+}
+
+impl From<model::Requester> for Requester {
+    fn from(r: model::Requester) -> Self {
+        Self {
+            actor: r.actor.0,
+            name: r.name,
+        }
+    }
+}
+
 /// `POST /companies/{id}/sync` (202).
 #[derive(Debug, Serialize)]
 pub struct QueuedJob {
@@ -166,6 +190,10 @@ mod tests {
   "kind": "identity_sync",
   "company_id": 1,
   "trigger": "company_button",
+  "requested_by": {
+    "actor": "staff:ana@msp.example",
+    "name": "Ana Diaz"
+  },
   "state": "failed",
   "attempts": 5,
   "max_attempts": 5,
@@ -190,6 +218,7 @@ mod tests {
             "identity_sync",
             Some(1),
             model::Trigger::CompanyButton,
+            model::Requester::new(model::Actor::staff("ana@msp.example"), "Ana Diaz"),
             5,
             at(0),
             json!({"full": true}),
