@@ -347,14 +347,18 @@ async fn every_destroying_button_opens_a_confirmation_page_that_posts_the_real_f
         .await
         .expect("MSP tenant");
     s.set_entra_certificate(
-        Actor::system(),
+        tenantry::domain::authority::AdminActor::system(),
         include_str!("../fixtures/certs/test-only-key.pem"),
         include_str!("../fixtures/certs/test-only-cert.pem"),
     )
     .await
     .expect("certificate stored");
     let (_, token) = s
-        .create_api_token(Actor::system(), "PSA automation", Role::Technician)
+        .create_api_token(
+            tenantry::domain::authority::AdminActor::system(),
+            "PSA automation",
+            Role::Technician,
+        )
         .await
         .expect("token");
     let app = &env.app;

@@ -14,7 +14,7 @@ use crate::web::handlers::NoticeQuery;
 use crate::web::respond::to_microsoft;
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
-use crate::web::views::entra::{EntraPage, NotConnectedPage, TenantRow};
+use crate::web::views::entra::{EntraPage, NotConnectedPage, Retry, TenantRow};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -264,7 +264,7 @@ async fn not_connected(
     cancelled: bool,
     message: String,
 ) -> Result<HttpResponse, WebError> {
-    let (section, back_href, back_label, retry_action) = match target {
+    let (section, back_href, back_label, retry) = match target {
         ConsentTarget::Company(id) => {
             // The company may have been deleted while the admin was at Microsoft.
             let (href, label) = match st.services.company(id).await {
@@ -278,7 +278,11 @@ async fn not_connected(
                 "psa",
                 href,
                 label,
-                Some(format!("/companies/{id}/sync")).filter(|_| staff.is_some()),
+                if staff.is_some() {
+                    Retry::Company(id)
+                } else {
+                    Retry::None
+                },
             )
         }
         ConsentTarget::Msp => (
@@ -286,8 +290,11 @@ async fn not_connected(
             "/settings/integrations/entra".to_string(),
             "Back to Settings → Integrations → Microsoft Entra ID".to_string(),
             // Connecting the MSP tenant is for admins only.
-            Some("/settings/integrations/entra/connect".to_string())
-                .filter(|_| staff.is_some_and(Staff::is_admin)),
+            if staff.is_some_and(Staff::is_admin) {
+                Retry::Msp
+            } else {
+                Retry::None
+            },
         ),
     };
     let page = NotConnectedPage {
@@ -301,7 +308,7 @@ async fn not_connected(
         cancelled,
         back_href,
         back_label,
-        retry_action: retry_action.unwrap_or_default(),
+        retry,
     };
     // A cancel is the admin's choice; anything else is a refusal the status should show.
     let status = if cancelled {

@@ -47,6 +47,16 @@ pub struct NotConnectedPage {
     pub cancelled: bool,
     pub back_href: String,
     pub back_label: String,
-    /// Form action that starts the consent again; empty when this person may not.
-    pub retry_action: String,
+    /// "Try again" starts the consent again: the company's Sync With M365, or the MSP tenant's
+    /// Connect; neither when this person may not. (Literal actions in the template, so the
+    /// confirmation check can see that the form does not destroy anything.)
+    pub retry: Retry,
+}
+
+/// What "Try again" on the not-connected page does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    None,
+    Company(u64),
+    Msp,
 }

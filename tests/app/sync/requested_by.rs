@@ -14,7 +14,7 @@ const ANA_PASSWORD: &str = "ana's long password";
 async fn sign_in_ana(app: &TestApp) {
     let new = NewStaff::parse(ANA, "Ana Diaz", "technician", Some(ANA_PASSWORD)).expect("valid");
     app.services()
-        .create_staff(Actor::system(), new)
+        .create_staff(tenantry::domain::authority::AdminActor::system(), new)
         .await
         .expect("Ana's account");
     let r = app.login_as(ANA, ANA_PASSWORD).await;
@@ -162,7 +162,11 @@ async fn a_sync_started_through_the_api_is_the_tokens_on_the_job_and_every_audit
     let (company, _) = env.connect("Northwind", &t.id).await;
     let (token, _) = env
         .services()
-        .create_api_token(Actor::system(), "PSA automation", Role::Technician)
+        .create_api_token(
+            tenantry::domain::authority::AdminActor::system(),
+            "PSA automation",
+            Role::Technician,
+        )
         .await
         .expect("token");
     // Delta links past their age: the run starts with resync entries, which must be the
