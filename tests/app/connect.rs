@@ -71,8 +71,13 @@ pub(crate) async fn create_company(app: &TestApp, name: &str, domain: &str) -> u
             &[("name", name), ("domain", domain)],
         )
         .await;
-    location(&r)
-        .trim_start_matches("/companies/")
+    let at = location(&r);
+    assert!(
+        at.starts_with("/companies/"),
+        "company created: {} {at}",
+        r.status()
+    );
+    at.trim_start_matches("/companies/")
         .split('?')
         .next()
         .and_then(|s| s.parse().ok())
@@ -533,4 +538,54 @@ async fn connect_on_the_entra_page_links_the_msp_tenant_and_disconnect_keeps_dat
             .iter()
             .any(|e| e.kind == "tenant.consent" && e.summary.contains("Northwind IT"))
     );
+}
+
+#[tokio::test]
+async fn sync_with_m365_through_the_api_asks_for_consent_then_queues_a_sync() {
+    let (app, sim) = app_with_sim().await;
+    let tenant = sim
+        .control()
+        .create_tenant(TenantSpec {
+            name: "Litware".into(),
+            users: 4,
+            ..Default::default()
+        })
+        .expect("tenant");
+    sim.control()
+        .grant_consent(&tenant.id, CLIENT_ID)
+        .expect("consent");
+    let token = app.admin_token().await;
+    let api = |path: String| app.client.post(app.at(&path)).bearer_auth(&token).send();
+    app.login().await;
+    let id = create_company(&app, "Litware", &tenant.domain).await;
+    let r = api(format!("/api/v1/companies/{id}/sync-with-m365"))
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 200, "not connected: consent first");
+    let body: serde_json::Value = r.json().await.expect("json");
+    let url = body["consent_url"].as_str().unwrap_or_default();
+    assert!(url.contains("/adminconsent"), "{body}");
+
+    app.services()
+        .connect_company_tenant(tenantry::model::Actor::system(), id, &tenant.id, None)
+        .await
+        .expect("connect");
+    let r = api(format!("/api/v1/companies/{id}/sync-with-m365"))
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 202, "connected: a sync is queued");
+    let location = location(&r);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(location, format!("/api/v1/jobs/{}", body["job"]["id"]));
+    assert_eq!(body["job"]["company_id"], id);
+    wait_job_done(&app, id).await;
+
+    app.services()
+        .archive_company(tenantry::model::Actor::system(), id)
+        .await
+        .expect("archive");
+    let r = api(format!("/api/v1/companies/{id}/sync-with-m365"))
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 409, "archived companies never sync");
 }

@@ -21,6 +21,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/companies/{id}/connect", web::post().to(connect))
         .route("/companies/{id}/disconnect", web::post().to(disconnect))
         .route("/companies/{id}/sync", web::post().to(sync_company))
+        .route(
+            "/companies/{id}/sync-with-m365",
+            web::post().to(sync_with_m365),
+        )
         .route("/sync", web::post().to(sync_all));
 }
 
@@ -114,6 +118,31 @@ async fn sync_company(
             job: q.job.into(),
             created: q.created,
         }))
+}
+
+/// The company page's "Sync With M365" button: the consent URL when the company is not
+/// connected yet (open it in a browser; the first sync follows), else a queued sync.
+async fn sync_with_m365(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> ApiResult<HttpResponse> {
+    use crate::domain::tenants::SyncWithM365;
+    match st
+        .services
+        .sync_with_m365(who.actor(), id.get(), Trigger::Api)
+        .await?
+    {
+        SyncWithM365::Consent { url } => {
+            Ok(HttpResponse::Ok().json(ConsentUrl { consent_url: url }))
+        }
+        SyncWithM365::Queued(q) => Ok(HttpResponse::Accepted()
+            .insert_header(("location", format!("/api/v1/jobs/{}", q.job.id)))
+            .json(QueuedJob {
+                job: q.job.into(),
+                created: q.created,
+            })),
+    }
 }
 
 async fn sync_all(who: ApiCaller, st: web::Data<AppState>) -> ApiResult<HttpResponse> {
