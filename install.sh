@@ -31,8 +31,9 @@ Install or upgrade Tenantry as a systemd service running as the system user 'ten
 
 Options:
   --binary PATH       Install this tenantry binary. Without it, when install.sh sits in a
-                      source checkout (Cargo.toml beside it), it runs 'cargo build --release'
-                      and installs target/release/tenantry.
+                      source checkout (Cargo.toml beside it), it runs
+                      'cargo build --profile appliance' (release, symbols stripped) and installs
+                      target/appliance/tenantry.
   --prefix DIR        Install the binary to DIR/bin (default /usr/local).
   --root DIR          Stage everything under DIR instead of / (for tests and image builds).
                       Runs without root; skips creating the user, chown, and systemctl.
@@ -367,9 +368,9 @@ if [ -z "$BINARY" ]; then
 	if [ -f "$SCRIPT_DIR/Cargo.toml" ]; then
 		have cargo ||
 			die "no --binary given and cargo is not on root's PATH. Build as your user with 'cargo build --release', then run: sudo bash install.sh --binary target/release/tenantry"
-		say "Building the release binary (cargo build --release --locked in $SCRIPT_DIR)"
-		(cd "$SCRIPT_DIR" && cargo build --release --locked)
-		BINARY="$SCRIPT_DIR/target/release/$NAME"
+		say "Building the release binary (cargo build --profile appliance --locked in $SCRIPT_DIR)"
+		(cd "$SCRIPT_DIR" && cargo build --profile appliance --locked)
+		BINARY="$SCRIPT_DIR/target/appliance/$NAME"
 	else
 		die "no --binary given and no Cargo.toml beside install.sh to build from"
 	fi

@@ -136,7 +136,11 @@ impl App {
         let key_file = config.key_file(opts.credentials_dir.as_deref());
         let secrets = SecretBox::load_or_create(&key_file)?;
         let db_path = config.db_path();
-        let store = tokio::task::spawn_blocking(move || Store::open(&db_path, secrets)).await??;
+        let cache_mb = config.store.cache_mb;
+        let store = tokio::task::spawn_blocking(move || {
+            Store::open_with_cache(&db_path, secrets, cache_mb)
+        })
+        .await??;
         let listener = TcpListener::bind(&config.server.listen).with_context(|| {
             format!("cannot listen on {} (server.listen)", config.server.listen)
         })?;

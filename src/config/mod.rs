@@ -32,6 +32,7 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub jobs: JobsConfig,
     pub audit: AuditConfig,
+    pub store: StoreConfig,
     pub microsoft: MicrosoftConfig,
     pub secrets: SecretsConfig,
 }
@@ -96,6 +97,14 @@ pub struct AuditConfig {
     pub retention_days: u32,
     /// Above this many entries the daily prune removes the oldest.
     pub max_entries: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// MiB of database pages kept in memory. redb's own default (1 GiB) lets the process grow
+    /// with the database; a small VM wants a bound.
+    pub cache_mb: u32,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -182,6 +191,12 @@ impl Default for JobsConfig {
             backoff_seconds: 30,
             shutdown_grace_seconds: 30,
         }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { cache_mb: 64 }
     }
 }
 

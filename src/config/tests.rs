@@ -198,3 +198,19 @@ fn trusted_proxies_come_comma_separated_from_the_environment_and_are_checked() {
     .to_string();
     assert!(err.contains("server.password_hash_concurrency"), "{err}");
 }
+
+#[test]
+fn the_store_cache_is_bounded_by_default_and_checked() {
+    let no = CliOverrides::default();
+    let l = load(None, &BTreeMap::new(), &no).expect("defaults");
+    assert_eq!(
+        l.config.store.cache_mb, 64,
+        "a small VM's default, not redb's 1 GiB"
+    );
+    let l = load(None, &env(&[("TENANTRY_STORE_CACHE_MB", "256")]), &no).expect("env");
+    assert_eq!(l.config.store.cache_mb, 256);
+    let err = load(None, &env(&[("TENANTRY_STORE_CACHE_MB", "2")]), &no)
+        .expect_err("too small")
+        .to_string();
+    assert!(err.contains("store.cache_mb"), "{err}");
+}

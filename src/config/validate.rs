@@ -180,6 +180,12 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be at least 1000",
         ));
     }
+    if c.store.cache_mb < 4 || c.store.cache_mb > 65_536 {
+        return Err(ConfigError::invalid(
+            "store.cache_mb",
+            "must be between 4 and 65536 (MiB)",
+        ));
+    }
     check_url("microsoft.login_url", &c.microsoft.login_url)?;
     check_url("microsoft.graph_url", &c.microsoft.graph_url)?;
     if !c.microsoft.client_secret_file.is_empty() {

@@ -47,7 +47,20 @@ pub struct Store {
 
 impl Store {
     /// Open (or create) the database, refusing clearly when it is locked, corrupt or too new.
+    /// MiB of pages cached when the caller does not say (`store.cache_mb`'s default).
+    pub const DEFAULT_CACHE_MB: u32 = 64;
+
     pub fn open(path: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
+        Self::open_with_cache(path, secrets, Self::DEFAULT_CACHE_MB)
+    }
+
+    /// Open with a page cache of `cache_mb` MiB (redb's default is 1 GiB, which lets the
+    /// process grow with the database).
+    pub fn open_with_cache(
+        path: &Path,
+        secrets: SecretBox,
+        cache_mb: u32,
+    ) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
@@ -56,6 +69,7 @@ impl Store {
         }
         let mut builder = redb::Builder::new();
         builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+        builder.set_cache_size(cache_mb as usize * 1024 * 1024);
         let db = builder.create(path).map_err(|e| open_error(path, e))?;
         let store = Self {
             db: Arc::new(db),
