@@ -112,6 +112,23 @@ fn check_contact(
 }
 
 impl Services {
+    /// PSA → Support Portal: every active company with its portal settings, by name.
+    pub async fn portal_overview(&self) -> DomainResult<Vec<(Company, PortalSettings)>> {
+        let mut rows = self
+            .store
+            .read(|r| {
+                let mut out = Vec::new();
+                for c in r.all_companies()?.into_iter().filter(|c| !c.is_archived()) {
+                    let s = settings_of(r, &c)?;
+                    out.push((c, s));
+                }
+                Ok::<_, DomainError>(out)
+            })
+            .await?;
+        rows.sort_by_key(|(c, _)| (c.name.to_lowercase(), c.id));
+        Ok(rows)
+    }
+
     pub async fn portal_settings(&self, company_id: u64) -> DomainResult<PortalSettings> {
         self.store
             .read(move |r| {

@@ -26,6 +26,7 @@ mod jobs;
 mod jobs_page;
 mod layering;
 mod login_limits;
+mod navigation;
 mod paging;
 mod portal;
 mod portal_requests;

@@ -13,7 +13,9 @@ use crate::web::handlers::NoticeQuery;
 use crate::web::ids::Id;
 use crate::web::session::{Admin, Staff};
 use crate::web::views::Chrome;
-use crate::web::views::sso_settings::{GroupChoice, PortalAuthPage, StaffSsoPage};
+use crate::web::views::sso_settings::{
+    GroupChoice, PortalAuthPage, PortalListPage, PortalRow, StaffSsoPage,
+};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -22,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings/authentication", web::get().to(staff_sso_get))
         .route("/settings/authentication", web::post().to(staff_sso_post))
         .route("/companies/{id}/portal", web::get().to(portal_get))
-        .route("/companies/{id}/portal", web::post().to(portal_post));
+        .route("/companies/{id}/portal", web::post().to(portal_post))
+        .route("/portals", web::get().to(portals_get));
 }
 
 async fn staff_sso_page(
@@ -252,4 +255,24 @@ async fn portal_post(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// PSA → Support Portal: every active company's portal. Any staff member may look; the
+/// Authentication tab it links to is for admins.
+async fn portals_get(staff: Staff, st: web::Data<AppState>) -> Result<PortalListPage, WebError> {
+    let rows = st
+        .services
+        .portal_overview()
+        .await?
+        .into_iter()
+        .map(|(company, settings)| PortalRow {
+            url: format!("{}/portal/{}", st.config.public_url, settings.slug),
+            company,
+            settings,
+        })
+        .collect();
+    Ok(PortalListPage {
+        chrome: Chrome::new(&staff, "psa", None),
+        rows,
+    })
 }

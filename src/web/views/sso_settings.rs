@@ -36,3 +36,18 @@ pub struct PortalAuthPage {
     pub groups: Vec<GroupChoice>,
     pub error: String,
 }
+
+/// One company's portal on PSA → Support Portal.
+pub struct PortalRow {
+    pub company: Company,
+    pub settings: PortalSettings,
+    pub url: String,
+}
+
+/// PSA → Support Portal: every active company's portal, linking to its Authentication tab.
+#[derive(Template, WebTemplate)]
+#[template(path = "companies/portals.html")]
+pub struct PortalListPage {
+    pub chrome: Chrome,
+    pub rows: Vec<PortalRow>,
+}
