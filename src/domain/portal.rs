@@ -459,6 +459,20 @@ impl Services {
     }
 }
 
+/// An Intune compliance state in words, and the badge class that colours it (ok, queued for
+/// a warning, failure, muted), so nobody reads raw values like `inGracePeriod`.
+pub fn compliance_label(state: &str) -> (&'static str, &'static str) {
+    match state {
+        "compliant" => ("Compliant", "ok"),
+        "noncompliant" => ("Not compliant", "failure"),
+        "inGracePeriod" => ("In grace period", "queued"),
+        "conflict" => ("Conflicting policies", "failure"),
+        "error" => ("Check failed", "failure"),
+        "configManager" => ("Configuration Manager", "muted"),
+        _ => ("Not evaluated", "muted"),
+    }
+}
+
 /// What an Intune compliance state means, for someone who is not in IT.
 pub fn compliance_meaning(state: &str) -> &'static str {
     match state {

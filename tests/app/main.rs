@@ -13,6 +13,7 @@ mod sso_helpers;
 mod sync_helpers;
 
 mod api;
+mod asset_words;
 mod audit;
 mod auth;
 mod certificate;

@@ -1,7 +1,7 @@
 //! The portal's home page: the signed-in user's profile as synced, and their devices.
 
 use super::session::{PortalUser, portal_cookie_name};
-use crate::domain::portal::compliance_meaning;
+use crate::domain::portal::{compliance_label, compliance_meaning};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::respond::{NoticeQuery, render, see_other};
@@ -44,7 +44,7 @@ async fn home_get(
                 hostname: a.hostname,
                 os: [a.os, a.os_version].join(" ").trim().to_string(),
                 serial_number: a.serial_number,
-                compliance_state: a.compliance_state,
+                compliance_state: compliance_label(&a.compliance_state).0.to_string(),
                 last_check_in: a
                     .last_check_in
                     .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())

@@ -14,6 +14,20 @@ pub struct AssetRow {
     pub company: String,
 }
 
+impl AssetRow {
+    /// Intune's compliance state in words, the badge class that colours it, and what it
+    /// means (shown on hover), instead of raw values like `inGracePeriod`.
+    pub fn compliance(&self) -> (&'static str, &'static str, &'static str) {
+        let state = self.asset.compliance_state.as_str();
+        let (label, class) = crate::domain::portal::compliance_label(state);
+        (
+            label,
+            class,
+            crate::domain::portal::compliance_meaning(state),
+        )
+    }
+}
+
 pub struct Table<R> {
     pub rows: Vec<R>,
     pub pager: Pager,
