@@ -24,7 +24,9 @@ pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};
 pub use request::{NewRequest, Reply, ReplyAuthor, ReplyBody, RequestStatus, SupportRequest};
 pub use secret::Secret;
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
-pub use sync::{ChangeCounts, DeviceRecord, Field, GroupDelta, SyncState, UserDelta};
+pub use sync::{
+    ChangeCounts, DeviceRecord, Field, GroupDelta, SyncState, UserDelta, counts_in_words,
+};
 
 /// A numeric id in its one canonical spelling: `0`, or digits without a leading zero.
 /// (`u64::from_str` also takes `+1` and `01`; one record should have one spelling.)

@@ -122,3 +122,49 @@ impl ChangeCounts {
         self.deactivated += o.deactivated;
     }
 }
+
+/// Sync counts in words, by object kind: `contacts_created 300, contacts_updated 2` reads
+/// "contacts: 300 added, 2 updated, 0 deactivated". Kinds in the order given; a kind with no
+/// counts at all is left out; other keys are listed after them as they are.
+pub fn counts_in_words(counts: &std::collections::BTreeMap<String, u64>, kinds: &[&str]) -> String {
+    let mut parts = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
+    for kind in kinds {
+        let keys = ["created", "updated", "deactivated"].map(|a| format!("{kind}_{a}"));
+        if keys.iter().all(|k| !counts.contains_key(k)) {
+            continue;
+        }
+        let n = |k: &String| counts.get(k).copied().unwrap_or(0);
+        parts.push(format!(
+            "{kind}: {} added, {} updated, {} deactivated",
+            n(&keys[0]),
+            n(&keys[1]),
+            n(&keys[2])
+        ));
+        used.extend(keys);
+    }
+    for (k, v) in counts.iter().filter(|(k, _)| !used.contains(*k)) {
+        parts.push(format!("{}: {v}", k.replace('_', " ")));
+    }
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod words_tests {
+    #[test]
+    fn counts_read_as_words_not_snake_case() {
+        let counts = [
+            ("contacts_created", 300),
+            ("contacts_updated", 2),
+            ("assets_created", 5),
+            ("pages_read", 4),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(
+            super::counts_in_words(&counts, &["contacts", "groups", "assets"]),
+            "contacts: 300 added, 2 updated, 0 deactivated; assets: 5 added, 0 updated, 0 deactivated; pages read: 4"
+        );
+    }
+}

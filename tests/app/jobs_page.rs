@@ -114,7 +114,7 @@ async fn jobs_are_listed_and_a_running_job_page_refreshes_until_done() {
         page.contains("<dt>created</dt><dd>3</dd>") && page.contains("<dt>updated</dt><dd>2</dd>")
     );
     let list = app.get_text("/jobs").await;
-    assert!(list.contains("created 3, updated 2"));
+    assert!(list.contains("created: 3; updated: 2"));
 
     assert_eq!(app.get("/jobs/999999").await.status(), 404);
     assert_eq!(app.get("/jobs/abc").await.status(), 404);

@@ -209,26 +209,29 @@ impl Services {
 
         let finished = self.now();
         let secs = (finished - started).num_milliseconds() as f64 / 1000.0;
-        let summary = format!(
-            "Identity sync of {} ({}): contacts +{} ~{} -{}, groups +{} ~{} -{}, {} in {secs:.1}s",
-            company.name,
-            job.trigger.as_str(),
-            counts.get("contacts_created").unwrap_or(&0),
-            counts.get("contacts_updated").unwrap_or(&0),
-            counts.get("contacts_deactivated").unwrap_or(&0),
-            counts.get("groups_created").unwrap_or(&0),
-            counts.get("groups_updated").unwrap_or(&0),
-            counts.get("groups_deactivated").unwrap_or(&0),
-            if devices_error.is_some() {
-                "devices: not synced".to_string()
-            } else {
-                format!(
-                    "assets +{} ~{} -{}",
-                    counts.get("assets_created").unwrap_or(&0),
-                    counts.get("assets_updated").unwrap_or(&0),
-                    counts.get("assets_deactivated").unwrap_or(&0)
-                )
+        // In words, as people read it in the audit log and on the company page.
+        let kinds: &[&str] = if devices_error.is_some() {
+            &["contacts", "groups"]
+        } else {
+            &["contacts", "groups", "assets"]
+        };
+        let mut shown = counts.clone();
+        for kind in kinds {
+            for a in ["created", "updated", "deactivated"] {
+                shown.entry(format!("{kind}_{a}")).or_insert(0);
             }
+        }
+        shown.retain(|k, _| kinds.iter().any(|kind| k.starts_with(&format!("{kind}_"))));
+        let summary = format!(
+            "Identity sync of {} (by {}): {}{} in {secs:.1}s",
+            company.name,
+            by.name,
+            crate::model::counts_in_words(&shown, kinds),
+            if devices_error.is_some() {
+                "; devices not synced"
+            } else {
+                ""
+            },
         );
         let report = SyncReport {
             finished_at: Some(finished),

@@ -57,11 +57,7 @@ fn duration(job: &Job, now: DateTime<Utc>) -> String {
 }
 
 fn counts_summary(job: &Job) -> String {
-    job.counts
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::model::counts_in_words(&job.counts, &["contacts", "groups", "assets"])
 }
 
 /// Who asked, as the pages say it: a person by name, a token as a token (its name alone

@@ -13,12 +13,23 @@ pub struct JobRow {
     pub company: Option<String>,
     /// Run time ("1m 05s"), empty before the job started.
     pub duration: String,
-    /// "created 3, updated 2".
+    /// "contacts: 300 added, 0 updated, 0 deactivated; …".
     pub counts: String,
     /// Who asked, for people: "Ana Diaz", "API token PSA automation", "scheduler".
     pub requested_by: String,
     /// The actor the job's audit entries carry (`staff:ana@msp.example`).
     pub requested_by_actor: String,
+}
+
+impl JobRow {
+    /// The job's counts with their names in words (`assets_created` → "assets created").
+    pub fn count_rows(&self) -> Vec<(String, u64)> {
+        self.job
+            .counts
+            .iter()
+            .map(|(k, v)| (k.replace('_', " "), *v))
+            .collect()
+    }
 }
 
 #[derive(Template, WebTemplate)]

@@ -130,7 +130,11 @@ async fn the_next_sync_applies_exactly_the_changes_through_delta() {
     assert_eq!(last.details["counts"], json!(job.counts));
     assert_eq!(last.details["trigger"], "manual");
     assert!(
-        last.summary.contains("contacts +1 ~1 -3") && last.summary.contains("assets +1 ~1 -1"),
+        last.summary
+            .contains("contacts: 1 added, 1 updated, 3 deactivated")
+            && last
+                .summary
+                .contains("assets: 1 added, 1 updated, 1 deactivated"),
         "{}",
         last.summary
     );

@@ -133,7 +133,7 @@ async fn a_tenant_without_intune_syncs_users_and_groups_and_audits_graphs_answer
     let run = env.audit(company, "sync.identity").await;
     assert_eq!(run.len(), 1);
     assert_eq!(run[0].outcome, Outcome::Failure);
-    assert!(run[0].summary.contains("devices: not synced"));
+    assert!(run[0].summary.contains("devices not synced"));
     assert!(run[0].details["devices_error"].is_string());
     let report = env
         .services()

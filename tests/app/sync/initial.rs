@@ -79,7 +79,7 @@ async fn initial_sync_equals_the_simulator_field_by_field() {
     assert_eq!(runs[0].details["trigger"], "consent");
     assert_eq!(runs[0].details["counts"], json!(job.counts));
     assert!(
-        runs[0].summary.contains("contacts +300"),
+        runs[0].summary.contains("contacts: 300 added"),
         "{}",
         runs[0].summary
     );
