@@ -284,7 +284,11 @@ async fn staff_connects_a_tenant_with_sync_with_m365_and_sees_the_contacts() {
         .for_element(Locator::Css("p.notice"))
         .await
         .expect("notice");
-    assert_eq!(notice.text().await.expect("text"), "Sync queued");
+    let said = notice.text().await.expect("text");
+    assert!(
+        said == "Sync queued" || said == "Sync finished.",
+        "queued, or already finished for a small tenant: {said}"
+    );
     assert_eq!(
         c.current_url().await.expect("url").path(),
         format!("/companies/{}", company.id)

@@ -294,10 +294,16 @@ async fn detail_get(
     };
     let report = st.services.sync_report(company.id).await?;
     let job = st.services.active_sync_job(company.id).await?;
+    // The notice rides in the URL, so a page reloaded after the sync ended would still say
+    // "queued": once no sync is queued or running, it says the sync finished instead.
+    let notice = match q.notice.as_deref() {
+        Some("sync_queued") if job.is_none() => Some("sync_finished"),
+        other => other,
+    };
     Ok(CompanyPage {
         report,
         job,
-        chrome: Chrome::new(&staff, "psa", q.notice.as_deref()),
+        chrome: Chrome::new(&staff, "psa", notice),
         company,
         tab,
         contact_count,

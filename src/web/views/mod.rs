@@ -62,6 +62,7 @@ fn notice_text(code: &str) -> &'static str {
         "sync_all_queued" => "Sync queued for every connected company.",
         "nothing_to_sync" => "No connected, active company to sync.",
         "sync_queued" => "Sync queued",
+        "sync_finished" => "Sync finished.",
         "request_reply_sent" => "Reply sent. The customer sees it in their support portal.",
         "request_status_saved" => "Status saved.",
         "tenant_disconnected" => {
