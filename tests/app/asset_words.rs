@@ -48,3 +48,57 @@ async fn compliance_shows_in_words_and_a_search_without_matches_says_so() {
         .await;
     assert!(contacts.contains("No contacts match “no-such-person-zz”."));
 }
+
+#[tokio::test]
+async fn the_groups_tab_shows_each_group_its_size_and_the_portal_rule_that_uses_it() {
+    let env = sync_env().await;
+    let t = env.tenant("Contoso Dental", 12, 0, false);
+    let (company, _) = env.connect("Contoso Dental", &t.id).await;
+    let s = env.services();
+    let groups = s
+        .contact_groups(
+            company,
+            tenantry::model::ListQuery::new(None, Some(500), None, None, None),
+        )
+        .await
+        .expect("groups")
+        .items;
+    assert!(groups.len() >= 2, "the simulated tenant has groups");
+    let (allowed, admins) = (&groups[0], &groups[1]);
+    let slug = s.portal_settings(company).await.expect("portal").slug;
+    s.update_portal_settings(
+        tenantry::domain::authority::AdminActor::system(),
+        company,
+        tenantry::domain::portal::PortalInput {
+            slug,
+            sso_enabled: false,
+            allowed_group_ids: vec![allowed.id],
+            admin_group_id: Some(admins.id),
+        },
+    )
+    .await
+    .expect("portal rules");
+    env.app.login().await;
+    let page = env
+        .app
+        .get_text(&format!("/companies/{company}?tab=groups&per_page=500"))
+        .await;
+    assert!(
+        page.contains("?tab=groups\" class=\"current\">Groups</a>"),
+        "Groups tab"
+    );
+    for g in &groups {
+        assert!(page.contains(&g.display_name), "{} listed", g.display_name);
+    }
+    let row_of = |name: &str| {
+        let at = page.find(name).expect("row");
+        page[at..at + page[at..].find("</tr>").expect("row end")].to_string()
+    };
+    let row = row_of(&allowed.display_name);
+    assert!(row.contains("Allowed into the portal"), "{row}");
+    assert!(
+        row.contains(&format!("<td>{}</td>", allowed.member_count)),
+        "size shown: {row}"
+    );
+    assert!(row_of(&admins.display_name).contains("Portal admins"));
+}

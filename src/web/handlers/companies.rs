@@ -12,7 +12,9 @@ use crate::web::ids::Id;
 use crate::web::pager::{ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
-use crate::web::views::companies::{CompaniesPage, CompanyFormPage, CompanyPage, ConfirmPage};
+use crate::web::views::companies::{
+    CompaniesPage, CompanyFormPage, CompanyPage, ConfirmPage, GroupRow,
+};
 use actix_web::{HttpResponse, Responder, web};
 use serde::Deserialize;
 
@@ -256,6 +258,7 @@ async fn detail_get(
     let tab = match q.tab.as_deref() {
         Some("contacts") => "contacts",
         Some("assets") => "assets",
+        Some("groups") => "groups",
         Some("portal") => "portal",
         _ => "overview",
     };
@@ -282,6 +285,11 @@ async fn detail_get(
             Some(asset_table(&st, Some(company.id), &q.list, &base, &names).await?),
         ),
         _ => (None, None),
+    };
+    let groups = if tab == "groups" {
+        Some(group_table(&st, company.id, &q.list, &base).await?)
+    } else {
+        None
     };
     let recent = if tab == "overview" {
         let filter = AuditFilter {
@@ -311,6 +319,7 @@ async fn detail_get(
         recent,
         contacts,
         assets,
+        groups,
         show_company: false,
     })
 }
@@ -367,4 +376,37 @@ async fn disconnect_post(
         "/companies/{}?notice=tenant_disconnected",
         id.get()
     )))
+}
+
+/// The Groups tab: synced contact groups with their sizes and the portal rule that uses each.
+async fn group_table(
+    st: &AppState,
+    company_id: u64,
+    params: &crate::web::pager::ListParams,
+    base: &str,
+) -> Result<crate::web::views::directory::Table<GroupRow>, WebError> {
+    let q = params.query();
+    let page = st.services.contact_groups(company_id, q.clone()).await?;
+    let portal = st.services.portal_settings(company_id).await?;
+    let pager = crate::web::pager::Pager::new(base, &q, &page);
+    let rows = page
+        .items
+        .into_iter()
+        .map(|g| {
+            let allowed = portal.allowed_group_ids.contains(&g.id);
+            let admin = portal.admin_group_id == Some(g.id);
+            let portal_rule = match (allowed, admin) {
+                (true, true) => "Allowed into the portal; portal admins",
+                (true, false) => "Allowed into the portal",
+                (false, true) => "Portal admins",
+                (false, false) => "",
+            }
+            .to_string();
+            GroupRow {
+                group: g,
+                portal_rule,
+            }
+        })
+        .collect();
+    Ok(crate::web::views::directory::Table { rows, pager })
 }

@@ -46,9 +46,17 @@ pub struct CompanyPage {
     pub recent: Vec<AuditEvent>,
     pub contacts: Option<Table<ContactRow>>,
     pub assets: Option<Table<AssetRow>>,
+    pub groups: Option<Table<GroupRow>>,
     pub show_company: bool,
     /// Last identity sync (None before the first).
     pub report: Option<SyncReport>,
     /// The sync queued or running now.
     pub job: Option<Job>,
+}
+
+/// A contact group on the company's Groups tab, with the portal rule that uses it.
+pub struct GroupRow {
+    pub group: crate::model::ContactGroup,
+    /// "Allowed into the portal", "Portal admins", both, or empty.
+    pub portal_rule: String,
 }
