@@ -102,3 +102,23 @@ async fn the_groups_tab_shows_each_group_its_size_and_the_portal_rule_that_uses_
     );
     assert!(row_of(&admins.display_name).contains("Portal admins"));
 }
+
+#[tokio::test]
+async fn the_company_list_shows_how_long_ago_each_company_last_synced_and_how_it_went() {
+    let env = sync_env().await;
+    let t = env.tenant("Contoso Dental", 3, 2, true);
+    env.connect("Contoso Dental", &t.id).await;
+    env.company("Never Synced Ltd").await;
+    env.app.login().await;
+    let list = env.app.get_text("/companies").await;
+    let row_of = |name: &str| {
+        let at = list.find(name).expect("row");
+        list[at..at + list[at..].find("</tr>").expect("row end")].to_string()
+    };
+    let synced = row_of("Contoso Dental");
+    assert!(
+        synced.contains("<span class=\"badge ok\">OK</span> just now"),
+        "{synced}"
+    );
+    assert!(row_of("Never Synced Ltd").contains("Never"));
+}

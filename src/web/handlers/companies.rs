@@ -13,7 +13,7 @@ use crate::web::pager::{ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::companies::{
-    CompaniesPage, CompanyFormPage, CompanyPage, ConfirmPage, GroupRow,
+    CompaniesPage, CompanyFormPage, CompanyListRow, CompanyPage, ConfirmPage, GroupRow,
 };
 use actix_web::{HttpResponse, Responder, web};
 use serde::Deserialize;
@@ -69,9 +69,24 @@ async fn list_get(
         "/companies"
     };
     let pager = Pager::new(base, &query, &page);
+    let now = st.services.now();
+    let mut rows = Vec::with_capacity(page.items.len());
+    for company in page.items {
+        // One small read per row of this page, not per company in the store.
+        let report = st.services.sync_report(company.id).await?;
+        rows.push(CompanyListRow {
+            last_sync_age: report
+                .as_ref()
+                .and_then(|r| r.finished_at)
+                .map(|t| age(now - t))
+                .unwrap_or_default(),
+            last_sync_ok: report.map(|r| r.ok),
+            company,
+        });
+    }
     Ok(CompaniesPage {
         chrome: Chrome::new(&staff, "psa", q.notice.as_deref()),
-        companies: page.items,
+        rows,
         archived,
         pager,
     })
@@ -409,4 +424,14 @@ async fn group_table(
         })
         .collect();
     Ok(crate::web::views::directory::Table { rows, pager })
+}
+
+/// "just now", "12 min ago", "3 h ago", "2 d ago".
+fn age(d: chrono::Duration) -> String {
+    match d.num_minutes() {
+        m if m < 1 => "just now".into(),
+        m if m < 60 => format!("{m} min ago"),
+        m if m < 48 * 60 => format!("{} h ago", m / 60),
+        m => format!("{} d ago", m / (24 * 60)),
+    }
 }

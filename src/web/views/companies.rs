@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 #[template(path = "companies/list.html")]
 pub struct CompaniesPage {
     pub chrome: Chrome,
-    pub companies: Vec<Company>,
+    pub rows: Vec<CompanyListRow>,
     pub archived: bool,
     pub pager: Pager,
 }
@@ -59,4 +59,13 @@ pub struct GroupRow {
     pub group: crate::model::ContactGroup,
     /// "Allowed into the portal", "Portal admins", both, or empty.
     pub portal_rule: String,
+}
+
+/// A company on the list, with how long ago its last sync ended and how it went.
+pub struct CompanyListRow {
+    pub company: Company,
+    /// "3 h ago", "2 d ago"; empty before the first sync.
+    pub last_sync_age: String,
+    /// Whether that sync read everything (None before the first).
+    pub last_sync_ok: Option<bool>,
 }
