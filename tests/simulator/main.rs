@@ -11,6 +11,7 @@ mod certificate;
 mod common;
 mod delta;
 mod demo;
+mod evidence;
 mod faults;
 mod levelio;
 mod lists;

@@ -353,8 +353,13 @@ pub fn registration(
         .unwrap_or_default()
         .to_string();
     let x = h(g.seed, SALT_MISC ^ 0xA5, str_hash(&id));
-    let is_admin = index == Some(0) || x % 97 == 1;
-    let registered = is_admin && index == Some(0) || x % 10 < 7;
+    // Admin status follows the directory role assignments (`evidence::role_assignments`), as the
+    // real report derives it from roles; users added at runtime hold no role.
+    let is_admin = index.is_some_and(|i| super::evidence::is_admin(g, i));
+    let registered = index == Some(0) || x % 10 < 7;
+    // SSPR capability needs both registration and the SSPR policy covering the user, so some
+    // users are registered but not capable, and capable always implies enabled.
+    let sspr_enabled = index == Some(0) || !x.is_multiple_of(5);
     let guest = user.get("userType").and_then(Value::as_str) == Some("Guest");
     let (methods, sys, pref): (Value, Value, Value) = if !registered {
         (json!([]), json!([]), "none".into())
@@ -384,8 +389,9 @@ pub fn registration(
         "userDisplayName": user.get("displayName").cloned().unwrap_or(Value::Null),
         "userType": if guest { "guest" } else { "member" },
         "isAdmin": is_admin, "isMfaCapable": registered, "isMfaRegistered": registered,
-        "isPasswordlessCapable": registered && x % 4 == 2, "isSsprCapable": registered,
-        "isSsprEnabled": !x.is_multiple_of(5), "isSsprRegistered": registered,
+        "isPasswordlessCapable": registered && x % 4 == 2,
+        "isSsprCapable": registered && sspr_enabled,
+        "isSsprEnabled": sspr_enabled, "isSsprRegistered": registered,
         "isSystemPreferredAuthenticationMethodEnabled": true,
         "methodsRegistered": methods, "systemPreferredAuthenticationMethods": sys,
         "userPreferredMethodForSecondaryAuthentication": pref,

@@ -69,7 +69,7 @@ fn decode_segment(s: &str) -> String {
 }
 
 /// The `{id | userPrincipalName}` segment of `/v1.0/users/{segment}/...`, decoded.
-fn user_segment(ctx: &Ctx) -> String {
+pub(crate) fn user_segment(ctx: &Ctx) -> String {
     let raw = ctx
         .path
         .split('/')
@@ -80,7 +80,7 @@ fn user_segment(ctx: &Ctx) -> String {
 }
 
 /// Finds a live user by object id or userPrincipalName; returns (id, object).
-fn find_user(t: &Tenant, segment: &str) -> Option<(String, Map<String, Value>)> {
+pub(crate) fn find_user(t: &Tenant, segment: &str) -> Option<(String, Map<String, Value>)> {
     let c = &t.users;
     for id in [segment.to_string(), segment.to_ascii_lowercase()] {
         if let Some(u) = c.get(&t.tg, &id) {

@@ -74,13 +74,13 @@ const COMPLIANCE_PROPS: &[&str] = &[
     "version",
 ];
 
-fn tenant<'a>(st: &'a SimState, ctx: &Ctx) -> Result<&'a Tenant, GraphError> {
+pub(crate) fn tenant<'a>(st: &'a SimState, ctx: &Ctx) -> Result<&'a Tenant, GraphError> {
     st.tenants
         .get(&ctx.tenant_id)
         .ok_or_else(|| GraphError::new(404, "Request_ResourceNotFound", "Tenant not found."))
 }
 
-fn intune_gate(t: &Tenant) -> Result<(), GraphError> {
+pub(crate) fn intune_gate(t: &Tenant) -> Result<(), GraphError> {
     if t.intune {
         Ok(())
     } else {
@@ -234,7 +234,9 @@ pub fn ca_policies(st: &mut SimState, ctx: &Ctx) -> GraphResult {
 
 pub fn registrations(st: &mut SimState, ctx: &Ctx) -> GraphResult {
     let t = tenant(st, ctx)?;
-    if !t.p1 {
+    // A lapsed P1 already shuts the report while CA policies still read
+    // (docs/microsoft.md#licences).
+    if !t.p1 || t.p1_lapsed {
         return Err(GraphError::new(
             403,
             "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
@@ -252,15 +254,25 @@ pub fn registrations(st: &mut SimState, ctx: &Ctx) -> GraphResult {
     let c = t.coll(Kind::User);
     list(t, ctx, &spec, c.end(), &|p| {
         let (id, u) = c.at(&t.tg, p)?;
-        let idx = (p < c.base_count as u64).then_some(p as usize);
-        let mut row = generator::registration(&t.tg, &u, idx);
-        if let Some(o) = t.registrations.get(&id) {
-            for (k, v) in o {
-                row.insert(k.clone(), v.clone());
-            }
-        }
-        Some(row)
+        Some(registration_row(t, &id, &u))
     })
+}
+
+/// A user's registration report row: generated from the user (and, for base users, their
+/// index, which decides admin roles), with the control API's overrides merged over it.
+pub(crate) fn registration_row(
+    t: &Tenant,
+    id: &str,
+    user: &Map<String, Value>,
+) -> Map<String, Value> {
+    let idx = generator::index_of(t.tg.seed, generator::SALT_USER, id, t.users.base_count);
+    let mut row = generator::registration(&t.tg, user, idx);
+    if let Some(o) = t.registrations.get(id) {
+        for (k, v) in o {
+            row.insert(k.clone(), v.clone());
+        }
+    }
+    row
 }
 
 /// The tenant's organization object (also used by the control API).
@@ -268,16 +280,21 @@ pub fn organization_object(t: &Tenant) -> Map<String, Value> {
     let created = (t.tg.anchor - chrono::Duration::days(2000))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let plan = |service: &str, id: &str| json!({ "assignedDateTime": "2024-01-02T00:00:00Z", "capabilityStatus": "Enabled", "service": service, "servicePlanId": id });
-    let mut plans = vec![plan("exchange", "9aaf7827-d63c-4b61-89c3-182f06f82e5c")];
+    let plan = |service: &str, id: &str, status: &str| json!({ "assignedDateTime": "2024-01-02T00:00:00Z", "capabilityStatus": status, "service": service, "servicePlanId": id });
+    let mut plans = vec![plan(
+        "exchange",
+        "9aaf7827-d63c-4b61-89c3-182f06f82e5c",
+        "Enabled",
+    )];
     if t.p1 {
-        plans.push(plan(
-            "AADPremiumService",
-            "41781fb2-bc02-4b7c-bd55-b576c07bb09d",
-        ));
+        let status = if t.p1_lapsed { "Suspended" } else { "Enabled" };
+        plans.push(plan("AADPremiumService", generator::P1_PLAN, status));
+    }
+    if t.p2 {
+        plans.push(plan("AADPremiumService", generator::P2_PLAN, "Enabled"));
     }
     if t.intune {
-        plans.push(plan("SCO", "c1ec4a95-1f05-45b3-a911-aa3fa01094f5"));
+        plans.push(plan("SCO", generator::INTUNE_PLAN, "Enabled"));
     }
     let caps = "Email, OfficeCommunicationsOnline";
     match json!({

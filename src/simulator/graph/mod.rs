@@ -6,6 +6,7 @@
 pub mod delta;
 pub mod directory;
 pub mod errors;
+pub mod evidence;
 pub mod lists;
 pub mod paging;
 
@@ -328,6 +329,33 @@ route!(
     lists::compliance_summary
 );
 
+route!(subscribed_skus, "subscribedSkus", evidence::subscribed_skus);
+route!(
+    security_defaults,
+    "policies/identitySecurityDefaultsEnforcementPolicy",
+    evidence::security_defaults
+);
+route!(
+    auth_methods_policy,
+    "policies/authenticationMethodsPolicy",
+    evidence::authentication_methods_policy
+);
+route!(
+    role_assignments,
+    "roleManagement/directory/roleAssignments",
+    evidence::role_assignments
+);
+route!(
+    user_methods,
+    "users/{id}/authentication/methods",
+    evidence::user_methods
+);
+route!(
+    device_status_overview,
+    "deviceManagement/deviceCompliancePolicies/{id}/deviceStatusOverview",
+    evidence::device_status_overview
+);
+
 /// Registers the Graph routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1.0/users/delta", web::get().to(users_delta))
@@ -355,6 +383,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(compliance_summary),
         )
         .route("/v1.0/organization", web::get().to(organization))
+        .route("/v1.0/subscribedSkus", web::get().to(subscribed_skus))
+        .route(
+            "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy",
+            web::get().to(security_defaults),
+        )
+        .route(
+            "/v1.0/policies/authenticationMethodsPolicy",
+            web::get().to(auth_methods_policy),
+        )
+        .route(
+            "/v1.0/roleManagement/directory/roleAssignments",
+            web::get().to(role_assignments),
+        )
+        .route(
+            "/v1.0/deviceManagement/deviceCompliancePolicies/{id}/deviceStatusOverview",
+            web::get().to(device_status_overview),
+        )
         // After users/delta, which the `{id}` pattern would otherwise swallow.
         .route("/v1.0/users/{id}", web::get().to(user))
         .route(
@@ -364,5 +409,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group",
             web::get().to(transitive_member_of_groups),
+        )
+        .route(
+            "/v1.0/users/{id}/authentication/methods",
+            web::get().to(user_methods),
         );
 }
