@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod batch;
 mod certificate;
 mod common;
 mod delta;
