@@ -436,3 +436,39 @@ async fn a_compliance_policys_status_overview_counts_the_devices_of_its_platform
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn filters_on_the_ca_list_and_the_report_are_honoured_or_refused_never_ignored() {
+    let env = env(250, 0, true).await;
+    let token = app_token(&env).await;
+    let g = env.graph();
+    let report = format!("{g}/reports/authenticationMethods/userRegistrationDetails");
+    let all = list_all(&env, &report, &token).await;
+    let admins = list_all(
+        &env,
+        &format!("{report}?$filter=isAdmin eq true&$top=1"),
+        &token,
+    )
+    .await;
+    let want: Vec<&Value> = all
+        .iter()
+        .filter(|r| r["isAdmin"] == Value::Bool(true))
+        .collect();
+    assert_eq!(
+        admins.iter().collect::<Vec<_>>(),
+        want,
+        "the filter holds across pages"
+    );
+    let ca = format!("{g}/identity/conditionalAccess/policies");
+    let enabled = list_all(&env, &format!("{ca}?$filter=state eq 'enabled'"), &token).await;
+    assert!(!enabled.is_empty() && enabled.iter().all(|p| p["state"] == "enabled"));
+    for url in [
+        format!("{report}?$filter=methodsRegistered/any(m:m eq 'fido2')"),
+        format!("{ca}?$filter=startswith(displayName,'CA')"),
+        format!("{ca}?$orderby=displayName"),
+        format!("{g}/deviceManagement/managedDevices?$filter=complianceState eq 'compliant'"),
+    ] {
+        let r = get(&env, &url, &token, &[]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}: {}", r.text);
+    }
+}

@@ -228,6 +228,7 @@ pub fn transitive_member_of(st: &mut SimState, ctx: &Ctx) -> GraphResult {
             n: paging::parse_top(q, 100, 999)?,
             iat: 0,
             z: false,
+            f: None,
         },
     };
     let groups = transitive_groups(t, &user_id);

@@ -8,6 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::errors::GraphError;
+use super::filter;
 use super::paging::{self, PageToken};
 use super::{Ctx, GraphResult};
 use crate::simulator::collection::Kind;
@@ -99,6 +100,8 @@ struct ListSpec {
     select_code: &'static str,
     default_top: usize,
     max_top: usize,
+    /// Honours `$filter` (see `filter.rs`); lists without it refuse the option.
+    filterable: bool,
 }
 
 /// Generic pager over positions `0..end`; `get(pos)` returns the object at a position if live.
@@ -117,6 +120,27 @@ fn list(
                 GraphError::bad_request("The specified page token value has expired or is invalid.")
             })?,
         None => {
+            for bad in ["$orderby", "$count", "$search", "$expand", "$skip"] {
+                if q.has(bad) {
+                    return Err(GraphError::bad_request(&format!(
+                        "The query option '{bad}' is not supported by the simulator on {}.",
+                        spec.path
+                    )));
+                }
+            }
+            let f = match q.get("$filter") {
+                Some(_) if !spec.filterable => {
+                    return Err(GraphError::bad_request(&format!(
+                        "The query option '$filter' is not supported by the simulator on {}.",
+                        spec.path
+                    )));
+                }
+                Some(raw) => {
+                    filter::parse(raw, spec.allowed)?;
+                    Some(raw.to_string())
+                }
+                None => None,
+            };
             let s = paging::parse_select(q, spec.allowed, spec.type_name, spec.select_code)?;
             let n = paging::parse_top(q, spec.default_top, spec.max_top)?;
             PageToken {
@@ -133,13 +157,18 @@ fn list(
                 n,
                 iat: 0,
                 z: false,
+                f,
             }
         }
+    };
+    let clauses = match &tok.f {
+        Some(raw) => filter::parse(raw, spec.allowed)?,
+        None => Vec::new(),
     };
     let mut items = Vec::new();
     let mut pos = tok.pos;
     while items.len() < tok.n && pos < end {
-        if let Some(o) = get(pos) {
+        if let Some(o) = get(pos).filter(|o| filter::matches(o, &clauses)) {
             items.push(Value::Object(match &tok.s {
                 Some(sel) => paging::project(&o, sel),
                 None => o,
@@ -186,6 +215,7 @@ pub fn managed_devices(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         select_code: "BadRequest",
         default_top: 1000,
         max_top: 1000,
+        filterable: false,
     };
     let c = &t.devices;
     list(t, ctx, &spec, c.end(), &|p| c.at(&t.tg, p).map(|(_, o)| o))
@@ -201,6 +231,7 @@ pub fn compliance_policies(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         select_code: "BadRequest",
         default_top: 100,
         max_top: 1000,
+        filterable: false,
     };
     let all = generator::compliance_policies(&t.tg);
     list(t, ctx, &spec, all.len() as u64, &|p| {
@@ -227,6 +258,7 @@ pub fn ca_policies(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         select_code: "BadRequest",
         default_top: 100,
         max_top: 999,
+        filterable: true,
     };
     let c = &t.policies;
     list(t, ctx, &spec, c.end(), &|p| c.at(&t.tg, p).map(|(_, o)| o))
@@ -250,6 +282,7 @@ pub fn registrations(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         select_code: "BadRequest",
         default_top: 200,
         max_top: 999,
+        filterable: true,
     };
     let c = t.coll(Kind::User);
     list(t, ctx, &spec, c.end(), &|p| {

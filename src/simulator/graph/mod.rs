@@ -8,6 +8,7 @@ pub mod delta;
 pub mod directory;
 pub mod errors;
 pub mod evidence;
+pub mod filter;
 pub mod lists;
 pub mod paging;
 
