@@ -7,7 +7,10 @@
 //! * Graph: the path after `/v1.0/` (`users/delta`, `groups/delta`,
 //!   `deviceManagement/managedDevices`, `deviceManagement/deviceCompliancePolicies`,
 //!   `identity/conditionalAccess/policies`,
-//!   `reports/authenticationMethods/userRegistrationDetails`, `organization`), with suffix
+//!   `reports/authenticationMethods/userRegistrationDetails`, `organization`, `subscribedSkus`,
+//!   `roleManagement/directory/roleAssignments`, route templates such as
+//!   `users/{id}/authentication/methods`, and `$batch` once per batch plus each step under its
+//!   own key), with suffix
 //!   `?skiptoken` for a nextLink page and `?deltatoken` for the first page of an incremental
 //!   round. So "delta was used" = `users/delta?deltatoken` > 0, and a full resync shows up as
 //!   another plain `users/delta`.
