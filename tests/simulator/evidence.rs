@@ -472,3 +472,69 @@ async fn filters_on_the_ca_list_and_the_report_are_honoured_or_refused_never_ign
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}: {}", r.text);
     }
 }
+
+#[tokio::test]
+async fn mfa_capability_follows_the_methods_the_authentication_policy_allows() {
+    let env = env(5, 0, true).await;
+    let g = env.graph();
+    let config_of = |m: &str| match m {
+        "microsoftAuthenticatorPush" => "MicrosoftAuthenticator",
+        "mobilePhone" => "Sms",
+        "fido2" => "Fido2",
+        "softwareOneTimePasscode" => "SoftwareOath",
+        _ => "Email",
+    };
+    let mut registered_not_capable = 0;
+    for seed in 1..=6u64 {
+        let (_, token) = tenant_with(
+            &env,
+            TenantSpec {
+                seed: Some(seed),
+                ..spec(&format!("Methods {seed}"), false, true, false, false)
+            },
+        )
+        .await;
+        let policy = get_ok(
+            &env,
+            &format!("{g}/policies/authenticationMethodsPolicy"),
+            &token,
+        )
+        .await;
+        let enabled: BTreeSet<String> = policy["authenticationMethodConfigurations"]
+            .as_array()
+            .expect("configurations")
+            .iter()
+            .filter(|c| c["state"] == "enabled")
+            .filter_map(|c| c["id"].as_str().map(str::to_string))
+            .collect();
+        let report = list_all(
+            &env,
+            &format!("{g}/reports/authenticationMethods/userRegistrationDetails"),
+            &token,
+        )
+        .await;
+        for r in &report {
+            let methods: Vec<&str> = r["methodsRegistered"]
+                .as_array()
+                .expect("methods")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let allowed = methods
+                .iter()
+                .any(|m| *m != "email" && enabled.contains(config_of(m)));
+            let registered = r["isMfaRegistered"] == Value::Bool(true);
+            assert_eq!(r["isMfaCapable"], Value::Bool(registered && allowed), "{r}");
+            let passwordless =
+                registered && methods.contains(&"fido2") && enabled.contains("Fido2");
+            assert_eq!(r["isPasswordlessCapable"], Value::Bool(passwordless), "{r}");
+            if registered && !allowed {
+                registered_not_capable += 1;
+            }
+        }
+    }
+    assert!(
+        registered_not_capable > 0,
+        "some tenant has users registered but not MFA capable"
+    );
+}

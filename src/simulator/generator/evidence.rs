@@ -153,10 +153,21 @@ pub fn subscribed_skus(g: &TenantGen, l: Licences) -> Vec<Map<String, Value>> {
         .collect()
 }
 
+/// Which optional methods the tenant's authentication methods policy enables:
+/// `(sms, fido2)`. Authenticator and software OATH are always on. The registration report
+/// follows it: a user whose only registered method is disabled is registered but not MFA
+/// capable.
+pub fn method_states(g: &TenantGen) -> (bool, bool) {
+    let x = h(g.seed, SALT_MISC ^ 0x5E, 0);
+    (!x.is_multiple_of(3), x.is_multiple_of(2))
+}
+
 /// The tenant's authentication methods policy (Authenticator, FIDO2, SMS, TAP, software OATH
 /// and email), with the registration campaign nudging everyone to Authenticator.
 pub fn authentication_methods_policy(g: &TenantGen) -> Map<String, Value> {
     let x = h(g.seed, SALT_MISC ^ 0x5E, 0);
+    let (sms, fido2) = method_states(g);
+    let on = |b: bool| if b { "enabled" } else { "disabled" };
     let all = json!([{"targetType": "group", "id": "all_users", "isRegistrationRequired": false}]);
     let cfg = |ty: &str, id: &str, state: &str| {
         json!({"@odata.type": format!("#microsoft.graph.{ty}AuthenticationMethodConfiguration"),
@@ -172,8 +183,8 @@ pub fn authentication_methods_policy(g: &TenantGen) -> Map<String, Value> {
             "includeTargets": [{"id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator"}]}},
         "authenticationMethodConfigurations": [
             cfg("microsoftAuthenticator", "MicrosoftAuthenticator", "enabled"),
-            cfg("fido2", "Fido2", if x.is_multiple_of(2) { "enabled" } else { "disabled" }),
-            cfg("sms", "Sms", "enabled"),
+            cfg("fido2", "Fido2", on(fido2)),
+            cfg("sms", "Sms", on(sms)),
             cfg("temporaryAccessPass", "TemporaryAccessPass", "enabled"),
             cfg("softwareOath", "SoftwareOath", "enabled"),
             cfg("email", "Email", "disabled"),

@@ -383,13 +383,18 @@ pub fn registration(
             ),
         }
     };
+    // Capable = registered with a method the tenant's policy allows (SMS-only users are not
+    // capable where SMS is off; passwordless needs FIDO2 on).
+    let (sms_on, fido2_on) = super::evidence::method_states(g);
+    let mfa_capable = registered && (x % 4 != 1 || sms_on);
+    let passwordless = registered && x % 4 == 2 && fido2_on;
     obj(json!({
         "id": id,
         "userPrincipalName": user.get("userPrincipalName").cloned().unwrap_or(Value::Null),
         "userDisplayName": user.get("displayName").cloned().unwrap_or(Value::Null),
         "userType": if guest { "guest" } else { "member" },
-        "isAdmin": is_admin, "isMfaCapable": registered, "isMfaRegistered": registered,
-        "isPasswordlessCapable": registered && x % 4 == 2,
+        "isAdmin": is_admin, "isMfaCapable": mfa_capable, "isMfaRegistered": registered,
+        "isPasswordlessCapable": passwordless,
         "isSsprCapable": registered && sspr_enabled,
         "isSsprEnabled": sspr_enabled, "isSsprRegistered": registered,
         "isSystemPreferredAuthenticationMethodEnabled": true,
