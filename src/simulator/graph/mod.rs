@@ -12,7 +12,7 @@ pub mod filter;
 pub mod lists;
 pub mod paging;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
@@ -133,14 +133,16 @@ const RATE_LIMITS: [(&str, usize, Duration, bool); 2] = [
 ];
 
 /// Sliding-window check when the tenant enforces rate limits; throttled calls don't count.
+/// Time comes from the simulator's clock, like every other time it reads.
 fn rate_limited(t: &mut Tenant, base: &str) -> Option<(GraphError, Option<String>)> {
     if !t.settings.enforce_rate_limits {
         return None;
     }
     let (_, max, window, retry) = RATE_LIMITS.iter().find(|(e, ..)| *e == base)?;
-    let now = Instant::now();
+    let now = crate::simulator::clock::now();
+    let age = |at: &chrono::DateTime<chrono::Utc>| (now - *at).to_std().unwrap_or_default();
     let q = t.rate.entry(base.to_string()).or_default();
-    while q.front().is_some_and(|f| now.duration_since(*f) >= *window) {
+    while q.front().is_some_and(|f| age(f) >= *window) {
         q.pop_front();
     }
     if q.len() < *max {
@@ -149,7 +151,7 @@ fn rate_limited(t: &mut Tenant, base: &str) -> Option<(GraphError, Option<String
     }
     let wait = q
         .front()
-        .map(|f| *window - now.duration_since(*f))
+        .map(|f| window.saturating_sub(age(f)))
         .unwrap_or(*window);
     let ra = retry.then(|| format!("{:.3}", wait.as_secs_f64()));
     Some((GraphError::throttled(ra.as_deref()), ra))

@@ -122,7 +122,7 @@ pub struct Tenant {
     pub log: VecDeque<RequestLogEntry>,
     pub log_seq: u64,
     /// Recent accepted request times per rate-limited endpoint.
-    pub rate: BTreeMap<String, VecDeque<std::time::Instant>>,
+    pub rate: BTreeMap<String, VecDeque<DateTime<Utc>>>,
 }
 
 /// Bounded request log per tenant.
