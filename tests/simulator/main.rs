@@ -7,12 +7,15 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod batch;
 mod certificate;
 mod common;
 mod delta;
 mod demo;
+mod evidence;
 mod faults;
 mod levelio;
+mod licences;
 mod lists;
 mod login;
 mod paging;

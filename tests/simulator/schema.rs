@@ -13,9 +13,9 @@ use tenantry::simulator::Kind;
 use crate::common::*;
 
 #[derive(Default)]
-struct Schema {
+pub(crate) struct Schema {
     /// type -> (base type, property -> type)
-    types: BTreeMap<String, (Option<String>, BTreeMap<String, String>)>,
+    pub(crate) types: BTreeMap<String, (Option<String>, BTreeMap<String, String>)>,
     enums: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -32,7 +32,7 @@ fn strip(t: &str) -> String {
         .to_string()
 }
 
-fn load() -> Schema {
+pub(crate) fn load() -> Schema {
     let path = format!(
         "{}/../shared/graph-schema/graph-v1.0-csdl.xml",
         env!("CARGO_MANIFEST_DIR")
@@ -102,7 +102,7 @@ impl Schema {
         None
     }
 
-    fn check(&self, ty: &str, v: &Value, path: &str, errors: &mut Vec<String>) {
+    pub(crate) fn check(&self, ty: &str, v: &Value, path: &str, errors: &mut Vec<String>) {
         let (ty, collection) = match ty
             .strip_prefix("Collection(")
             .and_then(|t| t.strip_suffix(')'))
@@ -293,6 +293,135 @@ async fn every_emitted_property_and_enum_value_exists_in_the_csdl() {
         &policies.into_iter().map(Value::Object).collect::<Vec<_>>(),
         "policies(8)",
     );
+    assert!(
+        errors.is_empty(),
+        "{} schema violations:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_evidence_endpoint_emits_only_csdl_properties_and_enum_values() {
+    let schema = load();
+    let env = env(120, 60, true).await;
+    let info = env
+        .ctl
+        .create_tenant(tenantry::simulator::TenantSpec {
+            name: "Evidence P2".into(),
+            users: 120,
+            devices: 60,
+            intune: true,
+            p1: true,
+            p2: true,
+            ..Default::default()
+        })
+        .expect("tenant");
+    env.ctl.grant_consent(&info.id, CLIENT_ID).expect("consent");
+    let (_, v) = token_request(
+        &env,
+        &info.id,
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", SECRET),
+            ("grant_type", "client_credentials"),
+            ("scope", GRAPH_SCOPE),
+        ],
+    )
+    .await;
+    let token = v["access_token"].as_str().expect("token").to_string();
+    let g = env.graph();
+    let body = |url: String| {
+        let (env, token) = (&env, &token);
+        async move {
+            let r = get(env, &url, token, &[]).await;
+            assert_eq!(r.status, reqwest::StatusCode::OK, "{url}: {}", r.text);
+            r.json()
+        }
+    };
+    let mut errors = Vec::new();
+    let mut check = |ty: &str, items: &[Value], what: &str| {
+        assert!(!items.is_empty(), "{what}: nothing to check");
+        for (i, it) in items.iter().enumerate() {
+            schema.check(ty, it, &format!("{what}[{i}]"), &mut errors);
+        }
+    };
+    let skus = body(format!("{g}/subscribedSkus")).await;
+    check(
+        "subscribedSku",
+        skus["value"].as_array().expect("skus"),
+        "subscribedSkus",
+    );
+    let sd = body(format!(
+        "{g}/policies/identitySecurityDefaultsEnforcementPolicy"
+    ))
+    .await;
+    check(
+        "identitySecurityDefaultsEnforcementPolicy",
+        &[sd],
+        "securityDefaults",
+    );
+    let amp = body(format!("{g}/policies/authenticationMethodsPolicy")).await;
+    check(
+        "authenticationMethodsPolicy",
+        &[amp],
+        "authenticationMethodsPolicy",
+    );
+    let ra = body(format!(
+        "{g}/roleManagement/directory/roleAssignments?$expand=principal"
+    ))
+    .await;
+    check(
+        "unifiedRoleAssignment",
+        ra["value"].as_array().expect("ra"),
+        "roleAssignments",
+    );
+    let report = list_all(
+        &env,
+        &format!("{g}/reports/authenticationMethods/userRegistrationDetails"),
+        &token,
+    )
+    .await;
+    let mut methods = Vec::new();
+    for r in report.iter().take(40) {
+        let id = r["id"].as_str().expect("id");
+        let m = body(format!("{g}/users/{id}/authentication/methods")).await;
+        methods.extend(m["value"].as_array().cloned().unwrap_or_default());
+    }
+    let kinds: BTreeSet<&str> = methods
+        .iter()
+        .filter_map(|m| m["@odata.type"].as_str())
+        .collect();
+    assert!(kinds.len() >= 5, "every method kind appears: {kinds:?}");
+    check("authenticationMethod", &methods, "authentication/methods");
+    let policies = list_all(
+        &env,
+        &format!("{g}/deviceManagement/deviceCompliancePolicies"),
+        &token,
+    )
+    .await;
+    let mut overviews = Vec::new();
+    for p in &policies {
+        let id = p["id"].as_str().expect("id");
+        overviews.push(
+            body(format!(
+                "{g}/deviceManagement/deviceCompliancePolicies/{id}/deviceStatusOverview"
+            ))
+            .await,
+        );
+    }
+    check(
+        "deviceComplianceDeviceOverview",
+        &overviews,
+        "deviceStatusOverview",
+    );
+    let ca = list_all(
+        &env,
+        &format!("{g}/identity/conditionalAccess/policies"),
+        &token,
+    )
+    .await;
+    check("conditionalAccessPolicy", &ca, "conditionalAccess(P2)");
     assert!(
         errors.is_empty(),
         "{} schema violations:\n{}",

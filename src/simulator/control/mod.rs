@@ -7,7 +7,10 @@
 //! * Graph: the path after `/v1.0/` (`users/delta`, `groups/delta`,
 //!   `deviceManagement/managedDevices`, `deviceManagement/deviceCompliancePolicies`,
 //!   `identity/conditionalAccess/policies`,
-//!   `reports/authenticationMethods/userRegistrationDetails`, `organization`), with suffix
+//!   `reports/authenticationMethods/userRegistrationDetails`, `organization`, `subscribedSkus`,
+//!   `roleManagement/directory/roleAssignments`, route templates such as
+//!   `users/{id}/authentication/methods`, and `$batch` once per batch plus each step under its
+//!   own key), with suffix
 //!   `?skiptoken` for a nextLink page and `?deltatoken` for the first page of an incremental
 //!   round. So "delta was used" = `users/delta?deltatoken` > 0, and a full resync shows up as
 //!   another plain `users/delta`.
@@ -55,6 +58,15 @@ pub struct TenantSpec {
     pub intune: bool,
     #[serde(default)]
     pub p1: bool,
+    /// Entra ID P2 (default false).
+    #[serde(default)]
+    pub p2: bool,
+    /// P1 bought but lapsed (default false): see `Tenant::p1_lapsed`.
+    #[serde(default)]
+    pub p1_lapsed: bool,
+    /// Security defaults on; default: on exactly when the tenant has no P1.
+    #[serde(default)]
+    pub security_defaults: Option<bool>,
     #[serde(default)]
     pub users: usize,
     /// Default: users / 20, at least 5 (0 users = 0 groups).
@@ -79,6 +91,9 @@ pub struct TenantInfo {
     pub initial_domain: String,
     pub intune: bool,
     pub p1: bool,
+    pub p2: bool,
+    pub p1_lapsed: bool,
+    pub security_defaults: bool,
     pub users: usize,
     pub groups: usize,
     pub devices: usize,
@@ -92,6 +107,9 @@ pub struct TenantInfo {
 pub struct TenantPatch {
     pub intune: Option<bool>,
     pub p1: Option<bool>,
+    pub p2: Option<bool>,
+    pub p1_lapsed: Option<bool>,
+    pub security_defaults: Option<bool>,
     pub delta_page_size: Option<usize>,
     pub members_per_page: Option<usize>,
     pub delta_token_max_age_secs: Option<i64>,
@@ -126,6 +144,9 @@ fn info(t: &Tenant) -> TenantInfo {
         initial_domain: t.tg.initial_domain.clone(),
         intune: t.intune,
         p1: t.p1,
+        p2: t.p2,
+        p1_lapsed: t.p1_lapsed,
+        security_defaults: t.security_defaults,
         users: t.tg.users,
         groups: t.tg.groups,
         devices: t.tg.devices,
@@ -225,9 +246,15 @@ impl SimControl {
                     .policies
                     .unwrap_or_else(|| generator::policy_count(seed))
                     .min(8),
+                p2: spec.p2,
                 anchor: st.anchor,
             };
-            let t = Tenant::new(tg, spec.intune, spec.p1);
+            let mut t = Tenant::new(tg, spec.intune, spec.p1);
+            t.p2 = spec.p2;
+            t.p1_lapsed = spec.p1_lapsed;
+            if let Some(v) = spec.security_defaults {
+                t.security_defaults = v;
+            }
             let out = info(&t);
             st.tenants.insert(id, t);
             Ok(out)
@@ -249,6 +276,15 @@ impl SimControl {
             }
             if let Some(v) = p.p1 {
                 t.p1 = v;
+            }
+            if let Some(v) = p.p2 {
+                t.p2 = v;
+            }
+            if let Some(v) = p.p1_lapsed {
+                t.p1_lapsed = v;
+            }
+            if let Some(v) = p.security_defaults {
+                t.security_defaults = v;
             }
             let s = &mut t.settings;
             if let Some(v) = p.delta_page_size {

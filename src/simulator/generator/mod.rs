@@ -7,10 +7,15 @@
 //! be mapped back to its base index without a lookup table.
 
 mod devices;
+mod evidence;
 mod people;
 mod policies;
 
 pub use devices::{compliance_policies, device};
+pub use evidence::{
+    GLOBAL_ADMIN, INTUNE_PLAN, Licences, P1_PLAN, P2_PLAN, authentication_methods_policy, is_admin,
+    role_assignment_id, role_assignments, subscribed_skus, user_methods,
+};
 pub use people::{fold, group, group_members, registration, user};
 pub use policies::{policy, policy_count};
 
@@ -105,6 +110,9 @@ pub struct TenantGen {
     pub groups: usize,
     pub devices: usize,
     pub policies: usize,
+    /// Entra ID P2 at creation: decides whether the sample CA policies include a risk-based one
+    /// (only P2 tenants can create those; a later licence change leaves existing policies be).
+    pub p2: bool,
     /// Fixed reference time so regenerated objects are identical across calls.
     pub anchor: DateTime<Utc>,
 }
@@ -133,6 +141,7 @@ mod tests {
             groups: 5,
             devices: 20,
             policies: 8,
+            p2: false,
             anchor: DateTime::<Utc>::UNIX_EPOCH,
         }
     }

@@ -353,8 +353,13 @@ pub fn registration(
         .unwrap_or_default()
         .to_string();
     let x = h(g.seed, SALT_MISC ^ 0xA5, str_hash(&id));
-    let is_admin = index == Some(0) || x % 97 == 1;
-    let registered = is_admin && index == Some(0) || x % 10 < 7;
+    // Admin status follows the directory role assignments (`evidence::role_assignments`), as the
+    // real report derives it from roles; users added at runtime hold no role.
+    let is_admin = index.is_some_and(|i| super::evidence::is_admin(g, i));
+    let registered = index == Some(0) || x % 10 < 7;
+    // SSPR capability needs both registration and the SSPR policy covering the user, so some
+    // users are registered but not capable, and capable always implies enabled.
+    let sspr_enabled = index == Some(0) || !x.is_multiple_of(5);
     let guest = user.get("userType").and_then(Value::as_str) == Some("Guest");
     let (methods, sys, pref): (Value, Value, Value) = if !registered {
         (json!([]), json!([]), "none".into())
@@ -378,14 +383,20 @@ pub fn registration(
             ),
         }
     };
+    // Capable = registered with a method the tenant's policy allows (SMS-only users are not
+    // capable where SMS is off; passwordless needs FIDO2 on).
+    let (sms_on, fido2_on) = super::evidence::method_states(g);
+    let mfa_capable = registered && (x % 4 != 1 || sms_on);
+    let passwordless = registered && x % 4 == 2 && fido2_on;
     obj(json!({
         "id": id,
         "userPrincipalName": user.get("userPrincipalName").cloned().unwrap_or(Value::Null),
         "userDisplayName": user.get("displayName").cloned().unwrap_or(Value::Null),
         "userType": if guest { "guest" } else { "member" },
-        "isAdmin": is_admin, "isMfaCapable": registered, "isMfaRegistered": registered,
-        "isPasswordlessCapable": registered && x % 4 == 2, "isSsprCapable": registered,
-        "isSsprEnabled": !x.is_multiple_of(5), "isSsprRegistered": registered,
+        "isAdmin": is_admin, "isMfaCapable": mfa_capable, "isMfaRegistered": registered,
+        "isPasswordlessCapable": passwordless,
+        "isSsprCapable": registered && sspr_enabled,
+        "isSsprEnabled": sspr_enabled, "isSsprRegistered": registered,
         "isSystemPreferredAuthenticationMethodEnabled": true,
         "methodsRegistered": methods, "systemPreferredAuthenticationMethods": sys,
         "userPreferredMethodForSecondaryAuthentication": pref,

@@ -13,7 +13,8 @@ pub fn policy_count(seed: u64) -> usize {
 
 /// Conditional Access policy `p` (0..8). The first three cover all three states; CA004 requires
 /// MFA only through `authenticationStrength` (the detection trap in
-/// docs/microsoft.md#evidence-reads).
+/// docs/microsoft.md#evidence-reads) and targets the Global Administrator role only. CA006 is
+/// risk-based (userRiskLevels) only in P2 tenants, since only P2 can create such policies.
 pub fn policy(g: &TenantGen, p: usize) -> Map<String, Value> {
     let id = guid(g.seed, SALT_POLICY, p as u64);
     let x = h(g.seed, SALT_POLICY, p as u64);
@@ -87,6 +88,16 @@ pub fn policy(g: &TenantGen, p: usize) -> Map<String, Value> {
             "signInFrequency": {"value": 4, "type": "hours", "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased", "isEnabled": true}}),
             "OR",
         ),
+        5 if !g.p2 => (
+            "CA006 - Require MFA for Azure management",
+            "enabledForReportingButNotEnforced",
+            "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+            json!(["all"]),
+            json!(["mfa"]),
+            Value::Null,
+            Value::Null,
+            "OR",
+        ),
         5 => (
             "CA006 - High user risk requires password change",
             "enabledForReportingButNotEnforced",
@@ -127,13 +138,18 @@ pub fn policy(g: &TenantGen, p: usize) -> Map<String, Value> {
         "sessionControls": session,
         "conditions": {
             "clientAppTypes": client_apps, "signInRiskLevels": [],
-            "userRiskLevels": if p == 5 { json!(["high"]) } else { json!([]) },
+            "userRiskLevels": if p == 5 && g.p2 { json!(["high"]) } else { json!([]) },
             "servicePrincipalRiskLevels": [],
             "platforms": if p == 7 { json!({"includePlatforms": ["all"], "excludePlatforms": ["android", "iOS", "windows", "macOS"]}) } else { Value::Null },
             "locations": null, "devices": null,
             "applications": {"includeApplications": [apps], "excludeApplications": [], "includeUserActions": [], "includeAuthenticationContextClassReferences": [], "applicationFilter": null},
             "users": {
-                "includeUsers": if p == 4 { json!(["GuestsOrExternalUsers"]) } else { json!(["All"]) },
+                "includeUsers": match p {
+                    4 => json!(["GuestsOrExternalUsers"]),
+                    // Role-targeted: Graph returns an empty includeUsers, not "All".
+                    3 => json!([]),
+                    _ => json!(["All"]),
+                },
                 "excludeUsers": if p == 3 { json!([]) } else { json!([admin]) },
                 "includeGroups": [], "excludeGroups": [],
                 "includeRoles": if p == 3 { json!(["62e90394-69f5-4237-9190-012177145e10"]) } else { json!([]) },

@@ -165,6 +165,7 @@ fn run(st: &mut SimState, ctx: &Ctx, kind: Kind) -> GraphResult {
                 n: t.settings.delta_page_size,
                 iat: now,
                 z: false,
+                f: None,
             };
             return Ok(json!({
                 "@odata.context": context(ctx, coll, &tok.s),
@@ -216,6 +217,7 @@ fn run(st: &mut SimState, ctx: &Ctx, kind: Kind) -> GraphResult {
             n,
             iat: now,
             z: false,
+            f: None,
         }
     };
     let minimal = ctx
@@ -251,6 +253,7 @@ fn run(st: &mut SimState, ctx: &Ctx, kind: Kind) -> GraphResult {
                 moff: 0,
                 iat: now,
                 z: false,
+                f: None,
                 ..tok
             };
             body.insert(
@@ -308,6 +311,7 @@ fn initial_page(
             Vec::new(),
             Some(PageToken {
                 z: true,
+                f: None,
                 ..tok.clone()
             }),
         );
@@ -362,6 +366,7 @@ fn initial_page(
         pos,
         moff,
         z: false,
+        f: None,
         ..tok.clone()
     });
     (out, next)

@@ -69,7 +69,7 @@ fn decode_segment(s: &str) -> String {
 }
 
 /// The `{id | userPrincipalName}` segment of `/v1.0/users/{segment}/...`, decoded.
-fn user_segment(ctx: &Ctx) -> String {
+pub(crate) fn user_segment(ctx: &Ctx) -> String {
     let raw = ctx
         .path
         .split('/')
@@ -80,7 +80,7 @@ fn user_segment(ctx: &Ctx) -> String {
 }
 
 /// Finds a live user by object id or userPrincipalName; returns (id, object).
-fn find_user(t: &Tenant, segment: &str) -> Option<(String, Map<String, Value>)> {
+pub(crate) fn find_user(t: &Tenant, segment: &str) -> Option<(String, Map<String, Value>)> {
     let c = &t.users;
     for id in [segment.to_string(), segment.to_ascii_lowercase()] {
         if let Some(u) = c.get(&t.tg, &id) {
@@ -228,6 +228,7 @@ pub fn transitive_member_of(st: &mut SimState, ctx: &Ctx) -> GraphResult {
             n: paging::parse_top(q, 100, 999)?,
             iat: 0,
             z: false,
+            f: None,
         },
     };
     let groups = transitive_groups(t, &user_id);

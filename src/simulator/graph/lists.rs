@@ -8,6 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::errors::GraphError;
+use super::filter;
 use super::paging::{self, PageToken};
 use super::{Ctx, GraphResult};
 use crate::simulator::collection::Kind;
@@ -74,13 +75,13 @@ const COMPLIANCE_PROPS: &[&str] = &[
     "version",
 ];
 
-fn tenant<'a>(st: &'a SimState, ctx: &Ctx) -> Result<&'a Tenant, GraphError> {
+pub(crate) fn tenant<'a>(st: &'a SimState, ctx: &Ctx) -> Result<&'a Tenant, GraphError> {
     st.tenants
         .get(&ctx.tenant_id)
         .ok_or_else(|| GraphError::new(404, "Request_ResourceNotFound", "Tenant not found."))
 }
 
-fn intune_gate(t: &Tenant) -> Result<(), GraphError> {
+pub(crate) fn intune_gate(t: &Tenant) -> Result<(), GraphError> {
     if t.intune {
         Ok(())
     } else {
@@ -99,6 +100,8 @@ struct ListSpec {
     select_code: &'static str,
     default_top: usize,
     max_top: usize,
+    /// Honours `$filter` (see `filter.rs`); lists without it refuse the option.
+    filterable: bool,
 }
 
 /// Generic pager over positions `0..end`; `get(pos)` returns the object at a position if live.
@@ -117,6 +120,27 @@ fn list(
                 GraphError::bad_request("The specified page token value has expired or is invalid.")
             })?,
         None => {
+            for bad in ["$orderby", "$count", "$search", "$expand", "$skip"] {
+                if q.has(bad) {
+                    return Err(GraphError::bad_request(&format!(
+                        "The query option '{bad}' is not supported by the simulator on {}.",
+                        spec.path
+                    )));
+                }
+            }
+            let f = match q.get("$filter") {
+                Some(_) if !spec.filterable => {
+                    return Err(GraphError::bad_request(&format!(
+                        "The query option '$filter' is not supported by the simulator on {}.",
+                        spec.path
+                    )));
+                }
+                Some(raw) => {
+                    filter::parse(raw, spec.allowed)?;
+                    Some(raw.to_string())
+                }
+                None => None,
+            };
             let s = paging::parse_select(q, spec.allowed, spec.type_name, spec.select_code)?;
             let n = paging::parse_top(q, spec.default_top, spec.max_top)?;
             PageToken {
@@ -133,13 +157,18 @@ fn list(
                 n,
                 iat: 0,
                 z: false,
+                f,
             }
         }
+    };
+    let clauses = match &tok.f {
+        Some(raw) => filter::parse(raw, spec.allowed)?,
+        None => Vec::new(),
     };
     let mut items = Vec::new();
     let mut pos = tok.pos;
     while items.len() < tok.n && pos < end {
-        if let Some(o) = get(pos) {
+        if let Some(o) = get(pos).filter(|o| filter::matches(o, &clauses)) {
             items.push(Value::Object(match &tok.s {
                 Some(sel) => paging::project(&o, sel),
                 None => o,
@@ -186,6 +215,7 @@ pub fn managed_devices(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         select_code: "BadRequest",
         default_top: 1000,
         max_top: 1000,
+        filterable: false,
     };
     let c = &t.devices;
     list(t, ctx, &spec, c.end(), &|p| c.at(&t.tg, p).map(|(_, o)| o))
@@ -201,6 +231,7 @@ pub fn compliance_policies(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         select_code: "BadRequest",
         default_top: 100,
         max_top: 1000,
+        filterable: false,
     };
     let all = generator::compliance_policies(&t.tg);
     list(t, ctx, &spec, all.len() as u64, &|p| {
@@ -227,6 +258,7 @@ pub fn ca_policies(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         select_code: "BadRequest",
         default_top: 100,
         max_top: 999,
+        filterable: true,
     };
     let c = &t.policies;
     list(t, ctx, &spec, c.end(), &|p| c.at(&t.tg, p).map(|(_, o)| o))
@@ -234,7 +266,9 @@ pub fn ca_policies(st: &mut SimState, ctx: &Ctx) -> GraphResult {
 
 pub fn registrations(st: &mut SimState, ctx: &Ctx) -> GraphResult {
     let t = tenant(st, ctx)?;
-    if !t.p1 {
+    // A lapsed P1 already shuts the report while CA policies still read
+    // (docs/microsoft.md#licences).
+    if !t.p1 || t.p1_lapsed {
         return Err(GraphError::new(
             403,
             "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
@@ -248,19 +282,30 @@ pub fn registrations(st: &mut SimState, ctx: &Ctx) -> GraphResult {
         select_code: "BadRequest",
         default_top: 200,
         max_top: 999,
+        filterable: true,
     };
     let c = t.coll(Kind::User);
     list(t, ctx, &spec, c.end(), &|p| {
         let (id, u) = c.at(&t.tg, p)?;
-        let idx = (p < c.base_count as u64).then_some(p as usize);
-        let mut row = generator::registration(&t.tg, &u, idx);
-        if let Some(o) = t.registrations.get(&id) {
-            for (k, v) in o {
-                row.insert(k.clone(), v.clone());
-            }
-        }
-        Some(row)
+        Some(registration_row(t, &id, &u))
     })
+}
+
+/// A user's registration report row: generated from the user (and, for base users, their
+/// index, which decides admin roles), with the control API's overrides merged over it.
+pub(crate) fn registration_row(
+    t: &Tenant,
+    id: &str,
+    user: &Map<String, Value>,
+) -> Map<String, Value> {
+    let idx = generator::index_of(t.tg.seed, generator::SALT_USER, id, t.users.base_count);
+    let mut row = generator::registration(&t.tg, user, idx);
+    if let Some(o) = t.registrations.get(id) {
+        for (k, v) in o {
+            row.insert(k.clone(), v.clone());
+        }
+    }
+    row
 }
 
 /// The tenant's organization object (also used by the control API).
@@ -268,16 +313,21 @@ pub fn organization_object(t: &Tenant) -> Map<String, Value> {
     let created = (t.tg.anchor - chrono::Duration::days(2000))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let plan = |service: &str, id: &str| json!({ "assignedDateTime": "2024-01-02T00:00:00Z", "capabilityStatus": "Enabled", "service": service, "servicePlanId": id });
-    let mut plans = vec![plan("exchange", "9aaf7827-d63c-4b61-89c3-182f06f82e5c")];
+    let plan = |service: &str, id: &str, status: &str| json!({ "assignedDateTime": "2024-01-02T00:00:00Z", "capabilityStatus": status, "service": service, "servicePlanId": id });
+    let mut plans = vec![plan(
+        "exchange",
+        "9aaf7827-d63c-4b61-89c3-182f06f82e5c",
+        "Enabled",
+    )];
     if t.p1 {
-        plans.push(plan(
-            "AADPremiumService",
-            "41781fb2-bc02-4b7c-bd55-b576c07bb09d",
-        ));
+        let status = if t.p1_lapsed { "Suspended" } else { "Enabled" };
+        plans.push(plan("AADPremiumService", generator::P1_PLAN, status));
+    }
+    if t.p2 {
+        plans.push(plan("AADPremiumService", generator::P2_PLAN, "Enabled"));
     }
     if t.intune {
-        plans.push(plan("SCO", "c1ec4a95-1f05-45b3-a911-aa3fa01094f5"));
+        plans.push(plan("SCO", generator::INTUNE_PLAN, "Enabled"));
     }
     let caps = "Email, OfficeCommunicationsOnline";
     match json!({

@@ -3,13 +3,16 @@
 //! Every endpoint runs through [`serve`]: bearer check (the token decides the tenant, as on the
 //! real Graph), consent check, request counting, fault injection, then the endpoint itself.
 
+pub mod batch;
 pub mod delta;
 pub mod directory;
 pub mod errors;
+pub mod evidence;
+pub mod filter;
 pub mod lists;
 pub mod paging;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
@@ -130,14 +133,16 @@ const RATE_LIMITS: [(&str, usize, Duration, bool); 2] = [
 ];
 
 /// Sliding-window check when the tenant enforces rate limits; throttled calls don't count.
+/// Time comes from the simulator's clock, like every other time it reads.
 fn rate_limited(t: &mut Tenant, base: &str) -> Option<(GraphError, Option<String>)> {
     if !t.settings.enforce_rate_limits {
         return None;
     }
     let (_, max, window, retry) = RATE_LIMITS.iter().find(|(e, ..)| *e == base)?;
-    let now = Instant::now();
+    let now = crate::simulator::clock::now();
+    let age = |at: &chrono::DateTime<chrono::Utc>| (now - *at).to_std().unwrap_or_default();
     let q = t.rate.entry(base.to_string()).or_default();
-    while q.front().is_some_and(|f| now.duration_since(*f) >= *window) {
+    while q.front().is_some_and(|f| age(f) >= *window) {
         q.pop_front();
     }
     if q.len() < *max {
@@ -146,10 +151,155 @@ fn rate_limited(t: &mut Tenant, base: &str) -> Option<(GraphError, Option<String
     }
     let wait = q
         .front()
-        .map(|f| *window - now.duration_since(*f))
+        .map(|f| window.saturating_sub(age(f)))
         .unwrap_or(*window);
     let ra = retry.then(|| format!("{:.3}", wait.as_secs_f64()));
     Some((GraphError::throttled(ra.as_deref()), ra))
+}
+
+/// What one Graph request produced, before it becomes an HTTP response or a `$batch` entry.
+pub struct Outcome {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The response body; not JSON when the `malformed` fault cut it.
+    pub body: String,
+    /// A `slow` fault's delay, served after the state lock is released.
+    pub delay: Option<Duration>,
+}
+
+const JSON_OK: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+impl Outcome {
+    fn error(e: &GraphError, ids: &ReqIds) -> Outcome {
+        Outcome {
+            status: e.status,
+            headers: e.headers.clone(),
+            body: e.body(ids).to_string(),
+            delay: None,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == "Retry-After")
+            .map(|(_, v)| v.clone())
+    }
+
+    fn response(&self) -> HttpResponse {
+        let status = actix_web::http::StatusCode::from_u16(self.status)
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut b = HttpResponse::build(status);
+        for (k, v) in &self.headers {
+            b.insert_header((k.as_str(), v.as_str()));
+        }
+        let ct = if self.status == 200 {
+            JSON_OK
+        } else {
+            "application/json"
+        };
+        b.content_type(ct).body(self.body.clone())
+    }
+}
+
+/// Runs an authenticated request for `tenant_id` through rate limits, faults and the endpoint,
+/// and records it. Shared by [`serve`] and each `$batch` sub-request, which Graph counts and
+/// throttles like separate requests.
+pub fn dispatch(
+    st: &mut SimState,
+    ids: &ReqIds,
+    base: &str,
+    ctx: &Ctx,
+    f: fn(&mut SimState, &Ctx) -> GraphResult,
+) -> Outcome {
+    let key = endpoint_key(base, &ctx.query);
+    let tenant_id = ctx.tenant_id.clone();
+    if let Some((e, ra)) = st
+        .tenants
+        .get_mut(&tenant_id)
+        .and_then(|t| rate_limited(t, base))
+    {
+        if let Some(t) = st.tenants.get_mut(&tenant_id) {
+            t.record(&key, 429, ra, Some("rate_limit".into()), &ids.request_id);
+        }
+        return Outcome::error(&e, ids);
+    }
+    let fault = st
+        .tenants
+        .get_mut(&tenant_id)
+        .and_then(|t| faults::evaluate(&mut t.faults, base));
+    let (out, fname) = match fault {
+        Some(FaultKind::Throttle { retry_after }) => (
+            Outcome::error(&GraphError::throttled(retry_after.as_deref()), ids),
+            Some("throttle"),
+        ),
+        Some(FaultKind::Unavailable { retry_after }) => {
+            let mut e = GraphError::new(
+                503,
+                "serviceNotAvailable",
+                "The service is temporarily unavailable. Please retry later.",
+            );
+            if let Some(r) = &retry_after {
+                e = e.header("Retry-After", r);
+            }
+            (Outcome::error(&e, ids), Some("unavailable"))
+        }
+        Some(FaultKind::Error {
+            status,
+            code,
+            message,
+            retry_after,
+        }) => {
+            let mut e = GraphError::new(status, &code, &message);
+            if let Some(r) = &retry_after {
+                e = e.header("Retry-After", r);
+            }
+            (Outcome::error(&e, ids), Some("error"))
+        }
+        other => {
+            let delay = match &other {
+                Some(FaultKind::Slow { delay_ms }) => Some(Duration::from_millis(*delay_ms)),
+                _ => None,
+            };
+            match f(st, ctx) {
+                Ok(body) => {
+                    let mut text = body.to_string();
+                    let fname = match other {
+                        Some(FaultKind::Malformed) => {
+                            // Cut mid-document: valid UTF-8, invalid JSON.
+                            let cut = text
+                                .char_indices()
+                                .map(|(i, _)| i)
+                                .find(|i| *i >= text.len() / 2)
+                                .unwrap_or(0);
+                            text.truncate(cut);
+                            Some("malformed")
+                        }
+                        Some(FaultKind::Slow { .. }) => Some("slow"),
+                        _ => None,
+                    };
+                    let out = Outcome {
+                        status: 200,
+                        headers: Vec::new(),
+                        body: text,
+                        delay,
+                    };
+                    (out, fname)
+                }
+                Err(e) => (Outcome::error(&e, ids), None),
+            }
+        }
+    };
+    if let Some(t) = st.tenants.get_mut(&tenant_id) {
+        t.record(
+            &key,
+            out.status,
+            out.retry_after(),
+            fname.map(str::to_string),
+            &ids.request_id,
+        );
+    }
+    out
 }
 
 /// Runs one Graph request through auth, counters and faults.
@@ -161,14 +311,13 @@ pub async fn serve(
 ) -> HttpResponse {
     let ids = ReqIds::of(&req);
     let query = Query::parse(req.query_string());
-    let key = endpoint_key(base, &query);
-    let mut delay = None;
-    let resp = {
+    let out = {
         let mut st = shared.lock();
         let tenant_id = match authenticate(&st, &req) {
             Ok(t) => t,
             Err(b) => {
                 let (tid, e) = *b;
+                let key = endpoint_key(base, &query);
                 if let Some(t) = tid.and_then(|t| st.tenants.get_mut(&t)) {
                     t.record(&key, e.status, None, None, &ids.request_id);
                 }
@@ -176,7 +325,7 @@ pub async fn serve(
             }
         };
         let ctx = Ctx {
-            tenant_id: tenant_id.clone(),
+            tenant_id,
             query,
             prefer: req
                 .headers()
@@ -187,97 +336,12 @@ pub async fn serve(
             graph_url: st.graph_url.clone(),
             path: req.path().to_string(),
         };
-        if let Some((e, ra)) = st
-            .tenants
-            .get_mut(&tenant_id)
-            .and_then(|t| rate_limited(t, base))
-        {
-            if let Some(t) = st.tenants.get_mut(&tenant_id) {
-                t.record(&key, 429, ra, Some("rate_limit".into()), &ids.request_id);
-            }
-            return e.response(&ids);
-        }
-        let fault = st
-            .tenants
-            .get_mut(&tenant_id)
-            .and_then(|t| faults::evaluate(&mut t.faults, base));
-        let (resp, status, retry, fname) = match fault {
-            Some(FaultKind::Throttle { retry_after }) => {
-                let e = GraphError::throttled(retry_after.as_deref());
-                (e.response(&ids), 429, retry_after, Some("throttle"))
-            }
-            Some(FaultKind::Unavailable { retry_after }) => {
-                let mut e = GraphError::new(
-                    503,
-                    "serviceNotAvailable",
-                    "The service is temporarily unavailable. Please retry later.",
-                );
-                if let Some(r) = &retry_after {
-                    e = e.header("Retry-After", r);
-                }
-                (e.response(&ids), 503, retry_after, Some("unavailable"))
-            }
-            Some(FaultKind::Error {
-                status,
-                code,
-                message,
-                retry_after,
-            }) => {
-                let mut e = GraphError::new(status, &code, &message);
-                if let Some(r) = &retry_after {
-                    e = e.header("Retry-After", r);
-                }
-                (e.response(&ids), status, retry_after, Some("error"))
-            }
-            other => {
-                if let Some(FaultKind::Slow { delay_ms }) = &other {
-                    delay = Some(Duration::from_millis(*delay_ms));
-                }
-                match f(&mut st, &ctx) {
-                    Ok(body) => {
-                        let mut text = body.to_string();
-                        let fname = match other {
-                            Some(FaultKind::Malformed) => {
-                                // Cut mid-document: valid UTF-8, invalid JSON.
-                                let cut = text
-                                    .char_indices()
-                                    .map(|(i, _)| i)
-                                    .find(|i| *i >= text.len() / 2)
-                                    .unwrap_or(0);
-                                text.truncate(cut);
-                                Some("malformed")
-                            }
-                            Some(FaultKind::Slow { .. }) => Some("slow"),
-                            _ => None,
-                        };
-                        (HttpResponse::Ok().content_type("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8").body(text), 200, None, fname)
-                    }
-                    Err(e) => {
-                        let ra = e
-                            .headers
-                            .iter()
-                            .find(|(k, _)| k == "Retry-After")
-                            .map(|(_, v)| v.clone());
-                        (e.response(&ids), e.status, ra, None)
-                    }
-                }
-            }
-        };
-        if let Some(t) = st.tenants.get_mut(&tenant_id) {
-            t.record(
-                &key,
-                status,
-                retry,
-                fname.map(str::to_string),
-                &ids.request_id,
-            );
-        }
-        resp
+        dispatch(&mut st, &ids, base, &ctx, f)
     };
-    if let Some(d) = delay {
+    if let Some(d) = out.delay {
         tokio::time::sleep(d).await;
     }
-    resp
+    out.response()
 }
 
 macro_rules! route {
@@ -328,6 +392,33 @@ route!(
     lists::compliance_summary
 );
 
+route!(subscribed_skus, "subscribedSkus", evidence::subscribed_skus);
+route!(
+    security_defaults,
+    "policies/identitySecurityDefaultsEnforcementPolicy",
+    evidence::security_defaults
+);
+route!(
+    auth_methods_policy,
+    "policies/authenticationMethodsPolicy",
+    evidence::authentication_methods_policy
+);
+route!(
+    role_assignments,
+    "roleManagement/directory/roleAssignments",
+    evidence::role_assignments
+);
+route!(
+    user_methods,
+    "users/{id}/authentication/methods",
+    evidence::user_methods
+);
+route!(
+    device_status_overview,
+    "deviceManagement/deviceCompliancePolicies/{id}/deviceStatusOverview",
+    evidence::device_status_overview
+);
+
 /// Registers the Graph routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1.0/users/delta", web::get().to(users_delta))
@@ -355,6 +446,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(compliance_summary),
         )
         .route("/v1.0/organization", web::get().to(organization))
+        .route("/v1.0/$batch", web::post().to(batch::batch))
+        .route("/v1.0/subscribedSkus", web::get().to(subscribed_skus))
+        .route(
+            "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy",
+            web::get().to(security_defaults),
+        )
+        .route(
+            "/v1.0/policies/authenticationMethodsPolicy",
+            web::get().to(auth_methods_policy),
+        )
+        .route(
+            "/v1.0/roleManagement/directory/roleAssignments",
+            web::get().to(role_assignments),
+        )
+        .route(
+            "/v1.0/deviceManagement/deviceCompliancePolicies/{id}/deviceStatusOverview",
+            web::get().to(device_status_overview),
+        )
         // After users/delta, which the `{id}` pattern would otherwise swallow.
         .route("/v1.0/users/{id}", web::get().to(user))
         .route(
@@ -364,5 +473,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group",
             web::get().to(transitive_member_of_groups),
+        )
+        .route(
+            "/v1.0/users/{id}/authentication/methods",
+            web::get().to(user_methods),
         );
 }

@@ -41,6 +41,9 @@ pub struct PageToken {
     /// This link is the hop after an injected empty page.
     #[serde(default)]
     pub z: bool,
+    /// `$filter` of the first request (plain lists that honour it); later pages apply it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f: Option<String>,
 }
 
 pub fn encode(t: &PageToken) -> String {

@@ -96,6 +96,13 @@ pub struct Tenant {
     pub tg: TenantGen,
     pub intune: bool,
     pub p1: bool,
+    /// Entra ID P2 (risk-based Conditional Access, PIM); only meaningful with `p1`.
+    pub p2: bool,
+    /// P1 was bought but has lapsed: CA policies still read (200), the registration report
+    /// answers 403 and the P1 SKU is `Suspended` (docs/microsoft.md#licences).
+    pub p1_lapsed: bool,
+    /// Security defaults (`identitySecurityDefaultsEnforcementPolicy.isEnabled`).
+    pub security_defaults: bool,
     pub country: String,
     /// client ids of apps with admin consent in this tenant.
     pub consents: BTreeSet<String>,
@@ -115,7 +122,7 @@ pub struct Tenant {
     pub log: VecDeque<RequestLogEntry>,
     pub log_seq: u64,
     /// Recent accepted request times per rate-limited endpoint.
-    pub rate: BTreeMap<String, VecDeque<std::time::Instant>>,
+    pub rate: BTreeMap<String, VecDeque<DateTime<Utc>>>,
 }
 
 /// Bounded request log per tenant.
@@ -131,6 +138,11 @@ impl Tenant {
             tg,
             intune,
             p1,
+            p2: false,
+            p1_lapsed: false,
+            // New tenants get security defaults; CA cannot be used alongside them, so tenants
+            // with P1 (which use CA) have turned them off.
+            security_defaults: !p1,
             country: "GB".into(),
             consents: BTreeSet::new(),
             registrations: BTreeMap::new(),
