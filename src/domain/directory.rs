@@ -4,7 +4,54 @@ use super::{DomainError, DomainResult, Services};
 use crate::model::{Asset, Contact, ContactGroup, ListQuery, Page};
 use std::collections::HashMap;
 
+/// One contact with what hangs off it: the contact groups they are in and the devices whose
+/// primary user they are.
+#[derive(Debug, Clone)]
+pub struct ContactDetail {
+    pub contact: Contact,
+    pub groups: Vec<ContactGroup>,
+    pub devices: Vec<Asset>,
+}
+
 impl Services {
+    /// A contact of `company_id` (404 for another company's id) with groups and devices.
+    pub async fn contact_detail(
+        &self,
+        company_id: u64,
+        contact_id: u64,
+    ) -> DomainResult<ContactDetail> {
+        self.store
+            .read(move |r| {
+                let contact = r
+                    .contact(company_id, contact_id)?
+                    .ok_or(DomainError::NotFound("contact"))?;
+                let mut devices: Vec<Asset> = r
+                    .assets_of(company_id)?
+                    .into_iter()
+                    .filter(|a| a.primary_user_contact_id == Some(contact_id))
+                    .collect();
+                devices.sort_by(|a, b| a.hostname.cmp(&b.hostname));
+                let member_of: Vec<u64> = r
+                    .memberships_of(company_id)?
+                    .into_iter()
+                    .filter(|m| m.contact_id == contact_id)
+                    .map(|m| m.group_id)
+                    .collect();
+                let mut groups: Vec<ContactGroup> = r
+                    .groups_of(company_id)?
+                    .into_iter()
+                    .filter(|g| member_of.contains(&g.id))
+                    .collect();
+                groups.sort_by_key(|g| g.display_name.to_lowercase());
+                Ok::<_, DomainError>(ContactDetail {
+                    contact,
+                    groups,
+                    devices,
+                })
+            })
+            .await
+    }
+
     /// Contacts of one company, or of every company when `company_id` is None.
     pub async fn contacts(
         &self,

@@ -122,3 +122,65 @@ async fn the_company_list_shows_how_long_ago_each_company_last_synced_and_how_it
     );
     assert!(row_of("Never Synced Ltd").contains("Never"));
 }
+
+#[tokio::test]
+async fn a_contact_page_shows_their_entra_ids_groups_and_devices_and_no_other_companys_contact() {
+    let env = sync_env().await;
+    let t = env.tenant("Contoso Dental", 6, 12, true);
+    let (company, _) = env.connect("Contoso Dental", &t.id).await;
+    let other = env.company("Fabrikam Bakery").await;
+    let snap = snapshot(env.services(), company).await;
+    // Someone who is the primary user of a device and in at least one group.
+    let (contact, device) = snap
+        .assets
+        .iter()
+        .find_map(|a| {
+            let c = snap
+                .contacts
+                .iter()
+                .find(|c| Some(c.id) == a.primary_user_contact_id)?;
+            snap.memberships
+                .iter()
+                .any(|m| m.contact_id == c.id)
+                .then(|| (c.clone(), a.clone()))
+        })
+        .expect("a contact with a device and a group");
+    let group_id = snap
+        .memberships
+        .iter()
+        .find(|m| m.contact_id == contact.id)
+        .map(|m| m.group_id)
+        .expect("membership");
+    let group = snap
+        .groups
+        .iter()
+        .find(|g| g.id == group_id)
+        .expect("group");
+    env.app.login().await;
+    let list = env
+        .app
+        .get_text(&format!("/companies/{company}?tab=contacts&per_page=100"))
+        .await;
+    let link = format!("/companies/{company}/contacts/{}", contact.id);
+    assert!(
+        list.contains(&format!("href=\"{link}\"")),
+        "the list links the page"
+    );
+    let page = env.app.get_text(&link).await;
+    assert!(page.contains(&contact.display_name) && page.contains(&contact.upn));
+    assert!(
+        page.contains(contact.entra_object_id.as_deref().expect("synced")),
+        "Entra object id shown"
+    );
+    assert!(page.contains(&group.display_name), "group shown");
+    assert!(page.contains(&device.hostname), "device shown");
+    let r = env
+        .app
+        .get(&format!("/companies/{other}/contacts/{}", contact.id))
+        .await;
+    assert_eq!(
+        r.status(),
+        404,
+        "another company's contact id is not found there"
+    );
+}

@@ -2,16 +2,49 @@
 
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::ids::Id;
 use crate::web::pager::{ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
-use crate::web::views::directory::{AssetRow, AssetsPage, ContactRow, ContactsPage, Table};
+use crate::web::views::directory::{
+    AssetRow, AssetsPage, ContactPage, ContactRow, ContactsPage, Table,
+};
 use actix_web::web;
 use std::collections::HashMap;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/contacts", web::get().to(contacts_get))
-        .route("/assets", web::get().to(assets_get));
+        .route("/assets", web::get().to(assets_get))
+        .route("/companies/{id}/contacts/{cid}", web::get().to(contact_get));
+}
+
+/// A contact's page: Entra identity, groups, devices. Another company's contact id is 404.
+async fn contact_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    path: web::Path<(Id, Id)>,
+) -> Result<ContactPage, WebError> {
+    let (company_id, contact_id) = path.into_inner();
+    let company = st.services.company(company_id.get()).await?;
+    let detail = st
+        .services
+        .contact_detail(company.id, contact_id.get())
+        .await?;
+    let devices = detail
+        .devices
+        .iter()
+        .cloned()
+        .map(|asset| AssetRow {
+            asset,
+            company: company.name.clone(),
+        })
+        .collect();
+    Ok(ContactPage {
+        chrome: Chrome::new(&staff, "psa", None),
+        company,
+        detail,
+        devices,
+    })
 }
 
 pub async fn contact_table(

@@ -48,3 +48,13 @@ pub struct AssetsPage {
     pub p: Table<AssetRow>,
     pub show_company: bool,
 }
+
+/// A contact's page: who they are in Entra, their groups and their devices.
+#[derive(askama::Template, askama_web::WebTemplate)]
+#[template(path = "directory/contact.html")]
+pub struct ContactPage {
+    pub chrome: super::Chrome,
+    pub company: crate::model::Company,
+    pub detail: crate::domain::directory::ContactDetail,
+    pub devices: Vec<AssetRow>,
+}
