@@ -114,8 +114,8 @@ fn handlers_answer_only_with_api_types() {
     assert!(handlers >= 8, "found the handler files");
     // The scan itself finds what it must.
     let model_answer = "use crate::model::{Job, Trigger};\n\
-        async fn get() -> ApiResult<web::Json<Job>> { todo!() }\n\
-        async fn all() -> web::Json<ApiPage<crate::domain::X>> { todo!() }";
+        async fn get(j: Job) -> ApiResult<web::Json<Job>> { Ok(web::Json(j)) }\n\
+        async fn all(p: P) -> web::Json<ApiPage<crate::domain::X>> { web::Json(p) }";
     let found = json_types(model_answer);
     let foreign = foreign_imports(model_answer);
     assert!(
