@@ -32,11 +32,6 @@ impl AdminActor {
     pub fn local(actor: Actor) -> Self {
         AdminActor(actor)
     }
-
-    /// The actor, for the audit log.
-    pub fn actor(&self) -> Actor {
-        self.0.clone()
-    }
 }
 
 impl From<AdminActor> for Actor {

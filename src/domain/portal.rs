@@ -112,21 +112,39 @@ fn check_contact(
 }
 
 impl Services {
-    /// PSA → Support Portal: every active company with its portal settings, by name.
-    pub async fn portal_overview(&self) -> DomainResult<Vec<(Company, PortalSettings)>> {
-        let mut rows = self
+    /// PSA → Support Portal: one page of active companies (the Companies list's paging and
+    /// order) with their portal settings.
+    pub async fn portal_overview(
+        &self,
+        q: crate::model::ListQuery,
+    ) -> DomainResult<crate::model::Page<(Company, PortalSettings)>> {
+        let page = self
+            .companies(super::companies::CompanyFilter::Active, q)
+            .await?;
+        let ids: Vec<u64> = page.items.iter().map(|c| c.id).collect();
+        let settings = self
             .store
-            .read(|r| {
-                let mut out = Vec::new();
-                for c in r.all_companies()?.into_iter().filter(|c| !c.is_archived()) {
-                    let s = settings_of(r, &c)?;
-                    out.push((c, s));
-                }
-                Ok::<_, DomainError>(out)
+            .read(move |r| {
+                ids.iter()
+                    .map(|id| Ok(r.portal_settings(*id)?))
+                    .collect::<Result<Vec<_>, DomainError>>()
             })
             .await?;
-        rows.sort_by_key(|(c, _)| (c.name.to_lowercase(), c.id));
-        Ok(rows)
+        let items = page
+            .items
+            .into_iter()
+            .zip(settings)
+            .map(|(c, s)| {
+                let s = s.unwrap_or_else(|| PortalSettings::default_for(c.id, &c.name));
+                (c, s)
+            })
+            .collect();
+        Ok(crate::model::Page {
+            items,
+            total: page.total,
+            page: page.page,
+            per_page: page.per_page,
+        })
     }
 
     pub async fn portal_settings(&self, company_id: u64) -> DomainResult<PortalSettings> {
@@ -435,27 +453,16 @@ impl Services {
         &self,
         s: &PortalSignedIn,
     ) -> DomainResult<(Vec<crate::model::Asset>, Vec<String>)> {
-        let (company_id, contact_id) = (s.company.id, s.contact.id);
-        self.store
-            .read(move |r| {
-                let mut devices: Vec<_> = r
-                    .assets_of(company_id)?
-                    .into_iter()
-                    .filter(|a| a.active && a.primary_user_contact_id == Some(contact_id))
-                    .collect();
-                devices.sort_by(|a, b| a.hostname.cmp(&b.hostname));
-                let groups = r.groups_of(company_id)?;
-                let mut names: Vec<String> = r
-                    .memberships_of(company_id)?
-                    .into_iter()
-                    .filter(|m| m.contact_id == contact_id)
-                    .filter_map(|m| groups.iter().find(|g| g.id == m.group_id && g.active))
-                    .map(|g| g.display_name.clone())
-                    .collect();
-                names.sort();
-                Ok::<_, DomainError>((devices, names))
-            })
-            .await
+        // The staff contact page's read, less what Entra deleted.
+        let d = self.contact_detail(s.company.id, s.contact.id).await?;
+        let devices = d.devices.into_iter().filter(|a| a.active).collect();
+        let groups = d
+            .groups
+            .into_iter()
+            .filter(|g| g.active)
+            .map(|g| g.display_name)
+            .collect();
+        Ok((devices, groups))
     }
 }
 

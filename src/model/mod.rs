@@ -26,6 +26,7 @@ pub use secret::Secret;
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
 pub use sync::{
     ChangeCounts, DeviceRecord, Field, GroupDelta, SyncState, UserDelta, counts_in_words,
+    kind_in_words,
 };
 
 /// A numeric id in its one canonical spelling: `0`, or digits without a leading zero.

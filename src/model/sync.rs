@@ -123,26 +123,30 @@ impl ChangeCounts {
     }
 }
 
-/// Sync counts in words, by object kind: `contacts_created 300, contacts_updated 2` reads
-/// "contacts: 300 added, 2 updated, 0 deactivated". Kinds in the order given; a kind with no
-/// counts at all is left out; other keys are listed after them as they are.
+const ACTIONS: [&str; 3] = ["created", "updated", "deactivated"];
+
+/// One kind's counts in words, zeros included: "contacts: 300 added, 2 updated, 0 deactivated".
+pub fn kind_in_words(counts: &std::collections::BTreeMap<String, u64>, kind: &str) -> String {
+    let n = |a: &str| counts.get(&format!("{kind}_{a}")).copied().unwrap_or(0);
+    format!(
+        "{kind}: {} added, {} updated, {} deactivated",
+        n("created"),
+        n("updated"),
+        n("deactivated")
+    )
+}
+
+/// Sync counts in words, by object kind (see [`kind_in_words`]): kinds in the order given, a
+/// kind with no counts at all left out, other keys after them with their names in words.
 pub fn counts_in_words(counts: &std::collections::BTreeMap<String, u64>, kinds: &[&str]) -> String {
-    let mut parts = Vec::new();
-    let mut used = std::collections::BTreeSet::new();
-    for kind in kinds {
-        let keys = ["created", "updated", "deactivated"].map(|a| format!("{kind}_{a}"));
-        if keys.iter().all(|k| !counts.contains_key(k)) {
-            continue;
-        }
-        let n = |k: &String| counts.get(k).copied().unwrap_or(0);
-        parts.push(format!(
-            "{kind}: {} added, {} updated, {} deactivated",
-            n(&keys[0]),
-            n(&keys[1]),
-            n(&keys[2])
-        ));
-        used.extend(keys);
-    }
+    let key_of = |kind: &str| ACTIONS.map(|a| format!("{kind}_{a}"));
+    let present: Vec<&str> = kinds
+        .iter()
+        .copied()
+        .filter(|k| key_of(k).iter().any(|key| counts.contains_key(key)))
+        .collect();
+    let mut parts: Vec<String> = present.iter().map(|k| kind_in_words(counts, k)).collect();
+    let used: Vec<String> = present.iter().flat_map(|k| key_of(k)).collect();
     for (k, v) in counts.iter().filter(|(k, _)| !used.contains(*k)) {
         parts.push(format!("{}: {v}", k.replace('_', " ")));
     }

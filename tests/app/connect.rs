@@ -30,6 +30,22 @@ pub(crate) async fn app_with_sim() -> (TestApp, Simulator) {
     (app, sim)
 }
 
+/// At the simulated consent page `consent_url`, press Cancel; returns our callback's answer.
+pub(crate) async fn cancel_consent(app: &TestApp, consent_url: &str) -> reqwest::Response {
+    let page = page_text(app, consent_url).await;
+    let cancel = app
+        .client
+        .get(href_of(&page, "cancel"))
+        .send()
+        .await
+        .expect("cancel");
+    app.client
+        .get(location(&cancel))
+        .send()
+        .await
+        .expect("callback")
+}
+
 pub(crate) fn href_of(html: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\"");
     let at = html
@@ -227,19 +243,7 @@ async fn denied_consent_connects_nothing_and_says_why() {
     app.login().await;
     let id = create_company(&app, "Litware", &tenant.domain).await;
     let r = press_sync(&app, id).await;
-    let page = page_text(&app, location(&r)).await;
-    let cancel = app
-        .client
-        .get(href_of(&page, "cancel"))
-        .send()
-        .await
-        .expect("cancel");
-    let back = app
-        .client
-        .get(location(&cancel))
-        .send()
-        .await
-        .expect("callback");
+    let back = cancel_consent(&app, &location(&r)).await;
     // Not an error page: what happened in plain words, the navigation, the way back.
     assert_eq!(back.status(), 200);
     let body = back.text().await.expect("body");

@@ -1,7 +1,9 @@
 //! Where the consent callback lands when nothing was connected: never a bare status page,
 //! always what happened and the way back to where the consent started.
 
-use crate::connect::{app_with_sim, create_company, href_of, page_text, press_sync};
+use crate::connect::{
+    app_with_sim, cancel_consent, create_company, href_of, page_text, press_sync,
+};
 use crate::helpers::*;
 use crate::sso_helpers::second_browser;
 use tenantry::simulator::{ConsentError, TenantPatch, TenantSpec};
@@ -95,19 +97,7 @@ async fn cancelling_the_msp_consent_leads_back_to_the_entra_settings() {
             &[],
         )
         .await;
-    let consent = page_text(&app, location(&r)).await;
-    let cancel = app
-        .client
-        .get(href_of(&consent, "cancel"))
-        .send()
-        .await
-        .expect("cancel");
-    let back = app
-        .client
-        .get(location(&cancel))
-        .send()
-        .await
-        .expect("callback");
+    let back = cancel_consent(&app, &location(&r)).await;
     assert_eq!(back.status(), 200);
     let body = back.text().await.expect("body");
     assert!(

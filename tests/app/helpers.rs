@@ -66,41 +66,78 @@ pub async fn spawn_app_clocked(
     start_clocked(dir, config, registry, true, clock).await
 }
 
+/// How a test app starts, beyond its directory, config and job handlers.
+#[derive(Clone, Default)]
+struct Start {
+    with_admin: bool,
+    clock: Option<tenantry::clock::SharedClock>,
+    /// No workers: the test runs due jobs itself (`app().run_due_jobs()`).
+    manual_jobs: bool,
+}
+
+/// The app options for `how`, with the built-in job kinds (identity sync) beside whatever the
+/// test registers.
+fn options(mut registry: Registry, how: &Start) -> AppOptions {
+    tenantry::app::register_builtin(&mut registry);
+    AppOptions {
+        admin_email: how.with_admin.then(|| ADMIN_EMAIL.to_string()),
+        admin_password: how.with_admin.then(|| ADMIN_PASSWORD.to_string()),
+        registry: Some(registry),
+        clock: how.clock.clone(),
+        manual_jobs: how.manual_jobs,
+        ..Default::default()
+    }
+}
+
+fn running(app: App, dir: tempfile::TempDir, config: Config) -> TestApp {
+    TestApp {
+        url: app.url.clone(),
+        app: Some(app),
+        dir,
+        config,
+        client: client(),
+    }
+}
+
 async fn start(
     dir: tempfile::TempDir,
     config: Config,
     registry: Registry,
     with_admin: bool,
 ) -> TestApp {
-    start_clocked(dir, config, registry, with_admin, None).await
+    let how = Start {
+        with_admin,
+        ..Default::default()
+    };
+    start_with(dir, config, registry, &how).await
 }
 
 async fn start_clocked(
     dir: tempfile::TempDir,
     config: Config,
-    mut registry: Registry,
+    registry: Registry,
     with_admin: bool,
     clock: Option<tenantry::clock::SharedClock>,
 ) -> TestApp {
-    crate::support::init_test_log();
-    // The built-in job kinds (identity sync) beside whatever the test registers.
-    tenantry::app::register_builtin(&mut registry);
-    let opts = AppOptions {
-        admin_email: with_admin.then(|| ADMIN_EMAIL.to_string()),
-        admin_password: with_admin.then(|| ADMIN_PASSWORD.to_string()),
-        registry: Some(registry),
+    let how = Start {
+        with_admin,
         clock,
         ..Default::default()
     };
-    let app = App::build(config.clone(), opts).await.expect("app starts");
-    let url = app.url.clone();
-    TestApp {
-        app: Some(app),
-        url,
-        dir,
-        config,
-        client: client(),
-    }
+    start_with(dir, config, registry, &how).await
+}
+
+async fn start_with(
+    dir: tempfile::TempDir,
+    config: Config,
+    registry: Registry,
+    how: &Start,
+) -> TestApp {
+    crate::support::init_test_log();
+    let app = App::build(config.clone(), options(registry, how))
+        .await
+        .expect("app starts");
+    running(app, dir, config)
 }
 
 /// Start an app whose time is `clock` and whose jobs run only when the test calls
@@ -109,30 +146,17 @@ async fn start_clocked(
 pub async fn spawn_app_on_clock(
     clock: tenantry::clock::ManualClock,
     adjust: impl FnOnce(&mut Config),
-    mut registry: Registry,
+    registry: Registry,
 ) -> TestApp {
-    crate::support::init_test_log();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(dir.path(), &[]);
     adjust(&mut config);
-    tenantry::app::register_builtin(&mut registry);
-    let opts = AppOptions {
-        admin_email: Some(ADMIN_EMAIL.to_string()),
-        admin_password: Some(ADMIN_PASSWORD.to_string()),
-        registry: Some(registry),
+    let how = Start {
+        with_admin: true,
         clock: Some(std::sync::Arc::new(clock)),
         manual_jobs: true,
-        ..Default::default()
     };
-    let app = App::build(config.clone(), opts).await.expect("app starts");
-    let url = app.url.clone();
-    TestApp {
-        app: Some(app),
-        url,
-        dir,
-        config,
-        client: client(),
-    }
+    start_with(dir, config, registry, &how).await
 }
 
 /// Start an app on an existing data directory.
@@ -168,17 +192,13 @@ impl TestApp {
         let TestApp { dir, config, .. } = self;
         // The old server's worker threads drop their handle on the database a moment after
         // `stop` returns; until then the file is still locked by this process.
-        let mut builtin = registry;
-        tenantry::app::register_builtin(&mut builtin);
+        let how = Start {
+            with_admin: true,
+            ..Default::default()
+        };
         let app = eventually("the stopped app lets go of its database", || {
-            let (config, registry) = (config.clone(), builtin.clone());
+            let (config, opts) = (config.clone(), options(registry.clone(), &how));
             async move {
-                let opts = AppOptions {
-                    admin_email: Some(ADMIN_EMAIL.to_string()),
-                    admin_password: Some(ADMIN_PASSWORD.to_string()),
-                    registry: Some(registry),
-                    ..Default::default()
-                };
                 match App::build(config, opts).await {
                     Ok(app) => Some(app),
                     Err(e) if format!("{e:#}").contains("in use by another") => None,
@@ -187,14 +207,7 @@ impl TestApp {
             }
         })
         .await;
-        let url = app.url.clone();
-        TestApp {
-            app: Some(app),
-            url,
-            dir,
-            config,
-            client: client(),
-        }
+        running(app, dir, config)
     }
 
     pub fn at(&self, path: &str) -> String {

@@ -13,7 +13,7 @@ mod sso_helpers;
 mod sync_helpers;
 
 mod api;
-mod asset_words;
+
 mod audit;
 mod auth;
 mod certificate;
@@ -22,6 +22,7 @@ mod confirm_pages;
 mod connect;
 mod consent_outcomes;
 mod demo;
+mod directory_pages;
 mod error_pages;
 mod jobs;
 mod jobs_page;

@@ -215,18 +215,15 @@ impl Services {
         } else {
             &["contacts", "groups", "assets"]
         };
-        let mut shown = counts.clone();
-        for kind in kinds {
-            for a in ["created", "updated", "deactivated"] {
-                shown.entry(format!("{kind}_{a}")).or_insert(0);
-            }
-        }
-        shown.retain(|k, _| kinds.iter().any(|kind| k.starts_with(&format!("{kind}_"))));
+        let changes: Vec<String> = kinds
+            .iter()
+            .map(|k| crate::model::kind_in_words(&counts, k))
+            .collect();
         let summary = format!(
             "Identity sync of {} (by {}): {}{} in {secs:.1}s",
             company.name,
             by.name,
-            crate::model::counts_in_words(&shown, kinds),
+            changes.join("; "),
             if devices_error.is_some() {
                 "; devices not synced"
             } else {

@@ -259,11 +259,16 @@ async fn portal_post(
 
 /// PSA → Support Portal: every active company's portal. Any staff member may look; the
 /// Authentication tab it links to is for admins.
-async fn portals_get(staff: Staff, st: web::Data<AppState>) -> Result<PortalListPage, WebError> {
-    let rows = st
-        .services
-        .portal_overview()
-        .await?
+async fn portals_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    q: web::Query<crate::web::pager::ListParams>,
+) -> Result<PortalListPage, WebError> {
+    let query = q.query();
+    let page = st.services.portal_overview(query.clone()).await?;
+    let pager = crate::web::pager::Pager::new("/portals", &query, &page);
+    let rows = page
+        .items
         .into_iter()
         .map(|(company, settings)| PortalRow {
             url: format!("{}/portal/{}", st.config.public_url, settings.slug),
@@ -274,5 +279,6 @@ async fn portals_get(staff: Staff, st: web::Data<AppState>) -> Result<PortalList
     Ok(PortalListPage {
         chrome: Chrome::new(&staff, "psa", None),
         rows,
+        pager,
     })
 }

@@ -50,4 +50,5 @@ pub struct PortalRow {
 pub struct PortalListPage {
     pub chrome: Chrome,
     pub rows: Vec<PortalRow>,
+    pub pager: crate::web::pager::Pager,
 }

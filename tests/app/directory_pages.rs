@@ -1,5 +1,6 @@
-//! Lists speak plainly: compliance in words with a colour, and an empty list that says whether
-//! nothing matched or nothing was synced yet.
+//! What was synced, as staff see it: lists that speak plainly (compliance in words with a
+//! colour, empty lists that say whether nothing matched or nothing was synced yet), the
+//! company list's last sync, the Groups tab and a contact's page.
 
 use crate::sync_helpers::*;
 
