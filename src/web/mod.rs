@@ -9,11 +9,10 @@ mod error;
 mod handlers;
 mod ids;
 mod middleware;
-mod nav;
 mod pager;
 mod portal;
 mod redirect;
-mod request_id;
+mod request_scope;
 mod respond;
 mod session;
 mod signin_callback;
@@ -111,10 +110,9 @@ pub fn start(
             .wrap(actix_web::middleware::from_fn(middleware::cross_site_guard))
             .wrap(actix_web::middleware::from_fn(middleware::security_headers))
             .wrap(actix_web::middleware::Compress::default())
-            // Around every handler, so an error page can keep a staff member's navigation.
-            .wrap(actix_web::middleware::from_fn(nav::scope))
-            // Outermost: the id covers everything the other layers log and answer.
-            .wrap(actix_web::middleware::from_fn(request_id::assign))
+            // Outermost: the request's id and scope cover everything the other layers log
+            // and answer.
+            .wrap(actix_web::middleware::from_fn(request_scope::open))
             .configure(routes)
             .default_service(web::to(error::not_found))
     })

@@ -123,7 +123,7 @@ impl Staff {
         match st.services.session(cookie.value()).await? {
             Some(s) => {
                 let staff = Staff(s);
-                super::nav::remember(super::nav::NavBar {
+                super::request_scope::remember_nav(super::request_scope::NavBar {
                     email: staff.email().to_string(),
                     is_admin: staff.is_admin(),
                     csrf: staff.csrf().to_string(),

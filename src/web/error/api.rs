@@ -92,7 +92,7 @@ impl ResponseError for ApiError {
         }
         r.json(ApiErrorBody {
             error: self,
-            request_id: crate::web::request_id::current(),
+            request_id: crate::web::request_scope::current_id(),
         })
     }
 }

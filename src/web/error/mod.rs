@@ -89,7 +89,7 @@ struct ErrorPage<'a> {
     /// Shown so a user can quote it; the same id is on every log line of the request.
     request_id: String,
     /// A signed-in staff member keeps the navigation bar.
-    chrome: Option<super::nav::NavBar>,
+    chrome: Option<super::request_scope::NavBar>,
 }
 
 impl ResponseError for WebError {
@@ -141,8 +141,8 @@ impl ResponseError for WebError {
             status: status.as_u16(),
             title,
             message,
-            request_id: super::request_id::current().unwrap_or_default(),
-            chrome: super::nav::current(),
+            request_id: super::request_scope::current_id().unwrap_or_default(),
+            chrome: super::request_scope::current_nav(),
         }
         .render()
         .unwrap_or_else(|_| title.to_string());
