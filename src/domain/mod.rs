@@ -8,6 +8,7 @@ pub mod consent;
 pub mod directory;
 pub mod entra;
 pub mod error;
+pub mod evidence;
 pub mod jobs;
 pub mod login_limit;
 pub mod membership;

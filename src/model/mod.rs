@@ -4,6 +4,7 @@ mod audit;
 mod audit_filter;
 mod company;
 mod directory;
+mod evidence;
 mod job;
 mod net;
 mod paging;
@@ -17,6 +18,13 @@ pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
 pub use audit_filter::{AuditFilterInput, present as audit_present};
 pub use company::{Company, CompanyInput, CompanyStatus, TenantLink};
 pub use directory::{Asset, AssetSource, Contact, ContactGroup, Membership};
+pub use evidence::{
+    AdminFacts, Assessment, CaPolicyFacts, Collected, CompliancePolicyFacts, ControlResult,
+    ControlStatus, DeviceFacts, DeviceRef, DriftChange, DriftKind, EvidenceSettings,
+    EvidenceSnapshot, EvidenceThresholds, Fact, FactItem, FieldChange, FrameworkInfo, FrameworkRef,
+    FrameworkScore, GroupRef, HistoryPoint, Licences, OverviewRow, PayloadHash, RegistrationFacts,
+    RegistrationSource, RoleRef, SnapshotSummary, UserRef,
+};
 pub use job::{Job, JobKind, JobState, Requester, Trigger};
 pub use net::IpNet;
 pub use paging::{ListQuery, Page, SortDir};
