@@ -18,7 +18,7 @@ use super::{GraphClient, GraphError, Page};
 /// The properties the asset sync needs.
 pub const DEVICE_SELECT: &str = "id,deviceName,operatingSystem,osVersion,serialNumber,\
 complianceState,lastSyncDateTime,userId,userPrincipalName,azureADDeviceId,\
-managedDeviceOwnerType,enrolledDateTime,model,manufacturer";
+managedDeviceOwnerType,enrolledDateTime,model,manufacturer,isEncrypted,jailBroken";
 
 open_enum! {
     /// `complianceState` of a managed device (CSDL enum `complianceState`).
@@ -81,6 +81,12 @@ pub struct ManagedDevice {
     pub model: Option<String>,
     #[serde(default)]
     pub manufacturer: Option<String>,
+    /// Storage encrypted (evidence: "managed devices are encrypted").
+    #[serde(default)]
+    pub is_encrypted: Option<bool>,
+    /// `True`, `False` or `Unknown` — a string in the CSDL, not a boolean.
+    #[serde(default)]
+    pub jail_broken: Option<String>,
 }
 
 impl ManagedDevice {

@@ -72,3 +72,14 @@ pub struct Asset {
     pub sources: Vec<AssetSource>,
     pub updated_at: DateTime<Utc>,
 }
+
+impl Asset {
+    /// Intune's `isEncrypted` for this device, when Intune manages it and said.
+    pub fn intune_encrypted(&self) -> Option<bool> {
+        self.sources
+            .iter()
+            .find(|s| s.source == "intune")
+            .and_then(|s| s.details.get("isEncrypted"))
+            .and_then(|v| v.as_bool())
+    }
+}

@@ -85,6 +85,8 @@ pub struct DeviceRecord {
     pub user_oid: Option<String>,
     pub model: String,
     pub manufacturer: String,
+    pub is_encrypted: Option<bool>,
+    pub jail_broken: Option<String>,
 }
 
 /// Per company and collection (`users`, `groups`): where the current round stands.

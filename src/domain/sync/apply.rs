@@ -306,7 +306,7 @@ pub fn apply_devices(
             source: "intune".into(),
             external_id: d.device_id.clone(),
             last_seen: d.last_check_in,
-            details: serde_json::json!({"model": d.model, "manufacturer": d.manufacturer, "complianceState": d.compliance_state}),
+            details: serde_json::json!({"model": d.model, "manufacturer": d.manufacturer, "complianceState": d.compliance_state, "isEncrypted": d.is_encrypted, "jailBroken": d.jail_broken}),
         };
         let existing = match known.get(&d.device_id) {
             Some(id) => w.asset(company_id, *id)?,

@@ -83,5 +83,7 @@ pub(super) fn device_record(d: ManagedDevice) -> DeviceRecord {
             .filter(|u| !u.is_empty() && u != "00000000-0000-0000-0000-000000000000"),
         model: d.model.unwrap_or_default(),
         manufacturer: d.manufacturer.unwrap_or_default(),
+        is_encrypted: d.is_encrypted,
+        jail_broken: d.jail_broken,
     }
 }

@@ -95,6 +95,14 @@ pub fn device(g: &TenantGen, k: usize) -> Map<String, Value> {
         "manufacturer": manu, "model": model, "managedDeviceOwnerType": owner,
         "managementAgent": if state == "configManager" { "configurationManagerClientMdm" } else { "mdm" },
         "complianceGracePeriodExpirationDateTime": grace,
+        // Mostly encrypted; some non-compliant devices are not (the usual reason they fail).
+        "isEncrypted": !(k % 11 == 5 || (state == "noncompliant" && (x >> 8) % 2 == 0)),
+        // A string, not a boolean: Intune reports "Unknown" where it cannot tell (desktops).
+        "jailBroken": if matches!(os, "iOS" | "Android") { "False" } else { "Unknown" },
+        "isSupervised": os == "iOS" && owner == "company",
+        "deviceEnrollmentType": if os == "Windows" { "windowsAzureADJoin" } else { "userEnrollment" },
+        "managementState": "managed",
+        "totalStorageSpaceInBytes": 256_000_000_000_i64, "freeStorageSpaceInBytes": ((x >> 4) % 200_000_000_000) as i64,
     }))
 }
 
