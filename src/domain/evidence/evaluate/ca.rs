@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::roles::is_privileged;
-use super::words::{and_list, count, fact, line, role_name, user_item_with};
+use super::words::{and_list, count, fact, group_name, line, role_name, user_item_with};
 use crate::model::{AdminFacts, CaPolicyFacts, Fact, FactItem, UserRef};
 
 /// How many accounts may be excluded from a baseline policy before that is a finding.
@@ -50,10 +50,11 @@ pub(super) fn users_problem(p: &CaPolicyFacts) -> Option<String> {
     (!targets_all_users(p)).then(|| {
         let mut targets: Vec<String> = p.include_users.clone();
         targets.extend(p.include_groups.iter().map(|g| {
-            if g.display_name.is_empty() {
-                format!("group {}", g.object_id)
+            let name = group_name(g);
+            if name.starts_with("group ") {
+                name
             } else {
-                format!("group {}", g.display_name)
+                format!("group {name}")
             }
         }));
         targets.extend(p.include_roles.iter().map(role_name));
@@ -230,15 +231,16 @@ pub(super) fn excluded_accounts(
         });
     }
     for group in &p.exclude_groups {
-        let group_name = if group.display_name.is_empty() {
-            group.object_id.clone()
+        let name = group_name(group);
+        let how = if name.starts_with("group ") {
+            format!("through {name}")
         } else {
-            group.display_name.clone()
+            format!("through group {name}")
         };
         for member in &group.members {
             out.entry(member.object_id.clone()).or_insert(Excluded {
                 user: member.clone(),
-                how: format!("through group {group_name}"),
+                how: how.clone(),
             });
         }
     }
