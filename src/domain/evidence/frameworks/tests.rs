@@ -310,3 +310,31 @@ fn a_summary_carries_statuses_scores_percentages_and_drift() {
     assert!(!unchanged.drift);
     assert_eq!(unchanged.statuses[POLICY_DRIFT], ControlStatus::Pass);
 }
+
+#[test]
+fn how_many_controls_each_framework_maps_is_a_reviewed_choice() {
+    // CIS has no safeguard for "access requires a compliant device" (control 8) and Cyber
+    // Essentials no encryption requirement (control 9); the others take all ten.
+    let counts: Vec<(String, usize)> = FRAMEWORK_IDS
+        .iter()
+        .map(|f| {
+            let n = CONTROLS
+                .iter()
+                .filter(|(id, _)| !references(id, &[f.to_string()]).is_empty())
+                .count();
+            (f.to_string(), n)
+        })
+        .collect();
+    let expected: Vec<(String, usize)> = [
+        ("soc2", 10),
+        ("iso27001", 10),
+        ("cis8", 9),
+        ("nist_csf2", 10),
+        ("cyber_essentials", 9),
+        ("hipaa", 10),
+    ]
+    .iter()
+    .map(|(f, n)| (f.to_string(), *n))
+    .collect();
+    assert_eq!(counts, expected);
+}
