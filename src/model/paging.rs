@@ -52,6 +52,26 @@ impl ListQuery {
         }
     }
 
+    /// Where this page starts in the whole list.
+    pub fn offset(&self) -> usize {
+        self.page.saturating_sub(1).saturating_mul(self.per_page)
+    }
+
+    /// The search as words, or None when nothing was typed.
+    pub fn search_query(&self) -> Option<super::SearchQuery> {
+        (!self.search.is_empty()).then(|| super::SearchQuery::parse(&self.search))
+    }
+
+    /// A page of `items` (this page's rows, already cut) out of `total`.
+    pub fn page_of<T>(&self, items: Vec<T>, total: usize) -> Page<T> {
+        Page {
+            items,
+            total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+
     /// Sort `items` by the key `key_of` returns for the requested column, then cut the page.
     pub fn apply<T, K: Ord>(&self, mut items: Vec<T>, key_of: impl Fn(&T) -> K) -> Page<T> {
         items.sort_by_key(|a| key_of(a));

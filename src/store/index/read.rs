@@ -1,0 +1,137 @@
+//! Reading a list through its index: a page by walking the list's keys (records are read
+//! for the page's rows only), the total from the scope's counter, and a search by looking
+//! its longest word up as a prefix, reading just the rows that match it.
+
+use super::keys;
+use crate::model::SearchQuery;
+use crate::store::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
+use crate::store::{ReadTables, StoreError, Txn};
+use redb::ReadableTable;
+use std::collections::BTreeMap;
+
+/// One list as a reader asks for it.
+pub(crate) struct ListSpec<'a, T> {
+    /// What the list holds (counter key).
+    pub scope: Vec<u8>,
+    /// The order's byte (see `entries`).
+    pub order: u8,
+    pub desc: bool,
+    /// The scope whose words a search looks up (may be wider than `scope`, see `keep`).
+    pub word_scope: Vec<u8>,
+    /// The record behind (id, company id); None when it vanished (never, in one snapshot).
+    pub fetch: &'a dyn Fn(u64, u64) -> Result<Option<T>, StoreError>,
+    /// The record's key in this order (as the index has it).
+    pub sort_key: &'a dyn Fn(&T) -> Vec<u8>,
+    pub id_of: &'a dyn Fn(&T) -> u64,
+    /// The texts search looks at.
+    pub texts: &'a dyn Fn(&T) -> Vec<&str>,
+    /// For a search: is a match in `scope`? (When `word_scope` is wider.)
+    pub keep: &'a dyn Fn(&T) -> bool,
+}
+
+impl<Tx: ReadTables> Txn<Tx> {
+    /// How many rows `scope` lists.
+    pub(crate) fn count(&self, scope: &[u8]) -> Result<u64, StoreError> {
+        Ok(self
+            .table(LIST_COUNTS)?
+            .get(scope)?
+            .map_or(0, |g| g.value()))
+    }
+
+    /// (id, company id) of `limit` rows of `list` from `offset`, in order or reversed.
+    /// Walks keys only: skipping to a far page reads no record.
+    pub(crate) fn list_ids(
+        &self,
+        list: &[u8],
+        desc: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        let t = self.table(LIST_INDEX)?;
+        let end = keys::after(list);
+        let lo: (&[u8], &[u8], u64) = (list, &[], 0);
+        let hi: (&[u8], &[u8], u64) = (end.as_slice(), &[], 0);
+        let range = t.range(lo..hi)?;
+        let pick = |r: Result<
+            (
+                redb::AccessGuard<'_, (&[u8], &[u8], u64)>,
+                redb::AccessGuard<'_, u64>,
+            ),
+            redb::StorageError,
+        >| {
+            let (k, v) = r?;
+            Ok((k.value().2, v.value()))
+        };
+        if desc {
+            range.rev().skip(offset).take(limit).map(pick).collect()
+        } else {
+            range.skip(offset).take(limit).map(pick).collect()
+        }
+    }
+
+    /// Ids (with company ids) in `scope` that have a word starting with `prefix`.
+    pub(crate) fn word_matches(
+        &self,
+        scope: &[u8],
+        prefix: &str,
+    ) -> Result<BTreeMap<u64, u64>, StoreError> {
+        let t = self.table(SEARCH_WORDS)?;
+        let lo: (&[u8], &str, u64) = (scope, prefix, 0);
+        let mut out = BTreeMap::new();
+        for r in t.range(lo..)? {
+            let (k, v) = r?;
+            let (s, w, id) = k.value();
+            if s != scope || !w.starts_with(prefix) {
+                break;
+            }
+            out.insert(id, v.value());
+        }
+        Ok(out)
+    }
+
+    /// One page of a list and the list's total (the matches' count for a search).
+    pub(crate) fn list_page<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        search: Option<&SearchQuery>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<T>, usize), StoreError> {
+        let Some(search) = search else {
+            let list = keys::list(&spec.scope, spec.order);
+            let mut rows = Vec::with_capacity(limit.min(500));
+            for (id, owner) in self.list_ids(&list, spec.desc, offset, limit)? {
+                if let Some(row) = (spec.fetch)(id, owner)? {
+                    rows.push(row);
+                }
+            }
+            return Ok((rows, self.count(&spec.scope)? as usize));
+        };
+        let Some(driver) = search.driver() else {
+            return Ok((Vec::new(), 0));
+        };
+        // Every match has a word starting with the driver word; the other words and the
+        // scope are checked on the candidates' records.
+        let mut matches: Vec<(Vec<u8>, u64, T)> = Vec::new();
+        for (id, owner) in self.word_matches(&spec.word_scope, driver)? {
+            let Some(row) = (spec.fetch)(id, owner)? else {
+                continue;
+            };
+            if (spec.keep)(&row) && search.matches((spec.texts)(&row)) {
+                matches.push(((spec.sort_key)(&row), (spec.id_of)(&row), row));
+            }
+        }
+        matches.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        if spec.desc {
+            matches.reverse();
+        }
+        let total = matches.len();
+        let rows = matches
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|m| m.2)
+            .collect();
+        Ok((rows, total))
+    }
+}
