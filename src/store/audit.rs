@@ -82,12 +82,11 @@ impl<Tx: ReadTables> Txn<Tx> {
         let idx = self.table(AUDIT_INDEX)?;
         let range = idx.range((scope.as_slice(), 0)..=(scope.as_slice(), u64::MAX))?;
         let mut ids = Vec::new();
-        let total;
-        if filter.from.is_none() && filter.to.is_none() && filter.outcome.is_none() {
+        let total = if filter.from.is_none() && filter.to.is_none() && filter.outcome.is_none() {
             for r in range.rev().skip(offset).take(limit) {
                 ids.push(r?.0.value().1);
             }
-            total = self.count(&scope)? as usize;
+            self.count(&scope)? as usize
         } else {
             let window = Window::of(filter);
             let mut n = 0usize;
@@ -104,8 +103,8 @@ impl<Tx: ReadTables> Txn<Tx> {
                 }
                 n += 1;
             }
-            total = n;
-        }
+            n
+        };
         let t = self.table(AUDIT)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {

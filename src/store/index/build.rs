@@ -311,7 +311,6 @@ pub(crate) fn verify<Tx: ReadTables>(r: &Txn<Tx>) -> Result<IndexCheck, StoreErr
             entries::request(&dec(row?.1.value())?),
         )?;
     }
-    drop(expect);
     // The audit log.
     let audit_index = r.table(AUDIT_INDEX)?;
     let mut n_audit = 0u64;

@@ -9,6 +9,9 @@ use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
 use std::collections::BTreeMap;
 
+/// A key of `LIST_INDEX` as a range hands it out.
+type ListKey<'a> = redb::AccessGuard<'a, (&'static [u8], &'static [u8], u64)>;
+
 /// One list as a reader asks for it.
 pub(crate) struct ListSpec<'a, T> {
     /// What the list holds (counter key).
@@ -52,13 +55,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let lo: (&[u8], &[u8], u64) = (list, &[], 0);
         let hi: (&[u8], &[u8], u64) = (end.as_slice(), &[], 0);
         let range = t.range(lo..hi)?;
-        let pick = |r: Result<
-            (
-                redb::AccessGuard<'_, (&[u8], &[u8], u64)>,
-                redb::AccessGuard<'_, u64>,
-            ),
-            redb::StorageError,
-        >| {
+        let pick = |r: Result<(ListKey<'_>, redb::AccessGuard<'_, u64>), redb::StorageError>| {
             let (k, v) = r?;
             Ok((k.value().2, v.value()))
         };

@@ -167,8 +167,30 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for AdminJson<T> {
     }
 }
 
-/// List parameters for paged endpoints (`page`, `per_page` ≤ 500, `sort`, `dir`, `q`).
-pub use super::pager::ListParams;
+/// List parameters for paged endpoints (`page` ≥ 1, `per_page` 1–500, `sort`, `dir` asc or
+/// desc, `q`), read as text and checked by [`ListParams::query`]: every list endpoint refuses
+/// out-of-range paging with a 400 naming the parameter (the pages clamp instead; a script
+/// should learn it asked for something else).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ListParams {
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub q: Option<String>,
+}
+
+impl ListParams {
+    pub fn query(&self) -> ApiResult<crate::model::ListQuery> {
+        audit::list_query(
+            self.page.as_deref(),
+            self.per_page.as_deref(),
+            self.sort.as_deref(),
+            self.dir.as_deref(),
+            self.q.as_deref(),
+        )
+    }
+}
 
 /// A page in the API's shape.
 #[derive(Debug, Serialize)]
