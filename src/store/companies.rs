@@ -35,7 +35,6 @@ impl<Tx: ReadTables> Txn<Tx> {
             desc: w.desc,
             fetch: &|id, _| t.get(id)?.map(|g| dec(g.value())).transpose(),
             sort_key: &|c: &Company| entries::company_key(c, sort),
-            id_of: &|c: &Company| c.id,
             texts: &|c: &Company| entries::company_texts(c).to_vec(),
             keep: &|c: &Company| archived.is_none_or(|a| c.is_archived() == a),
         };

@@ -40,7 +40,6 @@ impl<Tx: ReadTables> Txn<Tx> {
             desc: w.desc,
             fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),
             sort_key: &|c: &Contact| entries::contact_key(c, sort),
-            id_of: &|c: &Contact| c.id,
             texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
             keep: &|_| true,
         };
@@ -63,7 +62,6 @@ impl<Tx: ReadTables> Txn<Tx> {
             desc: w.desc,
             fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),
             sort_key: &|a: &Asset| entries::asset_key(a, sort),
-            id_of: &|a: &Asset| a.id,
             texts: &|a: &Asset| entries::asset_texts(a).to_vec(),
             keep: &|_| true,
         };
@@ -86,7 +84,6 @@ impl<Tx: ReadTables> Txn<Tx> {
             desc: w.desc,
             fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),
             sort_key: &|g: &ContactGroup| entries::group_key(g, sort),
-            id_of: &|g: &ContactGroup| g.id,
             texts: &|g: &ContactGroup| vec![g.display_name.as_str()],
             keep: &|_| true,
         };

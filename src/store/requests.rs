@@ -48,7 +48,6 @@ impl<Tx: ReadTables> Txn<Tx> {
             desc,
             fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),
             sort_key: &|r: &SupportRequest| entries::request_key(r, sort),
-            id_of: &|r: &SupportRequest| r.id,
             texts: &|r: &SupportRequest| entries::request_texts(r).to_vec(),
             keep: &|r: &SupportRequest| {
                 status.is_none_or(|s| r.status == s) && raised_by.is_none_or(|c| r.contact_id == c)

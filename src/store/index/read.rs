@@ -1,13 +1,37 @@
 //! Reading a list through its index: a page by walking the list's keys (records are read
 //! for the page's rows only), the total from the scope's counter, and a search by looking
-//! its longest word up as a prefix, reading just the rows that match it.
+//! its longest word up as a prefix, reading just the rows that match it and keeping only
+//! the rows up to the asked page.
 
 use super::keys;
 use crate::model::SearchQuery;
 use crate::store::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
-use std::collections::BTreeMap;
+use std::collections::{BinaryHeap, HashSet};
+
+/// A search match by its place in the list: (sort key, id), reversed for a descending list,
+/// so the heap's top is always the match furthest from the page.
+#[derive(PartialEq, Eq)]
+struct Ranked {
+    key: Vec<u8>,
+    id: u64,
+    owner: u64,
+    flip: bool,
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let o = (&self.key, self.id).cmp(&(&other.key, other.id));
+        if self.flip { o.reverse() } else { o }
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// A key of `LIST_INDEX` as a range hands it out.
 type ListKey<'a> = redb::AccessGuard<'a, (&'static [u8], &'static [u8], u64)>;
@@ -25,7 +49,6 @@ pub(crate) struct ListSpec<'a, T> {
     pub fetch: &'a dyn Fn(u64, u64) -> Result<Option<T>, StoreError>,
     /// The record's key in this order (as the index has it).
     pub sort_key: &'a dyn Fn(&T) -> Vec<u8>,
-    pub id_of: &'a dyn Fn(&T) -> u64,
     /// The texts search looks at.
     pub texts: &'a dyn Fn(&T) -> Vec<&str>,
     /// For a search: is a match in `scope`? (When `word_scope` is wider.)
@@ -66,26 +89,6 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
     }
 
-    /// Ids (with company ids) in `scope` that have a word starting with `prefix`.
-    pub(crate) fn word_matches(
-        &self,
-        scope: &[u8],
-        prefix: &str,
-    ) -> Result<BTreeMap<u64, u64>, StoreError> {
-        let t = self.table(SEARCH_WORDS)?;
-        let lo: (&[u8], &str, u64) = (scope, prefix, 0);
-        let mut out = BTreeMap::new();
-        for r in t.range(lo..)? {
-            let (k, v) = r?;
-            let (s, w, id) = k.value();
-            if s != scope || !w.starts_with(prefix) {
-                break;
-            }
-            out.insert(id, v.value());
-        }
-        Ok(out)
-    }
-
     /// One page of a list and the list's total (the matches' count for a search).
     pub(crate) fn list_page<T>(
         &self,
@@ -108,27 +111,55 @@ impl<Tx: ReadTables> Txn<Tx> {
             return Ok((Vec::new(), 0));
         };
         // Every match has a word starting with the driver word; the other words and the
-        // scope are checked on the candidates' records.
-        let mut matches: Vec<(Vec<u8>, u64, T)> = Vec::new();
-        for (id, owner) in self.word_matches(&spec.word_scope, driver)? {
+        // scope are checked on the candidates' records. Only the rows up to the end of the
+        // asked page are kept (a bounded heap of sort keys), so a broad search over a large
+        // list reads its matches but holds one page's worth of them.
+        let want = offset.saturating_add(limit);
+        let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut total = 0usize;
+        let words = self.table(SEARCH_WORDS)?;
+        let lo: (&[u8], &str, u64) = (&spec.word_scope, driver, 0);
+        for r in words.range(lo..)? {
+            let (k, v) = r?;
+            let (scope, word, id) = k.value();
+            if scope != spec.word_scope.as_slice() || !word.starts_with(driver) {
+                break;
+            }
+            // A record with two words under the prefix (`ada`, `adams`) is one match.
+            if !seen.insert(id) {
+                continue;
+            }
+            let owner = v.value();
             let Some(row) = (spec.fetch)(id, owner)? else {
                 continue;
             };
-            if (spec.keep)(&row) && search.matches((spec.texts)(&row)) {
-                matches.push(((spec.sort_key)(&row), (spec.id_of)(&row), row));
+            if !((spec.keep)(&row) && search.matches((spec.texts)(&row))) {
+                continue;
+            }
+            total += 1;
+            if want == 0 {
+                continue;
+            }
+            let key = (spec.sort_key)(&row);
+            // Descending pages want the largest keys: flip the order the heap keeps.
+            best.push(Ranked {
+                key,
+                id,
+                owner,
+                flip: spec.desc,
+            });
+            if best.len() > want {
+                best.pop();
             }
         }
-        matches.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-        if spec.desc {
-            matches.reverse();
+        let ranked = best.into_sorted_vec();
+        let mut rows = Vec::with_capacity(limit.min(ranked.len()));
+        for m in ranked.into_iter().skip(offset).take(limit) {
+            if let Some(row) = (spec.fetch)(m.id, m.owner)? {
+                rows.push(row);
+            }
         }
-        let total = matches.len();
-        let rows = matches
-            .into_iter()
-            .skip(offset)
-            .take(limit)
-            .map(|m| m.2)
-            .collect();
         Ok((rows, total))
     }
 }
