@@ -417,6 +417,7 @@ async fn run() {
                     Window {
                         desc: false,
                         search: None,
+                        after: None,
                         offset: 0,
                         limit: 50,
                     },

@@ -201,6 +201,7 @@ async fn keyed(env: &BTreeMap<String, String>, company: u64) -> Keyed {
             let first = Window {
                 desc: false,
                 search: None,
+                after: None,
                 offset: 0,
                 limit: 1,
             };
@@ -212,8 +213,10 @@ async fn keyed(env: &BTreeMap<String, String>, company: u64) -> Keyed {
                 r.sync_state(company, "users")?.unwrap_or_default(),
                 r.verify_indexes()?,
                 (
-                    r.contact_page(Some(company), ContactSort::Name, first)?.1,
-                    r.asset_page(Some(company), AssetSort::Hostname, first)?.1,
+                    r.contact_page(Some(company), ContactSort::Name, first)?
+                        .total,
+                    r.asset_page(Some(company), AssetSort::Hostname, first)?
+                        .total,
                 ),
             ))
         })

@@ -44,7 +44,7 @@ impl Services {
             CompanyFilter::Archived => Some(true),
             CompanyFilter::All => None,
         };
-        let (items, total) = self
+        let listed = self
             .store
             .read(move |r| {
                 let search = q.search_query();
@@ -56,7 +56,7 @@ impl Services {
                 )
             })
             .await?;
-        Ok(query.page_of(items, total))
+        Ok(super::directory::page(&query, listed))
     }
 
     pub async fn company(&self, id: u64) -> DomainResult<Company> {

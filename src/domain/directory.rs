@@ -5,7 +5,7 @@ use crate::model::{
     Asset, AssetSort, CompanySort, Contact, ContactGroup, ContactSort, GroupSort, ListQuery, Page,
     SearchQuery, SortDir,
 };
-use crate::store::Window;
+use crate::store::{Listed, Window};
 use std::collections::HashMap;
 
 /// One contact with what hangs off it: the contact groups they are in and the devices whose
@@ -18,13 +18,20 @@ pub struct ContactDetail {
 }
 
 /// The store's window for a list query: direction, search, offset and page size.
-pub(super) fn window<'a>(q: &ListQuery, search: Option<&'a SearchQuery>) -> Window<'a> {
+/// With a cursor the page starts after the cursor's row, not at `page`.
+pub(super) fn window<'a>(q: &'a ListQuery, search: Option<&'a SearchQuery>) -> Window<'a> {
     Window {
         desc: q.dir == SortDir::Desc,
         search,
-        offset: q.offset(),
+        after: q.after.as_deref(),
+        offset: if q.after.is_some() { 0 } else { q.offset() },
         limit: q.per_page,
     }
+}
+
+/// The store's page as the model's, with the cursor of the next one.
+pub(super) fn page<T>(q: &ListQuery, l: Listed<T>) -> Page<T> {
+    q.page_of(l.rows, l.total).with_next(l.next)
 }
 
 impl Services {
@@ -59,7 +66,7 @@ impl Services {
         q: ListQuery,
     ) -> DomainResult<Page<Contact>> {
         let query = q.clone();
-        let (items, total) = self
+        let listed = self
             .store
             .read(move |r| {
                 if let Some(id) = company_id {
@@ -74,7 +81,7 @@ impl Services {
                 )?)
             })
             .await?;
-        Ok(query.page_of(items, total))
+        Ok(page(&query, listed))
     }
 
     pub async fn contact_groups(
@@ -83,7 +90,7 @@ impl Services {
         q: ListQuery,
     ) -> DomainResult<Page<ContactGroup>> {
         let query = q.clone();
-        let (items, total) = self
+        let listed = self
             .store
             .read(move |r| {
                 r.company(company_id)?
@@ -93,13 +100,13 @@ impl Services {
                 Ok::<_, DomainError>(r.group_page(company_id, sort, window(&q, search.as_ref()))?)
             })
             .await?;
-        Ok(query.page_of(items, total))
+        Ok(page(&query, listed))
     }
 
     /// Assets of one company, or of every company when `company_id` is None.
     pub async fn assets(&self, company_id: Option<u64>, q: ListQuery) -> DomainResult<Page<Asset>> {
         let query = q.clone();
-        let (items, total) = self
+        let listed = self
             .store
             .read(move |r| {
                 if let Some(id) = company_id {
@@ -110,7 +117,7 @@ impl Services {
                 Ok::<_, DomainError>(r.asset_page(company_id, sort, window(&q, search.as_ref()))?)
             })
             .await?;
-        Ok(query.page_of(items, total))
+        Ok(page(&query, listed))
     }
 
     /// Company id → name for the given ids (the rows a page shows); unknown ids are left out.
@@ -138,17 +145,18 @@ impl Services {
     pub async fn company_choices(&self) -> DomainResult<Vec<(u64, String)>> {
         self.store
             .read(|r| {
-                let (all, _) = r.company_page(
+                let all = r.company_page(
                     None,
                     CompanySort::Name,
                     Window {
                         desc: false,
                         search: None,
+                        after: None,
                         offset: 0,
                         limit: usize::MAX,
                     },
                 )?;
-                Ok::<_, DomainError>(all.into_iter().map(|c| (c.id, c.name)).collect())
+                Ok::<_, DomainError>(all.rows.into_iter().map(|c| (c.id, c.name)).collect())
             })
             .await
     }

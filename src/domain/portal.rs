@@ -144,6 +144,7 @@ impl Services {
             total: page.total,
             page: page.page,
             per_page: page.per_page,
+            next_cursor: None,
         })
     }
 

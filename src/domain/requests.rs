@@ -79,14 +79,14 @@ fn page_of(
     q: &ListQuery,
 ) -> Result<Page<SupportRequest>, StoreError> {
     let search = q.search_query();
-    let (items, total) = r.request_page(
+    let listed = r.request_page(
         company,
         status,
         raised_by,
         RequestSort::parse(&q.sort),
         super::directory::window(q, search.as_ref()),
     )?;
-    Ok(q.page_of(items, total))
+    Ok(super::directory::page(q, listed))
 }
 
 /// The company, refusing portal writes while it is archived.

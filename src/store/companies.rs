@@ -2,9 +2,9 @@
 
 use super::Window;
 use super::codec::{dec, enc};
-use super::index::ListSpec;
 use super::index::keys::{self, company_scope, kind};
 use super::index::{self, entries};
+use super::index::{ListSpec, Listed};
 use super::tables::{COMPANIES, COMPANY_TENANTS, DEFAULT_SLUGS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{Company, CompanySort};
@@ -21,7 +21,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         archived: Option<bool>,
         sort: CompanySort,
         w: Window<'_>,
-    ) -> Result<(Vec<Company>, usize), StoreError> {
+    ) -> Result<Listed<Company>, StoreError> {
         let t = self.table(COMPANIES)?;
         let which = match archived {
             None => company_scope::ALL,
@@ -37,8 +37,9 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|c: &Company| entries::company_key(c, sort),
             texts: &|c: &Company| entries::company_texts(c).to_vec(),
             keep: &|c: &Company| archived.is_none_or(|a| c.is_archived() == a),
+            id: &|x| x.id,
         };
-        self.list_page(&spec, w.search, w.offset, w.limit)
+        self.list_page(&spec, w)
     }
 
     /// Ids of the companies linked to `tenant_id` (connected or not); one, unless data from

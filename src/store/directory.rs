@@ -2,9 +2,9 @@
 //! records are one contiguous range.
 
 use super::codec::{dec, enc};
-use super::index::ListSpec;
 use super::index::keys::{self, kind};
 use super::index::{self, entries};
+use super::index::{ListSpec, Listed};
 use super::tables::{ASSETS, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{
@@ -18,6 +18,8 @@ pub struct Window<'a> {
     pub desc: bool,
     /// Word search (see `model::SearchQuery`); None lists everything.
     pub search: Option<&'a SearchQuery>,
+    /// Keyset paging: start after the row a previous page's cursor names.
+    pub after: Option<&'a [u8]>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -30,7 +32,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         company: Option<u64>,
         sort: ContactSort,
         w: Window<'_>,
-    ) -> Result<(Vec<Contact>, usize), StoreError> {
+    ) -> Result<Listed<Contact>, StoreError> {
         let t = self.table(CONTACTS)?;
         let scope = keys::scope(kind::CONTACT, &[company.unwrap_or(keys::ALL_COMPANIES)]);
         let spec = ListSpec {
@@ -42,8 +44,9 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|c: &Contact| entries::contact_key(c, sort),
             texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
             keep: &|_| true,
+            id: &|x| x.id,
         };
-        self.list_page(&spec, w.search, w.offset, w.limit)
+        self.list_page(&spec, w)
     }
 
     /// One page of assets of a company (or of every company) and the list's total.
@@ -52,7 +55,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         company: Option<u64>,
         sort: AssetSort,
         w: Window<'_>,
-    ) -> Result<(Vec<Asset>, usize), StoreError> {
+    ) -> Result<Listed<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
         let scope = keys::scope(kind::ASSET, &[company.unwrap_or(keys::ALL_COMPANIES)]);
         let spec = ListSpec {
@@ -64,8 +67,9 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|a: &Asset| entries::asset_key(a, sort),
             texts: &|a: &Asset| entries::asset_texts(a).to_vec(),
             keep: &|_| true,
+            id: &|x| x.id,
         };
-        self.list_page(&spec, w.search, w.offset, w.limit)
+        self.list_page(&spec, w)
     }
 
     /// One page of a company's contact groups and the total.
@@ -74,7 +78,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         company: u64,
         sort: GroupSort,
         w: Window<'_>,
-    ) -> Result<(Vec<ContactGroup>, usize), StoreError> {
+    ) -> Result<Listed<ContactGroup>, StoreError> {
         let t = self.table(CONTACT_GROUPS)?;
         let scope = keys::scope(kind::GROUP, &[company]);
         let spec = ListSpec {
@@ -86,14 +90,15 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|g: &ContactGroup| entries::group_key(g, sort),
             texts: &|g: &ContactGroup| vec![g.display_name.as_str()],
             keep: &|_| true,
+            id: &|x| x.id,
         };
-        self.list_page(&spec, w.search, w.offset, w.limit)
+        self.list_page(&spec, w)
     }
 
     /// The assets whose primary user is `contact`, by hostname as written, then id.
     pub fn assets_of_user(&self, company: u64, contact: u64) -> Result<Vec<Asset>, StoreError> {
         let list = keys::list(&keys::scope(kind::ASSET_BY_USER, &[company, contact]), 0);
-        let ids = self.list_ids(&list, false, 0, usize::MAX)?;
+        let ids = self.list_ids(&list, false, None, 0, usize::MAX)?;
         let t = self.table(ASSETS)?;
         let mut out = Vec::with_capacity(ids.len());
         for (id, owner) in ids {

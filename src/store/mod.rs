@@ -30,7 +30,7 @@ mod txn;
 pub use backup::backup_to;
 pub use directory::Window;
 pub use error::StoreError;
-pub use index::IndexCheck;
+pub use index::{IndexCheck, Listed};
 pub use jobs::Enqueued;
 pub use txn::{ReadTables, Reader, Txn, Writer};
 

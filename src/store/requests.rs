@@ -3,9 +3,9 @@
 
 use super::Window;
 use super::codec::{dec, enc};
-use super::index::ListSpec;
 use super::index::keys::{self, kind};
 use super::index::{self, entries};
+use super::index::{ListSpec, Listed};
 use super::tables::SUPPORT_REQUESTS;
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{RequestSort, RequestStatus, SupportRequest};
@@ -30,7 +30,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         raised_by: Option<u64>,
         sort: Option<RequestSort>,
         w: Window<'_>,
-    ) -> Result<(Vec<SupportRequest>, usize), StoreError> {
+    ) -> Result<Listed<SupportRequest>, StoreError> {
         let t = self.table(SUPPORT_REQUESTS)?;
         let c = company.unwrap_or(keys::ALL_COMPANIES);
         let (scope, status) = match raised_by {
@@ -52,8 +52,9 @@ impl<Tx: ReadTables> Txn<Tx> {
             keep: &|r: &SupportRequest| {
                 status.is_none_or(|s| r.status == s) && raised_by.is_none_or(|c| r.contact_id == c)
             },
+            id: &|x| x.id,
         };
-        self.list_page(&spec, w.search, w.offset, w.limit)
+        self.list_page(&spec, w)
     }
 
     pub fn requests_of(&self, company_id: u64) -> Result<Vec<SupportRequest>, StoreError> {

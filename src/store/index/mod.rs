@@ -16,6 +16,7 @@ mod read;
 pub use build::IndexCheck;
 pub(crate) use entries::Entries;
 pub(crate) use read::ListSpec;
+pub use read::Listed;
 
 use super::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
 use super::{ReadTables, StoreError, Txn};

@@ -4,10 +4,11 @@
 //! the rows up to the asked page.
 
 use super::keys;
-use crate::model::SearchQuery;
+use crate::store::Window;
 use crate::store::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
+use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
 
 /// A search match by its place in the list: (sort key, id), reversed for a descending list,
@@ -53,6 +54,30 @@ pub(crate) struct ListSpec<'a, T> {
     pub texts: &'a dyn Fn(&T) -> Vec<&str>,
     /// For a search: is a match in `scope`? (When `word_scope` is wider.)
     pub keep: &'a dyn Fn(&T) -> bool,
+    /// The row's id (its place in a list is (sort key, id)).
+    pub id: &'a dyn Fn(&T) -> u64,
+}
+
+/// One page of a list as the store read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    /// Every row of the list (every match, for a search).
+    pub total: usize,
+    /// Where the next page starts (keyset paging), when this page is full.
+    pub next: Option<Vec<u8>>,
+}
+
+/// A row's place as a cursor: its id (8 bytes) then its sort key.
+fn cursor(key: &[u8], id: u64) -> Vec<u8> {
+    let mut v = id.to_be_bytes().to_vec();
+    v.extend_from_slice(key);
+    v
+}
+
+fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
+    let (id, key) = c.split_at_checked(8)?;
+    Some((key, u64::from_be_bytes(id.try_into().ok()?)))
 }
 
 impl<Tx: ReadTables> Txn<Tx> {
@@ -66,18 +91,29 @@ impl<Tx: ReadTables> Txn<Tx> {
 
     /// (id, company id) of `limit` rows of `list` from `offset`, in order or reversed.
     /// Walks keys only: skipping to a far page reads no record.
+    /// With `after` (a row's place: its sort key and id), starts after that row instead.
     pub(crate) fn list_ids(
         &self,
         list: &[u8],
         desc: bool,
+        after: Option<(&[u8], u64)>,
         offset: usize,
         limit: usize,
     ) -> Result<Vec<(u64, u64)>, StoreError> {
+        use std::ops::Bound::{Excluded, Included};
         let t = self.table(LIST_INDEX)?;
         let end = keys::after(list);
         let lo: (&[u8], &[u8], u64) = (list, &[], 0);
         let hi: (&[u8], &[u8], u64) = (end.as_slice(), &[], 0);
-        let range = t.range(lo..hi)?;
+        let range = match after {
+            None => t.range(lo..hi)?,
+            Some((key, id)) if desc => {
+                t.range::<(&[u8], &[u8], u64)>((Included(lo), Excluded((list, key, id))))?
+            }
+            Some((key, id)) => {
+                t.range::<(&[u8], &[u8], u64)>((Excluded((list, key, id)), Excluded(hi)))?
+            }
+        };
         let pick = |r: Result<(ListKey<'_>, redb::AccessGuard<'_, u64>), redb::StorageError>| {
             let (k, v) = r?;
             Ok((k.value().2, v.value()))
@@ -89,18 +125,34 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
     }
 
-    /// One page of a list and the list's total (the matches' count for a search).
+    /// One page of a list, the list's total (the matches' count for a search), and the
+    /// cursor after the page's last row when the page is full.
     pub(crate) fn list_page<T>(
         &self,
         spec: &ListSpec<'_, T>,
-        search: Option<&SearchQuery>,
-        offset: usize,
-        limit: usize,
+        w: Window<'_>,
+    ) -> Result<Listed<T>, StoreError> {
+        let (rows, total) = self.list_rows(spec, w)?;
+        let next = match rows.last() {
+            Some(last) if rows.len() == w.limit => {
+                Some(cursor(&(spec.sort_key)(last), (spec.id)(last)))
+            }
+            _ => None,
+        };
+        Ok(Listed { rows, total, next })
+    }
+
+    fn list_rows<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        w: Window<'_>,
     ) -> Result<(Vec<T>, usize), StoreError> {
-        let Some(search) = search else {
+        let (offset, limit) = (w.offset, w.limit);
+        let after = w.after.and_then(from_cursor);
+        let Some(search) = w.search else {
             let list = keys::list(&spec.scope, spec.order);
             let mut rows = Vec::with_capacity(limit.min(500));
-            for (id, owner) in self.list_ids(&list, spec.desc, offset, limit)? {
+            for (id, owner) in self.list_ids(&list, spec.desc, after, offset, limit)? {
                 if let Some(row) = (spec.fetch)(id, owner)? {
                     rows.push(row);
                 }
@@ -142,6 +194,20 @@ impl<Tx: ReadTables> Txn<Tx> {
                 continue;
             }
             let key = (spec.sort_key)(&row);
+            // Keyset paging: only rows past the cursor, in the list's direction.
+            if let Some((k, i)) = after {
+                let past = (key.as_slice(), id).cmp(&(k, i));
+                if past
+                    == if spec.desc {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Less
+                    }
+                    || past == Ordering::Equal
+                {
+                    continue;
+                }
+            }
             // Descending pages want the largest keys: flip the order the heap keeps.
             best.push(Ranked {
                 key,

@@ -49,6 +49,7 @@ fn a_v4_database_builds_its_indexes_at_start_and_logs_progress() {
         let q = Window {
             desc: true,
             search: None,
+            after: None,
             offset: 10,
             limit: 20,
         };
@@ -87,6 +88,7 @@ fn a_v4_database_builds_its_indexes_at_start_and_logs_progress() {
     let q = Window {
         desc: true,
         search: None,
+        after: None,
         offset: 10,
         limit: 20,
     };
