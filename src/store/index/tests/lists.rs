@@ -156,8 +156,9 @@ fn compare_others(s: &Store, companies: u64) {
                     for sort in ["name", "members"] {
                         let q = query(1, 5, sort, desc, search);
                         let sq = q.search_query();
-                        let Listed { rows: items, total, .. } =
-                            r.group_page(c, GroupSort::parse(sort), window(&q, sq.as_ref()))?;
+                        let Listed {
+                            rows: items, total, ..
+                        } = r.group_page(c, GroupSort::parse(sort), window(&q, sq.as_ref()))?;
                         let all = searched(r.groups_of(c)?, &q, |g| vec![g.display_name.clone()]);
                         let old = match sort {
                             "members" => q.apply(all, |g| (g.member_count, g.id)),
