@@ -463,6 +463,33 @@ async fn run() {
                 &load(&client, &far, Some(&token)).await,
                 floor_ms,
             );
+            // The same depth by keyset: the cursor page 1,499 hands out.
+            let before = format!(
+                "{}/api/v1/companies/{id}/contacts?page=1499&per_page=50&sort=email&dir=desc",
+                app.url
+            );
+            let cursor: serde_json::Value = client
+                .get(&before)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("page 1,499")
+                .json()
+                .await
+                .expect("json");
+            let cursor = cursor["next_cursor"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let keyset = format!(
+                "{}/api/v1/companies/{id}/contacts?per_page=50&sort=email&dir=desc&cursor={cursor}",
+                app.url
+            );
+            row(
+                "API contacts, the same page by cursor",
+                &load(&client, &keyset, Some(&token)).await,
+                floor_ms,
+            );
             let search = format!(
                 "{}/api/v1/companies/{id}/contacts?q=hana%20oka&per_page=50",
                 app.url
