@@ -125,6 +125,31 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
     }
 
+    /// Call `f(id, company id)` for each entry of `scope` whose word starts with `prefix`, at
+    /// most `cap` entries; false when it stopped at the cap.
+    fn each_word_match(
+        &self,
+        scope: &[u8],
+        prefix: &str,
+        cap: usize,
+        mut f: impl FnMut(u64, u64),
+    ) -> Result<bool, StoreError> {
+        let words = self.table(SEARCH_WORDS)?;
+        let lo: (&[u8], &str, u64) = (scope, prefix, 0);
+        for (n, r) in words.range(lo..)?.enumerate() {
+            let (k, v) = r?;
+            let (s, word, id) = k.value();
+            if s != scope || !word.starts_with(prefix) {
+                return Ok(true);
+            }
+            if n >= cap {
+                return Ok(false);
+            }
+            f(id, v.value());
+        }
+        Ok(true)
+    }
+
     /// One page of a list, the list's total (the matches' count for a search), and the
     /// cursor after the page's last row when the page is full.
     pub(crate) fn list_page<T>(
@@ -168,21 +193,28 @@ impl<Tx: ReadTables> Txn<Tx> {
         // list reads its matches but holds one page's worth of them.
         let want = offset.saturating_add(limit);
         let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
-        let mut seen: HashSet<u64> = HashSet::new();
         let mut total = 0usize;
-        let words = self.table(SEARCH_WORDS)?;
-        let lo: (&[u8], &str, u64) = (&spec.word_scope, driver, 0);
-        for r in words.range(lo..)? {
-            let (k, v) = r?;
-            let (scope, word, id) = k.value();
-            if scope != spec.word_scope.as_slice() || !word.starts_with(driver) {
-                break;
+        // The driver's candidates (a record with two words under the prefix, `ada` and
+        // `adams`, is one), then narrowed by the other words' ids where those are few enough
+        // to be worth a key walk: ids are cheap to compare, records are not to decode.
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut candidates: Vec<(u64, u64)> = Vec::new();
+        self.each_word_match(&spec.word_scope, driver, usize::MAX, |id, owner| {
+            if seen.insert(id) {
+                candidates.push((id, owner));
             }
-            // A record with two words under the prefix (`ada`, `adams`) is one match.
-            if !seen.insert(id) {
-                continue;
+        })?;
+        for w in search.words.iter().filter(|w| w.as_str() != driver) {
+            let cap = candidates.len().saturating_mul(4).saturating_add(64);
+            let mut ids: HashSet<u64> = HashSet::new();
+            let complete = self.each_word_match(&spec.word_scope, w, cap, |id, _| {
+                ids.insert(id);
+            })?;
+            if complete {
+                candidates.retain(|(id, _)| ids.contains(id));
             }
-            let owner = v.value();
+        }
+        for (id, owner) in candidates {
             let Some(row) = (spec.fetch)(id, owner)? else {
                 continue;
             };
