@@ -61,8 +61,14 @@ pub fn register_builtin(r: &mut Registry) {
     r.register(JobKind::IDENTITY_SYNC, |ctx: jobs::JobContext| async move {
         let progress_ctx = ctx.clone();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        // Each progress line is a write transaction of its own; while one is being written
+        // the sync runs on, and only the newest line waiting is written next (the page shows
+        // the latest anyway), so progress never queues commits behind the sync's own.
         let reporter = tokio::spawn(async move {
-            while let Some(line) = rx.recv().await {
+            while let Some(mut line) = rx.recv().await {
+                while let Ok(newer) = rx.try_recv() {
+                    line = newer;
+                }
                 progress_ctx.progress(line).await;
             }
         });

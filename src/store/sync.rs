@@ -1,12 +1,26 @@
 //! Identity-sync bookkeeping: Entra object id → local id indexes (with the round that last
 //! saw each object), Intune device → asset, memberships by round, and the per-collection
-//! delta state.
+//! delta state, and the Intune sweep's per-device marks.
 
 use super::codec::{dec, enc};
 use super::tables::{ASSET_DEVICES, CONTACT_OIDS, GROUP_OIDS, MEMBERSHIPS, SYNC_STATE};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{Asset, Contact, ContactGroup, Membership, SyncState};
-use redb::ReadableTable;
+use redb::{ReadableTable, TableDefinition};
+
+/// (company id, Intune managed device id) → (fingerprint of what the sync last applied from
+/// Intune, sweep round that last listed the device).
+///
+/// WHY a table of its own rather than a wider `ASSET_DEVICES` value: Intune has no delta
+/// query, so every sweep lists every device. The fingerprint lets a sweep skip an unchanged
+/// device without decoding its asset, and the round stamp finds retired devices after a
+/// complete listing without holding the tenant's device ids in memory. Keeping it apart
+/// avoids rewriting `ASSET_DEVICES` in a migration: the table is created by the first sweep
+/// that writes it (only write transactions open it), and a device without a mark simply
+/// takes the slow path once (decode and compare its asset), which also covers databases
+/// synced before the table existed. Fingerprint 0 means "apply in full next time".
+pub const DEVICE_MARKS: TableDefinition<(u64, &str), (u64, u64)> =
+    TableDefinition::new("device_marks");
 
 impl<Tx: ReadTables> Txn<Tx> {
     pub fn sync_state(
@@ -73,6 +87,25 @@ impl<Tx: ReadTables> Txn<Tx> {
             })
             .collect()
     }
+    /// The contact id of a synced Entra user, from the object-id index alone (no record is
+    /// decoded). The id is matched as Graph sent it, like `contact_by_oid`.
+    pub fn synced_contact_id(&self, company_id: u64, oid: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .table(CONTACT_OIDS)?
+            .get((company_id, oid))?
+            .map(|g| g.value().0))
+    }
+    /// The asset id of an Intune device, from the device index alone.
+    pub fn asset_id_by_device(
+        &self,
+        company_id: u64,
+        device_id: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .table(ASSET_DEVICES)?
+            .get((company_id, device_id))?
+            .map(|g| g.value()))
+    }
     pub fn asset(&self, company_id: u64, id: u64) -> Result<Option<Asset>, StoreError> {
         let t = self.table(super::tables::ASSETS)?;
         t.get((company_id, id))?.map(|g| dec(g.value())).transpose()
@@ -98,6 +131,16 @@ impl<Tx: ReadTables> Txn<Tx> {
             })
             .collect()
     }
+}
+
+/// The next (device id, sweep round) of a walk over [`DEVICE_MARKS`].
+fn next_mark(
+    marks: &mut redb::Range<'_, (u64, &'static str), (u64, u64)>,
+) -> Result<Option<(String, u64)>, StoreError> {
+    Ok(marks
+        .next()
+        .transpose()?
+        .map(|(k, v)| (k.value().1.to_string(), v.value().1)))
 }
 
 /// One company's range of an object-id index: (object id, local id, round).
@@ -151,6 +194,63 @@ impl Writer {
             .open_table(GROUP_OIDS)?
             .insert((company_id, oid), (group_id, round))?;
         Ok(())
+    }
+
+    /// A device's mark: (fingerprint, sweep round), see [`DEVICE_MARKS`].
+    pub fn device_mark(
+        &mut self,
+        company_id: u64,
+        device_id: &str,
+    ) -> Result<Option<(u64, u64)>, StoreError> {
+        Ok(self
+            .txn
+            .open_table(DEVICE_MARKS)?
+            .get((company_id, device_id))?
+            .map(|g| g.value()))
+    }
+
+    pub fn mark_device(
+        &mut self,
+        company_id: u64,
+        device_id: &str,
+        fingerprint: u64,
+        round: u64,
+    ) -> Result<(), StoreError> {
+        self.txn
+            .open_table(DEVICE_MARKS)?
+            .insert((company_id, device_id), (fingerprint, round))?;
+        Ok(())
+    }
+
+    /// (device id, asset id) of every Intune device of a company that the sweep `round` did
+    /// not list: its mark is older, or it has none. One pass over the company's device index
+    /// and its marks side by side (both are ordered by device id); only the unlisted devices
+    /// are held.
+    pub fn devices_not_listed_in(
+        &mut self,
+        company_id: u64,
+        round: u64,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let index = self.txn.open_table(ASSET_DEVICES)?;
+        let marks = self.txn.open_table(DEVICE_MARKS)?;
+        let mut marks = marks.range((company_id, "")..(company_id + 1, ""))?;
+        let mut mark = next_mark(&mut marks)?;
+        let mut out = Vec::new();
+        for entry in index.range((company_id, "")..(company_id + 1, ""))? {
+            let (k, v) = entry?;
+            let device = k.value().1;
+            // Marks without an index entry sort in between; step over them.
+            while mark.as_ref().is_some_and(|(d, _)| d.as_str() < device) {
+                mark = next_mark(&mut marks)?;
+            }
+            let listed = mark
+                .as_ref()
+                .is_some_and(|(d, seen)| d == device && *seen >= round);
+            if !listed {
+                out.push((device.to_string(), v.value()));
+            }
+        }
+        Ok(out)
     }
 
     pub fn index_asset(

@@ -285,35 +285,80 @@ pub fn recount_members(w: &mut Writer, company_id: u64) -> Result<(), StoreError
     Ok(())
 }
 
-/// Reconcile the full Intune device list: create new assets, write only changed ones, mark
-/// vanished devices inactive (kept, never deleted).
-pub fn apply_devices(
+/// What the sync keeps of one Intune device: everything [`apply_device_page`] writes into the
+/// asset, reduced to 64 bits (FNV-1a over the fields, each length-prefixed so that moving a
+/// character from one field to the next changes the result). Stored in the device's mark, it
+/// lets a sweep skip an unchanged device without decoding its asset. Never 0, which marks a
+/// device to be applied in full (see `retire_unlisted_devices`).
+///
+/// WHY a hand-written FNV and not `std::hash`: the value is stored, and std's hasher output is
+/// not promised to stay the same across Rust releases. A changed fingerprint would only cost
+/// one slow sweep, but a stable one costs nothing.
+pub fn device_fingerprint(d: &DeviceRecord, primary_contact: Option<u64>) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    fn eat(h: &mut u64, bytes: &[u8]) {
+        for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
+            *h ^= u64::from(*b);
+            *h = h.wrapping_mul(PRIME);
+        }
+    }
+    let mut h = OFFSET;
+    for field in [
+        &d.hostname,
+        &d.os,
+        &d.os_version,
+        &d.serial_number,
+        &d.compliance_state,
+        &d.model,
+        &d.manufacturer,
+    ] {
+        eat(&mut h, field.as_bytes());
+    }
+    let check_in = d.last_check_in.map(|t| t.timestamp_micros());
+    eat(&mut h, format!("{check_in:?}").as_bytes());
+    eat(&mut h, format!("{primary_contact:?}").as_bytes());
+    eat(&mut h, format!("{:?}", d.is_encrypted).as_bytes());
+    eat(&mut h, format!("{:?}", d.jail_broken).as_bytes());
+    h.max(1)
+}
+
+/// Apply one page of the Intune device listing of sweep `round`: create new assets, write
+/// only changed ones, and stamp every listed device with the round. A device whose mark holds
+/// the same fingerprint is unchanged and costs two index lookups and a stamp; its asset is
+/// not read.
+pub fn apply_device_page(
     w: &mut Writer,
     company_id: u64,
+    round: u64,
     devices: Vec<DeviceRecord>,
     now: DateTime<Utc>,
 ) -> Result<ChangeCounts, StoreError> {
     let mut counts = ChangeCounts::default();
-    let known: HashMap<String, u64> = w.asset_devices(company_id)?.into_iter().collect();
-    let mut seen: HashSet<String> = HashSet::new();
     for d in devices {
-        seen.insert(d.device_id.clone());
         let primary = match &d.user_oid {
-            Some(oid) if !oid.is_empty() => w.contact_by_oid(company_id, oid)?.map(|(c, _)| c.id),
+            Some(oid) if !oid.is_empty() => w.synced_contact_id(company_id, oid)?,
             _ => None,
         };
+        let fingerprint = device_fingerprint(&d, primary);
+        if w.device_mark(company_id, &d.device_id)?
+            .is_some_and(|(f, _)| f == fingerprint)
+        {
+            w.mark_device(company_id, &d.device_id, fingerprint, round)?;
+            continue;
+        }
+        let device_id = d.device_id.clone();
         let source = AssetSource {
             source: "intune".into(),
             external_id: d.device_id.clone(),
             last_seen: d.last_check_in,
             details: serde_json::json!({"model": d.model, "manufacturer": d.manufacturer, "complianceState": d.compliance_state, "isEncrypted": d.is_encrypted, "jailBroken": d.jail_broken}),
         };
-        let existing = match known.get(&d.device_id) {
-            Some(id) => w.asset(company_id, *id)?,
+        let existing = match w.asset_id_by_device(company_id, &d.device_id)? {
+            Some(id) => w.asset(company_id, id)?,
             None => None,
         };
-        let mut a = match existing {
-            Some(a) => a,
+        match existing {
             None => {
                 let id = w.next_id(keys::seq::ASSET)?;
                 w.index_asset(company_id, &d.device_id, id)?;
@@ -333,38 +378,53 @@ pub fn apply_devices(
                     updated_at: now,
                 };
                 w.put_asset(&a)?;
-                continue;
             }
-        };
-        let before = a.clone();
-        a.hostname = d.hostname;
-        a.os = d.os;
-        a.os_version = d.os_version;
-        a.serial_number = d.serial_number;
-        a.compliance_state = d.compliance_state;
-        a.last_check_in = d.last_check_in;
-        a.primary_user_contact_id = primary;
-        a.active = true;
-        a.sources.retain(|s| s.source != "intune");
-        a.sources.push(source);
-        a.sources.sort_by(|x, y| x.source.cmp(&y.source));
-        a.updated_at = before.updated_at;
-        if a != before {
-            a.updated_at = now;
-            w.put_asset(&a)?;
-            counts.updated += 1;
+            Some(mut a) => {
+                let before = a.clone();
+                a.hostname = d.hostname;
+                a.os = d.os;
+                a.os_version = d.os_version;
+                a.serial_number = d.serial_number;
+                a.compliance_state = d.compliance_state;
+                a.last_check_in = d.last_check_in;
+                a.primary_user_contact_id = primary;
+                a.active = true;
+                a.sources.retain(|s| s.source != "intune");
+                a.sources.push(source);
+                a.sources.sort_by(|x, y| x.source.cmp(&y.source));
+                a.updated_at = before.updated_at;
+                if a != before {
+                    a.updated_at = now;
+                    w.put_asset(&a)?;
+                    counts.updated += 1;
+                }
+            }
         }
+        w.mark_device(company_id, &device_id, fingerprint, round)?;
     }
-    for (device_id, id) in known {
-        if seen.contains(&device_id) {
-            continue;
-        }
+    Ok(counts)
+}
+
+/// After a *complete* listing of sweep `round`: mark inactive (kept, never deleted) the
+/// devices the sweep did not list. Never called when a page failed: a device missing from an
+/// incomplete listing may simply be on the page that was not read.
+pub fn retire_unlisted_devices(
+    w: &mut Writer,
+    company_id: u64,
+    round: u64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for (device_id, id) in w.devices_not_listed_in(company_id, round)? {
+        // Fingerprint 0: should the device come back, it is applied in full (made active).
+        // Round u64::MAX: a retired device is not looked at again by later sweeps.
+        w.mark_device(company_id, &device_id, 0, u64::MAX)?;
         if let Some(mut a) = w.asset(company_id, id)?.filter(|a| a.active) {
             a.active = false;
             a.updated_at = now;
             w.put_asset(&a)?;
-            counts.deactivated += 1;
+            n += 1;
         }
     }
-    Ok(counts)
+    Ok(n)
 }

@@ -4,15 +4,15 @@
 //! last applied page and never skips or repeats changes.
 
 use super::apply::{self, SyncPolicy};
-use super::convert::{device_record, group_delta, user_delta};
+use super::batch::{Batch, Committer};
+use super::convert::{group_delta, user_delta};
 use crate::domain::entra::graph_error_details;
 use crate::domain::jobs::RunResult;
 use crate::domain::{DomainError, Services};
 use crate::graph::groups::GroupRound;
 use crate::graph::{FailureReason, GraphClient, GraphError};
 use crate::model::{
-    ChangeCounts, Company, DeviceRecord, GroupDelta, Job, NewAuditEvent, Requester, SyncState,
-    UserDelta,
+    ChangeCounts, Company, GroupDelta, Job, NewAuditEvent, Requester, SyncState, UserDelta,
 };
 use crate::store::keys;
 use chrono::{DateTime, Duration, Utc};
@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 const DELTA_MAX_AGE_HOURS: i64 = 7 * 24 - 1;
 
 /// Why a sync step stopped.
-enum StepError {
+pub(super) enum StepError {
     Graph(GraphError),
     Domain(DomainError),
 }
@@ -161,20 +161,15 @@ impl Services {
 
         progress("devices: reading Intune".into());
         let mut devices_error = None;
-        match graph.managed_devices(&tenant.tenant_id).await {
-            Ok(list) => {
-                let now = self.now();
-                let records: Vec<DeviceRecord> = list.into_iter().map(device_record).collect();
-                match self
-                    .store
-                    .write(move |w| apply::apply_devices(w, company_id, records, now))
-                    .await
-                {
-                    Ok(c) => put_counts(&mut counts, "assets", c),
-                    Err(e) => return RunResult::Retry(format!("could not store devices: {e}")),
-                }
+        match self
+            .sync_devices(&graph, company_id, &tenant.tenant_id, &progress)
+            .await
+        {
+            Ok(c) => put_counts(&mut counts, "assets", c),
+            Err(StepError::Domain(e)) => {
+                return RunResult::Retry(format!("could not store devices: {e}"));
             }
-            Err(e) => {
+            Err(StepError::Graph(e)) => {
                 // Intune failing (no licence, no permission) must not lose the users and groups
                 // already synced: record it plainly and finish.
                 let why = match e.reason() {
@@ -346,64 +341,120 @@ impl Services {
             .read(move |r| r.sync_state(company_id, keys::sync_state::USERS))
             .await?
             .unwrap_or_default();
+        // `state` is where the store will stand once the write in flight lands: the next link
+        // after the last page read, and the counts committed so far (a resumed round carries
+        // on counting from what its earlier pages applied).
         let mut state = self
             .start_round(by, company_id, keys::sync_state::USERS, state, now)
             .await?;
-        // A resumed round carries on counting from what its earlier pages applied.
         let mut counts = state.round_counts;
         let mut pages = 0u64;
         let mut reset_once = false;
+        let mut batch = Batch::new();
+        let mut writes = Committer::new(self.store.clone());
         loop {
             let link = state.next_link.clone();
             let page = match graph.users_delta_page(tenant, link.as_deref()).await {
                 Ok(p) => p,
                 Err(e) if e.is_delta_expired() && !reset_once => {
                     reset_once = true;
+                    // What was read belongs to the refused link: let the write in flight land
+                    // (it is consistent on its own), drop the rest, start a full round.
+                    if let Some((c, n)) = writes.land().await? {
+                        counts.add(c);
+                        pages += n;
+                    }
+                    batch.clear();
                     state = self
                         .reset_to_full(by, company_id, keys::sync_state::USERS, state, &e)
                         .await?;
+                    counts = state.round_counts;
                     continue;
                 }
-                Err(e) => return Err(StepError::Graph(e)),
-            };
-            pages += 1;
-            let users: Vec<UserDelta> = page.items.into_iter().map(user_delta).collect();
-            let mut next = state.clone();
-            let last = page.next_link.is_none();
-            next.next_link = page.next_link;
-            if last {
-                next.delta_link = page.delta_link;
-                next.delta_saved_at = Some(self.now());
-            }
-            let (round, full) = (state.round, state.full);
-            let at = self.now();
-            let mut saved = next.clone();
-            let prior = counts;
-            let c = self
-                .store
-                .write(move |w| {
-                    let mut c = apply::apply_users(w, company_id, round, users, policy, at)?;
-                    if last && full {
-                        c.deactivated +=
-                            apply::deactivate_unseen_contacts(w, company_id, round, at)?;
+                Err(e) => {
+                    // Keep what was read: commit it with the link of the page that failed, so
+                    // the retry starts there.
+                    if let Some((c, _)) = writes.land().await? {
+                        counts.add(c);
                     }
-                    saved.round_counts = prior;
-                    saved.round_counts.add(c);
-                    w.put_sync_state(company_id, keys::sync_state::USERS, &saved)?;
-                    Ok::<_, crate::store::StoreError>(c)
-                })
-                .await?;
-            counts.add(c);
-            state = next;
-            state.round_counts = counts;
-            progress(format!(
-                "users: page {pages} applied ({} created, {} updated, {} deactivated)",
-                counts.created, counts.updated, counts.deactivated
-            ));
+                    if !batch.is_empty() {
+                        self.commit_users(
+                            &mut writes,
+                            &mut batch,
+                            company_id,
+                            &state,
+                            counts,
+                            policy,
+                            false,
+                        );
+                        writes.land().await?;
+                    }
+                    return Err(StepError::Graph(e));
+                }
+            };
+            let last = page.next_link.is_none();
+            batch.add_page(page.items.into_iter().map(user_delta));
+            state.next_link = page.next_link;
             if last {
+                state.delta_link = page.delta_link;
+                state.delta_saved_at = Some(self.now());
+            }
+            if !batch.due(last) {
+                continue;
+            }
+            if let Some((c, n)) = writes.land().await? {
+                counts.add(c);
+                pages += n;
+                progress(users_progress(pages, counts));
+            }
+            self.commit_users(
+                &mut writes,
+                &mut batch,
+                company_id,
+                &state,
+                counts,
+                policy,
+                last,
+            );
+            if last {
+                if let Some((c, n)) = writes.land().await? {
+                    counts.add(c);
+                    pages += n;
+                    progress(users_progress(pages, counts));
+                }
                 return Ok(counts);
             }
         }
+    }
+
+    /// Start the write of the users read so far, with `state` (the resume point after them)
+    /// and the round's counts before them. A full round's last batch also deactivates the
+    /// contacts the round did not see.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_users(
+        &self,
+        writes: &mut Committer<(ChangeCounts, u64)>,
+        batch: &mut Batch<UserDelta>,
+        company_id: u64,
+        state: &SyncState,
+        prior: ChangeCounts,
+        policy: SyncPolicy,
+        last: bool,
+    ) {
+        let (users, n) = batch.take();
+        let (round, full) = (state.round, state.full);
+        let at = self.now();
+        let mut saved = state.clone();
+        writes.start(move |w| {
+            let mut c = apply::apply_users(w, company_id, round, users, policy, at)?;
+            if last && full {
+                c.deactivated += apply::deactivate_unseen_contacts(w, company_id, round, at)?;
+            }
+            saved.round_counts = prior;
+            saved.round_counts.add(c);
+            w.put_sync_state(company_id, keys::sync_state::USERS, &saved)?;
+            Ok((c, n))
+        });
     }
 
     async fn sync_groups(
@@ -566,6 +617,13 @@ impl Services {
             .await?;
         Ok(next)
     }
+}
+
+fn users_progress(pages: u64, c: ChangeCounts) -> String {
+    format!(
+        "users: page {pages} applied ({} created, {} updated, {} deactivated)",
+        c.created, c.updated, c.deactivated
+    )
 }
 
 fn put_counts(map: &mut BTreeMap<String, u64>, what: &str, c: ChangeCounts) {
