@@ -187,13 +187,14 @@ pub fn apply_groups(
         changed |= g.description.apply_to(&mut grp.description);
         changed |= g.mail_enabled.apply_to(&mut grp.mail_enabled);
         let mut members_changed = false;
+        // Members need only their contact id: the index answers without decoding a contact.
         for oid in &g.members_added {
-            if let Some((contact, _)) = w.contact_by_oid(company_id, oid)? {
+            if let Some(contact_id) = w.synced_contact_id(company_id, oid)? {
                 w.put_membership(
                     Membership {
                         company_id,
                         group_id: grp.id,
-                        contact_id: contact.id,
+                        contact_id,
                     },
                     round,
                 )?;
@@ -201,11 +202,11 @@ pub fn apply_groups(
             }
         }
         for oid in &g.members_removed {
-            if let Some((contact, _)) = w.contact_by_oid(company_id, oid)? {
+            if let Some(contact_id) = w.synced_contact_id(company_id, oid)? {
                 w.delete_membership(Membership {
                     company_id,
                     group_id: grp.id,
-                    contact_id: contact.id,
+                    contact_id,
                 })?;
                 members_changed = true;
             }
