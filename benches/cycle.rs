@@ -95,7 +95,7 @@ async fn wait_all(s: &Services, jobs: &[u64]) -> usize {
         }
         open = still;
         if !open.is_empty() {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
     ok
