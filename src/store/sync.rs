@@ -110,6 +110,45 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(super::tables::ASSETS)?;
         t.get((company_id, id))?.map(|g| dec(g.value())).transpose()
     }
+    /// One contact group by id.
+    pub fn contact_group_by_id(
+        &self,
+        company_id: u64,
+        id: u64,
+    ) -> Result<Option<ContactGroup>, StoreError> {
+        let t = self.table(super::tables::CONTACT_GROUPS)?;
+        t.get((company_id, id))?.map(|g| dec(g.value())).transpose()
+    }
+    /// Contact ids whose Entra user the round `round` did not see (stamped earlier). Walks the
+    /// company's index without holding it; returns only the unseen.
+    pub fn contacts_unseen_in(&self, company_id: u64, round: u64) -> Result<Vec<u64>, StoreError> {
+        unseen_in(&self.table(CONTACT_OIDS)?, company_id, round)
+    }
+    /// Group ids whose Entra group the round `round` did not see.
+    pub fn groups_unseen_in(&self, company_id: u64, round: u64) -> Result<Vec<u64>, StoreError> {
+        unseen_in(&self.table(GROUP_OIDS)?, company_id, round)
+    }
+    /// Memberships the round `round` did not see.
+    pub fn memberships_unseen_in(
+        &self,
+        company_id: u64,
+        round: u64,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let t = self.table(MEMBERSHIPS)?;
+        let mut out = Vec::new();
+        for r in t.range((company_id, 0, 0)..=(company_id, u64::MAX, u64::MAX))? {
+            let (k, v) = r?;
+            if v.value() < round {
+                let (c, g, m) = k.value();
+                out.push(Membership {
+                    company_id: c,
+                    group_id: g,
+                    contact_id: m,
+                });
+            }
+        }
+        Ok(out)
+    }
     /// Memberships of a company with the round that last saw each.
     pub fn memberships_with_round(
         &self,
@@ -141,6 +180,22 @@ fn next_mark(
         .next()
         .transpose()?
         .map(|(k, v)| (k.value().1.to_string(), v.value().1)))
+}
+
+/// Local ids in one company's range of an object-id index last seen before `round`.
+fn unseen_in(
+    t: &impl ReadableTable<(u64, &'static str), (u64, u64)>,
+    company_id: u64,
+    round: u64,
+) -> Result<Vec<u64>, StoreError> {
+    let mut out = Vec::new();
+    for r in t.range((company_id, "")..(company_id + 1, ""))? {
+        let (id, seen) = r?.1.value();
+        if seen < round {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
 /// One company's range of an object-id index: (object id, local id, round).

@@ -7,7 +7,7 @@ use crate::model::{
 };
 use crate::store::{StoreError, Writer, keys};
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Company-level choices that shape what a sync stores.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,10 +125,7 @@ pub fn deactivate_unseen_contacts(
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let mut n = 0;
-    for (_, id, seen) in w.contact_oids(company_id)? {
-        if seen >= round {
-            continue;
-        }
+    for id in w.contacts_unseen_in(company_id, round)? {
         if let Some(mut c) = w.contact(company_id, id)?.filter(|c| c.active) {
             c.active = false;
             c.updated_at = now;
@@ -240,10 +237,8 @@ pub fn finish_full_groups_round(
     round: u64,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    for (m, seen) in w.memberships_with_round(company_id)? {
-        if seen < round {
-            w.delete_membership(m)?;
-        }
+    for m in w.memberships_unseen_in(company_id, round)? {
+        w.delete_membership(m)?;
     }
     for (parent, child, seen) in w.nesting_with_round(company_id)? {
         if seen < round {
@@ -251,16 +246,13 @@ pub fn finish_full_groups_round(
         }
     }
     let mut n = 0;
-    let unseen: HashSet<u64> = w
-        .group_oids(company_id)?
+    let unseen = w.groups_unseen_in(company_id, round)?;
+    for mut g in unseen
         .into_iter()
-        .filter(|(_, _, seen)| *seen < round)
-        .map(|(_, id, _)| id)
-        .collect();
-    for mut g in w
-        .groups_of(company_id)?
+        .filter_map(|id| w.contact_group_by_id(company_id, id).transpose())
+        .collect::<Result<Vec<_>, _>>()?
         .into_iter()
-        .filter(|g| g.active && unseen.contains(&g.id))
+        .filter(|g| g.active)
     {
         g.active = false;
         g.updated_at = now;
