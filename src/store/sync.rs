@@ -149,6 +149,16 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
         Ok(out)
     }
+    /// How many contacts are direct members of a group.
+    pub fn member_count(&self, company_id: u64, group_id: u64) -> Result<u64, StoreError> {
+        let t = self.table(MEMBERSHIPS)?;
+        let mut n = 0;
+        for r in t.range((company_id, group_id, 0)..=(company_id, group_id, u64::MAX))? {
+            r?;
+            n += 1;
+        }
+        Ok(n)
+    }
     /// Memberships of a company with the round that last saw each.
     pub fn memberships_with_round(
         &self,

@@ -262,7 +262,26 @@ pub fn finish_full_groups_round(
     Ok(n)
 }
 
-/// Recount members of every group (cheap: one range scan) after memberships changed.
+/// Recount the members of the groups with these Entra object ids: an incremental round's
+/// groups whose members changed. The others' counts cannot have moved.
+pub fn recount_members_of(
+    w: &mut Writer,
+    company_id: u64,
+    oids: &[String],
+) -> Result<(), StoreError> {
+    for oid in oids {
+        if let Some((mut g, _)) = w.group_by_oid(company_id, oid)? {
+            let n = w.member_count(company_id, g.id)?;
+            if g.member_count != n {
+                g.member_count = n;
+                w.put_group(&g)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Recount members of every group (one range scan) after a full round.
 pub fn recount_members(w: &mut Writer, company_id: u64) -> Result<(), StoreError> {
     let mut counts: HashMap<u64, u64> = HashMap::new();
     for m in w.memberships_of(company_id)? {

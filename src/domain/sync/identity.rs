@@ -523,11 +523,18 @@ impl Services {
             let counts = self
                 .store
                 .write(move |w| {
+                    let touched: Vec<String> = groups
+                        .iter()
+                        .filter(|g| !g.members_added.is_empty() || !g.members_removed.is_empty())
+                        .map(|g| g.oid.clone())
+                        .collect();
                     let mut c = apply::apply_groups(w, company_id, r, groups, at)?;
                     if full {
                         c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
+                        apply::recount_members(w, company_id)?;
+                    } else {
+                        apply::recount_members_of(w, company_id, &touched)?;
                     }
-                    apply::recount_members(w, company_id)?;
                     w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
                     Ok::<_, crate::store::StoreError>(c)
                 })

@@ -210,13 +210,18 @@ fn memberships_follow_adds_removes_and_full_rounds() {
     };
     s.write_blocking(|w| {
         apply_groups(w, 1, 2, vec![change], now)?;
-        recount_members(w, 1)
+        // An incremental round recounts only the groups whose members changed.
+        recount_members_of(w, 1, &["g".to_string()])
     })
     .expect("groups");
     assert_eq!(
         s.read_blocking(|r| r.memberships_of(1))
             .expect("read")
             .len(),
+        1
+    );
+    assert_eq!(
+        s.read_blocking(|r| r.groups_of(1)).expect("read")[0].member_count,
         1
     );
     // Full round 3 sees the group with only b: a's membership goes, b's comes back.
