@@ -13,8 +13,13 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// Most items (users, devices) one write transaction applies.
+/// Most users one write transaction applies.
 pub const COMMIT_ITEMS: usize = 2_000;
+/// Most Intune devices one write transaction applies. Larger than for users: a sweep stamps
+/// every listed device, and devices arrive in Intune's order, not the index's, so each batch
+/// dirties pages all over the device index; fewer, larger batches write each page fewer times.
+/// A sweep is never resumed (it lists again), so the batch size costs no re-reading.
+pub const DEVICE_COMMIT_ITEMS: usize = 10_000;
 /// Longest the first page of a batch waits for its commit.
 pub const COMMIT_AFTER: Duration = Duration::from_millis(1_000);
 /// Pages of users (100 per delta page) one commit covers at most. A crash can make a resumed
@@ -26,14 +31,17 @@ pub(super) struct Batch<T> {
     items: Vec<T>,
     pages: u64,
     since: Option<Instant>,
+    max_items: usize,
 }
 
 impl<T> Batch<T> {
-    pub(super) fn new() -> Self {
+    /// A batch committed at `max_items` items (or after [`COMMIT_AFTER`]).
+    pub(super) fn new(max_items: usize) -> Self {
         Self {
             items: Vec::new(),
             pages: 0,
             since: None,
+            max_items,
         }
     }
 
@@ -50,7 +58,7 @@ impl<T> Batch<T> {
     /// Commit now: the listing ended, the batch is full, or it has waited long enough.
     pub(super) fn due(&self, last_page: bool) -> bool {
         last_page
-            || self.items.len() >= COMMIT_ITEMS
+            || self.items.len() >= self.max_items
             || self.since.is_some_and(|t| t.elapsed() >= COMMIT_AFTER)
     }
 

@@ -5,7 +5,7 @@
 //! the devices without the stamp retired. Memory holds one batch of pages, never the tenant.
 
 use super::apply;
-use super::batch::{Batch, Committer};
+use super::batch::{Batch, Committer, DEVICE_COMMIT_ITEMS};
 use super::convert::device_record;
 use super::identity::StepError;
 use crate::domain::Services;
@@ -36,7 +36,7 @@ impl Services {
         };
         let mut counts = ChangeCounts::default();
         let mut pages = 0u64;
-        let mut batch = Batch::new();
+        let mut batch = Batch::new(DEVICE_COMMIT_ITEMS);
         let mut writes = Committer::new(self.store.clone());
         let mut link: Option<String> = None;
         loop {

@@ -4,7 +4,7 @@
 //! last applied page and never skips or repeats changes.
 
 use super::apply::{self, SyncPolicy};
-use super::batch::{Batch, Committer};
+use super::batch::{Batch, COMMIT_ITEMS, Committer};
 use super::convert::{group_delta, user_delta};
 use crate::domain::entra::graph_error_details;
 use crate::domain::jobs::RunResult;
@@ -350,7 +350,7 @@ impl Services {
         let mut counts = state.round_counts;
         let mut pages = 0u64;
         let mut reset_once = false;
-        let mut batch = Batch::new();
+        let mut batch = Batch::new(COMMIT_ITEMS);
         let mut writes = Committer::new(self.store.clone());
         loop {
             let link = state.next_link.clone();
