@@ -87,13 +87,31 @@ impl<Tx: ReadTables> Txn<Tx> {
             })
             .collect()
     }
-    /// The contact id of a synced Entra user, from the object-id index alone (no record is
-    /// decoded). The id is matched as Graph sent it, like `contact_by_oid`.
-    pub fn synced_contact_id(&self, company_id: u64, oid: &str) -> Result<Option<u64>, StoreError> {
-        Ok(self
-            .table(CONTACT_OIDS)?
-            .get((company_id, oid))?
-            .map(|g| g.value().0))
+    /// The contact index entries of many Entra object ids at once, without decoding a contact:
+    /// one table open for a batch of objects (a sync looks up every object of a page, and
+    /// opening a table per lookup costs more than the lookup). `None` where not synced;
+    /// (contact id, round) otherwise. Ids are matched as Graph sent them.
+    pub fn contact_index_entries<'a>(
+        &self,
+        company_id: u64,
+        oids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Option<(u64, u64)>>, StoreError> {
+        let t = self.table(CONTACT_OIDS)?;
+        oids.into_iter()
+            .map(|oid| Ok(t.get((company_id, oid))?.map(|g| g.value())))
+            .collect()
+    }
+    /// [`Self::asset_id_by_device`] for many devices at once (one table open).
+    pub fn asset_ids_by_devices<'a>(
+        &self,
+        company_id: u64,
+        device_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Option<u64>>, StoreError> {
+        let t = self.table(ASSET_DEVICES)?;
+        device_ids
+            .into_iter()
+            .map(|d| Ok(t.get((company_id, d))?.map(|g| g.value())))
+            .collect()
     }
     /// The asset id of an Intune device, from the device index alone.
     pub fn asset_id_by_device(
@@ -258,6 +276,67 @@ impl Writer {
         self.txn
             .open_table(GROUP_OIDS)?
             .insert((company_id, oid), (group_id, round))?;
+        Ok(())
+    }
+
+    /// Take `n` ids of the sequence `name` at once; returns the first (the others follow it).
+    /// One read and write of the sequence for a page of new records instead of one each.
+    pub fn reserve_ids(&mut self, name: &str, n: u64) -> Result<u64, StoreError> {
+        let mut t = self.txn.open_table(super::tables::SEQ)?;
+        let last = t.get(name)?.map(|v| v.value()).unwrap_or(0);
+        t.insert(name, last + n)?;
+        Ok(last + 1)
+    }
+
+    /// [`Self::index_contact`] for many contacts at once (one table open).
+    pub fn index_contacts<'a>(
+        &mut self,
+        company_id: u64,
+        entries: impl IntoIterator<Item = (&'a str, u64, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(CONTACT_OIDS)?;
+        for (oid, id, round) in entries {
+            t.insert((company_id, oid), (id, round))?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::index_asset`] for many devices at once (one table open).
+    pub fn index_assets<'a>(
+        &mut self,
+        company_id: u64,
+        entries: impl IntoIterator<Item = (&'a str, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(ASSET_DEVICES)?;
+        for (device_id, asset_id) in entries {
+            t.insert((company_id, device_id), asset_id)?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::device_mark`] for many devices at once (one table open).
+    pub fn device_marks<'a>(
+        &mut self,
+        company_id: u64,
+        device_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Option<(u64, u64)>>, StoreError> {
+        let t = self.txn.open_table(DEVICE_MARKS)?;
+        device_ids
+            .into_iter()
+            .map(|d| Ok(t.get((company_id, d))?.map(|g| g.value())))
+            .collect()
+    }
+
+    /// [`Self::mark_device`] for many devices at once (one table open).
+    pub fn mark_devices<'a>(
+        &mut self,
+        company_id: u64,
+        marks: impl IntoIterator<Item = (&'a str, u64, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(DEVICE_MARKS)?;
+        for (device_id, fingerprint, round) in marks {
+            t.insert((company_id, device_id), (fingerprint, round))?;
+        }
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use crate::model::{
 };
 use crate::store::{StoreError, Writer, keys};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Company-level choices that shape what a sync stores.
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,8 +20,38 @@ fn is_guest(user_type: &str, upn: &str) -> bool {
     user_type.eq_ignore_ascii_case("guest") || upn.contains("#EXT#")
 }
 
+/// Ids of one sequence taken ahead for a batch's new records. Should the batch need more
+/// than it counted, the extra ones are taken one by one, so an id is never given twice.
+struct IdBlock {
+    seq: &'static str,
+    next: u64,
+    left: u64,
+}
+
+impl IdBlock {
+    fn reserve(w: &mut Writer, seq: &'static str, n: u64) -> Result<Self, StoreError> {
+        let next = if n == 0 { 0 } else { w.reserve_ids(seq, n)? };
+        Ok(Self { seq, next, left: n })
+    }
+
+    fn take(&mut self, w: &mut Writer) -> Result<u64, StoreError> {
+        if self.left == 0 {
+            return w.reserve_ids(self.seq, 1);
+        }
+        self.left -= 1;
+        self.next += 1;
+        Ok(self.next - 1)
+    }
+}
+
 /// Apply users: create, update (only the properties sent), or deactivate (`@removed`,
 /// disabled accounts). Contacts are never deleted.
+///
+/// Works on a batch of pages: the object-id index is read for the whole batch at once, new
+/// contacts' ids are taken at once, and the index is written once at the end, so a user
+/// costs one index lookup and, when it changed, one contact write. A user seen twice in the
+/// batch (Graph may replay an object within a round) is applied to what its first
+/// occurrence wrote.
 pub fn apply_users(
     w: &mut Writer,
     company_id: u64,
@@ -31,24 +61,40 @@ pub fn apply_users(
     now: DateTime<Utc>,
 ) -> Result<ChangeCounts, StoreError> {
     let mut counts = ChangeCounts::default();
-    for u in users {
-        let existing = w.contact_by_oid(company_id, &u.oid)?;
+    let indexed = w.contact_index_entries(company_id, users.iter().map(|u| u.oid.as_str()))?;
+    let new_oids: HashSet<&str> = users
+        .iter()
+        .zip(&indexed)
+        .filter(|(u, found)| found.is_none() && !u.removed)
+        .map(|(u, _)| u.oid.as_str())
+        .collect();
+    let mut ids = IdBlock::reserve(w, keys::seq::CONTACT, new_oids.len() as u64)?;
+    drop(new_oids);
+    // Object id → contact id of every user this batch stored or saw: stamped with the round
+    // at the end, and how a repeated user finds what its first occurrence wrote.
+    let mut seen: HashMap<String, u64> = HashMap::with_capacity(users.len());
+    for (u, found) in users.into_iter().zip(indexed) {
+        let known = seen.get(&u.oid).copied().or(found.map(|(id, _)| id));
+        let existing = match known {
+            Some(id) => w.contact(company_id, id)?,
+            None => None,
+        };
         if u.removed {
-            if let Some((mut c, _)) = existing {
+            if let Some(mut c) = existing {
                 if c.active {
                     c.active = false;
                     c.updated_at = now;
                     w.put_contact(&c)?;
                     counts.deactivated += 1;
                 }
-                w.index_contact(company_id, &u.oid, c.id, round)?;
+                seen.insert(u.oid, c.id);
             }
             continue;
         }
         let (mut c, is_new) = match existing {
-            Some((c, _)) => (c, false),
+            Some(c) => (c, false),
             None => {
-                let id = w.next_id(keys::seq::CONTACT)?;
+                let id = ids.take(w)?;
                 let c = Contact {
                     id,
                     company_id,
@@ -112,8 +158,12 @@ pub fn apply_users(
             c.updated_at = now;
             w.put_contact(&c)?;
         }
-        w.index_contact(company_id, &u.oid, c.id, round)?;
+        seen.insert(u.oid, c.id);
     }
+    w.index_contacts(
+        company_id,
+        seen.iter().map(|(oid, id)| (oid.as_str(), *id, round)),
+    )?;
     Ok(counts)
 }
 
@@ -184,29 +234,30 @@ pub fn apply_groups(
         changed |= g.description.apply_to(&mut grp.description);
         changed |= g.mail_enabled.apply_to(&mut grp.mail_enabled);
         let mut members_changed = false;
-        // Members need only their contact id: the index answers without decoding a contact.
-        for oid in &g.members_added {
-            if let Some(contact_id) = w.synced_contact_id(company_id, oid)? {
-                w.put_membership(
-                    Membership {
-                        company_id,
-                        group_id: grp.id,
-                        contact_id,
-                    },
-                    round,
-                )?;
-                members_changed = true;
-            }
-        }
-        for oid in &g.members_removed {
-            if let Some(contact_id) = w.synced_contact_id(company_id, oid)? {
-                w.delete_membership(Membership {
+        // Members need only their contact id: the index answers without decoding a contact,
+        // for all of a group's members at once.
+        let added =
+            w.contact_index_entries(company_id, g.members_added.iter().map(String::as_str))?;
+        for (contact_id, _) in added.into_iter().flatten() {
+            w.put_membership(
+                Membership {
                     company_id,
                     group_id: grp.id,
                     contact_id,
-                })?;
-                members_changed = true;
-            }
+                },
+                round,
+            )?;
+            members_changed = true;
+        }
+        let removed =
+            w.contact_index_entries(company_id, g.members_removed.iter().map(String::as_str))?;
+        for (contact_id, _) in removed.into_iter().flatten() {
+            w.delete_membership(Membership {
+                company_id,
+                group_id: grp.id,
+                contact_id,
+            })?;
+            members_changed = true;
         }
         for oid in &g.groups_added {
             w.put_nesting(company_id, grp.id, oid, round)?;
@@ -327,18 +378,27 @@ pub fn device_fingerprint(d: &DeviceRecord, primary_contact: Option<u64>) -> u64
     ] {
         eat(&mut h, field.as_bytes());
     }
-    let check_in = d.last_check_in.map(|t| t.timestamp_micros());
-    eat(&mut h, format!("{check_in:?}").as_bytes());
-    eat(&mut h, format!("{primary_contact:?}").as_bytes());
-    eat(&mut h, format!("{:?}", d.is_encrypted).as_bytes());
-    eat(&mut h, format!("{:?}", d.jail_broken).as_bytes());
+    // Optional values: a tag byte (absent / present) before the value, so `None` and any
+    // value differ.
+    let check_in = d.last_check_in.map(|t| t.timestamp_micros().to_le_bytes());
+    eat(&mut h, &[u8::from(check_in.is_some())]);
+    eat(&mut h, &check_in.unwrap_or_default());
+    eat(&mut h, &[u8::from(primary_contact.is_some())]);
+    eat(&mut h, &primary_contact.unwrap_or_default().to_le_bytes());
+    eat(&mut h, &[d.is_encrypted.map_or(2, u8::from)]);
+    eat(&mut h, &[u8::from(d.jail_broken.is_some())]);
+    eat(
+        &mut h,
+        d.jail_broken.as_deref().unwrap_or_default().as_bytes(),
+    );
     h.max(1)
 }
 
-/// Apply one page of the Intune device listing of sweep `round`: create new assets, write
-/// only changed ones, and stamp every listed device with the round. A device whose mark holds
-/// the same fingerprint is unchanged and costs two index lookups and a stamp; its asset is
-/// not read.
+/// Apply a batch of pages of the Intune device listing of sweep `round`: create new assets,
+/// write only changed ones, and stamp every listed device with the round. The indexes are
+/// read and written once for the batch; a device whose mark holds the same fingerprint is
+/// unchanged and costs two index lookups and a stamp, its asset is not read. A device listed
+/// twice in the batch is applied once, as last listed.
 pub fn apply_device_page(
     w: &mut Writer,
     company_id: u64,
@@ -347,18 +407,34 @@ pub fn apply_device_page(
     now: DateTime<Utc>,
 ) -> Result<ChangeCounts, StoreError> {
     let mut counts = ChangeCounts::default();
-    for d in devices {
-        let primary = match &d.user_oid {
-            Some(oid) if !oid.is_empty() => w.synced_contact_id(company_id, oid)?,
-            _ => None,
-        };
+    let devices = last_of_each(devices);
+    let primaries = w.contact_index_entries(
+        company_id,
+        devices.iter().map(|d| d.user_oid.as_deref().unwrap_or("")),
+    )?;
+    let marks = w.device_marks(company_id, devices.iter().map(|d| d.device_id.as_str()))?;
+    // (device id, fingerprint) of every listed device: its stamp for this round.
+    let mut stamps: Vec<(String, u64)> = Vec::with_capacity(devices.len());
+    let mut changed: Vec<(DeviceRecord, Option<u64>, u64)> = Vec::new();
+    for ((d, primary), mark) in devices.into_iter().zip(primaries).zip(marks) {
+        let primary = primary
+            .map(|(id, _)| id)
+            .filter(|_| d.user_oid.as_deref().is_some_and(|o| !o.is_empty()));
         let fingerprint = device_fingerprint(&d, primary);
-        if w.device_mark(company_id, &d.device_id)?
-            .is_some_and(|(f, _)| f == fingerprint)
-        {
-            w.mark_device(company_id, &d.device_id, fingerprint, round)?;
-            continue;
+        if mark.is_some_and(|(f, _)| f == fingerprint) {
+            stamps.push((d.device_id, fingerprint));
+        } else {
+            changed.push((d, primary, fingerprint));
         }
+    }
+    let asset_ids = w.asset_ids_by_devices(
+        company_id,
+        changed.iter().map(|(d, _, _)| d.device_id.as_str()),
+    )?;
+    let unknown = asset_ids.iter().filter(|a| a.is_none()).count() as u64;
+    let mut ids = IdBlock::reserve(w, keys::seq::ASSET, unknown)?;
+    let mut indexed: Vec<(String, u64)> = Vec::new();
+    for ((d, primary, fingerprint), asset_id) in changed.into_iter().zip(asset_ids) {
         let device_id = d.device_id.clone();
         let source = AssetSource {
             source: "intune".into(),
@@ -366,14 +442,14 @@ pub fn apply_device_page(
             last_seen: d.last_check_in,
             details: serde_json::json!({"model": d.model, "manufacturer": d.manufacturer, "complianceState": d.compliance_state, "isEncrypted": d.is_encrypted, "jailBroken": d.jail_broken}),
         };
-        let existing = match w.asset_id_by_device(company_id, &d.device_id)? {
+        let existing = match asset_id {
             Some(id) => w.asset(company_id, id)?,
             None => None,
         };
         match existing {
             None => {
-                let id = w.next_id(keys::seq::ASSET)?;
-                w.index_asset(company_id, &d.device_id, id)?;
+                let id = ids.take(w)?;
+                indexed.push((d.device_id.clone(), id));
                 counts.created += 1;
                 let a = Asset {
                     id,
@@ -412,9 +488,34 @@ pub fn apply_device_page(
                 }
             }
         }
-        w.mark_device(company_id, &device_id, fingerprint, round)?;
+        stamps.push((device_id, fingerprint));
     }
+    w.index_assets(company_id, indexed.iter().map(|(d, id)| (d.as_str(), *id)))?;
+    w.mark_devices(
+        company_id,
+        stamps.iter().map(|(d, f)| (d.as_str(), *f, round)),
+    )?;
     Ok(counts)
+}
+
+/// The devices of a batch, each once, as last listed (in listing order otherwise).
+fn last_of_each(devices: Vec<DeviceRecord>) -> Vec<DeviceRecord> {
+    let keep: Option<HashSet<usize>> = {
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(devices.len());
+        for (i, d) in devices.iter().enumerate() {
+            last.insert(d.device_id.as_str(), i);
+        }
+        (last.len() != devices.len()).then(|| last.into_values().collect())
+    };
+    match keep {
+        None => devices,
+        Some(keep) => devices
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, d)| d)
+            .collect(),
+    }
 }
 
 /// After a *complete* listing of sweep `round`: mark inactive (kept, never deleted) the

@@ -463,6 +463,82 @@ fn an_unchanged_device_is_skipped_by_fingerprint_and_one_without_a_mark_is_compa
 }
 
 #[test]
+fn an_object_twice_in_one_batch_is_stored_once_as_last_sent() {
+    let (_d, s) = store();
+    let now = crate::clock::SystemClock.now();
+    let c = s
+        .write_blocking(|w| {
+            apply_users(
+                w,
+                1,
+                1,
+                vec![
+                    user("a", "First", None),
+                    user("b", "B", None),
+                    user("a", "Second", None),
+                ],
+                SyncPolicy::default(),
+                now,
+            )
+        })
+        .expect("users");
+    assert_eq!((c.created, c.updated), (2, 1));
+    let contacts = s.read_blocking(|r| r.contacts_of(1)).expect("read");
+    assert_eq!(contacts.len(), 2);
+    let a = s
+        .read_blocking(|r| r.contact_by_oid(1, "a"))
+        .expect("read")
+        .expect("a")
+        .0;
+    assert_eq!(a.display_name, "Second");
+    // A new id for every new contact, none given twice (the next batch continues after).
+    s.write_blocking(|w| {
+        apply_users(
+            w,
+            1,
+            1,
+            vec![user("c", "C", None)],
+            SyncPolicy::default(),
+            now,
+        )
+    })
+    .expect("users");
+    let mut ids: Vec<u64> = s
+        .read_blocking(|r| r.contacts_of(1))
+        .expect("read")
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+
+    let c = s
+        .write_blocking(|w| {
+            apply_devices(
+                w,
+                1,
+                1,
+                vec![
+                    device("1", "compliant"),
+                    device("2", "compliant"),
+                    device("1", "noncompliant"),
+                ],
+                now,
+            )
+        })
+        .expect("devices");
+    assert_eq!((c.created, c.updated, c.deactivated), (2, 0, 0));
+    let assets = s.read_blocking(|r| r.assets_of(1)).expect("read");
+    assert_eq!(assets.len(), 2);
+    assert!(
+        assets
+            .iter()
+            .any(|a| a.hostname == "PC-1" && a.compliance_state == "noncompliant")
+    );
+}
+
+#[test]
 fn fingerprints_differ_when_any_applied_field_or_the_primary_user_differs() {
     let base = device("1", "compliant");
     let f = device_fingerprint(&base, None);
