@@ -78,10 +78,7 @@ async fn worker_loop(
                 }
             }
             Ok(None) => {
-                let due = match services.next_job_due().await {
-                    Ok(due) => due,
-                    Err(_) => None,
-                };
+                let due = services.next_job_due().await.unwrap_or_default();
                 let wait = match due {
                     // Due yet not claimed: its company is busy; the running job's end
                     // wakes us.
