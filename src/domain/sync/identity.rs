@@ -245,9 +245,10 @@ impl Services {
         if report.devices_error.is_some() {
             event = event.failed();
         }
+        // Lazy: the job's outcome, recorded next, makes it durable.
         let saved = self
             .store
-            .write(move |w| {
+            .write_lazily(move |w| {
                 w.set_meta(&key, &report)?;
                 w.append_audit(event)?;
                 Ok::<_, DomainError>(())
@@ -351,7 +352,7 @@ impl Services {
         let mut pages = 0u64;
         let mut reset_once = false;
         let mut batch = Batch::new(COMMIT_ITEMS);
-        let mut writes = Committer::new(self.store.clone());
+        let mut writes = Committer::new(self.store.clone(), tokio::time::Instant::now());
         loop {
             let link = state.next_link.clone();
             let page = match graph.users_delta_page(tenant, link.as_deref()).await {
@@ -360,7 +361,7 @@ impl Services {
                     reset_once = true;
                     // What was read belongs to the refused link: let the write in flight land
                     // (it is consistent on its own), drop the rest, start a full round.
-                    if let Some((c, n)) = writes.land().await? {
+                    if let Some(((c, n), _)) = writes.land().await? {
                         counts.add(c);
                         pages += n;
                     }
@@ -374,7 +375,7 @@ impl Services {
                 Err(e) => {
                     // Keep what was read: commit it with the link of the page that failed, so
                     // the retry starts there.
-                    if let Some((c, _)) = writes.land().await? {
+                    if let Some(((c, _), _)) = writes.land().await? {
                         counts.add(c);
                     }
                     if !batch.is_empty() {
@@ -402,10 +403,13 @@ impl Services {
             if !batch.due(last) {
                 continue;
             }
-            if let Some((c, n)) = writes.land().await? {
+            if let Some(((c, n), durable)) = writes.land().await? {
                 counts.add(c);
                 pages += n;
-                progress(users_progress(pages, counts));
+                // Only what a crash cannot take back is reported as applied.
+                if durable {
+                    progress(users_progress(pages, counts));
+                }
             }
             self.commit_users(
                 &mut writes,
@@ -417,10 +421,12 @@ impl Services {
                 last,
             );
             if last {
-                if let Some((c, n)) = writes.land().await? {
+                if let Some(((c, n), durable)) = writes.land().await? {
                     counts.add(c);
                     pages += n;
-                    progress(users_progress(pages, counts));
+                    if durable {
+                        progress(users_progress(pages, counts));
+                    }
                 }
                 return Ok(counts);
             }
@@ -520,9 +526,10 @@ impl Services {
             next.next_link = None;
             next.delta_link = delta_link;
             next.delta_saved_at = Some(at);
+            // Lazy: a groups round lost to a crash is simply read again from its start.
             let counts = self
                 .store
-                .write(move |w| {
+                .write_lazily(move |w| {
                     let touched: Vec<String> = groups
                         .iter()
                         .filter(|g| !g.members_added.is_empty() || !g.members_removed.is_empty())
