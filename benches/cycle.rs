@@ -21,7 +21,7 @@
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tenantry::app::{App, AppOptions};
 use tenantry::config::{CliOverrides, ValidatedSchedule};
 use tenantry::domain::Services;
@@ -138,6 +138,60 @@ fn change_one_percent(ctl: &SimControl, tid: &str, users: usize, devices: usize)
     }
 }
 
+/// One tenant's share of the floor: its users and groups delta rounds from the links its
+/// company's sync starts from, and its device listing, parsed and dropped. Returns the
+/// number of requests.
+async fn fetch_and_parse(s: &Services, tid: &str, company: u64) -> usize {
+    let (users, groups) = s
+        .store_handle()
+        .read(move |r| {
+            let u = r.sync_state(company, "users")?.and_then(|s| s.delta_link);
+            let g = r.sync_state(company, "groups")?.and_then(|s| s.delta_link);
+            Ok::<_, tenantry::store::StoreError>((u, g))
+        })
+        .await
+        .expect("sync state");
+    let g = s.graph_client().await.expect("graph client");
+    let mut n = 0;
+    let mut link = users;
+    loop {
+        let p = g
+            .users_delta_page(tid, link.as_deref())
+            .await
+            .expect("users");
+        n += 1;
+        match p.next_link {
+            Some(l) => link = Some(l),
+            None => break,
+        }
+    }
+    let mut link = groups;
+    loop {
+        let p = g
+            .groups_delta_page(tid, link.as_deref())
+            .await
+            .expect("groups");
+        n += 1;
+        match p.next_link {
+            Some(l) => link = Some(l),
+            None => break,
+        }
+    }
+    let mut link: Option<String> = None;
+    loop {
+        let p = g
+            .managed_devices_page(tid, link.as_deref())
+            .await
+            .expect("devices");
+        n += 1;
+        match p.next_link {
+            Some(l) => link = Some(l),
+            None => break,
+        }
+    }
+    n
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("cycle: benchmark only; run `cargo bench --bench cycle`");
@@ -251,7 +305,7 @@ async fn run() {
     // Connect every tenant as admin consent does (each connect checks /organization and
     // queues the initial sync), 64 at a time.
     let t0 = s.now();
-    let initial_jobs: Vec<u64> = stream::iter(specs.iter().enumerate())
+    let connected: Vec<(u64, String, u64)> = stream::iter(specs.iter().enumerate())
         .map(|(i, (tid, _, _))| {
             let s = s.clone();
             let tid = tid.clone();
@@ -269,16 +323,19 @@ async fn run() {
                     .await
                     .expect("company")
                     .id;
-                s.connect_company_tenant(Actor::system(), company, &tid, Some(Trigger::Consent))
+                let job = s
+                    .connect_company_tenant(Actor::system(), company, &tid, Some(Trigger::Consent))
                     .await
                     .expect("connect")
                     .expect("initial sync queued")
-                    .id
+                    .id;
+                (job, tid, company)
             }
         })
         .buffer_unordered(64)
         .collect()
         .await;
+    let initial_jobs: Vec<u64> = connected.iter().map(|(j, _, _)| *j).collect();
     let (ok, done) = wait_all(&s, &initial_jobs).await;
     let initial_wall = (done - t0).to_std().unwrap_or_default();
     let initial_requests = graph_requests(&ctl, &tids);
@@ -291,6 +348,26 @@ async fn run() {
 
     for (tid, users, devices) in &specs {
         change_one_percent(&ctl, tid, *users, *devices);
+        ctl.reset_requests(tid).expect("reset");
+    }
+    // The cycle's floor: the same requests (each tenant's users and groups delta from the
+    // links the cycle will start from, and its device listing), fetched and parsed with the
+    // same concurrency through the same client and latency, nothing stored. It shows what the
+    // in-process simulator and the HTTP stack cost on this machine, beside the ideal.
+    let floor_t0 = Instant::now();
+    let floor_requests: usize = stream::iter(connected.iter())
+        .map(|(_, tid, company)| {
+            let s = s.clone();
+            let (tid, company) = (tid.clone(), *company);
+            async move { fetch_and_parse(&s, &tid, company).await }
+        })
+        .buffer_unordered(workers as usize)
+        .collect::<Vec<usize>>()
+        .await
+        .into_iter()
+        .sum();
+    let floor = floor_t0.elapsed().as_secs_f64();
+    for tid in &tids {
         ctl.reset_requests(tid).expect("reset");
     }
     let base_kib = status_kib("VmRSS:");
@@ -311,6 +388,18 @@ async fn run() {
     let wall = (done - t0).to_std().unwrap_or_default().as_secs_f64();
     let peak_kib = status_kib("VmHWM:");
     let requests = graph_requests(&ctl, &tids);
+    // Where the time beyond the ideal goes: inside jobs (claim → outcome) or between them.
+    let ran: Vec<tenantry::model::Job> = s
+        .store_handle()
+        .read(move |r| r.recent_jobs(None, 0, queued))
+        .await
+        .map(|(jobs, _)| jobs)
+        .expect("jobs");
+    let inside: f64 = ran
+        .iter()
+        .filter_map(|j| Some((j.finished_at? - j.started_at?).num_milliseconds() as f64))
+        .sum::<f64>()
+        / ran.len().max(1) as f64;
     let ideal = requests as f64 * latency_ms as f64 / 1000.0 / workers as f64;
     let per_1000 = wall * 1000.0 / tenants as f64;
     println!("== identity cycle (schedule fired → last job finished) ==");
@@ -322,6 +411,14 @@ async fn run() {
     );
     println!("  ideal:          {ideal:.2} s = {requests} × {latency_ms} ms / {workers} workers");
     println!("  RATIO cycle / ideal: {:.3}x", wall / ideal.max(1e-9));
+    println!(
+        "  floor:          {floor:.2} s to fetch and parse the same {floor_requests} requests, {workers} at a time; RATIO cycle / floor: {:.3}x",
+        wall / floor.max(1e-9)
+    );
+    println!(
+        "  one job:        {inside:.0} ms from claim to outcome on average ({:.0} ms of it Graph latency)",
+        requests as f64 * latency_ms as f64 / tenants as f64
+    );
     println!(
         "  peak RSS:       {:.1} MiB (VmHWM{}; RSS before {:.1} MiB)",
         mib(peak_kib),

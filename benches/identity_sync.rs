@@ -540,6 +540,24 @@ async fn run() {
         mib(quiet.base_kib),
         mib(status_kib("VmRSS:"))
     );
+    // More quiet syncs, no floor between them: does the resident set settle or keep growing?
+    let runs = env_usize("TENANTRY_BENCH_QUIET_RUNS", 5);
+    let mut after: Vec<String> = Vec::new();
+    for _ in 0..runs {
+        let id = s
+            .queue_company_sync(tenantry::model::Actor::system(), company, Trigger::Manual)
+            .await
+            .expect("queued")
+            .job
+            .id;
+        let job = wait(&s, id).await;
+        assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+        after.push(format!("{:.1}", mib(status_kib("VmRSS:"))));
+    }
+    println!(
+        "RSS after each of {runs} more unchanged syncs (MiB): {}",
+        after.join(", ")
+    );
     let db = std::fs::metadata(dir.path().join("tenantry.redb"))
         .map(|m| m.len())
         .unwrap_or(0);
