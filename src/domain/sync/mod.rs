@@ -4,7 +4,10 @@ pub mod apply;
 pub mod batch;
 mod convert;
 mod devices;
+mod groups;
 pub mod identity;
 
+#[cfg(test)]
+mod device_tests;
 #[cfg(test)]
 mod tests;
