@@ -113,11 +113,9 @@ impl Services {
         busy: std::collections::HashSet<u64>,
     ) -> DomainResult<Option<Job>> {
         let now = self.now();
-        // Lazy: a claim lost to a crash leaves the job queued, and one that survives without
-        // its outcome is requeued at start (`recover_jobs`); the outcome is durable.
         Ok(self
             .store
-            .write_lazily(move |w| w.claim_job_except(now, &busy))
+            .write(move |w| w.claim_job_except(now, &busy))
             .await?)
     }
 
@@ -128,10 +126,9 @@ impl Services {
 
     pub async fn job_progress(&self, id: u64, progress: String) -> DomainResult<()> {
         let now = self.now();
-        // Lazy: a progress line is not worth an fsync; a crash forgets only the latest lines.
         Ok(self
             .store
-            .write_lazily(move |w| w.job_progress(id, now, &progress))
+            .write(move |w| w.job_progress(id, now, &progress))
             .await?)
     }
 

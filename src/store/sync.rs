@@ -200,43 +200,6 @@ impl<Tx: ReadTables> Txn<Tx> {
     }
 }
 
-impl super::Store {
-    /// Like [`super::Store::write`], but the commit does not wait for the disk: it is atomic
-    /// and ordered like any other and becomes durable with the next durable commit, whoever
-    /// makes it. A crash (even a kill) loses the lazy commits since the last durable one, as
-    /// whole transactions, never in part, so the database is always as it was after some
-    /// commit.
-    ///
-    /// WHY: every commit is an fsync through the one writer, and with many tenants syncing
-    /// at once the fsyncs, not Graph, set the pace. Use it for work a restart redoes anyway:
-    /// claiming a job (an unrecorded claim leaves the job queued), progress lines, the pages
-    /// of a sync whose resume state commits with them (a lost batch is read again), and
-    /// never for the last write of a change someone is told about (a job's outcome, an edit).
-    pub async fn write_lazily<T, E, F>(&self, f: F) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut Writer) -> Result<T, E> + Send + 'static,
-    {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut txn = this.db.begin_write().map_err(StoreError::from)?;
-            // Refused only in a multi-process writer mode; the commit is then durable, which
-            // is never wrong.
-            let _ = txn.set_durability(redb::Durability::None);
-            let mut w = Writer {
-                txn,
-                secrets: this.secrets.clone(),
-            };
-            let out = f(&mut w)?;
-            w.txn.commit().map_err(StoreError::from)?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| E::from(StoreError::Join(e.to_string())))?
-    }
-}
-
 /// The next (device id, sweep round) of a walk over [`DEVICE_MARKS`].
 fn next_mark(
     marks: &mut redb::Range<'_, (u64, &'static str), (u64, u64)>,
@@ -444,48 +407,5 @@ impl Writer {
             .open_table(ASSET_DEVICES)?
             .insert((company_id, device_id), asset_id)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::crypto::SecretBox;
-    use crate::model::SyncState;
-    use crate::store::{Store, StoreError};
-
-    fn state(round: u64) -> SyncState {
-        SyncState {
-            round,
-            ..SyncState::default()
-        }
-    }
-
-    /// Lazy commits are read back at once, and a later durable commit (of anything) makes
-    /// them durable: they survive closing and opening the database.
-    #[tokio::test]
-    async fn a_lazy_commit_is_visible_at_once_and_durable_after_the_next_durable_one() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.redb");
-        let s = Store::open(&path, SecretBox::from_key([5; 32])).expect("open");
-        s.write_lazily(|w| w.put_sync_state(1, "users", &state(7)))
-            .await
-            .expect("lazy");
-        let seen = s
-            .read(|r| r.sync_state(1, "users"))
-            .await
-            .map_err(|e: StoreError| e)
-            .expect("read");
-        assert_eq!(seen.map(|s| s.round), Some(7));
-        s.write(|w| w.put_sync_state(2, "users", &state(1)))
-            .await
-            .map_err(|e: StoreError| e)
-            .expect("durable");
-        drop(s);
-        let s = Store::open(&path, SecretBox::from_key([5; 32])).expect("reopen");
-        let kept = s
-            .read_blocking(|r| r.sync_state(1, "users"))
-            .map_err(|e: StoreError| e)
-            .expect("read");
-        assert_eq!(kept.map(|s| s.round), Some(7));
     }
 }

@@ -4,10 +4,9 @@
 //! WHY: a commit is an fsync, and the sync used to make one per page of 100 users (plus a
 //! progress write per page), which cost more than fetching and parsing the pages did. A batch
 //! still commits together with the resume state that covers it (the next link after its last
-//! page, the sweep's round), so a crash loses only whole batches, which the resumed job reads
-//! again: nothing is skipped or applied twice. Bounded by items *and* time, so a slow tenant
-//! still commits every second; a commit is durable at most once a second (the others are
-//! lazy), and progress reports only durable ones.
+//! page, the sweep's round), so a crash loses at most the batch being written and the one
+//! being read, which the resumed job reads again: nothing is skipped or applied twice. Bounded
+//! by items *and* time, so a slow tenant still commits (and reports progress) every second.
 
 use crate::store::{Store, StoreError, Writer};
 use std::time::Duration;
@@ -76,62 +75,40 @@ impl<T> Batch<T> {
     }
 }
 
-/// Longest a sync goes without a durable commit. Batches in between commit lazily (see
-/// [`Store::write_lazily`]): a crash loses them whole and the resumed job reads their pages
-/// again. A sync shorter than this (most tenants) makes no durable commit of its own; the
-/// job's recorded outcome makes everything before it durable.
-pub const DURABLE_EVERY: Duration = Duration::from_millis(1_000);
-
 /// At most one write transaction in flight, so batches commit in the order they were read
 /// while the caller fetches the next pages.
 pub(super) struct Committer<T> {
     store: Store,
-    in_flight: Option<(JoinHandle<Result<T, StoreError>>, bool)>,
-    last_durable: Instant,
+    in_flight: Option<JoinHandle<Result<T, StoreError>>>,
 }
 
 impl<T: Send + 'static> Committer<T> {
-    /// `since`: when the job started (it counts as the last durable point).
-    pub(super) fn new(store: Store, since: Instant) -> Self {
+    pub(super) fn new(store: Store) -> Self {
         Self {
             store,
             in_flight: None,
-            last_durable: since,
         }
     }
 
-    /// Wait for the write in flight, if any: what it returned, and whether it was durable
-    /// (what a progress line may claim as applied).
-    pub(super) async fn land(&mut self) -> Result<Option<(T, bool)>, StoreError> {
+    /// Wait for the write in flight, if any, and return what it returned.
+    pub(super) async fn land(&mut self) -> Result<Option<T>, StoreError> {
         match self.in_flight.take() {
             None => Ok(None),
-            Some((h, durable)) => match h.await {
-                Ok(r) => r.map(|t| Some((t, durable))),
+            Some(h) => match h.await {
+                Ok(r) => r.map(Some),
                 Err(e) => Err(StoreError::Join(e.to_string())),
             },
         }
     }
 
-    /// Start a write transaction in the background, durable when [`DURABLE_EVERY`] has passed
-    /// since the last durable one. The caller lands the previous one first (its result feeds
-    /// this one's counts), so two never overlap.
+    /// Start a write transaction in the background. The caller lands the previous one first
+    /// (its result feeds this one's counts), so two never overlap.
     pub(super) fn start<F>(&mut self, f: F)
     where
         F: FnOnce(&mut Writer) -> Result<T, StoreError> + Send + 'static,
     {
         debug_assert!(self.in_flight.is_none(), "land the previous batch first");
         let store = self.store.clone();
-        let durable = self.last_durable.elapsed() >= DURABLE_EVERY;
-        if durable {
-            self.last_durable = Instant::now();
-        }
-        let task = tokio::spawn(async move {
-            if durable {
-                store.write(f).await
-            } else {
-                store.write_lazily(f).await
-            }
-        });
-        self.in_flight = Some((task, durable));
+        self.in_flight = Some(tokio::spawn(async move { store.write(f).await }));
     }
 }

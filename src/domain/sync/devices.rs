@@ -37,13 +37,13 @@ impl Services {
         let mut counts = ChangeCounts::default();
         let mut pages = 0u64;
         let mut batch = Batch::new(DEVICE_COMMIT_ITEMS);
-        let mut writes = Committer::new(self.store.clone(), tokio::time::Instant::now());
+        let mut writes = Committer::new(self.store.clone());
         let mut link: Option<String> = None;
         loop {
             let page = match graph.managed_devices_page(tenant, link.as_deref()).await {
                 Ok(p) => p,
                 Err(e) => {
-                    if let Some(((c, _), _)) = writes.land().await? {
+                    if let Some((c, _)) = writes.land().await? {
                         counts.add(c);
                     }
                     if !batch.is_empty() {
@@ -65,17 +65,17 @@ impl Services {
             if !batch.due(last) {
                 continue;
             }
-            if let Some(((c, n), durable)) = writes.land().await? {
+            if let Some((c, n)) = writes.land().await? {
                 counts.add(c);
                 pages += n;
-                if durable {
-                    progress(devices_progress(pages, counts));
-                }
+                progress(devices_progress(pages, counts));
             }
             self.commit_devices(&mut writes, &mut batch, company_id, &state, last);
             if last {
-                if let Some(((c, _), _)) = writes.land().await? {
+                if let Some((c, n)) = writes.land().await? {
                     counts.add(c);
+                    pages += n;
+                    progress(devices_progress(pages, counts));
                 }
                 return Ok(counts);
             }

@@ -74,10 +74,9 @@ impl Services {
             next.next_link = None;
             next.delta_link = delta_link;
             next.delta_saved_at = Some(at);
-            // Lazy: a groups round lost to a crash is simply read again from its start.
             let counts = self
                 .store
-                .write_lazily(move |w| {
+                .write(move |w| {
                     let touched: Vec<String> = groups
                         .iter()
                         .filter(|g| !g.members_added.is_empty() || !g.members_removed.is_empty())

@@ -1,7 +1,7 @@
 //! The identity sync job for one company: users (delta, in batches of pages), groups (delta,
 //! one round at a time, `groups.rs`), Intune devices (full list, diffed page by page,
 //! `devices.rs`). Every batch of changes commits in one transaction together with the delta
-//! state that covers it (`batch.rs`), so a crash resumes after the last durable batch and
+//! state that covers it (`batch.rs`), so a crash resumes after the last committed batch and
 //! never skips or repeats changes.
 
 use super::apply::{self, SyncPolicy};
@@ -243,10 +243,9 @@ impl Services {
         if report.devices_error.is_some() {
             event = event.failed();
         }
-        // Lazy: the job's outcome, recorded next, makes it durable.
         let saved = self
             .store
-            .write_lazily(move |w| {
+            .write(move |w| {
                 w.set_meta(&key, &report)?;
                 w.append_audit(event)?;
                 Ok::<_, DomainError>(())
@@ -350,7 +349,7 @@ impl Services {
         let mut pages = 0u64;
         let mut reset_once = false;
         let mut batch = Batch::new(COMMIT_ITEMS);
-        let mut writes = Committer::new(self.store.clone(), tokio::time::Instant::now());
+        let mut writes = Committer::new(self.store.clone());
         loop {
             let link = state.next_link.clone();
             let page = match graph.users_delta_page(tenant, link.as_deref()).await {
@@ -359,7 +358,7 @@ impl Services {
                     reset_once = true;
                     // What was read belongs to the refused link: let the write in flight land
                     // (it is consistent on its own), drop the rest, start a full round.
-                    if let Some(((c, n), _)) = writes.land().await? {
+                    if let Some((c, n)) = writes.land().await? {
                         counts.add(c);
                         pages += n;
                     }
@@ -373,7 +372,7 @@ impl Services {
                 Err(e) => {
                     // Keep what was read: commit it with the link of the page that failed, so
                     // the retry starts there.
-                    if let Some(((c, _), _)) = writes.land().await? {
+                    if let Some((c, _)) = writes.land().await? {
                         counts.add(c);
                     }
                     if !batch.is_empty() {
@@ -401,13 +400,10 @@ impl Services {
             if !batch.due(last) {
                 continue;
             }
-            if let Some(((c, n), durable)) = writes.land().await? {
+            if let Some((c, n)) = writes.land().await? {
                 counts.add(c);
                 pages += n;
-                // Only what a crash cannot take back is reported as applied.
-                if durable {
-                    progress(users_progress(pages, counts));
-                }
+                progress(users_progress(pages, counts));
             }
             self.commit_users(
                 &mut writes,
@@ -419,12 +415,10 @@ impl Services {
                 last,
             );
             if last {
-                if let Some(((c, n), durable)) = writes.land().await? {
+                if let Some((c, n)) = writes.land().await? {
                     counts.add(c);
                     pages += n;
-                    if durable {
-                        progress(users_progress(pages, counts));
-                    }
+                    progress(users_progress(pages, counts));
                 }
                 return Ok(counts);
             }
