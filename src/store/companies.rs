@@ -89,6 +89,7 @@ impl Writer {
         index::reindex_company(&self.txn, old.as_ref(), Some(c))?;
         index::reindex(
             &self.txn,
+            self.pending.as_deref_mut(),
             old.as_ref().map(entries::company).as_ref(),
             Some(&entries::company(c)),
         )

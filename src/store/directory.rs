@@ -187,6 +187,7 @@ impl Writer {
             .transpose()?;
         index::reindex(
             &self.txn,
+            self.pending.as_deref_mut(),
             old.as_ref().map(entries::contact).as_ref(),
             Some(&entries::contact(c)),
         )
@@ -200,6 +201,7 @@ impl Writer {
             .transpose()?;
         index::reindex(
             &self.txn,
+            self.pending.as_deref_mut(),
             old.as_ref().map(entries::group).as_ref(),
             Some(&entries::group(g)),
         )
@@ -232,6 +234,7 @@ impl Writer {
             .transpose()?;
         index::reindex(
             &self.txn,
+            self.pending.as_deref_mut(),
             old.as_ref().map(entries::asset).as_ref(),
             Some(&entries::asset(a)),
         )

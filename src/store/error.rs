@@ -16,6 +16,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("storage error: {0}")]
     Storage(Box<redb::Error>),
+    #[error("an index was read in a write transaction that has not written its index changes yet")]
+    IndexPending,
     #[error("background task failed: {0}")]
     Join(String),
     #[error(transparent)]

@@ -176,6 +176,7 @@ impl Store {
         f(&Reader {
             txn,
             secrets: self.secrets.clone(),
+            pending: None,
         })
     }
 
@@ -187,8 +188,10 @@ impl Store {
         let mut w = Writer {
             txn,
             secrets: self.secrets.clone(),
+            pending: None,
         };
         let out = f(&mut w)?;
+        w.flush_index_upkeep()?;
         w.txn.commit().map_err(StoreError::from)?;
         Ok(out)
     }

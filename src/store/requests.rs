@@ -79,6 +79,7 @@ impl Writer {
             .transpose()?;
         index::reindex(
             &self.txn,
+            self.pending.as_deref_mut(),
             old.as_ref().map(entries::request).as_ref(),
             Some(&entries::request(r)),
         )

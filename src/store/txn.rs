@@ -22,6 +22,9 @@ use redb::{Key, ReadTransaction, ReadableTable, TableDefinition, Value, WriteTra
 pub struct Txn<T> {
     pub(super) txn: T,
     pub(super) secrets: SecretBox,
+    /// Index changes a writer has deferred to its commit (see `index/pending.rs`); None when
+    /// each put writes its entries at once (the default, and always for a reader).
+    pub(super) pending: Option<Box<super::index::Pending>>,
 }
 
 /// A read snapshot.
@@ -69,6 +72,14 @@ impl<Tx: ReadTables> Txn<Tx> {
         &self.secrets
     }
 
+    /// Refuse to read an index while this writer holds entries it has not written yet.
+    pub(super) fn index_current(&self) -> Result<(), StoreError> {
+        match &self.pending {
+            Some(p) if !p.is_empty() => Err(StoreError::IndexPending),
+            _ => Ok(()),
+        }
+    }
+
     /// Open `def` for reading in this transaction.
     pub(super) fn table<K: Key + 'static, V: Value + 'static>(
         &self,
@@ -85,5 +96,22 @@ impl Writer {
         let next = t.get(name)?.map(|v| v.value()).unwrap_or(0) + 1;
         t.insert(name, next)?;
         Ok(next)
+    }
+}
+
+impl Writer {
+    /// From here to the commit, keep the indexes of the records this transaction puts in
+    /// memory and write them, netted and in key order, just before it commits (see
+    /// `index/pending.rs`). For a writer that puts many records and reads no list.
+    pub fn defer_index_upkeep(&mut self) {
+        self.pending.get_or_insert_with(Box::default);
+    }
+
+    /// Write the deferred index changes now (the commit does it too).
+    pub fn flush_index_upkeep(&mut self) -> Result<(), StoreError> {
+        match self.pending.as_mut() {
+            Some(p) => p.flush(&self.txn),
+            None => Ok(()),
+        }
     }
 }

@@ -109,6 +109,15 @@ impl<T: Send + 'static> Committer<T> {
     {
         debug_assert!(self.in_flight.is_none(), "land the previous batch first");
         let store = self.store.clone();
-        self.in_flight = Some(tokio::spawn(async move { store.write(f).await }));
+        self.in_flight = Some(tokio::spawn(async move {
+            store
+                .write(move |w| {
+                    // A batch puts thousands of records and reads no list: its index entries
+                    // are written once, in key order, at its commit.
+                    w.defer_index_upkeep();
+                    f(w)
+                })
+                .await
+        }));
     }
 }

@@ -77,6 +77,8 @@ impl Services {
             let counts = self
                 .store
                 .write(move |w| {
+                    // Thousands of groups and no list read: index entries at the commit.
+                    w.defer_index_upkeep();
                     let touched: Vec<String> = groups
                         .iter()
                         .filter(|g| !g.members_added.is_empty() || !g.members_removed.is_empty())

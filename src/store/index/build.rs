@@ -106,7 +106,7 @@ macro_rules! in_batches {
 }
 
 fn add(txn: &WriteTransaction, e: &Entries) -> Result<(), StoreError> {
-    super::reindex(txn, None, Some(e))
+    super::reindex(txn, None, None, Some(e))
 }
 
 /// Build every index from the records (schema v5 on an older database).

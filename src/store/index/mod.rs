@@ -11,74 +11,85 @@
 pub(crate) mod build;
 pub(crate) mod entries;
 pub(crate) mod keys;
+mod pending;
 mod read;
 
 pub use build::IndexCheck;
 pub(crate) use entries::Entries;
+pub(crate) use pending::Pending;
 pub(crate) use read::ListSpec;
 pub use read::Listed;
 
-use super::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
+use super::tables::LIST_COUNTS;
 use super::{ReadTables, StoreError, Txn};
 use redb::{ReadableTable, WriteTransaction};
 
 /// Move a record's entries from `old` to `new` (None: the record did not exist, or is gone),
-/// touching only what changed.
+/// touching only what changed: now, or at the end of the transaction when the writer defers
+/// its index upkeep (`pending`, see `pending.rs`).
 pub(crate) fn reindex(
     txn: &WriteTransaction,
+    pending: Option<&mut Pending>,
     old: Option<&Entries>,
     new: Option<&Entries>,
 ) -> Result<(), StoreError> {
+    match pending {
+        Some(p) => {
+            changes(old, new, p);
+            Ok(())
+        }
+        None => {
+            let mut p = Pending::default();
+            changes(old, new, &mut p);
+            p.flush(txn)
+        }
+    }
+}
+
+/// The index changes that take a record's entries from `old` to `new`, into `p`.
+fn changes(old: Option<&Entries>, new: Option<&Entries>, p: &mut Pending) {
     // A row that changed company (never, today) moves every entry.
     let same_row = matches!((old, new), (Some(o), Some(n)) if o.owner == n.owner && o.id == n.id);
     let none = Entries::new(0, 0);
     let (o, n) = (old.unwrap_or(&none), new.unwrap_or(&none));
-    let (old_sorted, old_scopes, old_words) = (&o.sorted, &o.scopes, &o.words);
-    let (new_sorted, new_scopes, new_words) = (&n.sorted, &n.scopes, &n.words);
     let kept =
         |x: &(Vec<u8>, Vec<u8>), other: &Vec<(Vec<u8>, Vec<u8>)>| same_row && other.contains(x);
-    {
-        let mut t = txn.open_table(LIST_INDEX)?;
-        if let Some(o) = old {
-            for e in old_sorted.iter().filter(|e| !kept(e, new_sorted)) {
-                t.remove((e.0.as_slice(), e.1.as_slice(), o.id))?;
-            }
-        }
-        if let Some(n) = new {
-            for e in new_sorted.iter().filter(|e| !kept(e, old_sorted)) {
-                t.insert((e.0.as_slice(), e.1.as_slice(), n.id), n.owner)?;
-            }
+    if old.is_some() {
+        for e in o.sorted.iter().filter(|e| !kept(e, &n.sorted)) {
+            p.list((e.0.clone(), e.1.clone(), o.id), None);
         }
     }
-    {
-        let mut t = txn.open_table(SEARCH_WORDS)?;
-        let kept =
-            |x: &(Vec<u8>, String), other: &Vec<(Vec<u8>, String)>| same_row && other.contains(x);
-        if let Some(o) = old {
-            for (scope, word) in old_words.iter().filter(|e| !kept(e, new_words)) {
-                t.remove((scope.as_slice(), word.as_str(), o.id))?;
-            }
-        }
-        if let Some(n) = new {
-            for (scope, word) in new_words.iter().filter(|e| !kept(e, old_words)) {
-                t.insert((scope.as_slice(), word.as_str(), n.id), n.owner)?;
-            }
+    if new.is_some() {
+        for e in n.sorted.iter().filter(|e| !kept(e, &o.sorted)) {
+            p.list((e.0.clone(), e.1.clone(), n.id), Some(n.owner));
         }
     }
-    let mut counts = txn.open_table(LIST_COUNTS)?;
-    for s in old_scopes
+    let kept =
+        |x: &(Vec<u8>, String), other: &Vec<(Vec<u8>, String)>| same_row && other.contains(x);
+    if old.is_some() {
+        for (scope, word) in o.words.iter().filter(|e| !kept(e, &n.words)) {
+            p.word((scope.clone(), word.clone(), o.id), None);
+        }
+    }
+    if new.is_some() {
+        for (scope, word) in n.words.iter().filter(|e| !kept(e, &o.words)) {
+            p.word((scope.clone(), word.clone(), n.id), Some(n.owner));
+        }
+    }
+    for s in o
+        .scopes
         .iter()
-        .filter(|s| !(same_row && new_scopes.contains(s)))
+        .filter(|s| !(same_row && n.scopes.contains(s)))
     {
-        add(&mut counts, s, -1)?;
+        p.count(s, -1);
     }
-    for s in new_scopes
+    for s in n
+        .scopes
         .iter()
-        .filter(|s| !(same_row && old_scopes.contains(s)))
+        .filter(|s| !(same_row && o.scopes.contains(s)))
     {
-        add(&mut counts, s, 1)?;
+        p.count(s, 1);
     }
-    Ok(())
 }
 
 /// Move a counter by `by`; a counter back at zero is removed (so an empty scope has no row).

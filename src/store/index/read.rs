@@ -83,6 +83,7 @@ fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
 impl<Tx: ReadTables> Txn<Tx> {
     /// How many rows `scope` lists.
     pub(crate) fn count(&self, scope: &[u8]) -> Result<u64, StoreError> {
+        self.index_current()?;
         Ok(self
             .table(LIST_COUNTS)?
             .get(scope)?
@@ -101,6 +102,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         limit: usize,
     ) -> Result<Vec<(u64, u64)>, StoreError> {
         use std::ops::Bound::{Excluded, Included};
+        self.index_current()?;
         let t = self.table(LIST_INDEX)?;
         let end = keys::after(list);
         let lo: (&[u8], &[u8], u64) = (list, &[], 0);
@@ -134,6 +136,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         cap: usize,
         mut f: impl FnMut(u64, u64),
     ) -> Result<bool, StoreError> {
+        self.index_current()?;
         let words = self.table(SEARCH_WORDS)?;
         let lo: (&[u8], &str, u64) = (scope, prefix, 0);
         for (n, r) in words.range(lo..)?.enumerate() {

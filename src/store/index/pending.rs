@@ -1,0 +1,121 @@
+//! Index upkeep deferred to the end of a write transaction, for writers that put many records
+//! at once (a sync batch).
+//!
+//! WHY: written one record at a time, each put opens the three index tables and inserts its
+//! entries where they fall: a batch of 2,000 contacts dirties pages all over `LIST_INDEX` and
+//! `SEARCH_WORDS` (their keys lead with the list, then the sort key), and every put reads and
+//! writes the same two counters. Deferred, the batch's entries are netted (the last change to
+//! a key wins, so a record put twice leaves only its final entries), applied in key order
+//! with each table opened once, and each counter moves once by the batch's sum. It is the
+//! same transaction, so a crash still leaves the records and their entries together or
+//! neither.
+//!
+//! While entries are pending the index tables do not show them, so the list reads refuse to
+//! run ([`super::super::StoreError::IndexPending`]) instead of answering from a stale index.
+
+use super::super::StoreError;
+use super::super::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
+use redb::WriteTransaction;
+use std::collections::HashMap;
+
+type ListKey = (Vec<u8>, Vec<u8>, u64);
+type WordKey = (Vec<u8>, String, u64);
+
+/// Entries to insert (`Some(owner)`) or remove (`None`), in the order they were asked for.
+#[derive(Default)]
+pub(crate) struct Pending {
+    list: Vec<(ListKey, Option<u64>)>,
+    words: Vec<(WordKey, Option<u64>)>,
+    counts: HashMap<Vec<u8>, i64>,
+}
+
+impl Pending {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty() && self.words.is_empty() && self.counts.is_empty()
+    }
+
+    pub(crate) fn list(&mut self, key: ListKey, owner: Option<u64>) {
+        self.list.push((key, owner));
+    }
+
+    pub(crate) fn word(&mut self, key: WordKey, owner: Option<u64>) {
+        self.words.push((key, owner));
+    }
+
+    pub(crate) fn count(&mut self, scope: &[u8], by: i64) {
+        *self.counts.entry(scope.to_vec()).or_default() += by;
+    }
+
+    /// Write everything pending into `txn` and start empty again.
+    pub(crate) fn flush(&mut self, txn: &WriteTransaction) -> Result<(), StoreError> {
+        let list = last_per_key(std::mem::take(&mut self.list));
+        if !list.is_empty() {
+            let mut t = txn.open_table(LIST_INDEX)?;
+            for ((l, k, id), owner) in &list {
+                let key = (l.as_slice(), k.as_slice(), *id);
+                match owner {
+                    Some(o) => t.insert(key, *o)?,
+                    None => t.remove(key)?,
+                };
+            }
+        }
+        drop(list);
+        let words = last_per_key(std::mem::take(&mut self.words));
+        if !words.is_empty() {
+            let mut t = txn.open_table(SEARCH_WORDS)?;
+            for ((s, w, id), owner) in &words {
+                let key = (s.as_slice(), w.as_str(), *id);
+                match owner {
+                    Some(o) => t.insert(key, *o)?,
+                    None => t.remove(key)?,
+                };
+            }
+        }
+        drop(words);
+        let mut counts: Vec<(Vec<u8>, i64)> = std::mem::take(&mut self.counts)
+            .into_iter()
+            .filter(|(_, by)| *by != 0)
+            .collect();
+        counts.sort_unstable();
+        if !counts.is_empty() {
+            let mut t = txn.open_table(LIST_COUNTS)?;
+            for (scope, by) in &counts {
+                super::add(&mut t, scope, *by)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The changes sorted by key, keeping only the last one asked for each key: applied in any
+/// order after that, they leave what applying them all in turn would have.
+fn last_per_key<K: Ord>(mut ops: Vec<(K, Option<u64>)>) -> Vec<(K, Option<u64>)> {
+    // Stable: equal keys keep the order they were asked in, so the last is the last asked.
+    ops.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<(K, Option<u64>)> = Vec::with_capacity(ops.len());
+    for op in ops {
+        match out.last_mut() {
+            Some(prev) if prev.0 == op.0 => *prev = op,
+            _ => out.push(op),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_per_key;
+
+    #[test]
+    fn the_last_change_to_a_key_wins_and_keys_come_sorted() {
+        let ops = vec![
+            (3, Some(1)),
+            (1, Some(7)),
+            (3, None),
+            (2, None),
+            (1, None),
+            (1, Some(9)),
+        ];
+        assert_eq!(last_per_key(ops), vec![(1, Some(9)), (2, None), (3, None)]);
+    }
+}
