@@ -1,5 +1,5 @@
 //! The groups phase of the identity sync: one delta round, read whole (a group's member
-//! slices can span pages) and applied in one transaction.
+//! slices can span pages) and applied in bounded chunks, the last with the round's end.
 
 use super::apply;
 use super::convert::group_delta;
@@ -25,8 +25,9 @@ impl Services {
             .read(move |r| r.sync_state(company_id, keys::sync_state::GROUPS))
             .await?
             .unwrap_or_default();
-        // A groups round is applied as a whole (members of one group can span pages), so a
-        // round interrupted half-way simply starts again from its beginning.
+        // A groups round is read whole (members of one group can span pages), and its next
+        // link is saved only with its last chunk, so a round interrupted half-way simply
+        // starts again from its beginning.
         let mut state = self
             .start_round(
                 by,
@@ -74,28 +75,120 @@ impl Services {
             next.next_link = None;
             next.delta_link = delta_link;
             next.delta_saved_at = Some(at);
-            let counts = self
+            // Applied in chunks, each its own transaction, the last with the round's end and
+            // the next delta link: a groups round changes up to every membership of the
+            // tenant, and one transaction holding all of it (its dirty pages and index
+            // entries) was the sync's peak of memory. Crash-safe as before: until the last
+            // chunk commits, the saved state still starts this round again, and applying a
+            // chunk again leaves what applying it once did (puts, deletes, round stamps).
+            let mut chunks = chunk_groups(groups);
+            let last = chunks.pop().unwrap_or_default();
+            let mut counts = ChangeCounts::default();
+            for chunk in chunks {
+                let c = self
+                    .store
+                    .write(move |w| apply_chunk(w, company_id, r, chunk, full, at))
+                    .await?;
+                counts.add(c);
+                progress(format!(
+                    "groups: {} applied",
+                    counts.created + counts.updated
+                ));
+            }
+            let c = self
                 .store
                 .write(move |w| {
-                    // Thousands of groups and no list read: index entries at the commit.
-                    w.defer_index_upkeep();
-                    let touched: Vec<String> = groups
-                        .iter()
-                        .filter(|g| !g.members_added.is_empty() || !g.members_removed.is_empty())
-                        .map(|g| g.oid.clone())
-                        .collect();
-                    let mut c = apply::apply_groups(w, company_id, r, groups, at)?;
+                    let mut c = apply_chunk(w, company_id, r, last, full, at)?;
                     if full {
                         c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
                         apply::recount_members(w, company_id)?;
-                    } else {
-                        apply::recount_members_of(w, company_id, &touched)?;
                     }
                     w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
                     Ok::<_, crate::store::StoreError>(c)
                 })
                 .await?;
+            counts.add(c);
             return Ok(counts);
         }
+    }
+}
+
+/// Most member changes (and groups) one groups transaction applies.
+const GROUP_CHUNK_MEMBERS: usize = 20_000;
+const GROUP_CHUNK_GROUPS: usize = 1_000;
+
+/// Split a round's groups into chunks of at most [`GROUP_CHUNK_GROUPS`] groups and about
+/// [`GROUP_CHUNK_MEMBERS`] member changes (a larger group is a chunk of its own). Never empty.
+fn chunk_groups(groups: Vec<GroupDelta>) -> Vec<Vec<GroupDelta>> {
+    let mut out = vec![Vec::new()];
+    let mut members = 0;
+    for g in groups {
+        let n = g.members_added.len() + g.members_removed.len();
+        let current = out.last().map_or(0, Vec::len);
+        if current > 0 && (current >= GROUP_CHUNK_GROUPS || members + n > GROUP_CHUNK_MEMBERS) {
+            out.push(Vec::new());
+            members = 0;
+        }
+        members += n;
+        if let Some(c) = out.last_mut() {
+            c.push(g);
+        }
+    }
+    out
+}
+
+/// One chunk of a groups round, in the caller's transaction. After an incremental round's
+/// chunk, the groups whose members it changed are recounted (a full round recounts every
+/// group once, at its end).
+fn apply_chunk(
+    w: &mut crate::store::Writer,
+    company_id: u64,
+    round: u64,
+    groups: Vec<GroupDelta>,
+    full: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<ChangeCounts, crate::store::StoreError> {
+    // Thousands of groups and no list read: index entries at the commit.
+    w.defer_index_upkeep();
+    let touched: Vec<String> = groups
+        .iter()
+        .filter(|g| !g.members_added.is_empty() || !g.members_removed.is_empty())
+        .map(|g| g.oid.clone())
+        .collect();
+    let c = apply::apply_groups(w, company_id, round, groups, at)?;
+    if !full {
+        apply::recount_members_of(w, company_id, &touched)?;
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(members: usize) -> GroupDelta {
+        GroupDelta {
+            members_added: (0..members).map(|i| i.to_string()).collect(),
+            ..GroupDelta::default()
+        }
+    }
+
+    #[test]
+    fn chunks_are_bounded_and_keep_every_group_in_order() {
+        assert_eq!(chunk_groups(Vec::new()).len(), 1);
+        let sizes = [5, 19_990, 20, 30_000, 1];
+        let mut groups: Vec<GroupDelta> = sizes.iter().map(|n| group(*n)).collect();
+        groups.extend((0..2_500).map(|_| group(0)));
+        let chunks = chunk_groups(groups);
+        let lens: Vec<Vec<usize>> = chunks
+            .iter()
+            .map(|c| c.iter().map(|g| g.members_added.len()).collect())
+            .collect();
+        assert_eq!(lens[0], vec![5, 19_990]);
+        assert_eq!(lens[1], vec![20]);
+        assert_eq!(lens[2], vec![30_000]);
+        assert_eq!(lens[3].len(), 1_000);
+        assert!(chunks.iter().all(|c| !c.is_empty() && c.len() <= 1_000));
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 2_505);
     }
 }

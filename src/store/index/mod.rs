@@ -36,7 +36,7 @@ pub(crate) fn reindex(
     match pending {
         Some(p) => {
             changes(old, new, p);
-            Ok(())
+            if p.full() { p.flush(txn) } else { Ok(()) }
         }
         None => {
             let mut p = Pending::default();
