@@ -13,6 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod evidence;
+
 /// Services over the store without starting the server (admin CLI). Fails clearly when the
 /// service is running, since it holds the database's write lock.
 pub async fn offline_services(
@@ -84,8 +86,8 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Start the simulator and the appliance pointed at it, set up the sample MSP (its own tenant
 /// and three clients: healthy, unlicensed, archived — all connected; the simulator also holds
-/// the unconnected `woodgrove.example` of the README's walkthrough) and sync the two active
-/// clients so the pages are full on first sign-in.
+/// the unconnected `woodgrove.example` of the README's walkthrough), sync the two active
+/// clients and collect their compliance evidence so the pages are full on first sign-in.
 pub async fn start(listen: String) -> anyhow::Result<Demo> {
     let dir = std::env::temp_dir().join(format!("tenantry-demo-{}", random_token(6)));
     create_private_dir(&dir)?;
@@ -151,6 +153,7 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
     .await?;
     let mut jobs = Vec::new();
     let mut healthy_company = None;
+    let mut unlicensed_company = None;
     for (tenant, archived) in [
         (&seed.healthy, false),
         (&seed.unlicensed, false),
@@ -175,6 +178,9 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
         if tenant.id == seed.healthy.id {
             healthy_company = Some(company.id);
         }
+        if tenant.id == seed.unlicensed.id {
+            unlicensed_company = Some(company.id);
+        }
     }
     // Wait (bounded) for the initial syncs so the first page view is full.
     for id in jobs {
@@ -188,6 +194,25 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
                 }
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
+        }
+    }
+    // Compliance evidence, collected for real so the Compliance pages are full too.
+    if let (Some(h), Some(u)) = (healthy_company, unlicensed_company) {
+        let collected = evidence::collect_demo_evidence(
+            &s,
+            &sim.control(),
+            evidence::DemoTenant {
+                company_id: h,
+                tenant_id: &seed.healthy.id,
+            },
+            evidence::DemoTenant {
+                company_id: u,
+                tenant_id: &seed.unlicensed.id,
+            },
+        )
+        .await;
+        if let Err(e) = collected {
+            tracing::warn!(error = %e, "demo evidence could not be collected");
         }
     }
     // The healthy client's support portal, with Microsoft sign-in for every active contact.
@@ -263,7 +288,7 @@ pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
             );
         }
         println!(
-            "First: PSA → Companies → Contoso Dental → Contacts and Assets. Press Ctrl-C to stop."
+            "First: PSA → Companies → Contoso Dental → Contacts, Assets and Compliance. Press Ctrl-C to stop."
         );
     }
     // SIGTERM too, so a stopped demo still removes its temporary data directory.
