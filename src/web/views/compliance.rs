@@ -6,7 +6,7 @@
 use super::Chrome;
 use super::compliance_chart::Chart;
 use crate::model::{
-    Assessment, Company, ControlResult, ControlStatus, DriftKind, EvidenceSettings, FrameworkInfo,
+    Assessment, Company, ControlResult, ControlStatus, EvidenceSettings, FrameworkInfo,
     FrameworkScore, OverviewRow, PayloadHash, SnapshotSummary,
 };
 use crate::web::pager::Pager;
@@ -79,26 +79,10 @@ impl ControlView {
 
 fn asset_href(company_id: u64, text: &str) -> String {
     // Assets have no page of their own: the company's Assets tab, searched for the hostname
-    // (the first word of the line).
-    let host = text.split_whitespace().next().unwrap_or("");
+    // (the line is "HOSTNAME (Platform)").
+    let host = text.rsplit_once(" (").map_or(text, |(h, _)| h);
     let q: String = url::form_urlencoded::byte_serialize(host.as_bytes()).collect();
     format!("/companies/{company_id}?tab=assets&q={q}")
-}
-
-fn drift_kind(k: DriftKind) -> &'static str {
-    match k {
-        DriftKind::Added => "Added",
-        DriftKind::Removed => "Removed",
-        DriftKind::Changed => "Changed",
-    }
-}
-
-fn object_words(object: &str) -> &str {
-    match object {
-        "conditional_access_policy" => "Conditional Access policy",
-        "compliance_policy" => "compliance policy",
-        other => other,
-    }
 }
 
 /// A framework id in its name ("soc2" → "SOC 2").
@@ -122,7 +106,9 @@ pub fn percent_text(v: f64) -> String {
 
 impl ControlView {
     pub fn new(company_id: u64, c: &ControlResult, frameworks: &[FrameworkInfo]) -> Self {
-        let mut groups: Vec<FactGroup> = c
+        // The drift control's changes are among its facts already (the evaluation words
+        // them), so `c.drift` is not listed twice.
+        let groups: Vec<FactGroup> = c
             .facts
             .iter()
             .map(|f| FactGroup {
@@ -143,40 +129,6 @@ impl ControlView {
                     .collect(),
             })
             .collect();
-        for d in &c.drift {
-            let mut lines: Vec<FactLine> = d
-                .fields
-                .iter()
-                .map(|f| FactLine {
-                    text: format!(
-                        "{}: {} → {}",
-                        f.field,
-                        if f.before.is_empty() {
-                            "—"
-                        } else {
-                            &f.before
-                        },
-                        if f.after.is_empty() { "—" } else { &f.after }
-                    ),
-                    href: None,
-                })
-                .collect();
-            if lines.is_empty() {
-                lines.push(FactLine {
-                    text: format!("{} ({})", d.display_name, d.id),
-                    href: None,
-                });
-            }
-            groups.push(FactGroup {
-                label: format!(
-                    "{} {}: {}",
-                    drift_kind(d.kind),
-                    object_words(&d.object),
-                    d.display_name
-                ),
-                lines,
-            });
-        }
         Self {
             id: c.id.clone(),
             title: c.title.clone(),
@@ -424,7 +376,7 @@ pub fn overview_lines(rows: Vec<OverviewRow>, columns: &[(String, String)]) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{DriftChange, Fact, FactItem, FieldChange, FrameworkRef};
+    use crate::model::{DriftChange, DriftKind, Fact, FactItem, FieldChange, FrameworkRef};
 
     fn frameworks() -> Vec<FrameworkInfo> {
         vec![FrameworkInfo {
@@ -487,7 +439,7 @@ mod tests {
     }
 
     #[test]
-    fn facts_link_contacts_and_assets_and_drift_reads_as_facts() {
+    fn facts_link_contacts_and_assets() {
         let v = ControlView::new(7, &control(), &frameworks());
         assert_eq!(v.percent.as_deref(), Some("80 %"));
         assert_eq!(v.class(), "fail");
@@ -499,14 +451,7 @@ mod tests {
         );
         assert_eq!(lines[1].href.as_deref(), Some("/companies/7/contacts/12"));
         assert_eq!(lines[2].href, None);
-        assert_eq!(
-            v.groups[1].label,
-            "Changed Conditional Access policy: Require MFA"
-        );
-        assert_eq!(
-            v.groups[1].lines[0].text,
-            "state: enabled → enabledForReportingButNotEnforced"
-        );
+        assert_eq!(v.groups.len(), 1, "drift is worded in the facts, not twice");
         assert_eq!(v.refs, ["SOC 2 CC6.8", "hipaa §164.312(a)(1)"]);
     }
 
