@@ -106,6 +106,7 @@ pub fn unescape(page: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&#x27;", "'")
+        .replace("&#38;", "&")
         .replace("&amp;", "&")
 }
 
