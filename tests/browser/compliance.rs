@@ -92,6 +92,13 @@ async fn the_compliance_tab_chart_overview_and_exports_work_in_a_browser() {
         .expect("drift");
     assert!(!drift.is_empty(), "the demo's policy change is marked");
     shot(&c, "compliance-tab").await;
+    c.execute(
+        "document.getElementById('history').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    shot(&c, "compliance-chart").await;
     fits_both(&c, "the Compliance tab").await;
     let tab = c.current_url().await.expect("url").path().to_string();
 
@@ -175,7 +182,20 @@ async fn the_compliance_tab_chart_overview_and_exports_work_in_a_browser() {
     click(&c, Locator::LinkText("Fabrikam Bakery")).await;
     let fabrikam = text_once(&c, Locator::Css("ol.controls")).await;
     assert!(fabrikam.contains("Not licensed"), "{fabrikam}");
-    assert!(fabrikam.contains("Security defaults: on") || fabrikam.contains("Pass"));
+    assert!(
+        fabrikam.contains("Pass"),
+        "MFA passes through security defaults"
+    );
+    let defaults = c
+        .find(Locator::XPath(
+            "//dt[.='Security defaults']/following-sibling::dd[1]",
+        ))
+        .await
+        .expect("security defaults line")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(defaults, "On");
     fits_both(&c, "Fabrikam Bakery's Compliance tab").await;
     demo.stop().await;
 }

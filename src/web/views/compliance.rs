@@ -161,7 +161,7 @@ pub struct AssessmentView {
     pub scores: Vec<FrameworkScore>,
     /// "Entra ID P1: yes · P2: no · Intune: yes (from subscribedSkus)".
     pub licences: String,
-    /// "Security defaults: on" / "off" / "not readable".
+    /// "On", "Off", or why it is unknown.
     pub security_defaults: String,
     pub permission_problems: Vec<String>,
     pub payloads: Vec<PayloadHash>,
@@ -188,9 +188,9 @@ impl AssessmentView {
             None => "Licences could not be read.".into(),
         };
         let security_defaults = match a.security_defaults {
-            Some(true) => "Security defaults: on".into(),
-            Some(false) => "Security defaults: off".into(),
-            None => "Security defaults: could not be read".into(),
+            Some(true) => "On".into(),
+            Some(false) => "Off".into(),
+            None => "Could not be read".into(),
         };
         Self {
             snapshot_id: a.snapshot_id,

@@ -288,6 +288,15 @@ fn draw(points: &[HistoryPoint], series: &[Series], legend: &[LegendItem]) -> St
     }
     // Dates under the axis: first and last (and the one in between when there are three+).
     let n = points.len();
+    // Within two days the dates alone would repeat; the times tell the points apart.
+    let short = (points[n - 1].collected_at - points[0].collected_at) < chrono::Duration::days(2);
+    let label = |t: DateTime<Utc>| {
+        if short && n > 1 {
+            t.format("%m-%d %H:%M").to_string()
+        } else {
+            day(t)
+        }
+    };
     let mut labelled = vec![0];
     if n > 2 {
         labelled.push(n / 2);
@@ -308,7 +317,7 @@ fn draw(points: &[HistoryPoint], series: &[Series], legend: &[LegendItem]) -> St
             r##"<text x="{:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11" fill="#5d6878">{}</text>"##,
             xs[i],
             H - BOTTOM + 18.0,
-            esc(&day(points[i].collected_at))
+            esc(&label(points[i].collected_at))
         );
     }
     s.push_str("</svg>");
@@ -389,6 +398,7 @@ mod tests {
             c.svg
         );
         assert_eq!(c.rows.len(), 2);
+        assert!(c.svg.contains(">2026-03-01</text>") && c.svg.contains(">2026-03-03</text>"));
         assert_eq!(c.rows[0].cells, ["50 %", "80 %", "40 %"]);
         assert!(c.rows[1].drift && !c.rows[0].drift);
     }
@@ -406,6 +416,16 @@ mod tests {
         assert_eq!(c.svg.matches("MFA registration: ").count(), 2);
         assert_eq!(c.rows[1].cells[0], "—");
         assert_eq!(c.rows[0].cells[2], "—");
+        // Two days apart: dates on the axis, not times.
+        assert!(c.svg.contains(">2026-03-02</text>"));
+    }
+
+    #[test]
+    fn collections_on_the_same_day_are_told_apart_by_their_times() {
+        let mut late = point(2, 1, Some(60.0), None, false);
+        late.collected_at += chrono::Duration::hours(6);
+        let c = history_chart(&[point(1, 1, Some(50.0), None, false), late], &soc2());
+        assert!(c.svg.contains(">03-01 06:15</text>") && c.svg.contains(">03-01 12:15</text>"));
     }
 
     #[test]

@@ -135,7 +135,10 @@ async fn the_framework_selector_keeps_that_framework_s_controls() {
         assert_eq!(shown, mapped, "{} shown only when mapped to CIS", ctl.id);
     }
     let export_at = page.find("format=csv").map(|i| &page[i..i + 60]);
-    assert!(unescape(&page).contains("format=csv&framework=cis8"), "{export_at:?}");
+    assert!(
+        unescape(&page).contains("format=csv&framework=cis8"),
+        "{export_at:?}"
+    );
     let r = env
         .app
         .get(&format!("/companies/{company}/compliance?framework=sox"))
