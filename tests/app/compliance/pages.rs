@@ -69,7 +69,7 @@ async fn the_tab_shows_every_control_with_its_status_facts_and_links() {
     assert!(page.contains("<svg class=\"history-chart\""), "the chart");
     assert!(page.contains("The history as a table"), "text fallback");
     assert!(
-        page.contains("Security defaults: "),
+        page.contains("<dt>Security defaults</dt><dd>Off</dd>"),
         "security defaults line"
     );
     assert!(page.contains("Entra ID P1: yes"), "licence line");
