@@ -4,7 +4,7 @@
 //! An unknown framework id is refused with 400 `unknown_framework`.
 
 use super::audit::{list_query, present};
-use super::evidence_pack::{PackError, PackFormat, framework_param, respond};
+use super::evidence_pack::{PackError, PackFormat, collection_job, framework_param, respond};
 use super::types::compliance::{
     Compliance, EvidenceSettings, EvidenceSettingsBody, Overview, QueuedCount, Snapshot,
     SnapshotItem, SourceState,
@@ -95,11 +95,7 @@ async fn compliance(
     let Some(a) = st.services.compliance(company.id, f.as_deref()).await? else {
         return Err(no_evidence(&company.name));
     };
-    let job = st
-        .services
-        .evidence_snapshot(company.id, a.snapshot_id)
-        .await?
-        .job_id;
+    let job = collection_job(&st, company.id, a.snapshot_id).await?;
     Ok(web::Json(Compliance::new(a, f.as_deref()).with_job(job)))
 }
 

@@ -6,7 +6,7 @@
 
 use super::types::compliance::{Compliance, EvidencePack, PackCompany};
 use crate::domain::DomainError;
-use crate::model::Company;
+use crate::model::{Company, ListQuery};
 use crate::web::AppState;
 use crate::web::views::compliance::{AssessmentView, EvidenceReport};
 use actix_web::HttpResponse;
@@ -54,6 +54,31 @@ pub fn framework_param(v: Option<&str>) -> Result<Option<String>, String> {
     } else {
         let ids: Vec<String> = all.into_iter().map(|x| x.id).collect();
         Err(format!("framework {f:?} is not one of {}", ids.join(", ")))
+    }
+}
+
+/// The job that collected `snapshot_id` (the assessment does not carry it): from the newest
+/// snapshot's list entry when it is that one (the usual case: one small read), else from the
+/// snapshot itself.
+pub async fn collection_job(
+    st: &AppState,
+    company_id: u64,
+    snapshot_id: u64,
+) -> Result<Option<u64>, DomainError> {
+    let newest = st
+        .services
+        .evidence_snapshots(
+            company_id,
+            ListQuery::new(Some(1), Some(1), None, None, None),
+        )
+        .await?;
+    match newest.items.first() {
+        Some(s) if s.id == snapshot_id => Ok(s.job_id),
+        _ => Ok(st
+            .services
+            .evidence_snapshot(company_id, snapshot_id)
+            .await?
+            .job_id),
     }
 }
 
@@ -200,11 +225,7 @@ pub async fn respond(
             csv(&company.name, framework, &view),
         ),
         PackFormat::Json => {
-            let job = s
-                .evidence_snapshot(company.id, a.snapshot_id)
-                .await
-                .ok()
-                .and_then(|x| x.job_id);
+            let job = collection_job(st, company.id, a.snapshot_id).await?;
             let pack = EvidencePack {
                 company: PackCompany {
                     id: company.id,

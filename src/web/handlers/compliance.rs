@@ -5,7 +5,9 @@
 use crate::domain::DomainError;
 use crate::model::{Company, EvidenceSettings, EvidenceThresholds, JobKind, Trigger};
 use crate::web::AppState;
-use crate::web::api::evidence_pack::{PackError, PackFormat, framework_param, respond};
+use crate::web::api::evidence_pack::{
+    PackError, PackFormat, collection_job, framework_param, respond,
+};
 use crate::web::csrf::StaffForm;
 use crate::web::error::WebError;
 use crate::web::ids::Id;
@@ -64,9 +66,10 @@ struct TabQ {
     notice: Option<String>,
 }
 
-/// The audit log around one collection: the company's entries from when its job started
-/// to when it ended (the entries a collection writes carry its company and fall in that
-/// window), or the company's evidence entries when the job is gone.
+/// The audit log of one collection: the company's evidence entries (`sync.evidence`, and
+/// `sync.evidence.read` for each refused Graph read) from when its job's last attempt started
+/// to when it ended, or all of the company's evidence entries when the job is gone. (The
+/// audit filter has no job id; every entry also carries `job_id` in its details.)
 async fn audit_href(st: &AppState, company_id: u64, job_id: Option<u64>) -> String {
     let job = match job_id {
         Some(id) => st.services.job(id).await.ok(),
@@ -74,11 +77,11 @@ async fn audit_href(st: &AppState, company_id: u64, job_id: Option<u64>) -> Stri
     };
     match job.and_then(|j| Some((j.started_at?, j.finished_at?))) {
         Some((from, to)) => format!(
-            "/audit?company={company_id}&from_at={}&to_at={}",
+            "/audit?company={company_id}&kind=sync.evidence&from_at={}&to_at={}",
             from.format("%Y-%m-%dT%H:%M:%S"),
             (to + chrono::Duration::seconds(1)).format("%Y-%m-%dT%H:%M:%S")
         ),
-        None => format!("/audit?company={company_id}&kind=evidence"),
+        None => format!("/audit?company={company_id}&kind=sync.evidence"),
     }
 }
 
@@ -160,7 +163,7 @@ async fn tab(
     }
     let assessment = s.compliance(company.id, framework.as_deref()).await?;
     let job_id = match &assessment {
-        Some(a) => s.evidence_snapshot(company.id, a.snapshot_id).await?.job_id,
+        Some(a) => collection_job(st, company.id, a.snapshot_id).await?,
         None => None,
     };
     let chart_frameworks: Vec<_> = match framework.as_deref() {

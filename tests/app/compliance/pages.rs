@@ -61,9 +61,19 @@ async fn the_tab_shows_every_control_with_its_status_facts_and_links() {
         "href=\"/companies/{company}/evidence/{}\"",
         a.snapshot_id
     )));
+    // The audit entries of this collection: the link filters the log to them.
+    let at = raw
+        .find(&format!("href=\"/audit?company={company}&"))
+        .expect("audit link");
+    let href = unescape(&raw[at + 6..]);
+    let href = &href[..href.find('"').expect("link end")];
+    assert!(href.contains("kind=sync.evidence"), "{href}");
+    let audit = env.app.get(href).await;
+    assert_eq!(audit.status(), 200, "{href}");
+    let audit = unescape(&audit.text().await.expect("audit page"));
     assert!(
-        page.contains(&format!("/audit?company={company}&")),
-        "audit link"
+        audit.contains(&format!("snapshot #{}", a.snapshot_id)),
+        "the collection's entry is listed under {href}"
     );
     assert!(page.contains(&format!("href=\"/companies/{company}/evidence/collect\"")));
     assert!(page.contains("<svg class=\"history-chart\""), "the chart");
