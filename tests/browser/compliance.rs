@@ -53,6 +53,7 @@ async fn fetch(c: &Client, path: &str) -> (u64, String, String) {
 /// Every Compliance page fits both widths; back to laptop width after.
 async fn fits_both(c: &Client, what: &str) {
     fits(c, 390, what).await;
+    shot(c, &format!("phone {what}")).await;
     fits(c, 1366, what).await;
 }
 

@@ -94,13 +94,19 @@ fn framework_name(frameworks: &[FrameworkInfo], id: &str) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-/// "92.5 %", "100 %".
+/// "92.5 %", "100 %": tenths rounded down, as the evaluation words them (94.99 % must not
+/// read as a threshold of 95 % met).
 pub fn percent_text(v: f64) -> String {
-    let r = (v * 10.0).round() / 10.0;
-    if r.fract() == 0.0 {
-        format!("{r:.0} %")
+    format!("{} %", tenths(v))
+}
+
+/// `v` to one decimal, rounded down, without a trailing ".0".
+pub fn tenths(v: f64) -> String {
+    let t = (v * 10.0).floor() as i64;
+    if t % 10 == 0 {
+        format!("{}", t / 10)
     } else {
-        format!("{r:.1} %")
+        format!("{}.{}", t / 10, (t % 10).abs())
     }
 }
 
@@ -453,6 +459,14 @@ mod tests {
         assert_eq!(lines[2].href, None);
         assert_eq!(v.groups.len(), 1, "drift is worded in the facts, not twice");
         assert_eq!(v.refs, ["SOC 2 CC6.8", "hipaa §164.312(a)(1)"]);
+    }
+
+    #[test]
+    fn percentages_round_down_to_tenths() {
+        assert_eq!(percent_text(72.79), "72.7 %");
+        assert_eq!(percent_text(94.999), "94.9 %");
+        assert_eq!(percent_text(100.0), "100 %");
+        assert_eq!(percent_text(0.05), "0 %");
     }
 
     #[test]

@@ -85,14 +85,9 @@ fn pct(v: Option<f64>) -> String {
     }
 }
 
-/// 92.5 → "92.5", 92.0 → "92".
+/// 92.5 → "92.5", 92.0 → "92"; rounded down as the pages word percentages.
 fn fmt_num(v: f64) -> String {
-    let r = (v * 10.0).round() / 10.0;
-    if r.fract() == 0.0 {
-        format!("{r:.0}")
-    } else {
-        format!("{r:.1}")
-    }
+    super::compliance::tenths(v)
 }
 
 fn day(t: DateTime<Utc>) -> String {
@@ -440,6 +435,9 @@ mod tests {
         assert!(c.svg.contains("&lt;b&gt;&amp; score: 100 %"));
         assert!(!c.svg.contains("<b>"));
         assert!(c.svg.contains("One evidence collection, on 2026-03-01."));
-        assert_eq!(c.rows[0].cells[0], "92.3 %");
+        assert_eq!(
+            c.rows[0].cells[0], "92.2 %",
+            "rounded down like the controls"
+        );
     }
 }
