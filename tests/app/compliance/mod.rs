@@ -3,6 +3,7 @@
 //! real collections from the simulator.
 
 mod api;
+mod demo;
 mod exports;
 mod guards;
 mod pages;
