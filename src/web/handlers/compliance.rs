@@ -253,6 +253,13 @@ async fn settings_post(
 ) -> Result<HttpResponse, WebError> {
     let StaffForm { staff, form: f } = form;
     let company = st.services.company(id.get()).await?;
+    // Archived companies are read-only: the tab shows no form, and a posted one is refused.
+    if company.is_archived() {
+        return Err(WebError::Conflict(format!(
+            "{} is archived: restore it before changing its compliance settings.",
+            company.name
+        )));
+    }
     let frameworks: Vec<String> = f
         .rest
         .keys()

@@ -3,7 +3,6 @@
 //! policy) over two snapshots with drift between them, and Fabrikam Bakery protected only by
 //! security defaults.
 
-use super::*;
 use tenantry::model::{ControlResult, ControlStatus, ListQuery};
 
 fn control<'a>(controls: &'a [ControlResult], id: &str) -> &'a ControlResult {

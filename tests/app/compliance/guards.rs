@@ -110,6 +110,38 @@ async fn archived_and_unconnected_companies_are_refused_collection_on_the_page_a
     assert!(!page.contains(&format!(
         "action=\"/companies/{archived}/compliance/settings\""
     )));
+    // Its settings are read-only too, on the page and through the API.
+    let r = env
+        .app
+        .post_form(
+            &format!("/companies/{archived}/compliance"),
+            &format!("/companies/{archived}/compliance/settings"),
+            &[
+                ("framework_soc2", "on"),
+                ("mfa_registration_pct", "50"),
+                ("device_compliance_pct", "50"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let r = env
+        .app
+        .client
+        .put(env.app.at(&format!("/api/v1/companies/{archived}/evidence/settings")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"frameworks": ["soc2"], "thresholds": {"mfa_registration_pct": 50, "device_compliance_pct": 50}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        env.services()
+            .evidence_settings(archived)
+            .await
+            .expect("settings"),
+        tenantry::model::EvidenceSettings::default(),
+        "nothing saved for the archived company"
+    );
     let jobs = env
         .services()
         .jobs(Some(archived), 1, 50)
