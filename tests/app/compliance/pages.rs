@@ -436,3 +436,65 @@ async fn the_overview_grid_has_every_company_and_control_worst_first_or_by_name(
     assert_eq!(location(&r), "/compliance?notice=evidence_all_queued");
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_permission_missing_from_the_consent_shows_as_grant_and_consent_again_never_a_fail() {
+    let env = sync_env().await;
+    let t = env.tenant("Contoso Dental", 20, 5, true);
+    let (company, _) = env.connect("Contoso Dental", &t.id).await;
+    // A tenant consented before RoleManagement.Read.Directory was asked for answers 403.
+    env.ctl
+        .set_faults(
+            &t.id,
+            vec![tenantry::simulator::Fault {
+                kind: tenantry::simulator::FaultKind::Error {
+                    status: 403,
+                    code: "Authorization_RequestDenied".into(),
+                    message: "Insufficient privileges to complete the operation.".into(),
+                    retry_after: None,
+                },
+                endpoint: Some("roleManagement/directory/roleAssignments".into()),
+                nth: 1,
+                times: 0,
+                seen: 0,
+            }],
+        )
+        .expect("fault");
+    collect(&env, company).await;
+    env.app.login().await;
+    let page = unescape(
+        &env.app
+            .get_text(&format!("/companies/{company}/compliance"))
+            .await,
+    );
+    let alert = page
+        .find("<p class=\"error\" role=\"alert\">")
+        .map(|i| &page[i..i + page[i..].find("</p>").unwrap_or(0)])
+        .expect("a problem shown on the company");
+    assert!(
+        alert.contains("RoleManagement.Read.Directory") && alert.contains("consent again"),
+        "{alert}"
+    );
+    let section = control_section(&page, "admins_mfa_registered");
+    assert!(
+        section.contains(">Not collected</span>"),
+        "not a failed control: {section}"
+    );
+    let snapshot = env
+        .services()
+        .evidence_snapshots(
+            company,
+            tenantry::model::ListQuery::new(None, None, None, None, None),
+        )
+        .await
+        .expect("snapshots")
+        .items[0]
+        .id;
+    let detail = env
+        .app
+        .get_text(&format!("/companies/{company}/evidence/{snapshot}"))
+        .await;
+    assert!(detail.contains("Permission missing"));
+    assert!(detail.contains("Grant RoleManagement.Read.Directory to Tenantry"));
+    env.stop().await;
+}
