@@ -180,6 +180,13 @@ async fn tab(
             checked: settings.frameworks.is_empty() || settings.frameworks.contains(&f.id),
         })
         .collect();
+    let active_job = active_collection(st, company.id).await?;
+    // The notice rides in the URL: once the queued collection has ended, a reload says so
+    // instead of "queued" (as the company page does for syncs).
+    let notice = match notice {
+        Some("evidence_queued") if active_job.is_none() => Some("evidence_finished"),
+        other => other,
+    };
     Ok(ComplianceTab {
         chrome: Chrome::new(staff, "psa", notice),
         framework_name: framework
@@ -196,7 +203,7 @@ async fn tab(
         audit_href: audit_href(st, company.id, job_id).await,
         next_run: next_run(st),
         can_collect: can_collect(&company),
-        active_job: active_collection(st, company.id).await?,
+        active_job,
         selector,
         settings,
         choices,

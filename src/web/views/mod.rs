@@ -70,6 +70,7 @@ fn notice_text(code: &str) -> &'static str {
         "evidence_queued" => {
             "Evidence collection queued. It runs in the background; reload to see the new snapshot."
         }
+        "evidence_finished" => "Evidence collection finished.",
         "evidence_all_queued" => "Evidence collection queued for every connected, active company.",
         "evidence_nothing_queued" => {
             "Nothing queued: no connected, active company without a collection already under way."

@@ -217,8 +217,14 @@ async fn collect_now_asks_first_and_a_second_collection_draws_the_line_and_marks
     env.wait_job(job.id).await;
     let page = env
         .app
-        .get_text(&format!("/companies/{company}/compliance"))
+        .get_text(&format!(
+            "/companies/{company}/compliance?notice=evidence_queued"
+        ))
         .await;
+    assert!(
+        page.contains("Evidence collection finished."),
+        "once done, the notice says so"
+    );
     assert!(page.contains("<polyline"), "two points make a line");
     assert!(
         page.contains("<g class=\"drift\">"),
