@@ -165,3 +165,52 @@ async fn settings_read_and_write_with_the_ui_s_rules() {
     );
     env.stop().await;
 }
+
+#[tokio::test]
+async fn collect_for_all_queues_each_connected_active_company_once() {
+    let env = sync_env().await;
+    let a = env.tenant("Alpha", 5, 2, true);
+    let b = env.tenant("Bravo", 5, 0, false);
+    let (alpha, _) = env.connect("Alpha", &a.id).await;
+    let (bravo, _) = env.connect("Bravo", &b.id).await;
+    let archived = env.tenant("Charlie", 5, 0, false);
+    let (charlie, _) = env.connect("Charlie", &archived.id).await;
+    env.services()
+        .archive_company(Actor::system(), charlie)
+        .await
+        .expect("archived");
+    let token = env.app.admin_token().await;
+    let r = env
+        .app
+        .client
+        .post(env.app.at("/api/v1/compliance/collect"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 202);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["queued"], 2, "{body}");
+    for company in [alpha, bravo] {
+        let jobs = env
+            .services()
+            .jobs(Some(company), 1, 10)
+            .await
+            .expect("jobs");
+        let job = jobs
+            .items
+            .iter()
+            .find(|j| j.kind.0 == "evidence_sync")
+            .expect("queued");
+        env.wait_job(job.id).await;
+    }
+    let (_, o) = api_get(&env, &token, "/compliance").await;
+    let ids: Vec<u64> = o["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["company_id"].as_u64())
+        .collect();
+    assert!(ids.contains(&alpha) && ids.contains(&bravo) && !ids.contains(&charlie));
+    env.stop().await;
+}

@@ -253,6 +253,23 @@ async fn collect_now_asks_first_and_a_second_collection_draws_the_line_and_marks
     for s in &snaps.items {
         assert!(list.contains(&format!("href=\"/companies/{company}/evidence/{}\"", s.id)));
     }
+    // Paged: one per page, the newest first, a link to the next.
+    let first = env
+        .app
+        .get_text(&format!("/companies/{company}/evidence?per_page=1"))
+        .await;
+    assert!(first.contains(&format!(
+        "/companies/{company}/evidence/{}\"",
+        snaps.items[0].id
+    )));
+    assert!(!first.contains(&format!(
+        "/companies/{company}/evidence/{}\"",
+        snaps.items[1].id
+    )));
+    assert!(
+        unescape(&first).contains(&format!("/companies/{company}/evidence?page=2&per_page=1")),
+        "a link to the next page"
+    );
     let newest = &snaps.items[0];
     let detail = env
         .app
