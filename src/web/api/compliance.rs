@@ -15,7 +15,7 @@ use super::{ApiCaller, ApiError, ApiPage, ApiResult};
 use crate::model::{self, Trigger};
 use crate::web::AppState;
 use crate::web::ids::Id;
-use crate::web::views::compliance::overview_columns;
+use crate::web::views::compliance::{overview_columns, sort_by_name};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -152,8 +152,29 @@ async fn snapshot(
     }))
 }
 
-async fn overview(_: ApiCaller, st: web::Data<AppState>) -> ApiResult<web::Json<Overview>> {
-    let rows = st.services.compliance_overview().await?;
+#[derive(Debug, Deserialize)]
+struct OverviewQ {
+    sort: Option<String>,
+}
+
+async fn overview(
+    _: ApiCaller,
+    st: web::Data<AppState>,
+    q: web::Query<OverviewQ>,
+) -> ApiResult<web::Json<Overview>> {
+    let by_name = match present(q.sort.as_deref()) {
+        None | Some("worst") => false,
+        Some("name") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "sort {other:?} is not one of worst, name"
+            )));
+        }
+    };
+    let mut rows = st.services.compliance_overview().await?;
+    if by_name {
+        sort_by_name(&mut rows);
+    }
     let controls = overview_columns(&rows).into_iter().map(|c| c.0).collect();
     Ok(web::Json(Overview {
         controls,

@@ -17,7 +17,7 @@ use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::compliance::{
     AssessmentView, ComplianceTab, FrameworkChoice, FrameworkLink, OverviewPage, SnapshotPage,
-    SnapshotsPage, overview_columns, overview_lines,
+    SnapshotsPage, overview_columns, overview_lines, sort_by_name,
 };
 use crate::web::views::compliance_chart::history_chart;
 use crate::web::views::confirm::ConfirmActionPage;
@@ -559,7 +559,7 @@ async fn overview_get(
     let mut rows = st.services.compliance_overview().await?;
     let sort = match q.sort.as_deref() {
         Some("name") => {
-            rows.sort_by_key(|r| (r.company_name.to_lowercase(), r.company_id));
+            sort_by_name(&mut rows);
             "name"
         }
         _ => "worst",

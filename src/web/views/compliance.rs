@@ -364,6 +364,11 @@ pub fn overview_columns(rows: &[OverviewRow]) -> Vec<(String, String)> {
     cols
 }
 
+/// The overview by company name (case-insensitive), instead of worst first.
+pub fn sort_by_name(rows: &mut [OverviewRow]) {
+    rows.sort_by_key(|r| (r.company_name.to_lowercase(), r.company_id));
+}
+
 /// The grid: one line per company, one cell per column.
 pub fn overview_lines(rows: Vec<OverviewRow>, columns: &[(String, String)]) -> Vec<OverviewLine> {
     rows.into_iter()

@@ -212,5 +212,15 @@ async fn collect_for_all_queues_each_connected_active_company_once() {
         .filter_map(|r| r["company_id"].as_u64())
         .collect();
     assert!(ids.contains(&alpha) && ids.contains(&bravo) && !ids.contains(&charlie));
+    let (_, by_name) = api_get(&env, &token, "/compliance?sort=name").await;
+    let names: Vec<&str> = by_name["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["company_name"].as_str())
+        .collect();
+    assert_eq!(names, ["Alpha", "Bravo"]);
+    let (status, e) = api_get(&env, &token, "/compliance?sort=best").await;
+    assert_eq!((status, e["code"].as_str()), (400, Some("invalid_input")));
     env.stop().await;
 }
