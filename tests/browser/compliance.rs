@@ -144,6 +144,19 @@ async fn the_compliance_tab_chart_overview_and_exports_work_in_a_browser() {
     );
     assert!(report.contains("Payload hashes"));
     fits_both(&c, "the evidence report").await;
+    // It prints (the browser's "Save as PDF"): a PDF with pages, the top bar left out.
+    let pdf = c
+        .print(
+            fantoccini::wd::PrintConfigurationBuilder::default()
+                .build()
+                .expect("print settings"),
+        )
+        .await
+        .expect("print to PDF");
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    if let Ok(dir) = std::env::var("TENANTRY_SCREENSHOT_DIR") {
+        let _ = std::fs::write(std::path::Path::new(&dir).join("evidence-report.pdf"), &pdf);
+    }
     c.back().await.expect("back");
 
     // The snapshots and one snapshot.
