@@ -76,6 +76,13 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &PORTAL_SESSIONS,
     &SUPPORT_REQUESTS,
     &GROUP_NESTING,
+    &LIST_INDEX,
+    &LIST_COUNTS,
+    &SEARCH_WORDS,
+    &AUDIT_INDEX,
+    &MEMBER_OF,
+    &COMPANY_TENANTS,
+    &DEFAULT_SLUGS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in
