@@ -34,13 +34,20 @@ async fn the_demo_starts_with_evidence_worth_showing() {
     );
     let demo = tenantry::demo::start(listen).await.expect("demo starts");
     let s = demo.app.services.clone();
-    let names = s.company_names().await.expect("names");
+    let companies = s
+        .companies(
+            tenantry::domain::companies::CompanyFilter::Active,
+            ListQuery::new(None, Some(100), None, None, None),
+        )
+        .await
+        .expect("companies")
+        .items;
     let id = |name: &str| {
-        *names
+        companies
             .iter()
-            .find(|(_, n)| n.as_str() == name)
+            .find(|c| c.name == name)
             .unwrap_or_else(|| panic!("{name}"))
-            .0
+            .id
     };
     let (contoso, fabrikam) = (id("Contoso Dental"), id("Fabrikam Bakery"));
     let all = ListQuery::new(None, None, None, None, None);
