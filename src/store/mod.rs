@@ -15,6 +15,7 @@ mod codec;
 mod companies;
 mod directory;
 mod error;
+mod evidence;
 mod jobs;
 pub mod keys;
 mod meta;
@@ -37,7 +38,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 6;
 
 #[derive(Clone)]
 pub struct Store {
@@ -110,6 +111,11 @@ impl Store {
             // v4: groups nested in groups, learnt from one full groups round per company.
             tables::create_v4(&txn)?;
             nesting::restart_groups_rounds(&txn)?;
+        }
+        if found < 6 {
+            // v6: compliance evidence snapshots, their summaries and per-company settings.
+            // (v5 is #11's indexes; the lead merges the two steps.)
+            tables::create_v6(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         if found != SCHEMA_VERSION {
