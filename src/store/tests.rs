@@ -266,3 +266,104 @@ fn backup_lists_every_table() {
     );
     assert_eq!(copied.len(), backup::TABLES.len(), "each table once");
 }
+
+mod evidence_tables {
+    use super::*;
+    use crate::model::{Collected, EvidenceSnapshot, EvidenceThresholds, SnapshotSummary};
+    use chrono::Duration;
+
+    fn snapshot(company_id: u64, id: u64, days_ago: i64) -> (EvidenceSnapshot, SnapshotSummary) {
+        let at = Utc
+            .with_ymd_and_hms(2026, 6, 1, 0, 15, 0)
+            .single()
+            .expect("time")
+            - Duration::days(days_ago);
+        let s = EvidenceSnapshot {
+            id,
+            company_id,
+            tenant_id: "t".into(),
+            collected_at: at,
+            job_id: None,
+            thresholds: EvidenceThresholds::default(),
+            licences: Collected::Failed {
+                error: "n/a".into(),
+            },
+            security_defaults: Collected::Failed {
+                error: "n/a".into(),
+            },
+            ca_policies: Collected::Failed {
+                error: "n/a".into(),
+            },
+            admins: Collected::Failed {
+                error: "n/a".into(),
+            },
+            registration: Collected::Failed {
+                error: "n/a".into(),
+            },
+            registration_source: None,
+            compliance_policies: Collected::Failed {
+                error: "n/a".into(),
+            },
+            devices: Collected::Failed {
+                error: "n/a".into(),
+            },
+            payloads: Vec::new(),
+        };
+        let sum = SnapshotSummary {
+            id,
+            company_id,
+            collected_at: at,
+            job_id: None,
+            statuses: Default::default(),
+            scores: Default::default(),
+            mfa_registration_pct: None,
+            device_compliance_pct: None,
+            drift: false,
+        };
+        (s, sum)
+    }
+
+    #[test]
+    fn snapshots_list_newest_first_and_retention_keeps_each_company_s_latest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = super::store(dir.path());
+        store
+            .write_blocking(|w| {
+                for (c, id, days) in [(1, 1, 500), (1, 2, 450), (1, 3, 10), (2, 4, 600)] {
+                    let (s, sum) = snapshot(c, id, days);
+                    w.put_evidence_snapshot(&s, &sum)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .expect("write");
+        let (page, total) = store
+            .read_blocking(|r| r.evidence_summaries(1, 0, 2))
+            .expect("read");
+        assert_eq!(total, 3);
+        assert_eq!(page.iter().map(|s| s.id).collect::<Vec<_>>(), vec![3, 2]);
+        let previous = store
+            .read_blocking(|r| r.evidence_snapshot_before(1, 3))
+            .expect("read");
+        assert_eq!(previous.map(|p| p.id), Some(2));
+        let cutoff = Utc
+            .with_ymd_and_hms(2026, 6, 1, 0, 0, 0)
+            .single()
+            .expect("time")
+            - Duration::days(400);
+        let removed = store
+            .write_blocking(|w| w.prune_evidence(cutoff, 100))
+            .expect("prune");
+        // Company 1's two old snapshots go; company 2's only (and latest) one stays.
+        assert_eq!(removed, 2);
+        let left = store
+            .read_blocking(|r| {
+                Ok::<_, StoreError>((
+                    r.evidence_summaries(1, 0, 10)?.1,
+                    r.evidence_snapshot(2, 4)?.is_some(),
+                    r.latest_evidence(1)?.map(|l| l.id),
+                ))
+            })
+            .expect("read");
+        assert_eq!(left, (1, true, Some(3)));
+    }
+}
