@@ -432,20 +432,11 @@ pub struct FrameworkInfo {
 }
 
 /// Per-company evidence settings (Compliance tab → Settings).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceSettings {
     /// Frameworks the company is assessed against; all when empty.
     pub frameworks: Vec<String>,
     pub thresholds: EvidenceThresholds,
-}
-
-impl Default for EvidenceSettings {
-    fn default() -> Self {
-        Self {
-            frameworks: Vec::new(),
-            thresholds: EvidenceThresholds::default(),
-        }
-    }
 }
 
 /// One row of the MSP-wide overview: a company and each control's status in its latest

@@ -96,7 +96,7 @@ pub fn device(g: &TenantGen, k: usize) -> Map<String, Value> {
         "managementAgent": if state == "configManager" { "configurationManagerClientMdm" } else { "mdm" },
         "complianceGracePeriodExpirationDateTime": grace,
         // Mostly encrypted; some non-compliant devices are not (the usual reason they fail).
-        "isEncrypted": !(k % 11 == 5 || (state == "noncompliant" && (x >> 8) % 2 == 0)),
+        "isEncrypted": !(k % 11 == 5 || (state == "noncompliant" && (x >> 8).is_multiple_of(2))),
         // A string, not a boolean: Intune reports "Unknown" where it cannot tell (desktops).
         "jailBroken": if matches!(os, "iOS" | "Android") { "False" } else { "Unknown" },
         "isSupervised": os == "iOS" && owner == "company",
