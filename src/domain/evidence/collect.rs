@@ -659,11 +659,14 @@ impl Services {
         let name = company.name.clone();
         let trigger = job.trigger.as_str().to_string();
         let job_id = job.id;
+        // Evaluated before the write transaction (pure, but not free on a large tenant), so
+        // the writer lock is held only for the writes; the id is known only inside it.
+        let mut summary = super::read::summarise(&snapshot, previous.as_ref());
         let saved = self
             .store
             .write(move |w| {
                 snapshot.id = w.next_id(keys::seq::EVIDENCE_SNAPSHOT)?;
-                let summary = super::read::summarise(&snapshot, previous.as_ref());
+                summary.id = snapshot.id;
                 let failing: Vec<&str> = summary
                     .statuses
                     .iter()

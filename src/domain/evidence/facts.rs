@@ -10,77 +10,13 @@ use crate::model::{
     RoleRef, UserRef,
 };
 
-/// Microsoft's privileged role templates: the 14 roles its "Require multifactor
-/// authentication for admins" Conditional Access template targets (template ids are the same
-/// in every tenant; docs/microsoft.md#evidence-reads).
-pub const PRIVILEGED_ROLES: [(&str, &str); 14] = [
-    (
-        "62e90394-69f5-4237-9190-012177145e10",
-        "Global Administrator",
-    ),
-    (
-        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
-        "Application Administrator",
-    ),
-    (
-        "c4e39bd9-1100-46d3-8c65-fb160da0071f",
-        "Authentication Administrator",
-    ),
-    (
-        "b0f54661-2d74-4c50-afa3-1ec803f12efe",
-        "Billing Administrator",
-    ),
-    (
-        "158c047a-c907-4556-b7ef-446551a6b5f7",
-        "Cloud Application Administrator",
-    ),
-    (
-        "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",
-        "Conditional Access Administrator",
-    ),
-    (
-        "29232cdf-9323-42fd-ade2-1d097af3e4de",
-        "Exchange Administrator",
-    ),
-    (
-        "729827e3-9c14-49f7-bb1b-9608f156bbb8",
-        "Helpdesk Administrator",
-    ),
-    (
-        "966707d0-3269-4727-9be2-8c3a10f19b9d",
-        "Password Administrator",
-    ),
-    (
-        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
-        "Privileged Authentication Administrator",
-    ),
-    (
-        "e8611ab8-c189-46e8-94e1-60213ab1f814",
-        "Privileged Role Administrator",
-    ),
-    (
-        "194ae4cb-b126-40b2-bd5b-6091b380977d",
-        "Security Administrator",
-    ),
-    (
-        "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
-        "SharePoint Administrator",
-    ),
-    ("fe930be7-5e62-47db-91af-98c3a49a38b1", "User Administrator"),
-];
-
-pub fn is_privileged(template_id: &str) -> bool {
-    PRIVILEGED_ROLES
-        .iter()
-        .any(|(id, _)| id.eq_ignore_ascii_case(template_id))
-}
+pub use super::evaluate::is_privileged;
+use super::evaluate::privileged_role_name;
 
 /// A role by template id, named when Microsoft's name is known.
 pub fn role_ref(template_id: &str) -> RoleRef {
-    let display_name = PRIVILEGED_ROLES
-        .iter()
-        .find(|(id, _)| id.eq_ignore_ascii_case(template_id))
-        .map(|(_, n)| n.to_string())
+    let display_name = privileged_role_name(template_id)
+        .map(str::to_string)
         .unwrap_or_else(|| template_id.to_string());
     RoleRef {
         template_id: template_id.to_ascii_lowercase(),
@@ -404,11 +340,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fourteen_privileged_roles_are_distinct() {
-        let mut ids: Vec<&str> = PRIVILEGED_ROLES.iter().map(|(id, _)| *id).collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), 14);
+    fn roles_are_named_when_microsoft_names_them() {
         assert_eq!(
             role_ref("62E90394-69F5-4237-9190-012177145E10").display_name,
             "Global Administrator"

@@ -3,6 +3,7 @@
 //! gaps, pacing under Microsoft's limits, and failures that must not leave a half snapshot.
 
 mod collect;
+mod controls;
 mod failures;
 mod helpers;
 mod licences;
