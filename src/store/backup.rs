@@ -76,6 +76,11 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &PORTAL_SESSIONS,
     &SUPPORT_REQUESTS,
     &GROUP_NESTING,
+    &EVIDENCE_SNAPSHOTS,
+    &EVIDENCE_SUMMARIES,
+    &EVIDENCE_LATEST,
+    &EVIDENCE_BY_TIME,
+    &EVIDENCE_SETTINGS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in
