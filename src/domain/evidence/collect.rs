@@ -509,21 +509,28 @@ impl Services {
         {
             Ok((results, d)) => {
                 run.hashed("users/{id}/authentication/methods ($batch)", d);
-                source = Some(RegistrationSource::PerUserMethods);
+                let mut failed: Vec<GraphError> = Vec::new();
                 for (a, r) in admins.iter_mut().zip(results) {
                     match r {
                         Ok(methods) => a.mfa_registered = Some(registered_by_methods(&methods)),
-                        Err(e) => {
-                            let _: Collected<()> = run
-                                .refused(
-                                    "users/{id}/authentication/methods",
-                                    "An administrator's authentication methods",
-                                    permission::METHODS,
-                                    e,
-                                )
-                                .await?;
-                        }
+                        Err(e) => failed.push(e),
                     }
+                }
+                if failed.len() < admins.len() {
+                    source = Some(RegistrationSource::PerUserMethods);
+                }
+                // One audit row for the steps Graph refused (the first answer, whole, and how
+                // many): the same refusal for every administrator would only repeat itself.
+                let n = failed.len();
+                if let Some(e) = failed.into_iter().next() {
+                    let _: Collected<()> = run
+                        .refused(
+                            "users/{id}/authentication/methods",
+                            &format!("The authentication methods of {n} administrator(s)"),
+                            permission::METHODS,
+                            e,
+                        )
+                        .await?;
                 }
             }
             Err(e) => {

@@ -168,3 +168,71 @@ async fn a_lapsed_p1_reads_conditional_access_but_it_is_not_counted() {
     ));
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_permission_missing_from_the_consent_says_grant_it_and_consent_again() {
+    let env = sync_env().await;
+    let t = env.tenant("Consent Evidence", 20, 5, true);
+    let (company, _) = env.connect("Consent Evidence", &t.id).await;
+    // A tenant consented before RoleManagement.Read.Directory was added answers 403.
+    env.ctl
+        .set_faults(
+            &t.id,
+            vec![tenantry::simulator::Fault {
+                kind: tenantry::simulator::FaultKind::Error {
+                    status: 403,
+                    code: "Authorization_RequestDenied".into(),
+                    message: "Insufficient privileges to complete the operation.".into(),
+                    retry_after: None,
+                },
+                endpoint: Some("roleManagement/directory/roleAssignments".into()),
+                nth: 1,
+                times: 0,
+                seen: 0,
+            }],
+        )
+        .expect("fault");
+    let snap = collect_ok(&env, company).await;
+    match &snap.admins {
+        Collected::MissingPermission {
+            permission,
+            graph_code,
+        } => {
+            assert_eq!(permission, "RoleManagement.Read.Directory");
+            assert_eq!(graph_code.as_deref(), Some("Authorization_RequestDenied"));
+        }
+        other => panic!("admins: {other:?}"),
+    }
+    // The rest was collected, and the company is told what to grant.
+    assert!(snap.ca_policies.value().is_some() && snap.registration.value().is_some());
+    let a = env
+        .services()
+        .compliance(company, None)
+        .await
+        .expect("compliance")
+        .expect("assessed");
+    assert!(
+        a.permission_problems
+            .iter()
+            .any(|p| p.contains("RoleManagement.Read.Directory")),
+        "{:?}",
+        a.permission_problems
+    );
+    let admins_control = a
+        .controls
+        .iter()
+        .find(|c| c.id == "admins_mfa_registered")
+        .expect("control 4");
+    assert_eq!(
+        admins_control.status,
+        tenantry::model::ControlStatus::NotCollected,
+        "never a failed control"
+    );
+    let rows = env.audit(company, "sync.evidence.read").await;
+    assert!(rows.iter().any(|e| {
+        e.details["source"] == "roleManagement/directory/roleAssignments"
+            && e.summary
+                .contains("grant RoleManagement.Read.Directory and consent again")
+    }));
+    env.stop().await;
+}
