@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use super::gates::lower_first;
 use super::roles::is_privileged;
-use super::words::{and_list, count, fact, line, role_name, user_item_with};
+use super::words::{and_list, count, fact, group_name, line, role_name, user_item_with};
 use crate::model::{AdminFacts, CaPolicyFacts, Fact, FactItem, UserRef};
 
 /// How many accounts may be excluded from a baseline policy before that is a finding.
@@ -50,10 +51,11 @@ pub(super) fn users_problem(p: &CaPolicyFacts) -> Option<String> {
     (!targets_all_users(p)).then(|| {
         let mut targets: Vec<String> = p.include_users.clone();
         targets.extend(p.include_groups.iter().map(|g| {
-            if g.display_name.is_empty() {
-                format!("group {}", g.object_id)
+            let name = group_name(g);
+            if name.starts_with("group ") {
+                name
             } else {
-                format!("group {}", g.display_name)
+                format!("group {name}")
             }
         }));
         targets.extend(p.include_roles.iter().map(role_name));
@@ -213,6 +215,17 @@ pub(super) fn device_grant(p: &CaPolicyFacts) -> Result<String, String> {
 pub(super) struct Excluded {
     pub user: UserRef,
     pub how: String,
+    /// A whole kind of user (`GuestsOrExternalUsers`), not one account: always a finding.
+    pub kind: bool,
+}
+
+/// The special values Graph puts among user ids: a kind of user, not an account.
+fn user_kind(object_id: &str) -> Option<&'static str> {
+    match object_id {
+        "GuestsOrExternalUsers" => Some("All guests and external users"),
+        "All" => Some("All users"),
+        _ => None,
+    }
 }
 
 /// The accounts a policy excludes: by name, through a group (members resolved by identity
@@ -224,21 +237,37 @@ pub(super) fn excluded_accounts(
 ) -> BTreeMap<String, Excluded> {
     let mut out: BTreeMap<String, Excluded> = BTreeMap::new();
     for user in &p.exclude_users {
-        out.entry(user.object_id.clone()).or_insert(Excluded {
-            user: user.clone(),
-            how: "excluded by name".to_string(),
-        });
+        let entry = match user_kind(&user.object_id) {
+            Some(kind) => Excluded {
+                user: UserRef {
+                    display_name: kind.to_string(),
+                    upn: String::new(),
+                    contact_id: None,
+                    ..user.clone()
+                },
+                how: "excluded by type".to_string(),
+                kind: true,
+            },
+            None => Excluded {
+                user: user.clone(),
+                how: "excluded by name".to_string(),
+                kind: false,
+            },
+        };
+        out.entry(user.object_id.clone()).or_insert(entry);
     }
     for group in &p.exclude_groups {
-        let group_name = if group.display_name.is_empty() {
-            group.object_id.clone()
+        let name = group_name(group);
+        let how = if name.starts_with("group ") {
+            format!("through {name}")
         } else {
-            group.display_name.clone()
+            format!("through group {name}")
         };
         for member in &group.members {
             out.entry(member.object_id.clone()).or_insert(Excluded {
                 user: member.clone(),
-                how: format!("through group {group_name}"),
+                how: how.clone(),
+                kind: false,
             });
         }
     }
@@ -252,6 +281,7 @@ pub(super) fn excluded_accounts(
                 out.entry(admin.user.object_id.clone()).or_insert(Excluded {
                     user: admin.user.clone(),
                     how: format!("through role {}", role_name(role)),
+                    kind: false,
                 });
             }
         }
@@ -291,11 +321,20 @@ pub(super) fn excluded_fact(label: &str, excluded: &[Excluded]) -> Option<Fact> 
 }
 
 /// The exclusions clause of a summary ("1 account is excluded, as expected for emergency
-/// access accounts") and whether the exclusions are a finding. `noun` is singular.
-pub(super) fn exclusions_clause(excluded: usize, noun: &str) -> (String, bool) {
+/// access accounts") and whether the exclusions are a finding: more than the allowance, or a
+/// whole kind of user. `noun` is singular.
+pub(super) fn exclusions_clause(excluded: &[Excluded], noun: &str) -> (String, bool) {
+    let kinds: Vec<String> = excluded
+        .iter()
+        .filter(|e| e.kind)
+        .map(|e| lower_first(&e.user.display_name))
+        .collect();
+    if !kinds.is_empty() {
+        return (format!("{} are excluded", and_list(&kinds)), true);
+    }
     let many = format!("{noun}s are");
     let one = format!("{noun} is");
-    match excluded {
+    match excluded.len() {
         0 => (format!("no {one} excluded"), false),
         n if n <= BREAK_GLASS_ALLOWANCE => (
             format!(
@@ -315,11 +354,11 @@ pub(super) fn exclusions_clause(excluded: usize, noun: &str) -> (String, bool) {
 }
 
 /// The note that explains the allowance, shown whenever accounts are excluded.
-pub(super) fn allowance_note(excluded: usize) -> Option<Fact> {
-    (excluded > 0).then(|| Fact {
+pub(super) fn allowance_note(excluded: &[Excluded]) -> Option<Fact> {
+    (!excluded.is_empty()).then(|| Fact {
         label: "Exclusion rule".to_string(),
         items: vec![line(format!(
-            "Up to {BREAK_GLASS_ALLOWANCE} excluded accounts are accepted as emergency access (break-glass) accounts, which Microsoft recommends excluding from Conditional Access; confirm each is one. More is a finding."
+            "Up to {BREAK_GLASS_ALLOWANCE} excluded accounts are accepted as emergency access (break-glass) accounts, which Microsoft recommends excluding from Conditional Access; confirm each is one. More, or a whole kind of user, is a finding."
         ))],
     })
 }

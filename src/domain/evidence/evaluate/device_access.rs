@@ -62,7 +62,7 @@ pub(super) fn ca_requires_compliant_device(s: &EvidenceSnapshot) -> ControlResul
     }
     let chosen: Vec<&CaPolicyFacts> = counted.iter().map(|(p, _)| *p).collect();
     let excluded = excluded_from_all(&chosen, s.admins.value().map(|a| a.as_slice()));
-    let (clause, finding) = exclusions_clause(excluded.len(), "account");
+    let (clause, finding) = exclusions_clause(&excluded, "account");
     let names: Vec<String> = chosen.iter().map(|p| ca::name(p)).collect();
     let summary = format!(
         "Enabled {} {} {} a compliant or hybrid Microsoft Entra joined device for all users and all apps; {clause}.",
@@ -83,7 +83,7 @@ pub(super) fn ca_requires_compliant_device(s: &EvidenceSnapshot) -> ControlResul
         &counted,
     ));
     facts.extend(excluded_fact("Excluded accounts", &excluded));
-    facts.extend(allowance_note(excluded.len()));
+    facts.extend(allowance_note(&excluded));
     facts.extend(not_counted_fact(&not_counted));
     let status = if finding {
         ControlStatus::Fail

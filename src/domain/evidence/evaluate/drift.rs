@@ -27,6 +27,14 @@ fn list(items: &[String]) -> String {
     }
 }
 
+/// Included groups by name only: someone joining an included group is a directory change,
+/// not a policy change, and would otherwise show as drift at every collection.
+fn group_names(items: &[GroupRef]) -> String {
+    list(&items.iter().map(group_name).collect::<Vec<_>>())
+}
+
+/// Excluded groups with their members: a member added to an excluded group (the break-glass
+/// group growing) is exactly the weakening drift is for.
 fn groups(items: &[GroupRef]) -> String {
     let shown: Vec<String> = items
         .iter()
@@ -57,7 +65,10 @@ fn ca_fields(p: &CaPolicyFacts) -> Vec<(&'static str, String)> {
         ("state", p.state.clone()),
         ("conditions.users.includeUsers", list(&p.include_users)),
         ("conditions.users.excludeUsers", list(&users)),
-        ("conditions.users.includeGroups", groups(&p.include_groups)),
+        (
+            "conditions.users.includeGroups",
+            group_names(&p.include_groups),
+        ),
         ("conditions.users.excludeGroups", groups(&p.exclude_groups)),
         (
             "conditions.users.includeRoles",

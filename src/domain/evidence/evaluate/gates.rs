@@ -67,17 +67,19 @@ fn licence(s: &EvidenceSnapshot, held: impl Fn(&Licences) -> bool, name: &str) -
         None => Licence::Unknown,
         Some(l) if held(l) => Licence::Held,
         Some(l) => {
+            // Which SKU carried the plan is not in the snapshot, so inactive subscriptions are
+            // listed as what they are, not as "the" lapsed licence.
             let inactive: Vec<String> = l
                 .skus
                 .iter()
                 .filter(|(_, status)| status != "Enabled" && status != "Warning")
-                .map(|(sku, status)| format!("{sku} is {status}"))
+                .map(|(sku, status)| format!("{sku} {status}"))
                 .collect();
             if inactive.is_empty() {
                 Licence::Lacking(format!("the tenant has no active {name} licence"))
             } else {
                 Licence::Lacking(format!(
-                    "the tenant has no active {name} licence ({})",
+                    "the tenant has no active {name} licence (inactive subscriptions: {})",
                     and_list(&inactive)
                 ))
             }
@@ -174,13 +176,13 @@ pub(super) fn ca_evidence(s: &EvidenceSnapshot, security_defaults_count: bool) -
             );
         }
         let defaults_off = if security_defaults_count {
-            " and security defaults are off"
+            ", and security defaults are off"
         } else {
             ""
         };
         return CaEvidence::Missing(
             ControlStatus::NotLicensed,
-            format!("Conditional Access needs Microsoft Entra ID P1: {why}{defaults_off}."),
+            format!("Conditional Access is not available: {why}{defaults_off}."),
         );
     }
     match &s.ca_policies {

@@ -98,9 +98,9 @@ pub(super) fn legacy_auth_blocked(s: &EvidenceSnapshot) -> ControlResult {
             }
         }
     }
-    let (clause, finding) = exclusions_clause(excluded.len(), "account");
+    let (clause, finding) = exclusions_clause(&excluded, "account");
     facts.extend(excluded_fact("Excluded accounts", &excluded));
-    facts.extend(allowance_note(excluded.len()));
+    facts.extend(allowance_note(&excluded));
     facts.extend(not_counted_fact(&not_counted));
 
     let gap = match (&other, &eas) {

@@ -85,7 +85,7 @@ pub(super) fn mfa_all_users(s: &EvidenceSnapshot) -> ControlResult {
     }
     let chosen: Vec<&CaPolicyFacts> = counted.iter().map(|(p, _)| *p).collect();
     let excluded = excluded_from_all(&chosen, admins_of(s));
-    let (clause, finding) = exclusions_clause(excluded.len(), "account");
+    let (clause, finding) = exclusions_clause(&excluded, "account");
     let names: Vec<String> = chosen.iter().map(|p| ca::name(p)).collect();
     let summary = if chosen.len() == 1 {
         format!(
@@ -100,7 +100,7 @@ pub(super) fn mfa_all_users(s: &EvidenceSnapshot) -> ControlResult {
     };
     facts.extend(counted_fact("Policies that require MFA", &counted));
     facts.extend(excluded_fact("Excluded accounts", &excluded));
-    facts.extend(allowance_note(excluded.len()));
+    facts.extend(allowance_note(&excluded));
     let roles: Vec<String> = chosen
         .iter()
         .flat_map(|p| {
@@ -234,9 +234,9 @@ pub(super) fn mfa_admins(s: &EvidenceSnapshot) -> ControlResult {
             excluded_admins.push(e);
         }
     }
-    let (clause, finding) = exclusions_clause(excluded_admins.len(), "administrator");
+    let (clause, finding) = exclusions_clause(&excluded_admins, "administrator");
     facts.extend(excluded_fact("Excluded administrators", &excluded_admins));
-    facts.extend(allowance_note(excluded_admins.len()));
+    facts.extend(allowance_note(&excluded_admins));
     if let Some(why) = super::gates::missing(&s.admins, "Role assignments").map(|(_, w)| w) {
         facts.push(note("Administrators", why));
     }

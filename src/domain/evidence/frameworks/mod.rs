@@ -10,10 +10,10 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use super::evaluate::evaluate;
+use super::evaluate::{DEVICE_COMPLIANCE, MFA_REGISTRATION_COVERAGE, POLICY_DRIFT, evaluate};
 use crate::model::{
     Assessment, Collected, ControlResult, ControlStatus, EvidenceSnapshot, FrameworkInfo,
-    FrameworkRef, FrameworkScore,
+    FrameworkRef, FrameworkScore, SnapshotSummary,
 };
 
 #[cfg(test)]
@@ -216,5 +216,43 @@ fn assess_with(
         controls,
         scores,
         payloads: current.payloads.clone(),
+    }
+}
+
+/// A snapshot's list entry, as evaluated against every framework (what the snapshot list,
+/// the history chart and the overview show without re-evaluating): each control's status,
+/// each framework's score, the two percentages and whether policies drifted.
+pub fn summarize(
+    current: &EvidenceSnapshot,
+    previous: Option<&EvidenceSnapshot>,
+) -> SnapshotSummary {
+    let a = assess(current, previous, &[]);
+    let percent_of = |id: &str| {
+        a.controls
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.percent)
+    };
+    SnapshotSummary {
+        id: current.id,
+        company_id: current.company_id,
+        collected_at: current.collected_at,
+        job_id: current.job_id,
+        statuses: a
+            .controls
+            .iter()
+            .map(|c| (c.id.clone(), c.status))
+            .collect(),
+        scores: a
+            .scores
+            .iter()
+            .map(|s| (s.framework.clone(), s.percent))
+            .collect(),
+        mfa_registration_pct: percent_of(MFA_REGISTRATION_COVERAGE),
+        device_compliance_pct: percent_of(DEVICE_COMPLIANCE),
+        drift: a
+            .controls
+            .iter()
+            .any(|c| c.id == POLICY_DRIFT && !c.drift.is_empty()),
     }
 }

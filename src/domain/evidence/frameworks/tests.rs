@@ -280,3 +280,61 @@ fn missing_permissions_become_one_grant_line_per_permission() {
     assert_eq!(mfa.status, ControlStatus::NotCollected);
     assert_eq!(a.security_defaults, None);
 }
+
+#[test]
+fn a_summary_carries_statuses_scores_percentages_and_drift() {
+    let s = healthy();
+    let mut before = previous_of(&s);
+    before.ca_policies = crate::domain::evidence::evaluate::test_snapshot::ok(Vec::new());
+    let mut now = s.clone();
+    if let Collected::Collected { value } = &mut now.registration {
+        value.members_registered = 19;
+    }
+    let summary = summarize(&now, Some(&before));
+    assert_eq!(
+        (summary.id, summary.company_id, summary.job_id),
+        (2, 7, Some(99))
+    );
+    assert_eq!(summary.collected_at, now.collected_at);
+    assert_eq!(summary.statuses.len(), 10);
+    assert_eq!(summary.statuses[MFA_ALL_USERS], ControlStatus::Pass);
+    // Three policies added since the previous snapshot: drift, for a person to confirm.
+    assert_eq!(summary.statuses[POLICY_DRIFT], ControlStatus::Manual);
+    assert!(summary.drift);
+    assert_eq!(summary.mfa_registration_pct, Some(95.0));
+    assert_eq!(summary.device_compliance_pct, Some(100.0));
+    assert_eq!(summary.scores.len(), 6);
+    assert_eq!(summary.scores["soc2"], Some(100));
+
+    let unchanged = summarize(&s, Some(&previous_of(&s)));
+    assert!(!unchanged.drift);
+    assert_eq!(unchanged.statuses[POLICY_DRIFT], ControlStatus::Pass);
+}
+
+#[test]
+fn how_many_controls_each_framework_maps_is_a_reviewed_choice() {
+    // CIS has no safeguard for "access requires a compliant device" (control 8) and Cyber
+    // Essentials no encryption requirement (control 9); the others take all ten.
+    let counts: Vec<(String, usize)> = FRAMEWORK_IDS
+        .iter()
+        .map(|f| {
+            let n = CONTROLS
+                .iter()
+                .filter(|(id, _)| !references(id, &[f.to_string()]).is_empty())
+                .count();
+            (f.to_string(), n)
+        })
+        .collect();
+    let expected: Vec<(String, usize)> = [
+        ("soc2", 10),
+        ("iso27001", 10),
+        ("cis8", 9),
+        ("nist_csf2", 10),
+        ("cyber_essentials", 9),
+        ("hipaa", 10),
+    ]
+    .iter()
+    .map(|(f, n)| (f.to_string(), *n))
+    .collect();
+    assert_eq!(counts, expected);
+}

@@ -225,3 +225,31 @@ fn what_could_not_be_compared_is_said() {
     );
     assert_eq!(lines(&r, "Not compared").len(), 2);
 }
+
+#[test]
+fn members_joining_an_included_group_are_not_drift_but_an_excluded_group_growing_is() {
+    let mut s = healthy();
+    let mut p = mfa_policy();
+    p.include_groups = vec![group("g-sales", "Sales", &[4])];
+    p.exclude_groups = vec![group("g-bg", "Break glass", &[8])];
+    s.ca_policies = ok(vec![p.clone(), legacy_policy(), device_policy()]);
+    let before = previous_of(&s);
+
+    let mut now = s.clone();
+    p.include_groups = vec![group("g-sales", "Sales", &[4, 5, 6])];
+    now.ca_policies = ok(vec![p.clone(), legacy_policy(), device_policy()]);
+    assert_eq!(drift(&now, &before).status, ControlStatus::Pass);
+
+    p.exclude_groups = vec![group("g-bg", "Break glass", &[8, 9])];
+    now.ca_policies = ok(vec![p, legacy_policy(), device_policy()]);
+    let r = drift(&now, &before);
+    assert_eq!(r.status, ControlStatus::Fail);
+    assert_eq!(
+        r.drift[0].fields,
+        vec![change(
+            "conditions.users.excludeGroups",
+            "Break glass (1 member: user8@contoso.com)",
+            "Break glass (2 members: user8@contoso.com, user9@contoso.com)"
+        )]
+    );
+}

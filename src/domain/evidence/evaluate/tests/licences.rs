@@ -34,7 +34,7 @@ fn security_defaults_make_mfa_and_legacy_pass_without_p1() {
     assert_eq!(r.status, ControlStatus::NotLicensed);
     assert_eq!(
         r.summary,
-        "Conditional Access needs Microsoft Entra ID P1: the tenant has no active Microsoft Entra ID P1 licence."
+        "Conditional Access is not available: the tenant has no active Microsoft Entra ID P1 licence."
     );
     let r = run(&s, MFA_REGISTRATION_COVERAGE);
     assert_eq!(r.status, ControlStatus::NotLicensed);
@@ -54,7 +54,7 @@ fn a_lapsed_p1_is_not_licensed_even_though_policies_still_read() {
         assert_eq!(r.status, ControlStatus::NotLicensed, "{id}");
         assert_eq!(
             r.summary,
-            "Conditional Access needs Microsoft Entra ID P1: the tenant has no active Microsoft Entra ID P1 licence (AAD_PREMIUM is Suspended) and security defaults are off."
+            "Conditional Access is not available: the tenant has no active Microsoft Entra ID P1 licence (inactive subscriptions: AAD_PREMIUM Suspended), and security defaults are off."
         );
         assert_eq!(
             lines(&r, "Licences"),
@@ -73,7 +73,7 @@ fn a_lapsed_p1_is_not_licensed_even_though_policies_still_read() {
     assert_eq!(r.status, ControlStatus::NotLicensed);
     assert_eq!(
         r.summary,
-        "The MFA registration report needs Microsoft Entra ID P1: the tenant has no active Microsoft Entra ID P1 licence (AAD_PREMIUM is Suspended)."
+        "The MFA registration report needs Microsoft Entra ID P1: the tenant has no active Microsoft Entra ID P1 licence (inactive subscriptions: AAD_PREMIUM Suspended)."
     );
 }
 
@@ -91,7 +91,7 @@ fn without_readable_licences_graphs_own_answer_decides() {
     assert_eq!(r.status, ControlStatus::NotLicensed);
     assert_eq!(
         r.summary,
-        "Conditional Access needs Microsoft Entra ID P1: Conditional Access needs Microsoft Entra ID P1; Graph answered Authentication_RequestFromNonPremiumTenantOrB2CTenant and security defaults are off."
+        "Conditional Access is not available: Conditional Access needs Microsoft Entra ID P1; Graph answered Authentication_RequestFromNonPremiumTenantOrB2CTenant, and security defaults are off."
     );
     assert_eq!(
         lines(&r, "Licences")[0],

@@ -383,3 +383,28 @@ fn excluded_administrators_follow_the_break_glass_rule() {
         r.summary
     );
 }
+
+#[test]
+fn excluding_all_guests_is_a_finding_whatever_the_count() {
+    let mut p = mfa_policy();
+    p.exclude_users = vec![crate::model::UserRef {
+        object_id: "GuestsOrExternalUsers".to_string(),
+        display_name: String::new(),
+        upn: String::new(),
+        contact_id: None,
+    }];
+    let r = run(&with_policies(vec![p]), MFA_ALL_USERS);
+    assert_eq!(r.status, ControlStatus::Fail);
+    assert_eq!(
+        r.summary,
+        "Enabled policy CA001 - Require MFA for all users requires MFA for all users and all apps; all guests and external users are excluded."
+    );
+    assert_eq!(
+        linked(&r, "Excluded accounts"),
+        vec![(
+            "All guests and external users — excluded by type".to_string(),
+            None,
+            None
+        )]
+    );
+}
