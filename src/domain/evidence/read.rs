@@ -1,60 +1,10 @@
-//! What the pages, the API and the exports read: snapshots evaluated on demand (evaluation is
-//! pure and cheap), summaries stored with each snapshot for lists, history and the overview.
-
-use std::collections::BTreeMap;
+//! Checks behind the read side (framework ids, settings) and evidence retention. Snapshots are
+//! evaluated on demand (evaluation is pure and cheap); the summary stored with each snapshot
+//! (`frameworks::summarize`) serves lists, history and the overview.
 
 use super::frameworks;
 use crate::domain::{DomainError, DomainResult};
-use crate::model::{
-    Assessment, ControlStatus, EvidenceSettings, EvidenceSnapshot, SnapshotSummary, ValidationError,
-};
-
-/// Control ids whose percentage the history chart plots.
-const MFA_COVERAGE: &str = "mfa_registration_coverage";
-const DEVICE_COMPLIANCE: &str = "device_compliance";
-const DRIFT: &str = "policy_drift";
-
-/// The summary stored beside a snapshot: every control's status and every framework's score
-/// (all frameworks, so history does not depend on today's selection).
-pub fn summarise(
-    current: &EvidenceSnapshot,
-    previous: Option<&EvidenceSnapshot>,
-) -> SnapshotSummary {
-    let a = frameworks::assess(current, previous, &[]);
-    summary_of(current, &a)
-}
-
-pub fn summary_of(current: &EvidenceSnapshot, a: &Assessment) -> SnapshotSummary {
-    let statuses: BTreeMap<String, ControlStatus> = a
-        .controls
-        .iter()
-        .map(|c| (c.id.clone(), c.status))
-        .collect();
-    let percent_of = |id: &str| {
-        a.controls
-            .iter()
-            .find(|c| c.id == id && c.status.is_evaluable())
-            .and_then(|c| c.percent)
-    };
-    SnapshotSummary {
-        id: current.id,
-        company_id: current.company_id,
-        collected_at: current.collected_at,
-        job_id: current.job_id,
-        statuses,
-        scores: a
-            .scores
-            .iter()
-            .map(|s| (s.framework.clone(), s.percent))
-            .collect(),
-        mfa_registration_pct: percent_of(MFA_COVERAGE),
-        device_compliance_pct: percent_of(DEVICE_COMPLIANCE),
-        drift: a
-            .controls
-            .iter()
-            .any(|c| c.id == DRIFT && !c.drift.is_empty()),
-    }
-}
+use crate::model::{EvidenceSettings, ValidationError};
 
 /// Check a framework id against the embedded list.
 pub fn check_framework(id: &str) -> DomainResult<()> {

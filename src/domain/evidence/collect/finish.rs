@@ -47,7 +47,8 @@ impl Services {
         let job_id = job.id;
         // Evaluated before the write transaction (pure, but not free on a large tenant), so
         // the writer lock is held only for the writes; the id is known only inside it.
-        let mut summary = crate::domain::evidence::read::summarise(&snapshot, previous.as_ref());
+        let mut summary =
+            crate::domain::evidence::frameworks::summarize(&snapshot, previous.as_ref());
         let saved = self
             .store
             .write(move |w| {
