@@ -136,5 +136,33 @@ async fn archived_and_unconnected_companies_are_refused() {
             .expect("all"),
         0
     );
+    // The evidence schedule queues one evidence_sync per connected, active company only.
+    let live = env.tenant("Live Evidence", 5, 0, true);
+    let (live_company, _) = env.connect("Live Evidence", &live.id).await;
+    let schedule = tenantry::app::schedules(
+        &tenantry::config::ValidatedSchedule::from_config(&tenantry::config::Config::default())
+            .expect("schedules"),
+    )
+    .into_iter()
+    .find(|s| s.name == "evidence")
+    .expect("evidence schedule");
+    let slot = env.services().now();
+    assert_eq!(
+        env.services()
+            .fire_schedule(&schedule, slot)
+            .await
+            .expect("fired"),
+        1
+    );
+    let jobs = env.services().jobs(None, 1, 50).await.expect("jobs");
+    let queued: Vec<_> = jobs
+        .items
+        .iter()
+        .filter(|j| j.kind.as_str() == "evidence_sync")
+        .collect();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].company_id, Some(live_company));
+    assert_eq!(queued[0].trigger, Trigger::Schedule);
+    env.wait_job(queued[0].id).await;
     env.stop().await;
 }
