@@ -125,8 +125,9 @@ pub(super) fn create_v4(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
 
 // Schema v6: compliance evidence (#10).
 
-/// (company id, snapshot id) → EvidenceSnapshot: one immutable collection, facts only.
-/// Snapshot ids come from one sequence, so a company's range is in collection order.
+/// (company id, snapshot id) → EvidenceSnapshot as gzip-compressed JSON (see
+/// `evidence::enc_snapshot`): one immutable collection, facts only. Snapshot ids come from one
+/// sequence, so a company's range is in collection order.
 pub const EVIDENCE_SNAPSHOTS: TableDefinition<(u64, u64), &[u8]> =
     TableDefinition::new("evidence_snapshots");
 /// (company id, snapshot id) → SnapshotSummary: statuses and scores evaluated when stored,

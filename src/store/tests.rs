@@ -366,4 +366,31 @@ mod evidence_tables {
             .expect("read");
         assert_eq!(left, (1, true, Some(3)));
     }
+
+    #[test]
+    fn snapshots_are_stored_compressed_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = super::store(dir.path());
+        let (mut s, sum) = snapshot(1, 1, 0);
+        s.tenant_id = "t".repeat(10_000);
+        store
+            .write_blocking(|w| w.put_evidence_snapshot(&s, &sum))
+            .expect("write");
+        let back = store
+            .read_blocking(|r| r.evidence_snapshot(1, 1))
+            .expect("read");
+        assert_eq!(back.as_ref(), Some(&s));
+        let raw_len = store
+            .read_blocking(|r| {
+                let t = r.table(super::super::tables::EVIDENCE_SNAPSHOTS)?;
+                let len = redb::ReadableTable::get(&t, (1u64, 1u64))?.map(|g| g.value().len());
+                Ok::<_, StoreError>(len)
+            })
+            .expect("raw");
+        let json_len = serde_json::to_vec(&s).expect("json").len();
+        assert!(
+            raw_len.is_some_and(|n| n * 10 < json_len),
+            "{raw_len:?} vs {json_len}"
+        );
+    }
 }

@@ -160,25 +160,22 @@ impl Services {
         };
 
         // Names: CA policies and administrators, resolved in one read snapshot.
-        let (ca_policies, admins) = {
-            let ca_raw = ca_raw.clone();
-            let roles = roles.clone();
-            self.store
-                .read(move |r| {
-                    let names = StoreNames { r, company_id };
-                    let ca = map_collected(ca_raw, |list| {
-                        let mut v: Vec<_> = list
-                            .iter()
-                            .map(|p| facts::ca_policy_facts(p, &names))
-                            .collect();
-                        v.sort_by(|a, b| a.id.cmp(&b.id));
-                        v
-                    });
-                    let admins = map_collected(roles, |list| admins_of(&list, &names));
-                    Ok::<_, DomainError>((ca, admins))
-                })
-                .await?
-        };
+        let (ca_policies, admins) = self
+            .store
+            .read(move |r| {
+                let names = StoreNames { r, company_id };
+                let ca = map_collected(ca_raw, |list| {
+                    let mut v: Vec<_> = list
+                        .iter()
+                        .map(|p| facts::ca_policy_facts(p, &names))
+                        .collect();
+                    v.sort_by(|a, b| a.id.cmp(&b.id));
+                    v
+                });
+                let admins = map_collected(roles, |list| admins_of(&list, &names));
+                Ok::<_, DomainError>((ca, admins))
+            })
+            .await?;
 
         progress("MFA registration report (paced: 5 requests / 10 s)".into());
         let admin_ids: Vec<String> = admins
