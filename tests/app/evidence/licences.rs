@@ -236,3 +236,40 @@ async fn a_permission_missing_from_the_consent_says_grant_it_and_consent_again()
     }));
     env.stop().await;
 }
+
+#[tokio::test]
+async fn without_the_sku_list_licences_are_read_from_graph_s_answers() {
+    let env = sync_env().await;
+    let t = env.tenant("Skuless Evidence", 20, 5, true);
+    let (company, _) = env.connect("Skuless Evidence", &t.id).await;
+    env.ctl
+        .set_faults(
+            &t.id,
+            vec![tenantry::simulator::Fault {
+                kind: tenantry::simulator::FaultKind::Error {
+                    status: 403,
+                    code: "Authorization_RequestDenied".into(),
+                    message: "Insufficient privileges to complete the operation.".into(),
+                    retry_after: None,
+                },
+                endpoint: Some("subscribedSkus".into()),
+                nth: 1,
+                times: 0,
+                seen: 0,
+            }],
+        )
+        .expect("fault");
+    let snap = collect_ok(&env, company).await;
+    let lic = snap.licences.value().expect("licences decided anyway");
+    assert_eq!(lic.source, "graph_answers");
+    assert!(
+        lic.entra_p1 && lic.intune,
+        "CA, the report and Intune answered: {lic:?}"
+    );
+    assert!(snap.ca_policies.value().is_some() && snap.devices.value().is_some());
+    let rows = env.audit(company, "sync.evidence.read").await;
+    assert!(rows.iter().any(|e| e.details["source"] == "subscribedSkus"
+        && e.details["status"] == 403
+        && e.summary.contains("grant Organization.Read.All")));
+    env.stop().await;
+}
