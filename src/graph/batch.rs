@@ -102,10 +102,16 @@ impl GraphClient {
                     };
                     let body = serde_json::to_vec(&step.body).unwrap_or_default();
                     let err = http_error(meta, &body);
-                    if retry::is_retryable(step.status) && round < MAX_ROUNDS {
-                        let ra = step.header("retry-after").and_then(|v| {
-                            retry::parse_retry_after(v, None, std::time::SystemTime::UNIX_EPOCH)
-                        });
+                    let ra = step.header("retry-after").and_then(|v| {
+                        retry::parse_retry_after(
+                            v,
+                            step.header("date"),
+                            std::time::SystemTime::from(self.clock.now()),
+                        )
+                    });
+                    // A wait longer than the policy allows ends the step, as for a plain GET.
+                    let too_long = ra.is_some_and(|d| d > self.retry.max_retry_after);
+                    if retry::is_retryable(step.status) && round < MAX_ROUNDS && !too_long {
                         let delay = ra.unwrap_or_else(|| self.retry.backoff(round));
                         wait = Some(wait.map_or(delay, |w| w.max(delay)));
                         retry_later.push(i);
