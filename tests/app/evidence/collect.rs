@@ -329,3 +329,86 @@ async fn a_seeded_tenant_s_facts_match_the_simulator() {
     }
     env.stop().await;
 }
+
+#[tokio::test]
+async fn an_excluded_group_names_its_members_through_nested_groups() {
+    let env = sync_env().await;
+    let t = env.tenant("Groups Evidence", 30, 0, true);
+    let users: Vec<String> = truth(&env.ctl, &t.id)
+        .users
+        .keys()
+        .take(3)
+        .cloned()
+        .collect();
+    let obj_of = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    };
+    let outer = s(
+        &env.ctl
+            .create_object(
+                &t.id,
+                Kind::Group,
+                obj_of(serde_json::json!({"displayName": "Break glass"})),
+            )
+            .expect("group"),
+        "id",
+    );
+    let inner = s(
+        &env.ctl
+            .create_object(
+                &t.id,
+                Kind::Group,
+                obj_of(serde_json::json!({"displayName": "Break glass (nested)"})),
+            )
+            .expect("group"),
+        "id",
+    );
+    env.ctl
+        .add_member(&t.id, &outer, &users[0])
+        .expect("member");
+    env.ctl
+        .add_member(&t.id, &inner, &users[1])
+        .expect("member");
+    env.ctl.add_member(&t.id, &outer, &inner).expect("nested");
+    let policies = env
+        .ctl
+        .list_objects(&t.id, Kind::Policy, 0, 100)
+        .expect("policies");
+    let ca001 = policies
+        .iter()
+        .find(|p| s(p, "displayName").starts_with("CA001"))
+        .expect("CA001");
+    let mut conditions = ca001["conditions"].clone();
+    conditions["users"]["excludeGroups"] = serde_json::json!([outer]);
+    env.ctl
+        .update_object(
+            &t.id,
+            Kind::Policy,
+            &s(ca001, "id"),
+            obj_of(serde_json::json!({"conditions": conditions})),
+        )
+        .expect("policy");
+    // Identity sync learns the groups, their members and the nesting; evidence reads them.
+    let (company, _) = env.connect("Groups Evidence", &t.id).await;
+    let snap = collect_ok(&env, company).await;
+    let ca = snap.ca_policies.value().expect("CA");
+    let got = ca.iter().find(|p| p.id == s(ca001, "id")).expect("CA001");
+    assert_eq!(got.exclude_groups.len(), 1);
+    let g = &got.exclude_groups[0];
+    assert_eq!(g.display_name, "Break glass");
+    let members: BTreeSet<String> = g.members.iter().map(|m| m.object_id.clone()).collect();
+    assert_eq!(
+        members,
+        [users[0].clone(), users[1].clone()]
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+        "direct and nested members, nobody else"
+    );
+    assert!(
+        g.members
+            .iter()
+            .all(|m| m.contact_id.is_some() && !m.upn.is_empty())
+    );
+    env.stop().await;
+}
