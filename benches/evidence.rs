@@ -258,7 +258,15 @@ async fn run() {
         .evidence_snapshot(company, job.counts.get("snapshot_id").copied().unwrap_or(0))
         .await
         .expect("snapshot");
-    let size = serde_json::to_vec(&snapshot).map(|v| v.len()).unwrap_or(0);
+    let json = serde_json::to_vec(&snapshot).unwrap_or_default();
+    let size = json.len();
+    // What the store keeps: the same JSON, gzip-compressed (store/evidence.rs).
+    let stored = {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&json).ok();
+        z.finish().map(|v| v.len()).unwrap_or(0)
+    };
     println!("== evaluation (read latest snapshot + assess) ==");
     println!(
         "  per assessment: {:.1} ms ({controls} controls)",
@@ -273,7 +281,11 @@ async fn run() {
             " since start"
         }
     );
-    println!("  snapshot size:  {:.1} KiB stored", size as f64 / 1024.0);
+    println!(
+        "  snapshot size:  {:.1} KiB as JSON, {:.1} KiB stored (gzip)",
+        size as f64 / 1024.0,
+        stored as f64 / 1024.0
+    );
     let db = std::fs::metadata(dir.path().join("tenantry.redb"))
         .map(|m| m.len())
         .unwrap_or(0);

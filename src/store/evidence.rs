@@ -14,8 +14,9 @@ use std::io::{Read, Write};
 
 /// A snapshot is stored as gzip-compressed JSON. WHY, unlike every other record: it names
 /// people (every unregistered member of a 100 k-user tenant is a few MB of repetitive JSON) and
-/// is kept for `[evidence] retention_days` at four a day; gzip makes it about ten times
-/// smaller. Still JSON inside (`zcat` reads a dump); a plain JSON value is read too.
+/// is kept for `[evidence] retention_days` at four a day; gzip makes it several times smaller
+/// (3–4× on the simulator's tenants: object ids do not compress). Still JSON inside (`zcat`
+/// reads a dump); a plain JSON value is read too.
 fn enc_snapshot(s: &EvidenceSnapshot) -> Result<Vec<u8>, StoreError> {
     let json = enc(s)?;
     let mut z = flate2::write::GzEncoder::new(
