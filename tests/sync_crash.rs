@@ -2,7 +2,8 @@
 //! sync of a 20,000-user tenant, start it again, and check that the job finishes and the
 //! result equals a clean sync of the same data in a fresh data directory: same contacts by
 //! Entra object id with identical fields, same groups, memberships and assets, no duplicates,
-//! nothing lost.
+//! nothing lost; and that the list indexes agree with the records at every step
+//! (`verify_indexes`), the kill included.
 //!
 //! The simulator runs in this test process; the appliance runs as the real `tenantry serve`
 //! binary in a child process, configured through `TENANTRY_*` like an installation.
@@ -15,10 +16,11 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 use tenantry::config::{CliOverrides, Config};
 use tenantry::model::{Actor, CompanyInput, Role, SyncState, Trigger};
+use tenantry::model::{AssetSort, ContactSort};
 use tenantry::simulator::{
     Fault, FaultKind, Kind, SimApp, SimControl, SimOptions, Simulator, TenantSpec,
 };
-use tenantry::store::StoreError;
+use tenantry::store::{StoreError, Window};
 
 const CLIENT_ID: &str = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d";
 const SECRET: &str = "crash-test-secret-value";
@@ -193,19 +195,44 @@ async fn keyed(env: &BTreeMap<String, String>, company: u64) -> Keyed {
     let s = tenantry::demo::offline_services(&config(env), None)
         .await
         .expect("open the store");
-    let (contacts, groups, memberships, assets, state) = s
+    let (contacts, groups, memberships, assets, state, check, listed) = s
         .store_handle()
         .read(move |r| {
+            let first = Window {
+                desc: false,
+                search: None,
+                after: None,
+                offset: 0,
+                limit: 1,
+            };
             Ok::<_, StoreError>((
                 r.contacts_of(company)?,
                 r.groups_of(company)?,
                 r.memberships_of(company)?,
                 r.assets_of(company)?,
                 r.sync_state(company, "users")?.unwrap_or_default(),
+                r.verify_indexes()?,
+                (
+                    r.contact_page(Some(company), ContactSort::Name, first)?
+                        .total,
+                    r.asset_page(Some(company), AssetSort::Hostname, first)?
+                        .total,
+                ),
             ))
         })
         .await
         .expect("read");
+    // The list indexes commit with the records they index, so a kill leaves them agreeing.
+    assert!(
+        check.is_ok(),
+        "indexes agree with the records: {:#?}",
+        check.problems
+    );
+    assert_eq!(
+        listed,
+        (contacts.len(), assets.len()),
+        "list totals (counters) equal the records"
+    );
     let oid_of: HashMap<u64, String> = contacts
         .iter()
         .map(|c| (c.id, c.entra_object_id.clone().expect("synced")))

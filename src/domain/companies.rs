@@ -1,7 +1,9 @@
 //! Companies: create, edit, archive, restore. Archived companies are read-only and never sync.
 
 use super::{DomainError, DomainResult, Services};
-use crate::model::{Actor, Company, CompanyInput, CompanyStatus, ListQuery, NewAuditEvent, Page};
+use crate::model::{
+    Actor, Company, CompanyInput, CompanySort, CompanyStatus, ListQuery, NewAuditEvent, Page,
+};
 use crate::store::{Writer, keys};
 
 /// A company that may be changed: it exists and is not archived (archived is read-only).
@@ -36,26 +38,25 @@ impl Services {
         filter: CompanyFilter,
         q: ListQuery,
     ) -> DomainResult<Page<Company>> {
-        let all = self.store.read(|r| r.all_companies()).await?;
-        let items: Vec<Company> = all
-            .into_iter()
-            .filter(|c| match filter {
-                CompanyFilter::Active => !c.is_archived(),
-                CompanyFilter::Archived => c.is_archived(),
-                CompanyFilter::All => true,
+        let query = q.clone();
+        let archived = match filter {
+            CompanyFilter::Active => Some(false),
+            CompanyFilter::Archived => Some(true),
+            CompanyFilter::All => None,
+        };
+        let listed = self
+            .store
+            .read(move |r| {
+                let search = q.search_query();
+                let sort = CompanySort::parse(&q.sort);
+                r.company_page(
+                    archived,
+                    sort,
+                    super::directory::window(&q, search.as_ref()),
+                )
             })
-            .filter(|c| {
-                q.search.is_empty()
-                    || c.name.to_lowercase().contains(&q.search)
-                    || c.domain.contains(&q.search)
-            })
-            .collect();
-        Ok(match q.sort.as_str() {
-            "domain" => q.apply(items, |c| (c.domain.clone(), c.id)),
-            "created" => q.apply(items, |c| (c.created_at, c.id)),
-            "updated" => q.apply(items, |c| (c.updated_at, c.id)),
-            _ => q.apply(items, |c| (c.name.to_lowercase(), c.id)),
-        })
+            .await?;
+        Ok(super::directory::page(&query, listed))
     }
 
     pub async fn company(&self, id: u64) -> DomainResult<Company> {

@@ -361,11 +361,8 @@ impl Services {
             .write(move |w| {
                 // The MSP tenant is the MSP's own organisation (staff sign in against it); a
                 // client's tenant here would let the client's users near staff sign-in.
-                if let Some(client) = w
-                    .all_companies()?
-                    .into_iter()
-                    .find(|c| c.tenant.as_ref().is_some_and(|t| t.tenant_id == saved.tenant_id))
-                {
+                let linked = w.companies_with_tenant(&saved.tenant_id)?.into_iter().next();
+                if let Some(client) = linked.map(|id| w.company(id)).transpose()?.flatten() {
                     return Ok(Some(format!(
                         "Tenant {} ({}) is already linked to the client company {}, so it cannot be your MSP tenant. Connect your own organisation's tenant; if this really is yours, disconnect it from {} first.",
                         saved.tenant_name, saved.tenant_id, client.name, client.name

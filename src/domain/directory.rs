@@ -1,7 +1,11 @@
 //! Reading a company's directory: contacts, contact groups and assets, paged and sorted.
 
 use super::{DomainError, DomainResult, Services};
-use crate::model::{Asset, Contact, ContactGroup, ListQuery, Page};
+use crate::model::{
+    Asset, AssetSort, CompanySort, Contact, ContactGroup, ContactSort, GroupSort, ListQuery, Page,
+    SearchQuery, SortDir,
+};
+use crate::store::{Listed, Window};
 use std::collections::HashMap;
 
 /// One contact with what hangs off it: the contact groups they are in and the devices whose
@@ -13,8 +17,26 @@ pub struct ContactDetail {
     pub devices: Vec<Asset>,
 }
 
+/// The store's window for a list query: direction, search, offset and page size.
+/// With a cursor the page starts after the cursor's row, not at `page`.
+pub(super) fn window<'a>(q: &'a ListQuery, search: Option<&'a SearchQuery>) -> Window<'a> {
+    Window {
+        desc: q.dir == SortDir::Desc,
+        search,
+        after: q.after.as_deref(),
+        offset: if q.after.is_some() { 0 } else { q.offset() },
+        limit: q.per_page,
+    }
+}
+
+/// The store's page as the model's, with the cursor of the next one.
+pub(super) fn page<T>(q: &ListQuery, l: Listed<T>) -> Page<T> {
+    q.page_of(l.rows, l.total).with_next(l.next)
+}
+
 impl Services {
-    /// A contact of `company_id` (404 for another company's id) with groups and devices.
+    /// A contact of `company_id` (404 for another company's id) with groups and devices,
+    /// each read through its index (devices by primary user, groups by member).
     pub async fn contact_detail(
         &self,
         company_id: u64,
@@ -25,23 +47,8 @@ impl Services {
                 let contact = r
                     .contact(company_id, contact_id)?
                     .ok_or(DomainError::NotFound("contact"))?;
-                let mut devices: Vec<Asset> = r
-                    .assets_of(company_id)?
-                    .into_iter()
-                    .filter(|a| a.primary_user_contact_id == Some(contact_id))
-                    .collect();
-                devices.sort_by(|a, b| a.hostname.cmp(&b.hostname));
-                let member_of: Vec<u64> = r
-                    .memberships_of(company_id)?
-                    .into_iter()
-                    .filter(|m| m.contact_id == contact_id)
-                    .map(|m| m.group_id)
-                    .collect();
-                let mut groups: Vec<ContactGroup> = r
-                    .groups_of(company_id)?
-                    .into_iter()
-                    .filter(|g| member_of.contains(&g.id))
-                    .collect();
+                let devices = r.assets_of_user(company_id, contact_id)?;
+                let mut groups = r.groups_of_contact(company_id, contact_id)?;
                 groups.sort_by_key(|g| g.display_name.to_lowercase());
                 Ok::<_, DomainError>(ContactDetail {
                     contact,
@@ -58,36 +65,23 @@ impl Services {
         company_id: Option<u64>,
         q: ListQuery,
     ) -> DomainResult<Page<Contact>> {
-        let all = self
+        let query = q.clone();
+        let listed = self
             .store
             .read(move |r| {
                 if let Some(id) = company_id {
                     r.company(id)?.ok_or(DomainError::NotFound("company"))?;
-                    Ok::<_, DomainError>(r.contacts_of(id)?)
-                } else {
-                    Ok(r.all_contacts()?)
                 }
+                let search = q.search_query();
+                let sort = ContactSort::parse(&q.sort);
+                Ok::<_, DomainError>(r.contact_page(
+                    company_id,
+                    sort,
+                    window(&q, search.as_ref()),
+                )?)
             })
             .await?;
-        let s = &q.search;
-        let items: Vec<Contact> = all
-            .into_iter()
-            .filter(|c| {
-                s.is_empty()
-                    || c.display_name.to_lowercase().contains(s)
-                    || c.email.to_lowercase().contains(s)
-                    || c.department.to_lowercase().contains(s)
-                    || c.job_title.to_lowercase().contains(s)
-            })
-            .collect();
-        Ok(match q.sort.as_str() {
-            "email" => q.apply(items, |c| (c.email.to_lowercase(), c.id)),
-            "department" => q.apply(items, |c| (c.department.to_lowercase(), c.id)),
-            "job_title" => q.apply(items, |c| (c.job_title.to_lowercase(), c.id)),
-            "status" => q.apply(items, |c| (!c.active, c.id)),
-            "updated" => q.apply(items, |c| (c.updated_at, c.id)),
-            _ => q.apply(items, |c| (c.display_name.to_lowercase(), c.id)),
-        })
+        Ok(page(&query, listed))
     }
 
     pub async fn contact_groups(
@@ -95,59 +89,75 @@ impl Services {
         company_id: u64,
         q: ListQuery,
     ) -> DomainResult<Page<ContactGroup>> {
-        let all = self
+        let query = q.clone();
+        let listed = self
             .store
             .read(move |r| {
                 r.company(company_id)?
                     .ok_or(DomainError::NotFound("company"))?;
-                Ok::<_, DomainError>(r.groups_of(company_id)?)
+                let search = q.search_query();
+                let sort = GroupSort::parse(&q.sort);
+                Ok::<_, DomainError>(r.group_page(company_id, sort, window(&q, search.as_ref()))?)
             })
             .await?;
-        let items: Vec<ContactGroup> = all
-            .into_iter()
-            .filter(|g| q.search.is_empty() || g.display_name.to_lowercase().contains(&q.search))
-            .collect();
-        Ok(match q.sort.as_str() {
-            "members" => q.apply(items, |g| (g.member_count, g.id)),
-            _ => q.apply(items, |g| (g.display_name.to_lowercase(), g.id)),
-        })
+        Ok(page(&query, listed))
     }
 
     /// Assets of one company, or of every company when `company_id` is None.
     pub async fn assets(&self, company_id: Option<u64>, q: ListQuery) -> DomainResult<Page<Asset>> {
-        let all = self
+        let query = q.clone();
+        let listed = self
             .store
             .read(move |r| {
                 if let Some(id) = company_id {
                     r.company(id)?.ok_or(DomainError::NotFound("company"))?;
-                    Ok::<_, DomainError>(r.assets_of(id)?)
-                } else {
-                    Ok(r.all_assets()?)
                 }
+                let search = q.search_query();
+                let sort = AssetSort::parse(&q.sort);
+                Ok::<_, DomainError>(r.asset_page(company_id, sort, window(&q, search.as_ref()))?)
             })
             .await?;
-        let s = &q.search;
-        let items: Vec<Asset> = all
-            .into_iter()
-            .filter(|a| {
-                s.is_empty()
-                    || a.hostname.to_lowercase().contains(s)
-                    || a.serial_number.to_lowercase().contains(s)
-                    || a.os.to_lowercase().contains(s)
-            })
-            .collect();
-        Ok(match q.sort.as_str() {
-            "os" => q.apply(items, |a| (a.os.to_lowercase(), a.id)),
-            "serial" => q.apply(items, |a| (a.serial_number.to_lowercase(), a.id)),
-            "compliance" => q.apply(items, |a| (a.compliance_state.clone(), a.id)),
-            "last_check_in" => q.apply(items, |a| (a.last_check_in, a.id)),
-            _ => q.apply(items, |a| (a.hostname.to_lowercase(), a.id)),
-        })
+        Ok(page(&query, listed))
     }
 
-    /// Company id → name, for lists that span companies.
-    pub async fn company_names(&self) -> DomainResult<HashMap<u64, String>> {
-        let all = self.store.read(|r| r.all_companies()).await?;
-        Ok(all.into_iter().map(|c| (c.id, c.name)).collect())
+    /// Company id → name for the given ids (the rows a page shows); unknown ids are left out.
+    pub async fn company_names(
+        &self,
+        ids: impl IntoIterator<Item = u64>,
+    ) -> DomainResult<HashMap<u64, String>> {
+        let mut ids: Vec<u64> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.store
+            .read(move |r| {
+                let mut out = HashMap::with_capacity(ids.len());
+                for id in ids {
+                    if let Some(c) = r.company(id)? {
+                        out.insert(id, c.name);
+                    }
+                }
+                Ok::<_, DomainError>(out)
+            })
+            .await
+    }
+
+    /// Every company as (id, name), by name: for a company filter's choices.
+    pub async fn company_choices(&self) -> DomainResult<Vec<(u64, String)>> {
+        self.store
+            .read(|r| {
+                let all = r.company_page(
+                    None,
+                    CompanySort::Name,
+                    Window {
+                        desc: false,
+                        search: None,
+                        after: None,
+                        offset: 0,
+                        limit: usize::MAX,
+                    },
+                )?;
+                Ok::<_, DomainError>(all.rows.into_iter().map(|c| (c.id, c.name)).collect())
+            })
+            .await
     }
 }

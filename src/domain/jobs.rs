@@ -96,6 +96,7 @@ impl Services {
             total,
             page,
             per_page,
+            next_cursor: None,
         })
     }
 

@@ -144,6 +144,7 @@ impl Services {
             total: page.total,
             page: page.page,
             per_page: page.per_page,
+            next_cursor: None,
         })
     }
 
@@ -169,12 +170,11 @@ impl Services {
                     // covers names that give no usable slug.
                     None => {
                         let mut found = None;
-                        for c in r.all_companies()? {
-                            // The name test is cheap; the settings read only runs on a match.
-                            if crate::model::slug_from_name(&c.name, c.id) == slug
-                                && r.portal_settings(c.id)?.is_none()
-                            {
-                                found = Some(c.id);
+                        // Through the default-slug index: only companies whose name gives
+                        // this slug, oldest first.
+                        for id in r.companies_with_default_slug(&slug)? {
+                            if r.portal_settings(id)?.is_none() {
+                                found = Some(id);
                                 break;
                             }
                         }

@@ -10,7 +10,7 @@ use super::portal::{PortalSignedIn, portal_name};
 use super::{DomainError, DomainResult, Services};
 use crate::model::{
     Actor, Company, ListQuery, NewAuditEvent, NewRequest, Page, ReplyAuthor, ReplyBody,
-    RequestStatus, SortDir, SupportRequest,
+    RequestSort, RequestStatus, SupportRequest,
 };
 use crate::store::{StoreError, Writer, keys};
 
@@ -69,29 +69,24 @@ pub struct RequestFilter {
     pub company_id: Option<u64>,
 }
 
-/// Newest activity first unless another column is asked for.
-fn sorted(items: Vec<SupportRequest>, q: &ListQuery) -> Page<SupportRequest> {
-    let s = &q.search;
-    let items: Vec<SupportRequest> = items
-        .into_iter()
-        .filter(|r| {
-            s.is_empty()
-                || r.subject.to_lowercase().contains(s)
-                || r.contact_name.to_lowercase().contains(s)
-        })
-        .collect();
-    match q.sort.as_str() {
-        "subject" => q.apply(items, |r| (r.subject.to_lowercase(), r.id)),
-        "status" => q.apply(items, |r| (r.status, r.id)),
-        "contact" => q.apply(items, |r| (r.contact_name.to_lowercase(), r.id)),
-        "created" => q.apply(items, |r| (r.created_at, r.id)),
-        "updated" => q.apply(items, |r| (r.updated_at, r.id)),
-        _ => {
-            let mut q = q.clone();
-            q.dir = SortDir::Desc;
-            q.apply(items, |r| (r.updated_at, r.id))
-        }
-    }
+/// One page of requests through the store's request index (newest activity first unless
+/// another column is asked for).
+fn page_of(
+    r: &crate::store::Reader,
+    company: Option<u64>,
+    status: Option<RequestStatus>,
+    raised_by: Option<u64>,
+    q: &ListQuery,
+) -> Result<Page<SupportRequest>, StoreError> {
+    let search = q.search_query();
+    let listed = r.request_page(
+        company,
+        status,
+        raised_by,
+        RequestSort::parse(&q.sort),
+        super::directory::window(q, search.as_ref()),
+    )?;
+    Ok(super::directory::page(q, listed))
 }
 
 /// The company, refusing portal writes while it is archived.
@@ -206,18 +201,11 @@ impl Services {
         q: ListQuery,
     ) -> DomainResult<Page<SupportRequest>> {
         let who = who.clone();
-        let all = self
+        let raised_by = (!who.is_portal_admin).then_some(who.contact_id);
+        Ok(self
             .store
-            .read(move |r| {
-                Ok::<_, StoreError>(
-                    r.requests_of(who.company_id)?
-                        .into_iter()
-                        .filter(|x| who.may_see(x))
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .await?;
-        Ok(sorted(all, &q))
+            .read(move |r| page_of(r, Some(who.company_id), None, raised_by, &q))
+            .await?)
     }
 
     /// One request the portal user may see; `NotFound` for anything else.
@@ -298,21 +286,14 @@ impl Services {
         filter: RequestFilter,
         q: ListQuery,
     ) -> DomainResult<Page<SupportRequest>> {
-        let all = self
-            .store
-            .read(move |r| match filter.company_id {
-                Some(id) => {
+        self.store
+            .read(move |r| {
+                if let Some(id) = filter.company_id {
                     r.company(id)?.ok_or(DomainError::NotFound("company"))?;
-                    Ok::<_, DomainError>(r.requests_of(id)?)
                 }
-                None => Ok(r.all_requests()?),
+                Ok::<_, DomainError>(page_of(r, filter.company_id, filter.status, None, &q)?)
             })
-            .await?;
-        let items = all
-            .into_iter()
-            .filter(|r| filter.status.is_none_or(|s| r.status == s))
-            .collect();
-        Ok(sorted(items, &q))
+            .await
     }
 
     /// One request of one company (`NotFound` if the id is another company's).

@@ -72,7 +72,9 @@ impl Services {
         let written = self
             .store
             .write(move |w| {
-                if let Some(other) = w.all_companies()?.into_iter().find(|c| c.id != company_id && c.tenant.as_ref().is_some_and(|t| t.tenant_id == tid)) {
+                // Through the tenant index: one lookup, not a read of every company.
+                let other = w.companies_with_tenant(&tid)?.into_iter().find(|id| *id != company_id);
+                if let Some(other) = other.map(|id| w.company(id)).transpose()?.flatten() {
                     return Err(DomainError::Conflict(format!("Tenant {tid} is already linked to {}; a tenant can be linked to one company only", other.name)));
                 }
                 // The reverse of the MSP guard: the MSP's own tenant is never a client company.
@@ -128,8 +130,16 @@ impl Services {
 
     /// Companies linked to a tenant (connected or disconnected), sorted by name.
     pub async fn linked_companies(&self) -> DomainResult<Vec<crate::model::Company>> {
-        let mut all = self.store.read(|r| r.all_companies()).await?;
-        all.retain(|c| c.tenant.is_some());
+        let mut all = self
+            .store
+            .read(|r| {
+                let mut out = Vec::new();
+                for id in r.linked_company_ids()? {
+                    out.extend(r.company(id)?);
+                }
+                Ok::<_, crate::store::StoreError>(out)
+            })
+            .await?;
         all.sort_by_key(|c| (c.name.to_lowercase(), c.id));
         Ok(all)
     }

@@ -6,6 +6,7 @@ mod company;
 mod directory;
 mod evidence;
 mod job;
+mod list_order;
 mod net;
 mod paging;
 mod portal;
@@ -26,6 +27,9 @@ pub use evidence::{
     RegistrationSource, RoleRef, SnapshotSummary, UserRef,
 };
 pub use job::{Job, JobKind, JobState, Requester, Trigger};
+pub use list_order::{
+    AssetSort, CompanySort, ContactSort, GroupSort, RequestSort, SearchQuery, search_words,
+};
 pub use net::IpNet;
 pub use paging::{ListQuery, Page, SortDir};
 pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};

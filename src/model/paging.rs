@@ -18,6 +18,9 @@ pub struct ListQuery {
     pub sort: String,
     pub dir: SortDir,
     pub search: String,
+    /// Keyset paging: start after the row this cursor names (a previous page's
+    /// `next_cursor`), instead of at `page`.
+    pub after: Option<Vec<u8>>,
 }
 
 impl Default for ListQuery {
@@ -49,6 +52,45 @@ impl ListQuery {
                 SortDir::Asc
             },
             search: search.unwrap_or("").trim().to_lowercase(),
+            after: None,
+        }
+    }
+
+    /// Continue after a previous page's `next_cursor` (opaque, URL-safe base64).
+    pub fn with_cursor(mut self, cursor: &str) -> Result<Self, super::ValidationError> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor.trim())
+            .ok()
+            .filter(|b| b.len() >= 8)
+            .ok_or_else(|| {
+                super::ValidationError::new(
+                    "cursor",
+                    "is not a cursor this list gave out (use a page's next_cursor as it is)",
+                )
+            })?;
+        self.after = Some(bytes);
+        Ok(self)
+    }
+
+    /// Where this page starts in the whole list.
+    pub fn offset(&self) -> usize {
+        self.page.saturating_sub(1).saturating_mul(self.per_page)
+    }
+
+    /// The search as words, or None when nothing was typed.
+    pub fn search_query(&self) -> Option<super::SearchQuery> {
+        (!self.search.is_empty()).then(|| super::SearchQuery::parse(&self.search))
+    }
+
+    /// A page of `items` (this page's rows, already cut) out of `total`.
+    pub fn page_of<T>(&self, items: Vec<T>, total: usize) -> Page<T> {
+        Page {
+            items,
+            total,
+            page: self.page,
+            per_page: self.per_page,
+            next_cursor: None,
         }
     }
 
@@ -70,6 +112,7 @@ impl ListQuery {
             total,
             page: self.page,
             per_page: self.per_page,
+            next_cursor: None,
         }
     }
 }
@@ -81,9 +124,20 @@ pub struct Page<T> {
     pub total: usize,
     pub page: usize,
     pub per_page: usize,
+    /// Where the next page starts, for keyset paging (lists that offer it, when this page
+    /// is full).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
+    /// Name the next page's start: the cursor bytes of this page's last row.
+    pub fn with_next(mut self, after_last: Option<Vec<u8>>) -> Self {
+        use base64::Engine as _;
+        self.next_cursor =
+            after_last.map(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b));
+        self
+    }
     pub fn pages(&self) -> usize {
         self.total.div_ceil(self.per_page.max(1)).max(1)
     }
@@ -107,6 +161,7 @@ impl<T> Page<T> {
             total: self.total,
             page: self.page,
             per_page: self.per_page,
+            next_cursor: self.next_cursor,
         }
     }
 }

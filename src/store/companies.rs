@@ -1,9 +1,13 @@
 //! Companies.
 
+use super::Window;
 use super::codec::{dec, enc};
-use super::tables::COMPANIES;
+use super::index::keys::{self, company_scope, kind};
+use super::index::{self, entries};
+use super::index::{ListSpec, Listed};
+use super::tables::{COMPANIES, COMPANY_TENANTS, DEFAULT_SLUGS};
 use super::{ReadTables, StoreError, Txn, Writer};
-use crate::model::Company;
+use crate::model::{Company, CompanySort};
 use redb::ReadableTable;
 
 impl<Tx: ReadTables> Txn<Tx> {
@@ -11,6 +15,62 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(COMPANIES)?;
         t.get(id)?.map(|g| dec(g.value())).transpose()
     }
+    /// One page of companies (active, archived, or all when `archived` is None) and the total.
+    pub fn company_page(
+        &self,
+        archived: Option<bool>,
+        sort: CompanySort,
+        w: Window<'_>,
+    ) -> Result<Listed<Company>, StoreError> {
+        let t = self.table(COMPANIES)?;
+        let which = match archived {
+            None => company_scope::ALL,
+            Some(false) => company_scope::ACTIVE,
+            Some(true) => company_scope::ARCHIVED,
+        };
+        let spec = ListSpec {
+            scope: keys::scope(kind::COMPANY, &[which]),
+            word_scope: keys::scope(kind::COMPANY, &[company_scope::ALL]),
+            order: entries::company_order(sort),
+            desc: w.desc,
+            fetch: &|id, _| t.get(id)?.map(|g| dec(g.value())).transpose(),
+            sort_key: &|c: &Company| entries::company_key(c, sort),
+            texts: &|c: &Company| entries::company_texts(c).to_vec(),
+            keep: &|c: &Company| archived.is_none_or(|a| c.is_archived() == a),
+            id: &|x| x.id,
+        };
+        self.list_page(&spec, w)
+    }
+
+    /// Ids of the companies linked to `tenant_id` (connected or not); one, unless data from
+    /// before the uniqueness check says otherwise.
+    pub fn companies_with_tenant(&self, tenant_id: &str) -> Result<Vec<u64>, StoreError> {
+        self.table(COMPANY_TENANTS)?
+            .range((tenant_id, 0)..=(tenant_id, u64::MAX))?
+            .map(|r| Ok(r?.0.value().1))
+            .collect()
+    }
+
+    /// Every company linked to a tenant, by id.
+    pub fn linked_company_ids(&self) -> Result<Vec<u64>, StoreError> {
+        let mut ids: Vec<u64> = self
+            .table(COMPANY_TENANTS)?
+            .iter()?
+            .map(|r| Ok(r?.0.value().1))
+            .collect::<Result<_, StoreError>>()?;
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Ids of the companies whose name gives the portal slug `slug`, by id.
+    pub fn companies_with_default_slug(&self, slug: &str) -> Result<Vec<u64>, StoreError> {
+        self.table(DEFAULT_SLUGS)?
+            .range((slug, 0)..=(slug, u64::MAX))?
+            .map(|r| Ok(r?.0.value().1))
+            .collect()
+    }
+
     pub fn all_companies(&self) -> Result<Vec<Company>, StoreError> {
         let t = self.table(COMPANIES)?;
         t.iter()?.map(|r| dec(r?.1.value())).collect()
@@ -18,10 +78,19 @@ impl<Tx: ReadTables> Txn<Tx> {
 }
 
 impl Writer {
+    /// Save a company and move its indexes (lists, tenant, default portal slug) with it.
     pub fn put_company(&mut self, c: &Company) -> Result<(), StoreError> {
-        self.txn
+        let old: Option<Company> = self
+            .txn
             .open_table(COMPANIES)?
-            .insert(c.id, enc(c)?.as_slice())?;
-        Ok(())
+            .insert(c.id, enc(c)?.as_slice())?
+            .map(|g| dec(g.value()))
+            .transpose()?;
+        index::reindex_company(&self.txn, old.as_ref(), Some(c))?;
+        index::reindex(
+            &self.txn,
+            old.as_ref().map(entries::company).as_ref(),
+            Some(&entries::company(c)),
+        )
     }
 }

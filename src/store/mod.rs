@@ -16,6 +16,7 @@ mod companies;
 mod directory;
 mod error;
 mod evidence;
+mod index;
 mod jobs;
 pub mod keys;
 mod meta;
@@ -28,7 +29,9 @@ mod tables;
 mod txn;
 
 pub use backup::backup_to;
+pub use directory::Window;
 pub use error::StoreError;
+pub use index::{IndexCheck, Listed};
 pub use jobs::Enqueued;
 pub use txn::{ReadTables, Reader, Txn, Writer};
 
@@ -112,17 +115,36 @@ impl Store {
             tables::create_v4(&txn)?;
             nesting::restart_groups_rounds(&txn)?;
         }
+        if found < 5 {
+            // v5: list indexes. Created here; filled below, in batches of their own.
+            tables::create_v5(&txn)?;
+        }
         if found < 6 {
             // v6: compliance evidence snapshots, their summaries and per-company settings.
-            // (v5 is #11's indexes; the lead merges the two steps.)
             tables::create_v6(&txn)?;
         }
         // Later versions add steps here, each idempotent.
-        if found != SCHEMA_VERSION {
-            meta::set_schema_version(&txn, SCHEMA_VERSION)?;
+        if found >= 5 || found == 0 {
+            // Up to date, or new and empty (nothing to index).
+            if found != SCHEMA_VERSION {
+                meta::set_schema_version(&txn, SCHEMA_VERSION)?;
+            }
+            txn.commit()?;
+            return Ok(());
         }
         txn.commit()?;
+        // v5 on an existing database: build the indexes from the records, then record the
+        // version (an interrupted build starts again at the next start).
+        index::build::rebuild(&self.db)?;
+        let txn = self.db.begin_write()?;
+        meta::set_schema_version(&txn, SCHEMA_VERSION)?;
+        txn.commit()?;
         Ok(())
+    }
+
+    /// Walk every index and counter and compare them with the records.
+    pub fn verify_indexes(&self) -> Result<IndexCheck, StoreError> {
+        self.read_blocking(|r| r.verify_indexes())
     }
 
     /// Run `f` on a read snapshot, on the blocking pool.

@@ -123,6 +123,40 @@ pub(super) fn create_v4(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
     Ok(())
 }
 
+// Schema v5: indexes for lists that cost what the page costs (see `store/index/`).
+
+/// (list, sort key, id) → the row's company id (to find it in its company-first table; the
+/// company table keeps 0). A list is one scope (see `index::keys`) in one order.
+pub const LIST_INDEX: TableDefinition<(&[u8], &[u8], u64), u64> =
+    TableDefinition::new("list_index");
+/// scope → how many rows it lists: list totals without counting per request.
+pub const LIST_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("list_counts");
+/// (scope, word, id) → company id: word-prefix search within a scope.
+pub const SEARCH_WORDS: TableDefinition<(&[u8], &str, u64), u64> =
+    TableDefinition::new("search_words");
+/// (audit scope: every event, a company's, a kind prefix's, or both, event id) → the event's
+/// time (`index::keys::time`) and outcome byte, so time and outcome filters read no event.
+pub const AUDIT_INDEX: TableDefinition<(&[u8], u64), &[u8]> = TableDefinition::new("audit_index");
+/// (company id, contact id, group id) → () : the groups a contact is a direct member of.
+pub const MEMBER_OF: TableDefinition<(u64, u64, u64), ()> = TableDefinition::new("member_of");
+/// (tenant id, company id) → () : which company a tenant is linked to (connected or not).
+pub const COMPANY_TENANTS: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("company_tenants");
+/// (portal slug a company's name gives, company id) → () : never-configured portals.
+pub const DEFAULT_SLUGS: TableDefinition<(&str, u64), ()> = TableDefinition::new("default_slugs");
+
+/// Schema v5: list indexes (filled by `index::build` for an existing database).
+pub(super) fn create_v5(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(LIST_INDEX)?;
+    txn.open_table(LIST_COUNTS)?;
+    txn.open_table(SEARCH_WORDS)?;
+    txn.open_table(AUDIT_INDEX)?;
+    txn.open_table(MEMBER_OF)?;
+    txn.open_table(COMPANY_TENANTS)?;
+    txn.open_table(DEFAULT_SLUGS)?;
+    Ok(())
+}
+
 // Schema v6: compliance evidence (#10).
 
 /// (company id, snapshot id) → EvidenceSnapshot as gzip-compressed JSON (see

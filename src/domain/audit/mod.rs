@@ -82,6 +82,7 @@ impl Services {
             total,
             page,
             per_page,
+            next_cursor: None,
         })
     }
 

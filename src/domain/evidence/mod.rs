@@ -125,11 +125,13 @@ impl Services {
             .store
             .read(move |r| r.evidence_summaries(company_id, offset, per_page))
             .await?;
+        // A company keeps at most a few thousand snapshots: numbered pages, no cursor.
         Ok(Page {
             items,
             total,
             page,
             per_page,
+            next_cursor: None,
         })
     }
 

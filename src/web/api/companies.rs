@@ -48,7 +48,7 @@ async fn list(
         }
     };
     Ok(web::Json(page(
-        st.services.companies(filter, q.list.query()).await?,
+        st.services.companies(filter, q.list.query()?).await?,
     )))
 }
 
@@ -140,7 +140,7 @@ async fn contacts(
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<Contact>>> {
     Ok(web::Json(page(
-        st.services.contacts(Some(id.get()), q.query()).await?,
+        st.services.contacts(Some(id.get()), q.query()?).await?,
     )))
 }
 
@@ -151,7 +151,7 @@ async fn groups(
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<ContactGroup>>> {
     Ok(web::Json(page(
-        st.services.contact_groups(id.get(), q.query()).await?,
+        st.services.contact_groups(id.get(), q.query()?).await?,
     )))
 }
 
@@ -162,6 +162,6 @@ async fn assets(
     q: web::Query<ListParams>,
 ) -> ApiResult<web::Json<ApiPage<Asset>>> {
     Ok(web::Json(page(
-        st.services.assets(Some(id.get()), q.query()).await?,
+        st.services.assets(Some(id.get()), q.query()?).await?,
     )))
 }

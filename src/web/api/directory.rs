@@ -13,7 +13,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/assets", web::get().to(assets));
 }
 
-/// `company`, `page`, `per_page`, `sort`, `dir`, `q`. Every value is read as text and checked
+/// `company`, `page`, `per_page`, `sort`, `dir`, `q`, `cursor`. Every value is read as text and checked
 /// here, so a bad one gets a 400 that names the parameter.
 #[derive(Debug, Deserialize)]
 pub(super) struct DirectoryQuery {
@@ -23,6 +23,7 @@ pub(super) struct DirectoryQuery {
     sort: Option<String>,
     dir: Option<String>,
     q: Option<String>,
+    cursor: Option<String>,
 }
 
 impl DirectoryQuery {
@@ -30,13 +31,14 @@ impl DirectoryQuery {
         parse_num("company", self.company.as_deref())
     }
     fn list(&self) -> ApiResult<crate::model::ListQuery> {
-        list_query(
+        let q = list_query(
             self.page.as_deref(),
             self.per_page.as_deref(),
             self.sort.as_deref(),
             self.dir.as_deref(),
             self.q.as_deref(),
-        )
+        )?;
+        super::with_cursor(q, self.cursor.as_deref())
     }
 }
 

@@ -167,8 +167,46 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for AdminJson<T> {
     }
 }
 
-/// List parameters for paged endpoints (`page`, `per_page` ≤ 500, `sort`, `dir`, `q`).
-pub use super::pager::ListParams;
+/// List parameters for paged endpoints (`page` ≥ 1, `per_page` 1–500, `sort`, `dir` asc or
+/// desc, `q`), read as text and checked by [`ListParams::query`]: every list endpoint refuses
+/// out-of-range paging with a 400 naming the parameter (the pages clamp instead; a script
+/// should learn it asked for something else).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ListParams {
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub q: Option<String>,
+    /// A previous page's `next_cursor` (keyset paging; `page` is then ignored).
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    pub fn query(&self) -> ApiResult<crate::model::ListQuery> {
+        let q = audit::list_query(
+            self.page.as_deref(),
+            self.per_page.as_deref(),
+            self.sort.as_deref(),
+            self.dir.as_deref(),
+            self.q.as_deref(),
+        )?;
+        with_cursor(q, self.cursor.as_deref())
+    }
+}
+
+/// Apply a `cursor` parameter (an empty one counts as absent).
+pub(super) fn with_cursor(
+    q: crate::model::ListQuery,
+    cursor: Option<&str>,
+) -> ApiResult<crate::model::ListQuery> {
+    match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Ok(q),
+        Some(c) => q
+            .with_cursor(c)
+            .map_err(|e| ApiError::bad_request(e.to_string())),
+    }
+}
 
 /// A page in the API's shape.
 #[derive(Debug, Serialize)]
@@ -177,6 +215,9 @@ pub struct ApiPage<T: Serialize> {
     pub total: usize,
     pub page: usize,
     pub per_page: usize,
+    /// Lists with keyset paging: pass it as `cursor` for the next page (absent on the last).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl<T: Serialize> From<crate::model::Page<T>> for ApiPage<T> {
@@ -186,6 +227,7 @@ impl<T: Serialize> From<crate::model::Page<T>> for ApiPage<T> {
             total: p.total,
             page: p.page,
             per_page: p.per_page,
+            next_cursor: p.next_cursor,
         }
     }
 }

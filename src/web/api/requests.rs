@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// `status`, `company_id`, `page`, `per_page`, `sort` (subject, status, contact, created,
-/// updated; default newest update first), `dir`, `q` (subject or contact name).
+/// updated; default newest update first), `dir`, `q` (subject or contact name), `cursor`.
 #[derive(Debug, Deserialize)]
 struct RequestQuery {
     status: Option<String>,
@@ -36,6 +36,7 @@ struct RequestQuery {
     sort: Option<String>,
     dir: Option<String>,
     q: Option<String>,
+    cursor: Option<String>,
 }
 
 fn status_of(v: Option<&str>) -> ApiResult<Option<RequestStatus>> {
@@ -61,6 +62,7 @@ async fn page_of(
         q.dir.as_deref(),
         q.q.as_deref(),
     )?;
+    let list = super::with_cursor(list, q.cursor.as_deref())?;
     Ok(page(st.services.requests(filter, list).await?))
 }
 

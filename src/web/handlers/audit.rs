@@ -77,7 +77,9 @@ async fn audit_get(
     let parsed = parse_filter(&q)?;
     let page_n = parse_page("page", &q.page, 1)?;
     let per_page = parse_page("per_page", &q.per_page, PER_PAGE)?.min(ListQuery::MAX_PER_PAGE);
-    let names = st.services.company_names().await?;
+    // The company filter offers every company (by name, through the companies index).
+    let choices = st.services.company_choices().await?;
+    let names: std::collections::HashMap<u64, String> = choices.iter().cloned().collect();
     let page: Page<_> = st
         .services
         .audit_page(parsed.filter.clone(), page_n, per_page)
@@ -107,7 +109,7 @@ async fn audit_get(
             event: e,
         })
         .collect();
-    let mut companies: Vec<CompanyOption> = names
+    let companies: Vec<CompanyOption> = choices
         .into_iter()
         .map(|(id, name)| CompanyOption {
             selected: parsed.filter.company_id == Some(id),
@@ -115,7 +117,6 @@ async fn audit_get(
             name,
         })
         .collect();
-    companies.sort_by_key(|c| c.name.to_lowercase());
     let text = |v: &Option<String>| present(v).unwrap_or("").to_string();
     Ok(AuditPage {
         chrome: Chrome::new(&staff, "audit", None),

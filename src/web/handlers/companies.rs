@@ -292,12 +292,12 @@ async fn detail_get(
     let base = format!("/companies/{}?tab={tab}", company.id);
     let (contacts, assets) = match tab {
         "contacts" => (
-            Some(contact_table(&st, Some(company.id), &q.list, &base, &names).await?),
+            Some(contact_table(&st, Some(company.id), &q.list, &base, Some(&names)).await?),
             None,
         ),
         "assets" => (
             None,
-            Some(asset_table(&st, Some(company.id), &q.list, &base, &names).await?),
+            Some(asset_table(&st, Some(company.id), &q.list, &base, Some(&names)).await?),
         ),
         _ => (None, None),
     };

@@ -52,10 +52,21 @@ pub async fn contact_table(
     company: Option<u64>,
     params: &ListParams,
     base: &str,
-    names: &HashMap<u64, String>,
+    names: Option<&HashMap<u64, String>>,
 ) -> Result<Table<ContactRow>, WebError> {
     let q = params.query();
     let page = st.services.contacts(company, q.clone()).await?;
+    let looked_up;
+    let names = match names {
+        Some(n) => n,
+        None => {
+            looked_up = st
+                .services
+                .company_names(page.items.iter().map(|c| c.company_id))
+                .await?;
+            &looked_up
+        }
+    };
     let pager = Pager::new(base, &q, &page);
     let rows = page
         .items
@@ -73,10 +84,21 @@ pub async fn asset_table(
     company: Option<u64>,
     params: &ListParams,
     base: &str,
-    names: &HashMap<u64, String>,
+    names: Option<&HashMap<u64, String>>,
 ) -> Result<Table<AssetRow>, WebError> {
     let q = params.query();
     let page = st.services.assets(company, q.clone()).await?;
+    let looked_up;
+    let names = match names {
+        Some(n) => n,
+        None => {
+            looked_up = st
+                .services
+                .company_names(page.items.iter().map(|a| a.company_id))
+                .await?;
+            &looked_up
+        }
+    };
     let pager = Pager::new(base, &q, &page);
     let rows = page
         .items
@@ -94,8 +116,8 @@ async fn contacts_get(
     st: web::Data<AppState>,
     q: web::Query<ListParams>,
 ) -> Result<ContactsPage, WebError> {
-    let names = st.services.company_names().await?;
-    let p = contact_table(&st, None, &q, "/contacts", &names).await?;
+    // Company names of the rows shown, read with the page.
+    let p = contact_table(&st, None, &q, "/contacts", None).await?;
     Ok(ContactsPage {
         chrome: Chrome::new(&staff, "psa", None),
         p,
@@ -108,8 +130,7 @@ async fn assets_get(
     st: web::Data<AppState>,
     q: web::Query<ListParams>,
 ) -> Result<AssetsPage, WebError> {
-    let names = st.services.company_names().await?;
-    let p = asset_table(&st, None, &q, "/assets", &names).await?;
+    let p = asset_table(&st, None, &q, "/assets", None).await?;
     Ok(AssetsPage {
         chrome: Chrome::new(&staff, "psa", None),
         p,

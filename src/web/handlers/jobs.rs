@@ -96,7 +96,10 @@ async fn jobs_get(
     let per_page =
         parse_n("per_page", q.per_page.as_deref(), PER_PAGE)?.min(ListQuery::MAX_PER_PAGE);
     let page = st.services.jobs(None, page_n, per_page).await?;
-    let names = st.services.company_names().await?;
+    let names = st
+        .services
+        .company_names(page.items.iter().filter_map(|j| j.company_id))
+        .await?;
     let now = st.services.now();
     let list = ListQuery::new(Some(page.page), Some(page.per_page), None, None, None);
     let pager = Pager::new("/jobs", &list, &page);
@@ -117,7 +120,7 @@ async fn job_get(
     id: web::Path<Id>,
 ) -> Result<JobPage, WebError> {
     let job = st.services.job(id.get()).await?;
-    let names = st.services.company_names().await?;
+    let names = st.services.company_names(job.company_id).await?;
     let now = st.services.now();
     let params = if job.params.is_null() {
         String::new()

@@ -87,7 +87,10 @@ async fn table(
         None => path.to_string(),
     };
     let pager = Pager::new(&base, &query, &page);
-    let names = st.services.company_names().await?;
+    let names = st
+        .services
+        .company_names(page.items.iter().map(|r| r.company_id))
+        .await?;
     let rows = page
         .items
         .iter()

@@ -170,6 +170,11 @@ async fn bad_input_gets_clear_json_4xx() {
         ("/api/v1/contacts?per_page=501", "per_page"),
         ("/api/v1/assets?page=0", "page"),
         ("/api/v1/assets?dir=up", "dir"),
+        // The same rules on every list endpoint (these once clamped).
+        ("/api/v1/companies?page=0", "page"),
+        ("/api/v1/companies/1/contacts?per_page=501", "per_page"),
+        ("/api/v1/companies/1/contact-groups?per_page=0", "per_page"),
+        ("/api/v1/companies/1/assets?dir=sideways", "dir"),
         ("/api/v1/jobs?page=x", "page"),
         ("/api/v1/jobs?per_page=-5", "per_page"),
         ("/api/v1/jobs?page=18446744073709551615", "page"),

@@ -77,6 +77,32 @@ async fn contacts_assets_and_jobs_list_across_companies() {
     assert_eq!(field(&assets, "hostname"), vec!["pc-1", "pc-2"]);
     let assets_b = get(format!("/api/v1/assets?company={b}&sort=serial")).await;
     assert_eq!(field(&assets_b, "hostname"), vec!["pc-2"]);
+    // Keyset paging: a full page names the next one's start; the last page does not.
+    let first = get("/api/v1/contacts?per_page=2&sort=email".into()).await;
+    assert_eq!(field(&first, "display_name"), vec!["Amy", "Bob"]);
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a full page has a cursor");
+    let next = get(format!(
+        "/api/v1/contacts?per_page=2&sort=email&cursor={cursor}"
+    ))
+    .await;
+    assert_eq!(field(&next, "display_name"), vec!["Zed"]);
+    assert_eq!(next["total"], 3);
+    assert!(next.get("next_cursor").is_none(), "{next}");
+    let bad = call(
+        &app,
+        &t,
+        Method::GET,
+        "/api/v1/contacts?cursor=%21%21",
+        None,
+    )
+    .await;
+    let v = expect_error(bad, 400, "invalid_input").await;
+    assert!(
+        v["message"].as_str().unwrap_or("").starts_with("cursor"),
+        "{v}"
+    );
     // An empty filter value (as an HTML form sends it) means no filter.
     assert_eq!(get("/api/v1/assets?company=".into()).await["total"], 2);
 

@@ -99,6 +99,7 @@ mod tests {
             total: 51,
             page: 2,
             per_page: 50,
+            next_cursor: None,
         });
         assert_json(
             &p,

@@ -1,0 +1,531 @@
+//! List latency and memory benchmark: `cargo bench --bench lists`.
+//!
+//! The appliance runs in the bench process (real store in a temp dir, real HTTP on loopback).
+//! The store is seeded directly through the store's `Writer` (the same methods sync uses, so
+//! every index is maintained as in production), not through a sync:
+//!
+//! * companies of 1,000, 10,000 and 100,000 contacts (and a tenth as many assets each);
+//! * then 1,000 companies of 1,000 contacts each (1 M contacts in 1,000 companies; set
+//!   `LISTS_BENCH_SPREAD=N` for N companies instead, e.g. 100 for a quicker run).
+//!
+//! For each list (the company page's Contacts tab as HTML, and the API page of 50, per
+//! company size; the all-contacts page and `/api/v1/contacts` across everything) it measures
+//! p50 and p99 latency at 1 connection (200 requests) and at 50 concurrent connections
+//! (1,000 requests), plus a far page, a sorted descending page and a search.
+//!
+//! The floor, measured in the same run: a bare store read of 50 contacts by key (no index,
+//! no HTTP). Memory: `VmRSS` after seeding (steady), `VmHWM` peak during the web load (reset
+//! through /proc/self/clear_refs when possible), `VmRSS` after the load. Not a test: `cargo
+//! test` does not run it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tenantry::app::{App, AppOptions};
+use tenantry::config::CliOverrides;
+use tenantry::model::{ContactSort, Role};
+use tenantry::store::{Store, StoreError, Window};
+
+#[path = "lists/seed.rs"]
+mod seed;
+use seed::seed_company;
+
+const ADMIN: &str = "bench@lists.example";
+const PASSWORD: &str = "correct horse battery staple";
+const SEQUENTIAL: usize = 200;
+const CONCURRENT: usize = 50;
+const PER_TASK: usize = 20;
+
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn mb(kib: u64) -> f64 {
+    kib as f64 * 1024.0 / 1_000_000.0
+}
+
+struct Latency {
+    p50: f64,
+    p99: f64,
+    rps: f64,
+    errors: usize,
+}
+
+fn summarize(mut ms: Vec<f64>, secs: f64, errors: usize) -> Latency {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| {
+        ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Latency {
+        p50: at(0.50),
+        p99: at(0.99),
+        rps: ms.len() as f64 / secs.max(1e-9),
+        errors,
+    }
+}
+
+async fn timed(client: &reqwest::Client, url: &str, bearer: Option<&str>) -> (f64, bool) {
+    let t = Instant::now();
+    let mut req = client.get(url);
+    if let Some(b) = bearer {
+        req = req.bearer_auth(b);
+    }
+    let ok = match req.send().await {
+        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+        Err(_) => false,
+    };
+    (t.elapsed().as_secs_f64() * 1000.0, ok)
+}
+
+/// p50/p99 at one connection, then at 50 concurrent ones.
+async fn load(client: &reqwest::Client, url: &str, bearer: Option<&str>) -> (Latency, Latency) {
+    // Warm: the first request pays for connection set-up.
+    let _ = timed(client, url, bearer).await;
+    let t0 = Instant::now();
+    let mut ms = Vec::with_capacity(SEQUENTIAL);
+    let mut errors = 0;
+    for _ in 0..SEQUENTIAL {
+        let (t, ok) = timed(client, url, bearer).await;
+        ms.push(t);
+        errors += usize::from(!ok);
+    }
+    let one = summarize(ms, t0.elapsed().as_secs_f64(), errors);
+    let t0 = Instant::now();
+    let url = Arc::new(url.to_string());
+    let bearer = Arc::new(bearer.map(String::from));
+    let tasks: Vec<_> = (0..CONCURRENT)
+        .map(|_| {
+            let (client, url, bearer) = (client.clone(), url.clone(), bearer.clone());
+            tokio::spawn(async move {
+                let mut out = Vec::with_capacity(PER_TASK);
+                for _ in 0..PER_TASK {
+                    out.push(timed(&client, &url, bearer.as_deref()).await);
+                }
+                out
+            })
+        })
+        .collect();
+    let mut ms = Vec::with_capacity(CONCURRENT * PER_TASK);
+    let mut errors = 0;
+    for t in tasks {
+        for (m, ok) in t.await.unwrap_or_default() {
+            ms.push(m);
+            errors += usize::from(!ok);
+        }
+    }
+    (one, summarize(ms, t0.elapsed().as_secs_f64(), errors))
+}
+
+fn row(name: &str, (one, fifty): &(Latency, Latency), floor_ms: f64) {
+    println!(
+        "  {name:<46} 1 conn: p50 {:>7.2} ms p99 {:>7.2} ms ({:>5.0} req/s) | 50 conns: p50 {:>7.2} ms p99 {:>7.2} ms ({:>5.0} req/s) | p50/floor {:>5.1}x{}",
+        one.p50,
+        one.p99,
+        one.rps,
+        fifty.p50,
+        fifty.p99,
+        fifty.rps,
+        one.p50 / floor_ms.max(1e-9),
+        if one.errors + fifty.errors > 0 {
+            format!(" | {} ERRORS", one.errors + fifty.errors)
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// The floor: 50 contacts read by key through `Store::read` (blocking pool, one snapshot).
+async fn floor(store: &Store, company: u64, ids: &[u64]) -> f64 {
+    let mut ms = Vec::new();
+    for _ in 0..500 {
+        let ids = ids.to_vec();
+        let t = Instant::now();
+        let got = store
+            .read(move |r| {
+                let mut n = 0;
+                for id in ids {
+                    n += usize::from(r.contact(company, id)?.is_some());
+                }
+                Ok::<_, StoreError>(n)
+            })
+            .await
+            .unwrap_or(0);
+        assert_eq!(got, 50);
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    summarize(ms, 1.0, 0).p50
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("lists: benchmark only; run `cargo bench --bench lists`");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let spread: u64 = std::env::var("LISTS_BENCH_SPREAD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    // Seeding runs in a child process (this binary again, with LISTS_BENCH_SEED_DIR), so the
+    // memory figures below are those of a process that only serves, as after a restart.
+    let seed_dir = std::env::var("LISTS_BENCH_SEED_DIR").ok();
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir_path = seed_dir
+        .clone()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    if seed_dir.is_none() {
+        let exe = std::env::current_exe().expect("this binary");
+        let status = std::process::Command::new(exe)
+            .arg("--bench")
+            .env("LISTS_BENCH_SEED_DIR", &dir_path)
+            .status()
+            .expect("seeding child");
+        assert!(status.success(), "seeding failed: {status}");
+    }
+    let dir = &dir_path;
+    let env: BTreeMap<String, String> = [
+        ("TENANTRY_SERVER_LOG_LEVEL", "warn"),
+        ("TENANTRY_SCHEDULE_IDENTITY", "0 0 0 1 1 *"),
+        ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let config = tenantry::config::load(
+        None,
+        &env,
+        &CliOverrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(dir.display().to_string()),
+        },
+    )
+    .expect("config")
+    .config;
+    let cache_mb = config.store.cache_mb;
+    let app = App::build(
+        config,
+        AppOptions {
+            admin_email: Some(ADMIN.into()),
+            admin_password: Some(PASSWORD.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("app");
+    let store = app.services.store_handle().clone();
+    println!(
+        "lists benchmark: {} build, {} CPUs, store.cache_mb = {cache_mb}, {spread} companies of 1,000 for the spread",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+
+    if seed_dir.is_none() {
+        serve(app, spread).await;
+        return;
+    }
+    // Seed.
+    let t0 = Instant::now();
+    // The serving half relies on these ids (companies 1–3, contact ids in one sequence).
+    for (n, want_id, want_first) in [(1_000u64, 1, 1), (10_000, 2, 1_001), (100_000, 3, 11_001)] {
+        let s = store.clone();
+        let (id, first) =
+            tokio::task::spawn_blocking(move || seed_company(&s, &format!("Size {n}"), n))
+                .await
+                .expect("join")
+                .expect("seed");
+        assert_eq!(
+            (id, first),
+            (want_id, (want_first..want_first + 50).collect::<Vec<u64>>())
+        );
+    }
+    let s = store.clone();
+    let seeded_spread = tokio::task::spawn_blocking(move || {
+        for i in 0..spread {
+            seed_company(&s, &format!("Spread {i:04}"), 1_000)?;
+            if (i + 1) % 100 == 0 {
+                eprintln!("  seeded {} spread companies", i + 1);
+            }
+        }
+        Ok::<_, StoreError>(spread)
+    })
+    .await
+    .expect("join")
+    .expect("seed");
+    let total = 111_000 + seeded_spread * 1_000;
+    let db_mb = std::fs::metadata(dir.join("tenantry.redb"))
+        .map(|m| m.len() as f64 / 1e6)
+        .unwrap_or(0.0);
+    println!(
+        "seeded {total} contacts ({} assets) in {} companies in {:.1} s ({:.0} contacts/s through the Writer, indexes included); database {db_mb:.0} MB",
+        total / 10,
+        3 + seeded_spread,
+        t0.elapsed().as_secs_f64(),
+        total as f64 / t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "RSS of the seeding process: {:.1} MB (peak {:.1} MB)",
+        mb(status_kib("VmRSS:")),
+        mb(status_kib("VmHWM:"))
+    );
+    app.stop().await;
+}
+
+/// Serve the seeded store and measure. Companies 1, 2 and 3 are the sized ones; contact ids
+/// are one sequence, so each sized company's first 50 contacts are known.
+async fn serve(app: App, spread: u64) {
+    let store = app.services.store_handle().clone();
+    let total = 111_000 + spread * 1_000;
+    let sized: Vec<(u64, u64, Vec<u64>)> = vec![
+        (1_000, 1, (1..=50).collect()),
+        (10_000, 2, (1_001..=1_050).collect()),
+        (100_000, 3, (11_001..=11_050).collect()),
+    ];
+    let seeded_spread = spread;
+    let steady = status_kib("VmRSS:");
+    println!(
+        "RSS after start on the seeded store (steady, idle): {:.1} MB",
+        mb(steady)
+    );
+
+    // Who asks: a signed-in admin (HTML) and an API token.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client");
+    let login = client
+        .get(format!("{}/login", app.url))
+        .send()
+        .await
+        .expect("GET /login")
+        .text()
+        .await
+        .expect("page");
+    let marker = "name=\"csrf\" value=\"";
+    let csrf = login
+        .find(marker)
+        .map(|i| {
+            let rest = &login[i + marker.len()..];
+            rest[..rest.find('"').unwrap_or(0)].to_string()
+        })
+        .unwrap_or_default();
+    let r = client
+        .post(format!("{}/login", app.url))
+        .form(&[
+            ("email", ADMIN),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "signed in: {}",
+        r.status()
+    );
+    let (token, _) = app
+        .services
+        .create_api_token(
+            tenantry::domain::authority::AdminActor::system(),
+            "bench",
+            Role::Admin,
+        )
+        .await
+        .expect("token");
+
+    // The floor, on the largest company.
+    let (_, big, big_first) = &sized[2];
+    let floor_ms = floor(&store, *big, big_first).await;
+    println!("floor: a bare store read of 50 contacts by key: p50 {floor_ms:.3} ms");
+    // The indexed store read of a page (no HTTP), for the ratio to the floor.
+    let mut ms = Vec::new();
+    for _ in 0..500 {
+        let t = Instant::now();
+        let big = *big;
+        store
+            .read(move |r| {
+                r.contact_page(
+                    Some(big),
+                    ContactSort::Name,
+                    Window {
+                        desc: false,
+                        search: None,
+                        after: None,
+                        offset: 0,
+                        limit: 50,
+                    },
+                )
+            })
+            .await
+            .expect("page");
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let page_ms = summarize(ms, 1.0, 0).p50;
+    println!(
+        "store page of 50 through the name index (100 k company): p50 {page_ms:.3} ms ({:.2}x floor)",
+        page_ms / floor_ms.max(1e-9)
+    );
+
+    // The HTML pages really are the lists (not a sign-in page).
+    let html = client
+        .get(format!("{}/companies/3?tab=contacts", app.url))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Size 100000") && html.contains("@c3.example"),
+        "the contacts tab shows contacts"
+    );
+    let peak_reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let t_load = Instant::now();
+    for (n, id, _) in &sized {
+        println!("== company of {n} contacts ==");
+        let html = format!("{}/companies/{id}?tab=contacts", app.url);
+        row(
+            "HTML contacts tab, page 1",
+            &load(&client, &html, None).await,
+            floor_ms,
+        );
+        let api = format!(
+            "{}/api/v1/companies/{id}/contacts?page=1&per_page=50",
+            app.url
+        );
+        row(
+            "API contacts, page 1 of 50",
+            &load(&client, &api, Some(&token)).await,
+            floor_ms,
+        );
+        if *n == 100_000 {
+            let far = format!(
+                "{}/api/v1/companies/{id}/contacts?page=1500&per_page=50&sort=email&dir=desc",
+                app.url
+            );
+            row(
+                "API contacts, page 1,500 by e-mail desc",
+                &load(&client, &far, Some(&token)).await,
+                floor_ms,
+            );
+            // The same depth by keyset: the cursor page 1,499 hands out.
+            let before = format!(
+                "{}/api/v1/companies/{id}/contacts?page=1499&per_page=50&sort=email&dir=desc",
+                app.url
+            );
+            let cursor: serde_json::Value = client
+                .get(&before)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("page 1,499")
+                .json()
+                .await
+                .expect("json");
+            let cursor = cursor["next_cursor"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let keyset = format!(
+                "{}/api/v1/companies/{id}/contacts?per_page=50&sort=email&dir=desc&cursor={cursor}",
+                app.url
+            );
+            row(
+                "API contacts, the same page by cursor",
+                &load(&client, &keyset, Some(&token)).await,
+                floor_ms,
+            );
+            let search = format!(
+                "{}/api/v1/companies/{id}/contacts?q=hana%20oka&per_page=50",
+                app.url
+            );
+            row(
+                "API contacts, search \"hana oka\"",
+                &load(&client, &search, Some(&token)).await,
+                floor_ms,
+            );
+            let assets = format!(
+                "{}/api/v1/companies/{id}/assets?page=1&per_page=50&sort=serial",
+                app.url
+            );
+            row(
+                "API assets, page 1 by serial",
+                &load(&client, &assets, Some(&token)).await,
+                floor_ms,
+            );
+        }
+    }
+    println!(
+        "== every company ({total} contacts in {} companies) ==",
+        3 + seeded_spread
+    );
+    row(
+        "HTML /contacts, page 1",
+        &load(&client, &format!("{}/contacts", app.url), None).await,
+        floor_ms,
+    );
+    row(
+        "API /api/v1/contacts, page 1 of 50",
+        &load(
+            &client,
+            &format!("{}/api/v1/contacts?page=1&per_page=50", app.url),
+            Some(&token),
+        )
+        .await,
+        floor_ms,
+    );
+    row(
+        "API /api/v1/contacts, sorted by updated desc",
+        &load(
+            &client,
+            &format!(
+                "{}/api/v1/contacts?sort=updated&dir=desc&per_page=50",
+                app.url
+            ),
+            Some(&token),
+        )
+        .await,
+        floor_ms,
+    );
+    row(
+        "HTML /companies, page 1",
+        &load(&client, &format!("{}/companies", app.url), None).await,
+        floor_ms,
+    );
+    println!(
+        "web load: {:.1} s; RSS after: {:.1} MB; peak RSS during the load: {:.1} MB (VmHWM{})",
+        t_load.elapsed().as_secs_f64(),
+        mb(status_kib("VmRSS:")),
+        mb(status_kib("VmHWM:")),
+        if peak_reset {
+            ", reset after seeding"
+        } else {
+            " since process start"
+        }
+    );
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    app.stop().await;
+}

@@ -1,0 +1,263 @@
+//! Which index entries each kind of record has: the one description both the writers (on
+//! every put) and the rebuild and check (`build.rs`) use, so they cannot disagree.
+
+use super::keys::{self, ALL_COMPANIES, company_scope, kind};
+use crate::model::{
+    Asset, AssetSort, AuditEvent, Company, CompanySort, Contact, ContactGroup, ContactSort,
+    GroupSort, Outcome, RequestSort, SupportRequest, search_words,
+};
+
+/// A record's entries in the list index, the counters and the search words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entries {
+    pub id: u64,
+    /// The company id the row is found under (0 for companies themselves).
+    pub owner: u64,
+    /// (list, sort key)
+    pub sorted: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Scopes whose counter counts this row.
+    pub scopes: Vec<Vec<u8>>,
+    /// (scope, word)
+    pub words: Vec<(Vec<u8>, String)>,
+}
+
+impl Entries {
+    pub(crate) fn new(id: u64, owner: u64) -> Self {
+        Self {
+            id,
+            owner,
+            sorted: Vec::new(),
+            scopes: Vec::new(),
+            words: Vec::new(),
+        }
+    }
+
+    /// Count the row in `scope` and list it there in every order `keys` gives.
+    fn listed(&mut self, scope: &[u8], keys: impl IntoIterator<Item = (u8, Vec<u8>)>) {
+        for (order, key) in keys {
+            self.sorted.push((keys::list(scope, order), key));
+        }
+        self.scopes.push(scope.to_vec());
+    }
+
+    fn searchable<'a>(&mut self, scope: &[u8], texts: impl IntoIterator<Item = &'a str>) {
+        let mut words: Vec<String> = texts.into_iter().flat_map(search_words).collect();
+        words.sort();
+        words.dedup();
+        self.words
+            .extend(words.into_iter().map(|w| (scope.to_vec(), w)));
+    }
+}
+
+/// The order byte of a column: its place in the type's `ALL` (never reorder those).
+fn order<T: PartialEq>(all: &[T], x: &T) -> u8 {
+    all.iter().position(|a| a == x).unwrap_or(0) as u8
+}
+
+pub(crate) fn contact_key(c: &Contact, sort: ContactSort) -> Vec<u8> {
+    match sort {
+        ContactSort::Name => keys::text(&c.display_name),
+        ContactSort::Email => keys::text(&c.email),
+        ContactSort::Department => keys::text(&c.department),
+        ContactSort::JobTitle => keys::text(&c.job_title),
+        ContactSort::Status => keys::flag(!c.active),
+        ContactSort::Updated => keys::time(c.updated_at),
+    }
+}
+
+pub(crate) fn contact_order(sort: ContactSort) -> u8 {
+    order(&ContactSort::ALL, &sort)
+}
+
+/// What contact search looks at.
+pub(crate) fn contact_texts(c: &Contact) -> [&str; 5] {
+    [
+        &c.display_name,
+        &c.email,
+        &c.upn,
+        &c.department,
+        &c.job_title,
+    ]
+}
+
+pub(crate) fn contact(c: &Contact) -> Entries {
+    let mut e = Entries::new(c.id, c.company_id);
+    for company in [c.company_id, ALL_COMPANIES] {
+        let scope = keys::scope(kind::CONTACT, &[company]);
+        e.listed(
+            &scope,
+            ContactSort::ALL.map(|s| (contact_order(s), contact_key(c, s))),
+        );
+        e.searchable(&scope, contact_texts(c));
+    }
+    e
+}
+
+pub(crate) fn asset_key(a: &Asset, sort: AssetSort) -> Vec<u8> {
+    match sort {
+        AssetSort::Hostname => keys::text(&a.hostname),
+        AssetSort::Os => keys::text(&a.os),
+        AssetSort::Serial => keys::text(&a.serial_number),
+        AssetSort::Compliance => keys::raw(&a.compliance_state),
+        AssetSort::LastCheckIn => keys::opt_time(a.last_check_in),
+    }
+}
+
+pub(crate) fn asset_order(sort: AssetSort) -> u8 {
+    order(&AssetSort::ALL, &sort)
+}
+
+pub(crate) fn asset_texts(a: &Asset) -> [&str; 3] {
+    [&a.hostname, &a.serial_number, &a.os]
+}
+
+pub(crate) fn asset(a: &Asset) -> Entries {
+    let mut e = Entries::new(a.id, a.company_id);
+    for company in [a.company_id, ALL_COMPANIES] {
+        let scope = keys::scope(kind::ASSET, &[company]);
+        e.listed(
+            &scope,
+            AssetSort::ALL.map(|s| (asset_order(s), asset_key(a, s))),
+        );
+        e.searchable(&scope, asset_texts(a));
+    }
+    if let Some(user) = a.primary_user_contact_id {
+        // A contact's devices, by hostname as written (the contact page's order).
+        let scope = keys::scope(kind::ASSET_BY_USER, &[a.company_id, user]);
+        e.listed(&scope, [(0, keys::raw(&a.hostname))]);
+    }
+    e
+}
+
+pub(crate) fn group_key(g: &ContactGroup, sort: GroupSort) -> Vec<u8> {
+    match sort {
+        GroupSort::Name => keys::text(&g.display_name),
+        GroupSort::Members => keys::number(g.member_count),
+    }
+}
+
+pub(crate) fn group_order(sort: GroupSort) -> u8 {
+    order(&GroupSort::ALL, &sort)
+}
+
+pub(crate) fn group(g: &ContactGroup) -> Entries {
+    let mut e = Entries::new(g.id, g.company_id);
+    let scope = keys::scope(kind::GROUP, &[g.company_id]);
+    e.listed(
+        &scope,
+        GroupSort::ALL.map(|s| (group_order(s), group_key(g, s))),
+    );
+    e.searchable(&scope, [g.display_name.as_str()]);
+    e
+}
+
+pub(crate) fn company_key(c: &Company, sort: CompanySort) -> Vec<u8> {
+    match sort {
+        CompanySort::Name => keys::text(&c.name),
+        CompanySort::Domain => keys::raw(&c.domain),
+        CompanySort::Created => keys::time(c.created_at),
+        CompanySort::Updated => keys::time(c.updated_at),
+    }
+}
+
+pub(crate) fn company_order(sort: CompanySort) -> u8 {
+    order(&CompanySort::ALL, &sort)
+}
+
+pub(crate) fn company_texts(c: &Company) -> [&str; 2] {
+    [&c.name, &c.domain]
+}
+
+pub(crate) fn company(c: &Company) -> Entries {
+    let mut e = Entries::new(c.id, 0);
+    let status = if c.is_archived() {
+        company_scope::ARCHIVED
+    } else {
+        company_scope::ACTIVE
+    };
+    for s in [company_scope::ALL, status] {
+        let scope = keys::scope(kind::COMPANY, &[s]);
+        e.listed(
+            &scope,
+            CompanySort::ALL.map(|s| (company_order(s), company_key(c, s))),
+        );
+    }
+    // Searched in the all-companies scope; a status filter applies to the matches.
+    e.searchable(
+        &keys::scope(kind::COMPANY, &[company_scope::ALL]),
+        company_texts(c),
+    );
+    e
+}
+
+pub(crate) fn request_key(r: &SupportRequest, sort: RequestSort) -> Vec<u8> {
+    match sort {
+        RequestSort::Subject => keys::text(&r.subject),
+        RequestSort::Status => vec![keys::status_byte(r.status)],
+        RequestSort::Contact => keys::text(&r.contact_name),
+        RequestSort::Created => keys::time(r.created_at),
+        RequestSort::Updated => keys::time(r.updated_at),
+    }
+}
+
+pub(crate) fn request_order(sort: RequestSort) -> u8 {
+    order(&RequestSort::ALL, &sort)
+}
+
+pub(crate) fn request_texts(r: &SupportRequest) -> [&str; 2] {
+    [&r.subject, &r.contact_name]
+}
+
+pub(crate) fn request(r: &SupportRequest) -> Entries {
+    let mut e = Entries::new(r.id, r.company_id);
+    let orders = || RequestSort::ALL.map(|s| (request_order(s), request_key(r, s)));
+    for company in [r.company_id, ALL_COMPANIES] {
+        let any = keys::request_scope(company, None);
+        e.listed(&any, orders());
+        e.listed(&keys::request_scope(company, Some(r.status)), orders());
+        e.searchable(&any, request_texts(r));
+    }
+    e.listed(
+        &keys::scope(kind::REQUEST_BY_CONTACT, &[r.company_id, r.contact_id]),
+        orders(),
+    );
+    e
+}
+
+/// The audit index's scopes of an event: every event, and its company's, each alone and with
+/// each dotted prefix of its kind (`sync`, `sync.identity`, ...), which is what the kind
+/// filter matches.
+pub(crate) fn audit_scopes(e: &AuditEvent) -> Vec<Vec<u8>> {
+    let mut kinds: Vec<&str> = vec![""];
+    for (i, ch) in e.kind.char_indices() {
+        if ch == '.' {
+            kinds.push(&e.kind[..i]);
+        }
+    }
+    kinds.push(&e.kind);
+    let mut out = Vec::new();
+    for company in [Some(ALL_COMPANIES), e.company_id].into_iter().flatten() {
+        for k in &kinds {
+            out.push(audit_scope(company, k));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub(crate) fn audit_scope(company: u64, kind_prefix: &str) -> Vec<u8> {
+    let mut s = keys::scope(kind::AUDIT, &[company]);
+    s.extend_from_slice(kind_prefix.as_bytes());
+    s
+}
+
+/// The audit index's value: the event's time then its outcome.
+pub(crate) fn audit_value(e: &AuditEvent) -> Vec<u8> {
+    let mut v = keys::time(e.at);
+    v.push(match e.outcome {
+        Outcome::Success => 0,
+        Outcome::Failure => 1,
+    });
+    v
+}

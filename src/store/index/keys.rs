@@ -1,0 +1,134 @@
+//! How index keys are spelled. Part of the database format: a change here needs a migration
+//! that rebuilds the indexes (see `build.rs`).
+//!
+//! A *scope* is one list's membership: `[kind, scope bytes...]` (a company's contacts, every
+//! company's contacts, one company's open requests...). It keys the counters and the search
+//! words. A *list* is a scope in one order: the scope followed by the order's byte. Entries of
+//! a list are `(list, sort key, id)`, so one list is one contiguous key range, sorted as the
+//! old in-memory sort was: by the column's key, then by id.
+//!
+//! Sort keys are bytes that compare as the values did: text as its UTF-8 (byte order is
+//! `String`'s order), booleans as 0/1, times as big-endian seconds with the sign bit flipped
+//! followed by nanoseconds, an absent time as no bytes (before every present one).
+
+use crate::model::RequestStatus;
+use chrono::{DateTime, Utc};
+
+/// What a scope lists. Never renumber: stored in every key.
+pub(crate) mod kind {
+    pub const CONTACT: u8 = 1;
+    pub const ASSET: u8 = 2;
+    pub const GROUP: u8 = 3;
+    pub const COMPANY: u8 = 4;
+    pub const REQUEST: u8 = 5;
+    /// A portal user's own requests (company, contact).
+    pub const REQUEST_BY_CONTACT: u8 = 6;
+    /// The devices whose primary user a contact is (company, contact), by hostname.
+    pub const ASSET_BY_USER: u8 = 7;
+    /// Audit events (see `AUDIT_INDEX`): counters only.
+    pub const AUDIT: u8 = 8;
+}
+
+/// The company half of a scope that spans every company (company ids start at 1).
+pub(crate) const ALL_COMPANIES: u64 = 0;
+
+/// Companies lists by status.
+pub(crate) mod company_scope {
+    pub const ALL: u64 = 0;
+    pub const ACTIVE: u64 = 1;
+    pub const ARCHIVED: u64 = 2;
+}
+
+/// Status half of a request scope meaning "any status".
+pub(crate) const ANY_STATUS: u8 = 0xFF;
+
+pub(crate) fn scope(kind: u8, parts: &[u64]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(1 + 8 * parts.len());
+    v.push(kind);
+    for p in parts {
+        v.extend_from_slice(&p.to_be_bytes());
+    }
+    v
+}
+
+pub(crate) fn request_scope(company: u64, status: Option<RequestStatus>) -> Vec<u8> {
+    let mut v = scope(kind::REQUEST, &[company]);
+    v.push(status.map_or(ANY_STATUS, status_byte));
+    v
+}
+
+/// The list of `scope` in the order numbered `order`.
+pub(crate) fn list(scope: &[u8], order: u8) -> Vec<u8> {
+    let mut v = Vec::with_capacity(scope.len() + 1);
+    v.extend_from_slice(scope);
+    v.push(order);
+    v
+}
+
+/// The smallest key element after every key that starts with exactly `list` as its first
+/// element: `list` with a zero byte appended is its immediate successor.
+pub(crate) fn after(list: &[u8]) -> Vec<u8> {
+    let mut v = list.to_vec();
+    v.push(0);
+    v
+}
+
+pub(crate) fn text(s: &str) -> Vec<u8> {
+    s.to_lowercase().into_bytes()
+}
+
+pub(crate) fn raw(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+pub(crate) fn flag(b: bool) -> Vec<u8> {
+    vec![u8::from(b)]
+}
+
+pub(crate) fn time(t: DateTime<Utc>) -> Vec<u8> {
+    let mut v = Vec::with_capacity(12);
+    v.extend_from_slice(&((t.timestamp() as u64) ^ (1 << 63)).to_be_bytes());
+    v.extend_from_slice(&t.timestamp_subsec_nanos().to_be_bytes());
+    v
+}
+
+pub(crate) fn opt_time(t: Option<DateTime<Utc>>) -> Vec<u8> {
+    t.map(time).unwrap_or_default()
+}
+
+pub(crate) fn number(n: u64) -> Vec<u8> {
+    n.to_be_bytes().to_vec()
+}
+
+pub(crate) fn status_byte(s: RequestStatus) -> u8 {
+    match s {
+        RequestStatus::Open => 0,
+        RequestStatus::InProgress => 1,
+        RequestStatus::WaitingOnCustomer => 2,
+        RequestStatus::Resolved => 3,
+        RequestStatus::Closed => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn encodings_sort_as_the_values_do() {
+        let t = |s: i64, n: u32| Utc.timestamp_opt(s, n).single().expect("time");
+        let times = [t(-5, 0), t(-1, 999), t(0, 0), t(0, 1), t(1_700_000_000, 5)];
+        for w in times.windows(2) {
+            assert!(time(w[0]) < time(w[1]), "{w:?}");
+            assert!(opt_time(None) < opt_time(Some(w[0])));
+        }
+        for w in RequestStatus::ALL.windows(2) {
+            assert!(w[0] < w[1] && status_byte(w[0]) < status_byte(w[1]));
+        }
+        assert!(text("Ab") < text("abc") && text("Zoë") > text("zoe"));
+        let l = list(&scope(kind::CONTACT, &[7]), 1);
+        assert!(l.as_slice() < after(&l).as_slice());
+        assert!(list(&scope(kind::CONTACT, &[7]), 2) > after(&l));
+    }
+}

@@ -1,0 +1,160 @@
+//! Secondary indexes, so a list page costs what the page shows: sorted lists with counters
+//! (`LIST_INDEX`, `LIST_COUNTS`), word search (`SEARCH_WORDS`), the audit log's filters
+//! (`AUDIT_INDEX`), and the small lookups (`MEMBER_OF`, `COMPANY_TENANTS`, `DEFAULT_SLUGS`).
+//!
+//! Every index is written by the same `Writer` method that writes the record (`put_contact`,
+//! `put_asset`, ...), in the same transaction, from the record's previous value (which the
+//! insert returns) and its new one: a crash leaves both or neither. `entries.rs` says which
+//! entries a record has; `build.rs` builds them for a database from before schema v5 and
+//! checks them against the records (`Store::verify_indexes`).
+
+pub(crate) mod build;
+pub(crate) mod entries;
+pub(crate) mod keys;
+mod read;
+
+pub use build::IndexCheck;
+pub(crate) use entries::Entries;
+pub(crate) use read::ListSpec;
+pub use read::Listed;
+
+use super::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
+use super::{ReadTables, StoreError, Txn};
+use redb::{ReadableTable, WriteTransaction};
+
+/// Move a record's entries from `old` to `new` (None: the record did not exist, or is gone),
+/// touching only what changed.
+pub(crate) fn reindex(
+    txn: &WriteTransaction,
+    old: Option<&Entries>,
+    new: Option<&Entries>,
+) -> Result<(), StoreError> {
+    // A row that changed company (never, today) moves every entry.
+    let same_row = matches!((old, new), (Some(o), Some(n)) if o.owner == n.owner && o.id == n.id);
+    let none = Entries::new(0, 0);
+    let (o, n) = (old.unwrap_or(&none), new.unwrap_or(&none));
+    let (old_sorted, old_scopes, old_words) = (&o.sorted, &o.scopes, &o.words);
+    let (new_sorted, new_scopes, new_words) = (&n.sorted, &n.scopes, &n.words);
+    let kept =
+        |x: &(Vec<u8>, Vec<u8>), other: &Vec<(Vec<u8>, Vec<u8>)>| same_row && other.contains(x);
+    {
+        let mut t = txn.open_table(LIST_INDEX)?;
+        if let Some(o) = old {
+            for e in old_sorted.iter().filter(|e| !kept(e, new_sorted)) {
+                t.remove((e.0.as_slice(), e.1.as_slice(), o.id))?;
+            }
+        }
+        if let Some(n) = new {
+            for e in new_sorted.iter().filter(|e| !kept(e, old_sorted)) {
+                t.insert((e.0.as_slice(), e.1.as_slice(), n.id), n.owner)?;
+            }
+        }
+    }
+    {
+        let mut t = txn.open_table(SEARCH_WORDS)?;
+        let kept =
+            |x: &(Vec<u8>, String), other: &Vec<(Vec<u8>, String)>| same_row && other.contains(x);
+        if let Some(o) = old {
+            for (scope, word) in old_words.iter().filter(|e| !kept(e, new_words)) {
+                t.remove((scope.as_slice(), word.as_str(), o.id))?;
+            }
+        }
+        if let Some(n) = new {
+            for (scope, word) in new_words.iter().filter(|e| !kept(e, old_words)) {
+                t.insert((scope.as_slice(), word.as_str(), n.id), n.owner)?;
+            }
+        }
+    }
+    let mut counts = txn.open_table(LIST_COUNTS)?;
+    for s in old_scopes
+        .iter()
+        .filter(|s| !(same_row && new_scopes.contains(s)))
+    {
+        add(&mut counts, s, -1)?;
+    }
+    for s in new_scopes
+        .iter()
+        .filter(|s| !(same_row && old_scopes.contains(s)))
+    {
+        add(&mut counts, s, 1)?;
+    }
+    Ok(())
+}
+
+/// Move a counter by `by`; a counter back at zero is removed (so an empty scope has no row).
+pub(crate) fn add(
+    t: &mut redb::Table<&[u8], u64>,
+    scope: &[u8],
+    by: i64,
+) -> Result<(), StoreError> {
+    let now = t.get(scope)?.map(|g| g.value()).unwrap_or(0);
+    let next = now.saturating_add_signed(by);
+    if next == 0 {
+        t.remove(scope)?;
+    } else {
+        t.insert(scope, next)?;
+    }
+    Ok(())
+}
+
+impl<Tx: ReadTables> Txn<Tx> {
+    /// Walk every index and counter and compare them with the records (tests and support).
+    pub fn verify_indexes(&self) -> Result<IndexCheck, StoreError> {
+        build::verify(self)
+    }
+}
+
+/// Add (`new`) or remove (`old`) an audit event's index entries and counts.
+pub(crate) fn reindex_audit(
+    txn: &WriteTransaction,
+    old: Option<&crate::model::AuditEvent>,
+    new: Option<&crate::model::AuditEvent>,
+) -> Result<(), StoreError> {
+    let mut t = txn.open_table(super::tables::AUDIT_INDEX)?;
+    let mut counts = txn.open_table(LIST_COUNTS)?;
+    if let Some(e) = old {
+        for s in entries::audit_scopes(e) {
+            t.remove((s.as_slice(), e.id))?;
+            add(&mut counts, &s, -1)?;
+        }
+    }
+    if let Some(e) = new {
+        let v = entries::audit_value(e);
+        for s in entries::audit_scopes(e) {
+            t.insert((s.as_slice(), e.id), v.as_slice())?;
+            add(&mut counts, &s, 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// The per-company side indexes of a company row: its tenant and its default portal slug.
+pub(crate) fn reindex_company(
+    txn: &WriteTransaction,
+    old: Option<&crate::model::Company>,
+    new: Option<&crate::model::Company>,
+) -> Result<(), StoreError> {
+    let tenant = |c: &crate::model::Company| c.tenant.as_ref().map(|t| t.tenant_id.clone());
+    let slug = |c: &crate::model::Company| crate::model::slug_from_name(&c.name, c.id);
+    let mut tenants = txn.open_table(super::tables::COMPANY_TENANTS)?;
+    let mut slugs = txn.open_table(super::tables::DEFAULT_SLUGS)?;
+    if let Some(o) = old {
+        if let Some(t) = tenant(o).filter(|t| new.and_then(tenant).as_ref() != Some(t)) {
+            tenants.remove((t.as_str(), o.id))?;
+        }
+        let s = slug(o);
+        if new.map(slug).as_ref() != Some(&s) {
+            slugs.remove((s.as_str(), o.id))?;
+        }
+    }
+    if let Some(n) = new {
+        if let Some(t) = tenant(n) {
+            tenants.insert((t.as_str(), n.id), ())?;
+        }
+        slugs.insert((slug(n).as_str(), n.id), ())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,263 @@
+//! Reading a list through its index: a page by walking the list's keys (records are read
+//! for the page's rows only), the total from the scope's counter, and a search by looking
+//! its longest word up as a prefix, reading just the rows that match it and keeping only
+//! the rows up to the asked page.
+
+use super::keys;
+use crate::store::Window;
+use crate::store::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
+use crate::store::{ReadTables, StoreError, Txn};
+use redb::ReadableTable;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashSet};
+
+/// A search match by its place in the list: (sort key, id), reversed for a descending list,
+/// so the heap's top is always the match furthest from the page.
+#[derive(PartialEq, Eq)]
+struct Ranked {
+    key: Vec<u8>,
+    id: u64,
+    owner: u64,
+    flip: bool,
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let o = (&self.key, self.id).cmp(&(&other.key, other.id));
+        if self.flip { o.reverse() } else { o }
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A key of `LIST_INDEX` as a range hands it out.
+type ListKey<'a> = redb::AccessGuard<'a, (&'static [u8], &'static [u8], u64)>;
+
+/// One list as a reader asks for it.
+pub(crate) struct ListSpec<'a, T> {
+    /// What the list holds (counter key).
+    pub scope: Vec<u8>,
+    /// The order's byte (see `entries`).
+    pub order: u8,
+    pub desc: bool,
+    /// The scope whose words a search looks up (may be wider than `scope`, see `keep`).
+    pub word_scope: Vec<u8>,
+    /// The record behind (id, company id); None when it vanished (never, in one snapshot).
+    pub fetch: &'a dyn Fn(u64, u64) -> Result<Option<T>, StoreError>,
+    /// The record's key in this order (as the index has it).
+    pub sort_key: &'a dyn Fn(&T) -> Vec<u8>,
+    /// The texts search looks at.
+    pub texts: &'a dyn Fn(&T) -> Vec<&str>,
+    /// For a search: is a match in `scope`? (When `word_scope` is wider.)
+    pub keep: &'a dyn Fn(&T) -> bool,
+    /// The row's id (its place in a list is (sort key, id)).
+    pub id: &'a dyn Fn(&T) -> u64,
+}
+
+/// One page of a list as the store read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    /// Every row of the list (every match, for a search).
+    pub total: usize,
+    /// Where the next page starts (keyset paging), when this page is full.
+    pub next: Option<Vec<u8>>,
+}
+
+/// A row's place as a cursor: its id (8 bytes) then its sort key.
+fn cursor(key: &[u8], id: u64) -> Vec<u8> {
+    let mut v = id.to_be_bytes().to_vec();
+    v.extend_from_slice(key);
+    v
+}
+
+fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
+    let (id, key) = c.split_at_checked(8)?;
+    Some((key, u64::from_be_bytes(id.try_into().ok()?)))
+}
+
+impl<Tx: ReadTables> Txn<Tx> {
+    /// How many rows `scope` lists.
+    pub(crate) fn count(&self, scope: &[u8]) -> Result<u64, StoreError> {
+        Ok(self
+            .table(LIST_COUNTS)?
+            .get(scope)?
+            .map_or(0, |g| g.value()))
+    }
+
+    /// (id, company id) of `limit` rows of `list` from `offset`, in order or reversed.
+    /// Walks keys only: skipping to a far page reads no record.
+    /// With `after` (a row's place: its sort key and id), starts after that row instead.
+    pub(crate) fn list_ids(
+        &self,
+        list: &[u8],
+        desc: bool,
+        after: Option<(&[u8], u64)>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        use std::ops::Bound::{Excluded, Included};
+        let t = self.table(LIST_INDEX)?;
+        let end = keys::after(list);
+        let lo: (&[u8], &[u8], u64) = (list, &[], 0);
+        let hi: (&[u8], &[u8], u64) = (end.as_slice(), &[], 0);
+        let range = match after {
+            None => t.range(lo..hi)?,
+            Some((key, id)) if desc => {
+                t.range::<(&[u8], &[u8], u64)>((Included(lo), Excluded((list, key, id))))?
+            }
+            Some((key, id)) => {
+                t.range::<(&[u8], &[u8], u64)>((Excluded((list, key, id)), Excluded(hi)))?
+            }
+        };
+        let pick = |r: Result<(ListKey<'_>, redb::AccessGuard<'_, u64>), redb::StorageError>| {
+            let (k, v) = r?;
+            Ok((k.value().2, v.value()))
+        };
+        if desc {
+            range.rev().skip(offset).take(limit).map(pick).collect()
+        } else {
+            range.skip(offset).take(limit).map(pick).collect()
+        }
+    }
+
+    /// Call `f(id, company id)` for each entry of `scope` whose word starts with `prefix`, at
+    /// most `cap` entries; false when it stopped at the cap.
+    fn each_word_match(
+        &self,
+        scope: &[u8],
+        prefix: &str,
+        cap: usize,
+        mut f: impl FnMut(u64, u64),
+    ) -> Result<bool, StoreError> {
+        let words = self.table(SEARCH_WORDS)?;
+        let lo: (&[u8], &str, u64) = (scope, prefix, 0);
+        for (n, r) in words.range(lo..)?.enumerate() {
+            let (k, v) = r?;
+            let (s, word, id) = k.value();
+            if s != scope || !word.starts_with(prefix) {
+                return Ok(true);
+            }
+            if n >= cap {
+                return Ok(false);
+            }
+            f(id, v.value());
+        }
+        Ok(true)
+    }
+
+    /// One page of a list, the list's total (the matches' count for a search), and the
+    /// cursor after the page's last row when the page is full.
+    pub(crate) fn list_page<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        w: Window<'_>,
+    ) -> Result<Listed<T>, StoreError> {
+        let (rows, total) = self.list_rows(spec, w)?;
+        let next = match rows.last() {
+            Some(last) if rows.len() == w.limit => {
+                Some(cursor(&(spec.sort_key)(last), (spec.id)(last)))
+            }
+            _ => None,
+        };
+        Ok(Listed { rows, total, next })
+    }
+
+    fn list_rows<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        w: Window<'_>,
+    ) -> Result<(Vec<T>, usize), StoreError> {
+        let (offset, limit) = (w.offset, w.limit);
+        let after = w.after.and_then(from_cursor);
+        let Some(search) = w.search else {
+            let list = keys::list(&spec.scope, spec.order);
+            let mut rows = Vec::with_capacity(limit.min(500));
+            for (id, owner) in self.list_ids(&list, spec.desc, after, offset, limit)? {
+                if let Some(row) = (spec.fetch)(id, owner)? {
+                    rows.push(row);
+                }
+            }
+            return Ok((rows, self.count(&spec.scope)? as usize));
+        };
+        let Some(driver) = search.driver() else {
+            return Ok((Vec::new(), 0));
+        };
+        // Every match has a word starting with the driver word; the other words and the
+        // scope are checked on the candidates' records. Only the rows up to the end of the
+        // asked page are kept (a bounded heap of sort keys), so a broad search over a large
+        // list reads its matches but holds one page's worth of them.
+        let want = offset.saturating_add(limit);
+        let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
+        let mut total = 0usize;
+        // The driver's candidates (a record with two words under the prefix, `ada` and
+        // `adams`, is one), then narrowed by the other words' ids where those are few enough
+        // to be worth a key walk: ids are cheap to compare, records are not to decode.
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut candidates: Vec<(u64, u64)> = Vec::new();
+        self.each_word_match(&spec.word_scope, driver, usize::MAX, |id, owner| {
+            if seen.insert(id) {
+                candidates.push((id, owner));
+            }
+        })?;
+        for w in search.words.iter().filter(|w| w.as_str() != driver) {
+            let cap = candidates.len().saturating_mul(4).saturating_add(64);
+            let mut ids: HashSet<u64> = HashSet::new();
+            let complete = self.each_word_match(&spec.word_scope, w, cap, |id, _| {
+                ids.insert(id);
+            })?;
+            if complete {
+                candidates.retain(|(id, _)| ids.contains(id));
+            }
+        }
+        for (id, owner) in candidates {
+            let Some(row) = (spec.fetch)(id, owner)? else {
+                continue;
+            };
+            if !((spec.keep)(&row) && search.matches((spec.texts)(&row))) {
+                continue;
+            }
+            total += 1;
+            if want == 0 {
+                continue;
+            }
+            let key = (spec.sort_key)(&row);
+            // Keyset paging: only rows past the cursor, in the list's direction.
+            if let Some((k, i)) = after {
+                let past = (key.as_slice(), id).cmp(&(k, i));
+                if past
+                    == if spec.desc {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Less
+                    }
+                    || past == Ordering::Equal
+                {
+                    continue;
+                }
+            }
+            // Descending pages want the largest keys: flip the order the heap keeps.
+            best.push(Ranked {
+                key,
+                id,
+                owner,
+                flip: spec.desc,
+            });
+            if best.len() > want {
+                best.pop();
+            }
+        }
+        let ranked = best.into_sorted_vec();
+        let mut rows = Vec::with_capacity(limit.min(ranked.len()));
+        for m in ranked.into_iter().skip(offset).take(limit) {
+            if let Some(row) = (spec.fetch)(m.id, m.owner)? {
+                rows.push(row);
+            }
+        }
+        Ok((rows, total))
+    }
+}

@@ -1,0 +1,119 @@
+//! An existing (v4) database builds its indexes at start, saying so in the log.
+
+use super::*;
+use crate::store::{Window, meta, tables};
+use std::sync::{Arc, Mutex};
+
+/// A tracing writer into a buffer, for this test's log lines.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Make `path` look as a v4 binary left it: records written, then the v5 tables dropped and
+/// the schema version set back to 4.
+fn as_v4(path: &std::path::Path) {
+    let db = redb::Database::open(path).expect("open");
+    let txn = db.begin_write().expect("write");
+    txn.delete_table(tables::LIST_INDEX).expect("drop");
+    txn.delete_table(tables::LIST_COUNTS).expect("drop");
+    txn.delete_table(tables::SEARCH_WORDS).expect("drop");
+    txn.delete_table(tables::AUDIT_INDEX).expect("drop");
+    txn.delete_table(tables::MEMBER_OF).expect("drop");
+    txn.delete_table(tables::COMPANY_TENANTS).expect("drop");
+    txn.delete_table(tables::DEFAULT_SLUGS).expect("drop");
+    meta::set_schema_version(&txn, 4).expect("version");
+    txn.commit().expect("commit");
+}
+
+#[test]
+fn a_v4_database_builds_its_indexes_at_start_and_logs_progress() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.redb");
+    let mut g = Gen::new(7);
+    let (before, total) = {
+        let s = store(dir.path());
+        s.write_blocking(|w| seed(w, &mut g, &[12_000, 500, 40]))
+            .expect("seed");
+        let q = Window {
+            desc: true,
+            search: None,
+            after: None,
+            offset: 10,
+            limit: 20,
+        };
+        let before = s
+            .read_blocking(|r| r.contact_page(Some(1), crate::model::ContactSort::Email, q))
+            .expect("read");
+        let total = s
+            .read_blocking(|r| Ok::<_, StoreError>(r.all_contacts()?.len()))
+            .expect("all");
+        (before, total)
+    };
+    as_v4(&path);
+    let log = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer({
+            let log = log.clone();
+            move || log.clone()
+        })
+        .finish();
+    let s = tracing::subscriber::with_default(subscriber, || store(dir.path()));
+    let text = String::from_utf8_lossy(&log.0.lock().expect("log")).into_owned();
+    assert!(
+        text.contains("building list indexes (schema v5): ")
+            && text.contains(" records indexed so far"),
+        "a progress line: {text}"
+    );
+    assert!(
+        text.contains("list indexes built (schema v5)")
+            && text.contains(&format!("{total} contacts")),
+        "a final line with counts: {text}"
+    );
+    let check = s.verify_indexes().expect("verify");
+    assert!(check.is_ok(), "{:#?}", check.problems);
+    let q = Window {
+        desc: true,
+        search: None,
+        after: None,
+        offset: 10,
+        limit: 20,
+    };
+    let after = s
+        .read_blocking(|r| r.contact_page(Some(1), crate::model::ContactSort::Email, q))
+        .expect("read");
+    assert_eq!(
+        after, before,
+        "the same page as before the indexes were rebuilt"
+    );
+    let version = s
+        .read_blocking(|r| r.meta::<u32>(crate::store::keys::meta::SCHEMA_VERSION))
+        .expect("version");
+    assert_eq!(version, Some(crate::store::SCHEMA_VERSION));
+    drop(s);
+    // Opened again: nothing to build.
+    let log = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer({
+            let log = log.clone();
+            move || log.clone()
+        })
+        .finish();
+    let _s = tracing::subscriber::with_default(subscriber, || store(dir.path()));
+    let text = String::from_utf8_lossy(&log.0.lock().expect("log")).into_owned();
+    assert!(!text.contains("list indexes"), "built once: {text}");
+}
