@@ -368,6 +368,37 @@ mod evidence_tables {
     }
 
     #[test]
+    fn a_v5_database_gains_the_evidence_tables() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.redb");
+        {
+            let mut builder = redb::Builder::new();
+            builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+            let db = builder.create(&path).expect("create");
+            let txn = db.begin_write().expect("write");
+            tables::create_all(&txn).expect("v1");
+            tables::create_v2(&txn).expect("v2");
+            tables::create_v3(&txn).expect("v3");
+            tables::create_v4(&txn).expect("v4");
+            tables::create_v5(&txn).expect("v5");
+            meta::set_schema_version(&txn, 5).expect("version");
+            txn.commit().expect("commit");
+        }
+        let s = Store::open(&path, SecretBox::from_key([1; 32])).expect("migrates");
+        let (version, latest, settings) = s
+            .read_blocking(|r| {
+                Ok::<_, StoreError>((
+                    r.meta::<u32>(keys::meta::SCHEMA_VERSION)?,
+                    r.all_latest_evidence()?,
+                    r.evidence_settings(1)?,
+                ))
+            })
+            .expect("the evidence tables exist");
+        assert_eq!(version, Some(SCHEMA_VERSION));
+        assert!(latest.is_empty() && settings.is_none());
+    }
+
+    #[test]
     fn snapshots_are_stored_compressed_and_read_back_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = super::store(dir.path());
