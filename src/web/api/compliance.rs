@@ -44,15 +44,6 @@ fn framework(v: Option<&str>) -> ApiResult<Option<String>> {
     framework_param(v).map_err(|m| ApiError::new(400, "unknown_framework", m))
 }
 
-/// Archived companies are read-only, settings included (as the Compliance tab shows them).
-fn archived(name: &str) -> ApiError {
-    ApiError::new(
-        409,
-        "conflict",
-        format!("{name} is archived: restore it before changing its compliance settings."),
-    )
-}
-
 fn no_evidence(name: &str) -> ApiError {
     ApiError::new(
         404,
@@ -237,9 +228,6 @@ async fn settings_put(
         framework(Some(f))?;
     }
     let company = st.services.company(id.get()).await?;
-    if company.is_archived() {
-        return Err(archived(&company.name));
-    }
     let saved = st
         .services
         .set_evidence_settings(

@@ -259,14 +259,8 @@ async fn settings_post(
     form: StaffForm<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let StaffForm { staff, form: f } = form;
+    // Archived companies are read-only: the tab shows no form, and the domain refuses a posted one.
     let company = st.services.company(id.get()).await?;
-    // Archived companies are read-only: the tab shows no form, and a posted one is refused.
-    if company.is_archived() {
-        return Err(WebError::Conflict(format!(
-            "{} is archived: restore it before changing its compliance settings.",
-            company.name
-        )));
-    }
     let frameworks: Vec<String> = f
         .rest
         .keys()
@@ -317,7 +311,6 @@ async fn settings_post(
                 )));
             }
             Err(DomainError::Validation(v)) => error = v.to_string(),
-            Err(DomainError::Conflict(m)) => error = m,
             Err(e) => return Err(e.into()),
         }
     }
