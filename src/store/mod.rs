@@ -15,6 +15,7 @@ mod codec;
 mod companies;
 mod directory;
 mod error;
+mod evidence;
 mod index;
 mod jobs;
 pub mod keys;
@@ -40,7 +41,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 #[derive(Clone)]
 pub struct Store {
@@ -117,6 +118,10 @@ impl Store {
         if found < 5 {
             // v5: list indexes. Created here; filled below, in batches of their own.
             tables::create_v5(&txn)?;
+        }
+        if found < 6 {
+            // v6: compliance evidence snapshots, their summaries and per-company settings.
+            tables::create_v6(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         if found >= 5 || found == 0 {
