@@ -28,7 +28,8 @@ pub use evidence::{
 };
 pub use job::{Job, JobKind, JobState, Requester, Trigger};
 pub use list_order::{
-    AssetSort, CompanySort, ContactSort, GroupSort, RequestSort, SearchQuery, search_words,
+    AssetFilter, AssetSort, CompanySort, ContactFilter, ContactSort, GroupSort, RequestSort,
+    SearchQuery, search_words,
 };
 pub use net::IpNet;
 pub use paging::{ListQuery, Page, SortDir};

@@ -6,6 +6,7 @@ mod assets;
 mod client;
 mod csrf;
 mod error;
+mod filters;
 mod handlers;
 mod ids;
 mod middleware;
