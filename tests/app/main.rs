@@ -22,6 +22,7 @@ mod confirm_pages;
 mod connect;
 mod consent_outcomes;
 mod demo;
+mod detail_and_filters;
 mod directory_pages;
 mod error_pages;
 mod jobs;
