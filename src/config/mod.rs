@@ -80,7 +80,9 @@ pub struct ScheduleConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct JobsConfig {
-    /// How many jobs run at once (tenants sync in parallel up to this bound).
+    /// How many jobs run at once (tenants sync in parallel up to this bound). A sync waits on
+    /// Graph far more than it computes, so this is sized for I/O, not for cores; it is also
+    /// the ceiling on Graph requests in flight, since an identity sync sends one at a time.
     pub workers: u32,
     /// Attempts before a job is marked failed.
     pub max_attempts: u32,
@@ -186,7 +188,7 @@ impl Default for ScheduleConfig {
 impl Default for JobsConfig {
     fn default() -> Self {
         Self {
-            workers: 4,
+            workers: 16,
             max_attempts: 5,
             backoff_seconds: 30,
             shutdown_grace_seconds: 30,

@@ -83,6 +83,7 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &MEMBER_OF,
     &COMPANY_TENANTS,
     &DEFAULT_SLUGS,
+    &DEVICE_MARKS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

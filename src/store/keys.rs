@@ -64,6 +64,8 @@ pub mod seq {
 pub mod sync_state {
     pub const USERS: &str = "users";
     pub const GROUPS: &str = "groups";
+    /// The Intune device sweep: only its `round` is used (Intune has no delta query).
+    pub const DEVICES: &str = "devices";
 }
 
 #[cfg(test)]
@@ -96,6 +98,7 @@ mod tests {
             (seq::AUDIT, "audit"),
             (sync_state::USERS, "users"),
             (sync_state::GROUPS, "groups"),
+            (sync_state::DEVICES, "devices"),
         ];
         for (key, spelling) in pinned {
             assert_eq!(key, spelling, "a stored name changed");

@@ -145,8 +145,23 @@ pub const COMPANY_TENANTS: TableDefinition<(&str, u64), ()> =
 /// (portal slug a company's name gives, company id) → () : never-configured portals.
 pub const DEFAULT_SLUGS: TableDefinition<(&str, u64), ()> = TableDefinition::new("default_slugs");
 
-/// Schema v5: list indexes (filled by `index::build` for an existing database).
+/// (company id, Intune managed device id) → (fingerprint of what the sync last applied from
+/// Intune, sweep round that last listed the device).
+///
+/// WHY a table of its own rather than a wider `ASSET_DEVICES` value: Intune has no delta
+/// query, so every sweep lists every device. The fingerprint lets a sweep skip an unchanged
+/// device without decoding its asset, and the round stamp finds retired devices after a
+/// complete listing without holding the tenant's device ids in memory. Keeping it apart
+/// avoids rewriting `ASSET_DEVICES` in a migration: a device without a mark simply
+/// takes the slow path once (decode and compare its asset), which also covers databases
+/// synced before the table existed. Fingerprint 0 means "apply in full next time".
+pub const DEVICE_MARKS: TableDefinition<(u64, &str), (u64, u64)> =
+    TableDefinition::new("device_marks");
+
+/// Schema v5: list indexes (filled by `index::build` for an existing database) and the
+/// Intune sweep's device marks.
 pub(super) fn create_v5(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(DEVICE_MARKS)?;
     txn.open_table(LIST_INDEX)?;
     txn.open_table(LIST_COUNTS)?;
     txn.open_table(SEARCH_WORDS)?;
