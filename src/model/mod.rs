@@ -34,7 +34,10 @@ pub use list_order::{
 pub use net::IpNet;
 pub use paging::{ListQuery, Page, SortDir};
 pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};
-pub use request::{NewRequest, Reply, ReplyAuthor, ReplyBody, RequestStatus, SupportRequest};
+pub use request::{
+    Assignee, InternalNote, NewRequest, Reply, ReplyAuthor, ReplyBody, RequestStatus,
+    SupportRequest,
+};
 pub use secret::Secret;
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
 pub use sync::{

@@ -23,6 +23,8 @@ pub struct Chrome {
     pub csrf: String,
     pub section: &'static str,
     pub notice: String,
+    /// Requests that still need the MSP (the nav's badge).
+    pub open_requests: u64,
 }
 
 impl Chrome {
@@ -33,6 +35,7 @@ impl Chrome {
             csrf: staff.csrf().to_string(),
             section,
             notice: notice.map(notice_text).unwrap_or_default().to_string(),
+            open_requests: staff.open_requests(),
         }
     }
 }
@@ -42,6 +45,8 @@ impl Chrome {
 fn notice_text(code: &str) -> &'static str {
     match code {
         "company_created" => "Company created.",
+        "request_assigned" => "Assignee saved.",
+        "request_note_added" => "Internal note added. The customer does not see it.",
         "company_saved" => "Company saved.",
         "company_archived" => "Company archived. It is read-only and will not sync until restored.",
         "company_restored" => "Company restored.",

@@ -196,6 +196,8 @@ pub(super) fn request(g: &mut Gen, company_id: u64, id: u64, contacts: &[u64]) -
         created_at: time(g.below(8)),
         updated_at: time(g.below(8)),
         replies: Vec::new(),
+        assignee: None,
+        internal_notes: Vec::new(),
     }
 }
 
