@@ -151,6 +151,8 @@ pub struct FilterView {
     pub groups: Vec<(u64, String)>,
     /// Devices per compliance state (asset lists).
     pub bar: Option<ComplianceBar>,
+    /// The list's CSV export.
+    pub export_url: String,
 }
 
 /// One part of the compliance bar.

@@ -16,6 +16,7 @@ mod api;
 
 mod audit;
 mod auth;
+mod bulk_and_exports;
 mod certificate;
 mod companies;
 mod confirm_pages;

@@ -108,11 +108,17 @@ pub async fn contact_table(
             contact: c,
         })
         .collect();
-    Ok(Table {
-        rows,
-        pager,
-        f: FilterView::contacts(filter, groups),
-    })
+    let mut f = FilterView::contacts(filter, groups);
+    f.export_url = export_url(company, "contacts");
+    Ok(Table { rows, pager, f })
+}
+
+/// The CSV export of a company's list, or of every company's.
+fn export_url(company: Option<u64>, what: &str) -> String {
+    match company {
+        Some(c) => format!("/companies/{c}/{what}.csv"),
+        None => format!("/{what}.csv"),
+    }
 }
 
 /// `extra` (`&k=v...`) to append to `base`: its first `&` becomes `?` when `base` has no query.
@@ -159,6 +165,7 @@ pub async fn asset_table(
         .collect();
     let counts = st.services.compliance_counts(company).await?;
     let mut f = FilterView::assets(filter);
+    f.export_url = export_url(company, "assets");
     f.bar = (counts.total > 0).then(|| ComplianceBar::new(&counts));
     Ok(Table { rows, pager, f })
 }

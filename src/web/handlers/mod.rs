@@ -1,6 +1,7 @@
 //! Page handlers, one file per area. Names: `<page>_get` / `<page>_post`.
 
 mod audit;
+mod bulk;
 mod companies;
 mod confirm;
 mod directory;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     password_sign_in::routes(cfg);
     microsoft_sign_in::routes(cfg);
     sso_settings::routes(cfg);
+    bulk::routes(cfg);
     companies::routes(cfg);
     confirm::routes(cfg);
     directory::routes(cfg);

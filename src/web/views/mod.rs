@@ -2,6 +2,7 @@
 //! (who is signed in, the CSRF token for the sign-out form, the active section).
 
 pub mod audit;
+pub mod bulk;
 pub mod companies;
 pub mod confirm;
 pub mod directory;
