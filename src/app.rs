@@ -48,8 +48,7 @@ pub struct App {
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
-/// The job kinds the appliance itself knows. Evidence sync arrives with its issue; until
-/// then a queued evidence job fails with a clear "no handler" message.
+/// The job kinds the appliance itself knows: identity sync and evidence collection.
 pub fn default_registry() -> Registry {
     let mut r = Registry::default();
     register_builtin(&mut r);
@@ -89,6 +88,23 @@ pub fn register_builtin(r: &mut Registry) {
         let result = ctx
             .services
             .run_identity_sync(&ctx.job, move |line| {
+                let _ = tx.send(line);
+            })
+            .await;
+        let _ = reporter.await;
+        result
+    });
+    r.register(JobKind::EVIDENCE_SYNC, |ctx: jobs::JobContext| async move {
+        let progress_ctx = ctx.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let reporter = tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                progress_ctx.progress(line).await;
+            }
+        });
+        let result = ctx
+            .services
+            .run_evidence_sync(&ctx.job, move |line| {
                 let _ = tx.send(line);
             })
             .await;
@@ -267,6 +283,7 @@ impl App {
                 retention_days: config.audit.retention_days,
                 max_entries: config.audit.max_entries,
             },
+            config.evidence.retention_days,
             shutdown_rx.clone(),
         ));
         let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);

@@ -32,6 +32,7 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub jobs: JobsConfig,
     pub audit: AuditConfig,
+    pub evidence: EvidenceConfig,
     pub store: StoreConfig,
     pub microsoft: MicrosoftConfig,
     pub secrets: SecretsConfig,
@@ -99,6 +100,22 @@ pub struct AuditConfig {
     pub retention_days: u32,
     /// Above this many entries the daily prune removes the oldest.
     pub max_entries: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceConfig {
+    /// Evidence snapshots older than this many days are removed by the daily prune (each
+    /// company's latest snapshot is always kept).
+    pub retention_days: u32,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 400,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -84,6 +84,11 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &COMPANY_TENANTS,
     &DEFAULT_SLUGS,
     &DEVICE_MARKS,
+    &EVIDENCE_SNAPSHOTS,
+    &EVIDENCE_SUMMARIES,
+    &EVIDENCE_LATEST,
+    &EVIDENCE_BY_TIME,
+    &EVIDENCE_SETTINGS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

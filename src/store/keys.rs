@@ -57,6 +57,7 @@ pub mod seq {
     pub const SUPPORT_REQUEST: &str = "support_request";
     pub const JOB: &str = "job";
     pub const AUDIT: &str = "audit";
+    pub const EVIDENCE_SNAPSHOT: &str = "evidence_snapshot";
 }
 
 /// The collection half of a `sync_state` key (company id, collection): which Graph delta
@@ -96,6 +97,7 @@ mod tests {
             (seq::SUPPORT_REQUEST, "support_request"),
             (seq::JOB, "job"),
             (seq::AUDIT, "audit"),
+            (seq::EVIDENCE_SNAPSHOT, "evidence_snapshot"),
             (sync_state::USERS, "users"),
             (sync_state::GROUPS, "groups"),
             (sync_state::DEVICES, "devices"),

@@ -15,6 +15,7 @@ mod codec;
 mod companies;
 mod directory;
 mod error;
+mod evidence;
 mod index;
 mod jobs;
 pub mod keys;
@@ -117,6 +118,10 @@ impl Store {
         if found < 5 {
             // v5: list indexes. Created here; filled below, in batches of their own.
             tables::create_v5(&txn)?;
+        }
+        if found < 6 {
+            // v6: compliance evidence snapshots, their summaries and per-company settings.
+            tables::create_v6(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are

@@ -171,3 +171,34 @@ pub(super) fn create_v5(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
     txn.open_table(DEFAULT_SLUGS)?;
     Ok(())
 }
+
+// Schema v6: compliance evidence (#10).
+
+/// (company id, snapshot id) → EvidenceSnapshot as gzip-compressed JSON (see
+/// `evidence::enc_snapshot`): one immutable collection, facts only. Snapshot ids come from one
+/// sequence, so a company's range is in collection order.
+pub const EVIDENCE_SNAPSHOTS: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("evidence_snapshots");
+/// (company id, snapshot id) → SnapshotSummary: statuses and scores evaluated when stored,
+/// what the snapshot list and the history chart read without opening the facts.
+pub const EVIDENCE_SUMMARIES: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("evidence_summaries");
+/// company id → SnapshotSummary of its latest complete snapshot: the overview reads one row
+/// per company.
+pub const EVIDENCE_LATEST: TableDefinition<u64, &[u8]> = TableDefinition::new("evidence_latest");
+/// (collected_at unix ms, company id, snapshot id) → () : retention walks the oldest first.
+pub const EVIDENCE_BY_TIME: TableDefinition<(i64, u64, u64), ()> =
+    TableDefinition::new("evidence_by_time");
+/// company id → EvidenceSettings (frameworks and thresholds).
+pub const EVIDENCE_SETTINGS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("evidence_settings");
+
+/// Schema v6: evidence tables.
+pub(super) fn create_v6(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(EVIDENCE_SNAPSHOTS)?;
+    txn.open_table(EVIDENCE_SUMMARIES)?;
+    txn.open_table(EVIDENCE_LATEST)?;
+    txn.open_table(EVIDENCE_BY_TIME)?;
+    txn.open_table(EVIDENCE_SETTINGS)?;
+    Ok(())
+}

@@ -9,6 +9,7 @@ use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
 mod pages_fit;
+mod compliance;
 mod walkthrough;
 
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -4,7 +4,9 @@
 mod audit;
 mod bulk;
 mod companies;
+mod compliance;
 mod directory;
+pub(super) mod evidence_pack;
 mod jobs;
 mod requests;
 mod sso;
@@ -25,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(bulk::routes)
             .configure(companies::routes)
+            .configure(compliance::routes)
             .configure(directory::routes)
             .configure(audit::routes)
             .configure(jobs::routes)

@@ -3,6 +3,7 @@
 mod audit;
 mod bulk;
 mod companies;
+mod compliance;
 mod confirm;
 mod directory;
 mod entra;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     sso_settings::routes(cfg);
     bulk::routes(cfg);
     companies::routes(cfg);
+    compliance::routes(cfg);
     confirm::routes(cfg);
     directory::routes(cfg);
     settings::routes(cfg);

@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod companies;
+pub mod compliance;
 pub mod directory;
 pub mod jobs;
 pub mod microsoft;
