@@ -8,8 +8,8 @@ use std::time::Duration;
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
-mod pages_fit;
 mod compliance;
+mod pages_fit;
 mod walkthrough;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
