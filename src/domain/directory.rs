@@ -2,8 +2,8 @@
 
 use super::{DomainError, DomainResult, Services};
 use crate::model::{
-    Asset, AssetSort, CompanySort, Contact, ContactGroup, ContactSort, GroupSort, ListQuery, Page,
-    SearchQuery, SortDir,
+    Asset, AssetFilter, AssetSort, CompanySort, Contact, ContactFilter, ContactGroup, ContactSort,
+    GroupSort, ListQuery, Page, SearchQuery, SortDir, SupportRequest,
 };
 use crate::store::{Listed, Window};
 use std::collections::HashMap;
@@ -15,6 +15,44 @@ pub struct ContactDetail {
     pub contact: Contact,
     pub groups: Vec<ContactGroup>,
     pub devices: Vec<Asset>,
+    /// Their support requests, newest first (read through the per-contact request list).
+    pub requests: Vec<SupportRequest>,
+}
+
+/// One asset with its primary user (when synced) for the asset page.
+#[derive(Debug, Clone)]
+pub struct AssetDetail {
+    pub asset: Asset,
+    pub primary_user: Option<Contact>,
+}
+
+/// The most groups a group filter offers (the API takes any group id).
+pub const GROUP_CHOICES: usize = 500;
+
+/// The Intune compliance states a compliance bar counts, in the bar's order.
+pub const COMPLIANCE_STATES: [&str; 6] = [
+    "compliant",
+    "inGracePeriod",
+    "noncompliant",
+    "conflict",
+    "error",
+    "configManager",
+];
+
+/// How a company's (or every company's) devices stand: a count per compliance state, and
+/// the devices in no state above (not evaluated, unknown).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComplianceCounts {
+    pub by_state: Vec<(String, u64)>,
+    pub total: u64,
+}
+
+impl ComplianceCounts {
+    /// Devices counted in no known state.
+    pub fn other(&self) -> u64 {
+        self.total
+            .saturating_sub(self.by_state.iter().map(|(_, n)| n).sum::<u64>())
+    }
 }
 
 /// The store's window for a list query: direction, search, offset and page size.
@@ -48,12 +86,62 @@ impl Services {
                     .contact(company_id, contact_id)?
                     .ok_or(DomainError::NotFound("contact"))?;
                 let devices = r.assets_of_user(company_id, contact_id)?;
+                let requests = r
+                    .request_page(
+                        Some(company_id),
+                        None,
+                        Some(contact_id),
+                        None,
+                        Window {
+                            desc: true,
+                            search: None,
+                            after: None,
+                            offset: 0,
+                            limit: 50,
+                        },
+                    )?
+                    .rows;
                 let mut groups = r.groups_of_contact(company_id, contact_id)?;
                 groups.sort_by_key(|g| g.display_name.to_lowercase());
                 Ok::<_, DomainError>(ContactDetail {
                     contact,
                     groups,
                     devices,
+                    requests,
+                })
+            })
+            .await
+    }
+
+    /// An asset of `company_id` (404 for another company's id) and its primary user.
+    pub async fn asset_detail(&self, company_id: u64, asset_id: u64) -> DomainResult<AssetDetail> {
+        self.store
+            .read(move |r| {
+                let asset = r
+                    .asset(company_id, asset_id)?
+                    .ok_or(DomainError::NotFound("asset"))?;
+                let primary_user = match asset.primary_user_contact_id {
+                    Some(c) => r.contact(company_id, c)?,
+                    None => None,
+                };
+                Ok::<_, DomainError>(AssetDetail {
+                    asset,
+                    primary_user,
+                })
+            })
+            .await
+    }
+
+    /// Devices per compliance state, from the index counters (one read per state).
+    pub async fn compliance_counts(
+        &self,
+        company_id: Option<u64>,
+    ) -> DomainResult<ComplianceCounts> {
+        self.store
+            .read(move |r| {
+                Ok::<_, DomainError>(ComplianceCounts {
+                    by_state: r.compliance_counts(company_id, &COMPLIANCE_STATES)?,
+                    total: r.asset_count(company_id)?,
                 })
             })
             .await
@@ -65,6 +153,24 @@ impl Services {
         company_id: Option<u64>,
         q: ListQuery,
     ) -> DomainResult<Page<Contact>> {
+        self.contacts_filtered(company_id, q, ContactFilter::default())
+            .await
+    }
+
+    /// [`Self::contacts`] narrowed by a filter, through the filtered indexes. A group filter
+    /// needs a company (group ids are per company).
+    pub async fn contacts_filtered(
+        &self,
+        company_id: Option<u64>,
+        q: ListQuery,
+        filter: ContactFilter,
+    ) -> DomainResult<Page<Contact>> {
+        if filter.group.is_some() && company_id.is_none() {
+            return Err(DomainError::Validation(crate::model::ValidationError::new(
+                "group",
+                "a group filter needs a company: group ids belong to one company",
+            )));
+        }
         let query = q.clone();
         let listed = self
             .store
@@ -74,9 +180,10 @@ impl Services {
                 }
                 let search = q.search_query();
                 let sort = ContactSort::parse(&q.sort);
-                Ok::<_, DomainError>(r.contact_page(
+                Ok::<_, DomainError>(r.contact_page_filtered(
                     company_id,
                     sort,
+                    &filter,
                     window(&q, search.as_ref()),
                 )?)
             })
@@ -105,6 +212,17 @@ impl Services {
 
     /// Assets of one company, or of every company when `company_id` is None.
     pub async fn assets(&self, company_id: Option<u64>, q: ListQuery) -> DomainResult<Page<Asset>> {
+        self.assets_filtered(company_id, q, AssetFilter::default())
+            .await
+    }
+
+    /// [`Self::assets`] narrowed by a filter, through the filtered indexes.
+    pub async fn assets_filtered(
+        &self,
+        company_id: Option<u64>,
+        q: ListQuery,
+        filter: AssetFilter,
+    ) -> DomainResult<Page<Asset>> {
         let query = q.clone();
         let listed = self
             .store
@@ -114,7 +232,12 @@ impl Services {
                 }
                 let search = q.search_query();
                 let sort = AssetSort::parse(&q.sort);
-                Ok::<_, DomainError>(r.asset_page(company_id, sort, window(&q, search.as_ref()))?)
+                Ok::<_, DomainError>(r.asset_page_filtered(
+                    company_id,
+                    sort,
+                    &filter,
+                    window(&q, search.as_ref()),
+                )?)
             })
             .await?;
         Ok(page(&query, listed))
@@ -137,6 +260,32 @@ impl Services {
                     }
                 }
                 Ok::<_, DomainError>(out)
+            })
+            .await
+    }
+
+    /// A company's contact groups as (id, name), by name, at most `GROUP_CHOICES`: for a
+    /// group filter's choices (read through the groups' name list).
+    pub async fn group_choices(&self, company_id: u64) -> DomainResult<Vec<(u64, String)>> {
+        self.store
+            .read(move |r| {
+                let page = r.group_page(
+                    company_id,
+                    GroupSort::Name,
+                    Window {
+                        desc: false,
+                        search: None,
+                        after: None,
+                        offset: 0,
+                        limit: GROUP_CHOICES,
+                    },
+                )?;
+                Ok::<_, DomainError>(
+                    page.rows
+                        .into_iter()
+                        .map(|g| (g.id, g.display_name))
+                        .collect(),
+                )
             })
             .await
     }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod authority;
+pub mod bulk_sync;
 pub mod companies;
 pub mod consent;
 pub mod directory;

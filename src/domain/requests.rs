@@ -177,6 +177,8 @@ impl Services {
                     created_at: now,
                     updated_at: now,
                     replies: Vec::new(),
+                    assignee: None,
+                    internal_notes: Vec::new(),
                 };
                 w.put_request(&r)?;
                 w.append_audit(
@@ -192,6 +194,7 @@ impl Services {
                 Ok::<_, DomainError>(r)
             })
             .await
+            .map(SupportRequest::for_portal)
     }
 
     /// The portal user's requests; every request of the company for a portal admin.
@@ -202,10 +205,16 @@ impl Services {
     ) -> DomainResult<Page<SupportRequest>> {
         let who = who.clone();
         let raised_by = (!who.is_portal_admin).then_some(who.contact_id);
-        Ok(self
+        let mut page = self
             .store
             .read(move |r| page_of(r, Some(who.company_id), None, raised_by, &q))
-            .await?)
+            .await?;
+        page.items = page
+            .items
+            .into_iter()
+            .map(SupportRequest::for_portal)
+            .collect();
+        Ok(page)
     }
 
     /// One request the portal user may see; `NotFound` for anything else.
@@ -218,6 +227,7 @@ impl Services {
                     .ok_or(DomainError::NotFound("request"))
             })
             .await
+            .map(SupportRequest::for_portal)
     }
 
     /// Reply from the portal. A resolved request (or one waiting on the customer) goes back
@@ -248,6 +258,7 @@ impl Services {
                 Ok::<_, DomainError>(r)
             })
             .await
+            .map(SupportRequest::for_portal)
     }
 
     /// Close a request from the portal: only the person who raised it may.
@@ -274,6 +285,7 @@ impl Services {
                 Ok(r)
             })
             .await
+            .map(SupportRequest::for_portal)
     }
 }
 
@@ -364,6 +376,8 @@ impl Services {
             .await
     }
 }
+
+mod staff_work;
 
 #[cfg(test)]
 mod tests;

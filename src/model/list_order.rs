@@ -202,3 +202,36 @@ mod tests {
         assert_eq!(SearchQuery::parse("b abc a").driver(), Some("abc"));
     }
 }
+
+/// Filters of an asset list. Each is served by an index (`store/index/entries.rs`): compliance
+/// and OS by their own lists, `checked_in_before` as a range of the check-in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssetFilter {
+    /// An Intune compliance state as stored (`compliant`, `noncompliant`, ...).
+    pub compliance: Option<String>,
+    /// An OS name (`Windows`, `iOS`...), compared without case.
+    pub os: Option<String>,
+    /// Stale devices: last check-in before this time, or never.
+    pub checked_in_before: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl AssetFilter {
+    pub fn is_empty(&self) -> bool {
+        self.compliance.is_none() && self.os.is_none() && self.checked_in_before.is_none()
+    }
+}
+
+/// Filters of a contact list: active or not, guest or member, member of a contact group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFilter {
+    pub active: Option<bool>,
+    pub guest: Option<bool>,
+    /// A contact group's id (of the listed company).
+    pub group: Option<u64>,
+}
+
+impl ContactFilter {
+    pub fn is_empty(&self) -> bool {
+        self.active.is_none() && self.guest.is_none() && self.group.is_none()
+    }
+}

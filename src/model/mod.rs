@@ -28,12 +28,16 @@ pub use evidence::{
 };
 pub use job::{Job, JobKind, JobState, Requester, Trigger};
 pub use list_order::{
-    AssetSort, CompanySort, ContactSort, GroupSort, RequestSort, SearchQuery, search_words,
+    AssetFilter, AssetSort, CompanySort, ContactFilter, ContactSort, GroupSort, RequestSort,
+    SearchQuery, search_words,
 };
 pub use net::IpNet;
 pub use paging::{ListQuery, Page, SortDir};
 pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};
-pub use request::{NewRequest, Reply, ReplyAuthor, ReplyBody, RequestStatus, SupportRequest};
+pub use request::{
+    Assignee, InternalNote, NewRequest, Reply, ReplyAuthor, ReplyBody, RequestStatus,
+    SupportRequest,
+};
 pub use secret::Secret;
 pub use staff::{ApiToken, Email, Role, Session, StaffUser, check_password};
 pub use sync::{

@@ -129,9 +129,37 @@ pub struct SupportRequest {
     /// Oldest first.
     #[serde(default)]
     pub replies: Vec<Reply>,
+    /// The staff member working it, if any.
+    #[serde(default)]
+    pub assignee: Option<Assignee>,
+    /// Staff-only notes, oldest first. Never shown in the portal: the portal's reads drop
+    /// them (`SupportRequest::for_portal`).
+    #[serde(default)]
+    pub internal_notes: Vec<InternalNote>,
+}
+
+/// Who works a request: the staff member's id and their name when assigned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignee {
+    pub staff_id: u64,
+    pub name: String,
+}
+
+/// A note staff keep on a request for each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternalNote {
+    pub at: DateTime<Utc>,
+    pub author_name: String,
+    pub body: String,
 }
 
 impl SupportRequest {
+    /// The request as the client's employee may see it: without the staff-only notes.
+    pub fn for_portal(mut self) -> Self {
+        self.internal_notes.clear();
+        self
+    }
+
     /// Append a reply to the thread; the request counts as updated then.
     pub fn add_reply(
         &mut self,

@@ -38,6 +38,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             texts: &|c: &Company| entries::company_texts(c).to_vec(),
             keep: &|c: &Company| archived.is_none_or(|a| c.is_archived() == a),
             id: &|x| x.id,
+            below: None,
         };
         self.list_page(&spec, w)
     }

@@ -8,7 +8,8 @@ use super::index::{ListSpec, Listed};
 use super::tables::{ASSETS, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{
-    Asset, AssetSort, Contact, ContactGroup, ContactSort, GroupSort, Membership, SearchQuery,
+    Asset, AssetFilter, AssetSort, Contact, ContactFilter, ContactGroup, ContactSort, GroupSort,
+    Membership, SearchQuery,
 };
 use redb::ReadableTable;
 
@@ -45,8 +46,116 @@ impl<Tx: ReadTables> Txn<Tx> {
             texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
             keep: &|_| true,
             id: &|x| x.id,
+            below: None,
         };
         self.list_page(&spec, w)
+    }
+
+    /// [`Self::contact_page`] narrowed by `filter`. Active and guest pick the filtered list
+    /// (kept by name only: another order falls back to name). A group lists the group's
+    /// members from the membership table, in member order, the other filters and a search
+    /// applied to them: it reads the group's members, not the company's contacts.
+    pub fn contact_page_filtered(
+        &self,
+        company: Option<u64>,
+        sort: ContactSort,
+        filter: &ContactFilter,
+        w: Window<'_>,
+    ) -> Result<Listed<Contact>, StoreError> {
+        let keep = |c: &Contact| {
+            filter.active.is_none_or(|a| a == c.active)
+                && filter.guest.is_none_or(|g| g == c.is_guest)
+        };
+        if let (Some(group), Some(company)) = (filter.group, company) {
+            return self.group_member_page(company, group, &keep, w);
+        }
+        let t = self.table(CONTACTS)?;
+        let company = company.unwrap_or(keys::ALL_COMPANIES);
+        let all = keys::scope(kind::CONTACT, &[company]);
+        let narrowed = filter.active.is_some() || filter.guest.is_some();
+        let (scope, sort) = if narrowed {
+            let sort = if entries::CONTACT_FILTER_SORTS.contains(&sort) {
+                sort
+            } else {
+                ContactSort::Name
+            };
+            (
+                keys::contact_filter_scope(company, filter.active, filter.guest),
+                sort,
+            )
+        } else {
+            (all.clone(), sort)
+        };
+        let spec = ListSpec {
+            word_scope: all,
+            scope,
+            order: entries::contact_order(sort),
+            desc: w.desc,
+            fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),
+            sort_key: &|c: &Contact| entries::contact_key(c, sort),
+            texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
+            keep: &keep,
+            id: &|x| x.id,
+            below: None,
+        };
+        self.list_page(&spec, w)
+    }
+
+    /// A group's member contacts that pass `keep` and the window's search, by contact id.
+    fn group_member_page(
+        &self,
+        company: u64,
+        group: u64,
+        keep: &dyn Fn(&Contact) -> bool,
+        w: Window<'_>,
+    ) -> Result<Listed<Contact>, StoreError> {
+        let members = self.table(MEMBERSHIPS)?;
+        let contacts = self.table(CONTACTS)?;
+        let after = w
+            .after
+            .and_then(|c| c.get(..8))
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes);
+        let lo = after.map_or(0, |a| a.saturating_add(1));
+        let mut rows = Vec::with_capacity(w.limit.min(500));
+        let mut total = 0usize;
+        let mut skipped = 0usize;
+        let mut before_cursor = 0usize;
+        for r in members.range((company, group, 0)..=(company, group, u64::MAX))? {
+            let id = r?.0.value().2;
+            let Some(c) = contacts
+                .get((company, id))?
+                .map(|g| dec::<Contact>(g.value()))
+                .transpose()?
+            else {
+                continue;
+            };
+            if !(keep(&c)
+                && w.search
+                    .is_none_or(|s| s.matches(entries::contact_texts(&c).to_vec())))
+            {
+                continue;
+            }
+            total += 1;
+            if id < lo {
+                before_cursor += 1;
+                continue;
+            }
+            if skipped < w.offset {
+                skipped += 1;
+                continue;
+            }
+            if rows.len() < w.limit {
+                rows.push(c);
+            }
+        }
+        let next = match rows.last() {
+            Some(last) if rows.len() == w.limit && total > before_cursor + skipped + rows.len() => {
+                Some(last.id.to_be_bytes().to_vec())
+            }
+            _ => None,
+        };
+        Ok(Listed { rows, total, next })
     }
 
     /// One page of assets of a company (or of every company) and the list's total.
@@ -56,20 +165,84 @@ impl<Tx: ReadTables> Txn<Tx> {
         sort: AssetSort,
         w: Window<'_>,
     ) -> Result<Listed<Asset>, StoreError> {
+        self.asset_page_filtered(company, sort, &AssetFilter::default(), w)
+    }
+
+    /// [`Self::asset_page`] narrowed by `filter`: compliance and OS pick the filtered list
+    /// (kept by hostname and by check-in only: another order falls back to hostname), a
+    /// check-in cutoff is a range of the check-in order. A search reads the search's
+    /// candidates and keeps those that pass the filter.
+    pub fn asset_page_filtered(
+        &self,
+        company: Option<u64>,
+        sort: AssetSort,
+        filter: &AssetFilter,
+        w: Window<'_>,
+    ) -> Result<Listed<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
-        let scope = keys::scope(kind::ASSET, &[company.unwrap_or(keys::ALL_COMPANIES)]);
+        let company = company.unwrap_or(keys::ALL_COMPANIES);
+        let all = keys::scope(kind::ASSET, &[company]);
+        let narrowed = filter.compliance.is_some() || filter.os.is_some();
+        let sort = match (filter.checked_in_before, narrowed) {
+            (Some(_), _) => AssetSort::LastCheckIn,
+            (None, true) if !entries::ASSET_FILTER_SORTS.contains(&sort) => AssetSort::Hostname,
+            _ => sort,
+        };
+        let scope = if narrowed {
+            keys::asset_filter_scope(company, filter.compliance.as_deref(), filter.os.as_deref())
+        } else {
+            all.clone()
+        };
+        let below = filter.checked_in_before.map(keys::time);
+        let os = filter.os.as_ref().map(|o| o.to_lowercase());
+        let keep = |a: &Asset| {
+            filter
+                .compliance
+                .as_ref()
+                .is_none_or(|c| *c == a.compliance_state)
+                && os.as_ref().is_none_or(|o| *o == a.os.to_lowercase())
+                && below
+                    .as_ref()
+                    .is_none_or(|b| keys::opt_time(a.last_check_in) < *b)
+        };
         let spec = ListSpec {
-            word_scope: scope.clone(),
+            word_scope: all,
             scope,
             order: entries::asset_order(sort),
             desc: w.desc,
             fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),
             sort_key: &|a: &Asset| entries::asset_key(a, sort),
             texts: &|a: &Asset| entries::asset_texts(a).to_vec(),
-            keep: &|_| true,
+            keep: &keep,
             id: &|x| x.id,
+            below: below.clone(),
         };
         self.list_page(&spec, w)
+    }
+
+    /// How many assets of `company` (or every company) are in each compliance state, from
+    /// the filtered lists' counters: one counter read per state.
+    pub fn compliance_counts(
+        &self,
+        company: Option<u64>,
+        states: &[&str],
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let company = company.unwrap_or(keys::ALL_COMPANIES);
+        states
+            .iter()
+            .map(|s| {
+                let n = self.count(&keys::asset_filter_scope(company, Some(s), None))?;
+                Ok((s.to_string(), n))
+            })
+            .collect()
+    }
+
+    /// How many assets `company` (or every company) has.
+    pub fn asset_count(&self, company: Option<u64>) -> Result<u64, StoreError> {
+        self.count(&keys::scope(
+            kind::ASSET,
+            &[company.unwrap_or(keys::ALL_COMPANIES)],
+        ))
     }
 
     /// One page of a company's contact groups and the total.
@@ -91,6 +264,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             texts: &|g: &ContactGroup| vec![g.display_name.as_str()],
             keep: &|_| true,
             id: &|x| x.id,
+            below: None,
         };
         self.list_page(&spec, w)
     }

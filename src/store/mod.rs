@@ -41,7 +41,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 8;
 
 #[derive(Clone)]
 pub struct Store {
@@ -124,7 +124,9 @@ impl Store {
             tables::create_v6(&txn)?;
         }
         // Later versions add steps here, each idempotent.
-        if found >= 5 || found == 0 {
+        // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
+        // new index entries: a database indexed by an older version is indexed again.
+        if found >= 8 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -133,8 +135,8 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 on an existing database: build the indexes from the records, then record the
-        // version (an interrupted build starts again at the next start).
+        // v5 (or v8) on an existing database: build the indexes from the records, then record
+        // the version (an interrupted build starts again at the next start).
         index::build::rebuild(&self.db)?;
         let txn = self.db.begin_write()?;
         meta::set_schema_version(&txn, SCHEMA_VERSION)?;

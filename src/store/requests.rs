@@ -53,10 +53,20 @@ impl<Tx: ReadTables> Txn<Tx> {
                 status.is_none_or(|s| r.status == s) && raised_by.is_none_or(|c| r.contact_id == c)
             },
             id: &|x| x.id,
+            below: None,
         };
         self.list_page(&spec, w)
     }
 
+    /// Requests across every company that still need the MSP (open, in progress, waiting
+    /// on the customer): three counter reads.
+    pub fn unfinished_request_count(&self) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for s in RequestStatus::ALL.into_iter().filter(|s| !s.is_done()) {
+            n += self.count(&keys::request_scope(keys::ALL_COMPANIES, Some(s)))?;
+        }
+        Ok(n)
+    }
     pub fn requests_of(&self, company_id: u64) -> Result<Vec<SupportRequest>, StoreError> {
         let t = self.table(SUPPORT_REQUESTS)?;
         t.range((company_id, 0)..=(company_id, u64::MAX))?

@@ -24,6 +24,8 @@ pub struct NavBar {
     pub email: String,
     pub is_admin: bool,
     pub csrf: String,
+    /// Requests that still need the MSP (the nav's badge).
+    pub open_requests: u64,
     /// No section is highlighted on an error page.
     pub section: &'static str,
 }

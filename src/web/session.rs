@@ -86,7 +86,12 @@ pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, WebError> {
 
 /// A signed-in staff member.
 #[derive(Debug, Clone)]
-pub struct Staff(pub SignedIn);
+pub struct Staff(pub SignedIn, pub OpenRequests);
+
+/// How many requests still need the MSP, for the nav's badge (read with the session: three
+/// counters).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenRequests(pub u64);
 
 impl Staff {
     pub fn email(&self) -> &str {
@@ -97,6 +102,9 @@ impl Staff {
     }
     pub fn csrf(&self) -> &str {
         &self.0.session.csrf_token
+    }
+    pub fn open_requests(&self) -> u64 {
+        self.1.0
     }
     pub fn actor(&self) -> crate::model::Actor {
         crate::model::Actor::staff(self.email())
@@ -122,11 +130,13 @@ impl Staff {
         };
         match st.services.session(cookie.value()).await? {
             Some(s) => {
-                let staff = Staff(s);
+                let open = st.services.unfinished_request_count().await?;
+                let staff = Staff(s, OpenRequests(open));
                 super::request_scope::remember_nav(super::request_scope::NavBar {
                     email: staff.email().to_string(),
                     is_admin: staff.is_admin(),
                     csrf: staff.csrf().to_string(),
+                    open_requests: open,
                     section: "",
                 });
                 Ok(staff)

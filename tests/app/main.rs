@@ -16,6 +16,7 @@ mod api;
 
 mod audit;
 mod auth;
+mod bulk_and_exports;
 mod certificate;
 mod companies;
 mod compliance;
@@ -23,6 +24,7 @@ mod confirm_pages;
 mod connect;
 mod consent_outcomes;
 mod demo;
+mod detail_and_filters;
 mod directory_pages;
 mod error_pages;
 mod evidence;

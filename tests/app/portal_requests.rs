@@ -475,3 +475,110 @@ async fn signed_in_with_microsoft_an_employee_raises_a_request_and_reads_the_ans
         thread.contains("Reset your MFA, try now.") && thread.contains("Waiting for your reply")
     );
 }
+
+/// Staff assign a request and keep an internal note; the nav's badge counts the requests that
+/// still need the MSP; the portal user never sees the note (page, list, after a reply).
+#[tokio::test]
+async fn internal_notes_stay_staff_only_and_the_nav_counts_unfinished_requests() {
+    let app = spawn_app().await;
+    let (a, slug) = portal_company(&app, "Alpha Dental").await;
+    let ann = portal_sign_in(&app, a, &slug, 10, "Ann", false).await;
+    let id = ann.raise("Printer offline", "Error 79 again.").await;
+    let second = ann.raise("New laptop", "For our new hire.").await;
+    app.login().await;
+    let nav = app.get_text("/companies").await;
+    assert!(
+        nav.contains("Requests <span class=\"badge count\""),
+        "badge in the staff nav"
+    );
+    assert!(nav.contains(">2</span></a>"), "two requests need the MSP");
+
+    let page = format!("/companies/{a}/requests/{id}");
+    let secret = "Customer owes us for the last two call-outs";
+    let r = app
+        .post_form(&page, &format!("{page}/notes"), &[("note", secret)])
+        .await;
+    assert_eq!(r.status(), 303);
+    let me = app
+        .services()
+        .staff_users()
+        .await
+        .expect("staff")
+        .into_iter()
+        .next()
+        .expect("the admin");
+    let r = app
+        .post_form(
+            &page,
+            &format!("{page}/assignee"),
+            &[("assignee", &me.id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let staff_view = app.get_text(&page).await;
+    assert!(staff_view.contains(secret), "staff see the note");
+    assert!(
+        staff_view.contains(&format!("<option value=\"{}\" selected>", me.id)),
+        "assignee chosen"
+    );
+    // A form without the CSRF token is refused.
+    let r = app
+        .post_raw(&format!("{page}/notes"), &[("note", "no token")])
+        .await;
+    assert_eq!(r.status(), 403);
+
+    // Staff reply, so the portal user has something new to read on that request.
+    let r = app
+        .post_form(
+            &page,
+            &format!("{page}/reply"),
+            &[("body", "On our way."), ("status", "in_progress")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    for path in [
+        ann.p(&format!("/requests/{id}")),
+        ann.p("/requests"),
+        ann.p(""),
+    ] {
+        let seen = ann.text(&path).await;
+        assert!(!seen.contains(secret), "{path} shows the internal note");
+        assert!(!seen.contains("Internal note"), "{path}");
+    }
+    assert!(
+        ann.text(&ann.p(&format!("/requests/{id}")))
+            .await
+            .contains("On our way.")
+    );
+    let held = app
+        .services()
+        .portal_request(
+            &tenantry::domain::requests::Requester {
+                company_id: a,
+                contact_id: 10,
+                display_name: "Ann".into(),
+                audit_name: "ann@client.example".into(),
+                is_portal_admin: false,
+            },
+            id,
+        )
+        .await
+        .expect("portal read");
+    assert!(
+        held.internal_notes.is_empty(),
+        "the portal's read drops the notes"
+    );
+
+    // Resolving one leaves one that needs the MSP.
+    let other = format!("/companies/{a}/requests/{second}");
+    let r = app
+        .post_form(
+            &other,
+            &format!("{other}/status"),
+            &[("status", "resolved")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let nav = app.get_text("/companies").await;
+    assert!(nav.contains(">1</span></a>"), "badge follows the status");
+}

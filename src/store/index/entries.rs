@@ -89,9 +89,25 @@ pub(crate) fn contact(c: &Contact) -> Entries {
             ContactSort::ALL.map(|s| (contact_order(s), contact_key(c, s))),
         );
         e.searchable(&scope, contact_texts(c));
+        // The filtered lists (active / guest), in the name order only: a filter narrows a
+        // list people then read by name, and every order more would cost a key per contact.
+        let (a, g) = (Some(c.active), Some(c.is_guest));
+        for (active, guest) in [(a, None), (None, g), (a, g)] {
+            let scope = keys::contact_filter_scope(company, active, guest);
+            e.listed(
+                &scope,
+                [(
+                    contact_order(ContactSort::Name),
+                    contact_key(c, ContactSort::Name),
+                )],
+            );
+        }
     }
     e
 }
+
+/// The orders a filtered contact list is kept in.
+pub(crate) const CONTACT_FILTER_SORTS: [ContactSort; 1] = [ContactSort::Name];
 
 pub(crate) fn asset_key(a: &Asset, sort: AssetSort) -> Vec<u8> {
     match sort {
@@ -111,6 +127,9 @@ pub(crate) fn asset_texts(a: &Asset) -> [&str; 3] {
     [&a.hostname, &a.serial_number, &a.os]
 }
 
+/// The orders a filtered asset list is kept in.
+pub(crate) const ASSET_FILTER_SORTS: [AssetSort; 2] = [AssetSort::Hostname, AssetSort::LastCheckIn];
+
 pub(crate) fn asset(a: &Asset) -> Entries {
     let mut e = Entries::new(a.id, a.company_id);
     for company in [a.company_id, ALL_COMPANIES] {
@@ -120,6 +139,16 @@ pub(crate) fn asset(a: &Asset) -> Entries {
             AssetSort::ALL.map(|s| (asset_order(s), asset_key(a, s))),
         );
         e.searchable(&scope, asset_texts(a));
+        // The filtered lists (compliance / OS), by hostname and by last check-in (the stale
+        // filter is a range of the check-in order).
+        let (st, os) = (Some(a.compliance_state.as_str()), Some(a.os.as_str()));
+        for (state, os) in [(st, None), (None, os), (st, os)] {
+            let scope = keys::asset_filter_scope(company, state, os);
+            e.listed(
+                &scope,
+                ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_key(a, s))),
+            );
+        }
     }
     if let Some(user) = a.primary_user_contact_id {
         // A contact's devices, by hostname as written (the contact page's order).

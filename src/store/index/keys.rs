@@ -27,6 +27,42 @@ pub(crate) mod kind {
     pub const ASSET_BY_USER: u8 = 7;
     /// Audit events (see `AUDIT_INDEX`): counters only.
     pub const AUDIT: u8 = 8;
+    /// Assets by compliance state and/or OS (see `asset_filter_scope`).
+    pub const ASSET_FILTER: u8 = 9;
+    /// Contacts by active and/or guest (see `contact_filter_scope`).
+    pub const CONTACT_FILTER: u8 = 10;
+}
+
+/// A filter part meaning "any value": 0xFF never occurs in UTF-8, so it cannot clash with a
+/// value's bytes.
+pub(crate) const ANY: u8 = 0xFF;
+
+/// The assets of `company` (or every company) with compliance state `state` and OS `os`
+/// (lowercased), None for "any". Each asset is listed under (state, any), (any, os) and
+/// (state, os), so each filter, alone or together, is one list with its own counter.
+pub(crate) fn asset_filter_scope(company: u64, state: Option<&str>, os: Option<&str>) -> Vec<u8> {
+    let mut v = scope(kind::ASSET_FILTER, &[company]);
+    let part = |v: &mut Vec<u8>, p: Option<&str>| match p {
+        Some(p) => v.extend_from_slice(p.as_bytes()),
+        None => v.push(ANY),
+    };
+    part(&mut v, state);
+    // A separator no value contains (state values are Intune's camelCase words).
+    v.push(0);
+    part(&mut v, os.map(str::to_lowercase).as_deref());
+    v
+}
+
+/// The contacts of `company` (or every company) by active and guest, None for "any".
+pub(crate) fn contact_filter_scope(
+    company: u64,
+    active: Option<bool>,
+    guest: Option<bool>,
+) -> Vec<u8> {
+    let mut v = scope(kind::CONTACT_FILTER, &[company]);
+    v.push(active.map_or(ANY, u8::from));
+    v.push(guest.map_or(ANY, u8::from));
+    v
 }
 
 /// The company half of a scope that spans every company (company ids start at 1).

@@ -56,6 +56,9 @@ pub(crate) struct ListSpec<'a, T> {
     pub keep: &'a dyn Fn(&T) -> bool,
     /// The row's id (its place in a list is (sort key, id)).
     pub id: &'a dyn Fn(&T) -> u64,
+    /// Only rows whose sort key is below this (a range filter, like "checked in before").
+    /// A search applies it through `keep`.
+    pub below: Option<Vec<u8>>,
 }
 
 /// One page of a list as the store read it.
@@ -90,6 +93,14 @@ impl<Tx: ReadTables> Txn<Tx> {
             .map_or(0, |g| g.value()))
     }
 
+    /// How many entries of `list` have a sort key below `below`.
+    fn count_below(&self, list: &[u8], below: &[u8]) -> Result<usize, StoreError> {
+        let t = self.table(LIST_INDEX)?;
+        let lo: (&[u8], &[u8], u64) = (list, &[], 0);
+        let hi: (&[u8], &[u8], u64) = (list, below, 0);
+        Ok(t.range(lo..hi)?.count())
+    }
+
     /// (id, company id) of `limit` rows of `list` from `offset`, in order or reversed.
     /// Walks keys only: skipping to a far page reads no record.
     /// With `after` (a row's place: its sort key and id), starts after that row instead.
@@ -101,12 +112,28 @@ impl<Tx: ReadTables> Txn<Tx> {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.list_ids_below(list, None, desc, after, offset, limit)
+    }
+
+    /// [`Self::list_ids`] over the rows whose sort key is below `below` only.
+    pub(crate) fn list_ids_below(
+        &self,
+        list: &[u8],
+        below: Option<&[u8]>,
+        desc: bool,
+        after: Option<(&[u8], u64)>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
         use std::ops::Bound::{Excluded, Included};
         self.index_current()?;
         let t = self.table(LIST_INDEX)?;
         let end = keys::after(list);
         let lo: (&[u8], &[u8], u64) = (list, &[], 0);
-        let hi: (&[u8], &[u8], u64) = (end.as_slice(), &[], 0);
+        let hi: (&[u8], &[u8], u64) = match below {
+            Some(b) => (list, b, 0),
+            None => (end.as_slice(), &[], 0),
+        };
         let range = match after {
             None => t.range(lo..hi)?,
             Some((key, id)) if desc => {
@@ -179,13 +206,19 @@ impl<Tx: ReadTables> Txn<Tx> {
         let after = w.after.and_then(from_cursor);
         let Some(search) = w.search else {
             let list = keys::list(&spec.scope, spec.order);
+            let below = spec.below.as_deref();
             let mut rows = Vec::with_capacity(limit.min(500));
-            for (id, owner) in self.list_ids(&list, spec.desc, after, offset, limit)? {
+            for (id, owner) in self.list_ids_below(&list, below, spec.desc, after, offset, limit)? {
                 if let Some(row) = (spec.fetch)(id, owner)? {
                     rows.push(row);
                 }
             }
-            return Ok((rows, self.count(&spec.scope)? as usize));
+            let total = match below {
+                // A range has no counter: its keys are counted (keys only, no record).
+                Some(b) => self.count_below(&list, b)?,
+                None => self.count(&spec.scope)? as usize,
+            };
+            return Ok((rows, total));
         };
         let Some(driver) = search.driver() else {
             return Ok((Vec::new(), 0));

@@ -5,9 +5,11 @@ use super::types::companies::{Company, CompanyBody, CompanyDetail, CompanyPatch}
 use super::types::directory::{Asset, Contact, ContactGroup};
 use super::types::page;
 use super::{ApiCaller, ApiPage, ApiResult, ListParams};
+use crate::domain::DomainError;
 use crate::domain::companies::CompanyFilter;
 use crate::model::CompanyInput;
 use crate::web::AppState;
+use crate::web::filters::{AssetFilterParams, ContactFilterParams};
 use crate::web::ids::Id;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -138,9 +140,13 @@ async fn contacts(
     st: web::Data<AppState>,
     id: web::Path<Id>,
     q: web::Query<ListParams>,
+    f: web::Query<ContactFilterParams>,
 ) -> ApiResult<web::Json<ApiPage<Contact>>> {
+    let f = f.filter().map_err(DomainError::from)?;
     Ok(web::Json(page(
-        st.services.contacts(Some(id.get()), q.query()?).await?,
+        st.services
+            .contacts_filtered(Some(id.get()), q.query()?, f)
+            .await?,
     )))
 }
 
@@ -160,8 +166,12 @@ async fn assets(
     st: web::Data<AppState>,
     id: web::Path<Id>,
     q: web::Query<ListParams>,
+    f: web::Query<AssetFilterParams>,
 ) -> ApiResult<web::Json<ApiPage<Asset>>> {
+    let f = f.filter(st.services.now()).map_err(DomainError::from)?;
     Ok(web::Json(page(
-        st.services.assets(Some(id.get()), q.query()?).await?,
+        st.services
+            .assets_filtered(Some(id.get()), q.query()?, f)
+            .await?,
     )))
 }

@@ -4,7 +4,9 @@ use super::audit::{list_query, parse_num};
 use super::types::directory::{Asset, Contact};
 use super::types::page;
 use super::{ApiCaller, ApiPage, ApiResult};
+use crate::domain::DomainError;
 use crate::web::AppState;
+use crate::web::filters::{AssetFilterParams, ContactFilterParams};
 use actix_web::web;
 use serde::Deserialize;
 
@@ -46,16 +48,24 @@ async fn contacts(
     _: ApiCaller,
     st: web::Data<AppState>,
     q: web::Query<DirectoryQuery>,
+    f: web::Query<ContactFilterParams>,
 ) -> ApiResult<web::Json<ApiPage<Contact>>> {
     let (company, list) = (q.company()?, q.list()?);
-    Ok(web::Json(page(st.services.contacts(company, list).await?)))
+    let f = f.filter().map_err(DomainError::from)?;
+    Ok(web::Json(page(
+        st.services.contacts_filtered(company, list, f).await?,
+    )))
 }
 
 async fn assets(
     _: ApiCaller,
     st: web::Data<AppState>,
     q: web::Query<DirectoryQuery>,
+    f: web::Query<AssetFilterParams>,
 ) -> ApiResult<web::Json<ApiPage<Asset>>> {
     let (company, list) = (q.company()?, q.list()?);
-    Ok(web::Json(page(st.services.assets(company, list).await?)))
+    let f = f.filter(st.services.now()).map_err(DomainError::from)?;
+    Ok(web::Json(page(
+        st.services.assets_filtered(company, list, f).await?,
+    )))
 }

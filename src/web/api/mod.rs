@@ -2,6 +2,7 @@
 //! errors are `{"code": "...", "message": "..."}` with a stable `code`.
 
 mod audit;
+mod bulk;
 mod companies;
 mod compliance;
 mod directory;
@@ -24,6 +25,7 @@ use std::pin::Pin;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .configure(bulk::routes)
             .configure(companies::routes)
             .configure(compliance::routes)
             .configure(directory::routes)

@@ -7,6 +7,7 @@ use crate::model::{AuditFilter, CompanyInput, ListQuery};
 use crate::web::AppState;
 use crate::web::csrf::StaffForm;
 use crate::web::error::WebError;
+use crate::web::filters::{AssetFilterParams, ContactFilterParams};
 use crate::web::handlers::directory::{asset_table, contact_table};
 use crate::web::ids::Id;
 use crate::web::pager::{ListParams, Pager};
@@ -261,6 +262,10 @@ struct DetailQ {
     notice: Option<String>,
     #[serde(flatten)]
     list: ListParams,
+    #[serde(flatten)]
+    assets_f: AssetFilterParams,
+    #[serde(flatten)]
+    contacts_f: ContactFilterParams,
 }
 
 async fn detail_get(
@@ -292,12 +297,32 @@ async fn detail_get(
     let base = format!("/companies/{}?tab={tab}", company.id);
     let (contacts, assets) = match tab {
         "contacts" => (
-            Some(contact_table(&st, Some(company.id), &q.list, &base, Some(&names)).await?),
+            Some(
+                contact_table(
+                    &st,
+                    Some(company.id),
+                    &q.list,
+                    &q.contacts_f,
+                    &base,
+                    Some(&names),
+                )
+                .await?,
+            ),
             None,
         ),
         "assets" => (
             None,
-            Some(asset_table(&st, Some(company.id), &q.list, &base, Some(&names)).await?),
+            Some(
+                asset_table(
+                    &st,
+                    Some(company.id),
+                    &q.list,
+                    &q.assets_f,
+                    &base,
+                    Some(&names),
+                )
+                .await?,
+            ),
         ),
         _ => (None, None),
     };
@@ -423,7 +448,11 @@ async fn group_table(
             }
         })
         .collect();
-    Ok(crate::web::views::directory::Table { rows, pager })
+    Ok(crate::web::views::directory::Table {
+        rows,
+        pager,
+        f: Default::default(),
+    })
 }
 
 /// "just now", "12 min ago", "3 h ago", "2 d ago".

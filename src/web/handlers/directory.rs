@@ -1,13 +1,15 @@
 //! PSA → Contacts and PSA → Assets across every company, and the tables the company page reuses.
 
+use crate::domain::DomainError;
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::filters::{AssetFilterParams, ComplianceBar, ContactFilterParams, FilterView};
 use crate::web::ids::Id;
 use crate::web::pager::{ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::directory::{
-    AssetRow, AssetsPage, ContactPage, ContactRow, ContactsPage, Table,
+    AssetPage, AssetRow, AssetsPage, ContactPage, ContactRow, ContactsPage, Table,
 };
 use actix_web::web;
 use std::collections::HashMap;
@@ -15,7 +17,29 @@ use std::collections::HashMap;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/contacts", web::get().to(contacts_get))
         .route("/assets", web::get().to(assets_get))
-        .route("/companies/{id}/contacts/{cid}", web::get().to(contact_get));
+        .route("/companies/{id}/contacts/{cid}", web::get().to(contact_get))
+        .route("/companies/{id}/assets/{aid}", web::get().to(asset_get));
+}
+
+/// An asset's page: primary user, sources, compliance, encryption. Another company's asset id
+/// is 404.
+async fn asset_get(
+    staff: Staff,
+    st: web::Data<AppState>,
+    path: web::Path<(Id, Id)>,
+) -> Result<AssetPage, WebError> {
+    let (company_id, asset_id) = path.into_inner();
+    let company = st.services.company(company_id.get()).await?;
+    let detail = st.services.asset_detail(company.id, asset_id.get()).await?;
+    Ok(AssetPage {
+        chrome: Chrome::new(&staff, "psa", None),
+        row: AssetRow {
+            asset: detail.asset,
+            company: company.name.clone(),
+        },
+        primary_user: detail.primary_user,
+        company,
+    })
 }
 
 /// A contact's page: Entra identity, groups, devices. Another company's contact id is 404.
@@ -51,11 +75,19 @@ pub async fn contact_table(
     st: &AppState,
     company: Option<u64>,
     params: &ListParams,
+    filter: &ContactFilterParams,
     base: &str,
     names: Option<&HashMap<u64, String>>,
 ) -> Result<Table<ContactRow>, WebError> {
     let q = params.query();
-    let page = st.services.contacts(company, q.clone()).await?;
+    let f = filter.filter().map_err(DomainError::from)?;
+    let page = st.services.contacts_filtered(company, q.clone(), f).await?;
+    // The group choice is offered on a company's page only (group ids are per company).
+    let groups = match company {
+        Some(c) => st.services.group_choices(c).await?,
+        None => Vec::new(),
+    };
+    let base = format!("{base}{}", with_sep(base, &filter.query_string()));
     let looked_up;
     let names = match names {
         Some(n) => n,
@@ -67,7 +99,7 @@ pub async fn contact_table(
             &looked_up
         }
     };
-    let pager = Pager::new(base, &q, &page);
+    let pager = Pager::new(&base, &q, &page);
     let rows = page
         .items
         .into_iter()
@@ -76,18 +108,41 @@ pub async fn contact_table(
             contact: c,
         })
         .collect();
-    Ok(Table { rows, pager })
+    let mut f = FilterView::contacts(filter, groups);
+    f.export_url = export_url(company, "contacts");
+    Ok(Table { rows, pager, f })
+}
+
+/// The CSV export of a company's list, or of every company's.
+fn export_url(company: Option<u64>, what: &str) -> String {
+    match company {
+        Some(c) => format!("/companies/{c}/{what}.csv"),
+        None => format!("/{what}.csv"),
+    }
+}
+
+/// `extra` (`&k=v...`) to append to `base`: its first `&` becomes `?` when `base` has no query.
+fn with_sep(base: &str, extra: &str) -> String {
+    match extra.strip_prefix('&') {
+        Some(rest) if !base.contains('?') => format!("?{rest}"),
+        _ => extra.to_string(),
+    }
 }
 
 pub async fn asset_table(
     st: &AppState,
     company: Option<u64>,
     params: &ListParams,
+    filter: &AssetFilterParams,
     base: &str,
     names: Option<&HashMap<u64, String>>,
 ) -> Result<Table<AssetRow>, WebError> {
     let q = params.query();
-    let page = st.services.assets(company, q.clone()).await?;
+    let f = filter
+        .filter(st.services.now())
+        .map_err(DomainError::from)?;
+    let page = st.services.assets_filtered(company, q.clone(), f).await?;
+    let base = format!("{base}{}", with_sep(base, &filter.query_string()));
     let looked_up;
     let names = match names {
         Some(n) => n,
@@ -99,7 +154,7 @@ pub async fn asset_table(
             &looked_up
         }
     };
-    let pager = Pager::new(base, &q, &page);
+    let pager = Pager::new(&base, &q, &page);
     let rows = page
         .items
         .into_iter()
@@ -108,16 +163,21 @@ pub async fn asset_table(
             asset: a,
         })
         .collect();
-    Ok(Table { rows, pager })
+    let counts = st.services.compliance_counts(company).await?;
+    let mut f = FilterView::assets(filter);
+    f.export_url = export_url(company, "assets");
+    f.bar = (counts.total > 0).then(|| ComplianceBar::new(&counts));
+    Ok(Table { rows, pager, f })
 }
 
 async fn contacts_get(
     staff: Staff,
     st: web::Data<AppState>,
     q: web::Query<ListParams>,
+    f: web::Query<ContactFilterParams>,
 ) -> Result<ContactsPage, WebError> {
     // Company names of the rows shown, read with the page.
-    let p = contact_table(&st, None, &q, "/contacts", None).await?;
+    let p = contact_table(&st, None, &q, &f, "/contacts", None).await?;
     Ok(ContactsPage {
         chrome: Chrome::new(&staff, "psa", None),
         p,
@@ -129,8 +189,9 @@ async fn assets_get(
     staff: Staff,
     st: web::Data<AppState>,
     q: web::Query<ListParams>,
+    f: web::Query<AssetFilterParams>,
 ) -> Result<AssetsPage, WebError> {
-    let p = asset_table(&st, None, &q, "/assets", None).await?;
+    let p = asset_table(&st, None, &q, &f, "/assets", None).await?;
     Ok(AssetsPage {
         chrome: Chrome::new(&staff, "psa", None),
         p,

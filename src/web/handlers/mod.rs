@@ -1,6 +1,7 @@
 //! Page handlers, one file per area. Names: `<page>_get` / `<page>_post`.
 
 mod audit;
+mod bulk;
 mod companies;
 mod compliance;
 mod confirm;
@@ -25,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     password_sign_in::routes(cfg);
     microsoft_sign_in::routes(cfg);
     sso_settings::routes(cfg);
+    bulk::routes(cfg);
     companies::routes(cfg);
     compliance::routes(cfg);
     confirm::routes(cfg);

@@ -30,7 +30,67 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/companies/{id}/requests/{rid}/status",
             web::post().to(status_post),
+        )
+        .route(
+            "/companies/{id}/requests/{rid}/assignee",
+            web::post().to(assignee_post),
+        )
+        .route(
+            "/companies/{id}/requests/{rid}/notes",
+            web::post().to(note_post),
         );
+}
+
+#[derive(Deserialize)]
+struct AssigneeForm {
+    /// A staff id; empty: unassigned.
+    #[serde(default)]
+    assignee: String,
+}
+
+async fn assignee_post(
+    st: web::Data<AppState>,
+    path: web::Path<(Id, Id)>,
+    form: StaffForm<AssigneeForm>,
+) -> Result<HttpResponse, WebError> {
+    let StaffForm { staff, form: f } = form;
+    let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
+    let assignee = match f.assignee.trim() {
+        "" => None,
+        v => Some(
+            v.parse::<u64>()
+                .map_err(|_| WebError::BadRequest(format!("{v:?} is not a staff member")))?,
+        ),
+    };
+    st.services
+        .assign_request(staff.actor(), company_id, id, assignee)
+        .await?;
+    Ok(see_other(&format!(
+        "/companies/{company_id}/requests/{id}?notice=request_assigned"
+    )))
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn note_post(
+    st: web::Data<AppState>,
+    path: web::Path<(Id, Id)>,
+    form: StaffForm<NoteForm>,
+) -> Result<HttpResponse, WebError> {
+    let StaffForm { staff, form: f } = form;
+    let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
+    st.services
+        .add_internal_note(staff_author(&staff), company_id, id, &f.note)
+        .await?;
+    Ok(see_other(&format!(
+        "/companies/{company_id}/requests/{id}?notice=request_note_added"
+    )))
 }
 
 /// How staff are named on their replies: their name, else their e-mail.
@@ -140,6 +200,25 @@ async fn company_get(
     })
 }
 
+/// Active staff as (id, name) for the assignee choice.
+async fn staff_choices(st: &AppState) -> Result<Vec<(u64, String)>, WebError> {
+    Ok(st
+        .services
+        .staff_users()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| {
+            let name = if u.display_name.trim().is_empty() {
+                u.email.as_str().to_string()
+            } else {
+                u.display_name.clone()
+            };
+            (u.id, name)
+        })
+        .collect())
+}
+
 fn detail_page(
     staff: &Staff,
     company: Company,
@@ -147,8 +226,10 @@ fn detail_page(
     notice: Option<&str>,
     body: String,
     error: String,
+    choices: Vec<(u64, String)>,
 ) -> RequestPage {
     RequestPage {
+        staff: choices,
         chrome: Chrome::new(staff, "psa", notice),
         status_label: request.status.label(),
         badge: badge(request.status),
@@ -179,6 +260,7 @@ async fn detail_get(
         q.notice.as_deref(),
         String::new(),
         String::new(),
+        staff_choices(&st).await?,
     ))
 }
 
@@ -205,7 +287,15 @@ async fn reply_post(
             let company = st.services.company(company_id).await?;
             let request = st.services.request(company_id, id).await?;
             return render(
-                detail_page(&staff, company, request, None, f.body, e.to_string()),
+                detail_page(
+                    &staff,
+                    company,
+                    request,
+                    None,
+                    f.body,
+                    e.to_string(),
+                    staff_choices(&st).await?,
+                ),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
             );

@@ -31,6 +31,46 @@ impl AssetRow {
 pub struct Table<R> {
     pub rows: Vec<R>,
     pub pager: Pager,
+    pub f: crate::web::filters::FilterView,
+}
+
+impl AssetRow {
+    /// A source's name as people know it.
+    pub fn source_name(source: &str) -> &str {
+        match source {
+            "intune" => "Microsoft Intune",
+            "levelio" => "Level.io",
+            other => other,
+        }
+    }
+
+    /// A source's details as (name, value) lines, in the order received, values as text.
+    pub fn details(s: &crate::model::AssetSource) -> Vec<(String, String)> {
+        match s.details.as_object() {
+            Some(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Null => "—".to_string(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// An asset's page.
+#[derive(Template, WebTemplate)]
+#[template(path = "directory/asset.html")]
+pub struct AssetPage {
+    pub chrome: Chrome,
+    pub company: crate::model::Company,
+    pub row: AssetRow,
+    pub primary_user: Option<Contact>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -2,6 +2,7 @@
 //! (who is signed in, the CSRF token for the sign-out form, the active section).
 
 pub mod audit;
+pub mod bulk;
 pub mod companies;
 pub mod compliance;
 pub mod compliance_chart;
@@ -25,6 +26,8 @@ pub struct Chrome {
     pub csrf: String,
     pub section: &'static str,
     pub notice: String,
+    /// Requests that still need the MSP (the nav's badge).
+    pub open_requests: u64,
 }
 
 impl Chrome {
@@ -35,6 +38,7 @@ impl Chrome {
             csrf: staff.csrf().to_string(),
             section,
             notice: notice.map(notice_text).unwrap_or_default().to_string(),
+            open_requests: staff.open_requests(),
         }
     }
 }
@@ -44,6 +48,8 @@ impl Chrome {
 fn notice_text(code: &str) -> &'static str {
     match code {
         "company_created" => "Company created.",
+        "request_assigned" => "Assignee saved.",
+        "request_note_added" => "Internal note added. The customer does not see it.",
         "company_saved" => "Company saved.",
         "company_archived" => "Company archived. It is read-only and will not sync until restored.",
         "company_restored" => "Company restored.",

@@ -134,6 +134,15 @@ pub struct PortalRequestPage {
     pub error: String,
 }
 
+impl RequestPage {
+    pub fn assigned_to(&self, id: &u64) -> bool {
+        self.request
+            .assignee
+            .as_ref()
+            .is_some_and(|a| a.staff_id == *id)
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "requests/list.html")]
 pub struct RequestsPage {
@@ -172,4 +181,6 @@ pub struct RequestPage {
     pub reply_statuses: Vec<StatusOption>,
     pub body: String,
     pub error: String,
+    /// Who it may be assigned to: (staff id, name), active staff only.
+    pub staff: Vec<(u64, String)>,
 }

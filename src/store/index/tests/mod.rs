@@ -2,6 +2,7 @@
 //! equal what the old code (read the whole scope, filter, sort in memory, cut the page)
 //! returns, on generated data with ties, empty fields, unicode, and changes between reads.
 
+mod filters;
 mod lists;
 mod migration;
 
@@ -195,6 +196,8 @@ pub(super) fn request(g: &mut Gen, company_id: u64, id: u64, contacts: &[u64]) -
         created_at: time(g.below(8)),
         updated_at: time(g.below(8)),
         replies: Vec::new(),
+        assignee: None,
+        internal_notes: Vec::new(),
     }
 }
 

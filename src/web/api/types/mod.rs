@@ -15,6 +15,7 @@
 //! struct in some error messages ("expected struct CompanyBody"), and those stay as they were.
 
 pub mod audit;
+pub mod bulk;
 pub mod companies;
 pub mod compliance;
 pub mod directory;

@@ -191,6 +191,8 @@ mod tests {
             status: model::RequestStatus::WaitingOnCustomer,
             created_at: at(0),
             updated_at: at(2),
+            assignee: None,
+            internal_notes: Vec::new(),
             replies: vec![
                 model::Reply {
                     at: at(1),

@@ -1,0 +1,249 @@
+//! Contacts and assets as CSV, per company or across all companies, for the pages and the
+//! API. The body is streamed: each chunk is one page of the list read through its index
+//! (keyset paging), so an export holds one page in memory whatever the list's size.
+//!
+//! WHY the `'` prefix: a spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a
+//! tab or carriage return) as a formula, and names and job titles come from the client's
+//! tenant: prefixing such cells keeps them text (OWASP "CSV injection").
+
+use crate::model::{Asset, Contact, ListQuery};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use actix_web::{HttpResponse, web};
+use std::collections::HashMap;
+
+/// Rows per chunk (the list's largest page).
+const CHUNK: usize = ListQuery::MAX_PER_PAGE;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    Contacts,
+    Assets,
+}
+
+impl Export {
+    fn noun(self) -> &'static str {
+        match self {
+            Export::Contacts => "contacts",
+            Export::Assets => "assets",
+        }
+    }
+
+    fn header(self) -> &'static [&'static str] {
+        match self {
+            Export::Contacts => &[
+                "Company",
+                "Name",
+                "E-mail",
+                "Sign-in name (UPN)",
+                "Department",
+                "Job title",
+                "Status",
+                "Guest",
+                "Enabled in Entra",
+                "Entra object id",
+                "Last changed (UTC)",
+            ],
+            Export::Assets => &[
+                "Company",
+                "Hostname",
+                "OS",
+                "OS version",
+                "Serial number",
+                "Compliance",
+                "Encrypted",
+                "Last check-in (UTC)",
+                "Status",
+                "Last changed (UTC)",
+            ],
+        }
+    }
+}
+
+/// One CSV cell: formula-safe, quoted when it must be.
+pub fn cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+fn line(cells: &[String], out: &mut Vec<u8>) {
+    let row: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+    out.extend_from_slice(row.join(",").as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "Yes" } else { "No" }.to_string()
+}
+
+fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn contact_row(c: &Contact, company: &str) -> Vec<String> {
+    vec![
+        company.to_string(),
+        c.display_name.clone(),
+        c.email.clone(),
+        c.upn.clone(),
+        c.department.clone(),
+        c.job_title.clone(),
+        if c.active { "Active" } else { "Inactive" }.to_string(),
+        yes_no(c.is_guest),
+        yes_no(c.account_enabled),
+        c.entra_object_id.clone().unwrap_or_default(),
+        when(Some(c.updated_at)),
+    ]
+}
+
+fn asset_row(a: &Asset, company: &str) -> Vec<String> {
+    vec![
+        company.to_string(),
+        a.hostname.clone(),
+        a.os.clone(),
+        a.os_version.clone(),
+        a.serial_number.clone(),
+        crate::domain::portal::compliance_label(&a.compliance_state)
+            .0
+            .to_string(),
+        a.intune_encrypted().map(yes_no).unwrap_or_default(),
+        when(a.last_check_in),
+        if a.active { "Active" } else { "Removed" }.to_string(),
+        when(Some(a.updated_at)),
+    ]
+}
+
+/// One chunk: the page after `cursor` (None: the first) as CSV lines, and the next cursor.
+async fn chunk(
+    st: &AppState,
+    what: Export,
+    company: Option<u64>,
+    cursor: Option<String>,
+) -> Result<(Vec<u8>, Option<String>), WebError> {
+    let mut q = ListQuery::new(None, Some(CHUNK), None, None, None);
+    if let Some(c) = cursor.as_deref() {
+        q = q
+            .with_cursor(c)
+            .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    }
+    let mut out = Vec::new();
+    let next = match what {
+        Export::Contacts => {
+            let page = st.services.contacts(company, q).await?;
+            let names = names(st, page.items.iter().map(|c| c.company_id)).await?;
+            for c in &page.items {
+                line(&contact_row(c, name_of(&names, c.company_id)), &mut out);
+            }
+            page.next_cursor
+        }
+        Export::Assets => {
+            let page = st.services.assets(company, q).await?;
+            let names = names(st, page.items.iter().map(|a| a.company_id)).await?;
+            for a in &page.items {
+                line(&asset_row(a, name_of(&names, a.company_id)), &mut out);
+            }
+            page.next_cursor
+        }
+    };
+    Ok((out, next))
+}
+
+async fn names(
+    st: &AppState,
+    ids: impl Iterator<Item = u64>,
+) -> Result<HashMap<u64, String>, WebError> {
+    Ok(st.services.company_names(ids).await?)
+}
+
+fn name_of(names: &HashMap<u64, String>, id: u64) -> &str {
+    names.get(&id).map(String::as_str).unwrap_or("")
+}
+
+enum Step {
+    Header,
+    Page(Option<String>),
+    Done,
+}
+
+/// The streamed CSV response: `tenantry-contacts-2026-12-04.csv`, or with the company's
+/// slug for one company. An unknown company is a 404 before anything is sent.
+pub async fn respond(
+    st: web::Data<AppState>,
+    what: Export,
+    company: Option<u64>,
+) -> Result<HttpResponse, WebError> {
+    let prefix = match company {
+        Some(id) => {
+            let c = st.services.company(id).await?;
+            crate::model::slug_from_name(&c.name, c.id)
+        }
+        None => "all-companies".to_string(),
+    };
+    let filename = format!(
+        "{prefix}-{}-{}.csv",
+        what.noun(),
+        st.services.now().format("%Y-%m-%d")
+    );
+    let body = futures_util::stream::unfold(Step::Header, move |step| {
+        let st = st.clone();
+        async move {
+            match step {
+                Step::Done => None,
+                Step::Header => {
+                    let mut out = Vec::new();
+                    let cells: Vec<String> = what.header().iter().map(|h| h.to_string()).collect();
+                    line(&cells, &mut out);
+                    Some((Ok(web::Bytes::from(out)), Step::Page(None)))
+                }
+                Step::Page(cursor) => match chunk(&st, what, company, cursor).await {
+                    Ok((bytes, next)) => {
+                        let step = match next {
+                            Some(n) => Step::Page(Some(n)),
+                            None => Step::Done,
+                        };
+                        Some((Ok(web::Bytes::from(bytes)), step))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "CSV export stopped");
+                        Some((
+                            Err(actix_web::error::ErrorInternalServerError("export failed")),
+                            Step::Done,
+                        ))
+                    }
+                },
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .streaming(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_kept_as_text() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("+1 555"), "'+1 555");
+        assert_eq!(cell("-2"), "'-2");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("Ada, Lovelace"), "\"Ada, Lovelace\"");
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell(""), "");
+    }
+}
