@@ -60,16 +60,16 @@ pub fn default_registry() -> Registry {
 pub fn register_builtin(r: &mut Registry) {
     r.register(JobKind::IDENTITY_SYNC, |ctx: jobs::JobContext| async move {
         let progress_ctx = ctx.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<crate::model::Progress>();
         let reporter = tokio::spawn(async move {
-            while let Some(line) = rx.recv().await {
-                progress_ctx.progress(line).await;
+            while let Some(p) = rx.recv().await {
+                progress_ctx.progress_detail(p).await;
             }
         });
         let result = ctx
             .services
-            .run_identity_sync(&ctx.job, move |line| {
-                let _ = tx.send(line);
+            .run_identity_sync(&ctx.job, move |p| {
+                let _ = tx.send(p);
             })
             .await;
         let _ = reporter.await;

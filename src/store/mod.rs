@@ -16,6 +16,7 @@ mod companies;
 mod directory;
 mod error;
 mod index;
+mod job_index;
 mod jobs;
 pub mod keys;
 mod meta;
@@ -40,7 +41,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 7;
 
 #[derive(Clone)]
 pub struct Store {
@@ -117,6 +118,12 @@ impl Store {
         if found < 5 {
             // v5: list indexes. Created here; filled below, in batches of their own.
             tables::create_v5(&txn)?;
+        }
+        if found < 7 {
+            // v7: jobs by company and kind (for filters and a company's sync history),
+            // filled from the jobs already stored, in this same transaction.
+            tables::create_v7(&txn)?;
+            job_index::build(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         if found >= 5 || found == 0 {

@@ -11,8 +11,8 @@ use crate::domain::{DomainError, Services};
 use crate::graph::groups::GroupRound;
 use crate::graph::{FailureReason, GraphClient, GraphError};
 use crate::model::{
-    ChangeCounts, Company, DeviceRecord, GroupDelta, Job, NewAuditEvent, Requester, SyncState,
-    UserDelta,
+    ChangeCounts, Company, DeviceRecord, GroupDelta, Job, NewAuditEvent, Progress, Requester,
+    SyncState, SyncWarning, UserDelta,
 };
 use crate::store::keys;
 use chrono::{DateTime, Duration, Utc};
@@ -77,6 +77,9 @@ pub struct SyncReport {
     /// Set when Intune could not be read: the Graph answer, in words.
     pub devices_error: Option<String>,
     pub counts: BTreeMap<String, u64>,
+    /// Why the sync succeeded only with warnings (see `model::Verdict`).
+    #[serde(default)]
+    pub warnings: Vec<SyncWarning>,
 }
 
 impl Services {
@@ -85,11 +88,11 @@ impl Services {
         Ok(self.store.read(move |r| r.meta(&key)).await?)
     }
 
-    /// Run one identity sync job. `progress` receives human progress lines.
+    /// Run one identity sync job. `progress` receives where it stands (for a progress bar).
     pub async fn run_identity_sync(
         &self,
         job: &Job,
-        progress: impl Fn(String) + Send + Sync,
+        progress: impl Fn(Progress) + Send + Sync,
     ) -> RunResult {
         let Some(company_id) = job.company_id else {
             return RunResult::Abort("identity sync needs a company".into());
@@ -159,8 +162,12 @@ impl Services {
         };
         put_counts(&mut counts, "groups", groups);
 
-        progress("devices: reading Intune".into());
+        progress(Progress {
+            step: "devices".into(),
+            ..Progress::default()
+        });
         let mut devices_error = None;
+        let mut warnings = Vec::new();
         match graph.managed_devices(&tenant.tenant_id).await {
             Ok(list) => {
                 let now = self.now();
@@ -190,6 +197,13 @@ impl Services {
                     _ => "Intune answered with an error",
                 };
                 let msg = format!("devices: not synced — {why}");
+                // No Intune licence is a state of the tenant, not a fault: a neutral warning.
+                let warning = match e.reason() {
+                    FailureReason::IntuneNotAvailable => SyncWarning::intune_not_licensed(),
+                    _ => SyncWarning::other(msg.clone()),
+                };
+                self.add_job_warning(job.id, warning.clone()).await;
+                warnings.push(warning);
                 let _ = self
                     .record(
                         entry(
@@ -200,7 +214,7 @@ impl Services {
                             company_id,
                             graph_error_details(&e),
                         )
-                        .failed(),
+                        .warned(&warnings),
                     )
                     .await;
                 devices_error = Some(format!("{why}. Graph said: {e}"));
@@ -236,6 +250,7 @@ impl Services {
             summary: summary.clone(),
             devices_error,
             counts: counts.clone(),
+            warnings: warnings.clone(),
         };
         let details = serde_json::json!({"trigger": job.trigger.as_str(), "job_id": job.id, "duration_secs": secs, "counts": counts, "devices_error": report.devices_error});
         let key = keys::meta::sync_report(company_id);
@@ -248,7 +263,7 @@ impl Services {
             details,
         );
         if report.devices_error.is_some() {
-            event = event.failed();
+            event = event.warned(&warnings);
         }
         let saved = self
             .store
@@ -304,6 +319,7 @@ impl Services {
             summary: summary.clone(),
             devices_error: None,
             counts: BTreeMap::new(),
+            warnings: Vec::new(),
         };
         let key = keys::meta::sync_report(company.id);
         let by = job.requester();
@@ -338,7 +354,7 @@ impl Services {
         company_id: u64,
         tenant: &str,
         policy: SyncPolicy,
-        progress: &(impl Fn(String) + Send + Sync),
+        progress: &(impl Fn(Progress) + Send + Sync),
     ) -> Result<ChangeCounts, StepError> {
         let now = self.now();
         let state = self
@@ -352,6 +368,7 @@ impl Services {
         // A resumed round carries on counting from what its earlier pages applied.
         let mut counts = state.round_counts;
         let mut pages = 0u64;
+        let mut objects = 0u64;
         let mut reset_once = false;
         loop {
             let link = state.next_link.clone();
@@ -367,6 +384,7 @@ impl Services {
                 Err(e) => return Err(StepError::Graph(e)),
             };
             pages += 1;
+            objects += page.items.len() as u64;
             let users: Vec<UserDelta> = page.items.into_iter().map(user_delta).collect();
             let mut next = state.clone();
             let last = page.next_link.is_none();
@@ -396,10 +414,12 @@ impl Services {
             counts.add(c);
             state = next;
             state.round_counts = counts;
-            progress(format!(
-                "users: page {pages} applied ({} created, {} updated, {} deactivated)",
-                counts.created, counts.updated, counts.deactivated
-            ));
+            progress(Progress {
+                step: "users".into(),
+                pages,
+                objects,
+                total: None,
+            });
             if last {
                 return Ok(counts);
             }
@@ -412,7 +432,7 @@ impl Services {
         by: &Requester,
         company_id: u64,
         tenant: &str,
-        progress: &(impl Fn(String) + Send + Sync),
+        progress: &(impl Fn(Progress) + Send + Sync),
     ) -> Result<ChangeCounts, StepError> {
         let now = self.now();
         let state = self
@@ -441,7 +461,7 @@ impl Services {
                 .next_link
                 .clone()
                 .or_else(|| (!state.full).then(|| state.delta_link.clone()).flatten());
-            let mut pages = 0;
+            let (mut pages, mut objects) = (0u64, 0u64);
             let delta_link = loop {
                 let page = match graph.groups_delta_page(tenant, link.as_deref()).await {
                     Ok(p) => p,
@@ -455,8 +475,14 @@ impl Services {
                     Err(e) => return Err(StepError::Graph(e)),
                 };
                 pages += 1;
+                objects += page.items.len() as u64;
                 round.add_page(page.items);
-                progress(format!("groups: page {pages} read"));
+                progress(Progress {
+                    step: "groups".into(),
+                    pages,
+                    objects,
+                    total: None,
+                });
                 match page.next_link {
                     Some(n) => link = Some(n),
                     None => break page.delta_link,

@@ -1,6 +1,6 @@
 //! Page handlers, one file per area. Names: `<page>_get` / `<page>_post`.
 
-mod audit;
+pub(crate) mod audit;
 mod companies;
 mod confirm;
 mod directory;
