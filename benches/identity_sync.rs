@@ -11,6 +11,11 @@
 //! objects lazily and keeps only the overlay of changed ones, so that share is small; the
 //! baseline RSS before each phase is printed for reference).
 //!
+//! Beside each sync runs its floor: a bare fetch-and-parse of the same endpoints, with the
+//! same `$select`, through the same Graph client, from the same simulator (users and groups
+//! delta rounds from where the sync starts, the full Intune listing), parsing every page into
+//! the same types and dropping it. The ratio sync / floor is what the sync's own work costs.
+//!
 //! `TENANTRY_BENCH_USERS` / `TENANTRY_BENCH_DEVICES` scale the tenant (for a quick look in a
 //! debug build). Not a timed test: `cargo test` does not run it.
 
@@ -131,6 +136,131 @@ async fn phase(
         requests,
         job,
     }
+}
+
+/// What a bare fetch-and-parse read.
+#[derive(Debug, Default)]
+struct FloorRead {
+    users: usize,
+    groups: usize,
+    devices: usize,
+}
+
+/// The floor: read every page the sync reads, parse it, drop it. `users_link`/`groups_link`
+/// are the delta links the sync starts from (`None` = a full round).
+async fn fetch_and_parse(
+    s: &Services,
+    tid: &str,
+    users_link: Option<String>,
+    groups_link: Option<String>,
+    organization: bool,
+) -> FloorRead {
+    let g = s.graph_client().await.expect("graph client");
+    let mut read = FloorRead::default();
+    if organization {
+        g.organization(tid).await.expect("organization");
+    }
+    let mut link = users_link;
+    loop {
+        let p = g
+            .users_delta_page(tid, link.as_deref())
+            .await
+            .expect("users page");
+        read.users += p.items.len();
+        match p.next_link {
+            Some(l) => link = Some(l),
+            None => break,
+        }
+    }
+    let mut link = groups_link;
+    loop {
+        let p = g
+            .groups_delta_page(tid, link.as_deref())
+            .await
+            .expect("groups page");
+        read.groups += p.items.len();
+        match p.next_link {
+            Some(l) => link = Some(l),
+            None => break,
+        }
+    }
+    let mut link: Option<String> = None;
+    loop {
+        let p = g
+            .managed_devices_page(tid, link.as_deref())
+            .await
+            .expect("devices page");
+        read.devices += p.items.len();
+        match p.next_link {
+            Some(l) => link = Some(l),
+            None => break,
+        }
+    }
+    read
+}
+
+struct FloorPhase {
+    wall: Duration,
+    peak_kib: u64,
+    requests: u64,
+    read: FloorRead,
+}
+
+async fn floor_phase(
+    ctl: &SimControl,
+    tid: &str,
+    s: &Services,
+    links: (Option<String>, Option<String>),
+    organization: bool,
+) -> FloorPhase {
+    ctl.reset_requests(tid).expect("reset counters");
+    reset_peak();
+    let t0 = Instant::now();
+    let read = fetch_and_parse(s, tid, links.0, links.1, organization).await;
+    let wall = t0.elapsed();
+    let peak_kib = status_kib("VmHWM:");
+    let requests = ctl
+        .request_counts(tid)
+        .expect("counts")
+        .iter()
+        .filter(|(k, _)| !k.starts_with("token:"))
+        .map(|(_, v)| v)
+        .sum();
+    FloorPhase {
+        wall,
+        peak_kib,
+        requests,
+        read,
+    }
+}
+
+fn print_ratio(name: &str, sync: &Phase, floor: &FloorPhase) {
+    println!(
+        "  floor ({name}): {:.2} s, peak RSS {:.1} MiB, {} Graph requests, read {:?}",
+        floor.wall.as_secs_f64(),
+        mib(floor.peak_kib),
+        floor.requests,
+        floor.read
+    );
+    println!(
+        "  RATIO {name}: sync {:.2} s / floor {:.2} s = {:.2}x; peak RSS sync {:.1} MiB",
+        sync.wall.as_secs_f64(),
+        floor.wall.as_secs_f64(),
+        sync.wall.as_secs_f64() / floor.wall.as_secs_f64().max(1e-9),
+        mib(sync.peak_kib)
+    );
+}
+
+/// The delta links a sync of `company` would start from.
+async fn delta_links(s: &Services, company: u64) -> (Option<String>, Option<String>) {
+    s.store_handle()
+        .read(move |r| {
+            let users = r.sync_state(company, "users")?.and_then(|s| s.delta_link);
+            let groups = r.sync_state(company, "groups")?.and_then(|s| s.delta_link);
+            Ok::<_, tenantry::store::StoreError>((users, groups))
+        })
+        .await
+        .expect("sync state")
 }
 
 /// Object ids at evenly spaced positions: `n` of them out of `total`.
@@ -322,6 +452,9 @@ async fn run() {
         },
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    // The floor first: the app's Graph client exists once the company's credentials do, and
+    // the simulator regenerates every page on request, so the order favours neither.
+    let initial_floor = floor_phase(&ctl, &t.id, &s, (None, None), true).await;
     let initial = phase(
         "initial sync (consent → full users/groups rounds + full Intune list)",
         &ctl,
@@ -337,6 +470,7 @@ async fn run() {
     )
     .await;
     print_phase(&initial);
+    print_ratio("initial", &initial, &initial_floor);
     assert_eq!(
         initial.job.state,
         JobState::Succeeded,
@@ -350,6 +484,8 @@ async fn run() {
         "1% change in the simulator ({:.1} s): {what}",
         t0.elapsed().as_secs_f64()
     );
+    let incremental_floor =
+        floor_phase(&ctl, &t.id, &s, delta_links(&s, company).await, false).await;
     let incremental = phase(
         "incremental sync after a 1% change (users/groups delta + full Intune list)",
         &ctl,
@@ -365,11 +501,62 @@ async fn run() {
     )
     .await;
     print_phase(&incremental);
+    print_ratio("incremental", &incremental, &incremental_floor);
     assert_eq!(
         incremental.job.state,
         JobState::Succeeded,
         "{:?}",
         incremental.job.error
+    );
+    // Nothing changed since: what a scheduled sync of a quiet tenant costs, and whether the
+    // resident set creeps from one incremental run to the next.
+    let quiet_floor = floor_phase(&ctl, &t.id, &s, delta_links(&s, company).await, false).await;
+    let quiet = phase(
+        "incremental sync, nothing changed (users/groups delta + full Intune list)",
+        &ctl,
+        &t.id,
+        async {
+            s.queue_company_sync(tenantry::model::Actor::system(), company, Trigger::Manual)
+                .await
+                .expect("queued")
+                .job
+                .id
+        },
+        &s,
+    )
+    .await;
+    print_phase(&quiet);
+    print_ratio("unchanged", &quiet, &quiet_floor);
+    assert_eq!(
+        quiet.job.state,
+        JobState::Succeeded,
+        "{:?}",
+        quiet.job.error
+    );
+    println!(
+        "RSS after each phase: initial start {:.1} MiB, incremental start {:.1} MiB, unchanged start {:.1} MiB, end {:.1} MiB",
+        mib(initial.base_kib),
+        mib(incremental.base_kib),
+        mib(quiet.base_kib),
+        mib(status_kib("VmRSS:"))
+    );
+    // More quiet syncs, no floor between them: does the resident set settle or keep growing?
+    let runs = env_usize("TENANTRY_BENCH_QUIET_RUNS", 5);
+    let mut after: Vec<String> = Vec::new();
+    for _ in 0..runs {
+        let id = s
+            .queue_company_sync(tenantry::model::Actor::system(), company, Trigger::Manual)
+            .await
+            .expect("queued")
+            .job
+            .id;
+        let job = wait(&s, id).await;
+        assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+        after.push(format!("{:.1}", mib(status_kib("VmRSS:"))));
+    }
+    println!(
+        "RSS after each of {runs} more unchanged syncs (MiB): {}",
+        after.join(", ")
     );
     let db = std::fs::metadata(dir.path().join("tenantry.redb"))
         .map(|m| m.len())

@@ -48,28 +48,64 @@ pub struct App {
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
-/// The job kinds the appliance itself knows. Evidence sync arrives with its issue; until
-/// then a queued evidence job fails with a clear "no handler" message.
+/// The job kinds the appliance itself knows: identity sync and evidence collection.
 pub fn default_registry() -> Registry {
     let mut r = Registry::default();
     register_builtin(&mut r);
     r
 }
 
+/// How often a running sync's progress line is written at most.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
 /// Add the built-in job kinds to `r` (tests add their own kinds beside them).
 pub fn register_builtin(r: &mut Registry) {
     r.register(JobKind::IDENTITY_SYNC, |ctx: jobs::JobContext| async move {
         let progress_ctx = ctx.clone();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<crate::model::Progress>();
+        // Each progress line is a write transaction of its own, and every sync shares the
+        // one writer: at most one line a second is written (the newest; the page shows the
+        // latest anyway), none before the job has run a second. A sync of a small tenant
+        // therefore writes no progress at all; its summary arrives with the outcome.
         let reporter = tokio::spawn(async move {
-            while let Some(p) = rx.recv().await {
-                progress_ctx.progress_detail(p).await;
+            let mut due = tokio::time::Instant::now() + PROGRESS_EVERY;
+            let mut pending: Option<crate::model::Progress> = None;
+            loop {
+                tokio::select! {
+                    line = rx.recv() => match line {
+                        Some(l) => pending = Some(l),
+                        None => break,
+                    },
+                    _ = tokio::time::sleep_until(due), if pending.is_some() => {
+                        if let Some(p) = pending.take() {
+                            progress_ctx.progress_detail(p).await;
+                        }
+                        due = tokio::time::Instant::now() + PROGRESS_EVERY;
+                    }
+                }
             }
         });
         let result = ctx
             .services
-            .run_identity_sync(&ctx.job, move |p| {
-                let _ = tx.send(p);
+            .run_identity_sync(&ctx.job, move |line| {
+                let _ = tx.send(line);
+            })
+            .await;
+        let _ = reporter.await;
+        result
+    });
+    r.register(JobKind::EVIDENCE_SYNC, |ctx: jobs::JobContext| async move {
+        let progress_ctx = ctx.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let reporter = tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                progress_ctx.progress(line).await;
+            }
+        });
+        let result = ctx
+            .services
+            .run_evidence_sync(&ctx.job, move |line| {
+                let _ = tx.send(line);
             })
             .await;
         let _ = reporter.await;
@@ -247,6 +283,7 @@ impl App {
                 retention_days: config.audit.retention_days,
                 max_entries: config.audit.max_entries,
             },
+            config.evidence.retention_days,
             shutdown_rx.clone(),
         ));
         let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);

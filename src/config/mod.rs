@@ -32,6 +32,7 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub jobs: JobsConfig,
     pub audit: AuditConfig,
+    pub evidence: EvidenceConfig,
     pub store: StoreConfig,
     pub microsoft: MicrosoftConfig,
     pub secrets: SecretsConfig,
@@ -80,7 +81,9 @@ pub struct ScheduleConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct JobsConfig {
-    /// How many jobs run at once (tenants sync in parallel up to this bound).
+    /// How many jobs run at once (tenants sync in parallel up to this bound). A sync waits on
+    /// Graph far more than it computes, so this is sized for I/O, not for cores; it is also
+    /// the ceiling on Graph requests in flight, since an identity sync sends one at a time.
     pub workers: u32,
     /// Attempts before a job is marked failed.
     pub max_attempts: u32,
@@ -97,6 +100,22 @@ pub struct AuditConfig {
     pub retention_days: u32,
     /// Above this many entries the daily prune removes the oldest.
     pub max_entries: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceConfig {
+    /// Evidence snapshots older than this many days are removed by the daily prune (each
+    /// company's latest snapshot is always kept).
+    pub retention_days: u32,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 400,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -186,7 +205,7 @@ impl Default for ScheduleConfig {
 impl Default for JobsConfig {
     fn default() -> Self {
         Self {
-            workers: 4,
+            workers: 16,
             max_attempts: 5,
             backoff_seconds: 30,
             shutdown_grace_seconds: 30,

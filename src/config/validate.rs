@@ -173,6 +173,12 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 1 and 36500",
         ));
     }
+    if c.evidence.retention_days == 0 || c.evidence.retention_days > 36_500 {
+        return Err(ConfigError::invalid(
+            "evidence.retention_days",
+            "must be between 1 and 36500",
+        ));
+    }
     // Fewer entries than this keep too little history to investigate anything: a typo.
     if c.audit.max_entries < 1_000 {
         return Err(ConfigError::invalid(

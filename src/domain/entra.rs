@@ -41,8 +41,19 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
         "DeviceManagementConfiguration.Read.All",
         "compliance policies (evidence)",
     ),
-    ("Policy.Read.All", "conditional access policies (evidence)"),
+    (
+        "Policy.Read.All",
+        "conditional access policies, security defaults (evidence)",
+    ),
     ("AuditLog.Read.All", "MFA registration report (evidence)"),
+    (
+        "RoleManagement.Read.Directory",
+        "directory role assignments: who is an administrator (evidence)",
+    ),
+    (
+        "UserAuthenticationMethod.Read.All",
+        "administrators' MFA methods without Entra ID P1 (evidence)",
+    ),
     ("Organization.Read.All", "tenant name and domains"),
 ];
 

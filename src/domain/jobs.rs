@@ -117,8 +117,22 @@ impl Services {
 
     /// Claim the next due job, if any.
     pub async fn claim_job(&self) -> DomainResult<Option<Job>> {
+        self.claim_job_except(std::collections::HashSet::new())
+            .await
+    }
+
+    /// Claim the oldest due job of a company not in `busy` (companies with a job running):
+    /// one tenant never has two jobs at once (an identity sync beside its evidence
+    /// collection), so Graph's per-tenant limits see one caller from us at a time.
+    pub async fn claim_job_except(
+        &self,
+        busy: std::collections::HashSet<u64>,
+    ) -> DomainResult<Option<Job>> {
         let now = self.now();
-        Ok(self.store.write(move |w| w.claim_job(now)).await?)
+        Ok(self
+            .store
+            .write(move |w| w.claim_job_except(now, &busy))
+            .await?)
     }
 
     /// When the next queued job is due (workers sleep until then, or until notified).

@@ -167,6 +167,32 @@ mod tests {
     }
 
     #[test]
+    fn evidence_slots_never_meet_identity_slots() {
+        let identity = sched("0 0 */4 * * *", Tz::UTC);
+        let evidence = sched("0 15 */6 * * *", Tz::UTC);
+        let start = at(0, 0) - chrono::Duration::seconds(1);
+        // Four weeks of slots: 6 identity and 4 evidence runs a day.
+        let id_slots = identity.upcoming(start, 6 * 28);
+        let ev_slots = evidence.upcoming(start, 4 * 28);
+        assert_eq!(ev_slots.len(), 4 * 28);
+        for e in &ev_slots {
+            assert_eq!(e.format("%M:%S").to_string(), "15:00", "{e}");
+            assert_eq!(chrono::Timelike::hour(e) % 6, 0, "{e}");
+            // Never the same minute as an identity run: at least 15 minutes apart.
+            let nearest = id_slots
+                .iter()
+                .map(|i| (*e - *i).num_minutes().abs())
+                .min()
+                .expect("identity slots");
+            assert!(nearest >= 15, "{e} is {nearest} min from an identity slot");
+        }
+        // Six hours apart, every time.
+        for w in ev_slots.windows(2) {
+            assert_eq!(w[1] - w[0], chrono::Duration::hours(6));
+        }
+    }
+
+    #[test]
     fn a_missed_slot_runs_once_and_only_the_latest() {
         let s = sched("0 0 */4 * * *", Tz::UTC);
         // Down from 03:00 to 13:30: slots 04:00, 08:00 and 12:00 were missed; catch up 12:00 once.

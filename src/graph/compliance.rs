@@ -74,7 +74,68 @@ enum SummaryBody {
     Bare(ComplianceSummary),
 }
 
+impl SummaryBody {
+    fn into_summary(self) -> ComplianceSummary {
+        match self {
+            SummaryBody::Wrapped { value } => value,
+            SummaryBody::WrappedList { value } => value.into_iter().next().unwrap_or_default(),
+            SummaryBody::Bare(s) => s,
+        }
+    }
+}
+
+/// `deviceComplianceDeviceOverview` of one policy: device counts per status (v1.0 has no
+/// conflict count).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceStatusOverview {
+    #[serde(default)]
+    pub pending_count: Option<i64>,
+    #[serde(default)]
+    pub not_applicable_count: Option<i64>,
+    #[serde(default)]
+    pub success_count: Option<i64>,
+    #[serde(default)]
+    pub error_count: Option<i64>,
+    #[serde(default)]
+    pub failed_count: Option<i64>,
+    #[serde(default)]
+    pub configuration_version: Option<i64>,
+}
+
 impl GraphClient {
+    /// Every compliance policy, with the digest of the pages (evidence).
+    pub async fn device_compliance_policies_hashed(
+        &self,
+        tenant: &str,
+    ) -> Result<(Vec<DeviceCompliancePolicy>, super::hashed::PayloadDigest), GraphError> {
+        let url = self.url("/v1.0/deviceManagement/deviceCompliancePolicies");
+        self.get_all_hashed(tenant, &url).await
+    }
+
+    /// The tenant-wide compliance counts, with their digest (evidence).
+    pub async fn compliance_summary_hashed(
+        &self,
+        tenant: &str,
+    ) -> Result<(ComplianceSummary, super::hashed::PayloadDigest), GraphError> {
+        let url = self.url("/v1.0/deviceManagement/deviceCompliancePolicyDeviceStateSummary");
+        let (body, digest) = self.get_one_hashed::<SummaryBody>(tenant, &url).await?;
+        Ok((body.into_summary(), digest))
+    }
+
+    /// One policy's device status overview, with its digest.
+    pub async fn device_status_overview(
+        &self,
+        tenant: &str,
+        policy_id: &str,
+    ) -> Result<(DeviceStatusOverview, super::hashed::PayloadDigest), GraphError> {
+        let id: String = url::form_urlencoded::byte_serialize(policy_id.as_bytes()).collect();
+        let url = self.url(&format!(
+            "/v1.0/deviceManagement/deviceCompliancePolicies/{id}/deviceStatusOverview"
+        ));
+        self.get_one_hashed(tenant, &url).await
+    }
+
     /// Every compliance policy of the tenant.
     pub async fn device_compliance_policies(
         &self,
@@ -87,10 +148,9 @@ impl GraphClient {
     /// The tenant-wide device compliance counts.
     pub async fn compliance_summary(&self, tenant: &str) -> Result<ComplianceSummary, GraphError> {
         let url = self.url("/v1.0/deviceManagement/deviceCompliancePolicyDeviceStateSummary");
-        Ok(match self.get_json::<SummaryBody>(tenant, &url).await? {
-            SummaryBody::Wrapped { value } => value,
-            SummaryBody::WrappedList { value } => value.into_iter().next().unwrap_or_default(),
-            SummaryBody::Bare(s) => s,
-        })
+        Ok(self
+            .get_json::<SummaryBody>(tenant, &url)
+            .await?
+            .into_summary())
     }
 }

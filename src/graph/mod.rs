@@ -13,17 +13,24 @@
 //! [`RetryPolicy`] → one fresh token on 401 → decode, or a [`GraphError`] with status, Graph
 //! code, message and request-id.
 
+pub mod auth_methods;
+pub mod batch;
 pub mod cert;
 pub mod compliance;
 pub mod devices;
 pub mod directory;
 pub mod error;
 pub mod groups;
+pub mod hashed;
+pub mod licences;
 pub mod organization;
+pub mod pace;
 pub mod paging;
 pub mod policies;
 pub mod reports;
 pub mod retry;
+pub mod roles;
+pub mod security_defaults;
 pub mod token;
 pub mod users;
 pub mod wire;
@@ -36,12 +43,13 @@ use serde::de::DeserializeOwned;
 pub use cert::{
     CLIENT_ASSERTION_TYPE, CertificateError, CertificateInfo, ClientCertificate, client_assertion,
 };
-pub use compliance::{ComplianceSummary, DeviceCompliancePolicy};
+pub use compliance::{ComplianceSummary, DeviceCompliancePolicy, DeviceStatusOverview};
 pub use devices::{ComplianceState, ManagedDevice, OwnerType};
 pub use error::{
     FailureReason, GraphError, GraphErrorInfo, GraphErrorKind, TokenError, TransportFailure,
 };
 pub use groups::{DeltaGroup, GroupRound, MemberChange, MemberType, MergedGroup};
+pub use hashed::PayloadDigest;
 pub use organization::{AssignedPlan, Organization, VerifiedDomain};
 pub use paging::Page;
 pub use policies::{ConditionalAccessPolicy, GrantControls, PolicyState};
@@ -99,6 +107,8 @@ pub struct GraphClient {
     credential: Credential,
     retry: RetryPolicy,
     tokens: token::TokenCache,
+    /// Per-tenant pacing for Conditional Access and the reports (shared by every job).
+    pacer: pace::Pacer,
     /// Signs assertions and reads `Retry-After` dates; the system clock unless a test sets one.
     clock: crate::clock::SharedClock,
 }
@@ -119,6 +129,7 @@ impl GraphClient {
             credential,
             retry: RetryPolicy::default(),
             tokens: token::TokenCache::default(),
+            pacer: pace::Pacer::default(),
             clock: std::sync::Arc::new(crate::clock::SystemClock),
         }
     }
@@ -176,18 +187,47 @@ impl GraphClient {
         tenant: &str,
         url: &str,
     ) -> Result<T, GraphError> {
+        let raw = self
+            .request_raw(tenant, reqwest::Method::GET, url, None)
+            .await?;
+        raw.decode()
+    }
+
+    /// Send one request (retried, paced, one fresh token on 401) and return the 2xx body as
+    /// received, with its status and `request-id`: evidence hashes the exact bytes Microsoft
+    /// sent. A non-2xx answer is a [`GraphError`]. `body` is sent as JSON.
+    pub async fn request_raw(
+        &self,
+        tenant: &str,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<RawResponse, GraphError> {
         let path = self.check_link(url)?;
+        let pace = pace::limit_for(&path).map(|l| (&self.pacer, l));
         let mut refreshed = false;
         loop {
             let token = self.access_token(tenant).await?;
             let client_request_id = uuid::Uuid::new_v4().to_string();
-            let sent = retry::send(&self.retry, self.clock.as_ref(), &path, tenant, || {
-                self.http
-                    .get(url)
-                    .bearer_auth(&token)
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .header("client-request-id", &client_request_id)
-            })
+            let sent = retry::send(
+                &self.retry,
+                self.clock.as_ref(),
+                &path,
+                tenant,
+                pace,
+                || {
+                    let mut b = self
+                        .http
+                        .request(method.clone(), url)
+                        .bearer_auth(&token)
+                        .header(reqwest::header::ACCEPT, "application/json")
+                        .header("client-request-id", &client_request_id);
+                    if let Some(json) = body {
+                        b = b.json(json);
+                    }
+                    b
+                },
+            )
             .await;
             let (response, attempts, retry_after) = match sent {
                 Sent::Response {
@@ -227,11 +267,9 @@ impl GraphClient {
             if !(200..300).contains(&status) {
                 return Err(http_error(meta, &body));
             }
-            return serde_json::from_slice::<T>(&body).map_err(|e| {
-                let mut info = meta.into_info(GraphErrorKind::Decode);
-                info.detail = Some(e.to_string());
-                info.body_excerpt = Some(excerpt(&body));
-                GraphError::new(info)
+            return Ok(RawResponse {
+                body: body.to_vec(),
+                meta,
             });
         }
     }
@@ -262,7 +300,37 @@ impl GraphClient {
     }
 }
 
+/// A 2xx answer as received: the body bytes and what the headers said.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub body: Vec<u8>,
+    meta: Meta,
+}
+
+impl RawResponse {
+    pub fn status(&self) -> u16 {
+        self.meta.status
+    }
+
+    /// Graph's `request-id` header, for matching against Microsoft's logs.
+    pub fn request_id(&self) -> Option<&str> {
+        self.meta.request_id.as_deref()
+    }
+
+    /// Decode the body as `T`; an unexpected body is a `Decode` error showing its start.
+    pub fn decode<T: DeserializeOwned>(self) -> Result<T, GraphError> {
+        serde_json::from_slice::<T>(&self.body).map_err(|e| {
+            let body = self.body;
+            let mut info = self.meta.into_info(GraphErrorKind::Decode);
+            info.detail = Some(e.to_string());
+            info.body_excerpt = Some(excerpt(&body));
+            GraphError::new(info)
+        })
+    }
+}
+
 /// What we know about a response before reading its body.
+#[derive(Debug)]
 struct Meta {
     status: u16,
     request_id: Option<String>,

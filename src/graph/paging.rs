@@ -36,10 +36,10 @@ impl<T> Page<T> {
 /// endpoint, or an HTML error page behind a 200), and must not read as "no items".
 #[derive(Deserialize)]
 #[serde(bound = "T: DeserializeOwned")]
-struct RawPage<T> {
-    value: Vec<T>,
+pub(crate) struct RawPage<T> {
+    pub(crate) value: Vec<T>,
     #[serde(default, rename = "@odata.nextLink")]
-    next_link: Option<String>,
+    pub(crate) next_link: Option<String>,
     #[serde(default, rename = "@odata.deltaLink")]
     delta_link: Option<String>,
 }

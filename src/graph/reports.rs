@@ -67,4 +67,11 @@ impl GraphClient {
         let url = self.url("/v1.0/reports/authenticationMethods/userRegistrationDetails");
         Ok(self.get_all(tenant, &url).await?.items)
     }
+
+    /// The report page by page, hashed (evidence: a 100 k-user tenant's report is not held
+    /// whole). Paced to 5 requests / 10 s per tenant.
+    pub fn user_registration_pages(&self, tenant: &str) -> super::hashed::HashedPages<'_> {
+        let url = self.url("/v1.0/reports/authenticationMethods/userRegistrationDetails");
+        self.hashed_pages(tenant, &url)
+    }
 }

@@ -147,6 +147,7 @@ pub(crate) async fn send<F>(
     clock: &dyn crate::clock::Clock,
     what: &str,
     tenant: &str,
+    pace: Option<(&super::pace::Pacer, super::pace::Limit)>,
     mut build: F,
 ) -> Sent
 where
@@ -156,6 +157,10 @@ where
     let mut attempt = 0u32;
     loop {
         attempt += 1;
+        // Every attempt, retries included, waits for a slot: a retry is a request to Graph.
+        if let Some((pacer, limit)) = pace {
+            pacer.wait(tenant, limit).await;
+        }
         match build().send().await {
             Ok(response) => {
                 let status = response.status().as_u16();

@@ -174,12 +174,19 @@ impl GraphClient {
             (Credential::Certificate(_), None) => {}
         }
         form.push(("grant_type", "client_credentials"));
-        let sent = retry::send(&self.retry, self.clock.as_ref(), "token", tenant, || {
-            self.http
-                .post(&url)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .form(&form)
-        })
+        let sent = retry::send(
+            &self.retry,
+            self.clock.as_ref(),
+            "token",
+            tenant,
+            None,
+            || {
+                self.http
+                    .post(&url)
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .form(&form)
+            },
+        )
         .await;
         let (response, attempts, retry_after) = match sent {
             Sent::Response {

@@ -1,5 +1,5 @@
 //! Small periodic chores beside the job queue: writing the audit summaries of anonymous
-//! failures once their minute is over, and the daily audit retention prune.
+//! failures once their minute is over, and the daily audit and evidence retention prunes.
 
 use super::{Shutdown, stopped};
 use crate::domain::Services;
@@ -18,6 +18,7 @@ const FIRST_PRUNE_AFTER: Duration = Duration::from_secs(60);
 pub fn spawn_housekeeping(
     services: Services,
     retention: AuditRetention,
+    evidence_retention_days: u32,
     shutdown: Shutdown,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -32,11 +33,18 @@ pub fn spawn_housekeeping(
                         tracing::error!(error = %e, "could not write audit summaries");
                     }
                 }
-                _ = prune.tick() => match services.prune_audit(retention).await {
-                    Ok(0) => {}
-                    Ok(removed) => tracing::info!(removed, "audit retention removed old entries"),
-                    Err(e) => tracing::error!(error = %e, "audit retention prune failed"),
-                },
+                _ = prune.tick() => {
+                    match services.prune_audit(retention).await {
+                        Ok(0) => {}
+                        Ok(removed) => tracing::info!(removed, "audit retention removed old entries"),
+                        Err(e) => tracing::error!(error = %e, "audit retention prune failed"),
+                    }
+                    match services.prune_evidence(evidence_retention_days).await {
+                        Ok(0) => {}
+                        Ok(removed) => tracing::info!(removed, "evidence retention removed old snapshots"),
+                        Err(e) => tracing::error!(error = %e, "evidence retention prune failed"),
+                    }
+                }
                 _ = stopped(shutdown.clone()) => return,
             }
         }

@@ -1,10 +1,17 @@
 //! Workers: claim → run one job → record the outcome. Each job runs in its own task so a
 //! panic fails that job (and is retried) instead of killing the worker.
+//!
+//! The pool is sized for I/O (a sync spends its time waiting on Graph, not on a core), and
+//! the workers share the set of companies with a job running: a worker never claims a second
+//! job of one of them, so each tenant sees at most one job of ours at a time.
 
 use super::{JobContext, Registry, Shutdown, stopped};
 use crate::domain::Services;
 use crate::domain::jobs::RunResult;
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -18,12 +25,31 @@ pub fn spawn_workers(
     shutdown: Shutdown,
     grace: Duration,
 ) -> Vec<JoinHandle<()>> {
+    let busy = Busy::default();
     (0..n)
         .map(|i| {
             let (s, r, sd) = (services.clone(), registry.clone(), shutdown.clone());
-            tokio::spawn(async move { worker_loop(i, s, r, sd, grace).await })
+            let b = busy.clone();
+            tokio::spawn(async move { worker_loop(i, s, r, sd, grace, b).await })
         })
         .collect()
+}
+
+/// Companies with a job running in this pool. Held across a claim, so two workers cannot
+/// both claim a job of the same company (claims are one write transaction each anyway).
+type Busy = Arc<Mutex<HashSet<u64>>>;
+
+/// Claim a due job of a company that has none running, and mark the company busy.
+async fn claim(
+    services: &Services,
+    busy: &Busy,
+) -> Result<Option<crate::model::Job>, crate::domain::DomainError> {
+    let mut held = busy.lock().await;
+    let job = services.claim_job_except(held.clone()).await?;
+    if let Some(c) = job.as_ref().and_then(|j| j.company_id) {
+        held.insert(c);
+    }
+    Ok(job)
 }
 
 async fn worker_loop(
@@ -32,6 +58,7 @@ async fn worker_loop(
     registry: Registry,
     shutdown: Shutdown,
     grace: Duration,
+    busy: Busy,
 ) {
     tracing::debug!(worker = index, "job worker started");
     loop {
@@ -40,15 +67,29 @@ async fn worker_loop(
         }
         // Register interest before looking, so an enqueue between the look and the sleep wakes us.
         let notified = services.job_notify.notified();
-        match services.claim_job().await {
-            Ok(Some(job)) => run_one(&services, &registry, job, shutdown.clone(), grace).await,
+        match claim(&services, &busy).await {
+            Ok(Some(job)) => {
+                let company = job.company_id;
+                run_one(&services, &registry, job, shutdown.clone(), grace).await;
+                if let Some(c) = company {
+                    busy.lock().await.remove(&c);
+                    // A job of this company may be waiting for this one to end.
+                    services.job_notify.notify_waiters();
+                }
+            }
             Ok(None) => {
-                let wait = match services.next_job_due().await {
-                    Ok(Some(due)) => (due - services.now())
+                let due = services.next_job_due().await.unwrap_or_default();
+                let wait = match due {
+                    // Due yet not claimed: its company is busy; the running job's end
+                    // wakes us.
+                    Some(due) if due <= services.now() && !busy.lock().await.is_empty() => {
+                        IDLE_POLL
+                    }
+                    Some(due) => (due - services.now())
                         .to_std()
                         .unwrap_or(Duration::ZERO)
                         .min(IDLE_POLL),
-                    _ => IDLE_POLL,
+                    None => IDLE_POLL,
                 };
                 tokio::select! {
                     _ = notified => {}

@@ -174,18 +174,35 @@ pub struct Progress {
     /// `users`, `groups`, `devices`.
     pub step: String,
     pub pages: u64,
+    /// Objects so far: written (added, updated, deactivated) for users and devices, read
+    /// for groups (a groups round is applied whole at its end).
     pub objects: u64,
     pub total: Option<u64>,
+    /// The sync's own words for it ("users: page 3 applied (250 created, …)"); when empty,
+    /// [`Progress::line`] says it from the numbers.
+    #[serde(default)]
+    pub words: String,
 }
 
 impl Progress {
     /// The progress line people read: "users: page 3, 250 objects" (", of 900" when known).
     pub fn line(&self) -> String {
+        if !self.words.is_empty() {
+            return self.words.clone();
+        }
         let of = self.total.map(|t| format!(" of {t}")).unwrap_or_default();
         format!(
             "{}: page {}, {} objects{of} so far",
             self.step, self.pages, self.objects
         )
+    }
+    /// A step that has read nothing yet, in the sync's words.
+    pub fn words(step: &str, words: &str) -> Self {
+        Self {
+            step: step.into(),
+            words: words.into(),
+            ..Self::default()
+        }
     }
     /// Percent done when the total is known.
     pub fn percent(&self) -> Option<u64> {

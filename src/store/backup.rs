@@ -83,6 +83,13 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &MEMBER_OF,
     &COMPANY_TENANTS,
     &DEFAULT_SLUGS,
+    &DEVICE_MARKS,
+    &EVIDENCE_SNAPSHOTS,
+    &EVIDENCE_SUMMARIES,
+    &EVIDENCE_LATEST,
+    &EVIDENCE_BY_TIME,
+    &EVIDENCE_SETTINGS,
+    &JOB_INDEX,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

@@ -177,4 +177,49 @@ mod tests {
         };
         assert_eq!(ids(queued), (vec![3, 2], 2));
     }
+
+    #[test]
+    fn a_v6_database_gains_the_jobs_index_filled_from_its_jobs() {
+        use crate::store::codec::enc;
+        use crate::store::{meta, tables};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.redb");
+        {
+            let mut builder = redb::Builder::new();
+            builder.set_concurrency_mode(redb::ConcurrencyMode::SingleWriter);
+            let db = builder.create(&path).expect("create");
+            let txn = db.begin_write().expect("write");
+            tables::create_all(&txn).expect("v1");
+            tables::create_v2(&txn).expect("v2");
+            tables::create_v3(&txn).expect("v3");
+            tables::create_v4(&txn).expect("v4");
+            tables::create_v5(&txn).expect("v5");
+            tables::create_v6(&txn).expect("v6");
+            {
+                // Jobs as a v6 binary stored them: records only, no index.
+                let mut jobs = txn.open_table(JOBS).expect("jobs");
+                for (id, company) in [(1u64, 4u64), (2, 5), (3, 4)] {
+                    let mut j = job("identity_sync", company);
+                    j.id = id;
+                    j.state = JobState::Succeeded;
+                    jobs.insert(id, enc(&j).expect("enc").as_slice())
+                        .expect("insert");
+                }
+            }
+            meta::set_schema_version(&txn, 6).expect("version");
+            txn.commit().expect("commit");
+        }
+        let store = crate::store::Store::open(&path, crate::crypto::SecretBox::from_key([1; 32]))
+            .expect("migrates");
+        let f = JobFilter {
+            company_id: Some(4),
+            state: Some(JobState::Succeeded),
+            ..JobFilter::default()
+        };
+        let (jobs, total) = store
+            .read_blocking(|r| r.jobs_filtered(&f, 0, 10))
+            .expect("read");
+        assert_eq!(total, 2);
+        assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), vec![3, 1]);
+    }
 }

@@ -12,6 +12,7 @@ use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{Job, JobState};
 use chrono::{DateTime, Utc};
 use redb::ReadableTable;
+use std::collections::HashSet;
 
 /// Result of an enqueue: a new job, or the one already queued or running for that pair.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,14 +84,41 @@ impl Writer {
 
     /// Take the oldest due job and mark it running (attempt counted here).
     pub fn claim_job(&mut self, now: DateTime<Utc>) -> Result<Option<Job>, StoreError> {
-        let due = {
+        self.claim_job_except(now, &HashSet::new())
+    }
+
+    /// Take the oldest due job whose company is not in `busy` and mark it running. Jobs of a
+    /// busy company stay queued, in their place, for when its running job ends.
+    pub fn claim_job_except(
+        &mut self,
+        now: DateTime<Utc>,
+        busy: &HashSet<u64>,
+    ) -> Result<Option<Job>, StoreError> {
+        let mut found = None;
+        {
             let t = self.txn.open_table(JOB_QUEUE)?;
-            let first = t.first()?.map(|(k, _)| k.value());
-            first.filter(|(at, _)| *at <= now.timestamp_millis())
+            for entry in t.range(..=(now.timestamp_millis(), u64::MAX))? {
+                let (at, id) = entry?.0.value();
+                let job = match self.job(id)? {
+                    Some(j) => j,
+                    // A queue entry without its job: take it out (below) and carry on.
+                    None => {
+                        found = Some((at, id, None));
+                        break;
+                    }
+                };
+                if job.company_id.is_some_and(|c| busy.contains(&c)) {
+                    continue;
+                }
+                found = Some((at, id, Some(job)));
+                break;
+            }
+        }
+        let Some((at, id, job)) = found else {
+            return Ok(None);
         };
-        let Some((at, id)) = due else { return Ok(None) };
         self.txn.open_table(JOB_QUEUE)?.remove((at, id))?;
-        let Some(mut job) = self.job(id)? else {
+        let Some(mut job) = job else {
             return Ok(None);
         };
         job.state = JobState::Running;

@@ -57,6 +57,7 @@ pub mod seq {
     pub const SUPPORT_REQUEST: &str = "support_request";
     pub const JOB: &str = "job";
     pub const AUDIT: &str = "audit";
+    pub const EVIDENCE_SNAPSHOT: &str = "evidence_snapshot";
 }
 
 /// The collection half of a `sync_state` key (company id, collection): which Graph delta
@@ -64,6 +65,8 @@ pub mod seq {
 pub mod sync_state {
     pub const USERS: &str = "users";
     pub const GROUPS: &str = "groups";
+    /// The Intune device sweep: only its `round` is used (Intune has no delta query).
+    pub const DEVICES: &str = "devices";
 }
 
 #[cfg(test)]
@@ -94,8 +97,10 @@ mod tests {
             (seq::SUPPORT_REQUEST, "support_request"),
             (seq::JOB, "job"),
             (seq::AUDIT, "audit"),
+            (seq::EVIDENCE_SNAPSHOT, "evidence_snapshot"),
             (sync_state::USERS, "users"),
             (sync_state::GROUPS, "groups"),
+            (sync_state::DEVICES, "devices"),
         ];
         for (key, spelling) in pinned {
             assert_eq!(key, spelling, "a stored name changed");

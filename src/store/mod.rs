@@ -15,6 +15,7 @@ mod codec;
 mod companies;
 mod directory;
 mod error;
+mod evidence;
 mod index;
 mod job_index;
 mod jobs;
@@ -118,6 +119,10 @@ impl Store {
         if found < 5 {
             // v5: list indexes. Created here; filled below, in batches of their own.
             tables::create_v5(&txn)?;
+        }
+        if found < 6 {
+            // v6: compliance evidence snapshots, their summaries and per-company settings.
+            tables::create_v6(&txn)?;
         }
         if found < 7 {
             // v7: jobs by company and kind (for filters and a company's sync history),

@@ -1,13 +1,14 @@
 //! Identity-sync bookkeeping: Entra object id → local id indexes (with the round that last
 //! saw each object), Intune device → asset, memberships by round, and the per-collection
-//! delta state.
+//! delta state, and the Intune sweep's per-device marks.
 
 use super::codec::{dec, enc};
-use super::tables::{ASSET_DEVICES, CONTACT_OIDS, GROUP_OIDS, MEMBERSHIPS, SYNC_STATE};
+use super::tables::{
+    ASSET_DEVICES, CONTACT_OIDS, DEVICE_MARKS, GROUP_OIDS, MEMBERSHIPS, SYNC_STATE,
+};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{Asset, Contact, ContactGroup, Membership, SyncState};
 use redb::ReadableTable;
-
 impl<Tx: ReadTables> Txn<Tx> {
     pub fn sync_state(
         &self,
@@ -73,9 +74,95 @@ impl<Tx: ReadTables> Txn<Tx> {
             })
             .collect()
     }
+    /// The contact index entries of many Entra object ids at once, without decoding a contact:
+    /// one table open for a batch of objects (a sync looks up every object of a page, and
+    /// opening a table per lookup costs more than the lookup). `None` where not synced;
+    /// (contact id, round) otherwise. Ids are matched as Graph sent them.
+    pub fn contact_index_entries<'a>(
+        &self,
+        company_id: u64,
+        oids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Option<(u64, u64)>>, StoreError> {
+        let t = self.table(CONTACT_OIDS)?;
+        oids.into_iter()
+            .map(|oid| Ok(t.get((company_id, oid))?.map(|g| g.value())))
+            .collect()
+    }
+    /// [`Self::asset_id_by_device`] for many devices at once (one table open).
+    pub fn asset_ids_by_devices<'a>(
+        &self,
+        company_id: u64,
+        device_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Option<u64>>, StoreError> {
+        let t = self.table(ASSET_DEVICES)?;
+        device_ids
+            .into_iter()
+            .map(|d| Ok(t.get((company_id, d))?.map(|g| g.value())))
+            .collect()
+    }
+    /// The asset id of an Intune device, from the device index alone.
+    pub fn asset_id_by_device(
+        &self,
+        company_id: u64,
+        device_id: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .table(ASSET_DEVICES)?
+            .get((company_id, device_id))?
+            .map(|g| g.value()))
+    }
     pub fn asset(&self, company_id: u64, id: u64) -> Result<Option<Asset>, StoreError> {
         let t = self.table(super::tables::ASSETS)?;
         t.get((company_id, id))?.map(|g| dec(g.value())).transpose()
+    }
+    /// One contact group by id.
+    pub fn contact_group_by_id(
+        &self,
+        company_id: u64,
+        id: u64,
+    ) -> Result<Option<ContactGroup>, StoreError> {
+        let t = self.table(super::tables::CONTACT_GROUPS)?;
+        t.get((company_id, id))?.map(|g| dec(g.value())).transpose()
+    }
+    /// Contact ids whose Entra user the round `round` did not see (stamped earlier). Walks the
+    /// company's index without holding it; returns only the unseen.
+    pub fn contacts_unseen_in(&self, company_id: u64, round: u64) -> Result<Vec<u64>, StoreError> {
+        unseen_in(&self.table(CONTACT_OIDS)?, company_id, round)
+    }
+    /// Group ids whose Entra group the round `round` did not see.
+    pub fn groups_unseen_in(&self, company_id: u64, round: u64) -> Result<Vec<u64>, StoreError> {
+        unseen_in(&self.table(GROUP_OIDS)?, company_id, round)
+    }
+    /// Memberships the round `round` did not see.
+    pub fn memberships_unseen_in(
+        &self,
+        company_id: u64,
+        round: u64,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let t = self.table(MEMBERSHIPS)?;
+        let mut out = Vec::new();
+        for r in t.range((company_id, 0, 0)..=(company_id, u64::MAX, u64::MAX))? {
+            let (k, v) = r?;
+            if v.value() < round {
+                let (c, g, m) = k.value();
+                out.push(Membership {
+                    company_id: c,
+                    group_id: g,
+                    contact_id: m,
+                });
+            }
+        }
+        Ok(out)
+    }
+    /// How many contacts are direct members of a group.
+    pub fn member_count(&self, company_id: u64, group_id: u64) -> Result<u64, StoreError> {
+        let t = self.table(MEMBERSHIPS)?;
+        let mut n = 0;
+        for r in t.range((company_id, group_id, 0)..=(company_id, group_id, u64::MAX))? {
+            r?;
+            n += 1;
+        }
+        Ok(n)
     }
     /// Memberships of a company with the round that last saw each.
     pub fn memberships_with_round(
@@ -98,6 +185,32 @@ impl<Tx: ReadTables> Txn<Tx> {
             })
             .collect()
     }
+}
+
+/// The next (device id, sweep round) of a walk over [`DEVICE_MARKS`].
+fn next_mark(
+    marks: &mut redb::Range<'_, (u64, &'static str), (u64, u64)>,
+) -> Result<Option<(String, u64)>, StoreError> {
+    Ok(marks
+        .next()
+        .transpose()?
+        .map(|(k, v)| (k.value().1.to_string(), v.value().1)))
+}
+
+/// Local ids in one company's range of an object-id index last seen before `round`.
+fn unseen_in(
+    t: &impl ReadableTable<(u64, &'static str), (u64, u64)>,
+    company_id: u64,
+    round: u64,
+) -> Result<Vec<u64>, StoreError> {
+    let mut out = Vec::new();
+    for r in t.range((company_id, "")..(company_id + 1, ""))? {
+        let (id, seen) = r?.1.value();
+        if seen < round {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
 /// One company's range of an object-id index: (object id, local id, round).
@@ -151,6 +264,124 @@ impl Writer {
             .open_table(GROUP_OIDS)?
             .insert((company_id, oid), (group_id, round))?;
         Ok(())
+    }
+
+    /// Take `n` ids of the sequence `name` at once; returns the first (the others follow it).
+    /// One read and write of the sequence for a page of new records instead of one each.
+    pub fn reserve_ids(&mut self, name: &str, n: u64) -> Result<u64, StoreError> {
+        let mut t = self.txn.open_table(super::tables::SEQ)?;
+        let last = t.get(name)?.map(|v| v.value()).unwrap_or(0);
+        t.insert(name, last + n)?;
+        Ok(last + 1)
+    }
+
+    /// [`Self::index_contact`] for many contacts at once (one table open).
+    pub fn index_contacts<'a>(
+        &mut self,
+        company_id: u64,
+        entries: impl IntoIterator<Item = (&'a str, u64, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(CONTACT_OIDS)?;
+        for (oid, id, round) in entries {
+            t.insert((company_id, oid), (id, round))?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::index_asset`] for many devices at once (one table open).
+    pub fn index_assets<'a>(
+        &mut self,
+        company_id: u64,
+        entries: impl IntoIterator<Item = (&'a str, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(ASSET_DEVICES)?;
+        for (device_id, asset_id) in entries {
+            t.insert((company_id, device_id), asset_id)?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::device_mark`] for many devices at once (one table open).
+    pub fn device_marks<'a>(
+        &mut self,
+        company_id: u64,
+        device_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Option<(u64, u64)>>, StoreError> {
+        let t = self.txn.open_table(DEVICE_MARKS)?;
+        device_ids
+            .into_iter()
+            .map(|d| Ok(t.get((company_id, d))?.map(|g| g.value())))
+            .collect()
+    }
+
+    /// [`Self::mark_device`] for many devices at once (one table open).
+    pub fn mark_devices<'a>(
+        &mut self,
+        company_id: u64,
+        marks: impl IntoIterator<Item = (&'a str, u64, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(DEVICE_MARKS)?;
+        for (device_id, fingerprint, round) in marks {
+            t.insert((company_id, device_id), (fingerprint, round))?;
+        }
+        Ok(())
+    }
+
+    /// A device's mark: (fingerprint, sweep round), see [`DEVICE_MARKS`].
+    pub fn device_mark(
+        &mut self,
+        company_id: u64,
+        device_id: &str,
+    ) -> Result<Option<(u64, u64)>, StoreError> {
+        Ok(self
+            .txn
+            .open_table(DEVICE_MARKS)?
+            .get((company_id, device_id))?
+            .map(|g| g.value()))
+    }
+
+    pub fn mark_device(
+        &mut self,
+        company_id: u64,
+        device_id: &str,
+        fingerprint: u64,
+        round: u64,
+    ) -> Result<(), StoreError> {
+        self.txn
+            .open_table(DEVICE_MARKS)?
+            .insert((company_id, device_id), (fingerprint, round))?;
+        Ok(())
+    }
+
+    /// (device id, asset id) of every Intune device of a company that the sweep `round` did
+    /// not list: its mark is older, or it has none. One pass over the company's device index
+    /// and its marks side by side (both are ordered by device id); only the unlisted devices
+    /// are held.
+    pub fn devices_not_listed_in(
+        &mut self,
+        company_id: u64,
+        round: u64,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let index = self.txn.open_table(ASSET_DEVICES)?;
+        let marks = self.txn.open_table(DEVICE_MARKS)?;
+        let mut marks = marks.range((company_id, "")..(company_id + 1, ""))?;
+        let mut mark = next_mark(&mut marks)?;
+        let mut out = Vec::new();
+        for entry in index.range((company_id, "")..(company_id + 1, ""))? {
+            let (k, v) = entry?;
+            let device = k.value().1;
+            // Marks without an index entry sort in between; step over them.
+            while mark.as_ref().is_some_and(|(d, _)| d.as_str() < device) {
+                mark = next_mark(&mut marks)?;
+            }
+            let listed = mark
+                .as_ref()
+                .is_some_and(|(d, seen)| d == device && *seen >= round);
+            if !listed {
+                out.push((device.to_string(), v.value()));
+            }
+        }
+        Ok(out)
     }
 
     pub fn index_asset(

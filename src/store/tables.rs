@@ -157,8 +157,23 @@ pub(super) fn create_v7(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
     Ok(())
 }
 
-/// Schema v5: list indexes (filled by `index::build` for an existing database).
+/// (company id, Intune managed device id) → (fingerprint of what the sync last applied from
+/// Intune, sweep round that last listed the device).
+///
+/// WHY a table of its own rather than a wider `ASSET_DEVICES` value: Intune has no delta
+/// query, so every sweep lists every device. The fingerprint lets a sweep skip an unchanged
+/// device without decoding its asset, and the round stamp finds retired devices after a
+/// complete listing without holding the tenant's device ids in memory. Keeping it apart
+/// avoids rewriting `ASSET_DEVICES` in a migration: a device without a mark simply
+/// takes the slow path once (decode and compare its asset), which also covers databases
+/// synced before the table existed. Fingerprint 0 means "apply in full next time".
+pub const DEVICE_MARKS: TableDefinition<(u64, &str), (u64, u64)> =
+    TableDefinition::new("device_marks");
+
+/// Schema v5: list indexes (filled by `index::build` for an existing database) and the
+/// Intune sweep's device marks.
 pub(super) fn create_v5(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(DEVICE_MARKS)?;
     txn.open_table(LIST_INDEX)?;
     txn.open_table(LIST_COUNTS)?;
     txn.open_table(SEARCH_WORDS)?;
@@ -166,5 +181,36 @@ pub(super) fn create_v5(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
     txn.open_table(MEMBER_OF)?;
     txn.open_table(COMPANY_TENANTS)?;
     txn.open_table(DEFAULT_SLUGS)?;
+    Ok(())
+}
+
+// Schema v6: compliance evidence (#10).
+
+/// (company id, snapshot id) → EvidenceSnapshot as gzip-compressed JSON (see
+/// `evidence::enc_snapshot`): one immutable collection, facts only. Snapshot ids come from one
+/// sequence, so a company's range is in collection order.
+pub const EVIDENCE_SNAPSHOTS: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("evidence_snapshots");
+/// (company id, snapshot id) → SnapshotSummary: statuses and scores evaluated when stored,
+/// what the snapshot list and the history chart read without opening the facts.
+pub const EVIDENCE_SUMMARIES: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("evidence_summaries");
+/// company id → SnapshotSummary of its latest complete snapshot: the overview reads one row
+/// per company.
+pub const EVIDENCE_LATEST: TableDefinition<u64, &[u8]> = TableDefinition::new("evidence_latest");
+/// (collected_at unix ms, company id, snapshot id) → () : retention walks the oldest first.
+pub const EVIDENCE_BY_TIME: TableDefinition<(i64, u64, u64), ()> =
+    TableDefinition::new("evidence_by_time");
+/// company id → EvidenceSettings (frameworks and thresholds).
+pub const EVIDENCE_SETTINGS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("evidence_settings");
+
+/// Schema v6: evidence tables.
+pub(super) fn create_v6(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(EVIDENCE_SNAPSHOTS)?;
+    txn.open_table(EVIDENCE_SUMMARIES)?;
+    txn.open_table(EVIDENCE_LATEST)?;
+    txn.open_table(EVIDENCE_BY_TIME)?;
+    txn.open_table(EVIDENCE_SETTINGS)?;
     Ok(())
 }

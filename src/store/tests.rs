@@ -268,3 +268,162 @@ fn backup_lists_every_table() {
     );
     assert_eq!(copied.len(), backup::TABLES.len(), "each table once");
 }
+
+mod evidence_tables {
+    use super::*;
+    use crate::model::{Collected, EvidenceSnapshot, EvidenceThresholds, SnapshotSummary};
+    use chrono::Duration;
+
+    fn snapshot(company_id: u64, id: u64, days_ago: i64) -> (EvidenceSnapshot, SnapshotSummary) {
+        let at = Utc
+            .with_ymd_and_hms(2026, 6, 1, 0, 15, 0)
+            .single()
+            .expect("time")
+            - Duration::days(days_ago);
+        let s = EvidenceSnapshot {
+            id,
+            company_id,
+            tenant_id: "t".into(),
+            collected_at: at,
+            job_id: None,
+            thresholds: EvidenceThresholds::default(),
+            licences: Collected::Failed {
+                error: "n/a".into(),
+            },
+            security_defaults: Collected::Failed {
+                error: "n/a".into(),
+            },
+            ca_policies: Collected::Failed {
+                error: "n/a".into(),
+            },
+            admins: Collected::Failed {
+                error: "n/a".into(),
+            },
+            registration: Collected::Failed {
+                error: "n/a".into(),
+            },
+            registration_source: None,
+            compliance_policies: Collected::Failed {
+                error: "n/a".into(),
+            },
+            devices: Collected::Failed {
+                error: "n/a".into(),
+            },
+            payloads: Vec::new(),
+        };
+        let sum = SnapshotSummary {
+            id,
+            company_id,
+            collected_at: at,
+            job_id: None,
+            statuses: Default::default(),
+            scores: Default::default(),
+            mfa_registration_pct: None,
+            device_compliance_pct: None,
+            drift: false,
+        };
+        (s, sum)
+    }
+
+    #[test]
+    fn snapshots_list_newest_first_and_retention_keeps_each_company_s_latest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = super::store(dir.path());
+        store
+            .write_blocking(|w| {
+                for (c, id, days) in [(1, 1, 500), (1, 2, 450), (1, 3, 10), (2, 4, 600)] {
+                    let (s, sum) = snapshot(c, id, days);
+                    w.put_evidence_snapshot(&s, &sum)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .expect("write");
+        let (page, total) = store
+            .read_blocking(|r| r.evidence_summaries(1, 0, 2))
+            .expect("read");
+        assert_eq!(total, 3);
+        assert_eq!(page.iter().map(|s| s.id).collect::<Vec<_>>(), vec![3, 2]);
+        let previous = store
+            .read_blocking(|r| r.evidence_snapshot_before(1, 3))
+            .expect("read");
+        assert_eq!(previous.map(|p| p.id), Some(2));
+        let cutoff = Utc
+            .with_ymd_and_hms(2026, 6, 1, 0, 0, 0)
+            .single()
+            .expect("time")
+            - Duration::days(400);
+        let removed = store
+            .write_blocking(|w| w.prune_evidence(cutoff, 100))
+            .expect("prune");
+        // Company 1's two old snapshots go; company 2's only (and latest) one stays.
+        assert_eq!(removed, 2);
+        let left = store
+            .read_blocking(|r| {
+                Ok::<_, StoreError>((
+                    r.evidence_summaries(1, 0, 10)?.1,
+                    r.evidence_snapshot(2, 4)?.is_some(),
+                    r.latest_evidence(1)?.map(|l| l.id),
+                ))
+            })
+            .expect("read");
+        assert_eq!(left, (1, true, Some(3)));
+    }
+
+    #[test]
+    fn a_v5_database_gains_the_evidence_tables() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.redb");
+        {
+            let mut builder = redb::Builder::new();
+            builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+            let db = builder.create(&path).expect("create");
+            let txn = db.begin_write().expect("write");
+            tables::create_all(&txn).expect("v1");
+            tables::create_v2(&txn).expect("v2");
+            tables::create_v3(&txn).expect("v3");
+            tables::create_v4(&txn).expect("v4");
+            tables::create_v5(&txn).expect("v5");
+            meta::set_schema_version(&txn, 5).expect("version");
+            txn.commit().expect("commit");
+        }
+        let s = Store::open(&path, SecretBox::from_key([1; 32])).expect("migrates");
+        let (version, latest, settings) = s
+            .read_blocking(|r| {
+                Ok::<_, StoreError>((
+                    r.meta::<u32>(keys::meta::SCHEMA_VERSION)?,
+                    r.all_latest_evidence()?,
+                    r.evidence_settings(1)?,
+                ))
+            })
+            .expect("the evidence tables exist");
+        assert_eq!(version, Some(SCHEMA_VERSION));
+        assert!(latest.is_empty() && settings.is_none());
+    }
+
+    #[test]
+    fn snapshots_are_stored_compressed_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = super::store(dir.path());
+        let (mut s, sum) = snapshot(1, 1, 0);
+        s.tenant_id = "t".repeat(10_000);
+        store
+            .write_blocking(|w| w.put_evidence_snapshot(&s, &sum))
+            .expect("write");
+        let back = store
+            .read_blocking(|r| r.evidence_snapshot(1, 1))
+            .expect("read");
+        assert_eq!(back.as_ref(), Some(&s));
+        let raw_len = store
+            .read_blocking(|r| {
+                let t = r.table(super::super::tables::EVIDENCE_SNAPSHOTS)?;
+                let len = redb::ReadableTable::get(&t, (1u64, 1u64))?.map(|g| g.value().len());
+                Ok::<_, StoreError>(len)
+            })
+            .expect("raw");
+        let json_len = serde_json::to_vec(&s).expect("json").len();
+        assert!(
+            raw_len.is_some_and(|n| n * 10 < json_len),
+            "{raw_len:?} vs {json_len}"
+        );
+    }
+}

@@ -343,3 +343,78 @@ async fn a_schedule_slot_missed_while_down_runs_once_at_start() {
         .expect("audit");
     assert!(!audit.items.iter().any(|e| e.kind == "schedule.evidence"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_runs_one_job_at_a_time_across_kinds_while_other_companies_proceed() {
+    let (release, released) = tokio::sync::watch::channel(false);
+    let mut r = Registry::default();
+    r.register("hold", move |_ctx| {
+        let mut released = released.clone();
+        async move {
+            let _ = released.wait_for(|r| *r).await;
+            RunResult::Succeeded {
+                counts: Default::default(),
+                summary: "held".into(),
+            }
+        }
+    });
+    r.register("other", |_ctx| async {
+        RunResult::Succeeded {
+            counts: Default::default(),
+            summary: "ran".into(),
+        }
+    });
+    let app = spawn_app_with(
+        |c| {
+            c.jobs.workers = 4;
+            c.jobs.shutdown_grace_seconds = 0;
+        },
+        r,
+    )
+    .await;
+    let enqueue = |kind: &'static str, company: u64| {
+        let s = app.services().clone();
+        async move {
+            s.enqueue(
+                tenantry::model::Actor::system(),
+                kind,
+                Some(company),
+                Trigger::Manual,
+                json!(null),
+            )
+            .await
+            .expect("enqueue")
+            .job
+        }
+    };
+    let held = enqueue("hold", 1).await;
+    wait_for(&app, held.id, "running", |j| j.state == JobState::Running).await;
+    // Queued first, so the oldest due job: it would be claimed first if its company were free.
+    let same_company = enqueue("other", 1).await;
+    let other_company = enqueue("other", 2).await;
+    wait_for(&app, other_company.id, "succeeded", |j| {
+        j.state == JobState::Succeeded
+    })
+    .await;
+    let waiting = app.services().job(same_company.id).await.expect("job");
+    assert_eq!(
+        waiting.state,
+        JobState::Queued,
+        "company 1 already has a job running"
+    );
+    release.send(true).expect("release");
+    let held = wait_for(&app, held.id, "succeeded", |j| {
+        j.state == JobState::Succeeded
+    })
+    .await;
+    let ran = wait_for(&app, same_company.id, "succeeded", |j| {
+        j.state == JobState::Succeeded
+    })
+    .await;
+    assert!(
+        ran.started_at >= held.finished_at,
+        "started after the held job ended: {:?} vs {:?}",
+        ran.started_at,
+        held.finished_at
+    );
+}

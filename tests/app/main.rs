@@ -24,6 +24,7 @@ mod consent_outcomes;
 mod demo;
 mod directory_pages;
 mod error_pages;
+mod evidence;
 mod jobs;
 mod jobs_page;
 mod layering;

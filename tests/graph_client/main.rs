@@ -14,6 +14,7 @@ mod fake;
 mod certificate;
 mod directory;
 mod errors;
+mod evidence;
 mod golden;
 mod paging;
 mod retry;

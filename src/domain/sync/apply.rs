@@ -20,8 +20,38 @@ fn is_guest(user_type: &str, upn: &str) -> bool {
     user_type.eq_ignore_ascii_case("guest") || upn.contains("#EXT#")
 }
 
+/// Ids of one sequence taken ahead for a batch's new records. Should the batch need more
+/// than it counted, the extra ones are taken one by one, so an id is never given twice.
+struct IdBlock {
+    seq: &'static str,
+    next: u64,
+    left: u64,
+}
+
+impl IdBlock {
+    fn reserve(w: &mut Writer, seq: &'static str, n: u64) -> Result<Self, StoreError> {
+        let next = if n == 0 { 0 } else { w.reserve_ids(seq, n)? };
+        Ok(Self { seq, next, left: n })
+    }
+
+    fn take(&mut self, w: &mut Writer) -> Result<u64, StoreError> {
+        if self.left == 0 {
+            return w.reserve_ids(self.seq, 1);
+        }
+        self.left -= 1;
+        self.next += 1;
+        Ok(self.next - 1)
+    }
+}
+
 /// Apply users: create, update (only the properties sent), or deactivate (`@removed`,
 /// disabled accounts). Contacts are never deleted.
+///
+/// Works on a batch of pages: the object-id index is read for the whole batch at once, new
+/// contacts' ids are taken at once, and the index is written once at the end, so a user
+/// costs one index lookup and, when it changed, one contact write. A user seen twice in the
+/// batch (Graph may replay an object within a round) is applied to what its first
+/// occurrence wrote.
 pub fn apply_users(
     w: &mut Writer,
     company_id: u64,
@@ -31,24 +61,40 @@ pub fn apply_users(
     now: DateTime<Utc>,
 ) -> Result<ChangeCounts, StoreError> {
     let mut counts = ChangeCounts::default();
-    for u in users {
-        let existing = w.contact_by_oid(company_id, &u.oid)?;
+    let indexed = w.contact_index_entries(company_id, users.iter().map(|u| u.oid.as_str()))?;
+    let new_oids: HashSet<&str> = users
+        .iter()
+        .zip(&indexed)
+        .filter(|(u, found)| found.is_none() && !u.removed)
+        .map(|(u, _)| u.oid.as_str())
+        .collect();
+    let mut ids = IdBlock::reserve(w, keys::seq::CONTACT, new_oids.len() as u64)?;
+    drop(new_oids);
+    // Object id → contact id of every user this batch stored or saw: stamped with the round
+    // at the end, and how a repeated user finds what its first occurrence wrote.
+    let mut seen: HashMap<String, u64> = HashMap::with_capacity(users.len());
+    for (u, found) in users.into_iter().zip(indexed) {
+        let known = seen.get(&u.oid).copied().or(found.map(|(id, _)| id));
+        let existing = match known {
+            Some(id) => w.contact(company_id, id)?,
+            None => None,
+        };
         if u.removed {
-            if let Some((mut c, _)) = existing {
+            if let Some(mut c) = existing {
                 if c.active {
                     c.active = false;
                     c.updated_at = now;
                     w.put_contact(&c)?;
                     counts.deactivated += 1;
                 }
-                w.index_contact(company_id, &u.oid, c.id, round)?;
+                seen.insert(u.oid, c.id);
             }
             continue;
         }
         let (mut c, is_new) = match existing {
-            Some((c, _)) => (c, false),
+            Some(c) => (c, false),
             None => {
-                let id = w.next_id(keys::seq::CONTACT)?;
+                let id = ids.take(w)?;
                 let c = Contact {
                     id,
                     company_id,
@@ -112,8 +158,12 @@ pub fn apply_users(
             c.updated_at = now;
             w.put_contact(&c)?;
         }
-        w.index_contact(company_id, &u.oid, c.id, round)?;
+        seen.insert(u.oid, c.id);
     }
+    w.index_contacts(
+        company_id,
+        seen.iter().map(|(oid, id)| (oid.as_str(), *id, round)),
+    )?;
     Ok(counts)
 }
 
@@ -125,10 +175,7 @@ pub fn deactivate_unseen_contacts(
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let mut n = 0;
-    for (_, id, seen) in w.contact_oids(company_id)? {
-        if seen >= round {
-            continue;
-        }
+    for id in w.contacts_unseen_in(company_id, round)? {
         if let Some(mut c) = w.contact(company_id, id)?.filter(|c| c.active) {
             c.active = false;
             c.updated_at = now;
@@ -187,28 +234,30 @@ pub fn apply_groups(
         changed |= g.description.apply_to(&mut grp.description);
         changed |= g.mail_enabled.apply_to(&mut grp.mail_enabled);
         let mut members_changed = false;
-        for oid in &g.members_added {
-            if let Some((contact, _)) = w.contact_by_oid(company_id, oid)? {
-                w.put_membership(
-                    Membership {
-                        company_id,
-                        group_id: grp.id,
-                        contact_id: contact.id,
-                    },
-                    round,
-                )?;
-                members_changed = true;
-            }
-        }
-        for oid in &g.members_removed {
-            if let Some((contact, _)) = w.contact_by_oid(company_id, oid)? {
-                w.delete_membership(Membership {
+        // Members need only their contact id: the index answers without decoding a contact,
+        // for all of a group's members at once.
+        let added =
+            w.contact_index_entries(company_id, g.members_added.iter().map(String::as_str))?;
+        for (contact_id, _) in added.into_iter().flatten() {
+            w.put_membership(
+                Membership {
                     company_id,
                     group_id: grp.id,
-                    contact_id: contact.id,
-                })?;
-                members_changed = true;
-            }
+                    contact_id,
+                },
+                round,
+            )?;
+            members_changed = true;
+        }
+        let removed =
+            w.contact_index_entries(company_id, g.members_removed.iter().map(String::as_str))?;
+        for (contact_id, _) in removed.into_iter().flatten() {
+            w.delete_membership(Membership {
+                company_id,
+                group_id: grp.id,
+                contact_id,
+            })?;
+            members_changed = true;
         }
         for oid in &g.groups_added {
             w.put_nesting(company_id, grp.id, oid, round)?;
@@ -239,10 +288,8 @@ pub fn finish_full_groups_round(
     round: u64,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    for (m, seen) in w.memberships_with_round(company_id)? {
-        if seen < round {
-            w.delete_membership(m)?;
-        }
+    for m in w.memberships_unseen_in(company_id, round)? {
+        w.delete_membership(m)?;
     }
     for (parent, child, seen) in w.nesting_with_round(company_id)? {
         if seen < round {
@@ -250,16 +297,13 @@ pub fn finish_full_groups_round(
         }
     }
     let mut n = 0;
-    let unseen: HashSet<u64> = w
-        .group_oids(company_id)?
+    let unseen = w.groups_unseen_in(company_id, round)?;
+    for mut g in unseen
         .into_iter()
-        .filter(|(_, _, seen)| *seen < round)
-        .map(|(_, id, _)| id)
-        .collect();
-    for mut g in w
-        .groups_of(company_id)?
+        .filter_map(|id| w.contact_group_by_id(company_id, id).transpose())
+        .collect::<Result<Vec<_>, _>>()?
         .into_iter()
-        .filter(|g| g.active && unseen.contains(&g.id))
+        .filter(|g| g.active)
     {
         g.active = false;
         g.updated_at = now;
@@ -269,7 +313,26 @@ pub fn finish_full_groups_round(
     Ok(n)
 }
 
-/// Recount members of every group (cheap: one range scan) after memberships changed.
+/// Recount the members of the groups with these Entra object ids: an incremental round's
+/// groups whose members changed. The others' counts cannot have moved.
+pub fn recount_members_of(
+    w: &mut Writer,
+    company_id: u64,
+    oids: &[String],
+) -> Result<(), StoreError> {
+    for oid in oids {
+        if let Some((mut g, _)) = w.group_by_oid(company_id, oid)? {
+            let n = w.member_count(company_id, g.id)?;
+            if g.member_count != n {
+                g.member_count = n;
+                w.put_group(&g)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Recount members of every group (one range scan) after a full round.
 pub fn recount_members(w: &mut Writer, company_id: u64) -> Result<(), StoreError> {
     let mut counts: HashMap<u64, u64> = HashMap::new();
     for m in w.memberships_of(company_id)? {
@@ -285,38 +348,108 @@ pub fn recount_members(w: &mut Writer, company_id: u64) -> Result<(), StoreError
     Ok(())
 }
 
-/// Reconcile the full Intune device list: create new assets, write only changed ones, mark
-/// vanished devices inactive (kept, never deleted).
-pub fn apply_devices(
+/// What the sync keeps of one Intune device: everything [`apply_device_page`] writes into the
+/// asset, reduced to 64 bits (FNV-1a over the fields, each length-prefixed so that moving a
+/// character from one field to the next changes the result). Stored in the device's mark, it
+/// lets a sweep skip an unchanged device without decoding its asset. Never 0, which marks a
+/// device to be applied in full (see `retire_unlisted_devices`).
+///
+/// WHY a hand-written FNV and not `std::hash`: the value is stored, and std's hasher output is
+/// not promised to stay the same across Rust releases. A changed fingerprint would only cost
+/// one slow sweep, but a stable one costs nothing.
+pub fn device_fingerprint(d: &DeviceRecord, primary_contact: Option<u64>) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    fn eat(h: &mut u64, bytes: &[u8]) {
+        for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
+            *h ^= u64::from(*b);
+            *h = h.wrapping_mul(PRIME);
+        }
+    }
+    let mut h = OFFSET;
+    for field in [
+        &d.hostname,
+        &d.os,
+        &d.os_version,
+        &d.serial_number,
+        &d.compliance_state,
+        &d.model,
+        &d.manufacturer,
+    ] {
+        eat(&mut h, field.as_bytes());
+    }
+    // Optional values: a tag byte (absent / present) before the value, so `None` and any
+    // value differ.
+    let check_in = d.last_check_in.map(|t| t.timestamp_micros().to_le_bytes());
+    eat(&mut h, &[u8::from(check_in.is_some())]);
+    eat(&mut h, &check_in.unwrap_or_default());
+    eat(&mut h, &[u8::from(primary_contact.is_some())]);
+    eat(&mut h, &primary_contact.unwrap_or_default().to_le_bytes());
+    eat(&mut h, &[d.is_encrypted.map_or(2, u8::from)]);
+    eat(&mut h, &[u8::from(d.jail_broken.is_some())]);
+    eat(
+        &mut h,
+        d.jail_broken.as_deref().unwrap_or_default().as_bytes(),
+    );
+    h.max(1)
+}
+
+/// Apply a batch of pages of the Intune device listing of sweep `round`: create new assets,
+/// write only changed ones, and stamp every listed device with the round. The indexes are
+/// read and written once for the batch; a device whose mark holds the same fingerprint is
+/// unchanged and costs two index lookups and a stamp, its asset is not read. A device listed
+/// twice in the batch is applied once, as last listed.
+pub fn apply_device_page(
     w: &mut Writer,
     company_id: u64,
+    round: u64,
     devices: Vec<DeviceRecord>,
     now: DateTime<Utc>,
 ) -> Result<ChangeCounts, StoreError> {
     let mut counts = ChangeCounts::default();
-    let known: HashMap<String, u64> = w.asset_devices(company_id)?.into_iter().collect();
-    let mut seen: HashSet<String> = HashSet::new();
-    for d in devices {
-        seen.insert(d.device_id.clone());
-        let primary = match &d.user_oid {
-            Some(oid) if !oid.is_empty() => w.contact_by_oid(company_id, oid)?.map(|(c, _)| c.id),
-            _ => None,
-        };
+    let devices = last_of_each(devices);
+    let primaries = w.contact_index_entries(
+        company_id,
+        devices.iter().map(|d| d.user_oid.as_deref().unwrap_or("")),
+    )?;
+    let marks = w.device_marks(company_id, devices.iter().map(|d| d.device_id.as_str()))?;
+    // (device id, fingerprint) of every listed device: its stamp for this round.
+    let mut stamps: Vec<(String, u64)> = Vec::with_capacity(devices.len());
+    let mut changed: Vec<(DeviceRecord, Option<u64>, u64)> = Vec::new();
+    for ((d, primary), mark) in devices.into_iter().zip(primaries).zip(marks) {
+        let primary = primary
+            .map(|(id, _)| id)
+            .filter(|_| d.user_oid.as_deref().is_some_and(|o| !o.is_empty()));
+        let fingerprint = device_fingerprint(&d, primary);
+        if mark.is_some_and(|(f, _)| f == fingerprint) {
+            stamps.push((d.device_id, fingerprint));
+        } else {
+            changed.push((d, primary, fingerprint));
+        }
+    }
+    let asset_ids = w.asset_ids_by_devices(
+        company_id,
+        changed.iter().map(|(d, _, _)| d.device_id.as_str()),
+    )?;
+    let unknown = asset_ids.iter().filter(|a| a.is_none()).count() as u64;
+    let mut ids = IdBlock::reserve(w, keys::seq::ASSET, unknown)?;
+    let mut indexed: Vec<(String, u64)> = Vec::new();
+    for ((d, primary, fingerprint), asset_id) in changed.into_iter().zip(asset_ids) {
+        let device_id = d.device_id.clone();
         let source = AssetSource {
             source: "intune".into(),
             external_id: d.device_id.clone(),
             last_seen: d.last_check_in,
             details: serde_json::json!({"model": d.model, "manufacturer": d.manufacturer, "complianceState": d.compliance_state, "isEncrypted": d.is_encrypted, "jailBroken": d.jail_broken}),
         };
-        let existing = match known.get(&d.device_id) {
-            Some(id) => w.asset(company_id, *id)?,
+        let existing = match asset_id {
+            Some(id) => w.asset(company_id, id)?,
             None => None,
         };
-        let mut a = match existing {
-            Some(a) => a,
+        match existing {
             None => {
-                let id = w.next_id(keys::seq::ASSET)?;
-                w.index_asset(company_id, &d.device_id, id)?;
+                let id = ids.take(w)?;
+                indexed.push((d.device_id.clone(), id));
                 counts.created += 1;
                 let a = Asset {
                     id,
@@ -333,38 +466,78 @@ pub fn apply_devices(
                     updated_at: now,
                 };
                 w.put_asset(&a)?;
-                continue;
             }
-        };
-        let before = a.clone();
-        a.hostname = d.hostname;
-        a.os = d.os;
-        a.os_version = d.os_version;
-        a.serial_number = d.serial_number;
-        a.compliance_state = d.compliance_state;
-        a.last_check_in = d.last_check_in;
-        a.primary_user_contact_id = primary;
-        a.active = true;
-        a.sources.retain(|s| s.source != "intune");
-        a.sources.push(source);
-        a.sources.sort_by(|x, y| x.source.cmp(&y.source));
-        a.updated_at = before.updated_at;
-        if a != before {
-            a.updated_at = now;
-            w.put_asset(&a)?;
-            counts.updated += 1;
+            Some(mut a) => {
+                let before = a.clone();
+                a.hostname = d.hostname;
+                a.os = d.os;
+                a.os_version = d.os_version;
+                a.serial_number = d.serial_number;
+                a.compliance_state = d.compliance_state;
+                a.last_check_in = d.last_check_in;
+                a.primary_user_contact_id = primary;
+                a.active = true;
+                a.sources.retain(|s| s.source != "intune");
+                a.sources.push(source);
+                a.sources.sort_by(|x, y| x.source.cmp(&y.source));
+                a.updated_at = before.updated_at;
+                if a != before {
+                    a.updated_at = now;
+                    w.put_asset(&a)?;
+                    counts.updated += 1;
+                }
+            }
         }
+        stamps.push((device_id, fingerprint));
     }
-    for (device_id, id) in known {
-        if seen.contains(&device_id) {
-            continue;
+    w.index_assets(company_id, indexed.iter().map(|(d, id)| (d.as_str(), *id)))?;
+    w.mark_devices(
+        company_id,
+        stamps.iter().map(|(d, f)| (d.as_str(), *f, round)),
+    )?;
+    Ok(counts)
+}
+
+/// The devices of a batch, each once, as last listed (in listing order otherwise).
+fn last_of_each(devices: Vec<DeviceRecord>) -> Vec<DeviceRecord> {
+    let keep: Option<HashSet<usize>> = {
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(devices.len());
+        for (i, d) in devices.iter().enumerate() {
+            last.insert(d.device_id.as_str(), i);
         }
+        (last.len() != devices.len()).then(|| last.into_values().collect())
+    };
+    match keep {
+        None => devices,
+        Some(keep) => devices
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, d)| d)
+            .collect(),
+    }
+}
+
+/// After a *complete* listing of sweep `round`: mark inactive (kept, never deleted) the
+/// devices the sweep did not list. Never called when a page failed: a device missing from an
+/// incomplete listing may simply be on the page that was not read.
+pub fn retire_unlisted_devices(
+    w: &mut Writer,
+    company_id: u64,
+    round: u64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for (device_id, id) in w.devices_not_listed_in(company_id, round)? {
+        // Fingerprint 0: should the device come back, it is applied in full (made active).
+        // Round u64::MAX: a retired device is not looked at again by later sweeps.
+        w.mark_device(company_id, &device_id, 0, u64::MAX)?;
         if let Some(mut a) = w.asset(company_id, id)?.filter(|a| a.active) {
             a.active = false;
             a.updated_at = now;
             w.put_asset(&a)?;
-            counts.deactivated += 1;
+            n += 1;
         }
     }
-    Ok(counts)
+    Ok(n)
 }

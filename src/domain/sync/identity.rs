@@ -1,18 +1,19 @@
-//! The identity sync job for one company: users (delta, page by page), groups (delta, one
-//! round at a time), Intune devices (full list, diffed). Every page of changes commits in
-//! one transaction together with the delta state that covers it, so a crash resumes at the
-//! last applied page and never skips or repeats changes.
+//! The identity sync job for one company: users (delta, in batches of pages), groups (delta,
+//! one round at a time, `groups.rs`), Intune devices (full list, diffed page by page,
+//! `devices.rs`). Every batch of changes commits in one transaction together with the delta
+//! state that covers it (`batch.rs`), so a crash resumes after the last committed batch and
+//! never skips or repeats changes.
 
 use super::apply::{self, SyncPolicy};
-use super::convert::{device_record, group_delta, user_delta};
+use super::batch::{Batch, COMMIT_ITEMS, Committer};
+use super::convert::user_delta;
 use crate::domain::entra::graph_error_details;
 use crate::domain::jobs::RunResult;
 use crate::domain::{DomainError, Services};
-use crate::graph::groups::GroupRound;
 use crate::graph::{FailureReason, GraphClient, GraphError};
 use crate::model::{
-    ChangeCounts, Company, DeviceRecord, GroupDelta, Job, NewAuditEvent, Progress, Requester,
-    SyncState, SyncWarning, UserDelta,
+    ChangeCounts, Company, Job, NewAuditEvent, Progress, Requester, SyncState, SyncWarning,
+    UserDelta,
 };
 use crate::store::keys;
 use chrono::{DateTime, Duration, Utc};
@@ -23,7 +24,7 @@ use std::collections::BTreeMap;
 const DELTA_MAX_AGE_HOURS: i64 = 7 * 24 - 1;
 
 /// Why a sync step stopped.
-enum StepError {
+pub(super) enum StepError {
     Graph(GraphError),
     Domain(DomainError),
 }
@@ -162,26 +163,18 @@ impl Services {
         };
         put_counts(&mut counts, "groups", groups);
 
-        progress(Progress {
-            step: "devices".into(),
-            ..Progress::default()
-        });
+        progress(Progress::words("devices", "devices: reading Intune"));
         let mut devices_error = None;
         let mut warnings = Vec::new();
-        match graph.managed_devices(&tenant.tenant_id).await {
-            Ok(list) => {
-                let now = self.now();
-                let records: Vec<DeviceRecord> = list.into_iter().map(device_record).collect();
-                match self
-                    .store
-                    .write(move |w| apply::apply_devices(w, company_id, records, now))
-                    .await
-                {
-                    Ok(c) => put_counts(&mut counts, "assets", c),
-                    Err(e) => return RunResult::Retry(format!("could not store devices: {e}")),
-                }
+        match self
+            .sync_devices(&graph, company_id, &tenant.tenant_id, &progress)
+            .await
+        {
+            Ok(c) => put_counts(&mut counts, "assets", c),
+            Err(StepError::Domain(e)) => {
+                return RunResult::Retry(format!("could not store devices: {e}"));
             }
-            Err(e) => {
+            Err(StepError::Graph(e)) => {
                 // Intune failing (no licence, no permission) must not lose the users and groups
                 // already synced: record it plainly and finish.
                 let why = match e.reason() {
@@ -362,158 +355,125 @@ impl Services {
             .read(move |r| r.sync_state(company_id, keys::sync_state::USERS))
             .await?
             .unwrap_or_default();
+        // `state` is where the store will stand once the write in flight lands: the next link
+        // after the last page read, and the counts committed so far (a resumed round carries
+        // on counting from what its earlier pages applied).
         let mut state = self
             .start_round(by, company_id, keys::sync_state::USERS, state, now)
             .await?;
-        // A resumed round carries on counting from what its earlier pages applied.
         let mut counts = state.round_counts;
         let mut pages = 0u64;
-        let mut objects = 0u64;
         let mut reset_once = false;
+        let mut batch = Batch::new(COMMIT_ITEMS);
+        let mut writes = Committer::new(self.store.clone());
         loop {
             let link = state.next_link.clone();
             let page = match graph.users_delta_page(tenant, link.as_deref()).await {
                 Ok(p) => p,
                 Err(e) if e.is_delta_expired() && !reset_once => {
                     reset_once = true;
+                    // What was read belongs to the refused link: let the write in flight land
+                    // (it is consistent on its own), drop the rest, start a full round.
+                    if let Some((c, n)) = writes.land().await? {
+                        counts.add(c);
+                        pages += n;
+                    }
+                    batch.clear();
                     state = self
                         .reset_to_full(by, company_id, keys::sync_state::USERS, state, &e)
                         .await?;
+                    counts = state.round_counts;
                     continue;
                 }
-                Err(e) => return Err(StepError::Graph(e)),
-            };
-            pages += 1;
-            objects += page.items.len() as u64;
-            let users: Vec<UserDelta> = page.items.into_iter().map(user_delta).collect();
-            let mut next = state.clone();
-            let last = page.next_link.is_none();
-            next.next_link = page.next_link;
-            if last {
-                next.delta_link = page.delta_link;
-                next.delta_saved_at = Some(self.now());
-            }
-            let (round, full) = (state.round, state.full);
-            let at = self.now();
-            let mut saved = next.clone();
-            let prior = counts;
-            let c = self
-                .store
-                .write(move |w| {
-                    let mut c = apply::apply_users(w, company_id, round, users, policy, at)?;
-                    if last && full {
-                        c.deactivated +=
-                            apply::deactivate_unseen_contacts(w, company_id, round, at)?;
+                Err(e) => {
+                    // Keep what was read: commit it with the link of the page that failed, so
+                    // the retry starts there.
+                    if let Some((c, _)) = writes.land().await? {
+                        counts.add(c);
                     }
-                    saved.round_counts = prior;
-                    saved.round_counts.add(c);
-                    w.put_sync_state(company_id, keys::sync_state::USERS, &saved)?;
-                    Ok::<_, crate::store::StoreError>(c)
-                })
-                .await?;
-            counts.add(c);
-            state = next;
-            state.round_counts = counts;
-            progress(Progress {
-                step: "users".into(),
-                pages,
-                objects,
-                total: None,
-            });
+                    if !batch.is_empty() {
+                        self.commit_users(
+                            &mut writes,
+                            &mut batch,
+                            company_id,
+                            &state,
+                            counts,
+                            policy,
+                            false,
+                        );
+                        writes.land().await?;
+                    }
+                    return Err(StepError::Graph(e));
+                }
+            };
+            let last = page.next_link.is_none();
+            batch.add_page(page.items.into_iter().map(user_delta));
+            state.next_link = page.next_link;
             if last {
+                state.delta_link = page.delta_link;
+                state.delta_saved_at = Some(self.now());
+            }
+            if !batch.due(last) {
+                continue;
+            }
+            if let Some((c, n)) = writes.land().await? {
+                counts.add(c);
+                pages += n;
+                progress(users_progress(pages, counts));
+            }
+            self.commit_users(
+                &mut writes,
+                &mut batch,
+                company_id,
+                &state,
+                counts,
+                policy,
+                last,
+            );
+            if last {
+                if let Some((c, n)) = writes.land().await? {
+                    counts.add(c);
+                    pages += n;
+                    progress(users_progress(pages, counts));
+                }
                 return Ok(counts);
             }
         }
     }
 
-    async fn sync_groups(
+    /// Start the write of the users read so far, with `state` (the resume point after them)
+    /// and the round's counts before them. A full round's last batch also deactivates the
+    /// contacts the round did not see.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_users(
         &self,
-        graph: &GraphClient,
-        by: &Requester,
+        writes: &mut Committer<(ChangeCounts, u64)>,
+        batch: &mut Batch<UserDelta>,
         company_id: u64,
-        tenant: &str,
-        progress: &(impl Fn(Progress) + Send + Sync),
-    ) -> Result<ChangeCounts, StepError> {
-        let now = self.now();
-        let state = self
-            .store
-            .read(move |r| r.sync_state(company_id, keys::sync_state::GROUPS))
-            .await?
-            .unwrap_or_default();
-        // A groups round is applied as a whole (members of one group can span pages), so a
-        // round interrupted half-way simply starts again from its beginning.
-        let mut state = self
-            .start_round(
-                by,
-                company_id,
-                keys::sync_state::GROUPS,
-                SyncState {
-                    next_link: None,
-                    ..state
-                },
-                now,
-            )
-            .await?;
-        let mut reset_once = false;
-        'round: loop {
-            let mut round = GroupRound::new();
-            let mut link = state
-                .next_link
-                .clone()
-                .or_else(|| (!state.full).then(|| state.delta_link.clone()).flatten());
-            let (mut pages, mut objects) = (0u64, 0u64);
-            let delta_link = loop {
-                let page = match graph.groups_delta_page(tenant, link.as_deref()).await {
-                    Ok(p) => p,
-                    Err(e) if e.is_delta_expired() && !reset_once => {
-                        reset_once = true;
-                        state = self
-                            .reset_to_full(by, company_id, keys::sync_state::GROUPS, state, &e)
-                            .await?;
-                        continue 'round;
-                    }
-                    Err(e) => return Err(StepError::Graph(e)),
-                };
-                pages += 1;
-                objects += page.items.len() as u64;
-                round.add_page(page.items);
-                progress(Progress {
-                    step: "groups".into(),
-                    pages,
-                    objects,
-                    total: None,
-                });
-                match page.next_link {
-                    Some(n) => link = Some(n),
-                    None => break page.delta_link,
-                }
-            };
-            let groups: Vec<GroupDelta> = round.finish().into_iter().map(group_delta).collect();
-            let (r, full) = (state.round, state.full);
-            let at = self.now();
-            let mut next = state.clone();
-            next.next_link = None;
-            next.delta_link = delta_link;
-            next.delta_saved_at = Some(at);
-            let counts = self
-                .store
-                .write(move |w| {
-                    let mut c = apply::apply_groups(w, company_id, r, groups, at)?;
-                    if full {
-                        c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
-                    }
-                    apply::recount_members(w, company_id)?;
-                    w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
-                    Ok::<_, crate::store::StoreError>(c)
-                })
-                .await?;
-            return Ok(counts);
-        }
+        state: &SyncState,
+        prior: ChangeCounts,
+        policy: SyncPolicy,
+        last: bool,
+    ) {
+        let (users, n) = batch.take();
+        let (round, full) = (state.round, state.full);
+        let at = self.now();
+        let mut saved = state.clone();
+        writes.start(move |w| {
+            let mut c = apply::apply_users(w, company_id, round, users, policy, at)?;
+            if last && full {
+                c.deactivated += apply::deactivate_unseen_contacts(w, company_id, round, at)?;
+            }
+            saved.round_counts = prior;
+            saved.round_counts.add(c);
+            w.put_sync_state(company_id, keys::sync_state::USERS, &saved)?;
+            Ok((c, n))
+        });
     }
 
     /// Decide how this run starts: resume a round in progress, continue from a fresh delta
     /// link, or begin a full round (first sync, or a link older than 7 days).
-    async fn start_round(
+    pub(super) async fn start_round(
         &self,
         by: &Requester,
         company_id: u64,
@@ -556,7 +516,7 @@ impl Services {
     }
 
     /// Microsoft refused the delta link: forget it and start a full round, audited.
-    async fn reset_to_full(
+    pub(super) async fn reset_to_full(
         &self,
         by: &Requester,
         company_id: u64,
@@ -591,6 +551,19 @@ impl Services {
             })
             .await?;
         Ok(next)
+    }
+}
+
+fn users_progress(pages: u64, c: ChangeCounts) -> Progress {
+    Progress {
+        step: "users".into(),
+        pages,
+        objects: c.created + c.updated + c.deactivated,
+        total: None,
+        words: format!(
+            "users: page {pages} applied ({} created, {} updated, {} deactivated)",
+            c.created, c.updated, c.deactivated
+        ),
     }
 }
 

@@ -1,8 +1,13 @@
 //! Identity sync: Entra users → contacts, groups → contact groups, Intune devices → assets.
 
 pub mod apply;
+pub mod batch;
 mod convert;
+mod devices;
+mod groups;
 pub mod identity;
 
+#[cfg(test)]
+mod device_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Views of the jobs pages.
 
 use super::Chrome;
-use crate::model::{Job, Progress, Verdict};
+use crate::model::{Job, Verdict};
 use crate::web::pager::Pager;
 use askama::Template;
 use askama_web::WebTemplate;

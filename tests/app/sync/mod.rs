@@ -15,6 +15,7 @@ use tenantry::store::StoreError;
 
 mod archive_and_guests;
 mod delta;
+mod devices;
 mod failures;
 mod initial;
 mod requested_by;

@@ -294,6 +294,7 @@ mod tests {
             pages: 2,
             objects: 150,
             total: None,
+            words: String::new(),
         });
         let v = serde_json::to_value(Job::from(j)).unwrap();
         assert_eq!(v["outcome"], serde_json::Value::Null);
