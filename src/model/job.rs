@@ -239,7 +239,7 @@ pub struct Job {
     pub progress: String,
     /// Where a running job stands, for a progress bar (none before its first report).
     #[serde(default)]
-    pub progress_detail: Option<Progress>,
+    pub progress_detail: Option<Box<Progress>>,
     /// What the last run could not do though it succeeded (no Intune licence...): the
     /// verdict's reasons (see [`super::Verdict::of_job`]). Cleared when a run starts.
     #[serde(default)]
@@ -310,7 +310,8 @@ impl Job {
     }
     /// The progress bar of a running job (a queued one has none yet).
     pub fn bar(&self) -> Option<Progress> {
-        (self.state == JobState::Running).then(|| self.progress_detail.clone().unwrap_or_default())
+        (self.state == JobState::Running)
+            .then(|| self.progress_detail.as_deref().cloned().unwrap_or_default())
     }
     pub fn duration_secs(&self) -> Option<i64> {
         Some((self.finished_at? - self.started_at?).num_seconds())

@@ -158,7 +158,7 @@ impl Writer {
         if let Some(mut j) = self.job(id)? {
             j.heartbeat_at = Some(now);
             j.progress = progress.line();
-            j.progress_detail = Some(progress);
+            j.progress_detail = Some(Box::new(progress));
             self.put_job(&j)?;
         }
         Ok(())

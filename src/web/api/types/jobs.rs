@@ -74,7 +74,7 @@ impl From<model::Job> for Job {
             counts: j.counts,
             progress: j.progress,
             progress_detail: j.progress_detail.map(|p| Progress {
-                step: p.step,
+                step: p.step.clone(),
                 pages: p.pages,
                 objects: p.objects,
                 total: p.total,
@@ -289,13 +289,13 @@ mod tests {
             "succeeded"
         );
         j.state = model::JobState::Running;
-        j.progress_detail = Some(model::Progress {
+        j.progress_detail = Some(Box::new(model::Progress {
             step: "users".into(),
             pages: 2,
             objects: 150,
             total: None,
             words: String::new(),
-        });
+        }));
         let v = serde_json::to_value(Job::from(j)).unwrap();
         assert_eq!(v["outcome"], serde_json::Value::Null);
         assert_eq!(v["progress_detail"]["objects"], 150);
