@@ -84,8 +84,8 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Start the simulator and the appliance pointed at it, set up the sample MSP (its own tenant
 /// and three clients: healthy, unlicensed, archived — all connected; the simulator also holds
-/// the unconnected `woodgrove.example` of the README's walkthrough) and sync the two active
-/// clients so the pages are full on first sign-in.
+/// the unconnected `woodgrove.example` of the README's walkthrough), sync the two active
+/// clients and collect their compliance evidence so the pages are full on first sign-in.
 pub async fn start(listen: String) -> anyhow::Result<Demo> {
     let dir = std::env::temp_dir().join(format!("tenantry-demo-{}", random_token(6)));
     create_private_dir(&dir)?;
@@ -151,6 +151,7 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
     .await?;
     let mut jobs = Vec::new();
     let mut healthy_company = None;
+    let mut unlicensed_company = None;
     for (tenant, archived) in [
         (&seed.healthy, false),
         (&seed.unlicensed, false),
@@ -175,6 +176,9 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
         if tenant.id == seed.healthy.id {
             healthy_company = Some(company.id);
         }
+        if tenant.id == seed.unlicensed.id {
+            unlicensed_company = Some(company.id);
+        }
     }
     // Wait (bounded) for the initial syncs so the first page view is full.
     for id in jobs {
@@ -188,6 +192,25 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
                 }
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
+        }
+    }
+    // Compliance evidence, collected for real so the Compliance pages are full too.
+    if let (Some(h), Some(u)) = (healthy_company, unlicensed_company) {
+        let collected = evidence::collect_demo_evidence(
+            &s,
+            &sim.control(),
+            evidence::DemoTenant {
+                company_id: h,
+                tenant_id: &seed.healthy.id,
+            },
+            evidence::DemoTenant {
+                company_id: u,
+                tenant_id: &seed.unlicensed.id,
+            },
+        )
+        .await;
+        if let Err(e) = collected {
+            tracing::warn!(error = %e, "demo evidence could not be collected");
         }
     }
     // The healthy client's support portal, with Microsoft sign-in for every active contact.
@@ -263,11 +286,131 @@ pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
             );
         }
         println!(
-            "First: PSA → Companies → Contoso Dental → Contacts and Assets. Press Ctrl-C to stop."
+            "First: PSA → Companies → Contoso Dental → Contacts, Assets and Compliance. Press Ctrl-C to stop."
         );
     }
     // SIGTERM too, so a stopped demo still removes its temporary data directory.
     crate::app::wait_for_signal().await;
     demo.stop().await;
     Ok(())
+}
+
+/// The demo's compliance evidence, collected for real at start: Contoso Dental (Entra ID P1
+/// and Intune) gets a realistic mix — an MFA policy with exclusions, a report-only policy, an
+/// unregistered administrator, some non-compliant devices from the generator — and two
+/// collections with a Conditional Access change between them, so its history chart has a line
+/// and a drift mark. Fabrikam Bakery (no P1, no Intune, security defaults on) shows what a
+/// tenant protected only by security defaults looks like.
+mod evidence {
+    use crate::domain::Services;
+    use crate::model::{Actor, JobState, Trigger};
+    use crate::simulator::{Kind, SimControl};
+    use serde_json::{Map, Value, json};
+    use std::time::Duration;
+
+    /// A company and its simulated tenant.
+    pub struct DemoTenant<'a> {
+        pub company_id: u64,
+        pub tenant_id: &'a str,
+    }
+
+    /// Collect `company_id`'s evidence now and wait (bounded) for the job to end.
+    async fn collect(s: &Services, company_id: u64) -> anyhow::Result<()> {
+        let q = s
+            .queue_evidence_collection(Actor::system(), company_id, Trigger::Startup)
+            .await?;
+        for _ in 0..1200 {
+            let j = s.job(q.job.id).await?;
+            if !j.state.is_active() {
+                if j.state == JobState::Failed {
+                    tracing::warn!(job = j.id, error = ?j.error, "demo evidence collection failed");
+                }
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tracing::warn!(job = q.job.id, "demo evidence collection still running");
+        Ok(())
+    }
+
+    fn props(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    /// The generator's "CA001 - Require MFA for all users", with its conditions.
+    fn mfa_policy(ctl: &SimControl, tid: &str) -> anyhow::Result<Option<Map<String, Value>>> {
+        Ok(ctl
+            .list_objects(tid, Kind::Policy, 0, 50)?
+            .into_iter()
+            .find(|p| {
+                p.get("displayName")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.starts_with("CA001"))
+            }))
+    }
+
+    /// Add `user_id` to the MFA policy's excluded users (as an admin would for a service account).
+    fn exclude_from_mfa(ctl: &SimControl, tid: &str, user_id: &str) -> anyhow::Result<()> {
+        let Some(p) = mfa_policy(ctl, tid)? else {
+            return Ok(());
+        };
+        let Some(id) = p.get("id").and_then(Value::as_str).map(str::to_string) else {
+            return Ok(());
+        };
+        let mut conditions = p.get("conditions").cloned().unwrap_or(Value::Null);
+        if let Some(list) = conditions
+            .pointer_mut("/users/excludeUsers")
+            .and_then(Value::as_array_mut)
+            && !list.iter().any(|v| v == user_id)
+        {
+            list.push(Value::from(user_id));
+        }
+        ctl.update_object(
+            tid,
+            Kind::Policy,
+            &id,
+            props(json!({ "conditions": conditions })),
+        )?;
+        Ok(())
+    }
+
+    /// Shape Contoso's tenant, collect, change a policy, collect again; collect Fabrikam once.
+    pub async fn collect_demo_evidence(
+        s: &Services,
+        ctl: &SimControl,
+        healthy: DemoTenant<'_>,
+        unlicensed: DemoTenant<'_>,
+    ) -> anyhow::Result<()> {
+        let users = ctl.list_objects(healthy.tenant_id, Kind::User, 0, 10)?;
+        let id_of = |i: usize| {
+            users
+                .get(i)
+                .and_then(|u| u.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        // admin@ (a Global Administrator, excluded from the MFA policy as the break-glass
+        // account) never registered a strong method: a finding the auditor will ask about.
+        if let Some(admin) = id_of(0) {
+            ctl.set_registration(
+                healthy.tenant_id,
+                &admin,
+                props(json!({
+                    "isMfaRegistered": false,
+                    "isMfaCapable": false,
+                    "isPasswordlessCapable": false,
+                    "methodsRegistered": [],
+                })),
+            )?;
+        }
+        collect(s, healthy.company_id).await?;
+        collect(s, unlicensed.company_id).await?;
+        // Between the two collections someone excludes one more account from the MFA policy:
+        // the second snapshot shows it as drift, with the changed field.
+        if let Some(user) = id_of(3) {
+            exclude_from_mfa(ctl, healthy.tenant_id, &user)?;
+        }
+        collect(s, healthy.company_id).await?;
+        Ok(())
+    }
 }

@@ -56,6 +56,12 @@ async fn jobs_are_listed_and_a_running_job_page_refreshes_until_done() {
         .expect("queued")
         .job;
     wait_for(&app, job.id, JobState::Running).await;
+    // Running is recorded at the claim, the progress line a moment later by the handler.
+    eventually("the job's progress line is recorded", || async {
+        let j = app.services().job(job.id).await.expect("job");
+        j.progress.contains("page 2 of 3").then_some(())
+    })
+    .await;
     // A job nobody handles fails at once, with its error shown.
     let failing = app
         .services()

@@ -18,6 +18,7 @@ mod audit;
 mod auth;
 mod certificate;
 mod companies;
+mod compliance;
 mod confirm_pages;
 mod connect;
 mod consent_outcomes;

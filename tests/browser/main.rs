@@ -8,6 +8,7 @@ use std::time::Duration;
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
+mod compliance;
 mod walkthrough;
 
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -12,14 +12,14 @@ use tenantry::demo::Demo;
 const NAME: &str = "Woodgrove Bank";
 const DOMAIN: &str = "woodgrove.example";
 
-async fn demo() -> Demo {
+pub(super) async fn demo() -> Demo {
     tenantry::demo::start(format!("127.0.0.1:{}", free_port()))
         .await
         .expect("demo starts")
 }
 
 /// Save a screenshot when TENANTRY_SCREENSHOT_DIR is set (to look at, not to compare).
-async fn shot(c: &Client, name: &str) {
+pub(super) async fn shot(c: &Client, name: &str) {
     if let Ok(dir) = std::env::var("TENANTRY_SCREENSHOT_DIR") {
         let png = c.screenshot().await.expect("screenshot");
         let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png);
@@ -27,13 +27,13 @@ async fn shot(c: &Client, name: &str) {
 }
 
 /// Click the button with this visible label.
-async fn press(c: &Client, label: &str) {
+pub(super) async fn press(c: &Client, label: &str) {
     let xpath = format!("//button[normalize-space()='{label}']");
     click(c, Locator::XPath(&xpath)).await;
 }
 
 /// The body text of the page once `at` is on it.
-async fn text_once(c: &Client, at: Locator<'_>) -> String {
+pub(super) async fn text_once(c: &Client, at: Locator<'_>) -> String {
     let what = format!("{at:?}");
     c.wait()
         .for_element(at)
@@ -48,7 +48,7 @@ async fn text_once(c: &Client, at: Locator<'_>) -> String {
 }
 
 /// "sign in with the printed login"
-async fn sign_in(c: &Client, demo: &Demo) {
+pub(super) async fn sign_in(c: &Client, demo: &Demo) {
     c.goto(&demo.info.url).await.expect("goto");
     fill(c, Locator::Css("input[name=email]"), &demo.info.admin_email).await;
     fill(
@@ -79,7 +79,7 @@ async fn new_company(c: &Client, name: &str, domain: &str) -> String {
 }
 
 /// The page fits a `width` px wide window: nothing to scroll sideways.
-async fn fits(c: &Client, width: u32, what: &str) {
+pub(super) async fn fits(c: &Client, width: u32, what: &str) {
     c.set_window_size(width, 844).await.expect("resize");
     let v = c
         .execute(

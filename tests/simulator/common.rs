@@ -38,6 +38,21 @@ pub fn client() -> reqwest::Client {
 }
 
 /// Starts a simulator with one consented tenant.
+/// Turn off Microsoft's per-tenant report and CA limits (on by default in the simulator) for
+/// tests that read the same report many times to check paging or filters; the limits
+/// themselves are tested in faults.rs.
+pub fn without_rate_limits(env: &Env) {
+    env.ctl
+        .update_tenant(
+            env.tid(),
+            tenantry::simulator::TenantPatch {
+                enforce_rate_limits: Some(false),
+                ..Default::default()
+            },
+        )
+        .expect("patch");
+}
+
 pub async fn env(users: usize, devices: usize, licensed: bool) -> Env {
     let (sim, ctl) = crate::support::sim::simulator(
         7,

@@ -328,6 +328,7 @@ async fn a_compliance_policys_status_overview_counts_the_devices_of_its_platform
 #[tokio::test]
 async fn filters_on_the_ca_list_and_the_report_are_honoured_or_refused_never_ignored() {
     let env = env(250, 0, true).await;
+    without_rate_limits(&env);
     let token = app_token(&env).await;
     let g = env.graph();
     let report = format!("{g}/reports/authenticationMethods/userRegistrationDetails");

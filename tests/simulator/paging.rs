@@ -138,6 +138,7 @@ async fn users_delta_every_page_size() {
 #[tokio::test]
 async fn registration_report_every_page_size() {
     let env = env(75, 0, true).await;
+    without_rate_limits(&env);
     let token = app_token(&env).await;
     for top in [1usize, 10, 74, 999] {
         let items = list_all(

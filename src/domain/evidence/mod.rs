@@ -254,6 +254,13 @@ impl Services {
     ) -> DomainResult<EvidenceSettings> {
         let settings = read::validate_settings(&settings)?;
         let company = self.company(company_id).await?;
+        // Archived companies are read-only until restored, their evidence settings included.
+        if company.is_archived() {
+            return Err(DomainError::Conflict(format!(
+                "{} is archived: restore it before changing its compliance settings.",
+                company.name
+            )));
+        }
         let now = self.now();
         let saved = settings.clone();
         self.store

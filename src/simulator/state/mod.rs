@@ -40,7 +40,8 @@ pub struct TenantSettings {
     /// Initial delta rounds insert an empty page (value `[]` + nextLink) at every page boundary.
     pub delta_empty_pages: bool,
     /// Enforce Microsoft's per-tenant limits: Conditional Access 1 request/s (429 without
-    /// Retry-After), identity reports 5 requests/10 s (429 with Retry-After).
+    /// Retry-After), identity reports 5 requests/10 s (429 with Retry-After). On by default,
+    /// as on Graph: a client that does not pace itself meets 429s in every test.
     pub enforce_rate_limits: bool,
     /// When set, approving admin consent redirects with this error instead of granting.
     pub consent_error: Option<ConsentError>,
@@ -67,7 +68,7 @@ impl Default for TenantSettings {
             ca_unlicensed_code: "Authentication_RequestFromNonPremiumTenantOrB2CTenant".into(),
             delta_replays: false,
             delta_empty_pages: false,
-            enforce_rate_limits: false,
+            enforce_rate_limits: true,
             consent_error: None,
         }
     }

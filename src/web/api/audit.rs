@@ -62,7 +62,7 @@ async fn filter(st: &AppState, q: &AuditQuery) -> ApiResult<AuditFilter> {
 }
 
 /// A parameter's value, with an empty one (as HTML forms send) counting as absent.
-fn present(v: Option<&str>) -> Option<&str> {
+pub(super) fn present(v: Option<&str>) -> Option<&str> {
     v.map(str::trim).filter(|s| !s.is_empty())
 }
 

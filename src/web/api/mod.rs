@@ -3,7 +3,9 @@
 
 mod audit;
 mod companies;
+mod compliance;
 mod directory;
+pub(super) mod evidence_pack;
 mod jobs;
 mod requests;
 mod sso;
@@ -23,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(companies::routes)
+            .configure(compliance::routes)
             .configure(directory::routes)
             .configure(audit::routes)
             .configure(jobs::routes)

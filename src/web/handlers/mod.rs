@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 mod companies;
+mod compliance;
 mod confirm;
 mod directory;
 mod entra;
@@ -25,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     microsoft_sign_in::routes(cfg);
     sso_settings::routes(cfg);
     companies::routes(cfg);
+    compliance::routes(cfg);
     confirm::routes(cfg);
     directory::routes(cfg);
     settings::routes(cfg);

@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod companies;
+pub mod compliance;
+pub mod compliance_chart;
 pub mod confirm;
 pub mod directory;
 pub mod entra;
@@ -65,6 +67,15 @@ fn notice_text(code: &str) -> &'static str {
         "sync_finished" => "Sync finished.",
         "request_reply_sent" => "Reply sent. The customer sees it in their support portal.",
         "request_status_saved" => "Status saved.",
+        "evidence_queued" => {
+            "Evidence collection queued. It runs in the background; reload to see the new snapshot."
+        }
+        "evidence_finished" => "Evidence collection finished.",
+        "evidence_all_queued" => "Evidence collection queued for every connected, active company.",
+        "evidence_nothing_queued" => {
+            "Nothing queued: no connected, active company without a collection already under way."
+        }
+        "evidence_settings_saved" => "Compliance settings saved.",
         "tenant_disconnected" => {
             "Disconnected from Microsoft 365. Contacts and assets are kept; syncing stopped."
         }

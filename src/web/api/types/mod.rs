@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod companies;
+pub mod compliance;
 pub mod directory;
 pub mod jobs;
 pub mod microsoft;
