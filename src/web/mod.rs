@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod client;
 mod csrf;
+mod csv_stream;
 mod error;
 mod handlers;
 mod ids;

@@ -46,7 +46,7 @@ async fn csv(
     q: web::Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = filter(&st, &q).await?;
-    Ok(crate::web::handlers::audit::csv_response(
+    Ok(crate::web::csv_stream::csv_response(
         st.services.audit_csv_chunks(filter),
     ))
 }

@@ -10,7 +10,6 @@ use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::audit::{AuditPage, AuditRow, CompanyOption};
 use crate::web::views::jobs::Choice;
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -162,25 +161,7 @@ async fn audit_csv_get(
     q: web::Query<AuditQ>,
 ) -> Result<HttpResponse, WebError> {
     let parsed = parse_filter(&q)?;
-    Ok(csv_response(st.services.audit_csv_chunks(parsed.filter)))
-}
-
-/// The audit CSV as it is written (see `Services::audit_csv_chunks`), for the page and the API.
-pub(crate) fn csv_response(
-    rx: tokio::sync::mpsc::Receiver<crate::domain::DomainResult<String>>,
-) -> HttpResponse {
-    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
-        let chunk = rx.recv().await?;
-        let chunk = chunk
-            .map(actix_web::web::Bytes::from)
-            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()));
-        Some((chunk, rx))
-    });
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"tenantry-audit.csv\"",
-        ))
-        .streaming(chunks)
+    Ok(crate::web::csv_stream::csv_response(
+        st.services.audit_csv_chunks(parsed.filter),
+    ))
 }

@@ -1,6 +1,6 @@
 //! Page handlers, one file per area. Names: `<page>_get` / `<page>_post`.
 
-pub(crate) mod audit;
+mod audit;
 mod companies;
 mod compliance;
 mod confirm;
