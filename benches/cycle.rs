@@ -380,7 +380,7 @@ async fn run() {
     // The schedule's jobs are the newest ones: nothing else queues jobs meanwhile.
     let cycle_jobs: Vec<u64> = s
         .store_handle()
-        .read(move |r| r.recent_jobs(None, 0, queued))
+        .read(move |r| r.jobs_filtered(&Default::default(), 0, queued))
         .await
         .map(|(jobs, _)| jobs.into_iter().map(|j| j.id).collect())
         .expect("jobs");
@@ -391,7 +391,7 @@ async fn run() {
     // Where the time beyond the ideal goes: inside jobs (claim → outcome) or between them.
     let ran: Vec<tenantry::model::Job> = s
         .store_handle()
-        .read(move |r| r.recent_jobs(None, 0, queued))
+        .read(move |r| r.jobs_filtered(&Default::default(), 0, queued))
         .await
         .map(|(jobs, _)| jobs)
         .expect("jobs");

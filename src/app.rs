@@ -62,14 +62,14 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 pub fn register_builtin(r: &mut Registry) {
     r.register(JobKind::IDENTITY_SYNC, |ctx: jobs::JobContext| async move {
         let progress_ctx = ctx.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<crate::model::Progress>();
         // Each progress line is a write transaction of its own, and every sync shares the
         // one writer: at most one line a second is written (the newest; the page shows the
         // latest anyway), none before the job has run a second. A sync of a small tenant
         // therefore writes no progress at all; its summary arrives with the outcome.
         let reporter = tokio::spawn(async move {
             let mut due = tokio::time::Instant::now() + PROGRESS_EVERY;
-            let mut pending: Option<String> = None;
+            let mut pending: Option<crate::model::Progress> = None;
             loop {
                 tokio::select! {
                     line = rx.recv() => match line {
@@ -77,8 +77,8 @@ pub fn register_builtin(r: &mut Registry) {
                         None => break,
                     },
                     _ = tokio::time::sleep_until(due), if pending.is_some() => {
-                        if let Some(line) = pending.take() {
-                            progress_ctx.progress(line).await;
+                        if let Some(p) = pending.take() {
+                            progress_ctx.progress_detail(p).await;
                         }
                         due = tokio::time::Instant::now() + PROGRESS_EVERY;
                     }

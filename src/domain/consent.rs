@@ -59,7 +59,8 @@ pub enum ConsentOutcome {
     MspConnected(MspTenant),
     CompanyConnected {
         company_id: u64,
-        job: Option<Job>,
+        /// Boxed: a job is large and this enum travels by value.
+        job: Option<Box<Job>>,
     },
     /// Nothing was connected: the admin cancelled, Microsoft sent an error, or the tenant
     /// could not be confirmed. An outcome, not an error, because the page must still know
@@ -225,7 +226,7 @@ impl Services {
                 .await
                 .map(|job| ConsentOutcome::CompanyConnected {
                     company_id: id,
-                    job,
+                    job: job.map(Box::new),
                 }),
             ConsentTarget::Msp => self
                 .connect_msp_tenant(actor, &tenant)

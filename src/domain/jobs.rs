@@ -2,6 +2,7 @@
 //! finish, retry with exponential backoff, and recovery after a crash.
 
 use super::{DomainError, DomainResult, Services};
+pub use crate::model::JobFilter;
 use crate::model::{Actor, Job, JobState, NewAuditEvent, Page, Requester, Trigger};
 use crate::store::StoreError;
 use chrono::Duration;
@@ -85,11 +86,25 @@ impl Services {
         page: usize,
         per_page: usize,
     ) -> DomainResult<Page<Job>> {
+        let filter = JobFilter {
+            company_id,
+            ..JobFilter::default()
+        };
+        self.jobs_filtered(filter, page, per_page).await
+    }
+
+    /// Jobs newest first, by company, kind and state (read through the jobs index).
+    pub async fn jobs_filtered(
+        &self,
+        filter: JobFilter,
+        page: usize,
+        per_page: usize,
+    ) -> DomainResult<Page<Job>> {
         let page = page.max(1);
         let per_page = per_page.clamp(1, 500);
         let (items, total) = self
             .store
-            .read(move |r| r.recent_jobs(company_id, (page - 1).saturating_mul(per_page), per_page))
+            .read(move |r| r.jobs_filtered(&filter, (page - 1).saturating_mul(per_page), per_page))
             .await?;
         Ok(Page {
             items,
@@ -131,6 +146,30 @@ impl Services {
             .store
             .write(move |w| w.job_progress(id, now, &progress))
             .await?)
+    }
+
+    pub async fn job_progress_detail(
+        &self,
+        id: u64,
+        progress: crate::model::Progress,
+    ) -> DomainResult<()> {
+        let now = self.now();
+        Ok(self
+            .store
+            .write(move |w| w.job_progress_detail(id, now, progress))
+            .await?)
+    }
+
+    /// Note a warning the running job `id` ends with. Best effort: a warning that cannot be
+    /// written is logged, and the sync still records it in its audit entry.
+    pub async fn add_job_warning(&self, id: u64, warning: crate::model::SyncWarning) {
+        let r = self
+            .store
+            .write(move |w| w.add_job_warning(id, warning))
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(job = id, error = %e, "could not record a job warning");
+        }
     }
 
     /// Record how a run ended: success, a retry after backoff, or a final failure.

@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod jobs;
 pub mod login_limit;
 pub mod membership;
+mod outcome;
 pub mod password;
 pub mod portal;
 pub mod requests;

@@ -35,6 +35,12 @@ impl JobContext {
             tracing::warn!(job = self.job.id, error = %e, "could not record job progress");
         }
     }
+    /// Report where the job stands, for its progress bar (and its line and heartbeat).
+    pub async fn progress_detail(&self, p: crate::model::Progress) {
+        if let Err(e) = self.services.job_progress_detail(self.job.id, p).await {
+            tracing::warn!(job = self.job.id, error = %e, "could not record job progress");
+        }
+    }
 }
 
 /// Job kind → handler.

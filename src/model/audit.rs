@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Success,
+    /// Done, with warnings (a sync that could not read everything); the reasons are in the
+    /// details' `warnings` (see [`super::Verdict::of_audit`]).
+    Warning,
     Failure,
 }
 
@@ -14,6 +17,7 @@ impl Outcome {
     pub fn as_str(&self) -> &'static str {
         match self {
             Outcome::Success => "success",
+            Outcome::Warning => "warning",
             Outcome::Failure => "failure",
         }
     }
@@ -101,11 +105,48 @@ impl NewAuditEvent {
         self.outcome = Outcome::Failure;
         self
     }
+    /// Done with `warnings`: the outcome says so and the details carry them.
+    pub fn warned(mut self, warnings: &[super::SyncWarning]) -> Self {
+        if warnings.is_empty() {
+            return self;
+        }
+        self.outcome = Outcome::Warning;
+        if !self.details.is_object() {
+            self.details = serde_json::json!({});
+        }
+        if let Some(obj) = self.details.as_object_mut() {
+            obj.insert("warnings".into(), serde_json::json!(warnings));
+        }
+        self
+    }
     pub fn details(mut self, d: serde_json::Value) -> Self {
         self.details = d;
         self
     }
 }
+
+/// The kinds the audit log's Kind filter offers: a dotted prefix takes every kind under it
+/// (`sync` takes `sync.identity.devices`). Kinds are open: others still filter by URL.
+pub const AUDIT_KINDS: [(&str, &str); 15] = [
+    ("company", "Companies"),
+    (
+        "tenant",
+        "Microsoft 365 tenants (connect, consent, disconnect)",
+    ),
+    ("sync", "Syncs, all"),
+    ("sync.identity", "Identity syncs"),
+    ("sync.identity.devices", "Identity syncs: Intune devices"),
+    ("sync.evidence", "Evidence syncs"),
+    ("job", "Jobs that failed or were recovered"),
+    ("staff", "Staff, all"),
+    ("staff.sign_in", "Staff sign-ins"),
+    ("api_token", "API tokens"),
+    ("settings", "Settings"),
+    ("portal", "Support portal"),
+    ("request", "Support requests"),
+    ("audit", "Audit log retention"),
+    ("schedule", "Schedules"),
+];
 
 /// Audit log filters (page and API).
 #[derive(Debug, Clone, Default, PartialEq)]

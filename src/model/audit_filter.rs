@@ -92,10 +92,11 @@ impl AuditFilter {
             None | Some("any") => None,
             Some("success") => Some(Outcome::Success),
             Some("failure") => Some(Outcome::Failure),
+            Some("warning") => Some(Outcome::Warning),
             Some(other) => {
                 return Err(ValidationError::new(
                     "outcome",
-                    format!("{other:?} is not one of any, success, failure"),
+                    format!("{other:?} is not one of any, success, warning, failure"),
                 ));
             }
         };

@@ -13,6 +13,11 @@ pub struct JobKind(pub String);
 impl JobKind {
     pub const IDENTITY_SYNC: &'static str = "identity_sync";
     pub const EVIDENCE_SYNC: &'static str = "evidence_sync";
+    /// The kinds this version runs, with their names in words (the Jobs filter's list).
+    pub const KNOWN: [(&'static str, &'static str); 2] = [
+        (Self::IDENTITY_SYNC, "Identity sync"),
+        (Self::EVIDENCE_SYNC, "Evidence sync"),
+    ];
     pub fn new(s: &str) -> Self {
         Self(s.into())
     }
@@ -31,6 +36,13 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Every state, in the order a job goes through them.
+    pub const ALL: [JobState; 4] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Failed,
+    ];
     pub fn as_str(&self) -> &'static str {
         match self {
             JobState::Queued => "queued",
@@ -41,6 +53,60 @@ impl JobState {
     }
     pub fn is_active(&self) -> bool {
         matches!(self, JobState::Queued | JobState::Running)
+    }
+}
+
+/// Which jobs a list shows (every field optional): the Jobs page's and the API's filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobFilter {
+    pub company_id: Option<u64>,
+    pub kind: Option<String>,
+    pub state: Option<JobState>,
+}
+
+impl JobFilter {
+    /// From a query's `company`, `state` and `kind`; empty means any. A state or kind outside
+    /// the lists is refused, naming the choices.
+    pub fn parse(
+        company: Option<&str>,
+        state: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<JobFilter, String> {
+        fn present(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let company_id = match present(company) {
+            None => None,
+            Some(s) => {
+                Some(super::parse_id(s).ok_or_else(|| format!("company {s:?} is not an id"))?)
+            }
+        };
+        let state = match present(state) {
+            None => None,
+            Some(s) => Some(
+                JobState::ALL
+                    .into_iter()
+                    .find(|x| x.as_str() == s)
+                    .ok_or_else(|| {
+                        format!("state {s:?} is not one of queued, running, succeeded, failed")
+                    })?,
+            ),
+        };
+        let kind = match present(kind) {
+            None => None,
+            Some(s) if JobKind::KNOWN.iter().any(|(k, _)| *k == s) => Some(s.to_string()),
+            Some(s) => {
+                return Err(format!(
+                    "kind {s:?} is not one of {}",
+                    JobKind::KNOWN.map(|(k, _)| k).join(", ")
+                ));
+            }
+        };
+        Ok(JobFilter {
+            company_id,
+            kind,
+            state,
+        })
     }
 }
 
@@ -101,6 +167,51 @@ impl Requester {
     }
 }
 
+/// Where a running sync stands: the step, pages and objects read so far, and how many there
+/// are in all when Microsoft Graph says (it rarely does: delta queries carry no count).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// `users`, `groups`, `devices`.
+    pub step: String,
+    pub pages: u64,
+    /// Objects so far: written (added, updated, deactivated) for users and devices, read
+    /// for groups (a groups round is applied whole at its end).
+    pub objects: u64,
+    pub total: Option<u64>,
+    /// The sync's own words for it ("users: page 3 applied (250 created, …)"); when empty,
+    /// [`Progress::line`] says it from the numbers.
+    #[serde(default)]
+    pub words: String,
+}
+
+impl Progress {
+    /// The progress line people read: "users: page 3, 250 objects" (", of 900" when known).
+    pub fn line(&self) -> String {
+        if !self.words.is_empty() {
+            return self.words.clone();
+        }
+        let of = self.total.map(|t| format!(" of {t}")).unwrap_or_default();
+        format!(
+            "{}: page {}, {} objects{of} so far",
+            self.step, self.pages, self.objects
+        )
+    }
+    /// A step that has read nothing yet, in the sync's words.
+    pub fn words(step: &str, words: &str) -> Self {
+        Self {
+            step: step.into(),
+            words: words.into(),
+            ..Self::default()
+        }
+    }
+    /// Percent done when the total is known.
+    pub fn percent(&self) -> Option<u64> {
+        self.total
+            .filter(|t| *t > 0)
+            .map(|t| (self.objects.min(t) * 100) / t)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: u64,
@@ -126,6 +237,13 @@ pub struct Job {
     pub counts: BTreeMap<String, u64>,
     /// Human progress line while running ("users: page 3").
     pub progress: String,
+    /// Where a running job stands, for a progress bar (none before its first report).
+    #[serde(default)]
+    pub progress_detail: Option<Box<Progress>>,
+    /// What the last run could not do though it succeeded (no Intune licence...): the
+    /// verdict's reasons (see [`super::Verdict::of_job`]). Cleared when a run starts.
+    #[serde(default)]
+    pub warnings: Vec<super::SyncWarning>,
     /// Job-specific input (e.g. which test behaviour, or a full-resync flag).
     pub params: serde_json::Value,
 }
@@ -158,6 +276,8 @@ impl Job {
             error: None,
             counts: BTreeMap::new(),
             progress: String::new(),
+            progress_detail: None,
+            warnings: Vec::new(),
             params,
         }
     }
@@ -179,6 +299,19 @@ impl Job {
                 Trigger::Schedule => Requester::scheduler(),
                 _ => Requester::system(),
             })
+    }
+    /// What a running job's progress bar says: where it stands, else its last line.
+    pub fn progress_line(&self) -> String {
+        match (&self.progress_detail, self.progress.is_empty()) {
+            (Some(p), _) => p.line(),
+            (None, false) => self.progress.clone(),
+            (None, true) => "Starting…".into(),
+        }
+    }
+    /// The progress bar of a running job (a queued one has none yet).
+    pub fn bar(&self) -> Option<Progress> {
+        (self.state == JobState::Running)
+            .then(|| self.progress_detail.as_deref().cloned().unwrap_or_default())
     }
     pub fn duration_secs(&self) -> Option<i64> {
         Some((self.finished_at? - self.started_at?).num_seconds())
@@ -205,6 +338,34 @@ mod tests {
             ..job
         };
         assert_eq!(manual.requester(), Requester::system());
+    }
+
+    #[test]
+    fn job_filters_parse_from_a_query_and_refuse_unknown_words() {
+        let f = JobFilter::parse(Some("3"), Some("failed"), Some("identity_sync")).unwrap();
+        assert_eq!(
+            f,
+            JobFilter {
+                company_id: Some(3),
+                kind: Some("identity_sync".into()),
+                state: Some(JobState::Failed)
+            }
+        );
+        assert_eq!(
+            JobFilter::parse(Some(""), None, Some(" ")),
+            Ok(JobFilter::default())
+        );
+        assert!(
+            JobFilter::parse(None, Some("done"), None)
+                .unwrap_err()
+                .contains("queued")
+        );
+        assert!(
+            JobFilter::parse(None, None, Some("x"))
+                .unwrap_err()
+                .contains("identity_sync")
+        );
+        assert!(JobFilter::parse(Some("01"), None, None).is_err());
     }
 
     #[test]

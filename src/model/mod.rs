@@ -8,6 +8,7 @@ mod evidence;
 mod job;
 mod list_order;
 mod net;
+mod outcome;
 mod paging;
 mod portal;
 mod request;
@@ -15,7 +16,7 @@ mod secret;
 mod staff;
 mod sync;
 
-pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
+pub use audit::{AUDIT_KINDS, Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
 pub use audit_filter::{AuditFilterInput, present as audit_present};
 pub use company::{Company, CompanyInput, CompanyStatus, TenantLink};
 pub use directory::{Asset, AssetSource, Contact, ContactGroup, Membership};
@@ -26,12 +27,13 @@ pub use evidence::{
     FrameworkScore, GroupRef, HistoryPoint, Licences, OverviewRow, PayloadHash, RegistrationFacts,
     RegistrationSource, RoleRef, SnapshotSummary, UserRef,
 };
-pub use job::{Job, JobKind, JobState, Requester, Trigger};
+pub use job::{Job, JobFilter, JobKind, JobState, Progress, Requester, Trigger};
 pub use list_order::{
     AssetFilter, AssetSort, CompanySort, ContactFilter, ContactSort, GroupSort, RequestSort,
     SearchQuery, search_words,
 };
 pub use net::IpNet;
+pub use outcome::{SyncOutcome, SyncWarning, Tone, Verdict, WarningKind, audit_warnings};
 pub use paging::{ListQuery, Page, SortDir};
 pub use portal::{PortalSession, PortalSettings, parse_slug, slug_from_name};
 pub use request::{

@@ -45,6 +45,7 @@ impl Window {
             outcome: f.outcome.map(|o| match o {
                 Outcome::Success => 0,
                 Outcome::Failure => 1,
+                Outcome::Warning => 2,
             }),
         }
     }
@@ -136,6 +137,40 @@ impl<Tx: ReadTables> Txn<Tx> {
             }
             if let Some(g) = t.get(k.value().1)? {
                 f(dec(g.value())?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Matching events, newest first (the page's order: the CSV export streams from this),
+    /// until `f` returns false; decodes only matches.
+    pub fn audit_each_newest(
+        &self,
+        filter: &AuditFilter,
+        mut f: impl FnMut(AuditEvent) -> bool,
+    ) -> Result<(), StoreError> {
+        let scope = entries::audit_scope(
+            filter.company_id.unwrap_or(ALL_COMPANIES),
+            filter.kind.as_deref().unwrap_or(""),
+        );
+        let window = Window::of(filter);
+        let idx = self.table(AUDIT_INDEX)?;
+        let t = self.table(AUDIT)?;
+        for r in idx
+            .range((scope.as_slice(), 0)..=(scope.as_slice(), u64::MAX))?
+            .rev()
+        {
+            let (k, v) = r?;
+            match window.test(v.value()) {
+                Test::Skip => continue,
+                // Ids grow with time, so nothing older can match either.
+                Test::Stop => break,
+                Test::Take => {}
+            }
+            if let Some(g) = t.get(k.value().1)?
+                && !f(dec(g.value())?)
+            {
+                break;
             }
         }
         Ok(())

@@ -89,6 +89,7 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &EVIDENCE_LATEST,
     &EVIDENCE_BY_TIME,
     &EVIDENCE_SETTINGS,
+    &JOB_INDEX,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

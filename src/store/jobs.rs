@@ -39,28 +39,6 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(JOBS)?;
         t.get(id)?.map(|g| dec(g.value())).transpose()
     }
-    /// Newest first, optionally for one company.
-    pub fn recent_jobs(
-        &self,
-        company_id: Option<u64>,
-        offset: usize,
-        limit: usize,
-    ) -> Result<(Vec<Job>, usize), StoreError> {
-        let t = self.table(JOBS)?;
-        let mut out = Vec::new();
-        let mut total = 0;
-        for r in t.iter()?.rev() {
-            let j: Job = dec(r?.1.value())?;
-            if company_id.is_some_and(|c| j.company_id != Some(c)) {
-                continue;
-            }
-            if total >= offset && out.len() < limit {
-                out.push(j);
-            }
-            total += 1;
-        }
-        Ok((out, total))
-    }
     pub fn active_job(&self, key: &str) -> Result<Option<Job>, StoreError> {
         let id = self.table(JOB_ACTIVE)?.get(key)?.map(|g| g.value());
         match id {
@@ -81,6 +59,7 @@ impl Writer {
         self.txn
             .open_table(JOBS)?
             .insert(j.id, enc(j)?.as_slice())?;
+        self.index_job(j)?;
         Ok(())
     }
 
@@ -147,6 +126,9 @@ impl Writer {
         job.started_at = Some(now);
         job.heartbeat_at = Some(now);
         job.finished_at = None;
+        // A new attempt starts with a clean slate: no stale bar, no earlier run's warnings.
+        job.progress_detail = None;
+        job.warnings.clear();
         self.put_job(&job)?;
         Ok(Some(job))
     }
@@ -161,6 +143,37 @@ impl Writer {
         if let Some(mut j) = self.job(id)? {
             j.heartbeat_at = Some(now);
             j.progress = progress.to_string();
+            self.put_job(&j)?;
+        }
+        Ok(())
+    }
+
+    /// Record where a running job stands (also its heartbeat and progress line).
+    pub fn job_progress_detail(
+        &mut self,
+        id: u64,
+        now: DateTime<Utc>,
+        progress: crate::model::Progress,
+    ) -> Result<(), StoreError> {
+        if let Some(mut j) = self.job(id)? {
+            j.heartbeat_at = Some(now);
+            j.progress = progress.line();
+            j.progress_detail = Some(Box::new(progress));
+            self.put_job(&j)?;
+        }
+        Ok(())
+    }
+
+    /// Note a warning the running job will end with (kept when it succeeds).
+    pub fn add_job_warning(
+        &mut self,
+        id: u64,
+        warning: crate::model::SyncWarning,
+    ) -> Result<(), StoreError> {
+        if let Some(mut j) = self.job(id)?
+            && !j.warnings.contains(&warning)
+        {
+            j.warnings.push(warning);
             self.put_job(&j)?;
         }
         Ok(())

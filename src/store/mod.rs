@@ -17,6 +17,7 @@ mod directory;
 mod error;
 mod evidence;
 mod index;
+mod job_index;
 mod jobs;
 pub mod keys;
 mod meta;
@@ -122,6 +123,12 @@ impl Store {
         if found < 6 {
             // v6: compliance evidence snapshots, their summaries and per-company settings.
             tables::create_v6(&txn)?;
+        }
+        if found < 7 {
+            // v7: jobs by company and kind (for filters and a company's sync history),
+            // filled from the jobs already stored, in this same transaction.
+            tables::create_v7(&txn)?;
+            job_index::build(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are

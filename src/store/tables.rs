@@ -145,6 +145,18 @@ pub const COMPANY_TENANTS: TableDefinition<(&str, u64), ()> =
 /// (portal slug a company's name gives, company id) → () : never-configured portals.
 pub const DEFAULT_SLUGS: TableDefinition<(&str, u64), ()> = TableDefinition::new("default_slugs");
 
+// Schema v7 (v6 is the compliance evidence's): jobs by company and kind.
+
+/// (scope: every job, a company's, a kind's, a company's of a kind; job id) → the job's
+/// state byte (see `store::job_index`).
+pub const JOB_INDEX: TableDefinition<(&[u8], u64), u8> = TableDefinition::new("job_index");
+
+/// Schema v7: the jobs index (filled by `job_index::build`).
+pub(super) fn create_v7(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(JOB_INDEX)?;
+    Ok(())
+}
+
 /// (company id, Intune managed device id) → (fingerprint of what the sync last applied from
 /// Intune, sweep round that last listed the device).
 ///

@@ -29,6 +29,8 @@ fn job(kind: &str, company: Option<u64>) -> Job {
         error: None,
         counts: Default::default(),
         progress: String::new(),
+        progress_detail: None,
+        warnings: Vec::new(),
         params: serde_json::Value::Null,
     }
 }

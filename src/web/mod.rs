@@ -6,6 +6,7 @@ mod assets;
 mod client;
 mod csrf;
 mod csv_export;
+mod csv_stream;
 mod error;
 mod filters;
 mod handlers;

@@ -491,7 +491,8 @@ async fn connect_on_the_entra_page_links_the_msp_tenant_and_disconnect_keeps_dat
     let id = connected_company(&app, "Alpine Ski", &client).await;
     let listed = app.get_text("/settings/integrations/entra").await;
     assert!(
-        listed.contains("Alpine Ski") && listed.contains("<span class=\"badge success\">ok</span>"),
+        listed.contains("Alpine Ski")
+            && listed.contains("<span class=\"badge success\">Succeeded</span>"),
         "the tenant is listed with its last sync"
     );
     let r = app

@@ -118,7 +118,9 @@ async fn the_company_list_shows_how_long_ago_each_company_last_synced_and_how_it
     };
     let synced = row_of("Contoso Dental");
     assert!(
-        synced.contains("<span class=\"badge ok\">OK</span> just now"),
+        synced.contains(
+            "<span class=\"badge success\">Succeeded</span> <span class=\"nowrap\">just now</span>"
+        ),
         "{synced}"
     );
     assert!(row_of("Never Synced Ltd").contains("Never"));

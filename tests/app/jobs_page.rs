@@ -84,7 +84,11 @@ async fn jobs_are_listed_and_a_running_job_page_refreshes_until_done() {
     );
     assert!(list.contains("<code>test_kind</code>"));
     assert!(list.contains("class=\"badge running\""));
-    assert!(list.contains("class=\"badge failed\""));
+    // A finished job shows its verdict, in the words every page uses.
+    assert!(
+        list.contains("<span class=\"badge failure\">Failed</span>"),
+        "{list}"
+    );
     assert!(list.contains(&format!("href=\"/companies/{}\">Contoso</a>", company.id)));
     assert!(list.contains("no handler for job kind"));
     assert!(
@@ -99,6 +103,15 @@ async fn jobs_are_listed_and_a_running_job_page_refreshes_until_done() {
         "{page}"
     );
     assert!(page.contains("users: page 2 of 3"));
+    // A running job has a progress bar (no script) on its page and on the list, and the
+    // list refreshes while something on it runs.
+    assert!(page.contains("<progress"), "{page}");
+    let running = app.get_text("/jobs").await;
+    assert!(running.contains("<progress"), "{running}");
+    assert!(
+        running.contains("<meta http-equiv=\"refresh\" content=\"5\">"),
+        "{running}"
+    );
     assert!(page.contains("manual"));
     assert!(page.contains("1 of 5"), "attempts: {page}");
 
@@ -114,13 +127,21 @@ async fn jobs_are_listed_and_a_running_job_page_refreshes_until_done() {
     wait_for(&app, job.id, JobState::Succeeded).await;
     let page = app.get_text(&format!("/jobs/{}", job.id)).await;
     assert!(!page.contains("http-equiv=\"refresh\""), "done: no refresh");
-    assert!(page.contains("class=\"badge succeeded\""));
+    assert!(
+        page.contains("<span class=\"badge success\">Succeeded</span>"),
+        "{page}"
+    );
     assert!(page.contains("synced 5 users"));
     assert!(
         page.contains("<dt>created</dt><dd>3</dd>") && page.contains("<dt>updated</dt><dd>2</dd>")
     );
     let list = app.get_text("/jobs").await;
     assert!(list.contains("created: 3; updated: 2"));
+    assert!(
+        !list.contains("http-equiv=\"refresh\""),
+        "nothing runs: no refresh"
+    );
+    assert!(!list.contains("<progress"), "{list}");
 
     assert_eq!(app.get("/jobs/999999").await.status(), 404);
     assert_eq!(app.get("/jobs/abc").await.status(), 404);

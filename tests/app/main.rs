@@ -44,4 +44,5 @@ mod sso;
 mod sso_flood;
 mod sso_state;
 mod sync;
+mod sync_outcome;
 mod tenant_guards;

@@ -22,7 +22,7 @@ impl Services {
         graph: &GraphClient,
         company_id: u64,
         tenant: &str,
-        progress: &(impl Fn(String) + Send + Sync),
+        progress: &(impl Fn(crate::model::Progress) + Send + Sync),
     ) -> Result<ChangeCounts, StepError> {
         let prior = self
             .store
@@ -107,9 +107,15 @@ impl Services {
     }
 }
 
-fn devices_progress(pages: u64, c: ChangeCounts) -> String {
-    format!(
-        "devices: page {pages} applied ({} created, {} updated, {} retired)",
-        c.created, c.updated, c.deactivated
-    )
+fn devices_progress(pages: u64, c: ChangeCounts) -> crate::model::Progress {
+    crate::model::Progress {
+        step: "devices".into(),
+        pages,
+        objects: c.created + c.updated + c.deactivated,
+        total: None,
+        words: format!(
+            "devices: page {pages} applied ({} created, {} updated, {} retired)",
+            c.created, c.updated, c.deactivated
+        ),
+    }
 }

@@ -17,7 +17,7 @@ impl Services {
         by: &Requester,
         company_id: u64,
         tenant: &str,
-        progress: &(impl Fn(String) + Send + Sync),
+        progress: &(impl Fn(crate::model::Progress) + Send + Sync),
     ) -> Result<ChangeCounts, StepError> {
         let now = self.now();
         let state = self
@@ -47,7 +47,7 @@ impl Services {
                 .next_link
                 .clone()
                 .or_else(|| (!state.full).then(|| state.delta_link.clone()).flatten());
-            let mut pages = 0;
+            let (mut pages, mut objects) = (0u64, 0u64);
             let delta_link = loop {
                 let page = match graph.groups_delta_page(tenant, link.as_deref()).await {
                     Ok(p) => p,
@@ -61,8 +61,15 @@ impl Services {
                     Err(e) => return Err(StepError::Graph(e)),
                 };
                 pages += 1;
+                objects += page.items.len() as u64;
                 round.add_page(page.items);
-                progress(format!("groups: page {pages} read"));
+                progress(crate::model::Progress {
+                    step: "groups".into(),
+                    pages,
+                    objects,
+                    total: None,
+                    words: format!("groups: page {pages} read ({objects} groups)"),
+                });
                 match page.next_link {
                     Some(n) => link = Some(n),
                     None => break page.delta_link,
@@ -90,10 +97,14 @@ impl Services {
                     .write(move |w| apply_chunk(w, company_id, r, chunk, full, at))
                     .await?;
                 counts.add(c);
-                progress(format!(
-                    "groups: {} applied",
-                    counts.created + counts.updated
-                ));
+                let applied = counts.created + counts.updated;
+                progress(crate::model::Progress {
+                    step: "groups".into(),
+                    pages,
+                    objects: applied,
+                    total: None,
+                    words: format!("groups: applying {objects} read, {applied} changed so far"),
+                });
             }
             let c = self
                 .store

@@ -11,7 +11,10 @@ use crate::domain::entra::graph_error_details;
 use crate::domain::jobs::RunResult;
 use crate::domain::{DomainError, Services};
 use crate::graph::{FailureReason, GraphClient, GraphError};
-use crate::model::{ChangeCounts, Company, Job, NewAuditEvent, Requester, SyncState, UserDelta};
+use crate::model::{
+    ChangeCounts, Company, Job, NewAuditEvent, Progress, Requester, SyncState, SyncWarning,
+    UserDelta,
+};
 use crate::store::keys;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
@@ -75,6 +78,9 @@ pub struct SyncReport {
     /// Set when Intune could not be read: the Graph answer, in words.
     pub devices_error: Option<String>,
     pub counts: BTreeMap<String, u64>,
+    /// Why the sync succeeded only with warnings (see `model::Verdict`).
+    #[serde(default)]
+    pub warnings: Vec<SyncWarning>,
 }
 
 impl Services {
@@ -83,11 +89,11 @@ impl Services {
         Ok(self.store.read(move |r| r.meta(&key)).await?)
     }
 
-    /// Run one identity sync job. `progress` receives human progress lines.
+    /// Run one identity sync job. `progress` receives where it stands (for a progress bar).
     pub async fn run_identity_sync(
         &self,
         job: &Job,
-        progress: impl Fn(String) + Send + Sync,
+        progress: impl Fn(Progress) + Send + Sync,
     ) -> RunResult {
         let Some(company_id) = job.company_id else {
             return RunResult::Abort("identity sync needs a company".into());
@@ -157,8 +163,9 @@ impl Services {
         };
         put_counts(&mut counts, "groups", groups);
 
-        progress("devices: reading Intune".into());
+        progress(Progress::words("devices", "devices: reading Intune"));
         let mut devices_error = None;
+        let mut warnings = Vec::new();
         match self
             .sync_devices(&graph, company_id, &tenant.tenant_id, &progress)
             .await
@@ -183,6 +190,13 @@ impl Services {
                     _ => "Intune answered with an error",
                 };
                 let msg = format!("devices: not synced — {why}");
+                // No Intune licence is a state of the tenant, not a fault: a neutral warning.
+                let warning = match e.reason() {
+                    FailureReason::IntuneNotAvailable => SyncWarning::intune_not_licensed(),
+                    _ => SyncWarning::other(msg.clone()),
+                };
+                self.add_job_warning(job.id, warning.clone()).await;
+                warnings.push(warning);
                 let _ = self
                     .record(
                         entry(
@@ -193,7 +207,7 @@ impl Services {
                             company_id,
                             graph_error_details(&e),
                         )
-                        .failed(),
+                        .warned(&warnings),
                     )
                     .await;
                 devices_error = Some(format!("{why}. Graph said: {e}"));
@@ -229,6 +243,7 @@ impl Services {
             summary: summary.clone(),
             devices_error,
             counts: counts.clone(),
+            warnings: warnings.clone(),
         };
         let details = serde_json::json!({"trigger": job.trigger.as_str(), "job_id": job.id, "duration_secs": secs, "counts": counts, "devices_error": report.devices_error});
         let key = keys::meta::sync_report(company_id);
@@ -241,7 +256,7 @@ impl Services {
             details,
         );
         if report.devices_error.is_some() {
-            event = event.failed();
+            event = event.warned(&warnings);
         }
         let saved = self
             .store
@@ -297,6 +312,7 @@ impl Services {
             summary: summary.clone(),
             devices_error: None,
             counts: BTreeMap::new(),
+            warnings: Vec::new(),
         };
         let key = keys::meta::sync_report(company.id);
         let by = job.requester();
@@ -331,7 +347,7 @@ impl Services {
         company_id: u64,
         tenant: &str,
         policy: SyncPolicy,
-        progress: &(impl Fn(String) + Send + Sync),
+        progress: &(impl Fn(Progress) + Send + Sync),
     ) -> Result<ChangeCounts, StepError> {
         let now = self.now();
         let state = self
@@ -538,11 +554,17 @@ impl Services {
     }
 }
 
-fn users_progress(pages: u64, c: ChangeCounts) -> String {
-    format!(
-        "users: page {pages} applied ({} created, {} updated, {} deactivated)",
-        c.created, c.updated, c.deactivated
-    )
+fn users_progress(pages: u64, c: ChangeCounts) -> Progress {
+    Progress {
+        step: "users".into(),
+        pages,
+        objects: c.created + c.updated + c.deactivated,
+        total: None,
+        words: format!(
+            "users: page {pages} applied ({} created, {} updated, {} deactivated)",
+            c.created, c.updated, c.deactivated
+        ),
+    }
 }
 
 fn put_counts(map: &mut BTreeMap<String, u64>, what: &str, c: ChangeCounts) {

@@ -287,6 +287,7 @@ pub(crate) fn audit_value(e: &AuditEvent) -> Vec<u8> {
     v.push(match e.outcome {
         Outcome::Success => 0,
         Outcome::Failure => 1,
+        Outcome::Warning => 2,
     });
     v
 }

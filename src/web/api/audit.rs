@@ -46,14 +46,9 @@ async fn csv(
     q: web::Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = filter(&st, &q).await?;
-    let body = st.services.audit_csv(filter).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "content-disposition",
-            "attachment; filename=\"tenantry-audit.csv\"",
-        ))
-        .body(body))
+    Ok(crate::web::csv_stream::csv_response(
+        st.services.audit_csv_chunks(filter),
+    ))
 }
 
 /// The filter a query asks for (parsed as the Audit page parses it); an unknown `company` is a

@@ -17,6 +17,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize)]
 struct JobsQuery {
     company: Option<String>,
+    state: Option<String>,
+    kind: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
 }
@@ -27,6 +29,9 @@ async fn list(
     q: web::Query<JobsQuery>,
 ) -> ApiResult<web::Json<ApiPage<Job>>> {
     let company = parse_num::<u64>("company", q.company.as_deref())?;
+    let filter =
+        crate::model::JobFilter::parse(q.company.as_deref(), q.state.as_deref(), q.kind.as_deref())
+            .map_err(super::ApiError::bad_request)?;
     let page = parse_num("page", q.page.as_deref())?.unwrap_or(1);
     let per_page =
         parse_num("per_page", q.per_page.as_deref())?.unwrap_or(ListQuery::DEFAULT_PER_PAGE);
@@ -35,7 +40,7 @@ async fn list(
         st.services.company(id).await?;
     }
     Ok(web::Json(super::types::page(
-        st.services.jobs(company, page, per_page).await?,
+        st.services.jobs_filtered(filter, page, per_page).await?,
     )))
 }
 

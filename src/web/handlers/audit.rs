@@ -9,7 +9,7 @@ use crate::web::pager::Pager;
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::audit::{AuditPage, AuditRow, CompanyOption};
-use actix_web::http::header;
+use crate::web::views::jobs::Choice;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -95,6 +95,7 @@ async fn audit_get(
         .items
         .into_iter()
         .map(|e| AuditRow {
+            verdict: crate::model::Verdict::of_audit(&e),
             company: e.company_id.map(|id| {
                 names
                     .get(&id)
@@ -123,7 +124,7 @@ async fn audit_get(
         rows,
         pager,
         companies,
-        kind: text(&q.filter.kind),
+        kinds: kind_choices(&text(&q.filter.kind)),
         outcome: match parsed.filter.outcome {
             Some(o) => o.as_str(),
             None => "any",
@@ -141,18 +142,26 @@ async fn audit_get(
     })
 }
 
+/// The Kind filter's list, with `current` added when it is not a known kind (a link or an
+/// older bookmark), so the page still shows what it filters by.
+fn kind_choices(current: &str) -> Vec<Choice> {
+    let mut all: Vec<(String, String)> = crate::model::AUDIT_KINDS
+        .iter()
+        .map(|(k, l)| (k.to_string(), format!("{l} ({k})")))
+        .collect();
+    if !current.is_empty() && !all.iter().any(|(k, _)| k == current) {
+        all.push((current.to_string(), current.to_string()));
+    }
+    Choice::list(all, current)
+}
+
 async fn audit_csv_get(
     _staff: Staff,
     st: web::Data<AppState>,
     q: web::Query<AuditQ>,
 ) -> Result<HttpResponse, WebError> {
     let parsed = parse_filter(&q)?;
-    let body = st.services.audit_csv(parsed.filter).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"tenantry-audit.csv\"",
-        ))
-        .body(body))
+    Ok(crate::web::csv_stream::csv_response(
+        st.services.audit_csv_chunks(parsed.filter),
+    ))
 }

@@ -81,7 +81,7 @@ async fn list_get(
                 .and_then(|r| r.finished_at)
                 .map(|t| age(now - t))
                 .unwrap_or_default(),
-            last_sync_ok: report.map(|r| r.ok),
+            last_sync: report.map(|r| r.verdict()),
             company,
         });
     }
@@ -340,6 +340,11 @@ async fn detail_get(
     } else {
         Vec::new()
     };
+    let (history, history_pager) = if tab == "overview" {
+        sync_history(&st, company.id, &q.list).await?
+    } else {
+        (Vec::new(), None)
+    };
     let report = st.services.sync_report(company.id).await?;
     let job = st.services.active_sync_job(company.id).await?;
     // The notice rides in the URL, so a page reloaded after the sync ended would still say
@@ -361,7 +366,42 @@ async fn detail_get(
         assets,
         groups,
         show_company: false,
+        history,
+        history_pager,
     })
+}
+
+/// Rows of the company's sync history shown per page of the overview.
+const HISTORY_PER_PAGE: usize = 10;
+
+/// The company's last runs, newest first, through the jobs index (its `page` is the history's).
+async fn sync_history(
+    st: &AppState,
+    company_id: u64,
+    list: &ListParams,
+) -> Result<(Vec<crate::web::views::jobs::JobRow>, Option<Pager>), WebError> {
+    let filter = crate::model::JobFilter {
+        company_id: Some(company_id),
+        ..Default::default()
+    };
+    let page = st
+        .services
+        .jobs_filtered(filter, list.page.unwrap_or(1), HISTORY_PER_PAGE)
+        .await?;
+    let now = st.services.now();
+    let names = std::collections::HashMap::new();
+    let query = ListQuery::new(Some(page.page), Some(HISTORY_PER_PAGE), None, None, None);
+    let pager = Pager::new(
+        &format!("/companies/{company_id}?tab=overview"),
+        &query,
+        &page,
+    );
+    let rows = page
+        .items
+        .into_iter()
+        .map(|j| crate::web::handlers::jobs::row(j, &names, now))
+        .collect();
+    Ok((rows, Some(pager)))
 }
 
 /// "Sync With M365": not connected → admin consent on the customer's tenant (the initial sync

@@ -83,7 +83,7 @@ async fn page(
                 .and_then(|r| r.finished_at)
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_else(|| "never".into()),
-            ok: report.as_ref().is_some_and(|r| r.ok),
+            verdict: report.as_ref().map(|r| r.verdict()),
             summary: report
                 .map(|r| {
                     r.devices_error
@@ -95,6 +95,12 @@ async fn page(
         });
     }
     let redirect_uri = s.microsoft.redirect_uri.clone();
+    // "Sync queued" rides in the URL: once nothing is queued or running any more, the page
+    // (which refreshed until then) says the sync finished, above each tenant's outcome.
+    let notice = match notice {
+        Some("sync_all_queued") if !refresh => Some("sync_finished"),
+        other => other,
+    };
     Ok(EntraPage {
         chrome: Chrome::new(staff, "settings", notice),
         app: s.entra_app().await?,

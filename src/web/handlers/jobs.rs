@@ -1,14 +1,14 @@
 //! The Jobs page: recent runs (newest first, paged) and one job's detail. A job that is
 //! still queued or running refreshes its own page every few seconds (no script needed).
 
-use crate::model::{Job, JobState, ListQuery, Requester};
+use crate::model::{Job, JobFilter, JobKind, JobState, ListQuery, Requester, Verdict};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::ids::Id;
 use crate::web::pager::Pager;
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
-use crate::web::views::jobs::{JobPage, JobRow, JobsPage};
+use crate::web::views::jobs::{Choice, JobPage, JobRow, JobsPage};
 use actix_web::web;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -24,6 +24,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct JobsQ {
     page: Option<String>,
     per_page: Option<String>,
+    company: Option<String>,
+    state: Option<String>,
+    kind: Option<String>,
+}
+
+/// The filter's query string (`company=1&state=failed`), empty when none is set.
+fn filter_query(f: &JobFilter) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = f.company_id {
+        parts.push(format!("company={c}"));
+    }
+    if let Some(s) = f.state {
+        parts.push(format!("state={}", s.as_str()));
+    }
+    if let Some(k) = &f.kind {
+        parts.push(format!("kind={k}"));
+    }
+    parts.join("&")
 }
 
 fn parse_n(name: &str, v: Option<&str>, default: usize) -> Result<usize, WebError> {
@@ -70,7 +88,12 @@ fn requester_label(r: &Requester) -> String {
     }
 }
 
-fn row(job: Job, names: &std::collections::HashMap<u64, String>, now: DateTime<Utc>) -> JobRow {
+/// A job with what the Jobs page, a job's page and a company's sync history show beside it.
+pub(crate) fn row(
+    job: Job,
+    names: &std::collections::HashMap<u64, String>,
+    now: DateTime<Utc>,
+) -> JobRow {
     let by = job.requester();
     JobRow {
         requested_by: requester_label(&by),
@@ -83,6 +106,7 @@ fn row(job: Job, names: &std::collections::HashMap<u64, String>, now: DateTime<U
         }),
         duration: duration(&job, now),
         counts: counts_summary(&job),
+        verdict: Verdict::of_job(&job),
         job,
     }
 }
@@ -95,22 +119,56 @@ async fn jobs_get(
     let page_n = parse_n("page", q.page.as_deref(), 1)?;
     let per_page =
         parse_n("per_page", q.per_page.as_deref(), PER_PAGE)?.min(ListQuery::MAX_PER_PAGE);
-    let page = st.services.jobs(None, page_n, per_page).await?;
-    let names = st
+    let filter = JobFilter::parse(q.company.as_deref(), q.state.as_deref(), q.kind.as_deref())
+        .map_err(WebError::BadRequest)?;
+    let query = filter_query(&filter);
+    let page = st
         .services
-        .company_names(page.items.iter().filter_map(|j| j.company_id))
+        .jobs_filtered(filter.clone(), page_n, per_page)
         .await?;
+    let choices = st.services.company_choices().await?;
+    let names: std::collections::HashMap<u64, String> = choices.iter().cloned().collect();
     let now = st.services.now();
     let list = ListQuery::new(Some(page.page), Some(page.per_page), None, None, None);
-    let pager = Pager::new("/jobs", &list, &page);
+    let base = if query.is_empty() {
+        "/jobs".to_string()
+    } else {
+        format!("/jobs?{query}")
+    };
+    let pager = Pager::new(&base, &list, &page);
+    let refresh = page.items.iter().any(|j| j.state.is_active());
     let mut rows = Vec::with_capacity(page.items.len());
     for j in page.items {
         rows.push(row(j, &names, now));
     }
+    let current = |v: Option<String>| v.unwrap_or_default();
     Ok(JobsPage {
         chrome: Chrome::new(&staff, "jobs", None),
         rows,
         pager,
+        companies: Choice::list(
+            choices
+                .into_iter()
+                .map(|(id, name)| (id.to_string(), name))
+                .collect(),
+            &current(filter.company_id.map(|c| c.to_string())),
+        ),
+        states: Choice::list(
+            JobState::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), s.as_str().to_string()))
+                .collect(),
+            filter.state.map(|s| s.as_str()).unwrap_or(""),
+        ),
+        kinds: Choice::list(
+            JobKind::KNOWN
+                .iter()
+                .map(|(k, l)| (k.to_string(), l.to_string()))
+                .collect(),
+            filter.kind.as_deref().unwrap_or(""),
+        ),
+        filtered: !query.is_empty(),
+        refresh,
     })
 }
 

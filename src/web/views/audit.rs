@@ -9,6 +9,8 @@ use askama_web::WebTemplate;
 /// One event with its company's name and its details pretty-printed.
 #[derive(Debug, Clone)]
 pub struct AuditRow {
+    /// How it ended, in the words the jobs and company pages use.
+    pub verdict: crate::model::Verdict,
     pub event: AuditEvent,
     pub company: Option<String>,
     /// Pretty JSON, empty when the event has no details.
@@ -30,8 +32,9 @@ pub struct AuditPage {
     pub rows: Vec<AuditRow>,
     pub pager: Pager,
     pub companies: Vec<CompanyOption>,
-    pub kind: String,
-    /// `any`, `success` or `failure`.
+    /// The Kind filter's list (the current kind is in it even when not a known one).
+    pub kinds: Vec<super::jobs::Choice>,
+    /// `any`, `success`, `warning` or `failure`.
     pub outcome: &'static str,
     pub from: String,
     pub to: String,

@@ -52,6 +52,9 @@ pub struct CompanyPage {
     pub report: Option<SyncReport>,
     /// The sync queued or running now.
     pub job: Option<Job>,
+    /// The company's last runs (overview tab), newest first, paged.
+    pub history: Vec<super::jobs::JobRow>,
+    pub history_pager: Option<Pager>,
 }
 
 /// A contact group on the company's Groups tab, with the portal rule that uses it.
@@ -66,6 +69,6 @@ pub struct CompanyListRow {
     pub company: Company,
     /// "3 h ago", "2 d ago"; empty before the first sync.
     pub last_sync_age: String,
-    /// Whether that sync read everything (None before the first).
-    pub last_sync_ok: Option<bool>,
+    /// How that sync ended, in the one vocabulary (None before the first).
+    pub last_sync: Option<crate::model::Verdict>,
 }

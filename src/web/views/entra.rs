@@ -13,7 +13,8 @@ pub struct TenantRow {
     pub connected: bool,
     pub archived: bool,
     pub last_sync: String,
-    pub ok: bool,
+    /// How the last identity sync ended (None before the first).
+    pub verdict: Option<crate::model::Verdict>,
     pub summary: String,
     pub job: Option<Job>,
 }

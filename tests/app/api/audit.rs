@@ -145,10 +145,11 @@ async fn the_audit_api_filters_pages_and_exports_csv() {
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(
         lines[0],
-        "id,time,actor,kind,company_id,outcome,summary,details"
+        "id,time,actor,kind,company,outcome,summary,details"
     );
     assert_eq!(lines.len(), 3, "{body}");
-    assert!(lines[1].contains("company.create") && lines[2].contains("company.archive"));
+    // Newest first, as the page and the JSON list.
+    assert!(lines[1].contains("company.archive") && lines[2].contains("company.create"));
     // The CSV needs a token too.
     let r = app
         .client

@@ -50,6 +50,9 @@ pub enum Outcome {
     Success,
     /// It was refused or failed; `details` says why.
     Failure,
+    /// It was done with warnings (a sync that could not read everything); `details.warnings`
+    /// says what and why, each with a `kind` (`intune_not_licensed` is a licence state).
+    Warning,
 }
 
 impl From<model::Outcome> for Outcome {
@@ -57,6 +60,7 @@ impl From<model::Outcome> for Outcome {
         match o {
             model::Outcome::Success => Self::Success,
             model::Outcome::Failure => Self::Failure,
+            model::Outcome::Warning => Self::Warning,
         }
     }
 }

@@ -119,16 +119,24 @@ pub struct SyncReport {
     pub devices_error: Option<String>,
     /// Counts by name (`contacts_created`, `groups_updated`, `assets_deactivated`, ...).
     pub counts: BTreeMap<String, u64>,
+    /// The verdict, as on the job and in the audit log: `succeeded`,
+    /// `succeeded_with_warnings` (e.g. no Intune licence) or `failed`.
+    pub outcome: crate::model::SyncOutcome,
+    /// Why it succeeded only with warnings (`{"kind", "message"}`); empty otherwise.
+    pub warnings: Vec<crate::model::SyncWarning>,
 }
 
 impl From<DomainSyncReport> for SyncReport {
     fn from(r: DomainSyncReport) -> Self {
+        let outcome = r.verdict().outcome;
         Self {
             finished_at: r.finished_at,
             ok: r.ok,
             summary: r.summary,
             devices_error: r.devices_error,
             counts: r.counts,
+            outcome,
+            warnings: r.warnings,
         }
     }
 }
@@ -230,6 +238,7 @@ mod tests {
                     summary: "Identity sync of Contoso: contacts +6 ~0 -0".into(),
                     devices_error: Some("Intune is not licensed".into()),
                     counts: [("contacts_created".to_string(), 6)].into(),
+                    warnings: vec![crate::model::SyncWarning::intune_not_licensed()],
                 }
                 .into(),
             ),
@@ -261,7 +270,14 @@ mod tests {
     "devices_error": "Intune is not licensed",
     "counts": {
       "contacts_created": 6
-    }
+    },
+    "outcome": "succeeded_with_warnings",
+    "warnings": [
+      {
+        "kind": "intune_not_licensed",
+        "message": "Intune not licensed — devices not synced"
+      }
+    ]
   },
   "active_sync": null
 }"#,

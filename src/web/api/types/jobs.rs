@@ -40,6 +40,14 @@ pub struct Job {
     pub counts: BTreeMap<String, u64>,
     /// A line for people while it runs ("users: page 3"), then its summary.
     pub progress: String,
+    /// Where a running job stands, for a progress bar; null before its first report.
+    pub progress_detail: Option<Progress>,
+    /// The verdict once it has ended (`succeeded`, `succeeded_with_warnings`, `failed`), the
+    /// same word the pages and the audit log use; null while queued or running.
+    pub outcome: Option<model::SyncOutcome>,
+    /// Why it succeeded only with warnings: each `{"kind", "message"}`, `kind` being
+    /// `intune_not_licensed` or `p1_not_licensed` (licence states, not faults) or `other`.
+    pub warnings: Vec<model::SyncWarning>,
     /// Job-specific input as queued (null for syncs queued through the API).
     pub params: serde_json::Value,
 }
@@ -47,6 +55,7 @@ pub struct Job {
 impl From<model::Job> for Job {
     fn from(j: model::Job) -> Self {
         let requested_by = j.requester().into();
+        let outcome = model::Verdict::of_job(&j).map(|v| v.outcome);
         Self {
             id: j.id,
             kind: j.kind.0,
@@ -64,9 +73,30 @@ impl From<model::Job> for Job {
             error: j.error,
             counts: j.counts,
             progress: j.progress,
+            progress_detail: j.progress_detail.map(|p| Progress {
+                step: p.step.clone(),
+                pages: p.pages,
+                objects: p.objects,
+                total: p.total,
+            }),
+            outcome,
+            warnings: j.warnings,
             params: j.params,
         }
     }
+}
+
+/// How far a running sync has read.
+#[derive(Debug, Serialize)]
+pub struct Progress {
+    /// `users`, `groups`, `devices`.
+    pub step: String,
+    /// Pages of this step read so far.
+    pub pages: u64,
+    /// Objects of this step read so far.
+    pub objects: u64,
+    /// How many objects in all, when Microsoft Graph says (delta queries never do): else null.
+    pub total: Option<u64>,
 }
 
 /// Where a job stands.
@@ -208,6 +238,9 @@ mod tests {
     "groups_created": 2
   },
   "progress": "users: page 3",
+  "progress_detail": null,
+  "outcome": "failed",
+  "warnings": [],
   "params": {
     "full": true
   }
@@ -239,6 +272,33 @@ mod tests {
     #[test]
     fn a_job_has_a_fixed_shape() {
         assert_json(&Job::from(job()), JOB);
+    }
+
+    #[test]
+    fn a_job_says_its_outcome_in_the_one_vocabulary() {
+        let mut j = job();
+        j.state = model::JobState::Succeeded;
+        j.error = None;
+        j.warnings = vec![model::SyncWarning::intune_not_licensed()];
+        let v = serde_json::to_value(Job::from(j.clone())).unwrap();
+        assert_eq!(v["outcome"], "succeeded_with_warnings");
+        assert_eq!(v["warnings"][0]["kind"], "intune_not_licensed");
+        j.warnings.clear();
+        assert_eq!(
+            serde_json::to_value(Job::from(j.clone())).unwrap()["outcome"],
+            "succeeded"
+        );
+        j.state = model::JobState::Running;
+        j.progress_detail = Some(Box::new(model::Progress {
+            step: "users".into(),
+            pages: 2,
+            objects: 150,
+            total: None,
+            words: String::new(),
+        }));
+        let v = serde_json::to_value(Job::from(j)).unwrap();
+        assert_eq!(v["outcome"], serde_json::Value::Null);
+        assert_eq!(v["progress_detail"]["objects"], 150);
     }
 
     #[test]
