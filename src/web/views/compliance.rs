@@ -77,14 +77,6 @@ impl ControlView {
     }
 }
 
-fn asset_href(company_id: u64, text: &str) -> String {
-    // Assets have no page of their own: the company's Assets tab, searched for the hostname
-    // (the line is "HOSTNAME (Platform)").
-    let host = text.rsplit_once(" (").map_or(text, |(h, _)| h);
-    let q: String = url::form_urlencoded::byte_serialize(host.as_bytes()).collect();
-    format!("/companies/{company_id}?tab=assets&q={q}")
-}
-
 /// A framework id in its name ("soc2" → "SOC 2").
 fn framework_name(frameworks: &[FrameworkInfo], id: &str) -> String {
     frameworks
@@ -128,7 +120,9 @@ impl ControlView {
                             (Some(cid), _) => {
                                 Some(format!("/companies/{company_id}/contacts/{cid}"))
                             }
-                            (None, Some(_)) => Some(asset_href(company_id, &i.text)),
+                            (None, Some(aid)) => {
+                                Some(format!("/companies/{company_id}/assets/{aid}"))
+                            }
                             (None, None) => None,
                         },
                     })
@@ -456,10 +450,7 @@ mod tests {
         assert_eq!(v.class(), "fail");
         assert_eq!(v.label(), "Fail");
         let lines = &v.groups[0].lines;
-        assert_eq!(
-            lines[0].href.as_deref(),
-            Some("/companies/7?tab=assets&q=LAPTOP-7")
-        );
+        assert_eq!(lines[0].href.as_deref(), Some("/companies/7/assets/5"));
         assert_eq!(lines[1].href.as_deref(), Some("/companies/7/contacts/12"));
         assert_eq!(lines[2].href, None);
         assert_eq!(v.groups.len(), 1, "drift is worded in the facts, not twice");
