@@ -7,7 +7,7 @@ use crate::helpers::client;
 use crate::sync_helpers::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tenantry::model::{Collected, RegistrationSource};
+use tenantry::model::{Collected, JobState, RegistrationSource};
 use tenantry::simulator::{TenantPatch, TenantSpec};
 
 #[tokio::test]
@@ -26,7 +26,22 @@ async fn a_tenant_without_p1_or_intune_is_not_licensed_and_audited_with_graph_s_
         .expect("tenant");
     env.ctl.grant_consent(&t.id, CLIENT_ID).expect("consent");
     let (company, _) = env.connect("Fabrikam Evidence", &t.id).await;
-    let snap = collect_ok(&env, company).await;
+    let job = collect(&env, company).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    // The collection succeeded with the tenant's licence states as (neutral) warnings, in
+    // the same vocabulary as identity sync's.
+    let kinds: Vec<tenantry::model::WarningKind> = job.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            tenantry::model::WarningKind::P1NotLicensed,
+            tenantry::model::WarningKind::IntuneNotLicensed
+        ],
+        "{:?}",
+        job.warnings
+    );
+    assert!(job.warnings.iter().all(|w| w.is_licence()));
+    let snap = latest(&env, company).await.expect("a snapshot");
 
     let lic = snap.licences.value().expect("licences");
     assert!(!lic.entra_p1 && !lic.intune, "{lic:?}");

@@ -49,6 +49,8 @@ impl Services {
         // the writer lock is held only for the writes; the id is known only inside it.
         let mut summary =
             crate::domain::evidence::frameworks::summarize(&snapshot, previous.as_ref());
+        let warnings = snapshot_warnings(&snapshot);
+        let audit_warnings = warnings.clone();
         let saved = self
             .store
             .write(move |w| {
@@ -76,7 +78,8 @@ impl Services {
                             "job_id": job_id, "trigger": trigger, "requested_by": by.actor.0,
                             "snapshot_id": snapshot.id, "duration_secs": secs,
                             "statuses": summary.statuses, "payloads": snapshot.payloads.len(),
-                        })),
+                        }))
+                        .warned(&audit_warnings),
                 )?;
                 let mut counts = BTreeMap::new();
                 counts.insert("snapshot_id".to_string(), snapshot.id);
@@ -88,7 +91,14 @@ impl Services {
             })
             .await;
         match saved {
-            Ok((counts, summary)) => RunResult::Succeeded { counts, summary },
+            Ok((counts, summary)) => {
+                // The job reads "succeeded with warnings" like identity sync's: a licence the
+                // tenant lacks in a neutral tone, a missing permission as a warning to act on.
+                for w in warnings {
+                    self.add_job_warning(job_id, w).await;
+                }
+                RunResult::Succeeded { counts, summary }
+            }
             Err(e) => RunResult::Retry(format!("could not store the snapshot: {e}")),
         }
     }
@@ -138,5 +148,48 @@ impl Services {
         } else {
             RunResult::Abort(msg)
         }
+    }
+}
+
+/// What a complete collection still lacks, in the one outcome vocabulary (`model::outcome`):
+/// Entra ID P1 or Intune not licensed (neutral), a permission missing from the consent.
+fn snapshot_warnings(s: &EvidenceSnapshot) -> Vec<crate::model::SyncWarning> {
+    use crate::model::{Collected, SyncWarning};
+    fn not_licensed<T>(c: &Collected<T>) -> bool {
+        matches!(c, Collected::NotLicensed { .. })
+    }
+    let mut out = Vec::new();
+    if not_licensed(&s.ca_policies) || not_licensed(&s.registration) {
+        out.push(SyncWarning::p1_not_licensed());
+    }
+    if not_licensed(&s.devices) || not_licensed(&s.compliance_policies) {
+        out.push(SyncWarning::intune_not_licensed());
+    }
+    let mut missing: Vec<&str> = [
+        permission_of(&s.licences),
+        permission_of(&s.security_defaults),
+        permission_of(&s.ca_policies),
+        permission_of(&s.admins),
+        permission_of(&s.registration),
+        permission_of(&s.compliance_policies),
+        permission_of(&s.devices),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    for p in missing {
+        out.push(SyncWarning::other(format!(
+            "Permission {p} missing from the consent: grant it and consent again"
+        )));
+    }
+    out
+}
+
+fn permission_of<T>(c: &crate::model::Collected<T>) -> Option<&str> {
+    match c {
+        crate::model::Collected::MissingPermission { permission, .. } => Some(permission),
+        _ => None,
     }
 }
