@@ -18,10 +18,13 @@
 //! the configuration's default), `TENANTRY_BENCH_MAX_USERS` scale it. Not a timed test:
 //! `cargo test` does not run it.
 
+mod support;
+
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use support::{env_usize, mib, obj, status_kib};
 use tenantry::app::{App, AppOptions};
 use tenantry::config::{CliOverrides, ValidatedSchedule};
 use tenantry::domain::Services;
@@ -32,36 +35,6 @@ use tenantry::simulator::{
 
 const CLIENT_ID: &str = "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f";
 const SECRET: &str = "cycle-bench-secret-value";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-fn obj(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    match v {
-        serde_json::Value::Object(m) => m,
-        _ => unreachable!(),
-    }
-}
 
 /// Graph requests (not token requests) the simulator counted for these tenants.
 fn graph_requests(ctl: &SimControl, tenants: &[String]) -> u64 {
@@ -193,15 +166,7 @@ async fn fetch_and_parse(s: &Services, tid: &str, company: u64) -> usize {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("cycle: benchmark only; run `cargo bench --bench cycle`");
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    support::bench_main("cycle", run);
 }
 
 async fn run() {

@@ -15,8 +15,11 @@
 //! `TENANTRY_BENCH_USERS` / `TENANTRY_BENCH_DEVICES` scale the tenant (defaults 100,000 and
 //! 20,000). Not a timed test: `cargo test` does not run it.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use support::{env_usize, mib, reset_peak, status_kib, wait};
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 use tenantry::domain::Services;
@@ -25,44 +28,6 @@ use tenantry::simulator::{SimApp, SimOptions, Simulator, TenantSpec};
 
 const CLIENT_ID: &str = "b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d6e";
 const SECRET: &str = "bench-secret-value";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Reset VmHWM to the current RSS (Linux ≥ 4.0). Returns false when not possible.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-async fn wait(s: &Services, id: u64) -> Job {
-    loop {
-        let j = s.job(id).await.expect("job");
-        if !j.state.is_active() {
-            return j;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// Run `start`, wait for its job, and measure: (job, wall, peak KiB, peak reset?, requests).
 async fn measured(
@@ -87,15 +52,7 @@ async fn measured(
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("evidence: benchmark only; run `cargo bench --bench evidence`");
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    support::bench_main("evidence", run);
 }
 
 async fn run() {

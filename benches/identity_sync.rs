@@ -19,8 +19,11 @@
 //! `TENANTRY_BENCH_USERS` / `TENANTRY_BENCH_DEVICES` scale the tenant (for a quick look in a
 //! debug build). Not a timed test: `cargo test` does not run it.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use support::{env_usize, mib, obj, reset_peak, status_kib, wait};
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 use tenantry::domain::Services;
@@ -29,44 +32,6 @@ use tenantry::simulator::{Kind, SimApp, SimControl, SimOptions, Simulator, Tenan
 
 const CLIENT_ID: &str = "b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d6e";
 const SECRET: &str = "bench-secret-value";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Reset VmHWM to the current RSS (Linux ≥ 4.0). Returns false when not possible.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-async fn wait(s: &Services, id: u64) -> Job {
-    loop {
-        let j = s.job(id).await.expect("job");
-        if !j.state.is_active() {
-            return j;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 struct Phase {
     name: &'static str,
@@ -277,13 +242,6 @@ fn sample_ids(ctl: &SimControl, tid: &str, kind: Kind, total: usize, n: usize) -
         .collect()
 }
 
-fn obj(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    match v {
-        serde_json::Value::Object(m) => m,
-        _ => unreachable!(),
-    }
-}
-
 /// 1% of users and devices change: users edited, disabled, deleted and added; devices
 /// updated (as a check-in does), removed and added.
 fn change_one_percent(ctl: &SimControl, tid: &str, users: usize, devices: usize) -> String {
@@ -368,15 +326,7 @@ fn change_one_percent(ctl: &SimControl, tid: &str, users: usize, devices: usize)
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("identity_sync: benchmark only; run `cargo bench --bench identity_sync`");
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    support::bench_main("identity_sync", run);
 }
 
 async fn run() {

@@ -18,6 +18,8 @@
 //! through /proc/self/clear_refs when possible), `VmRSS` after the load. Not a test: `cargo
 //! test` does not run it.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,28 +31,13 @@ use tenantry::store::{Store, StoreError, Window};
 #[path = "lists/seed.rs"]
 mod seed;
 use seed::seed_company;
+use support::{mb, status_kib};
 
 const ADMIN: &str = "bench@lists.example";
 const PASSWORD: &str = "correct horse battery staple";
 const SEQUENTIAL: usize = 200;
 const CONCURRENT: usize = 50;
 const PER_TASK: usize = 20;
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn mb(kib: u64) -> f64 {
-    kib as f64 * 1024.0 / 1_000_000.0
-}
 
 struct Latency {
     p50: f64,
@@ -167,15 +154,7 @@ async fn floor(store: &Store, company: u64, ids: &[u64]) -> f64 {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("lists: benchmark only; run `cargo bench --bench lists`");
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    support::bench_main("lists", run);
 }
 
 async fn run() {

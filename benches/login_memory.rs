@@ -19,8 +19,11 @@
 //! through /proc/self/clear_refs when possible) is printed too. Not a timed test: `cargo
 //! test` does not run it.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
+use support::{mb, status_kib};
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 use tenantry::domain::password::HashingStats;
@@ -28,22 +31,6 @@ use tenantry::domain::password::HashingStats;
 const BURSTS: usize = 7;
 const PER_BURST: usize = 50;
 const TARGET_MB: f64 = 50.0;
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn mb(kib: u64) -> f64 {
-    kib as f64 * 1024.0 / 1_000_000.0
-}
 
 fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
@@ -124,15 +111,7 @@ fn print_round(name: &str, r: &Round, idle_kib: u64) {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("login_memory: benchmark only; run `cargo bench --bench login_memory`");
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    support::bench_main("login_memory", run);
 }
 
 async fn run() {

@@ -1,0 +1,77 @@
+//! What every benchmark shares: its entry point, environment knobs, process memory from
+//! `/proc/self/status`, and waiting for a job. Each bench (`benches/*.rs`, harness = false)
+//! includes it with `mod support;`; a bench uses only part of it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+use tenantry::domain::Services;
+use tenantry::model::Job;
+
+/// `fn main` of a bench: runs `run` on a multi-threaded runtime under `cargo bench`, and
+/// only says how to run it otherwise (so `cargo test --benches` stays quick).
+pub fn bench_main<F: std::future::Future<Output = ()>>(name: &str, run: impl FnOnce() -> F) {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("{name}: benchmark only; run `cargo bench --bench {name}`");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
+
+/// A size or count from the environment (`TENANTRY_BENCH_…`), else `default`.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A `/proc/self/status` figure in KiB (`VmRSS:`, `VmHWM:`); 0 where there is none.
+pub fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Reset VmHWM to the current RSS (Linux ≥ 4.0). Returns false when not possible.
+pub fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// KiB → MiB.
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// KiB → MB (10^6 bytes), for targets stated in MB.
+pub fn mb(kib: u64) -> f64 {
+    kib as f64 * 1024.0 / 1_000_000.0
+}
+
+/// Wait until job `id` is no longer queued or running.
+pub async fn wait(s: &Services, id: u64) -> Job {
+    loop {
+        let j = s.job(id).await.expect("job");
+        if !j.state.is_active() {
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A JSON object literal as the simulator's control API takes it.
+pub fn obj(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
