@@ -11,7 +11,7 @@ mod pages;
 pub use crate::helpers::{ADMIN_EMAIL, location};
 pub use crate::sync_helpers::*;
 pub use serde_json::Value;
-pub use tenantry::model::{Actor, Job, Trigger};
+pub use tenantry::model::{Actor, Job};
 
 /// A connected, synced company with one evidence collection done.
 pub struct Collected {
@@ -21,14 +21,9 @@ pub struct Collected {
     pub job: Job,
 }
 
-/// Queue a collection for `company` and wait for it.
+/// Queue a collection for `company`, wait for it, and require it to succeed.
 pub async fn collect(env: &SyncEnv, company: u64) -> Job {
-    let q = env
-        .services()
-        .queue_evidence_collection(Actor::system(), company, Trigger::Manual)
-        .await
-        .expect("evidence collection queued");
-    let job = env.wait_job(q.job.id).await;
+    let job = crate::evidence::helpers::collect(env, company).await;
     assert_eq!(
         job.state,
         tenantry::model::JobState::Succeeded,

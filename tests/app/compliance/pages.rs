@@ -465,24 +465,7 @@ async fn a_permission_missing_from_the_consent_shows_as_grant_and_consent_again_
     let env = sync_env().await;
     let t = env.tenant("Contoso Dental", 20, 5, true);
     let (company, _) = env.connect("Contoso Dental", &t.id).await;
-    // A tenant consented before RoleManagement.Read.Directory was asked for answers 403.
-    env.ctl
-        .set_faults(
-            &t.id,
-            vec![tenantry::simulator::Fault {
-                kind: tenantry::simulator::FaultKind::Error {
-                    status: 403,
-                    code: "Authorization_RequestDenied".into(),
-                    message: "Insufficient privileges to complete the operation.".into(),
-                    retry_after: None,
-                },
-                endpoint: Some("roleManagement/directory/roleAssignments".into()),
-                nth: 1,
-                times: 0,
-                seen: 0,
-            }],
-        )
-        .expect("fault");
+    crate::evidence::helpers::deny_role_assignments(&env, &t.id);
     collect(&env, company).await;
     env.app.login().await;
     let page = unescape(

@@ -17,6 +17,28 @@ pub async fn collect(env: &SyncEnv, company: u64) -> Job {
     env.wait_job(q.job.id).await
 }
 
+/// A consent given before RoleManagement.Read.Directory was asked for: Graph answers the
+/// role assignments with 403 `Authorization_RequestDenied`.
+pub fn deny_role_assignments(env: &SyncEnv, tid: &str) {
+    env.ctl
+        .set_faults(
+            tid,
+            vec![tenantry::simulator::Fault {
+                kind: tenantry::simulator::FaultKind::Error {
+                    status: 403,
+                    code: "Authorization_RequestDenied".into(),
+                    message: "Insufficient privileges to complete the operation.".into(),
+                    retry_after: None,
+                },
+                endpoint: Some("roleManagement/directory/roleAssignments".into()),
+                nth: 1,
+                times: 0,
+                seen: 0,
+            }],
+        )
+        .expect("fault");
+}
+
 /// Collect and return the stored snapshot (the company's latest).
 pub async fn collect_ok(env: &SyncEnv, company: u64) -> EvidenceSnapshot {
     let job = collect(env, company).await;

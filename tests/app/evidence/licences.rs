@@ -189,24 +189,7 @@ async fn a_permission_missing_from_the_consent_says_grant_it_and_consent_again()
     let env = sync_env().await;
     let t = env.tenant("Consent Evidence", 20, 5, true);
     let (company, _) = env.connect("Consent Evidence", &t.id).await;
-    // A tenant consented before RoleManagement.Read.Directory was added answers 403.
-    env.ctl
-        .set_faults(
-            &t.id,
-            vec![tenantry::simulator::Fault {
-                kind: tenantry::simulator::FaultKind::Error {
-                    status: 403,
-                    code: "Authorization_RequestDenied".into(),
-                    message: "Insufficient privileges to complete the operation.".into(),
-                    retry_after: None,
-                },
-                endpoint: Some("roleManagement/directory/roleAssignments".into()),
-                nth: 1,
-                times: 0,
-                seen: 0,
-            }],
-        )
-        .expect("fault");
+    deny_role_assignments(&env, &t.id);
     let snap = collect_ok(&env, company).await;
     match &snap.admins {
         Collected::MissingPermission {

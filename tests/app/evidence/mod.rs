@@ -5,5 +5,5 @@
 mod collect;
 mod controls;
 mod failures;
-mod helpers;
+pub(crate) mod helpers;
 mod licences;
