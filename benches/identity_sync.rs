@@ -199,6 +199,37 @@ async fn floor_phase(
     }
 }
 
+/// The floor of a manual sync's requests (from the company's current delta links), then the
+/// sync itself, printed side by side; the sync must succeed.
+async fn manual_sync_beside_floor(
+    ctl: &SimControl,
+    tid: &str,
+    s: &Services,
+    company: u64,
+    name: &'static str,
+    label: &str,
+) -> Phase {
+    let floor = floor_phase(ctl, tid, s, delta_links(s, company).await, false).await;
+    let p = phase(
+        name,
+        ctl,
+        tid,
+        async {
+            s.queue_company_sync(tenantry::model::Actor::system(), company, Trigger::Manual)
+                .await
+                .expect("queued")
+                .job
+                .id
+        },
+        s,
+    )
+    .await;
+    print_phase(&p);
+    print_ratio(label, &p, &floor);
+    assert_eq!(p.job.state, JobState::Succeeded, "{:?}", p.job.error);
+    p
+}
+
 fn print_ratio(name: &str, sync: &Phase, floor: &FloorPhase) {
     println!(
         "  floor ({name}): {:.2} s, peak RSS {:.1} MiB, {} Graph requests, read {:?}",
@@ -434,55 +465,26 @@ async fn run() {
         "1% change in the simulator ({:.1} s): {what}",
         t0.elapsed().as_secs_f64()
     );
-    let incremental_floor =
-        floor_phase(&ctl, &t.id, &s, delta_links(&s, company).await, false).await;
-    let incremental = phase(
-        "incremental sync after a 1% change (users/groups delta + full Intune list)",
+    let incremental = manual_sync_beside_floor(
         &ctl,
         &t.id,
-        async {
-            s.queue_company_sync(tenantry::model::Actor::system(), company, Trigger::Manual)
-                .await
-                .expect("queued")
-                .job
-                .id
-        },
         &s,
+        company,
+        "incremental sync after a 1% change (users/groups delta + full Intune list)",
+        "incremental",
     )
     .await;
-    print_phase(&incremental);
-    print_ratio("incremental", &incremental, &incremental_floor);
-    assert_eq!(
-        incremental.job.state,
-        JobState::Succeeded,
-        "{:?}",
-        incremental.job.error
-    );
     // Nothing changed since: what a scheduled sync of a quiet tenant costs, and whether the
     // resident set creeps from one incremental run to the next.
-    let quiet_floor = floor_phase(&ctl, &t.id, &s, delta_links(&s, company).await, false).await;
-    let quiet = phase(
-        "incremental sync, nothing changed (users/groups delta + full Intune list)",
+    let quiet = manual_sync_beside_floor(
         &ctl,
         &t.id,
-        async {
-            s.queue_company_sync(tenantry::model::Actor::system(), company, Trigger::Manual)
-                .await
-                .expect("queued")
-                .job
-                .id
-        },
         &s,
+        company,
+        "incremental sync, nothing changed (users/groups delta + full Intune list)",
+        "unchanged",
     )
     .await;
-    print_phase(&quiet);
-    print_ratio("unchanged", &quiet, &quiet_floor);
-    assert_eq!(
-        quiet.job.state,
-        JobState::Succeeded,
-        "{:?}",
-        quiet.job.error
-    );
     println!(
         "RSS after each phase: initial start {:.1} MiB, incremental start {:.1} MiB, unchanged start {:.1} MiB, end {:.1} MiB",
         mib(initial.base_kib),
