@@ -379,5 +379,7 @@ impl Services {
 
 mod staff_work;
 
+pub use staff_work::RequestChange;
+
 #[cfg(test)]
 mod tests;

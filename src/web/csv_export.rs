@@ -2,15 +2,43 @@
 //! API. The body is streamed: each chunk is one page of the list read through its index
 //! (keyset paging), so an export holds one page in memory whatever the list's size.
 //!
+//! An export lists what its page lists: the page's search, sort, direction and filters ride
+//! on the "Export CSV" link (and the API's query), so the file has exactly the page's rows in
+//! the page's order, all pages of it.
+//!
 //! WHY the `'` prefix: a spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a
 //! tab or carriage return) as a formula, and names and job titles come from the client's
 //! tenant: prefixing such cells keeps them text (OWASP "CSV injection").
 
-use crate::model::{Asset, Contact, ListQuery};
+use crate::domain::DomainError;
+use crate::model::{Asset, AssetFilter, Contact, ContactFilter, ListQuery};
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::filters::{AssetFilterParams, ContactFilterParams};
+use crate::web::pager::ListParams;
 use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 use std::collections::HashMap;
+
+/// What an export lists, as query parameters: the list page's `q`, `sort`, `dir` and filters
+/// (`page` and `per_page` are ignored: an export has every page). The contact filters apply to
+/// contacts, the asset filters to assets.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExportQuery {
+    #[serde(flatten)]
+    pub list: ListParams,
+    #[serde(flatten)]
+    pub assets: AssetFilterParams,
+    #[serde(flatten)]
+    pub contacts: ContactFilterParams,
+}
+
+/// The filter an export applies, checked before the first byte is sent.
+#[derive(Debug, Clone)]
+enum Filter {
+    Contacts(ContactFilter),
+    Assets(AssetFilter),
+}
 
 /// Rows per chunk (the list's largest page).
 const CHUNK: usize = ListQuery::MAX_PER_PAGE;
@@ -125,28 +153,35 @@ fn asset_row(a: &Asset, company: &str) -> Vec<String> {
 /// One chunk: the page after `cursor` (None: the first) as CSV lines, and the next cursor.
 async fn chunk(
     st: &AppState,
-    what: Export,
+    list: &ListParams,
+    filter: &Filter,
     company: Option<u64>,
     cursor: Option<String>,
 ) -> Result<(Vec<u8>, Option<String>), WebError> {
-    let mut q = ListQuery::new(None, Some(CHUNK), None, None, None);
+    let mut q = ListQuery::new(
+        None,
+        Some(CHUNK),
+        list.sort.as_deref(),
+        list.dir.as_deref(),
+        list.q.as_deref(),
+    );
     if let Some(c) = cursor.as_deref() {
         q = q
             .with_cursor(c)
             .map_err(|e| WebError::BadRequest(e.to_string()))?;
     }
     let mut out = Vec::new();
-    let next = match what {
-        Export::Contacts => {
-            let page = st.services.contacts(company, q).await?;
+    let next = match filter {
+        Filter::Contacts(f) => {
+            let page = st.services.contacts_filtered(company, q, f.clone()).await?;
             let names = names(st, page.items.iter().map(|c| c.company_id)).await?;
             for c in &page.items {
                 line(&contact_row(c, name_of(&names, c.company_id)), &mut out);
             }
             page.next_cursor
         }
-        Export::Assets => {
-            let page = st.services.assets(company, q).await?;
+        Filter::Assets(f) => {
+            let page = st.services.assets_filtered(company, q, f.clone()).await?;
             let names = names(st, page.items.iter().map(|a| a.company_id)).await?;
             for a in &page.items {
                 line(&asset_row(a, name_of(&names, a.company_id)), &mut out);
@@ -175,12 +210,32 @@ enum Step {
 }
 
 /// The streamed CSV response: `tenantry-contacts-2026-12-04.csv`, or with the company's
-/// slug for one company. An unknown company is a 404 before anything is sent.
+/// slug for one company. An unknown company or a bad filter is refused before anything is
+/// sent.
 pub async fn respond(
     st: web::Data<AppState>,
     what: Export,
     company: Option<u64>,
+    query: ExportQuery,
 ) -> Result<HttpResponse, WebError> {
+    // The stale cutoff is counted once, so every chunk applies the same one.
+    let filter = match what {
+        Export::Contacts => Filter::Contacts(query.contacts.filter().map_err(DomainError::from)?),
+        Export::Assets => Filter::Assets(
+            query
+                .assets
+                .filter(st.services.now())
+                .map_err(DomainError::from)?,
+        ),
+    };
+    if let (Filter::Contacts(f), None) = (&filter, company)
+        && f.group.is_some()
+    {
+        return Err(WebError::BadRequest(
+            "a group filter needs a company: group ids belong to one company".into(),
+        ));
+    }
+    let list = query.list;
     let prefix = match company {
         Some(id) => {
             let c = st.services.company(id).await?;
@@ -195,6 +250,7 @@ pub async fn respond(
     );
     let body = futures_util::stream::unfold(Step::Header, move |step| {
         let st = st.clone();
+        let (list, filter) = (list.clone(), filter.clone());
         async move {
             match step {
                 Step::Done => None,
@@ -204,7 +260,7 @@ pub async fn respond(
                     line(&cells, &mut out);
                     Some((Ok(web::Bytes::from(out)), Step::Page(None)))
                 }
-                Step::Page(cursor) => match chunk(&st, what, company, cursor).await {
+                Step::Page(cursor) => match chunk(&st, &list, &filter, company, cursor).await {
                     Ok((bytes, next)) => {
                         let step = match next {
                             Some(n) => Step::Page(Some(n)),

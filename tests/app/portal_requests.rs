@@ -16,7 +16,7 @@ use tenantry::store::StoreError;
 
 /// A connected company whose portal is on; contact group 1 is its portal-admins group.
 /// Returns (company id, slug).
-async fn portal_company(app: &TestApp, name: &str) -> (u64, String) {
+pub(crate) async fn portal_company(app: &TestApp, name: &str) -> (u64, String) {
     let c = app
         .services()
         .create_company(
@@ -61,7 +61,7 @@ async fn portal_company(app: &TestApp, name: &str) -> (u64, String) {
 }
 
 /// A client employee's browser: its own cookie, signed in to one company's portal.
-struct PortalBrowser {
+pub(crate) struct PortalBrowser {
     client: reqwest::Client,
     base: String,
     slug: String,
@@ -69,7 +69,7 @@ struct PortalBrowser {
 
 /// Sign `name` (contact `contact_id` of `company_id`) in to the portal at `slug`; `admin`
 /// makes them a member of the portal-admins group.
-async fn portal_sign_in(
+pub(crate) async fn portal_sign_in(
     app: &TestApp,
     company_id: u64,
     slug: &str,
@@ -136,7 +136,7 @@ async fn portal_sign_in(
 
 impl PortalBrowser {
     /// A path under this user's portal: `p("/requests")` → `/portal/{slug}/requests`.
-    fn p(&self, rest: &str) -> String {
+    pub(crate) fn p(&self, rest: &str) -> String {
         format!("/portal/{}{rest}", self.slug)
     }
     async fn get(&self, path: &str) -> reqwest::Response {
@@ -146,7 +146,7 @@ impl PortalBrowser {
             .await
             .expect("GET")
     }
-    async fn text(&self, path: &str) -> String {
+    pub(crate) async fn text(&self, path: &str) -> String {
         let r = self.get(path).await;
         assert_eq!(r.status(), 200, "GET {path}");
         r.text().await.expect("body")
@@ -165,7 +165,7 @@ impl PortalBrowser {
             .expect("POST")
     }
     /// Raise a request through the form; returns its id.
-    async fn raise(&self, subject: &str, description: &str) -> u64 {
+    pub(crate) async fn raise(&self, subject: &str, description: &str) -> u64 {
         let r = self
             .post(
                 &self.p("/requests/new"),

@@ -5,7 +5,7 @@ use super::types::bulk::{BulkSyncResults, SyncSelected};
 use super::{ApiCaller, ApiResult};
 use crate::model::Trigger;
 use crate::web::AppState;
-use crate::web::csv_export::{self, Export};
+use crate::web::csv_export::{self, Export, ExportQuery};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -29,18 +29,22 @@ async fn sync_selected(
     }))
 }
 
+/// `company` (optional) and the list's `q`, `sort`, `dir` and filters, as the list endpoints
+/// take them.
 #[derive(Debug, Deserialize)]
 struct CompanyQ {
     company: Option<String>,
+    #[serde(flatten)]
+    export: ExportQuery,
 }
 
-async fn export(st: web::Data<AppState>, what: Export, q: &CompanyQ) -> ApiResult<HttpResponse> {
+async fn export(st: web::Data<AppState>, what: Export, q: CompanyQ) -> ApiResult<HttpResponse> {
     let company = super::audit::parse_num("company", q.company.as_deref())?;
     // A missing company answers the API's JSON 404 before the stream starts.
     if let Some(id) = company {
         st.services.company(id).await?;
     }
-    csv_export::respond(st, what, company)
+    csv_export::respond(st, what, company, q.export)
         .await
         .map_err(|e| super::ApiError::bad_request(e.to_string()))
 }
@@ -50,7 +54,7 @@ async fn contacts_csv(
     st: web::Data<AppState>,
     q: web::Query<CompanyQ>,
 ) -> ApiResult<HttpResponse> {
-    export(st, Export::Contacts, &q).await
+    export(st, Export::Contacts, q.into_inner()).await
 }
 
 async fn assets_csv(
@@ -58,5 +62,5 @@ async fn assets_csv(
     st: web::Data<AppState>,
     q: web::Query<CompanyQ>,
 ) -> ApiResult<HttpResponse> {
-    export(st, Export::Assets, &q).await
+    export(st, Export::Assets, q.into_inner()).await
 }

@@ -1,13 +1,17 @@
 //! `/api/v1/requests` and `/api/v1/companies/{id}/requests`: support requests raised in the
 //! client portals. Lists carry no replies (`reply_count` instead); one request carries them
-//! all. A request id under another company is 404, like one that does not exist.
+//! all. A request id under another company is 404, like one that does not exist. Staff work
+//! (assignee, internal notes) goes through here as through the PSA's forms: the API is staff
+//! only, so it shows the notes the portal never does.
 
 use super::audit::{list_query, parse_num};
 use super::types::page;
-use super::types::requests::{ReplyBodyJson, RequestPatch, RequestSummary, SupportRequest};
+use super::types::requests::{
+    NoteBodyJson, ReplyBodyJson, RequestPatch, RequestSummary, SupportRequest,
+};
 use super::{ApiCaller, ApiError, ApiPage, ApiResult};
 use crate::domain::DomainError;
-use crate::domain::requests::{RequestFilter, StaffAuthor};
+use crate::domain::requests::{RequestChange, RequestFilter, StaffAuthor};
 use crate::model::{ReplyBody, RequestStatus};
 use crate::web::AppState;
 use crate::web::ids::Id;
@@ -22,6 +26,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/companies/{id}/requests/{rid}/replies",
             web::post().to(reply),
+        )
+        .route(
+            "/companies/{id}/requests/{rid}/notes",
+            web::post().to(add_note),
         );
 }
 
@@ -133,11 +141,49 @@ async fn update(
 ) -> ApiResult<web::Json<SupportRequest>> {
     let (company_id, id) = path.into_inner();
     let (company_id, id) = (company_id.get(), id.get());
-    let status = RequestStatus::parse(&body.status).map_err(DomainError::from)?;
+    let body = body.into_inner();
+    if body.status.is_none() && body.assignee_id.is_none() {
+        return Err(ApiError::bad_request(
+            "give status, assignee_id or both".into(),
+        ));
+    }
+    let status = match body.status.as_deref() {
+        Some(s) => Some(RequestStatus::parse(s).map_err(DomainError::from)?),
+        None => None,
+    };
+    let change = RequestChange {
+        status,
+        assignee: body.assignee_id,
+    };
     Ok(web::Json(
         st.services
-            .set_request_status(who.actor(), company_id, id, status)
+            .update_request(who.actor(), company_id, id, change)
             .await?
             .into(),
     ))
+}
+
+/// A staff-only note, signed with the token's name. The request's activity time does not move.
+async fn add_note(
+    who: ApiCaller,
+    st: web::Data<AppState>,
+    path: web::Path<(Id, Id)>,
+    body: web::Json<NoteBodyJson>,
+) -> ApiResult<HttpResponse> {
+    let (company_id, id) = path.into_inner();
+    let (company_id, id) = (company_id.get(), id.get());
+    let author = StaffAuthor {
+        actor: who.actor(),
+        name: who.0.name.clone(),
+    };
+    let r = st
+        .services
+        .add_internal_note(author, company_id, id, &body.body)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "location",
+            format!("/api/v1/companies/{company_id}/requests/{id}"),
+        ))
+        .json(SupportRequest::from(r)))
 }

@@ -5,7 +5,7 @@ use crate::domain::DomainError;
 use crate::model::{Trigger, ValidationError};
 use crate::web::AppState;
 use crate::web::csrf::StaffForm;
-use crate::web::csv_export::{self, Export};
+use crate::web::csv_export::{self, Export, ExportQuery};
 use crate::web::error::WebError;
 use crate::web::ids::Id;
 use crate::web::session::Staff;
@@ -96,9 +96,12 @@ async fn bulk_sync_post(
     })
 }
 
+/// `company` (optional) and the list page's search, sort and filters.
 #[derive(Deserialize)]
 struct CompanyQ {
     company: Option<String>,
+    #[serde(flatten)]
+    export: ExportQuery,
 }
 
 fn company_param(q: &CompanyQ) -> Result<Option<u64>, WebError> {
@@ -122,7 +125,7 @@ async fn contacts_csv(
     q: web::Query<CompanyQ>,
 ) -> Result<HttpResponse, WebError> {
     let company = company_param(&q)?;
-    csv_export::respond(st, Export::Contacts, company).await
+    csv_export::respond(st, Export::Contacts, company, q.into_inner().export).await
 }
 
 async fn assets_csv(
@@ -131,21 +134,23 @@ async fn assets_csv(
     q: web::Query<CompanyQ>,
 ) -> Result<HttpResponse, WebError> {
     let company = company_param(&q)?;
-    csv_export::respond(st, Export::Assets, company).await
+    csv_export::respond(st, Export::Assets, company, q.into_inner().export).await
 }
 
 async fn company_contacts_csv(
     _: Staff,
     st: web::Data<AppState>,
     id: web::Path<Id>,
+    q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, WebError> {
-    csv_export::respond(st, Export::Contacts, Some(id.get())).await
+    csv_export::respond(st, Export::Contacts, Some(id.get()), q.into_inner()).await
 }
 
 async fn company_assets_csv(
     _: Staff,
     st: web::Data<AppState>,
     id: web::Path<Id>,
+    q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, WebError> {
-    csv_export::respond(st, Export::Assets, Some(id.get())).await
+    csv_export::respond(st, Export::Assets, Some(id.get()), q.into_inner()).await
 }

@@ -16,6 +16,7 @@ use crate::web::views::Chrome;
 use crate::web::views::companies::{
     CompaniesPage, CompanyFormPage, CompanyListRow, CompanyPage, ConfirmPage, GroupRow,
 };
+use crate::web::views::directory::WhyEmpty;
 use actix_web::{HttpResponse, Responder, web};
 use serde::Deserialize;
 
@@ -293,6 +294,7 @@ async fn detail_get(
         .assets(Some(company.id), count_only)
         .await?
         .total;
+    let report = st.services.sync_report(company.id).await?;
     let names = std::collections::HashMap::from([(company.id, company.name.clone())]);
     let base = format!("/companies/{}?tab={tab}", company.id);
     let (contacts, assets) = match tab {
@@ -310,20 +312,19 @@ async fn detail_get(
             ),
             None,
         ),
-        "assets" => (
-            None,
-            Some(
-                asset_table(
-                    &st,
-                    Some(company.id),
-                    &q.list,
-                    &q.assets_f,
-                    &base,
-                    Some(&names),
-                )
-                .await?,
-            ),
-        ),
+        "assets" => {
+            let mut t = asset_table(
+                &st,
+                Some(company.id),
+                &q.list,
+                &q.assets_f,
+                &base,
+                Some(&names),
+            )
+            .await?;
+            t.why_empty = why_no_assets(report.as_ref());
+            (None, Some(t))
+        }
         _ => (None, None),
     };
     let groups = if tab == "groups" {
@@ -345,7 +346,6 @@ async fn detail_get(
     } else {
         (Vec::new(), None)
     };
-    let report = st.services.sync_report(company.id).await?;
     let job = st.services.active_sync_job(company.id).await?;
     // The notice rides in the URL, so a page reloaded after the sync ended would still say
     // "queued": once no sync is queued or running, it says the sync finished instead.
@@ -369,6 +369,24 @@ async fn detail_get(
         history,
         history_pager,
     })
+}
+
+/// Why a company has no assets, from its last sync: never synced, synced and found none, or
+/// Intune could not be read (no licence: neutral; anything else: the error).
+fn why_no_assets(report: Option<&crate::domain::sync::identity::SyncReport>) -> WhyEmpty {
+    let Some(r) = report else {
+        return WhyEmpty::NeverSynced;
+    };
+    if r.warnings
+        .iter()
+        .any(|w| w.kind == crate::model::WarningKind::IntuneNotLicensed)
+    {
+        return WhyEmpty::IntuneNotLicensed;
+    }
+    match &r.devices_error {
+        Some(e) => WhyEmpty::DevicesUnreadable(e.clone()),
+        None => WhyEmpty::SyncedEmpty,
+    }
 }
 
 /// Rows of the company's sync history shown per page of the overview.
@@ -492,6 +510,7 @@ async fn group_table(
         rows,
         pager,
         f: Default::default(),
+        why_empty: Default::default(),
     })
 }
 

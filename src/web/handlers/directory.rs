@@ -109,16 +109,35 @@ pub async fn contact_table(
         })
         .collect();
     let mut f = FilterView::contacts(filter, groups);
-    f.export_url = export_url(company, "contacts");
-    Ok(Table { rows, pager, f })
+    f.export_url = export_url(company, "contacts", params, &filter.query_string());
+    Ok(Table {
+        rows,
+        pager,
+        f,
+        why_empty: Default::default(),
+    })
 }
 
-/// The CSV export of a company's list, or of every company's.
-fn export_url(company: Option<u64>, what: &str) -> String {
-    match company {
+/// The CSV export of a company's list, or of every company's, with the page's search, sort,
+/// direction and filters (`filters`: `&k=v...`), so the file holds what the page lists.
+fn export_url(company: Option<u64>, what: &str, params: &ListParams, filters: &str) -> String {
+    let path = match company {
         Some(c) => format!("/companies/{c}/{what}.csv"),
         None => format!("/{what}.csv"),
+    };
+    let mut extra = String::new();
+    for (k, v) in [
+        ("q", &params.q),
+        ("sort", &params.sort),
+        ("dir", &params.dir),
+    ] {
+        if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            extra.push_str(&format!("&{k}={v}"));
+        }
     }
+    extra.push_str(filters);
+    format!("{path}{}", with_sep(&path, &extra))
 }
 
 /// `extra` (`&k=v...`) to append to `base`: its first `&` becomes `?` when `base` has no query.
@@ -165,9 +184,14 @@ pub async fn asset_table(
         .collect();
     let counts = st.services.compliance_counts(company).await?;
     let mut f = FilterView::assets(filter);
-    f.export_url = export_url(company, "assets");
+    f.export_url = export_url(company, "assets", params, &filter.query_string());
     f.bar = (counts.total > 0).then(|| ComplianceBar::new(&counts));
-    Ok(Table { rows, pager, f })
+    Ok(Table {
+        rows,
+        pager,
+        f,
+        why_empty: Default::default(),
+    })
 }
 
 async fn contacts_get(

@@ -32,6 +32,40 @@ pub struct Table<R> {
     pub rows: Vec<R>,
     pub pager: Pager,
     pub f: crate::web::filters::FilterView,
+    /// Why the list would be empty without a search or filter (its empty state's words).
+    pub why_empty: WhyEmpty,
+}
+
+/// Why a list with no search and no filter is empty. Three reasons read differently: nothing
+/// ever ran, a run found nothing, or the tenant cannot have these records (no Intune licence:
+/// a state of the tenant, said neutrally, not a fault).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum WhyEmpty {
+    /// No sync has finished yet (or the list spans every company).
+    #[default]
+    NeverSynced,
+    /// The last sync ran and found nothing.
+    SyncedEmpty,
+    /// The last sync could not read devices because the tenant has no Intune licence.
+    IntuneNotLicensed,
+    /// The last sync could not read devices for another reason (its words).
+    DevicesUnreadable(String),
+}
+
+impl<R> Table<R> {
+    pub fn never_synced(&self) -> bool {
+        self.why_empty == WhyEmpty::NeverSynced
+    }
+    pub fn intune_not_licensed(&self) -> bool {
+        self.why_empty == WhyEmpty::IntuneNotLicensed
+    }
+    /// The reason Intune could not be read, when that is why the list is empty.
+    pub fn devices_error(&self) -> &str {
+        match &self.why_empty {
+            WhyEmpty::DevicesUnreadable(e) => e,
+            _ => "",
+        }
+    }
 }
 
 impl AssetRow {

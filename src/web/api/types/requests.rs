@@ -25,6 +25,8 @@ pub struct RequestSummary {
     pub updated_at: DateTime<Utc>,
     /// Replies on the thread.
     pub reply_count: usize,
+    /// The staff member working it; null while unassigned.
+    pub assignee: Option<Assignee>,
 }
 
 impl From<model::SupportRequest> for RequestSummary {
@@ -39,6 +41,7 @@ impl From<model::SupportRequest> for RequestSummary {
             created_at: r.created_at,
             updated_at: r.updated_at,
             reply_count: r.replies.len(),
+            assignee: r.assignee.map(Assignee::from),
         }
     }
 }
@@ -66,6 +69,11 @@ pub struct SupportRequest {
     pub updated_at: DateTime<Utc>,
     /// The replies, oldest first.
     pub replies: Vec<Reply>,
+    /// The staff member working it; null while unassigned.
+    pub assignee: Option<Assignee>,
+    /// Notes staff keep for each other, oldest first. The API is staff-only; the portal
+    /// never shows them.
+    pub internal_notes: Vec<InternalNote>,
 }
 
 impl From<model::SupportRequest> for SupportRequest {
@@ -81,6 +89,51 @@ impl From<model::SupportRequest> for SupportRequest {
             created_at: r.created_at,
             updated_at: r.updated_at,
             replies: r.replies.into_iter().map(Reply::from).collect(),
+            assignee: r.assignee.map(Assignee::from),
+            internal_notes: r
+                .internal_notes
+                .into_iter()
+                .map(InternalNote::from)
+                .collect(),
+        }
+    }
+}
+
+/// Who works a request.
+#[derive(Debug, Serialize)]
+pub struct Assignee {
+    /// The staff member's id (`/api/v1/users/{id}`).
+    pub staff_id: u64,
+    /// Their name (else e-mail) when assigned.
+    pub name: String,
+}
+
+impl From<model::Assignee> for Assignee {
+    fn from(a: model::Assignee) -> Self {
+        Self {
+            staff_id: a.staff_id,
+            name: a.name,
+        }
+    }
+}
+
+/// A staff-only note on a request.
+#[derive(Debug, Serialize)]
+pub struct InternalNote {
+    /// When it was written.
+    pub at: DateTime<Utc>,
+    /// The staff member's name, or the API token's.
+    pub author_name: String,
+    /// The text.
+    pub body: String,
+}
+
+impl From<model::InternalNote> for InternalNote {
+    fn from(n: model::InternalNote) -> Self {
+        Self {
+            at: n.at,
+            author_name: n.author_name,
+            body: n.body,
         }
     }
 }
@@ -167,12 +220,34 @@ pub struct ReplyBodyJson {
     pub status: Option<String>,
 }
 
-/// `PATCH /companies/{id}/requests/{rid}`.
+/// `PATCH /companies/{id}/requests/{rid}`: at least one field.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestPatch {
     /// The new status: `open`, `in_progress`, `waiting_on_customer`, `resolved` or `closed`.
-    pub status: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Left out: unchanged; a staff id: assign; `null`: unassign. Hence the double option
+    /// (absent and `null` mean different things).
+    #[serde(default, deserialize_with = "present")]
+    pub assignee_id: Option<Option<u64>>,
+}
+
+/// A field that is present (even as `null`) becomes `Some`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// `POST /companies/{id}/requests/{rid}/notes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBodyJson {
+    /// The note's text (required, at most 10,000 characters).
+    pub body: String,
 }
 
 #[cfg(test)]
@@ -191,8 +266,15 @@ mod tests {
             status: model::RequestStatus::WaitingOnCustomer,
             created_at: at(0),
             updated_at: at(2),
-            assignee: None,
-            internal_notes: Vec::new(),
+            assignee: Some(model::Assignee {
+                staff_id: 2,
+                name: "Ana Diaz".into(),
+            }),
+            internal_notes: vec![model::InternalNote {
+                at: at(3),
+                author_name: "Ana Diaz".into(),
+                body: "Toner ordered".into(),
+            }],
             replies: vec![
                 model::Reply {
                     at: at(1),
@@ -236,6 +318,17 @@ mod tests {
       "author_name": "ci",
       "body": "Is it plugged in?"
     }
+  ],
+  "assignee": {
+    "staff_id": 2,
+    "name": "Ana Diaz"
+  },
+  "internal_notes": [
+    {
+      "at": "2026-01-31T08:03:00Z",
+      "author_name": "Ana Diaz",
+      "body": "Toner ordered"
+    }
   ]
 }"#;
         assert_json(&SupportRequest::from(request()), golden);
@@ -255,7 +348,11 @@ mod tests {
   "status": "waiting_on_customer",
   "created_at": "2026-01-31T08:00:00Z",
   "updated_at": "2026-01-31T08:02:00Z",
-  "reply_count": 2
+  "reply_count": 2,
+  "assignee": {
+    "staff_id": 2,
+    "name": "Ana Diaz"
+  }
 }"#,
         );
     }
