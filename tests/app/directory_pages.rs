@@ -98,7 +98,7 @@ async fn the_groups_tab_shows_each_group_its_size_and_the_portal_rule_that_uses_
     let row = row_of(&allowed.display_name);
     assert!(row.contains("Allowed into the portal"), "{row}");
     assert!(
-        row.contains(&format!("<td>{}</td>", allowed.member_count)),
+        row.contains(&format!(">{}</a></td>", allowed.member_count)),
         "size shown: {row}"
     );
     assert!(row_of(&admins.display_name).contains("Portal admins"));

@@ -468,7 +468,10 @@ async fn integrations_show_each_schedules_next_run_time() {
         .expect("fired");
     let page = app.get_text("/settings/integrations").await;
     let row = &page[page.find("id=\"schedule-identity\"").expect("row")..];
-    assert!(row.contains("<td>2026-03-01 01:30:00 UTC</td>"), "{row}");
+    assert!(
+        row.contains("<td data-label=\"Last fired\">2026-03-01 01:30:00 UTC</td>"),
+        "{row}"
+    );
 
     // Time moves on: the next slot follows.
     clock.set(at + chrono::Duration::hours(3));

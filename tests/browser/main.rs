@@ -9,6 +9,8 @@ use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
 mod compliance;
+mod every_page;
+mod journeys;
 mod pages_fit;
 mod walkthrough;
 
@@ -107,6 +109,22 @@ async fn start_app(env: &[(&str, String)]) -> (tempfile::TempDir, App) {
     )
     .await
     .expect("app");
+    (dir, app)
+}
+
+/// An appliance nobody has set up yet (its first-run page), on a random port and temp dir.
+async fn start_app_without_admin() -> (tempfile::TempDir, App) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = CliOverrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.path().display().to_string()),
+    };
+    let config = tenantry::config::load(None, &Default::default(), &cli)
+        .expect("config")
+        .config;
+    let app = App::build(config, AppOptions::default())
+        .await
+        .expect("app");
     (dir, app)
 }
 

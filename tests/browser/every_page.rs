@@ -1,0 +1,579 @@
+//! Every staff and portal page fits a 1366 px laptop and a 390 px phone: nothing wider than
+//! the viewport (`document.documentElement.scrollWidth <= window.innerWidth`), and on a phone
+//! no list cell lies outside the screen (lists become cards, so the columns people need —
+//! Connected, Compliance, State, outcome — are on screen, not behind a sideways scroll). The
+//! one exception is the compliance matrix (`table.grid`, companies × controls): it scrolls
+//! sideways inside its own box with the company column held in place, and its box fits.
+//!
+//! WHY a route table check beside it: a page added later without a visit here would never be
+//! measured. `every_get_route_is_visited_or_excused` reads the GET routes from the source
+//! (as tests/app/api/roles.rs reads the API's) and fails on one that is neither in [`PAGES`]
+//! nor in [`NOT_PAGES`] with its reason; the browser test fails when it did not visit every
+//! pattern of [`PAGES`].
+
+use super::walkthrough::{demo, shot, sign_in};
+use super::{browser, browser_available, click, fill};
+use fantoccini::{Client, Locator};
+use std::collections::BTreeSet;
+
+/// The GET routes the browser test visits (patterns as registered).
+const PAGES: &[&str] = &[
+    "/login",
+    "/setup",
+    "/auth/callback",
+    "/connect/callback",
+    "/companies",
+    "/companies/new",
+    "/companies/{id}",
+    "/companies/{id}/edit",
+    "/companies/{id}/archive",
+    "/companies/{id}/restore",
+    "/companies/{id}/disconnect",
+    "/companies/sync-selected",
+    "/companies/{id}/portal",
+    "/portals",
+    "/contacts",
+    "/assets",
+    "/companies/{id}/contacts/{cid}",
+    "/companies/{id}/assets/{aid}",
+    "/companies/{id}/compliance",
+    "/companies/{id}/compliance/export",
+    "/companies/{id}/evidence",
+    "/companies/{id}/evidence/collect",
+    "/companies/{id}/evidence/{snapshot_id}",
+    "/compliance",
+    "/compliance/collect",
+    "/requests",
+    "/companies/{id}/requests",
+    "/companies/{id}/requests/{rid}",
+    "/audit",
+    "/jobs",
+    "/jobs/{id}",
+    "/settings/integrations",
+    "/settings/integrations/entra",
+    "/settings/integrations/entra/disconnect",
+    "/settings/integrations/entra/certificate/remove",
+    "/settings/users",
+    "/settings/users/{id}",
+    "/settings/tokens",
+    "/settings/tokens/{id}/revoke",
+    "/settings/authentication",
+    "/portal/{slug}",
+    "/portal/{slug}/requests",
+    "/portal/{slug}/requests/new",
+    "/portal/{slug}/requests/{id}",
+];
+
+/// GET routes that are not pages, and why they are not measured.
+const NOT_PAGES: &[(&str, &str)] = &[
+    ("/", "redirects to /companies"),
+    ("/settings", "redirects to /settings/integrations"),
+    ("/healthz", "plain-text probe for load balancers"),
+    ("/readyz", "plain-text probe for load balancers"),
+    ("/static/{path:.*}", "the stylesheet itself"),
+    ("/audit.csv", "a CSV download"),
+    ("/contacts.csv", "a CSV download"),
+    ("/assets.csv", "a CSV download"),
+    ("/companies/{id}/contacts.csv", "a CSV download"),
+    ("/companies/{id}/assets.csv", "a CSV download"),
+];
+
+/// Every `.route("…", web::get()…)` under src/web outside the JSON API (src/web/api).
+fn page_routes() -> BTreeSet<String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("src dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if !p.ends_with("api") {
+                    walk(&p, out);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web"),
+        &mut files,
+    );
+    let mut out = BTreeSet::new();
+    for f in files {
+        let src = std::fs::read_to_string(&f).expect("source");
+        let flat = src.split_whitespace().collect::<Vec<_>>().join(" ");
+        for piece in flat.split(".route(").skip(1) {
+            let Some((path, rest)) = piece
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|p| p.split_once('"'))
+            else {
+                continue;
+            };
+            if rest
+                .trim_start_matches([',', ' '])
+                .starts_with("web::get()")
+            {
+                out.insert(path.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_get_route_is_visited_or_excused() {
+    let routes = page_routes();
+    assert!(routes.len() > 40, "found the routes: {routes:?}");
+    let listed: BTreeSet<String> = PAGES
+        .iter()
+        .map(|p| p.to_string())
+        .chain(NOT_PAGES.iter().map(|(p, _)| p.to_string()))
+        .collect();
+    let unvisited: Vec<_> = routes.difference(&listed).collect();
+    assert!(
+        unvisited.is_empty(),
+        "GET routes no browser test measures; visit them in tests/browser/every_page.rs \
+         (or list them in NOT_PAGES with the reason): {unvisited:?}"
+    );
+    let stale: Vec<_> = listed.difference(&routes).collect();
+    assert!(
+        stale.is_empty(),
+        "listed but not routes any more: {stale:?}"
+    );
+}
+
+/// Where the test has been, and what did not fit.
+#[derive(Default)]
+struct Visits {
+    patterns: BTreeSet<&'static str>,
+    problems: Vec<String>,
+}
+
+impl Visits {
+    /// Open `url` (for route `pattern`) at the window's current width; `expect` (CSS) must be
+    /// on the page, so a redirect to the wrong place cannot pass as a fitting page.
+    async fn visit(&mut self, c: &Client, pattern: &'static str, url: &str, expect: &str) {
+        assert!(PAGES.contains(&pattern), "{pattern} is not in PAGES");
+        self.patterns.insert(pattern);
+        c.goto(url).await.expect("goto");
+        if c.find(Locator::Css(expect)).await.is_err() {
+            let at = c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            self.problems
+                .push(format!("{url}: {expect:?} not on the page (at {at})"));
+            return;
+        }
+        self.measure(c, url).await;
+    }
+
+    /// The page the browser is on fits, and on a phone no table cell is off screen.
+    async fn measure(&mut self, c: &Client, what: &str) {
+        let v = c
+            .execute(
+                "const w = window.innerWidth;
+                 const off = Array.from(document.querySelectorAll('main td, main th'))
+                   .filter(e => e.getClientRects().length > 0 && !e.closest('table.grid'))
+                   .filter(e => e.getBoundingClientRect().right > w + 1)
+                   .map(e => e.textContent.trim().slice(0, 30));
+                 return [document.documentElement.scrollWidth, w, off];",
+                vec![],
+            )
+            .await
+            .expect("measure");
+        let (scroll, inner) = (v[0].as_u64().unwrap_or(0), v[1].as_u64().unwrap_or(0));
+        // Every page at both widths, to look at (TENANTRY_SCREENSHOT_DIR), not to compare.
+        let name: String = what
+            .split_once("//")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map_or(what, |(_, path)| path)
+            .chars()
+            .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+            .collect();
+        shot(c, &format!("page-{inner}-{name}")).await;
+        if inner == 0 || scroll > inner {
+            self.problems
+                .push(format!("{what} at {inner}px: content {scroll}px wide"));
+        }
+        let off: Vec<String> = v[2]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if inner < 700 && !off.is_empty() {
+            self.problems.push(format!(
+                "{what} at {inner}px: {} cells off screen, e.g. {:?}",
+                off.len(),
+                &off[..off.len().min(4)]
+            ));
+        }
+    }
+}
+
+const WIDTHS: [u32; 2] = [390, 1366];
+
+#[tokio::test]
+async fn every_staff_and_portal_page_fits_a_laptop_and_a_phone() {
+    use tenantry::domain::companies::CompanyFilter;
+    use tenantry::model::{JobFilter, ListQuery};
+    if !browser_available() {
+        return;
+    }
+    let demo = demo().await;
+    let s = demo.app.services.clone();
+    let url = |p: &str| format!("{}{p}", demo.info.url);
+    let all = s
+        .companies(
+            CompanyFilter::All,
+            ListQuery::new(None, Some(100), None, None, None),
+        )
+        .await
+        .expect("companies")
+        .items;
+    let find = |name: &str| {
+        all.iter()
+            .find(|c| c.name.contains(name))
+            .unwrap_or_else(|| panic!("{name} in the demo"))
+            .clone()
+    };
+    let healthy = find("Contoso");
+    let unlicensed = find("Fabrikam");
+    let archived = all
+        .iter()
+        .find(|c| c.is_archived())
+        .expect("an archived company")
+        .clone();
+    let h = healthy.id;
+    let asset = s
+        .assets(Some(h), ListQuery::new(None, Some(100), None, None, None))
+        .await
+        .expect("assets")
+        .items
+        .into_iter()
+        .find(|a| a.primary_user_contact_id.is_some())
+        .expect("a device with a user");
+    let user = asset.primary_user_contact_id.expect("user");
+    let job = s
+        .jobs_filtered(JobFilter::default(), 1, 1)
+        .await
+        .expect("jobs")
+        .items
+        .into_iter()
+        .next()
+        .expect("a job");
+    let snapshot = s
+        .evidence_snapshots(h, ListQuery::new(None, Some(1), None, None, None))
+        .await
+        .expect("snapshots")
+        .items
+        .into_iter()
+        .next()
+        .expect("collected evidence");
+    let staff = s.staff_users().await.expect("staff");
+    let token = s.api_tokens().await.expect("tokens");
+    let token = token.first().expect("the demo token");
+    let slug = s.portal_settings(h).await.expect("portal").slug;
+
+    // The first run's page, on an appliance with nobody set up yet.
+    let (_fresh_dir, fresh) = super::start_app_without_admin().await;
+
+    let (_driver, c) = browser().await;
+    let mut v = Visits::default();
+
+    // Signed out: sign-in pages, the portal's sign-in, error pages without the staff bar.
+    for width in WIDTHS {
+        c.set_window_size(width, 900).await.expect("resize");
+        v.visit(
+            &c,
+            "/setup",
+            &format!("{}/setup", fresh.url),
+            "input[name=email]",
+        )
+        .await;
+        v.visit(&c, "/login", &url("/login"), "input[name=password]")
+            .await;
+        v.visit(
+            &c,
+            "/portal/{slug}",
+            &url(&format!("/portal/{slug}")),
+            "main button",
+        )
+        .await;
+        v.visit(&c, "/auth/callback", &url("/auth/callback"), "main h1")
+            .await;
+    }
+    fresh.stop().await;
+
+    // The employee: portal sign-in with Microsoft, a request raised through the form.
+    c.set_window_size(1366, 900).await.expect("resize");
+    c.goto(&url(&format!("/portal/{slug}")))
+        .await
+        .expect("goto");
+    click(
+        &c,
+        Locator::XPath("//button[normalize-space()='Sign in with Microsoft']"),
+    )
+    .await;
+    click(
+        &c,
+        Locator::Css(&format!("a.account[data-upn='{}']", demo.info.portal_user)),
+    )
+    .await;
+    click(&c, Locator::LinkText("New request")).await;
+    fill(
+        &c,
+        Locator::Css("input[name=subject]"),
+        "Outlook keeps asking for my password on the shared reception PC",
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css("textarea[name=description]"),
+        "Since this morning. https://portal.office.com/account/manage-your-security-info-and-sign-in-methods-very-long-link",
+    )
+    .await;
+    click(
+        &c,
+        Locator::XPath("//button[normalize-space()='Send request']"),
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("request sent");
+    let request_path = c.current_url().await.expect("url").path().to_string();
+    let rid: u64 = request_path
+        .rsplit('/')
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("request id in {request_path}"));
+
+    // Staff.
+    sign_in(&c, &demo).await;
+    c.wait()
+        .for_element(Locator::XPath("//button[normalize-space()='Sign out']"))
+        .await
+        .expect("signed in");
+    // A certificate, so its removal has a confirmation page (after the syncs: the demo's
+    // simulated tenants know only the secret).
+    s.set_entra_certificate(
+        tenantry::domain::authority::AdminActor::system(),
+        include_str!("../fixtures/certs/test-only-key.pem"),
+        include_str!("../fixtures/certs/test-only-cert.pem"),
+    )
+    .await
+    .expect("certificate stored");
+
+    let (u, a, ar) = (unlicensed.id, archived.id, asset.id);
+    let staff_pages: Vec<(&'static str, String, &str)> = vec![
+        ("/companies", "/companies".into(), "main table"),
+        ("/companies", "/companies?tab=archived".into(), "main table"),
+        ("/companies/new", "/companies/new".into(), "main form"),
+        ("/companies/{id}", format!("/companies/{h}"), "nav.tabs"),
+        (
+            "/companies/{id}",
+            format!("/companies/{h}?tab=contacts"),
+            "main table",
+        ),
+        (
+            "/companies/{id}",
+            format!("/companies/{h}?tab=assets"),
+            "main table",
+        ),
+        (
+            "/companies/{id}",
+            format!("/companies/{h}?tab=groups"),
+            "main table",
+        ),
+        ("/companies/{id}", format!("/companies/{u}"), "nav.tabs"),
+        (
+            "/companies/{id}",
+            format!("/companies/{u}?tab=assets"),
+            "main table",
+        ),
+        ("/companies/{id}", format!("/companies/{a}"), "nav.tabs"),
+        (
+            "/companies/{id}/edit",
+            format!("/companies/{h}/edit"),
+            "main form",
+        ),
+        (
+            "/companies/{id}/archive",
+            format!("/companies/{h}/archive"),
+            "main form",
+        ),
+        (
+            "/companies/{id}/restore",
+            format!("/companies/{a}/restore"),
+            "main form",
+        ),
+        (
+            "/companies/{id}/disconnect",
+            format!("/companies/{h}/disconnect"),
+            "main form",
+        ),
+        (
+            "/companies/sync-selected",
+            format!("/companies/sync-selected?id={h}&id={u}"),
+            "main form",
+        ),
+        (
+            "/companies/{id}/portal",
+            format!("/companies/{h}/portal"),
+            "main form",
+        ),
+        ("/portals", "/portals".into(), "main table"),
+        ("/contacts", "/contacts".into(), "main table"),
+        ("/assets", "/assets".into(), "main table"),
+        (
+            "/companies/{id}/contacts/{cid}",
+            format!("/companies/{h}/contacts/{user}"),
+            "main h1",
+        ),
+        (
+            "/companies/{id}/assets/{aid}",
+            format!("/companies/{h}/assets/{ar}"),
+            "main h1",
+        ),
+        (
+            "/companies/{id}/compliance",
+            format!("/companies/{h}/compliance"),
+            "li.control",
+        ),
+        (
+            "/companies/{id}/compliance",
+            format!("/companies/{u}/compliance"),
+            "li.control",
+        ),
+        (
+            "/companies/{id}/compliance/export",
+            format!("/companies/{h}/compliance/export?format=html"),
+            "body.report",
+        ),
+        (
+            "/companies/{id}/evidence",
+            format!("/companies/{h}/evidence"),
+            "main table",
+        ),
+        (
+            "/companies/{id}/evidence/collect",
+            format!("/companies/{h}/evidence/collect"),
+            "main form",
+        ),
+        (
+            "/companies/{id}/evidence/{snapshot_id}",
+            format!("/companies/{h}/evidence/{}", snapshot.id),
+            "main h1",
+        ),
+        ("/compliance", "/compliance".into(), "main table"),
+        (
+            "/compliance/collect",
+            "/compliance/collect".into(),
+            "main form",
+        ),
+        ("/requests", "/requests".into(), "main table"),
+        (
+            "/companies/{id}/requests",
+            format!("/companies/{h}/requests"),
+            "main table",
+        ),
+        (
+            "/companies/{id}/requests/{rid}",
+            format!("/companies/{h}/requests/{rid}"),
+            "textarea",
+        ),
+        ("/audit", "/audit".into(), "main table"),
+        ("/jobs", "/jobs".into(), "main table"),
+        ("/jobs/{id}", format!("/jobs/{}", job.id), "main h1"),
+        (
+            "/settings/integrations",
+            "/settings/integrations".into(),
+            "nav.tabs",
+        ),
+        (
+            "/settings/integrations/entra",
+            "/settings/integrations/entra".into(),
+            "nav.tabs",
+        ),
+        (
+            "/settings/integrations/entra/disconnect",
+            "/settings/integrations/entra/disconnect".into(),
+            "main form",
+        ),
+        (
+            "/settings/integrations/entra/certificate/remove",
+            "/settings/integrations/entra/certificate/remove".into(),
+            "main form",
+        ),
+        ("/settings/users", "/settings/users".into(), "main table"),
+        (
+            "/settings/users/{id}",
+            format!("/settings/users/{}", staff[0].id),
+            "main form",
+        ),
+        ("/settings/tokens", "/settings/tokens".into(), "main table"),
+        (
+            "/settings/tokens/{id}/revoke",
+            format!("/settings/tokens/{}/revoke", token.id),
+            "main form",
+        ),
+        (
+            "/settings/authentication",
+            "/settings/authentication".into(),
+            "main form",
+        ),
+        ("/portal/{slug}", format!("/portal/{slug}"), "main h1"),
+        (
+            "/portal/{slug}/requests",
+            format!("/portal/{slug}/requests"),
+            "main",
+        ),
+        (
+            "/portal/{slug}/requests/new",
+            format!("/portal/{slug}/requests/new"),
+            "textarea",
+        ),
+        (
+            "/portal/{slug}/requests/{id}",
+            request_path.clone(),
+            "main h1",
+        ),
+        // Error pages: the staff bar kept, plain words.
+        ("/companies/{id}", "/companies/999999".into(), "header.top"),
+        ("/connect/callback", "/connect/callback".into(), "main h1"),
+        ("/portal/{slug}", "/portal/no-such-portal".into(), "main h1"),
+    ];
+    for width in WIDTHS {
+        c.set_window_size(width, 900).await.expect("resize");
+        for (pattern, path, expect) in &staff_pages {
+            v.visit(&c, pattern, &url(path), expect).await;
+        }
+        // A page the default service answers (no route): the 404 page.
+        c.goto(&url("/no-such-page")).await.expect("goto");
+        v.measure(&c, "/no-such-page").await;
+        // The menus opened on a phone push the page down, never sideways.
+        c.goto(&url("/companies")).await.expect("goto");
+        for menu in c
+            .find_all(Locator::Css("details.menu > summary"))
+            .await
+            .expect("menus")
+        {
+            menu.click().await.expect("open the menu");
+        }
+        v.measure(&c, "/companies with both menus open").await;
+    }
+    let missed: Vec<_> = PAGES.iter().filter(|p| !v.patterns.contains(*p)).collect();
+    assert!(missed.is_empty(), "PAGES not visited: {missed:?}");
+    assert!(
+        v.problems.is_empty(),
+        "pages that do not fit:\n{}",
+        v.problems.join("\n")
+    );
+    c.close().await.expect("close");
+    demo.stop().await;
+}
