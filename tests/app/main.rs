@@ -14,6 +14,7 @@ mod sync_helpers;
 
 mod api;
 
+mod archived_actions;
 mod audit;
 mod auth;
 mod bulk_and_exports;

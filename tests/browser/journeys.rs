@@ -230,6 +230,50 @@ async fn archive_restore_disconnect_groups_and_a_contact_at_laptop_and_phone_wid
                 detail.contact.display_name
             );
         }
+        // The same list through the filter form, as a person picks the group.
+        let group_id = c
+            .current_url()
+            .await
+            .expect("url")
+            .query_pairs()
+            .find(|(k, _)| k == "group")
+            .map(|(_, v)| v.to_string())
+            .expect("group in the link");
+        c.goto(&format!(
+            "{}/companies/{healthy}?tab=contacts",
+            demo.info.url
+        ))
+        .await
+        .expect("goto");
+        c.wait()
+            .for_element(Locator::Css("select[name=group]"))
+            .await
+            .expect("group filter")
+            .select_by_value(&group_id)
+            .await
+            .expect("choose the group");
+        click(
+            &c,
+            Locator::XPath(
+                "//form[contains(@class,'filters')]//button[normalize-space()='Search']",
+            ),
+        )
+        .await;
+        c.wait()
+            .for_element(Locator::Css(&format!(
+                "select[name=group] option[value='{group_id}'][selected]"
+            )))
+            .await
+            .expect("the filter is kept");
+        let mut by_form = Vec::new();
+        for m in c
+            .find_all(Locator::Css("main td[data-label=Name] a"))
+            .await
+            .expect("rows")
+        {
+            by_form.push(m.attr("href").await.expect("href").expect("a link"));
+        }
+        assert_eq!(by_form, hrefs, "the form lists the same members");
         c.goto(&format!("{}{}", demo.info.url, hrefs[0]))
             .await
             .expect("goto");

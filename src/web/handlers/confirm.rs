@@ -40,6 +40,15 @@ async fn company_disconnect_get(
     id: web::Path<Id>,
 ) -> Result<ConfirmActionPage, WebError> {
     let c = st.services.company(id.get()).await?;
+    // The company page offers Disconnect disabled while archived; a typed or old link gets the
+    // same reason rather than a confirmation for an action the page says is unavailable.
+    if c.is_archived() {
+        return Err(DomainError::Conflict(format!(
+            "{} is archived: restore it first to disconnect it.",
+            c.name
+        ))
+        .into());
+    }
     // Nothing to confirm: say so now rather than after the button.
     let Some(t) = c.tenant.as_ref().filter(|t| t.connected) else {
         return Err(DomainError::Conflict(format!("{} is not connected", c.name)).into());
