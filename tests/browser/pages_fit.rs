@@ -1,6 +1,6 @@
-//! The pages this branch added or changed fit a 1366 px laptop and a 390 px phone (nothing
-//! wider than the viewport), and the list filters work as GET forms without JavaScript.
-//! (Not yet every page of the product: see the branch report.)
+//! The detail pages, filtered lists and bulk sync fit a 1366 px laptop and a 390 px phone
+//! (nothing wider than the viewport) on a freshly consented tenant, and the asset filter works
+//! as a GET form without JavaScript. Every page of the product is measured in `every_page.rs`.
 
 use super::*;
 
