@@ -1,7 +1,8 @@
 //! The README's "What to click first", followed word for word against `tenantry demo`: a new
 //! company for `woodgrove.example` connected by the simulated admin consent, and the same
-//! consent cancelled. At 1366 px like a laptop; the simulator's pages also at 390 px like a
-//! phone, where they must not scroll sideways.
+//! consent cancelled. The walkthrough at 1366 px like a laptop and again at 390 px like a
+//! phone (every page on the way measured: nothing scrolls sideways); the simulator's pages
+//! also at 390 px.
 
 use super::{browser, browser_available, click, fill, free_port};
 use fantoccini::{Client, Locator};
@@ -100,8 +101,8 @@ pub(super) async fn fits(c: &Client, width: u32, what: &str) {
 }
 
 /// The simulated Microsoft page the browser is on says it is simulated, has a viewport tag,
-/// and fits a phone; back to laptop width after.
-async fn check_simulated_page(c: &Client, name: &str) {
+/// and fits a phone; back to `width` after.
+async fn check_simulated_page(c: &Client, name: &str, width: u32) {
     let banner = c
         .wait()
         .for_element(Locator::Css("p.sim"))
@@ -124,18 +125,28 @@ async fn check_simulated_page(c: &Client, name: &str) {
     );
     fits(c, 390, name).await;
     shot(c, &format!("{name}-390")).await;
-    c.set_window_size(1366, 900).await.expect("resize");
+    c.set_window_size(width, 900).await.expect("resize");
     shot(c, name).await;
 }
 
 #[tokio::test]
 async fn the_readme_walkthrough_connects_woodgrove_bank_by_simulated_admin_consent() {
+    readme_walkthrough(1366).await;
+}
+
+#[tokio::test]
+async fn the_readme_walkthrough_works_the_same_on_a_phone() {
+    readme_walkthrough(390).await;
+}
+
+/// The README's walkthrough in a window `width` px wide.
+async fn readme_walkthrough(width: u32) {
     if !browser_available() {
         return;
     }
     let demo = demo().await;
     let (_driver, c) = browser().await;
-    c.set_window_size(1366, 900).await.expect("resize");
+    c.set_window_size(width, 900).await.expect("resize");
 
     sign_in(&c, &demo).await;
     // "PSA → Companies → Contoso Dental. Its Contacts and Assets tabs hold the synced users
@@ -147,6 +158,7 @@ async fn the_readme_walkthrough_connects_woodgrove_bank_by_simulated_admin_conse
         click(&c, Locator::LinkText(tab)).await;
         let pager = text_once(&c, Locator::Css("nav.pager")).await;
         assert!(!pager.contains("of 0"), "{tab}: {pager}");
+        fits(&c, width, tab).await;
     }
     press(&c, "Sync With M365").await;
     let notice = text_once(&c, Locator::Css("p.notice")).await;
@@ -168,17 +180,19 @@ async fn the_readme_walkthrough_connects_woodgrove_bank_by_simulated_admin_conse
     )
     .await;
     assert!(why.contains("Intune"), "{why}");
+    fits(&c, width, "Fabrikam Bakery").await;
     click(&c, Locator::LinkText("See the audit log")).await;
     c.wait()
         .for_element(Locator::XPath("//h1[contains(., 'Audit log')]"))
         .await
         .expect("the audit log");
+    fits(&c, width, "the audit log").await;
 
     // "Then connect a client the way you would a real one."
     let company = new_company(&c, NAME, DOMAIN).await;
     // Not connected yet: Sync With M365 goes to the simulated admin consent.
     press(&c, "Sync With M365").await;
-    check_simulated_page(&c, "walkthrough-consent").await;
+    check_simulated_page(&c, &format!("walkthrough-consent-{width}"), width).await;
     let page = text_once(&c, Locator::Id("accept")).await;
     assert!(page.contains(NAME) && page.contains(DOMAIN), "{page}");
     click(&c, Locator::LinkText("Accept")).await;
@@ -208,19 +222,29 @@ async fn the_readme_walkthrough_connects_woodgrove_bank_by_simulated_admin_conse
         ))
         .await
         .expect("the first sync finishes");
-    shot(&c, "walkthrough-company").await;
+    shot(&c, &format!("walkthrough-company-{width}")).await;
+    fits(&c, width, "the connected company").await;
     click(&c, Locator::LinkText("Contacts")).await;
     let pager = text_once(&c, Locator::Css("nav.pager")).await;
     assert!(pager.contains("of 36"), "the tenant's 36 users: {pager}");
-    shot(&c, "walkthrough-contacts").await;
+    shot(&c, &format!("walkthrough-contacts-{width}")).await;
+    fits(&c, width, "its contacts").await;
 
     // "Sign out and use Sign in with Microsoft (pick the printed admin ...)".
     press(&c, "Sign out").await;
     press(&c, "Sign in with Microsoft").await;
     let admin = format!("a.account[data-upn='{}']", demo.info.admin_email);
     click(&c, Locator::Css(&admin)).await;
-    let bar = text_once(&c, Locator::Css("header.top")).await;
-    assert!(bar.contains(&demo.info.admin_email), "signed in: {bar}");
+    // Signed in as the admin (a phone hides the e-mail beside Sign out to save room).
+    text_once(&c, Locator::XPath("//button[normalize-space()='Sign out']")).await;
+    let who = c
+        .find(Locator::Css("header.top .who"))
+        .await
+        .expect("who is signed in")
+        .html(true)
+        .await
+        .expect("html");
+    assert!(who.contains(&demo.info.admin_email), "signed in: {who}");
 
     c.close().await.expect("close");
     demo.stop().await;
@@ -268,7 +292,7 @@ async fn cancelled_consent_and_microsoft_error_pages_lead_back_to_tenantry() {
     .await;
     click(&c, Locator::LinkText("Microsoft Entra ID")).await;
     press(&c, "Connect again").await;
-    check_simulated_page(&c, "msp-consent").await;
+    check_simulated_page(&c, "msp-consent", 1366).await;
     click(&c, Locator::LinkText("Cancel")).await;
     text_once(&c, Locator::Id("outcome")).await;
     shot(&c, "cancelled-msp").await;
@@ -299,7 +323,7 @@ async fn cancelled_consent_and_microsoft_error_pages_lead_back_to_tenantry() {
         error.starts_with("AADSTS90002: Tenant 'nobody.example' not found."),
         "{error}"
     );
-    check_simulated_page(&c, "tenant-not-found").await;
+    check_simulated_page(&c, "tenant-not-found", 1366).await;
     click(&c, Locator::LinkText("Return to Tenantry")).await;
     c.wait()
         .for_element(Locator::LinkText("New company"))
@@ -313,7 +337,7 @@ async fn cancelled_consent_and_microsoft_error_pages_lead_back_to_tenantry() {
         .for_element(Locator::Css("a.account"))
         .await
         .expect("the account picker");
-    check_simulated_page(&c, "account-picker").await;
+    check_simulated_page(&c, "account-picker", 1366).await;
     click(&c, Locator::LinkText("Cancel")).await;
     let page = text_once(&c, Locator::Css("input[name=email]")).await;
     assert!(page.contains("cancelled at Microsoft"), "{page}");
