@@ -2,7 +2,6 @@
 //! the reason and a Restore link; the Disconnect confirmation refuses with the same reason; a
 //! restore brings the working buttons back.
 
-use crate::helpers::*;
 use crate::sync_helpers::*;
 
 #[tokio::test]
