@@ -11,6 +11,7 @@ use tenantry::config::CliOverrides;
 mod compliance;
 mod every_page;
 mod journeys;
+mod page_routes;
 mod pages_fit;
 mod walkthrough;
 
