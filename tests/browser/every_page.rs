@@ -48,7 +48,12 @@ impl Visits {
                 "const w = window.innerWidth;
                  const off = Array.from(document.querySelectorAll('main td, main th'))
                    .filter(e => e.checkVisibility() && !e.closest('table.grid'))
-                   .filter(e => e.getBoundingClientRect().right > w + 1)
+                   .filter(e => {
+                     // Past the screen, or past the box that scrolls it (hidden either way).
+                     const box = e.closest('.scroll');
+                     const edge = box ? Math.min(w, box.getBoundingClientRect().right) : w;
+                     return e.getBoundingClientRect().right > edge + 1;
+                   })
                    .map(e => e.textContent.trim().slice(0, 30));
                  const tabs = Array.from(document.querySelectorAll('nav.tabs a, .top nav > *'))
                    .filter(e => e.getBoundingClientRect().right > w + 1)
