@@ -288,6 +288,14 @@ impl Services {
                 let mut c = w
                     .company(company_id)?
                     .ok_or(DomainError::NotFound("company"))?;
+                // The page offers no Disconnect for an archived company; a stale form or an
+                // API client gets the same answer, so an archive stays exactly as it was left.
+                if c.is_archived() {
+                    return Err(DomainError::Conflict(format!(
+                        "{} is archived: restore it first to disconnect it.",
+                        c.name
+                    )));
+                }
                 let Some(t) = c.tenant.as_mut().filter(|t| t.connected) else {
                     return Err(DomainError::Conflict(format!(
                         "{} is not connected",

@@ -49,6 +49,33 @@ async fn an_archived_company_shows_its_actions_disabled_with_the_reason_until_re
         "the error page keeps the navigation"
     );
 
+    // A stale form (CSRF token from a page that still works) and an API client are refused
+    // the same way, and the tenant stays connected.
+    let r = app
+        .post_form("/companies", &format!("{page}/disconnect"), &[])
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("Adatum is archived: restore it first to disconnect it.")
+    );
+    let token = app.admin_token().await;
+    let r = app
+        .client
+        .post(app.at(&format!("/api/v1/companies/{id}/disconnect")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 409);
+    let company = app.services().company(id).await.expect("company");
+    assert!(
+        company.tenant.as_ref().is_some_and(|t| t.connected),
+        "still connected after both refusals"
+    );
+
     let r = app
         .post_form(&format!("{page}/restore"), &format!("{page}/restore"), &[])
         .await;
