@@ -23,7 +23,9 @@ pub mod keys;
 mod meta;
 mod nesting;
 mod portal;
+mod queue_stats;
 mod requests;
+mod restore;
 mod staff;
 mod sync;
 mod tables;
@@ -34,6 +36,7 @@ pub use directory::Window;
 pub use error::StoreError;
 pub use index::{IndexCheck, Listed};
 pub use jobs::Enqueued;
+pub use restore::{Restored, restore_from};
 pub use txn::{ReadTables, Reader, Txn, Writer};
 
 use crate::crypto::SecretBox;

@@ -8,6 +8,7 @@ mod compliance;
 mod directory;
 pub(super) mod evidence_pack;
 mod jobs;
+mod metrics;
 mod requests;
 mod sso;
 mod staff;
@@ -22,7 +23,10 @@ use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use metrics::MetricsEndpoint;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    metrics::routes(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(bulk::routes)

@@ -1,0 +1,5 @@
+//! Running the appliance unwatched (#13): metrics, systemd readiness, restore, schema
+//! fixtures, API parity.
+
+mod metrics;
+mod prom_text;
