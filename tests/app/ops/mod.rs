@@ -3,3 +3,5 @@
 
 mod metrics;
 mod prom_text;
+mod restore;
+mod schema_fixtures;
