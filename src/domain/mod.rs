@@ -10,6 +10,7 @@ pub mod directory;
 pub mod entra;
 pub mod error;
 pub mod evidence;
+pub mod group_members;
 pub mod jobs;
 pub mod login_limit;
 pub mod membership;

@@ -16,6 +16,7 @@ mod companies;
 mod directory;
 mod error;
 mod evidence;
+mod group_members;
 mod index;
 mod job_index;
 mod jobs;

@@ -44,8 +44,9 @@ impl MetricsEndpoint {
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(scrape));
+/// At the root, outside `/api/v1` (so not in the API's route table or its docs).
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/metrics").get(scrape));
 }
 
 async fn scrape(req: HttpRequest, st: web::Data<AppState>) -> HttpResponse {

@@ -6,7 +6,9 @@ mod bulk;
 mod companies;
 mod compliance;
 mod directory;
+mod entra_tenant;
 pub(super) mod evidence_pack;
+mod group_members;
 mod jobs;
 mod metrics;
 mod requests;
@@ -26,13 +28,15 @@ use std::pin::Pin;
 pub use metrics::MetricsEndpoint;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    metrics::routes(cfg);
+    metrics::register(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(bulk::routes)
             .configure(companies::routes)
             .configure(compliance::routes)
             .configure(directory::routes)
+            .configure(entra_tenant::routes)
+            .configure(group_members::routes)
             .configure(audit::routes)
             .configure(jobs::routes)
             .configure(requests::routes)
