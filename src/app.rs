@@ -34,6 +34,8 @@ pub struct AppOptions {
     /// Start no job workers: the caller runs due jobs with [`App::run_due_jobs`] (tests that
     /// move a [`crate::clock::ManualClock`] instead of waiting for real time).
     pub manual_jobs: bool,
+    /// Limit the database file's free space (tests that fill the disk; None: the real disk).
+    pub disk_budget: Option<crate::store::DiskBudget>,
     /// systemd notifications (`serve` reads `$NOTIFY_SOCKET`; default: none).
     pub notifier: crate::sd_notify::Notifier,
 }
@@ -221,8 +223,9 @@ impl App {
         let secrets = SecretBox::load_or_create(&key_file)?;
         let db_path = config.db_path();
         let cache_mb = config.store.cache_mb;
+        let budget = opts.disk_budget.clone();
         let store = tokio::task::spawn_blocking(move || {
-            Store::open_with_cache(&db_path, secrets, cache_mb)
+            Store::open_with_budget(&db_path, secrets, cache_mb, budget)
         })
         .await??;
         let listener = TcpListener::bind(&config.server.listen).with_context(|| {

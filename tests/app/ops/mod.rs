@@ -3,6 +3,7 @@
 
 mod api_parity;
 mod api_twins;
+mod disk_full;
 mod metrics;
 mod prom_text;
 mod restore;
