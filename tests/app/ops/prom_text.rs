@@ -142,11 +142,10 @@ pub fn parse(text: &str) -> Result<Exposition, String> {
             let (kw, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
             let tail = parts.next().unwrap_or("");
             match kw {
-                "HELP" => {
-                    if !valid_metric_name(name) || helped.insert(name.into(), ()).is_some() {
-                        return Err(err("bad or repeated HELP".into()));
-                    }
+                "HELP" if !valid_metric_name(name) || helped.insert(name.into(), ()).is_some() => {
+                    return Err(err("bad or repeated HELP".into()));
                 }
+                "HELP" => {}
                 "TYPE" => {
                     if !valid_metric_name(name)
                         || !matches!(
@@ -175,7 +174,7 @@ pub fn parse(text: &str) -> Result<Exposition, String> {
             continue;
         }
         let name_end = line
-            .find(|c: char| c == '{' || c == ' ')
+            .find(['{', ' '])
             .ok_or_else(|| err("no value".into()))?;
         let name = &line[..name_end];
         if !valid_metric_name(name) {
@@ -204,7 +203,8 @@ pub fn parse(text: &str) -> Result<Exposition, String> {
         if name.ends_with("_bucket") && kind == "histogram" && !labels.contains_key("le") {
             return Err(err("histogram bucket without le".into()));
         }
-        if kind == "counter" && !(value >= 0.0) {
+        // NaN fails this too: a counter is a number.
+        if kind == "counter" && (value.is_nan() || value < 0.0) {
             return Err(err("counter below zero".into()));
         }
         if seen_series
