@@ -210,7 +210,10 @@ mod tests {
   "entra_object_id": "71083f3c-038c-42f5-b83f-c3bba9f2287c",
   "created_at": "2026-01-31T08:00:00Z",
   "updated_at": "2026-01-31T08:01:00Z",
-  "group_ids": [2, 5]
+  "group_ids": [
+    2,
+    5
+  ]
 }"#;
         let mut c = Contact::from(c);
         c.group_ids = vec![2, 5];
