@@ -64,7 +64,7 @@ async fn a_full_disk_fails_the_sync_cleanly_and_syncing_resumes_when_space_retur
         .set_faults(
             &big.id,
             vec![Fault {
-                kind: FaultKind::Slow { delay_ms: 700 },
+                kind: FaultKind::Slow { delay_ms: 2000 },
                 endpoint: Some("users/delta".into()),
                 nth: 1,
                 times: 1,

@@ -1,7 +1,10 @@
 //! A database written by each released schema opens and migrates. `tests/fixtures/schema/`
-//! holds one small database per schema version (`v<N>.redb`, written by `tenantry backup` from
-//! a synced demo company); `write_schema_fixture` (ignored; run it by name) adds the current
-//! version's file, so the next schema bump is tested against this one.
+//! holds one small database per schema version (`v<N>.redb`, written by `tenantry backup`'s
+//! `backup_to` from a synced company and a plain one). `write_schema_fixture` (ignored; run it
+//! by name) writes the current version's file, so the next schema bump is tested against it.
+//! The older files came from main as released: v4 at c357e1f, v5 at 30c002b, v6 at 4fe1d1b
+//! (the same generator, copied into `git archive` of each commit; v7 never shipped on main:
+//! its branch merged as v8).
 
 use crate::helpers::*;
 use crate::sync_helpers::*;
