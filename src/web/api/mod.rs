@@ -11,6 +11,7 @@ pub(super) mod evidence_pack;
 mod group_members;
 mod jobs;
 mod metrics;
+mod request_work;
 mod requests;
 mod sso;
 mod staff;
@@ -40,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(audit::routes)
             .configure(jobs::routes)
             .configure(requests::routes)
+            .configure(request_work::routes)
             .configure(sso::routes)
             .configure(staff::routes)
             .configure(sync::routes),

@@ -67,7 +67,7 @@ const PARITY: &[(&str, Twin)] = &[
             "a client's user closes their own request; staff set the status with PATCH /companies/{id}/requests/{rid}",
         ),
     ),
-    // Staff work on requests beyond status and replies.
+    // Staff work on requests.
     (
         "/companies/{id}/requests/{rid}/reply",
         Twin::Api("POST /companies/{id}/requests/{rid}/replies"),
@@ -78,15 +78,11 @@ const PARITY: &[(&str, Twin)] = &[
     ),
     (
         "/companies/{id}/requests/{rid}/assignee",
-        Twin::Exception(
-            "the API's request shape has no assignee yet; assigning through the API needs that field first (follow-up of #13)",
-        ),
+        Twin::Api("PUT /companies/{id}/requests/{rid}/assignee"),
     ),
     (
         "/companies/{id}/requests/{rid}/notes",
-        Twin::Exception(
-            "the API's request shape has no internal notes yet; adding one through the API needs that field first (follow-up of #13)",
-        ),
+        Twin::Api("POST /companies/{id}/requests/{rid}/notes"),
     ),
     // Companies.
     ("/companies", Twin::Api("POST /companies")),

@@ -292,3 +292,134 @@ async fn a_groups_members_are_paged_and_every_contact_carries_its_group_ids() {
     }
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_is_assigned_and_noted_through_the_api_as_on_its_page() {
+    use tenantry::domain::requests::Requester;
+    use tenantry::model::{Actor, CompanyInput, NewRequest};
+    let app = spawn_app().await;
+    let s = app.services();
+    let company = s
+        .create_company(
+            Actor::system(),
+            CompanyInput::parse("Desk Ltd", "", "").expect("input"),
+        )
+        .await
+        .expect("company")
+        .id;
+    let other = s
+        .create_company(
+            Actor::system(),
+            CompanyInput::parse("Other Ltd", "", "").expect("input"),
+        )
+        .await
+        .expect("company")
+        .id;
+    let who = Requester {
+        company_id: company,
+        contact_id: 1,
+        display_name: "Ann".into(),
+        audit_name: "ann@client.example".into(),
+        is_portal_admin: false,
+    };
+    let rid = s
+        .create_request(
+            &who,
+            NewRequest::parse("Printer offline", "Since this morning.").expect("input"),
+        )
+        .await
+        .expect("request")
+        .id;
+    let tech = token(&app, Role::Technician).await;
+    let users = json_of(
+        call(&app, &tech, Method::GET, "/api/v1/users", None).await,
+        403,
+    )
+    .await;
+    assert_eq!(
+        users["code"], "forbidden",
+        "a technician lists no users; an admin does"
+    );
+    let admin = token(&app, Role::Admin).await;
+    let users = json_of(
+        call(&app, &admin, Method::GET, "/api/v1/users", None).await,
+        200,
+    )
+    .await;
+    let staff_id = users["items"][0]["id"].as_u64().expect("a staff id");
+
+    let base = format!("/api/v1/companies/{company}/requests/{rid}");
+    let r = call(
+        &app,
+        &tech,
+        Method::PUT,
+        &format!("{base}/assignee"),
+        Some(json!({"staff_id": staff_id})),
+    )
+    .await;
+    let assigned = json_of(r, 200).await;
+    assert_eq!(
+        assigned["assignee"]["staff_id"].as_u64(),
+        Some(staff_id),
+        "{assigned}"
+    );
+    let r = call(
+        &app,
+        &tech,
+        Method::POST,
+        &format!("{base}/notes"),
+        Some(json!({"note": "Toner ordered"})),
+    )
+    .await;
+    assert_eq!(
+        r.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some(base.as_str())
+    );
+    let noted = json_of(r, 201).await;
+    let notes = noted["internal_notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{noted}");
+    assert_eq!(notes[0]["body"], "Toner ordered");
+    assert_eq!(notes[0]["author_name"], "Technician script");
+    // The same request read back carries both; the page shows the note too.
+    let read = json_of(call(&app, &tech, Method::GET, &base, None).await, 200).await;
+    assert_eq!(read["assignee"]["staff_id"].as_u64(), Some(staff_id));
+    assert_eq!(read["internal_notes"][0]["body"], "Toner ordered");
+
+    // Unassign; an unknown staff id, an empty note, another company's path: refused.
+    let r = call(
+        &app,
+        &tech,
+        Method::PUT,
+        &format!("{base}/assignee"),
+        Some(json!({"staff_id": null})),
+    )
+    .await;
+    assert!(json_of(r, 200).await["assignee"].is_null());
+    let r = call(
+        &app,
+        &tech,
+        Method::PUT,
+        &format!("{base}/assignee"),
+        Some(json!({"staff_id": 999999})),
+    )
+    .await;
+    assert_eq!(json_of(r, 400).await["code"], "invalid_input");
+    let r = call(
+        &app,
+        &tech,
+        Method::POST,
+        &format!("{base}/notes"),
+        Some(json!({"note": "  "})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = call(
+        &app,
+        &tech,
+        Method::POST,
+        &format!("/api/v1/companies/{other}/requests/{rid}/notes"),
+        Some(json!({"note": "x"})),
+    )
+    .await;
+    assert_eq!(json_of(r, 404).await["code"], "not_found");
+}

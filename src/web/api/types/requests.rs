@@ -66,6 +66,30 @@ pub struct SupportRequest {
     pub updated_at: DateTime<Utc>,
     /// The replies, oldest first.
     pub replies: Vec<Reply>,
+    /// The staff member working on it; null when unassigned.
+    pub assignee: Option<Assignee>,
+    /// Staff-only notes, oldest first (never shown in the client portal).
+    pub internal_notes: Vec<InternalNote>,
+}
+
+/// Who a request is assigned to.
+#[derive(Debug, Serialize)]
+pub struct Assignee {
+    /// The staff user's id (as in `/users`).
+    pub staff_id: u64,
+    /// Their name when assigned.
+    pub name: String,
+}
+
+/// A staff-only note on a request.
+#[derive(Debug, Serialize)]
+pub struct InternalNote {
+    /// When it was written.
+    pub at: DateTime<Utc>,
+    /// The author's name; for an API token, the token's name.
+    pub author_name: String,
+    /// The text.
+    pub body: String,
 }
 
 impl From<model::SupportRequest> for SupportRequest {
@@ -81,8 +105,37 @@ impl From<model::SupportRequest> for SupportRequest {
             created_at: r.created_at,
             updated_at: r.updated_at,
             replies: r.replies.into_iter().map(Reply::from).collect(),
+            assignee: r.assignee.map(|a| Assignee {
+                staff_id: a.staff_id,
+                name: a.name,
+            }),
+            internal_notes: r
+                .internal_notes
+                .into_iter()
+                .map(|n| InternalNote {
+                    at: n.at,
+                    author_name: n.author_name,
+                    body: n.body,
+                })
+                .collect(),
         }
     }
+}
+
+/// `PUT /companies/{id}/requests/{rid}/assignee`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssigneeBody {
+    /// A staff user's id, or null to unassign.
+    pub staff_id: Option<u64>,
+}
+
+/// `POST /companies/{id}/requests/{rid}/notes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// The note's text (required).
+    pub note: String,
 }
 
 /// A reply on a request's thread.
@@ -236,7 +289,9 @@ mod tests {
       "author_name": "ci",
       "body": "Is it plugged in?"
     }
-  ]
+  ],
+  "assignee": null,
+  "internal_notes": []
 }"#;
         assert_json(&SupportRequest::from(request()), golden);
     }
