@@ -8,6 +8,7 @@ use crate::domain::schedule::Schedule;
 use crate::domain::staff::Bootstrap;
 use crate::domain::{DomainConfig, Services};
 use crate::jobs::{self, Registry};
+use crate::metrics::{AttemptOutcome, Metrics};
 use crate::model::JobKind;
 use crate::store::Store;
 use crate::web;
@@ -33,6 +34,10 @@ pub struct AppOptions {
     /// Start no job workers: the caller runs due jobs with [`App::run_due_jobs`] (tests that
     /// move a [`crate::clock::ManualClock`] instead of waiting for real time).
     pub manual_jobs: bool,
+    /// Limit the database file's free space (tests that fill the disk; None: the real disk).
+    pub disk_budget: Option<crate::store::DiskBudget>,
+    /// systemd notifications (`serve` reads `$NOTIFY_SOCKET`; default: none).
+    pub notifier: crate::sd_notify::Notifier,
 }
 
 /// A running appliance.
@@ -46,6 +51,7 @@ pub struct App {
     registry: Registry,
     tasks: Vec<JoinHandle<()>>,
     shutdown: tokio::sync::watch::Sender<bool>,
+    notifier: crate::sd_notify::Notifier,
 }
 
 /// The job kinds the appliance itself knows: identity sync and evidence collection.
@@ -166,6 +172,50 @@ pub fn schedules(v: &ValidatedSchedule) -> Vec<Schedule> {
     ]
 }
 
+/// Counts each job attempt by kind and outcome. A `Retry` on the last allowed attempt is the
+/// job failing for good, so it is counted as `failed`.
+fn attempt_observer(metrics: Arc<Metrics>) -> jobs::AttemptObserver {
+    Arc::new(move |job, result, took| {
+        use crate::domain::jobs::RunResult;
+        let outcome = match result {
+            RunResult::Succeeded { .. } => AttemptOutcome::Succeeded,
+            RunResult::Retry(_) if job.attempts < job.max_attempts => AttemptOutcome::Retry,
+            RunResult::Retry(_) | RunResult::Abort(_) => AttemptOutcome::Failed,
+        };
+        metrics.job_finished(job.kind.as_str(), outcome, took);
+    })
+}
+
+/// `GET /metrics` as `[metrics]` configures it (None: off).
+fn metrics_endpoint(
+    config: &Config,
+    registry: Arc<Metrics>,
+) -> anyhow::Result<Option<web::MetricsEndpoint>> {
+    let m = &config.metrics;
+    if !m.enabled {
+        return Ok(None);
+    }
+    let token = if m.token_file.is_empty() {
+        m.token.clone()
+    } else {
+        std::fs::read_to_string(&m.token_file)
+            .with_context(|| format!("metrics.token_file {}", m.token_file))?
+            .trim()
+            .to_string()
+    };
+    Ok(Some(web::MetricsEndpoint {
+        registry,
+        // Validated at load; an entry that no longer parses cannot be here.
+        allow_from: m
+            .allow_from
+            .iter()
+            .filter_map(|s| crate::model::IpNet::parse(s).ok())
+            .collect(),
+        token: crate::model::Secret::new(token),
+        database_path: config.db_path(),
+    }))
+}
+
 impl App {
     pub async fn build(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         let clock = opts.clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -173,8 +223,9 @@ impl App {
         let secrets = SecretBox::load_or_create(&key_file)?;
         let db_path = config.db_path();
         let cache_mb = config.store.cache_mb;
+        let budget = opts.disk_budget.clone();
         let store = tokio::task::spawn_blocking(move || {
-            Store::open_with_cache(&db_path, secrets, cache_mb)
+            Store::open_with_budget(&db_path, secrets, cache_mb, budget)
         })
         .await??;
         let listener = TcpListener::bind(&config.server.listen).with_context(|| {
@@ -192,6 +243,8 @@ impl App {
             config.public_url()
         };
 
+        // Counted whether or not `/metrics` is served: the counters cost a few atomics.
+        let metrics = Arc::new(Metrics::default());
         let services = Services::with_microsoft(
             store.clone(),
             clock,
@@ -207,7 +260,8 @@ impl App {
                 m
             },
         )
-        .with_password_concurrency(config.server.password_hash_concurrency as usize);
+        .with_password_concurrency(config.server.password_hash_concurrency as usize)
+        .with_graph_observer(metrics.clone());
 
         let setup_url = match services
             .bootstrap(opts.admin_email, opts.admin_password)
@@ -233,7 +287,10 @@ impl App {
         }
 
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
-        let registry = opts.registry.unwrap_or_else(default_registry);
+        let registry = opts
+            .registry
+            .unwrap_or_else(default_registry)
+            .observed(attempt_observer(metrics.clone()));
         let grace = Duration::from_secs(u64::from(config.jobs.shutdown_grace_seconds));
         let validated = ValidatedSchedule::from_config(&config)?;
         let schedule_list = schedules(&validated);
@@ -286,11 +343,23 @@ impl App {
             config.evidence.retention_days,
             shutdown_rx.clone(),
         ));
-        let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);
+        let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx.clone());
         let sched_alive: Vec<_> = sched_tasks.iter().map(|t| t.abort_handle()).collect();
         tasks.extend(sched_tasks);
-        let health: web::HealthCheck =
+        let schedulers_alive: Arc<dyn Fn() -> bool + Send + Sync> =
             Arc::new(move || sched_alive.iter().all(|h| !h.is_finished()));
+        let health: web::HealthCheck = schedulers_alive.clone();
+        let notifier = opts.notifier.clone();
+        if let Some(interval) = notifier.watchdog_interval() {
+            let pinger = notifier.clone();
+            tasks.push(jobs::spawn_watchdog(
+                interval,
+                services.clone(),
+                schedulers_alive,
+                Arc::new(move || pinger.watchdog()),
+                shutdown_rx.clone(),
+            ));
+        }
 
         let server = web::start(
             web::WebConfig {
@@ -309,6 +378,7 @@ impl App {
                 microsoft_graph_url: config.microsoft.graph_url.clone(),
                 trusted_proxies: config.trusted_proxies(),
                 idle_job_kinds,
+                metrics: metrics_endpoint(&config, metrics.clone())?,
             },
             services.clone(),
             schedule_list,
@@ -316,6 +386,8 @@ impl App {
             listener,
         )?;
         tracing::info!(%url, "Tenantry is listening");
+        // The listener is bound, the store open and migrated, the workers running.
+        notifier.ready();
         Ok(App {
             url,
             port: addr.port(),
@@ -325,6 +397,7 @@ impl App {
             registry: run_registry,
             tasks,
             shutdown,
+            notifier,
         })
     }
 
@@ -335,6 +408,7 @@ impl App {
 
     /// Stop taking requests and jobs; running jobs get the grace period, then are requeued.
     pub async fn stop(self) {
+        self.notifier.stopping();
         let _ = self.shutdown.send(true);
         self.server.stop().await;
         for t in self.tasks {

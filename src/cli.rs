@@ -63,6 +63,12 @@ pub enum Command {
         /// Destination file (must not exist).
         file: PathBuf,
     },
+    /// Replace the database with a backup made by `tenantry backup` (stop the service first).
+    /// The backup is checked before anything is replaced; the old database is kept beside it.
+    Restore {
+        /// Backup file to restore.
+        file: PathBuf,
+    },
     /// Validate the configuration and print the effective values with their sources.
     CheckConfig,
 }

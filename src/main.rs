@@ -56,6 +56,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 admin_email: std::env::var("TENANTRY_ADMIN_EMAIL").ok(),
                 admin_password: std::env::var("TENANTRY_ADMIN_PASSWORD").ok(),
                 credentials_dir: credentials_dir(),
+                notifier: tenantry::sd_notify::Notifier::from_env(),
                 ..Default::default()
             };
             runtime()?.block_on(async move {
@@ -116,6 +117,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let loaded = load(&cli, CliOverrides::default())?;
             let rows = tenantry::store::backup_to(&loaded.config.db_path(), file)?;
             println!("backup written to {} ({rows} records)", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file } => {
+            let loaded = load(&cli, CliOverrides::default())?;
+            let db = loaded.config.db_path();
+            let r = tenantry::store::restore_from(file, &db)?;
+            println!(
+                "restored {} ({} records, schema {}) into {}",
+                file.display(),
+                r.rows,
+                r.schema_version,
+                db.display()
+            );
+            if let Some(p) = &r.previous {
+                println!("the replaced database was kept as {}", p.display());
+            }
+            println!("start the service; it migrates the restored database if it is older");
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { command } => {

@@ -36,6 +36,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub microsoft: MicrosoftConfig,
     pub secrets: SecretsConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -172,6 +173,45 @@ pub struct SecretsConfig {
     /// `$CREDENTIALS_DIRECTORY/secret-key` under systemd, else `<data_dir>/secret.key`
     /// (created on first start with mode 0600).
     pub key_file: String,
+}
+
+/// `GET /metrics` (Prometheus text format). Off by default; when on, a scrape is answered if
+/// the TCP peer is in `allow_from` **or** it presents `Authorization: Bearer <token>`.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` at all.
+    pub enabled: bool,
+    /// Addresses or CIDR blocks that may scrape without a token (the TCP peer, never a
+    /// forwarded header). Loopback only by default; empty = token only.
+    pub allow_from: Vec<String>,
+    /// Bearer token a scraper may present instead (at least 24 characters). Prefer `token_file`.
+    pub token: String,
+    /// File holding the bearer token (e.g. a systemd credential).
+    pub token_file: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allow_from: vec!["127.0.0.0/8".into(), "::1".into()],
+            token: String::new(),
+            token_file: String::new(),
+        }
+    }
+}
+
+/// By hand, so `{:?}` of the configuration never shows the scrape token.
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("enabled", &self.enabled)
+            .field("allow_from", &self.allow_from)
+            .field("token", &crate::model::Secret::new(self.token.clone()))
+            .field("token_file", &self.token_file)
+            .finish()
+    }
 }
 
 impl Default for ServerConfig {
@@ -492,6 +532,9 @@ impl Config {
         let mut c = self.clone();
         if !c.microsoft.client_secret.is_empty() {
             c.microsoft.client_secret = "********".into();
+        }
+        if !c.metrics.token.is_empty() {
+            c.metrics.token = "********".into();
         }
         toml::to_string(&c).unwrap_or_default()
     }

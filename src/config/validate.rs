@@ -203,5 +203,51 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         })?;
     }
     check_certificate_pair(c)?;
+    check_metrics(c)?;
+    Ok(())
+}
+
+/// `[metrics]`: the list parses, a token is long enough, and an enabled endpoint is reachable
+/// by someone (an empty allow-list and no token would answer every scrape 403).
+fn check_metrics(c: &Config) -> Result<(), ConfigError> {
+    let m = &c.metrics;
+    for entry in &m.allow_from {
+        crate::model::IpNet::parse(entry)
+            .map_err(|reason| ConfigError::invalid("metrics.allow_from", reason))?;
+    }
+    if !m.token.is_empty() && !m.token_file.is_empty() {
+        return Err(ConfigError::invalid(
+            "metrics.token",
+            "set token or token_file, not both",
+        ));
+    }
+    if !m.token_file.is_empty() {
+        let t = std::fs::read_to_string(&m.token_file).map_err(|e| {
+            ConfigError::invalid(
+                "metrics.token_file",
+                format!("cannot read {}: {e}", m.token_file),
+            )
+        })?;
+        check_metrics_token("metrics.token_file", t.trim())?;
+    }
+    if !m.token.is_empty() {
+        check_metrics_token("metrics.token", &m.token)?;
+    }
+    if m.enabled && m.allow_from.is_empty() && m.token.is_empty() && m.token_file.is_empty() {
+        return Err(ConfigError::invalid(
+            "metrics.enabled",
+            "nobody could scrape: set metrics.allow_from or a token",
+        ));
+    }
+    Ok(())
+}
+
+fn check_metrics_token(key: &str, token: &str) -> Result<(), ConfigError> {
+    if token.chars().count() < 24 || token.chars().any(|ch| ch.is_whitespace()) {
+        return Err(ConfigError::invalid(
+            key,
+            "the token must be at least 24 characters without spaces",
+        ));
+    }
     Ok(())
 }

@@ -433,6 +433,7 @@ impl Services {
         let client = Arc::new(
             GraphClient::new(http, app.client_id, credential)
                 .with_clock(self.clock.clone())
+                .with_observer(self.graph_observer.clone())
                 .with_base_urls(&self.microsoft.login_url, &self.microsoft.graph_url),
         );
         *guard = Some((key, client.clone()));

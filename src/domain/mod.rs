@@ -10,12 +10,14 @@ pub mod directory;
 pub mod entra;
 pub mod error;
 pub mod evidence;
+pub mod group_members;
 pub mod jobs;
 pub mod login_limit;
 pub mod membership;
 mod outcome;
 pub mod password;
 pub mod portal;
+pub mod queue_figures;
 pub mod requests;
 pub mod schedule;
 pub mod sso;
@@ -61,6 +63,8 @@ pub struct Services {
     sso: Arc<sso::SsoRuntime>,
     /// Anonymous failures counted toward their minute's audit summary.
     refusals: Arc<audit::RefusalSummaries>,
+    /// Told about every Graph request (the appliance's metrics; nobody in tools).
+    pub(in crate::domain) graph_observer: Arc<dyn crate::graph::GraphObserver>,
 }
 
 /// A Graph client and the digest of the registration it was built from.
@@ -89,7 +93,14 @@ impl Services {
             graph: Arc::new(std::sync::Mutex::new(None)),
             sso: Arc::new(sso::SsoRuntime::default()),
             refusals: Arc::new(audit::RefusalSummaries::default()),
+            graph_observer: Arc::new(crate::graph::Unobserved),
         }
+    }
+
+    /// Tell `observer` about every Graph request (set before the first Graph client is built).
+    pub fn with_graph_observer(mut self, observer: Arc<dyn crate::graph::GraphObserver>) -> Self {
+        self.graph_observer = observer;
+        self
     }
 
     /// The store itself, for the composition root, tools and tests that seed data. The web

@@ -23,6 +23,7 @@ pub mod error;
 pub mod groups;
 pub mod hashed;
 pub mod licences;
+pub mod observe;
 pub mod organization;
 pub mod pace;
 pub mod paging;
@@ -50,6 +51,7 @@ pub use error::{
 };
 pub use groups::{DeltaGroup, GroupRound, MemberChange, MemberType, MergedGroup};
 pub use hashed::PayloadDigest;
+pub use observe::{GraphObserver, Unobserved};
 pub use organization::{AssignedPlan, Organization, VerifiedDomain};
 pub use paging::Page;
 pub use policies::{ConditionalAccessPolicy, GrantControls, PolicyState};
@@ -111,6 +113,8 @@ pub struct GraphClient {
     pacer: pace::Pacer,
     /// Signs assertions and reads `Retry-After` dates; the system clock unless a test sets one.
     clock: crate::clock::SharedClock,
+    /// Told about every Graph attempt (metrics); nobody unless the appliance sets one.
+    observer: Arc<dyn GraphObserver>,
 }
 
 impl GraphClient {
@@ -131,6 +135,7 @@ impl GraphClient {
             tokens: token::TokenCache::default(),
             pacer: pace::Pacer::default(),
             clock: std::sync::Arc::new(crate::clock::SystemClock),
+            observer: Arc::new(Unobserved),
         }
     }
 
@@ -147,6 +152,12 @@ impl GraphClient {
     /// own, so tests can fix the time).
     pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Tell `observer` about every Graph attempt (the appliance's metrics).
+    pub fn with_observer(mut self, observer: Arc<dyn GraphObserver>) -> Self {
+        self.observer = observer;
         self
     }
 
@@ -212,6 +223,7 @@ impl GraphClient {
             let sent = retry::send(
                 &self.retry,
                 self.clock.as_ref(),
+                self.observer.as_ref(),
                 &path,
                 tenant,
                 pace,

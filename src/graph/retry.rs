@@ -145,6 +145,7 @@ pub(crate) enum Sent {
 pub(crate) async fn send<F>(
     policy: &RetryPolicy,
     clock: &dyn crate::clock::Clock,
+    observer: &dyn super::GraphObserver,
     what: &str,
     tenant: &str,
     pace: Option<(&super::pace::Pacer, super::pace::Limit)>,
@@ -164,6 +165,7 @@ where
         match build().send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
+                observer.answered(status);
                 if !is_retryable(status) {
                     return Sent::Response {
                         response,
@@ -181,6 +183,9 @@ where
                     };
                 }
                 let delay = retry_after.unwrap_or_else(|| policy.backoff(attempt));
+                if retry_after.is_some() {
+                    observer.waited_retry_after(delay);
+                }
                 tracing::warn!(
                     tenant,
                     call = what,
@@ -200,6 +205,7 @@ where
                 tokio::time::sleep(delay).await;
             }
             Err(error) => {
+                observer.no_answer();
                 let transient = error.is_timeout() || error.is_connect();
                 if !transient || attempt >= max {
                     return Sent::Transport {

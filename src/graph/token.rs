@@ -174,9 +174,11 @@ impl GraphClient {
             (Credential::Certificate(_), None) => {}
         }
         form.push(("grant_type", "client_credentials"));
+        // Token requests go to the login host, not Graph: not counted as Graph requests.
         let sent = retry::send(
             &self.retry,
             self.clock.as_ref(),
+            &super::Unobserved,
             "token",
             tenant,
             None,

@@ -7,7 +7,7 @@ mod scheduler;
 mod worker;
 
 pub use housekeeping::spawn_housekeeping;
-pub use scheduler::spawn_schedulers;
+pub use scheduler::{spawn_schedulers, spawn_watchdog};
 pub use worker::{run_due, spawn_workers};
 
 use crate::domain::Services;
@@ -62,7 +62,34 @@ impl Registry {
     pub fn get(&self, kind: &str) -> Option<JobHandler> {
         self.handlers.get(kind).cloned()
     }
+
+    /// Every handler wrapped so `observe` hears how each attempt ended and how long it took
+    /// (metrics). The job passed is the claimed record (its `attempts` include this one).
+    pub fn observed(self, observe: AttemptObserver) -> Registry {
+        let handlers = self
+            .handlers
+            .into_iter()
+            .map(|(kind, inner)| {
+                let observe = observe.clone();
+                let wrapped: JobHandler = Arc::new(move |ctx: JobContext| {
+                    let (inner, observe) = (inner.clone(), observe.clone());
+                    Box::pin(async move {
+                        let job = ctx.job.clone();
+                        let started = tokio::time::Instant::now();
+                        let result = inner(ctx).await;
+                        observe(&job, &result, started.elapsed());
+                        result
+                    })
+                });
+                (kind, wrapped)
+            })
+            .collect();
+        Registry { handlers }
+    }
 }
+
+/// Hears each finished job attempt: the job, its result, its wall time.
+pub type AttemptObserver = Arc<dyn Fn(&Job, &RunResult, std::time::Duration) + Send + Sync>;
 
 /// The shutdown signal every task watches: `true` means stop taking new work.
 pub type Shutdown = tokio::sync::watch::Receiver<bool>;

@@ -74,3 +74,28 @@ async fn fire(schedule: &Schedule, services: &Services, slot: chrono::DateTime<c
         }
     }
 }
+
+/// systemd's watchdog: every `interval`, ping if the store answers a read and every schedule
+/// loop is still running. A wedged runtime, a stuck blocking pool or a dead scheduler stops
+/// the pings, and systemd restarts the service (`WatchdogSec=` in the unit).
+pub fn spawn_watchdog(
+    interval: std::time::Duration,
+    services: Services,
+    schedulers_alive: std::sync::Arc<dyn Fn() -> bool + Send + Sync>,
+    ping: std::sync::Arc<dyn Fn() + Send + Sync>,
+    shutdown: Shutdown,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if schedulers_alive() && services.store_ready().await {
+                ping();
+            } else {
+                tracing::error!("watchdog: scheduler or store not answering; not pinging systemd");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stopped(shutdown.clone()) => return,
+            }
+        }
+    })
+}

@@ -14,6 +14,10 @@ pub enum StoreError {
     TooNew { found: u32, known: u32 },
     #[error("a stored record could not be read: {0}")]
     Corrupt(String),
+    #[error(
+        "The disk is full: the database could not be written (what was saved before is intact). Free some space on the disk that holds the data directory; Tenantry carries on by itself once writes fit again."
+    )]
+    DiskFull,
     #[error("storage error: {0}")]
     Storage(Box<redb::Error>),
     #[error("an index was read in a write transaction that has not written its index changes yet")]
@@ -31,12 +35,18 @@ macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Storage(Box::new(e.into()))
+                let e: redb::Error = e.into();
+                if super::disk::is_disk_full(&e) {
+                    StoreError::DiskFull
+                } else {
+                    StoreError::Storage(Box::new(e))
+                }
             }
         }
     )*};
 }
 from_redb!(
+    redb::Error,
     redb::StorageError,
     redb::TableError,
     redb::TransactionError,

@@ -14,8 +14,11 @@ mod backup;
 mod codec;
 mod companies;
 mod directory;
+mod disk;
 mod error;
 mod evidence;
+mod group_members;
+mod handle;
 mod index;
 mod job_index;
 mod jobs;
@@ -23,7 +26,9 @@ pub mod keys;
 mod meta;
 mod nesting;
 mod portal;
+mod queue_stats;
 mod requests;
+mod restore;
 mod staff;
 mod sync;
 mod tables;
@@ -31,13 +36,14 @@ mod txn;
 
 pub use backup::backup_to;
 pub use directory::Window;
+pub use disk::DiskBudget;
 pub use error::StoreError;
 pub use index::{IndexCheck, Listed};
 pub use jobs::Enqueued;
+pub use restore::{Restored, restore_from};
 pub use txn::{ReadTables, Reader, Txn, Writer};
 
 use crate::crypto::SecretBox;
-use redb::{ConcurrencyMode, Database, ReadableDatabase};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -46,7 +52,8 @@ pub const SCHEMA_VERSION: u32 = 8;
 
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    /// The open database; reopened after a write error (see `handle.rs`).
+    db: Arc<handle::Handle>,
     secrets: SecretBox,
 }
 
@@ -66,18 +73,25 @@ impl Store {
         secrets: SecretBox,
         cache_mb: u32,
     ) -> Result<Self, StoreError> {
+        Self::open_with_budget(path, secrets, cache_mb, None)
+    }
+
+    /// [`Self::open_with_cache`], the file's free space limited by `budget` when given (tests
+    /// that fill the disk; see `disk.rs`).
+    pub fn open_with_budget(
+        path: &Path,
+        secrets: SecretBox,
+        cache_mb: u32,
+        budget: Option<DiskBudget>,
+    ) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
         }
-        let mut builder = redb::Builder::new();
-        builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
-        builder.set_cache_size(cache_mb as usize * 1024 * 1024);
-        let db = builder.create(path).map_err(|e| open_error(path, e))?;
         let store = Self {
-            db: Arc::new(db),
+            db: Arc::new(handle::Handle::open(path, cache_mb, budget)?),
             secrets,
         };
         store.migrate()?;
@@ -144,7 +158,7 @@ impl Store {
         txn.commit()?;
         // v5 (or v8) on an existing database: build the indexes from the records, then record
         // the version (an interrupted build starts again at the next start).
-        index::build::rebuild(&self.db)?;
+        index::build::rebuild(&*self.db.database()?)?;
         let txn = self.db.begin_write()?;
         meta::set_schema_version(&txn, SCHEMA_VERSION)?;
         txn.commit()?;
@@ -186,7 +200,7 @@ impl Store {
         &self,
         f: impl FnOnce(&Reader) -> Result<T, E>,
     ) -> Result<T, E> {
-        let txn = self.db.begin_read().map_err(StoreError::from)?;
+        let txn = self.db.begin_read()?;
         f(&Reader {
             txn,
             secrets: self.secrets.clone(),
@@ -198,7 +212,7 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T, E>,
     ) -> Result<T, E> {
-        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let txn = self.db.begin_write()?;
         let mut w = Writer {
             txn,
             secrets: self.secrets.clone(),
@@ -206,7 +220,7 @@ impl Store {
         };
         let out = f(&mut w)?;
         w.flush_index_upkeep()?;
-        w.txn.commit().map_err(StoreError::from)?;
+        w.txn.commit().map_err(|e| self.db.note(e))?;
         Ok(out)
     }
 
@@ -216,7 +230,7 @@ impl Store {
     }
 }
 
-fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
+pub(super) fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
     match e {
         redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
             StoreError::Locked {

@@ -2,6 +2,7 @@ use super::*;
 use crate::clock::Clock as _;
 use crate::model::{Actor, AuditFilter, Job, JobKind, JobState, NewAuditEvent, Trigger};
 use chrono::{TimeZone, Utc};
+use redb::{ConcurrencyMode, ReadableDatabase};
 
 fn store(dir: &std::path::Path) -> Store {
     Store::open(&dir.join("t.redb"), SecretBox::from_key([1; 32])).expect("open")

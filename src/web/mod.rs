@@ -27,6 +27,7 @@ use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
 
+pub use api::MetricsEndpoint;
 pub use error::WebError;
 
 /// Liveness of background machinery (the scheduler), for `/readyz`.
@@ -50,6 +51,8 @@ pub struct WebConfig {
     /// Job kinds that have a schedule but no handler in this build (the schedule is not
     /// started); pages say so instead of promising a next run.
     pub idle_job_kinds: Vec<String>,
+    /// `GET /metrics`, when `[metrics]` enables it.
+    pub metrics: Option<MetricsEndpoint>,
 }
 
 /// Shared state of every handler.

@@ -39,7 +39,13 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     // The Graph client is the domain's tool; web never calls Microsoft itself. config checks
     // a certificate file pair at start with the same parser.
-    ("crate::graph", &["graph/", "domain/", "config/"]),
+    // metrics/ implements the Graph client's observer hook; graph/ never names metrics.
+    (
+        "crate::graph",
+        &["graph/", "domain/", "config/", "metrics/"],
+    ),
+    ("crate::metrics", &["metrics/", "web/", "app.rs"]),
+    ("crate::sd_notify", &["sd_notify.rs", "app.rs"]),
     ("crate::oidc", &["oidc/", "domain/"]),
     (
         "crate::http_client",

@@ -35,6 +35,7 @@ mod jobs_page;
 mod layering;
 mod login_limits;
 mod navigation;
+mod ops;
 mod paging;
 mod portal;
 mod portal_requests;

@@ -288,10 +288,12 @@ impl Services {
                 ) && g.status.is_none_or(|s| s >= 500 || s == 429);
                 (format!("{step}: {g}"), graph_error_details(g), retry)
             }
+            // A full disk fails the job at once (its message says what to do); the next
+            // scheduled or manual sync runs once there is room again.
             StepError::Domain(d) => (
                 format!("{step}: {d}"),
                 serde_json::json!({"error": d.to_string()}),
-                true,
+                !matches!(d, DomainError::Store(crate::store::StoreError::DiskFull)),
             ),
         };
         let secs = (self.now() - started).num_milliseconds() as f64 / 1000.0;

@@ -143,11 +143,13 @@ async fn contacts(
     f: web::Query<ContactFilterParams>,
 ) -> ApiResult<web::Json<ApiPage<Contact>>> {
     let f = f.filter().map_err(DomainError::from)?;
-    Ok(web::Json(page(
-        st.services
-            .contacts_filtered(Some(id.get()), q.query()?, f)
-            .await?,
-    )))
+    let listed = st
+        .services
+        .contacts_filtered(Some(id.get()), q.query()?, f)
+        .await?;
+    Ok(web::Json(
+        super::group_members::with_group_ids(&st, listed).await?,
+    ))
 }
 
 async fn groups(

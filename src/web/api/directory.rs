@@ -52,9 +52,10 @@ async fn contacts(
 ) -> ApiResult<web::Json<ApiPage<Contact>>> {
     let (company, list) = (q.company()?, q.list()?);
     let f = f.filter().map_err(DomainError::from)?;
-    Ok(web::Json(page(
-        st.services.contacts_filtered(company, list, f).await?,
-    )))
+    let listed = st.services.contacts_filtered(company, list, f).await?;
+    Ok(web::Json(
+        super::group_members::with_group_ids(&st, listed).await?,
+    ))
 }
 
 async fn assets(

@@ -6,8 +6,11 @@ mod bulk;
 mod companies;
 mod compliance;
 mod directory;
+mod entra_tenant;
 pub(super) mod evidence_pack;
+mod group_members;
 mod jobs;
+mod metrics;
 mod requests;
 mod sso;
 mod staff;
@@ -22,13 +25,18 @@ use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use metrics::MetricsEndpoint;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    metrics::register(cfg);
     cfg.service(
         web::scope("/api/v1")
             .configure(bulk::routes)
             .configure(companies::routes)
             .configure(compliance::routes)
             .configure(directory::routes)
+            .configure(entra_tenant::routes)
+            .configure(group_members::routes)
             .configure(audit::routes)
             .configure(jobs::routes)
             .configure(requests::routes)

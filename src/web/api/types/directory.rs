@@ -33,6 +33,9 @@ pub struct Contact {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Ids of the contact groups it is a direct member of (as the last sync saw them),
+    /// ascending. Membership through nested groups is not listed.
+    pub group_ids: Vec<u64>,
 }
 
 impl From<model::Contact> for Contact {
@@ -51,6 +54,8 @@ impl From<model::Contact> for Contact {
             entra_object_id: c.entra_object_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            // Filled by the handler from the membership index (`with_group_ids`).
+            group_ids: Vec::new(),
         }
     }
 }
@@ -204,9 +209,15 @@ mod tests {
   "is_guest": false,
   "entra_object_id": "71083f3c-038c-42f5-b83f-c3bba9f2287c",
   "created_at": "2026-01-31T08:00:00Z",
-  "updated_at": "2026-01-31T08:01:00Z"
+  "updated_at": "2026-01-31T08:01:00Z",
+  "group_ids": [
+    2,
+    5
+  ]
 }"#;
-        assert_json(&Contact::from(c), golden);
+        let mut c = Contact::from(c);
+        c.group_ids = vec![2, 5];
+        assert_json(&c, golden);
     }
 
     #[test]

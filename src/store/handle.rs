@@ -1,0 +1,127 @@
+//! The open database, and opening it again after an I/O error.
+//!
+//! redb answers every operation after a failed write (a full disk, above all) with "previous
+//! I/O error" until that `Database` is dropped and opened again; opening repairs it from the
+//! last good commit, so nothing committed is lost. The handle notices such an error, and the
+//! next transaction reopens the file first: a full disk fails the write that met it, and the
+//! appliance carries on by itself once writes fit again, without a restart.
+
+use super::StoreError;
+use super::disk::{BudgetedFile, DiskBudget};
+use redb::{ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, WriteTransaction};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+pub(super) struct Handle {
+    current: RwLock<Option<Arc<Database>>>,
+    /// An I/O error was seen: reopen before the next transaction.
+    broken: AtomicBool,
+    path: PathBuf,
+    cache_mb: u32,
+    /// Tests' full-disk hook (None: the plain file).
+    budget: Option<DiskBudget>,
+}
+
+impl Handle {
+    pub(super) fn open(
+        path: &Path,
+        cache_mb: u32,
+        budget: Option<DiskBudget>,
+    ) -> Result<Self, StoreError> {
+        let db = open_database(path, cache_mb, budget.as_ref())?;
+        Ok(Self {
+            current: RwLock::new(Some(Arc::new(db))),
+            broken: AtomicBool::new(false),
+            path: path.to_path_buf(),
+            cache_mb,
+            budget,
+        })
+    }
+
+    /// The database, reopened first if an I/O error broke it.
+    pub(super) fn database(&self) -> Result<Arc<Database>, StoreError> {
+        if self.broken.load(Ordering::Acquire) {
+            self.reopen()?;
+        }
+        let g = self.current.read().unwrap_or_else(|p| p.into_inner());
+        g.clone().ok_or_else(|| StoreError::Open {
+            path: self.path.display().to_string(),
+            reason: "the database is being reopened after a write error; try again".into(),
+        })
+    }
+
+    pub(super) fn begin_read(&self) -> Result<ReadTransaction, StoreError> {
+        self.retrying(|db| db.begin_read().map_err(redb::Error::from))
+    }
+
+    pub(super) fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        self.retrying(|db| db.begin_write().map_err(redb::Error::from))
+    }
+
+    /// Run `begin`; when it meets an earlier I/O error, reopen and try once more.
+    fn retrying<T>(
+        &self,
+        begin: impl Fn(&Database) -> Result<T, redb::Error>,
+    ) -> Result<T, StoreError> {
+        let db = self.database()?;
+        match begin(&db) {
+            Ok(t) => Ok(t),
+            Err(e) if is_io(&e) => {
+                drop(db);
+                self.broken.store(true, Ordering::Release);
+                let db = self.database()?;
+                begin(&db).map_err(|e| self.note(e))
+            }
+            Err(e) => Err(StoreError::from(e)),
+        }
+    }
+
+    /// Remember an I/O error (the next transaction reopens) and turn it into a [`StoreError`].
+    pub(super) fn note(&self, e: impl Into<redb::Error>) -> StoreError {
+        let e: redb::Error = e.into();
+        if is_io(&e) {
+            self.broken.store(true, Ordering::Release);
+        }
+        StoreError::from(e)
+    }
+
+    fn reopen(&self) -> Result<(), StoreError> {
+        let mut g = self.current.write().unwrap_or_else(|p| p.into_inner());
+        if !self.broken.load(Ordering::Acquire) {
+            return Ok(()); // another thread reopened it meanwhile
+        }
+        // Drop ours first: redb keeps the file locked while any handle lives.
+        *g = None;
+        let db = open_database(&self.path, self.cache_mb, self.budget.as_ref())?;
+        *g = Some(Arc::new(db));
+        self.broken.store(false, Ordering::Release);
+        tracing::warn!(path = %self.path.display(), "database reopened after a write error");
+        Ok(())
+    }
+}
+
+fn is_io(e: &redb::Error) -> bool {
+    matches!(e, redb::Error::Io(_) | redb::Error::PreviousIo)
+}
+
+fn open_database(
+    path: &Path,
+    cache_mb: u32,
+    budget: Option<&DiskBudget>,
+) -> Result<Database, StoreError> {
+    let mut builder = redb::Builder::new();
+    builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+    builder.set_cache_size(cache_mb as usize * 1024 * 1024);
+    let db = match budget {
+        None => builder.create(path),
+        Some(b) => {
+            let file = BudgetedFile::open(path, b.clone()).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            builder.create_with_backend(file)
+        }
+    };
+    db.map_err(|e| super::open_error(path, e))
+}
