@@ -10,6 +10,7 @@ use tenantry::config::CliOverrides;
 
 mod compliance;
 mod pages_fit;
+mod paging;
 mod walkthrough;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
