@@ -111,7 +111,8 @@ fn flipped(q: &ListQuery, after: Option<Vec<u8>>, per_page: usize) -> ListQuery 
 ///
 /// A backward page costs two reads: the page itself and, for its Next link, the place of
 /// its last row (a one-row read). A forward page reached by a cursor reads one row more the
-/// same way, for its Previous link. Both are key walks of a page, never of the rows before it.
+/// same way, for its Previous link. Both walk a page's keys, never the rows before it (a
+/// search reads its matches again for the extra read, as it does for any page).
 pub async fn fetch<T, E, F, Fut>(
     params: &ListParams,
     read: F,
