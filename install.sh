@@ -367,7 +367,7 @@ done
 if [ -z "$BINARY" ]; then
 	if [ -f "$SCRIPT_DIR/Cargo.toml" ]; then
 		have cargo ||
-			die "no --binary given and cargo is not on root's PATH. Build as your user with 'cargo build --release', then run: sudo bash install.sh --binary target/release/tenantry"
+			die "no --binary given and cargo is not on root's PATH. Build as your user with 'cargo build --profile appliance' (release, stripped), then run: sudo bash install.sh --binary target/appliance/tenantry"
 		say "Building the release binary (cargo build --profile appliance --locked in $SCRIPT_DIR)"
 		(cd "$SCRIPT_DIR" && cargo build --profile appliance --locked)
 		BINARY="$SCRIPT_DIR/target/appliance/$NAME"

@@ -4,9 +4,9 @@
 use super::{DomainError, DomainResult, Services};
 pub use crate::model::JobFilter;
 use crate::model::{Actor, Job, JobState, NewAuditEvent, Page, Requester, Trigger};
-use crate::store::StoreError;
-use chrono::Duration;
-use std::collections::BTreeMap;
+use crate::store::{StoreError, Writer};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, HashSet};
 
 /// Outcome of [`Services::enqueue`].
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,23 @@ pub enum RunResult {
     Retry(String),
     /// Will not get better by retrying (bad configuration, archived company...).
     Abort(String),
+    /// Succeeded, leaving `records` behind (a report, audit entries) that are written in the
+    /// same transaction as the outcome: one commit instead of two, and a crash between them
+    /// cannot leave a report of a job that is still `running`.
+    SucceededWith {
+        counts: BTreeMap<String, u64>,
+        summary: String,
+        records: OutcomeRecords,
+    },
+}
+
+/// What a successful run writes with its outcome.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OutcomeRecords {
+    /// Meta entries (key → JSON value), such as a sync report.
+    pub meta: Vec<(String, serde_json::Value)>,
+    /// Audit events, such as the run's summary entry.
+    pub audit: Vec<NewAuditEvent>,
 }
 
 impl Services {
@@ -117,17 +134,13 @@ impl Services {
 
     /// Claim the next due job, if any.
     pub async fn claim_job(&self) -> DomainResult<Option<Job>> {
-        self.claim_job_except(std::collections::HashSet::new())
-            .await
+        self.claim_job_except(HashSet::new()).await
     }
 
     /// Claim the oldest due job of a company not in `busy` (companies with a job running):
     /// one tenant never has two jobs at once (an identity sync beside its evidence
     /// collection), so Graph's per-tenant limits see one caller from us at a time.
-    pub async fn claim_job_except(
-        &self,
-        busy: std::collections::HashSet<u64>,
-    ) -> DomainResult<Option<Job>> {
+    pub async fn claim_job_except(&self, busy: HashSet<u64>) -> DomainResult<Option<Job>> {
         let now = self.now();
         Ok(self
             .store
@@ -177,48 +190,37 @@ impl Services {
         let now = self.now();
         let base = i64::from(self.config.job_backoff_seconds);
         self.store
+            .write(move |w| record_outcome(w, job, result, now, base))
+            .await
+            .map_err(DomainError::from)
+    }
+
+    /// Record how `job` ended and, in the same transaction, claim the next due job of a
+    /// company not in `busy` (when `claim_next`).
+    ///
+    /// WHY one transaction: every commit is an fsync through the one writer, and a worker
+    /// that has finished a job always claims the next one, so the two ride one commit. The
+    /// claim stays as durable as a claim of its own: it commits, or neither it nor the
+    /// outcome does (then the finished job is still `running` and a restart runs it again,
+    /// as before). `busy` should not hold `job`'s company: it is free once this commits.
+    pub async fn complete_and_claim(
+        &self,
+        job: Job,
+        result: RunResult,
+        busy: HashSet<u64>,
+        claim_next: bool,
+    ) -> DomainResult<(Job, Option<Job>)> {
+        let now = self.now();
+        let base = i64::from(self.config.job_backoff_seconds);
+        self.store
             .write(move |w| {
-                let mut job = w.job(job.id)?.unwrap_or(job);
-                let kind = format!("job.{}", job.kind.as_str());
-                let finished = match result {
-                    RunResult::Succeeded { counts, summary } => {
-                        job.counts = counts;
-                        job.error = None;
-                        job.progress = summary;
-                        w.finish_job(job, JobState::Succeeded, now)?
-                    }
-                    RunResult::Retry(msg) if job.attempts < job.max_attempts => {
-                        // 1×, 2×, 4× … the base delay, capped at an hour.
-                        let exp = job.attempts.saturating_sub(1).min(16);
-                        let delay = (base.saturating_mul(1i64 << exp)).min(3600);
-                        job.error = Some(msg);
-                        return w.requeue_job(job, now + Duration::seconds(delay));
-                    }
-                    RunResult::Retry(msg) | RunResult::Abort(msg) => {
-                        job.error = Some(msg.clone());
-                        let job = w.finish_job(job, JobState::Failed, now)?;
-                        let by = job.requester();
-                        let mut e = NewAuditEvent::new(
-                            now,
-                            by.actor.clone(),
-                            &kind,
-                            format!(
-                                "Job #{} failed after {} attempt(s): {msg}",
-                                job.id, job.attempts
-                            ),
-                        )
-                        .failed()
-                        .details(serde_json::json!({
-                            "job_id": job.id,
-                            "error": msg,
-                            "requested_by": by.actor.0,
-                        }));
-                        e.company_id = job.company_id;
-                        w.append_audit(e)?;
-                        job
-                    }
+                let done = record_outcome(w, job, result, now, base)?;
+                let next = if claim_next {
+                    w.claim_job_except(now, &busy)?
+                } else {
+                    None
                 };
-                Ok::<_, StoreError>(finished)
+                Ok::<_, StoreError>((done, next))
             })
             .await
             .map_err(DomainError::from)
@@ -267,4 +269,72 @@ impl Services {
             .await?;
         Ok(())
     }
+}
+
+/// Write how `job` ended, in the caller's transaction: success (with the records the run
+/// leaves behind), a retry after backoff, or a final failure with its audit entry.
+fn record_outcome(
+    w: &mut Writer,
+    job: Job,
+    result: RunResult,
+    now: DateTime<Utc>,
+    base: i64,
+) -> Result<Job, StoreError> {
+    let mut job = w.job(job.id)?.unwrap_or(job);
+    let kind = format!("job.{}", job.kind.as_str());
+    let finished = match result {
+        RunResult::Succeeded { counts, summary } => {
+            job.counts = counts;
+            job.error = None;
+            job.progress = summary;
+            w.finish_job(job, JobState::Succeeded, now)?
+        }
+        RunResult::SucceededWith {
+            counts,
+            summary,
+            records,
+        } => {
+            for (key, value) in &records.meta {
+                w.set_meta(key, value)?;
+            }
+            for event in records.audit {
+                w.append_audit(event)?;
+            }
+            job.counts = counts;
+            job.error = None;
+            job.progress = summary;
+            w.finish_job(job, JobState::Succeeded, now)?
+        }
+        RunResult::Retry(msg) if job.attempts < job.max_attempts => {
+            // 1×, 2×, 4× … the base delay, capped at an hour.
+            let exp = job.attempts.saturating_sub(1).min(16);
+            let delay = (base.saturating_mul(1i64 << exp)).min(3600);
+            job.error = Some(msg);
+            return w.requeue_job(job, now + Duration::seconds(delay));
+        }
+        RunResult::Retry(msg) | RunResult::Abort(msg) => {
+            job.error = Some(msg.clone());
+            let job = w.finish_job(job, JobState::Failed, now)?;
+            let by = job.requester();
+            let mut e = NewAuditEvent::new(
+                now,
+                by.actor.clone(),
+                &kind,
+                format!(
+                    "Job #{} failed after {} attempt(s): {msg}",
+                    job.id, job.attempts
+                ),
+            )
+            .failed()
+            .details(serde_json::json!({
+                "job_id": job.id,
+                "error": msg,
+                "requested_by": by.actor.0,
+            }));
+            e.company_id = job.company_id;
+            w.append_audit(e)?;
+            job
+        }
+    };
+    Ok(finished)
 }

@@ -1,4 +1,5 @@
-//! Workers: claim → run one job → record the outcome. Each job runs in its own task so a
+//! Workers: claim → run one job → record the outcome, and claim the next job in that same
+//! commit (one fsync per job less; see `Services::complete_and_claim`). Each job runs in its own task so a
 //! panic fails that job (and is retried) instead of killing the worker.
 //!
 //! The pool is sized for I/O (a sync spends its time waiting on Graph, not on a core), and
@@ -52,6 +53,41 @@ async fn claim(
     Ok(job)
 }
 
+/// Record how `job` ended and claim the next job in the same commit (unless shutting down),
+/// moving the busy mark from its company to the next job's.
+async fn finish_and_claim(
+    services: &Services,
+    busy: &Busy,
+    job: crate::model::Job,
+    outcome: RunResult,
+    claim_next: bool,
+) -> Option<crate::model::Job> {
+    let company = job.company_id;
+    let mut held = busy.lock().await;
+    if let Some(c) = company {
+        held.remove(&c);
+    }
+    let next = match services
+        .complete_and_claim(job, outcome, held.clone(), claim_next)
+        .await
+    {
+        Ok((_, next)) => next,
+        Err(e) => {
+            tracing::error!(error = %e, "could not record job outcome");
+            None
+        }
+    };
+    if let Some(c) = next.as_ref().and_then(|j| j.company_id) {
+        held.insert(c);
+    }
+    drop(held);
+    if company.is_some() {
+        // A job of the finished job's company may be waiting for it to end.
+        services.job_notify.notify_waiters();
+    }
+    next
+}
+
 async fn worker_loop(
     index: u32,
     services: Services,
@@ -61,20 +97,39 @@ async fn worker_loop(
     busy: Busy,
 ) {
     tracing::debug!(worker = index, "job worker started");
+    // A job claimed together with the previous one's outcome, to run without a claim of its own.
+    let mut next: Option<crate::model::Job> = None;
     loop {
         if *shutdown.borrow() {
+            if let Some(job) = next.take() {
+                // Claimed just before the signal: put it back, its attempt not counted.
+                if let Err(e) = services.requeue_running(job.id).await {
+                    tracing::error!(job = job.id, error = %e, "could not requeue job at shutdown (it is requeued at next start)");
+                }
+                if let Some(c) = job.company_id {
+                    busy.lock().await.remove(&c);
+                }
+            }
             break;
         }
         // Register interest before looking, so an enqueue between the look and the sleep wakes us.
         let notified = services.job_notify.notified();
-        match claim(&services, &busy).await {
+        let claimed = match next.take() {
+            Some(job) => Ok(Some(job)),
+            None => claim(&services, &busy).await,
+        };
+        match claimed {
             Ok(Some(job)) => {
-                let company = job.company_id;
-                run_one(&services, &registry, job, shutdown.clone(), grace).await;
-                if let Some(c) = company {
-                    busy.lock().await.remove(&c);
-                    // A job of this company may be waiting for this one to end.
-                    services.job_notify.notify_waiters();
+                match run_one(&services, &registry, job.clone(), shutdown.clone(), grace).await {
+                    Some(outcome) => {
+                        let go_on = !*shutdown.borrow();
+                        next = finish_and_claim(&services, &busy, job, outcome, go_on).await;
+                    }
+                    None => {
+                        if let Some(c) = job.company_id {
+                            busy.lock().await.remove(&c);
+                        }
+                    }
                 }
             }
             Ok(None) => {
@@ -111,7 +166,8 @@ async fn worker_loop(
 
 /// Run every job that is due by the services' clock, one after another in the caller's task,
 /// until none is left; returns how many ran. For tests and tools that drive time with a
-/// [`crate::clock::ManualClock`] instead of waiting for workers.
+/// [`crate::clock::ManualClock`] instead of waiting for workers. Each outcome commits with the
+/// next claim, as in the worker pool.
 pub async fn run_due(
     services: &Services,
     registry: &Registry,
@@ -119,9 +175,25 @@ pub async fn run_due(
     // Never signalled: a job run here is never cut short by a shutdown.
     let (_keep, never) = tokio::sync::watch::channel(false);
     let mut n = 0;
-    while let Some(job) = services.claim_job().await? {
-        run_one(services, registry, job, never.clone(), Duration::ZERO).await;
+    let mut next = services.claim_job().await?;
+    while let Some(job) = next {
         n += 1;
+        let Some(outcome) = run_one(
+            services,
+            registry,
+            job.clone(),
+            never.clone(),
+            Duration::ZERO,
+        )
+        .await
+        else {
+            next = services.claim_job().await?;
+            continue;
+        };
+        next = services
+            .complete_and_claim(job, outcome, HashSet::new(), true)
+            .await?
+            .1;
     }
     Ok(n)
 }
@@ -132,7 +204,7 @@ async fn run_one(
     job: crate::model::Job,
     shutdown: Shutdown,
     grace: Duration,
-) {
+) -> Option<RunResult> {
     // `instrument`, not `span.enter()`: a guard held across awaits would tag whatever else
     // this thread polls meanwhile with this job's span.
     // ERROR level for the same reason as the request span: present under any log filter.
@@ -148,17 +220,14 @@ async fn run_one_in_span(
     job: crate::model::Job,
     shutdown: Shutdown,
     grace: Duration,
-) {
+) -> Option<RunResult> {
     tracing::info!("job started");
     let Some(handler) = registry.get(job.kind.as_str()) else {
         let msg = format!(
             "no handler for job kind {:?} in this version of Tenantry",
             job.kind.as_str()
         );
-        if let Err(e) = services.complete_job(job, RunResult::Abort(msg)).await {
-            tracing::error!(error = %e, "could not record job failure");
-        }
-        return;
+        return Some(RunResult::Abort(msg));
     };
     let ctx = JobContext {
         job: job.clone(),
@@ -185,17 +254,17 @@ async fn run_one_in_span(
             if let Err(e) = services.requeue_running(job.id).await {
                 tracing::error!(error = %e, "could not requeue job at shutdown (it is requeued at next start)");
             }
-            return;
+            return None;
         }
     };
     match &outcome {
-        RunResult::Succeeded { .. } => tracing::info!("job succeeded"),
+        RunResult::Succeeded { .. } | RunResult::SucceededWith { .. } => {
+            tracing::info!("job succeeded")
+        }
         RunResult::Retry(m) => {
             tracing::warn!(error = %m, "job failed; will retry if attempts remain")
         }
         RunResult::Abort(m) => tracing::error!(error = %m, "job failed"),
     }
-    if let Err(e) = services.complete_job(job, outcome).await {
-        tracing::error!(error = %e, "could not record job outcome");
-    }
+    Some(outcome)
 }

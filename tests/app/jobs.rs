@@ -418,3 +418,107 @@ async fn a_company_runs_one_job_at_a_time_across_kinds_while_other_companies_pro
         held.finished_at
     );
 }
+
+#[tokio::test]
+async fn an_outcome_commits_with_its_records_and_the_next_claim_which_a_restart_resumes() {
+    use tenantry::domain::jobs::OutcomeRecords;
+    use tenantry::model::{Actor, NewAuditEvent};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = test_config(dir.path(), &[]);
+    let (first, other_company, same_company) = {
+        let services = tenantry::demo::offline_services(&config, None)
+            .await
+            .expect("open");
+        let enqueue = |kind: &'static str, company: u64| {
+            let s = services.clone();
+            async move {
+                s.enqueue(
+                    Actor::system(),
+                    kind,
+                    Some(company),
+                    Trigger::Manual,
+                    json!(null),
+                )
+                .await
+                .expect("enqueue")
+                .job
+            }
+        };
+        // Queued in this order: company 1, company 2, company 1 again (another kind).
+        let first = enqueue("test", 1).await;
+        let other_company = enqueue("test", 2).await;
+        let same_company = enqueue("other", 1).await;
+        let claimed = services.claim_job().await.expect("claim").expect("job");
+        assert_eq!(claimed.id, first.id);
+        let mut event = NewAuditEvent::new(
+            services.now(),
+            Actor::system(),
+            "test.report",
+            "three items",
+        );
+        event.company_id = Some(1);
+        let outcome = RunResult::SucceededWith {
+            counts: [("items".to_string(), 3u64)].into(),
+            summary: "three items".into(),
+            records: OutcomeRecords {
+                meta: vec![("test.report.1".into(), json!({"items": 3}))],
+                audit: vec![event],
+            },
+        };
+        // Company 2 is busy elsewhere; company 1 is free once this outcome commits.
+        let (done, next) = services
+            .complete_and_claim(claimed, outcome, [2u64].into(), true)
+            .await
+            .expect("complete");
+        assert_eq!(done.state, JobState::Succeeded);
+        let next = next.expect("the next job is claimed with the outcome");
+        assert_eq!(
+            next.id, same_company.id,
+            "the oldest due job of a company that is not busy"
+        );
+        let stored = services.job(first.id).await.expect("job");
+        assert_eq!(stored.state, JobState::Succeeded);
+        assert_eq!(stored.counts.get("items"), Some(&3));
+        assert_eq!(stored.progress, "three items");
+        let claimed = services.job(next.id).await.expect("job");
+        assert_eq!((claimed.state, claimed.attempts), (JobState::Running, 1));
+        assert_eq!(
+            services.job(other_company.id).await.expect("job").state,
+            JobState::Queued
+        );
+        let report: Option<serde_json::Value> = services
+            .store_handle()
+            .read(|r| r.meta("test.report.1"))
+            .await
+            .expect("meta");
+        assert_eq!(report, Some(json!({"items": 3})));
+        let audit = services
+            .audit_page(Default::default(), 1, 50)
+            .await
+            .expect("audit");
+        assert!(audit.items.iter().any(|e| e.kind == "test.report"));
+        // The process "dies" here, with `same_company` claimed and running.
+        (first.id, other_company.id, same_company.id)
+    };
+    let runs = Arc::new(Mutex::new(Vec::new()));
+    let mut registry = succeed_registry(runs.clone());
+    registry.register("other", |_ctx| async {
+        RunResult::Succeeded {
+            counts: Default::default(),
+            summary: "ran".into(),
+        }
+    });
+    let app = start_in(dir, config, registry).await;
+    for id in [other_company, same_company] {
+        let j = wait_for(&app, id, "succeeded", |j| j.state == JobState::Succeeded).await;
+        assert_eq!(
+            j.attempts, 1,
+            "an attempt cut short by a crash is not counted"
+        );
+    }
+    assert_eq!(runs.lock().expect("lock").as_slice(), &[other_company]);
+    assert_eq!(
+        app.services().job(first).await.expect("job").state,
+        JobState::Succeeded
+    );
+}

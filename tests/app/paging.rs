@@ -1,5 +1,6 @@
 //! Paging of 10,000 contacts: through the API (every id exactly once, sorted correctly in
-//! both directions across page boundaries) and on the HTML pages ("9951–10000 of 10000").
+//! both directions across page boundaries) and on the HTML pages ("9951–10000 of 10000"),
+//! which page by cursor: Next, Previous, First and Last keep the filter, sort and search.
 
 use crate::helpers::*;
 use serde_json::Value;
@@ -192,4 +193,196 @@ async fn ten_thousand_contacts_page_through_api_and_html() {
     let last = app.get_text("/contacts?page=200").await;
     assert!(last.contains("rel=\"prev\""));
     assert!(!last.contains("rel=\"next\""));
+}
+
+/// 130 contacts of one company, stored in shuffled order: "Person 000" … "Person 129"
+/// (every second one also "Blue"), every third inactive. Returns the company id.
+async fn seed_for_cursors(app: &TestApp) -> u64 {
+    let company = app
+        .services()
+        .create_company(
+            tenantry::model::Actor::system(),
+            tenantry::model::CompanyInput::parse("Cursor Co", "cursor.example", "").expect("input"),
+        )
+        .await
+        .expect("company");
+    let cid = company.id;
+    let now = app.services().now();
+    app.services()
+        .store_handle()
+        .write(move |w| {
+            for n in 0..130u64 {
+                let i = (n * 37) % 130;
+                let id = w.next_id("contact")?;
+                let blue = if i % 2 == 0 { " Blue" } else { "" };
+                w.put_contact(&Contact {
+                    id,
+                    company_id: cid,
+                    display_name: format!("Person {i:03}{blue}"),
+                    email: format!("p{i:03}@cursor.example"),
+                    department: String::new(),
+                    job_title: String::new(),
+                    upn: format!("p{i:03}@cursor.example"),
+                    account_enabled: true,
+                    active: i % 3 != 0,
+                    is_guest: false,
+                    entra_object_id: None,
+                    created_at: now,
+                    updated_at: now,
+                })?;
+            }
+            Ok::<_, tenantry::store::StoreError>(())
+        })
+        .await
+        .expect("seed");
+    cid
+}
+
+/// The e-mails a contacts table shows, in page order.
+fn emails(html: &str) -> Vec<String> {
+    html.split("<td>")
+        .filter_map(|cell| cell.split_once("</td>").map(|(v, _)| v))
+        .filter(|v| v.ends_with("@cursor.example"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The pager's link with `rel` (next, prev, first, last), as a path.
+fn pager_link(html: &str, rel: &str) -> Option<String> {
+    let at = html.find(&format!("rel=\"{rel}\""))?;
+    let start = html[..at].rfind("href=\"")? + "href=\"".len();
+    let end = start + html[start..].find('"')?;
+    Some(crate::compliance::unescape(&html[start..end]))
+}
+
+#[tokio::test]
+async fn html_lists_page_by_cursor_both_ways_keeping_filter_sort_and_search() {
+    let app = spawn_app().await;
+    let cid = seed_for_cursors(&app).await;
+    app.login().await;
+    for (query, per_page, blue_only) in [
+        ("active=yes&sort=name&dir=desc", 20usize, false),
+        ("active=yes&sort=name&dir=desc&q=blue", 7, true),
+    ] {
+        // Active contacts (and Blue ones for the search), by name descending.
+        let want: Vec<String> = (0..130u64)
+            .rev()
+            .filter(|i| i % 3 != 0 && (!blue_only || i % 2 == 0))
+            .map(|i| format!("p{i:03}@cursor.example"))
+            .collect();
+        let chunks: Vec<Vec<String>> = want.chunks(per_page).map(<[String]>::to_vec).collect();
+        assert!(chunks.len() >= 4, "enough pages to walk: {}", chunks.len());
+        let first_path = format!("/companies/{cid}?tab=contacts&{query}&per_page={per_page}");
+        let first = app.get_text(&first_path).await;
+        assert_eq!(emails(&first), chunks[0], "{query}: page 1");
+
+        // Forward by Next: each page shows the next rows; filter, sort and search ride along.
+        let mut html = first.clone();
+        let mut pages = vec![emails(&html)];
+        while let Some(next) = pager_link(&html, "next") {
+            assert!(next.contains("cursor="), "Next pages by cursor: {next}");
+            for part in query.split('&') {
+                assert!(next.contains(part), "{next} keeps {part}");
+            }
+            html = app.get_text(&next).await;
+            let n = pages.len();
+            assert_eq!(emails(&html), chunks[n], "{query}: page {} by Next", n + 1);
+            assert!(html.contains(&format!("Page {} of {}", n + 1, chunks.len())));
+            pages.push(emails(&html));
+        }
+        assert_eq!(
+            pages.len(),
+            chunks.len(),
+            "{query}: Next reaches the last page"
+        );
+        assert!(pager_link(&html, "last").is_none());
+
+        // Back by Previous, from the last page to the first.
+        let mut at = pages.len() - 1;
+        while let Some(prev) = pager_link(&html, "prev") {
+            assert!(prev.contains("before="), "Previous pages by cursor: {prev}");
+            html = app.get_text(&prev).await;
+            at -= 1;
+            assert_eq!(
+                emails(&html),
+                chunks[at],
+                "{query}: page {} by Previous",
+                at + 1
+            );
+            if at >= 2 {
+                let first_link = pager_link(&html, "first").expect("a First link");
+                assert_eq!(emails(&app.get_text(&first_link).await), chunks[0]);
+            }
+        }
+        assert_eq!(at, 0, "{query}: Previous returns to page 1");
+
+        // Last from page 1: the last page, aligned on the list's start; Previous from there.
+        let last = pager_link(&first, "last").expect("a Last link");
+        let html = app.get_text(&last).await;
+        let n = chunks.len();
+        assert_eq!(emails(&html), chunks[n - 1], "{query}: Last");
+        assert!(html.contains(&format!("Page {n} of {n}")));
+        assert!(pager_link(&html, "next").is_none());
+        let prev = pager_link(&html, "prev").expect("Previous from Last");
+        assert_eq!(emails(&app.get_text(&prev).await), chunks[n - 2]);
+
+        // Old links by page number still work.
+        let old = app
+            .get_text(&format!(
+                "/companies/{cid}?tab=contacts&{query}&per_page={per_page}&page=3"
+            ))
+            .await;
+        assert_eq!(emails(&old), chunks[2], "{query}: page=3");
+    }
+    // A cursor edited by hand is ignored: the page starts where `page` says.
+    let r = app
+        .get_text("/contacts?per_page=5&cursor=%21%21&page=1")
+        .await;
+    assert!(
+        r.contains("1–5 of 130"),
+        "a bad cursor falls back to the page"
+    );
+}
+
+#[tokio::test]
+async fn the_companies_list_pages_by_cursor_and_back() {
+    let app = spawn_app().await;
+    for i in 0..7 {
+        app.services()
+            .create_company(
+                tenantry::model::Actor::system(),
+                tenantry::model::CompanyInput::parse(
+                    &format!("Company {i}"),
+                    &format!("c{i}.example"),
+                    "",
+                )
+                .expect("input"),
+            )
+            .await
+            .expect("company");
+    }
+    app.login().await;
+    let names = |html: &str| -> Vec<String> {
+        (0..7)
+            .map(|i| format!("Company {i}"))
+            .filter(|n| html.contains(&format!(">{n}<")))
+            .collect()
+    };
+    let p1 = app
+        .get_text("/companies?per_page=3&sort=name&dir=desc")
+        .await;
+    assert_eq!(names(&p1), ["Company 4", "Company 5", "Company 6"]);
+    let next = pager_link(&p1, "next").expect("Next");
+    assert!(
+        next.contains("cursor=") && next.contains("dir=desc"),
+        "{next}"
+    );
+    let p2 = app.get_text(&next).await;
+    assert_eq!(names(&p2), ["Company 1", "Company 2", "Company 3"]);
+    let back = app
+        .get_text(&pager_link(&p2, "prev").expect("Previous"))
+        .await;
+    assert_eq!(names(&back), names(&p1));
+    let last = app.get_text(&pager_link(&p1, "last").expect("Last")).await;
+    assert_eq!(names(&last), ["Company 0"]);
 }

@@ -13,6 +13,7 @@ mod every_page;
 mod journeys;
 mod page_routes;
 mod pages_fit;
+mod paging;
 mod walkthrough;
 
 const CHROMIUM: &str = "/usr/bin/chromium";

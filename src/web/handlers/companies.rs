@@ -10,7 +10,7 @@ use crate::web::error::WebError;
 use crate::web::filters::{AssetFilterParams, ContactFilterParams};
 use crate::web::handlers::directory::{asset_table, contact_table};
 use crate::web::ids::Id;
-use crate::web::pager::{ListParams, Pager};
+use crate::web::pager::{self, ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::companies::{
@@ -53,24 +53,20 @@ async fn list_get(
     q: web::Query<ListQ>,
 ) -> Result<CompaniesPage, WebError> {
     let archived = q.tab.as_deref() == Some("archived");
-    let query = q.list.query();
-    let page = st
-        .services
-        .companies(
-            if archived {
-                CompanyFilter::Archived
-            } else {
-                CompanyFilter::Active
-            },
-            query.clone(),
-        )
-        .await?;
+    let filter = if archived {
+        CompanyFilter::Archived
+    } else {
+        CompanyFilter::Active
+    };
+    let services = &st.services;
+    let (query, page, cursors) =
+        pager::fetch(&q.list, move |q| services.companies(filter, q)).await?;
     let base = if archived {
         "/companies?tab=archived"
     } else {
         "/companies"
     };
-    let pager = Pager::new(base, &query, &page);
+    let pager = Pager::new(base, &query, &page).with(&cursors);
     let now = st.services.now();
     let mut rows = Vec::with_capacity(page.items.len());
     for company in page.items {

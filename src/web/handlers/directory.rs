@@ -5,7 +5,7 @@ use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::filters::{AssetFilterParams, ComplianceBar, ContactFilterParams, FilterView};
 use crate::web::ids::Id;
-use crate::web::pager::{ListParams, Pager};
+use crate::web::pager::{self, Cursors, ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::directory::{
@@ -79,9 +79,20 @@ pub async fn contact_table(
     base: &str,
     names: Option<&HashMap<u64, String>>,
 ) -> Result<Table<ContactRow>, WebError> {
-    let q = params.query();
     let f = filter.filter().map_err(DomainError::from)?;
-    let page = st.services.contacts_filtered(company, q.clone(), f).await?;
+    let services = &st.services;
+    // A group's members are listed by contact id, forwards only: Next by cursor, Previous
+    // by page number. Every other contact list pages by cursor both ways.
+    let (q, page, cursors) = if f.group.is_some() {
+        let q = params.query();
+        let page = services.contacts_filtered(company, q.clone(), f).await?;
+        (q, page, Cursors::default())
+    } else {
+        pager::fetch(params, move |q| {
+            services.contacts_filtered(company, q, f.clone())
+        })
+        .await?
+    };
     // The group choice is offered on a company's page only (group ids are per company).
     let groups = match company {
         Some(c) => st.services.group_choices(c).await?,
@@ -99,7 +110,7 @@ pub async fn contact_table(
             &looked_up
         }
     };
-    let pager = Pager::new(&base, &q, &page);
+    let pager = Pager::new(&base, &q, &page).with(&cursors);
     let rows = page
         .items
         .into_iter()
@@ -156,11 +167,14 @@ pub async fn asset_table(
     base: &str,
     names: Option<&HashMap<u64, String>>,
 ) -> Result<Table<AssetRow>, WebError> {
-    let q = params.query();
     let f = filter
         .filter(st.services.now())
         .map_err(DomainError::from)?;
-    let page = st.services.assets_filtered(company, q.clone(), f).await?;
+    let services = &st.services;
+    let (q, page, cursors) = pager::fetch(params, move |q| {
+        services.assets_filtered(company, q, f.clone())
+    })
+    .await?;
     let base = format!("{base}{}", with_sep(base, &filter.query_string()));
     let looked_up;
     let names = match names {
@@ -173,7 +187,7 @@ pub async fn asset_table(
             &looked_up
         }
     };
-    let pager = Pager::new(&base, &q, &page);
+    let pager = Pager::new(&base, &q, &page).with(&cursors);
     let rows = page
         .items
         .into_iter()

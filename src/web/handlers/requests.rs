@@ -3,13 +3,13 @@
 
 use super::{render, see_other};
 use crate::domain::requests::{RequestFilter, StaffAuthor};
-use crate::model::{Company, ReplyBody, RequestStatus, SupportRequest};
+use crate::model::{Company, ReplyBody, RequestSort, RequestStatus, SupportRequest};
 use crate::web::AppState;
 use crate::web::csrf::StaffForm;
 use crate::web::error::WebError;
 use crate::web::handlers::NoticeQuery;
 use crate::web::ids::Id;
-use crate::web::pager::{ListParams, Pager};
+use crate::web::pager::{self, ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::requests::{
@@ -131,22 +131,24 @@ async fn table(
     path: &str,
 ) -> Result<(Vec<RequestRow>, Pager, Option<RequestStatus>), WebError> {
     let status = parse_status(q.status.as_deref())?;
-    let query = q.list.query();
-    let page = st
-        .services
-        .requests(
-            RequestFilter {
-                status,
-                company_id: company,
-            },
-            query.clone(),
-        )
-        .await?;
+    // The default order (newest activity first) named, so a Previous link can read it the
+    // other way round: the store reads an unnamed order newest first whatever `dir` says.
+    let mut list = q.list.clone();
+    if RequestSort::parse(list.sort.as_deref().unwrap_or("")).is_none() {
+        list.sort = Some("updated".into());
+        list.dir = Some("desc".into());
+    }
+    let services = &st.services;
+    let filter = RequestFilter {
+        status,
+        company_id: company,
+    };
+    let (query, page, cursors) = pager::fetch(&list, move |q| services.requests(filter, q)).await?;
     let base = match status {
         Some(s) => format!("{path}?status={}", s.as_str()),
         None => path.to_string(),
     };
-    let pager = Pager::new(&base, &query, &page);
+    let pager = Pager::new(&base, &query, &page).with(&cursors);
     let names = st
         .services
         .company_names(page.items.iter().map(|r| r.company_id))
