@@ -178,7 +178,9 @@ fn attempt_observer(metrics: Arc<Metrics>) -> jobs::AttemptObserver {
     Arc::new(move |job, result, took| {
         use crate::domain::jobs::RunResult;
         let outcome = match result {
-            RunResult::Succeeded { .. } => AttemptOutcome::Succeeded,
+            RunResult::Succeeded { .. } | RunResult::SucceededWith { .. } => {
+                AttemptOutcome::Succeeded
+            }
             RunResult::Retry(_) if job.attempts < job.max_attempts => AttemptOutcome::Retry,
             RunResult::Retry(_) | RunResult::Abort(_) => AttemptOutcome::Failed,
         };

@@ -240,7 +240,9 @@ async fn seed_for_cursors(app: &TestApp) -> u64 {
 
 /// The e-mails a contacts table shows, in page order.
 fn emails(html: &str) -> Vec<String> {
-    html.split("<td>")
+    // A cell is `<td data-label="…">value</td>` (phones show the label beside the value).
+    html.split("<td")
+        .filter_map(|cell| cell.split_once('>').map(|(_, rest)| rest))
         .filter_map(|cell| cell.split_once("</td>").map(|(v, _)| v))
         .filter(|v| v.ends_with("@cursor.example"))
         .map(str::to_string)
