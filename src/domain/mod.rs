@@ -1,6 +1,7 @@
 //! Use-cases. Orchestrates model, store and (later) the Microsoft clients; takes `now` from
 //! the clock handle. Never names actix, askama or redb.
 
+pub mod assets;
 pub mod audit;
 pub mod authority;
 pub mod bulk_sync;
