@@ -12,6 +12,7 @@ pub mod entra;
 pub mod error;
 pub mod evidence;
 pub mod jobs;
+pub mod levelio;
 pub mod login_limit;
 pub mod membership;
 mod outcome;
@@ -62,6 +63,8 @@ pub struct Services {
     sso: Arc<sso::SsoRuntime>,
     /// Anonymous failures counted toward their minute's audit summary.
     refusals: Arc<audit::RefusalSummaries>,
+    /// Level.io API root and key from configuration.
+    pub level: Arc<levelio::LevelSetup>,
 }
 
 /// A Graph client and the digest of the registration it was built from.
@@ -90,7 +93,14 @@ impl Services {
             graph: Arc::new(std::sync::Mutex::new(None)),
             sso: Arc::new(sso::SsoRuntime::default()),
             refusals: Arc::new(audit::RefusalSummaries::default()),
+            level: Arc::new(levelio::LevelSetup::default()),
         }
+    }
+
+    /// Level.io API root and key from configuration (`[level]`).
+    pub fn with_level(mut self, level: levelio::LevelSetup) -> Self {
+        self.level = Arc::new(level);
+        self
     }
 
     /// The store itself, for the composition root, tools and tests that seed data. The web

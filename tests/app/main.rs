@@ -31,6 +31,7 @@ mod evidence;
 mod jobs;
 mod jobs_page;
 mod layering;
+mod level;
 mod login_limits;
 mod navigation;
 mod paging;
