@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use tenantry::levelio::{ApiKey, LevelClient, LevelError, LevelRetry};
 use tenantry::simulator::{Fault, FaultKind, SimOptions, Simulator};
 
+mod estate_merge;
+
 const KEY: &str = "lvl-test-key-9f3a";
 
 async fn sim(devices_per_client: usize) -> Simulator {

@@ -3,6 +3,7 @@
 //! change is audited (docs/levelio.md#connect).
 
 mod groups;
+pub mod records;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
