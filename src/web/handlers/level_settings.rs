@@ -11,6 +11,7 @@ use crate::web::error::WebError;
 use crate::web::handlers::NoticeQuery;
 use crate::web::session::{Admin, Staff};
 use crate::web::views::Chrome;
+use crate::web::views::confirm::ConfirmActionPage;
 use crate::web::views::level_settings::{LevelGroupsPage, LevelPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -20,6 +21,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings/integrations/level", web::get().to(get))
         .route("/settings/integrations/level", web::post().to(save))
         .route("/settings/integrations/level/test", web::post().to(test))
+        .route(
+            "/settings/integrations/level/disconnect",
+            web::get().to(disconnect_confirm),
+        )
         .route(
             "/settings/integrations/level/disconnect",
             web::post().to(disconnect),
@@ -122,6 +127,30 @@ async fn test(st: web::Data<AppState>, form: AdminForm<Empty>) -> Result<HttpRes
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Disconnect is one click away from losing the key: confirm first (tests/app/confirm_pages.rs).
+async fn disconnect_confirm(
+    Admin(staff): Admin,
+    st: web::Data<AppState>,
+) -> Result<ConfirmActionPage, WebError> {
+    let level = st.services.level_view().await?;
+    if level.source != "settings" {
+        return Err(DomainError::Conflict("No Level.io key is stored in Settings".into()).into());
+    }
+    Ok(ConfirmActionPage {
+        chrome: Chrome::new(&staff, "settings", None),
+        title: "Disconnect Level.io?".into(),
+        happens: format!(
+            "Tenantry forgets the API key …{}: syncs stop reading Level until a key is saved again.",
+            level.key_last4
+        ),
+        kept: "Assets synced from Level, their merges and the group mappings stay.".into(),
+        warning: String::new(),
+        action: "/settings/integrations/level/disconnect".into(),
+        button: "Disconnect",
+        cancel: "/settings/integrations/level".into(),
+    })
 }
 
 async fn disconnect(
