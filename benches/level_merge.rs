@@ -11,8 +11,9 @@
 //!
 //! The floor, measured in the same run: what any merge must do at least once, i.e. normalise
 //! every serial and hostname and hash every record by its serial (one pass over 200,000
-//! records). Each run is printed as wall time, its ratio to the floor, and the peak RSS above
-//! the process before it (VmHWM, reset through /proc/self/clear_refs).
+//! records). Each run is printed as its best wall time over the rounds, its ratio to the best
+//! floor, and the first round's peak RSS with the RSS before it (VmHWM, reset through
+//! /proc/self/clear_refs).
 //!
 //! `TENANTRY_BENCH_DEVICES` scales both sources (default 100,000).
 
@@ -34,7 +35,11 @@ fn estate(n: usize) -> (Vec<IntuneRecord>, Vec<LevelRecord>) {
         .unwrap_or_default();
     let mut intune = Vec::with_capacity(n);
     let mut level = Vec::with_capacity(n);
-    for k in 0..n {
+    // 7 % of machines are in one source only, so a few more machines than `n` give `n` per side.
+    for k in 0..n * 100 / 92 {
+        if intune.len() >= n && level.len() >= n {
+            break;
+        }
         let serial = format!("{:08X}", (k as u64).wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFF);
         let host = format!("CON-LT-{k:06}");
         let (iserial, lserial, lhost, in_level, in_intune) = match k % 100 {
@@ -73,7 +78,7 @@ fn estate(n: usize) -> (Vec<IntuneRecord>, Vec<LevelRecord>) {
                 true,
             ),
         };
-        if in_intune {
+        if in_intune && intune.len() < n {
             intune.push(IntuneRecord {
                 company_id: 1,
                 id: format!("intune-{k}"),
@@ -89,7 +94,7 @@ fn estate(n: usize) -> (Vec<IntuneRecord>, Vec<LevelRecord>) {
                 ..Default::default()
             });
         }
-        if in_level {
+        if in_level && level.len() < n {
             level.push(LevelRecord {
                 company_id: 1,
                 id: format!("level-{k}"),
@@ -105,7 +110,7 @@ fn estate(n: usize) -> (Vec<IntuneRecord>, Vec<LevelRecord>) {
                 warranty: Some("2027-03-14".into()),
                 ..Default::default()
             });
-            if k % 100 == 20 {
+            if k % 100 == 20 && level.len() < n {
                 level.push(LevelRecord {
                     id: format!("level-{k}-clone"),
                     hostname: format!("CON-VDI-{k:06}-B"),
@@ -177,47 +182,64 @@ fn main() {
 
 async fn run() {
     let n = env_usize("TENANTRY_BENCH_DEVICES", 100_000);
+    let rounds = env_usize("TENANTRY_BENCH_ROUNDS", 3);
     let (intune, level) = estate(n);
     println!(
-        "estate: {} Intune, {} Level devices in one company",
+        "estate: {} Intune, {} Level devices in one company; best of {rounds} rounds",
         intune.len(),
         level.len()
     );
-    let (floor_time, _) = floor(&intune, &level);
-    let (floor_time2, check) = floor(&intune, &level);
-    let floor_time = floor_time.min(floor_time2);
+    // Best of several rounds, the floor re-measured before each: the machine is shared, and
+    // the minimum is the least disturbed figure for both.
+    let mut floor_best = Duration::MAX;
+    let mut first_best: (Duration, u64, u64) = (Duration::MAX, 0, 0);
+    let mut steady_best: (Duration, u64, u64) = (Duration::MAX, 0, 0);
+    let mut summaries = (String::new(), String::new());
+    for _ in 0..rounds {
+        floor_best = floor_best.min(floor(&intune, &level).0);
+        let (first, wall, peak, before) = measured(&intune, &level, &[]);
+        // Memory from the first round only: later rounds start with what the allocator kept.
+        if first_best.1 == 0 {
+            first_best = (wall, peak, before);
+        } else if wall < first_best.0 {
+            first_best.0 = wall;
+        }
+        summaries.0 = summary(&first);
+        let existing: Vec<ExistingAsset> = first
+            .assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ExistingAsset {
+                company_id: 1,
+                asset_id: i as u64 + 1,
+                intune_id: a.intune_id.clone(),
+                level_id: a.level_id.clone(),
+            })
+            .collect();
+        drop(first);
+        floor_best = floor_best.min(floor(&intune, &level).0);
+        let (steady, wall, peak, before) = measured(&intune, &level, &existing);
+        if steady_best.1 == 0 {
+            steady_best = (wall, peak, before);
+        } else if wall < steady_best.0 {
+            steady_best.0 = wall;
+        }
+        summaries.1 = summary(&steady);
+    }
     println!(
-        "floor (normalise + hash every record once): {:.1} ms ({check})",
-        floor_time.as_secs_f64() * 1e3
+        "floor (normalise + hash every record once): {:.1} ms",
+        floor_best.as_secs_f64() * 1e3
     );
-    let (first, wall, peak, before) = measured(&intune, &level, &[]);
-    println!(
-        "first sync:   {:>8.1} ms  ratio {:>5.1}  peak RSS {:.1} MiB (before {:.1} MiB)  {}",
-        wall.as_secs_f64() * 1e3,
-        wall.as_secs_f64() / floor_time.as_secs_f64(),
-        mib(peak),
-        mib(before),
-        summary(&first)
-    );
-    let existing: Vec<ExistingAsset> = first
-        .assets
-        .iter()
-        .enumerate()
-        .map(|(i, a)| ExistingAsset {
-            company_id: 1,
-            asset_id: i as u64 + 1,
-            intune_id: a.intune_id.clone(),
-            level_id: a.level_id.clone(),
-        })
-        .collect();
-    drop(first);
-    let (steady, wall, peak, before) = measured(&intune, &level, &existing);
-    println!(
-        "steady state: {:>8.1} ms  ratio {:>5.1}  peak RSS {:.1} MiB (before {:.1} MiB)  {}",
-        wall.as_secs_f64() * 1e3,
-        wall.as_secs_f64() / floor_time.as_secs_f64(),
-        mib(peak),
-        mib(before),
-        summary(&steady)
-    );
+    for (name, (wall, peak, before), s) in [
+        ("first sync", first_best, &summaries.0),
+        ("steady state", steady_best, &summaries.1),
+    ] {
+        println!(
+            "{name:<13} {:>8.1} ms  ratio {:>5.1}  peak RSS {:.1} MiB (before {:.1} MiB)  {s}",
+            wall.as_secs_f64() * 1e3,
+            wall.as_secs_f64() / floor_best.as_secs_f64(),
+            mib(peak),
+            mib(before),
+        );
+    }
 }
