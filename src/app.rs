@@ -119,6 +119,21 @@ pub fn register_builtin(r: &mut Registry) {
     });
 }
 
+/// `[level]`: the API root and a key read from `api_key_file` (never logged).
+fn level_setup(config: &Config) -> anyhow::Result<crate::domain::levelio::LevelSetup> {
+    let api_key = if config.level.api_key_file.is_empty() {
+        None
+    } else {
+        let key = std::fs::read_to_string(&config.level.api_key_file)
+            .with_context(|| format!("level.api_key_file {}", config.level.api_key_file))?;
+        Some(key.trim().to_string()).filter(|k| !k.is_empty())
+    };
+    Ok(crate::domain::levelio::LevelSetup {
+        api_url: config.level.api_url.trim().to_string(),
+        api_key,
+    })
+}
+
 /// Microsoft endpoints and the app registration from configuration.
 pub fn microsoft_setup(config: &Config) -> anyhow::Result<crate::domain::entra::MicrosoftSetup> {
     let secret = if config.microsoft.client_secret_file.is_empty() {
@@ -263,7 +278,8 @@ impl App {
             },
         )
         .with_password_concurrency(config.server.password_hash_concurrency as usize)
-        .with_graph_observer(metrics.clone());
+        .with_graph_observer(metrics.clone())
+        .with_level(level_setup(&config)?);
 
         let setup_url = match services
             .bootstrap(opts.admin_email, opts.admin_password)

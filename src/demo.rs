@@ -103,6 +103,10 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
         ("TENANTRY_MICROSOFT_LOGIN_URL".to_string(), sim.login_url()),
         ("TENANTRY_MICROSOFT_GRAPH_URL".to_string(), sim.graph_url()),
         (
+            "TENANTRY_LEVEL_API_URL".to_string(),
+            format!("{}/v2", sim.levelio_url()),
+        ),
+        (
             "TENANTRY_MICROSOFT_CLIENT_ID".to_string(),
             app_reg.client_id.clone(),
         ),

@@ -29,6 +29,7 @@ pub mod domain;
 pub mod graph;
 pub mod http_client;
 pub mod jobs;
+pub mod levelio;
 pub mod metrics;
 pub mod model;
 pub mod oidc;

@@ -37,6 +37,18 @@ pub struct Config {
     pub microsoft: MicrosoftConfig,
     pub secrets: SecretsConfig,
     pub metrics: MetricsConfig,
+    pub level: LevelConfig,
+}
+
+/// Level.io RMM (docs/levelio.md). The key can also be set in Settings → Integrations →
+/// Level.io, where it is stored encrypted; a key stored there wins.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LevelConfig {
+    /// API root; empty = Level's public API (`https://api.level.io/v2`).
+    pub api_url: String,
+    /// File holding a Level API key (e.g. a systemd credential).
+    pub api_key_file: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

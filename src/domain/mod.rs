@@ -1,6 +1,7 @@
 //! Use-cases. Orchestrates model, store and (later) the Microsoft clients; takes `now` from
 //! the clock handle. Never names actix, askama or redb.
 
+pub mod assets;
 pub mod audit;
 pub mod authority;
 pub mod bulk_sync;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod evidence;
 pub mod group_members;
 pub mod jobs;
+pub mod levelio;
 pub mod login_limit;
 pub mod membership;
 mod outcome;
@@ -65,6 +67,8 @@ pub struct Services {
     refusals: Arc<audit::RefusalSummaries>,
     /// Told about every Graph request (the appliance's metrics; nobody in tools).
     pub(in crate::domain) graph_observer: Arc<dyn crate::graph::GraphObserver>,
+    /// Level.io API root and key from configuration.
+    pub level: Arc<levelio::LevelSetup>,
 }
 
 /// A Graph client and the digest of the registration it was built from.
@@ -94,7 +98,14 @@ impl Services {
             sso: Arc::new(sso::SsoRuntime::default()),
             refusals: Arc::new(audit::RefusalSummaries::default()),
             graph_observer: Arc::new(crate::graph::Unobserved),
+            level: Arc::new(levelio::LevelSetup::default()),
         }
+    }
+
+    /// Level.io API root and key from configuration (`[level]`).
+    pub fn with_level(mut self, level: levelio::LevelSetup) -> Self {
+        self.level = Arc::new(level);
+        self
     }
 
     /// Tell `observer` about every Graph request (set before the first Graph client is built).

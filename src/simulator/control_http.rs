@@ -16,7 +16,7 @@
 //! * `GET|DELETE /_sim/tenants/{tid}/requests`, `GET /_sim/tenants/{tid}/requests/log`
 //! * `POST /_sim/keys/rotate`, `GET|PUT /_sim/login` ([`LoginSettings`]),
 //!   `POST /_sim/tokens/expire?tenant=..`
-//! * Level.io: see `levelio.rs` (`/_sim/levelio/...`).
+//! * Level.io: see `levelio/control.rs` (`/_sim/levelio/...`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -212,7 +212,13 @@ async fn dispatch(ctl: Ctl, req: HttpRequest, b: web::Bytes) -> HttpResponse {
         ),
         ("POST", ["tokens", "expire"]) => HttpResponse::Ok()
             .json(json!({"expired": ctl.expire_access_tokens(q.tenant.as_deref())})),
-        (_, ["levelio", rest @ ..]) => super::levelio::control(&ctl, m, rest, &b),
+        (_, ["levelio", rest @ ..]) => super::levelio::control::dispatch(
+            &ctl.level(),
+            &|c, n| ctl.levelio_generate(c, n),
+            m,
+            rest,
+            &b,
+        ),
         _ => err(404, &format!("unknown control route {m} /_sim/{path}")),
     }
 }

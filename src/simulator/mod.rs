@@ -105,9 +105,9 @@ impl Simulator {
                 tokens: Default::default(),
                 key_index: 0,
                 login: Default::default(),
-                levelio: Default::default(),
             }),
             keys: keys::KeyRing::load()?,
+            level: Default::default(),
         });
         let control = SimControl {
             shared: shared.clone(),
@@ -143,7 +143,7 @@ impl Simulator {
         .disable_signals()
         .shutdown_timeout(1)
         .run();
-        let s3 = shared.clone();
+        let s3 = shared.level.clone();
         let level = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(s3.clone()))

@@ -23,6 +23,7 @@ mod index;
 mod job_index;
 mod jobs;
 pub mod keys;
+pub mod levelio;
 mod meta;
 mod nesting;
 mod portal;

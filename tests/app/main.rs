@@ -33,6 +33,7 @@ mod exports_and_empty_states;
 mod jobs;
 mod jobs_page;
 mod layering;
+mod level;
 mod login_limits;
 mod navigation;
 mod ops;

@@ -1,4 +1,4 @@
-//! Level.io API: raw-key auth, cursor paging, groups tree, custom field values.
+//! Level.io API (`last_seen_at` is optional, see levelio_estate.rs): raw-key auth, cursor paging, groups tree, custom field values.
 
 use std::collections::BTreeSet;
 
@@ -51,7 +51,7 @@ async fn the_level_api_answers_as_level_documents_it() {
                 "role",
                 "group_id",
                 "online",
-                "last_seen_at",
+                "last_reboot_time",
                 "serial_number",
                 "platform",
             ] {

@@ -15,6 +15,7 @@ mod demo;
 mod evidence;
 mod faults;
 mod levelio;
+mod levelio_estate;
 mod licences;
 mod lists;
 mod login;

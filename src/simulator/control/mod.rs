@@ -21,6 +21,7 @@
 //! request with a millisecond timestamp, status, the `Retry-After` sent and the fault applied,
 //! so a test can check that the retry after a 429 came at least `Retry-After` seconds later.
 
+mod levelio;
 mod objects;
 
 use std::collections::BTreeMap;

@@ -16,9 +16,8 @@ use super::faults::Fault;
 use super::generator::TenantGen;
 use super::keys::KeyRing;
 pub mod certificates;
-pub mod levelio;
 
-use levelio::LevelState;
+use super::levelio::LevelHandle;
 
 /// Knobs of one tenant that are not faults.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -313,7 +312,6 @@ pub struct SimState {
     /// Index of the signing key; rotation advances it.
     pub key_index: usize,
     pub login: LoginSettings,
-    pub levelio: LevelState,
 }
 
 impl SimState {
@@ -337,6 +335,8 @@ impl SimState {
 pub struct Shared {
     pub state: Mutex<SimState>,
     pub keys: KeyRing,
+    /// The Level.io estate, behind its own lock (`simulator::levelio`).
+    pub level: LevelHandle,
 }
 
 impl Shared {

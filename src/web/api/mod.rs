@@ -10,6 +10,7 @@ mod entra_tenant;
 pub(super) mod evidence_pack;
 mod group_members;
 mod jobs;
+mod level;
 mod metrics;
 mod requests;
 mod sso;
@@ -39,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(group_members::routes)
             .configure(audit::routes)
             .configure(jobs::routes)
+            .configure(level::routes)
             .configure(requests::routes)
             .configure(sso::routes)
             .configure(staff::routes)

@@ -9,6 +9,7 @@ mod directory;
 mod entra;
 mod health;
 mod jobs;
+mod level_settings;
 mod microsoft_sign_in;
 mod password_sign_in;
 mod requests;
@@ -26,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     password_sign_in::routes(cfg);
     microsoft_sign_in::routes(cfg);
     sso_settings::routes(cfg);
+    level_settings::routes(cfg);
     bulk::routes(cfg);
     companies::routes(cfg);
     compliance::routes(cfg);

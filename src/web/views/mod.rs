@@ -10,6 +10,7 @@ pub mod confirm;
 pub mod directory;
 pub mod entra;
 pub mod jobs;
+pub mod level_settings;
 pub mod password_sign_in;
 pub mod portal;
 pub mod requests;
@@ -60,6 +61,10 @@ fn notice_text(code: &str) -> &'static str {
         "signed_out" => "You are signed out.",
         "entra_saved" => "App registration saved.",
         "sso_saved" => "Authentication settings saved.",
+        "level_saved" => "Level.io connection saved.",
+        "level_tested" => "Connection tested; the result is below.",
+        "level_disconnected" => "Level.io disconnected. Synced assets and group mappings are kept.",
+        "level_group_mapped" => "Group mapping saved.",
         "portal_saved" => "Support portal settings saved.",
         "entra_certificate_saved" => {
             "Certificate saved. Token requests now sign in with it instead of the client secret."

@@ -20,6 +20,7 @@ pub mod companies;
 pub mod compliance;
 pub mod directory;
 pub mod jobs;
+pub mod level;
 pub mod microsoft;
 pub mod requests;
 pub mod settings;
