@@ -136,6 +136,23 @@ const PARITY: &[(&str, Twin)] = &[
         "/settings/integrations/entra/certificate/remove",
         Twin::Api("DELETE /settings/entra/certificate"),
     ),
+    // Level.io connection and group mapping (#12).
+    (
+        "/settings/integrations/level",
+        Twin::Api("PUT /settings/level"),
+    ),
+    (
+        "/settings/integrations/level/disconnect",
+        Twin::Api("DELETE /settings/level"),
+    ),
+    (
+        "/settings/integrations/level/test",
+        Twin::Api("POST /settings/level/test"),
+    ),
+    (
+        "/settings/integrations/level/groups",
+        Twin::Api("PUT /companies/{id}/level-groups"),
+    ),
     (
         "/settings/integrations/entra/connect",
         Twin::Api("POST /settings/entra/connect"),

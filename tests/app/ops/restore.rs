@@ -92,7 +92,19 @@ async fn backup_then_restore_brings_every_row_back() {
     // A file that is not a backup is refused and the database is left as it was.
     let junk = app.dir.path().join("junk.redb");
     std::fs::write(&junk, b"not a database at all, just some bytes").expect("write");
-    let err = restore_from(&junk, &db).expect_err("junk refused");
+    // The stopped server's worker threads let go of the database a moment after `stop`
+    // returns (see `TestApp::restart`); until then the file is locked by this process.
+    let err = eventually("the stopped app lets go of its database", || {
+        let (junk, db) = (junk.clone(), db.clone());
+        async move {
+            match restore_from(&junk, &db) {
+                Err(StoreError::Locked { .. }) => None,
+                other => Some(other),
+            }
+        }
+    })
+    .await
+    .expect_err("junk refused");
     assert!(err.to_string().contains("junk.redb"), "{err}");
     assert!(
         !app.dir.path().join("tenantry.redb.restoring").exists(),
