@@ -176,7 +176,8 @@ impl Services {
     pub async fn complete_job(&self, job: Job, result: RunResult) -> DomainResult<Job> {
         let now = self.now();
         let base = i64::from(self.config.job_backoff_seconds);
-        self.store
+        let finished = self
+            .store
             .write(move |w| {
                 let mut job = w.job(job.id)?.unwrap_or(job);
                 let kind = format!("job.{}", job.kind.as_str());
@@ -221,7 +222,10 @@ impl Services {
                 Ok::<_, StoreError>(finished)
             })
             .await
-            .map_err(DomainError::from)
+            .map_err(DomainError::from)?;
+        // Alert rules look at every outcome (#13; domain/alerts/rules.rs).
+        self.alerts_after_job(&finished).await;
+        Ok(finished)
     }
 
     /// After a crash or restart: put every job left `running` back in the queue, due now.

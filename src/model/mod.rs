@@ -1,5 +1,6 @@
 //! Plain data and invariants. No I/O, no clock, no async.
 
+mod alerts;
 mod audit;
 mod audit_filter;
 mod company;
@@ -16,6 +17,10 @@ mod secret;
 mod staff;
 mod sync;
 
+pub use alerts::{
+    AlertMessage, AlertRule, DailyCount, Incident, MessageKind, NotificationSettings, RuleSetting,
+    SmtpSecurity, SmtpSettings, Webhook, WebhookFormat, WebhookInfo,
+};
 pub use audit::{AUDIT_KINDS, Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
 pub use audit_filter::{AuditFilterInput, present as audit_present};
 pub use company::{Company, CompanyInput, CompanyStatus, TenantLink};
