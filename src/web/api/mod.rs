@@ -8,6 +8,7 @@ mod compliance;
 mod directory;
 pub(super) mod evidence_pack;
 mod jobs;
+mod notifications;
 mod requests;
 mod sso;
 mod staff;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(directory::routes)
             .configure(audit::routes)
             .configure(jobs::routes)
+            .configure(notifications::routes)
             .configure(requests::routes)
             .configure(sso::routes)
             .configure(staff::routes)

@@ -5,11 +5,13 @@ mod bulk;
 mod companies;
 mod compliance;
 mod confirm;
+mod dashboard;
 mod directory;
 mod entra;
 mod health;
 mod jobs;
 mod microsoft_sign_in;
+mod notifications;
 mod password_sign_in;
 mod requests;
 mod settings;
@@ -21,11 +23,12 @@ pub(crate) use password_sign_in::login_page;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(|| async { see_other("/companies") }));
+    dashboard::routes(cfg);
     health::routes(cfg);
     password_sign_in::routes(cfg);
     microsoft_sign_in::routes(cfg);
     sso_settings::routes(cfg);
+    notifications::routes(cfg);
     bulk::routes(cfg);
     companies::routes(cfg);
     compliance::routes(cfg);

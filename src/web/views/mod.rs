@@ -7,9 +7,11 @@ pub mod companies;
 pub mod compliance;
 pub mod compliance_chart;
 pub mod confirm;
+pub mod dashboard;
 pub mod directory;
 pub mod entra;
 pub mod jobs;
+pub mod notifications;
 pub mod password_sign_in;
 pub mod portal;
 pub mod requests;
@@ -60,6 +62,10 @@ fn notice_text(code: &str) -> &'static str {
         "signed_out" => "You are signed out.",
         "entra_saved" => "App registration saved.",
         "sso_saved" => "Authentication settings saved.",
+        "notifications_saved" => "Notification settings saved.",
+        "notification_test_queued" => {
+            "Test notification queued. It is sent in the background; failures show in the audit log."
+        }
         "portal_saved" => "Support portal settings saved.",
         "entra_certificate_saved" => {
             "Certificate saved. Token requests now sign in with it instead of the client secret."
