@@ -8,12 +8,14 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alerts_support;
 mod helpers;
 mod sso_helpers;
 mod sync_helpers;
 
 mod api;
 
+mod alerts;
 mod audit;
 mod auth;
 mod bulk_and_exports;
@@ -22,6 +24,7 @@ mod companies;
 mod compliance;
 mod confirm_pages;
 mod connect;
+mod dashboard;
 mod consent_outcomes;
 mod demo;
 mod detail_and_filters;
