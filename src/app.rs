@@ -291,7 +291,10 @@ impl App {
             config.evidence.retention_days,
             shutdown_rx.clone(),
         ));
-        tasks.push(jobs::spawn_alert_watch(services.clone(), shutdown_rx.clone()));
+        tasks.push(jobs::spawn_alert_watch(
+            services.clone(),
+            shutdown_rx.clone(),
+        ));
         let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx);
         let sched_alive: Vec<_> = sched_tasks.iter().map(|t| t.abort_handle()).collect();
         tasks.extend(sched_tasks);

@@ -11,11 +11,9 @@
 use super::alerts::day_of;
 use super::sync::identity::SyncReport;
 use super::{DomainResult, Services};
-use crate::model::{
-    AlertRule, Company, ControlStatus, DailyCount, Incident, JobKind, Verdict,
-};
-use crate::store::keys::meta::sync_report as keys_sync_report;
+use crate::model::{AlertRule, Company, ControlStatus, DailyCount, Incident, JobKind, Verdict};
 use crate::store::StoreError;
+use crate::store::keys::meta::sync_report as keys_sync_report;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -109,11 +107,8 @@ impl Services {
                 let mut ordered: Vec<(Severity, u64)> =
                     ids.iter().map(|id| (severity(id), *id)).collect();
                 // Stable: within a severity, the name order the index gave.
-                ordered.sort_by(|a, b| b.0.cmp(&a.0));
-                let problems = ordered
-                    .iter()
-                    .filter(|(s, _)| *s != Severity::Fine)
-                    .count();
+                ordered.sort_by_key(|o| std::cmp::Reverse(o.0));
+                let problems = ordered.iter().filter(|(s, _)| *s != Severity::Fine).count();
                 let total = ordered.len();
                 let start = (page - 1).saturating_mul(per_page);
                 let since = now - Duration::hours(24);

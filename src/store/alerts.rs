@@ -7,7 +7,8 @@ use super::codec::{dec, enc};
 use super::index::entries::{self, audit_scope};
 use super::index::keys::{self, kind};
 use super::tables::{
-    ALERT_INCIDENTS, ALERT_OUTBOX, ALERT_STREAKS, AUDIT, AUDIT_INDEX, DAILY_COUNTS, JOB_ACTIVE, JOBS,
+    ALERT_INCIDENTS, ALERT_OUTBOX, ALERT_STREAKS, AUDIT, AUDIT_INDEX, DAILY_COUNTS, JOB_ACTIVE,
+    JOBS,
 };
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{
@@ -56,7 +57,11 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
     }
 
-    pub fn incident(&self, company_id: u64, rule: AlertRule) -> Result<Option<Incident>, StoreError> {
+    pub fn incident(
+        &self,
+        company_id: u64,
+        rule: AlertRule,
+    ) -> Result<Option<Incident>, StoreError> {
         let t = self.table(ALERT_INCIDENTS)?;
         t.get((company_id, rule.as_str()))?
             .map(|g| dec(g.value()))
@@ -98,7 +103,11 @@ impl<Tx: ReadTables> Txn<Tx> {
     }
 
     /// Daily counts of a company from `from_day` on, oldest first (at most one per day).
-    pub fn daily_counts(&self, company_id: u64, from_day: i64) -> Result<Vec<DailyCount>, StoreError> {
+    pub fn daily_counts(
+        &self,
+        company_id: u64,
+        from_day: i64,
+    ) -> Result<Vec<DailyCount>, StoreError> {
         let t = self.table(DAILY_COUNTS)?;
         t.range((company_id, from_day)..=(company_id, i64::MAX))?
             .map(|r| {
@@ -139,7 +148,10 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(AUDIT_INDEX)?;
         let floor = keys::time(since);
         let mut n = 0;
-        for r in t.range((scope.as_slice(), 0)..=(scope.as_slice(), u64::MAX))?.rev() {
+        for r in t
+            .range((scope.as_slice(), 0)..=(scope.as_slice(), u64::MAX))?
+            .rev()
+        {
             let (_, v) = r?;
             let v = v.value();
             let Some((outcome, time)) = v.split_last() else {
@@ -215,7 +227,10 @@ impl<Tx: ReadTables> Txn<Tx> {
 }
 
 impl Writer {
-    pub fn set_notification_settings(&mut self, s: &NotificationSettings) -> Result<(), StoreError> {
+    pub fn set_notification_settings(
+        &mut self,
+        s: &NotificationSettings,
+    ) -> Result<(), StoreError> {
         self.set_setting(settings_keys::NOTIFICATIONS, s)
     }
 
@@ -247,7 +262,12 @@ impl Writer {
     }
 
     /// Set a failure streak; 0 removes the row.
-    pub fn set_failure_streak(&mut self, company_id: u64, kind: &str, n: u32) -> Result<(), StoreError> {
+    pub fn set_failure_streak(
+        &mut self,
+        company_id: u64,
+        kind: &str,
+        n: u32,
+    ) -> Result<(), StoreError> {
         let mut t = self.txn.open_table(ALERT_STREAKS)?;
         if n == 0 {
             t.remove((company_id, kind))?;

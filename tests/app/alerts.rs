@@ -46,7 +46,10 @@ async fn deliveries_idle(env: &SyncEnv) {
             )
             .await
             .expect("jobs");
-        page.items.iter().all(|j| !j.state.is_active()).then_some(())
+        page.items
+            .iter()
+            .all(|j| !j.state.is_active())
+            .then_some(())
     })
     .await;
 }
@@ -62,7 +65,10 @@ async fn consent_revoked_alerts_once_and_recovers_once() {
     let shown = configure(&env, &sink, &hook).await;
     // Secrets go in, never out.
     let text = shown.to_string();
-    assert!(!text.contains("smtp-password-value") && !text.contains(&hook.url), "{text}");
+    assert!(
+        !text.contains("smtp-password-value") && !text.contains(&hook.url),
+        "{text}"
+    );
     assert_eq!(shown["smtp_password_set"], true);
     assert_eq!(shown["webhooks"][0]["host"], "127.0.0.1");
 
@@ -73,13 +79,19 @@ async fn consent_revoked_alerts_once_and_recovers_once() {
         let job = env.sync(company).await;
         assert_eq!(job.state, JobState::Failed);
     }
-    eventually("the alert e-mail", || async { (sink.mails().len() == 1).then_some(()) }).await;
+    eventually("the alert e-mail", || async {
+        (sink.mails().len() == 1).then_some(())
+    })
+    .await;
     deliveries_idle(&env).await;
     assert_eq!(sink.mails().len(), 1, "one e-mail per incident");
     assert_eq!(hook.bodies().len(), 1, "one webhook call per incident");
     let mail = &sink.mails()[0];
     assert!(mail.contains("Contoso Alerts"), "{mail}");
-    assert!(mail.contains("Subject: [Tenantry] Contoso Alerts"), "{mail}");
+    assert!(
+        mail.contains("Subject: [Tenantry] Contoso Alerts"),
+        "{mail}"
+    );
     let body = &hook.bodies()[0];
     assert_eq!(body["event"], "alert");
     assert_eq!(body["rule"], "credentials");
@@ -90,10 +102,15 @@ async fn consent_revoked_alerts_once_and_recovers_once() {
     let html = env.app.get_text("/").await;
     assert!(html.contains("Consent revoked"), "incident shown");
 
-    env.ctl.grant_consent(&t.id, CLIENT_ID).expect("consent again");
+    env.ctl
+        .grant_consent(&t.id, CLIENT_ID)
+        .expect("consent again");
     let job = env.sync(company).await;
     assert_eq!(job.state, JobState::Succeeded);
-    eventually("the recovery e-mail", || async { (sink.mails().len() == 2).then_some(()) }).await;
+    eventually("the recovery e-mail", || async {
+        (sink.mails().len() == 2).then_some(())
+    })
+    .await;
     deliveries_idle(&env).await;
     assert_eq!(sink.mails().len(), 2);
     assert_eq!(hook.bodies().len(), 2);
@@ -120,7 +137,10 @@ async fn a_tenant_without_intune_never_alerts() {
     for _ in 0..3 {
         let job = env.sync(company).await;
         assert_eq!(job.state, JobState::Succeeded, "no Intune is not a failure");
-        assert!(!job.warnings.is_empty(), "the licence state is recorded as a warning");
+        assert!(
+            !job.warnings.is_empty(),
+            "the licence state is recorded as a warning"
+        );
     }
     deliveries_idle(&env).await;
     assert!(sink.mails().is_empty() && hook.bodies().is_empty());
@@ -216,7 +236,10 @@ async fn notification_form_validates_and_keeps_secrets() {
                 ("rule_sync_failed", "on"),
                 ("threshold_sync_failed", "5"),
                 ("webhook_format", "slack"),
-                ("webhook_url", "https://hooks.slack.com/services/T0/B0/secretpart"),
+                (
+                    "webhook_url",
+                    "https://hooks.slack.com/services/T0/B0/secretpart",
+                ),
             ],
         )
         .await;
@@ -229,12 +252,44 @@ async fn notification_form_validates_and_keeps_secrets() {
     assert_eq!(v.settings.smtp.to, vec!["b@example.com", "c@example.com"]);
     let rule = v.settings.rule(tenantry::model::AlertRule::SyncFailed);
     assert!(rule.enabled && rule.threshold == 5);
-    assert!(!v.settings.rule(tenantry::model::AlertRule::Credentials).enabled, "unticked is off");
+    assert!(
+        !v.settings
+            .rule(tenantry::model::AlertRule::Credentials)
+            .enabled,
+        "unticked is off"
+    );
     // The CSRF token is required.
     let r = env
         .app
         .post_raw("/settings/notifications", &[("smtp_host", "")])
         .await;
     assert!(r.status().is_client_error());
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn losing_intune_after_having_it_is_a_failure_not_a_licence_state() {
+    let env = sync_env().await;
+    let t = env.tenant("Northwind Lapsed", 3, 2, true);
+    let (company, first) = env.connect("Northwind Lapsed", &t.id).await;
+    assert_eq!(first.state, JobState::Succeeded);
+    assert!(first.warnings.is_empty());
+    env.ctl
+        .update_tenant(
+            &t.id,
+            tenantry::simulator::TenantPatch {
+                intune: Some(false),
+                ..Default::default()
+            },
+        )
+        .expect("intune off");
+    let job = env.sync(company).await;
+    assert_eq!(job.state, JobState::Failed, "it had Intune before: {job:?}");
+    assert!(
+        job.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Intune was available before")
+    );
     env.stop().await;
 }

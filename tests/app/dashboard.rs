@@ -20,7 +20,10 @@ async fn problems_come_first_then_names_with_counts_and_sparklines() {
     let bad = env.tenant("Zulu Broken", 4, 2, true);
     let (alpha, j1) = env.connect("Alpha Fine", &ok.id).await;
     let (zulu, j2) = env.connect("Zulu Broken", &bad.id).await;
-    assert_eq!((j1.state, j2.state), (JobState::Succeeded, JobState::Succeeded));
+    assert_eq!(
+        (j1.state, j2.state),
+        (JobState::Succeeded, JobState::Succeeded)
+    );
     let beta = env.company("Beta Unconnected").await;
     env.ctl.revoke_consent(&bad.id, CLIENT_ID).expect("revoke");
     assert_eq!(env.sync(zulu).await.state, JobState::Failed);
@@ -29,7 +32,11 @@ async fn problems_come_first_then_names_with_counts_and_sparklines() {
     let r = env.app.get("/").await;
     assert_eq!(r.status(), 200, "/ is the dashboard, not a redirect");
     let html = r.text().await.expect("html");
-    assert_eq!(row_ids(&html), vec![zulu, alpha, beta], "problems first, then by name");
+    assert_eq!(
+        row_ids(&html),
+        vec![zulu, alpha, beta],
+        "problems first, then by name"
+    );
     assert!(html.contains("1 of 3 need attention"), "{html}");
     // Alpha's row: its counters and its sparkline.
     let alpha_row = html
@@ -40,7 +47,10 @@ async fn problems_come_first_then_names_with_counts_and_sparklines() {
         .to_string();
     let snap = env.snapshot(alpha).await;
     let contacts = snap.contacts.iter().filter(|c| c.active).count();
-    assert!(alpha_row.contains(&format!("<td class=\"num\">{contacts}</td>")), "{alpha_row}");
+    assert!(
+        alpha_row.contains(&format!("<td class=\"num\">{contacts}</td>")),
+        "{alpha_row}"
+    );
     assert!(alpha_row.contains(&format!("<td class=\"num\">{}</td>", snap.assets.len())));
     assert!(alpha_row.contains("<svg class=\"spark\""), "{alpha_row}");
     assert!(alpha_row.contains("Succeeded"));
@@ -51,9 +61,17 @@ async fn problems_come_first_then_names_with_counts_and_sparklines() {
         .and_then(|s| s.split("</tr>").next())
         .expect("zulu row")
         .to_string();
-    assert!(zulu_row.contains("Failed") && zulu_row.contains("outcome=failure"), "{zulu_row}");
+    assert!(
+        zulu_row.contains("Failed") && zulu_row.contains("outcome=failure"),
+        "{zulu_row}"
+    );
     // The company list keeps its own URL.
-    assert!(env.app.get_text("/companies").await.contains("Beta Unconnected"));
+    assert!(
+        env.app
+            .get_text("/companies")
+            .await
+            .contains("Beta Unconnected")
+    );
     env.stop().await;
 }
 

@@ -9,6 +9,7 @@ use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
 mod compliance;
+mod dashboard;
 mod pages_fit;
 mod walkthrough;
 

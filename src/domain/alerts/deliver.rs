@@ -7,9 +7,7 @@
 use super::format;
 use crate::domain::Services;
 use crate::domain::jobs::RunResult;
-use crate::model::{
-    Actor, AlertMessage, Job, NewAuditEvent, SmtpSecurity, SmtpSettings,
-};
+use crate::model::{Actor, AlertMessage, Job, NewAuditEvent, SmtpSecurity, SmtpSettings};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -71,7 +69,10 @@ impl Services {
                     } else {
                         send_email(&settings.smtp, password.as_deref(), &m, now).await
                     }
-                } else if let Some(i) = ch.strip_prefix("webhook/").and_then(|i| i.parse::<usize>().ok()) {
+                } else if let Some(i) = ch
+                    .strip_prefix("webhook/")
+                    .and_then(|i| i.parse::<usize>().ok())
+                {
                     match hooks.get(i) {
                         // Any 2xx is delivered. reqwest's errors quote the URL, which is
                         // a credential: `without_url` keeps it out of the audit log.
@@ -193,10 +194,7 @@ async fn send_email(
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-    let from: Mailbox = s
-        .from
-        .parse()
-        .map_err(|e| format!("sender address: {e}"))?;
+    let from: Mailbox = s.from.parse().map_err(|e| format!("sender address: {e}"))?;
     let mut b = Message::builder()
         .from(from)
         .subject(m.subject.clone())

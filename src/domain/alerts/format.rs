@@ -117,6 +117,8 @@ mod tests {
 
     #[test]
     fn recovery_subject_says_resolved() {
-        assert!(subject(MessageKind::Recovery, AlertRule::SyncFailed, "Fabrikam").contains("Resolved"));
+        assert!(
+            subject(MessageKind::Recovery, AlertRule::SyncFailed, "Fabrikam").contains("Resolved")
+        );
     }
 }

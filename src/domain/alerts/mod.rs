@@ -156,6 +156,18 @@ impl Services {
             .map_err(Into::into)
     }
 
+    /// Did this company's Intune sweep ever complete a page? Then Intune answering "not
+    /// applicable" now is a lost licence or a broken tenant, not a tenant that never had
+    /// Intune (whose every sweep fails on the first page, so its round stays 0).
+    pub async fn had_intune(&self, company_id: u64) -> bool {
+        self.store
+            .read(move |r| r.sync_state(company_id, crate::store::keys::sync_state::DEVICES))
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.round > 0)
+    }
+
     /// **Send test**: one test message to every configured channel, through the same
     /// delivery job as a real alert. Returns the delivery job.
     pub async fn send_test_notification(&self, actor: Actor) -> DomainResult<Job> {

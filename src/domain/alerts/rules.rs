@@ -41,6 +41,7 @@ pub fn day_of(t: DateTime<Utc>) -> i64 {
 #[allow(clippy::too_many_arguments)]
 fn open(
     w: &mut Writer,
+    by: &Actor,
     settings: &NotificationSettings,
     rule: AlertRule,
     company_id: u64,
@@ -70,11 +71,16 @@ fn open(
         max_attempts,
         now,
     )?;
+    // Audited as whoever started the job that tripped the rule (the appliance for the
+    // watch's checks), like every other entry that job writes.
     let mut e = NewAuditEvent::new(
         now,
-        Actor::system(),
+        by.clone(),
         "alert.open",
-        format!("Alert: {}", super::format::subject(MessageKind::Alert, rule, company_name)),
+        format!(
+            "Alert: {}",
+            super::format::subject(MessageKind::Alert, rule, company_name)
+        ),
     )
     .failed()
     .details(serde_json::json!({"rule": rule.as_str(), "text": text, "sent": queued}));
@@ -86,6 +92,7 @@ fn open(
 /// Clear `rule` for the company if it is open; queue the recovery message.
 fn clear(
     w: &mut Writer,
+    by: &Actor,
     rule: AlertRule,
     company_id: u64,
     company_name: &str,
@@ -113,14 +120,16 @@ fn clear(
     )?;
     let mut e = NewAuditEvent::new(
         now,
-        Actor::system(),
+        by.clone(),
         "alert.clear",
         format!(
             "Resolved: {}",
             super::format::subject(MessageKind::Alert, rule, company_name)
         ),
     )
-    .details(serde_json::json!({"rule": rule.as_str(), "opened_at": incident.opened_at, "sent": queued}));
+    .details(
+        serde_json::json!({"rule": rule.as_str(), "opened_at": incident.opened_at, "sent": queued}),
+    );
     e.company_id = (company_id != 0).then_some(company_id);
     w.append_audit(e)?;
     Ok(true)
@@ -155,9 +164,11 @@ impl Services {
         let now = self.now();
         let max_attempts = self.config.job_max_attempts;
         let job = job.clone();
+        let by = job.requester().actor;
         let queued = self
             .store
             .write(move |w| {
+                let by = &by;
                 let settings = w.notification_settings()?;
                 let name = w
                     .company(company_id)?
@@ -172,6 +183,7 @@ impl Services {
                         if refused {
                             open(
                                 w,
+                                by,
                                 &settings,
                                 AlertRule::Credentials,
                                 company_id,
@@ -193,6 +205,7 @@ impl Services {
                             if streak >= threshold && !covered {
                                 open(
                                     w,
+                                    by,
                                     &settings,
                                     AlertRule::SyncFailed,
                                     company_id,
@@ -208,10 +221,10 @@ impl Services {
                         }
                     }
                     JobState::Succeeded => {
-                        clear(w, AlertRule::Credentials, company_id, &name, max_attempts, now)?;
+                        clear(w, by, AlertRule::Credentials, company_id, &name, max_attempts, now)?;
                         if is_identity {
                             w.set_failure_streak(company_id, &kind, 0)?;
-                            clear(w, AlertRule::SyncFailed, company_id, &name, max_attempts, now)?;
+                            clear(w, by, AlertRule::SyncFailed, company_id, &name, max_attempts, now)?;
                             let (contacts, devices) = w.contact_and_device_counts(company_id)?;
                             w.put_daily_count(
                                 company_id,
@@ -228,6 +241,7 @@ impl Services {
                             if resynced {
                                 open(
                                     w,
+                                    by,
                                     &settings,
                                     AlertRule::Resync,
                                     company_id,
@@ -330,6 +344,7 @@ impl Services {
         let queued = self
             .store
             .write(move |w| {
+                let by = &Actor::system();
                 let settings = w.notification_settings()?;
                 let before = w.alert_outbox()?.len();
                 // Stuck jobs: running, with no heartbeat (progress) for `threshold` minutes.
@@ -353,12 +368,12 @@ impl Services {
                         j.started_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
                         (now - beat).num_minutes()
                     );
-                    open(w, &settings, AlertRule::Stuck, company, &name, text, max_attempts, now)?;
+                    open(w, by, &settings, AlertRule::Stuck, company, &name, text, max_attempts, now)?;
                 }
                 for i in w.open_incidents()? {
                     if i.rule == AlertRule::Stuck && !stuck_companies.contains(&i.company_id) {
                         let name = w.company(i.company_id)?.map(|c| c.name).unwrap_or_default();
-                        clear(w, AlertRule::Stuck, i.company_id, &name, max_attempts, now)?;
+                        clear(w, by, AlertRule::Stuck, i.company_id, &name, max_attempts, now)?;
                     }
                 }
                 // The app certificate's expiry (company 0: the appliance itself). A client
@@ -372,10 +387,10 @@ impl Services {
                             expires.format("%Y-%m-%d %H:%M UTC"),
                             (expires - now).num_days()
                         );
-                        open(w, &settings, AlertRule::Expiry, 0, "", text, max_attempts, now)?;
+                        open(w, by, &settings, AlertRule::Expiry, 0, "", text, max_attempts, now)?;
                     }
                     _ => {
-                        clear(w, AlertRule::Expiry, 0, "", max_attempts, now)?;
+                        clear(w, by, AlertRule::Expiry, 0, "", max_attempts, now)?;
                     }
                 }
                 Ok::<_, StoreError>(w.alert_outbox()?.len() > before)
@@ -400,8 +415,12 @@ mod tests {
         assert!(credentials_refused(
             "users: token request refused: unauthorized_client: AADSTS700016: Application not found"
         ));
-        assert!(credentials_refused("Graph /users failed: HTTP 403 Authorization_RequestDenied: Insufficient privileges"));
-        assert!(!credentials_refused("Graph /users still throttled: HTTP 429"));
+        assert!(credentials_refused(
+            "Graph /users failed: HTTP 403 Authorization_RequestDenied: Insufficient privileges"
+        ));
+        assert!(!credentials_refused(
+            "Graph /users still throttled: HTTP 429"
+        ));
     }
 
     #[test]

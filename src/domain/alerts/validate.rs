@@ -42,7 +42,11 @@ pub(super) fn smtp(mut s: SmtpSettings) -> DomainResult<SmtpSettings> {
         .into());
     }
     if s.port == 0 {
-        return Err(ValidationError::new("smtp_port", "must be 1 to 65535 (587 for STARTTLS, 465 for TLS)").into());
+        return Err(ValidationError::new(
+            "smtp_port",
+            "must be 1 to 65535 (587 for STARTTLS, 465 for TLS)",
+        )
+        .into());
     }
     if s.security == SmtpSecurity::None && !is_loopback(&s.host) {
         return Err(ValidationError::new(
@@ -62,7 +66,9 @@ pub(super) fn smtp(mut s: SmtpSettings) -> DomainResult<SmtpSettings> {
         return Err(ValidationError::new("smtp_to", "needs at least one recipient").into());
     }
     if to.len() > 20 {
-        return Err(ValidationError::new("smtp_to", "at most 20 recipients (use a list address)").into());
+        return Err(
+            ValidationError::new("smtp_to", "at most 20 recipients (use a list address)").into(),
+        );
     }
     s.to = to;
     Ok(s)
@@ -70,8 +76,8 @@ pub(super) fn smtp(mut s: SmtpSettings) -> DomainResult<SmtpSettings> {
 
 pub(super) fn webhook(mut h: Webhook) -> DomainResult<Webhook> {
     h.url = h.url.trim().to_string();
-    let u = url::Url::parse(&h.url)
-        .map_err(|_| ValidationError::new("webhook_url", "is not a URL"))?;
+    let u =
+        url::Url::parse(&h.url).map_err(|_| ValidationError::new("webhook_url", "is not a URL"))?;
     let host = u.host_str().unwrap_or_default().to_string();
     match u.scheme() {
         "https" => {}
@@ -154,11 +160,19 @@ mod tests {
     #[test]
     fn webhooks_need_https_unless_local() {
         use crate::model::WebhookFormat::Slack;
-        let h = |url: &str| webhook(Webhook { format: Slack, url: url.into() });
+        let h = |url: &str| {
+            webhook(Webhook {
+                format: Slack,
+                url: url.into(),
+            })
+        };
         assert!(h("https://hooks.slack.com/services/T/B/X").is_ok());
         assert!(h("http://hooks.slack.com/services/T/B/X").is_err());
         assert!(h("http://127.0.0.1:9999/hook").is_ok());
         assert!(h("ftp://127.0.0.1/hook").is_err());
-        assert_eq!(host_of("https://hooks.slack.com/services/T/B/X"), "hooks.slack.com");
+        assert_eq!(
+            host_of("https://hooks.slack.com/services/T/B/X"),
+            "hooks.slack.com"
+        );
     }
 }

@@ -2,13 +2,14 @@
 //! update e-mail, webhooks and rules, and **Send test**. Secrets go in, never out: the answer
 //! says whether an SMTP password is stored and shows each webhook's format and host only.
 
+use super::types::notifications::{Notifications, NotificationsBody, Smtp, TestQueued};
 use super::{AdminCaller, AdminJson, ApiResult};
-use crate::domain::alerts::{NotificationsInput, NotificationsView};
-use crate::model::{RuleSetting, SmtpSettings, Webhook, WebhookInfo};
+use crate::domain::alerts::NotificationsInput;
+use crate::model::{
+    AlertRule, RuleSetting, SmtpSecurity, SmtpSettings, ValidationError, Webhook, WebhookFormat,
+};
 use crate::web::AppState;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings/notifications", web::get().to(get))
@@ -16,61 +17,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/settings/notifications/test", web::post().to(test));
 }
 
-/// The settings as the API shows them.
-#[derive(Debug, Serialize)]
-pub struct Notifications {
-    pub smtp: SmtpSettings,
-    pub smtp_password_set: bool,
-    pub webhooks: Vec<WebhookInfo>,
-    pub rules: Vec<RuleSetting>,
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-impl From<NotificationsView> for Notifications {
-    fn from(v: NotificationsView) -> Self {
-        Self {
-            smtp: v.settings.smtp,
-            smtp_password_set: v.smtp_password_set,
-            webhooks: v.webhooks,
-            rules: v.settings.rules,
-            updated_at: v.settings.updated_at,
-        }
-    }
-}
-
-/// `PUT` body. `smtp_password`: absent keeps the stored one, `null` removes it, a string
-/// replaces it. `webhooks`: absent keeps them, a list replaces them all. `rules`: absent
-/// keeps them; a rule missing from a given list is switched off.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NotificationsBody {
-    pub smtp: SmtpSettings,
-    #[serde(default, with = "double_option")]
-    pub smtp_password: Option<Option<String>>,
-    #[serde(default)]
-    pub webhooks: Option<Vec<Webhook>>,
-    #[serde(default)]
-    pub rules: Option<Vec<RuleSetting>>,
-}
-
-/// Tells an absent field (outer None) from `null` (Some(None)).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Ok(Some(Option::<String>::deserialize(d)?))
-    }
-}
-
-/// `POST …/test` answer: the delivery job that sends it.
-#[derive(Debug, Serialize)]
-pub struct TestQueued {
-    pub job_id: u64,
-}
-
 async fn get(_admin: AdminCaller, st: web::Data<AppState>) -> ApiResult<web::Json<Notifications>> {
     Ok(web::Json(st.services.notifications().await?.into()))
+}
+
+fn smtp(s: Smtp) -> Result<SmtpSettings, ValidationError> {
+    Ok(SmtpSettings {
+        security: SmtpSecurity::parse(&s.security).ok_or_else(|| {
+            ValidationError::new("smtp.security", "must be starttls, tls or none")
+        })?,
+        host: s.host,
+        port: s.port,
+        username: s.username,
+        from: s.from,
+        to: s.to,
+    })
 }
 
 async fn put(
@@ -79,8 +40,42 @@ async fn put(
 ) -> ApiResult<web::Json<Notifications>> {
     let AdminJson { caller, body } = admin;
     let rules = match body.rules {
-        Some(r) => r,
+        Some(list) => list
+            .into_iter()
+            .map(|r| {
+                Ok(RuleSetting {
+                    rule: AlertRule::parse(&r.rule).ok_or_else(|| {
+                        ValidationError::new(
+                            "rules.rule",
+                            "must be sync_failed, credentials, expiry, resync or stuck",
+                        )
+                    })?,
+                    enabled: r.enabled,
+                    threshold: r.threshold,
+                })
+            })
+            .collect::<Result<Vec<_>, ValidationError>>()
+            .map_err(crate::domain::DomainError::from)?,
         None => st.services.notifications().await?.settings.rules,
+    };
+    let webhooks = match body.webhooks {
+        Some(list) => Some(
+            list.into_iter()
+                .map(|w| {
+                    Ok(Webhook {
+                        format: WebhookFormat::parse(&w.format).ok_or_else(|| {
+                            ValidationError::new(
+                                "webhooks.format",
+                                "must be generic, teams or slack",
+                            )
+                        })?,
+                        url: w.url,
+                    })
+                })
+                .collect::<Result<Vec<_>, ValidationError>>()
+                .map_err(crate::domain::DomainError::from)?,
+        ),
+        None => None,
     };
     let (smtp_password, clear) = match body.smtp_password {
         None => (None, false),
@@ -92,10 +87,10 @@ async fn put(
         .update_notifications(
             caller.admin_actor()?,
             NotificationsInput {
-                smtp: body.smtp,
+                smtp: smtp(body.smtp).map_err(crate::domain::DomainError::from)?,
                 smtp_password,
                 clear_smtp_password: clear,
-                webhooks: body.webhooks,
+                webhooks,
                 remove_webhooks: Vec::new(),
                 add_webhooks: Vec::new(),
                 rules,
@@ -106,9 +101,6 @@ async fn put(
 }
 
 async fn test(admin: AdminCaller, st: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let job = st
-        .services
-        .send_test_notification(admin.actor())
-        .await?;
+    let job = st.services.send_test_notification(admin.actor()).await?;
     Ok(HttpResponse::Accepted().json(TestQueued { job_id: job.id }))
 }

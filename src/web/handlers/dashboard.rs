@@ -26,10 +26,7 @@ async fn get(
     st: web::Data<AppState>,
     q: web::Query<Q>,
 ) -> Result<DashboardPage, WebError> {
-    let d = st
-        .services
-        .dashboard(q.page.unwrap_or(1), PER_PAGE)
-        .await?;
+    let d = st.services.dashboard(q.page.unwrap_or(1), PER_PAGE).await?;
     Ok(DashboardPage::new(
         Chrome::new(&staff, "home", q.notice.as_deref()),
         d,

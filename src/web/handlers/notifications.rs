@@ -117,7 +117,9 @@ async fn post(
         .update_notifications(form.staff.admin_actor()?, input)
         .await
     {
-        Ok(_) => Ok(see_other("/settings/notifications?notice=notifications_saved")),
+        Ok(_) => Ok(see_other(
+            "/settings/notifications?notice=notifications_saved",
+        )),
         Err(DomainError::Validation(v)) => refused(v.to_string()).await,
         Err(e) => Err(e.into()),
     }
@@ -132,7 +134,9 @@ async fn test_post(
         .send_test_notification(form.staff.admin_actor()?.into())
         .await
     {
-        Ok(_) => Ok(see_other("/settings/notifications?notice=notification_test_queued")),
+        Ok(_) => Ok(see_other(
+            "/settings/notifications?notice=notification_test_queued",
+        )),
         Err(DomainError::Conflict(m)) => {
             let view = st.services.notifications().await?;
             render(

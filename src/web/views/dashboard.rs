@@ -36,7 +36,12 @@ pub struct DashboardPage {
 }
 
 /// Polyline points for `values` on the 30-day axis ending `today`, scaled to `max`.
-fn line(history: &[DailyCount], today: i64, max: u64, value: impl Fn(&DailyCount) -> u64) -> String {
+fn line(
+    history: &[DailyCount],
+    today: i64,
+    max: u64,
+    value: impl Fn(&DailyCount) -> u64,
+) -> String {
     let first = today - (HISTORY_DAYS - 1);
     let span = (HISTORY_DAYS - 1) as f64;
     let max = max.max(1) as f64;
@@ -130,8 +135,16 @@ mod tests {
     #[test]
     fn a_line_spans_the_box() {
         let h = [
-            DailyCount { day: 71, contacts: 0, devices: 0 },
-            DailyCount { day: 100, contacts: 10, devices: 5 },
+            DailyCount {
+                day: 71,
+                contacts: 0,
+                devices: 0,
+            },
+            DailyCount {
+                day: 100,
+                contacts: 10,
+                devices: 5,
+            },
         ];
         assert_eq!(line(&h, 100, 10, |d| d.contacts), "0.0,26.0 120.0,2.0");
         assert_eq!(line(&h, 100, 10, |d| d.devices), "0.0,26.0 120.0,14.0");

@@ -52,9 +52,21 @@ impl NotificationsPage {
     pub fn securities(&self) -> [(&'static str, &'static str, bool); 3] {
         let cur = self.view.settings.smtp.security;
         [
-            ("starttls", "STARTTLS (usually port 587)", cur == SmtpSecurity::Starttls),
-            ("tls", "TLS from the start (usually port 465)", cur == SmtpSecurity::Tls),
-            ("none", "None — only to a relay on this machine", cur == SmtpSecurity::None),
+            (
+                "starttls",
+                "STARTTLS (usually port 587)",
+                cur == SmtpSecurity::Starttls,
+            ),
+            (
+                "tls",
+                "TLS from the start (usually port 465)",
+                cur == SmtpSecurity::Tls,
+            ),
+            (
+                "none",
+                "None — only to a relay on this machine",
+                cur == SmtpSecurity::None,
+            ),
         ]
     }
     pub fn formats(&self) -> [(&'static str, &'static str); 3] {

@@ -21,6 +21,7 @@ pub mod compliance;
 pub mod directory;
 pub mod jobs;
 pub mod microsoft;
+pub mod notifications;
 pub mod requests;
 pub mod settings;
 pub mod staff;
