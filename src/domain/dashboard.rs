@@ -170,7 +170,8 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        assert_eq!(compliance_pct(&s), Some(50));
+        // 3 pass, 2 fail; not licensed is not evaluated.
+        assert_eq!(compliance_pct(&s), Some(60));
         assert_eq!(compliance_pct(&BTreeMap::new()), None);
     }
 }

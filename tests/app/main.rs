@@ -16,6 +16,7 @@ mod sync_helpers;
 mod api;
 
 mod alerts;
+mod alerts_watch;
 mod audit;
 mod auth;
 mod bulk_and_exports;

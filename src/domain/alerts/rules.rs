@@ -83,7 +83,7 @@ fn open(
         ),
     )
     .failed()
-    .details(serde_json::json!({"rule": rule.as_str(), "text": text, "sent": queued}));
+    .details(serde_json::json!({"rule": rule.as_str(), "text": text, "sent": queued, "requested_by": by.0}));
     e.company_id = (company_id != 0).then_some(company_id);
     w.append_audit(e)?;
     Ok(true)
@@ -128,7 +128,7 @@ fn clear(
         ),
     )
     .details(
-        serde_json::json!({"rule": rule.as_str(), "opened_at": incident.opened_at, "sent": queued}),
+        serde_json::json!({"rule": rule.as_str(), "opened_at": incident.opened_at, "sent": queued, "requested_by": by.0}),
     );
     e.company_id = (company_id != 0).then_some(company_id);
     w.append_audit(e)?;
