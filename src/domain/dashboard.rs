@@ -4,8 +4,8 @@
 //! (keys only, no records) and two small tables that hold only what is wrong now (open
 //! incidents, non-zero failure streaks). Everything else is read for the page's rows only,
 //! each from a counter or a short range: the company, its last sync report, its contact,
-//! device and open-request counters, its failed audit events of the last 24 hours (the
-//! company's audit index walked back to 24 hours ago), its latest compliance summary, and 30
+//! device and open-request counters, its jobs that failed in the last 24 hours (the
+//! company's `job` audit index walked back to 24 hours ago), its latest compliance summary, and 30
 //! daily counts for the sparkline.
 
 use super::alerts::day_of;

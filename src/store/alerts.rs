@@ -137,14 +137,16 @@ impl<Tx: ReadTables> Txn<Tx> {
         ))
     }
 
-    /// Failed audit events of a company at or after `since`: walks the company's audit index
-    /// newest first and stops at the first older entry, so it reads the window, not the log.
+    /// Jobs of a company that failed for good at or after `since`: the failed `job.*` audit
+    /// entries `complete_job` writes. Walks the company's `job` audit index newest first and
+    /// stops at the first older entry, so it reads the window, not the log. (Not every failed
+    /// audit entry: a tenant without a licence audits its evidence gaps as failures daily.)
     pub fn failures_since(
         &self,
         company_id: u64,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<u64, StoreError> {
-        let scope = audit_scope(company_id, "");
+        let scope = audit_scope(company_id, "job");
         let t = self.table(AUDIT_INDEX)?;
         let floor = keys::time(since);
         let mut n = 0;
