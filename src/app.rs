@@ -100,6 +100,11 @@ pub fn register_builtin(r: &mut Registry) {
         let _ = reporter.await;
         result
     });
+    // Alert delivery (#13): e-mail and webhooks for the messages in the alert outbox.
+    r.register(
+        crate::domain::alerts::ALERT_DELIVERY,
+        |ctx: jobs::JobContext| async move { ctx.services.run_alert_delivery(&ctx.job).await },
+    );
     r.register(JobKind::EVIDENCE_SYNC, |ctx: jobs::JobContext| async move {
         let progress_ctx = ctx.clone();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -359,6 +364,10 @@ impl App {
                 max_entries: config.audit.max_entries,
             },
             config.evidence.retention_days,
+            shutdown_rx.clone(),
+        ));
+        tasks.push(jobs::spawn_alert_watch(
+            services.clone(),
             shutdown_rx.clone(),
         ));
         let sched_tasks = jobs::spawn_schedulers(runnable, services.clone(), shutdown_rx.clone());

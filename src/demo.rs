@@ -184,6 +184,12 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
             unlicensed_company = Some(company.id);
         }
     }
+    // Level.io (#12): the demo's key, stored as an admin would in Settings, and each Level
+    // client group mapped to the company its name suggests, so Settings → Integrations →
+    // Level.io and its group mapping show a connected RMM.
+    if let Err(e) = connect_demo_level(&s, &seed.levelio_api_key).await {
+        tracing::warn!(error = %e, "demo Level.io connection failed");
+    }
     // Wait (bounded) for the initial syncs so the first page view is full.
     for id in jobs {
         for _ in 0..600 {
@@ -417,4 +423,26 @@ mod evidence {
         collect(s, healthy.company_id).await?;
         Ok(())
     }
+}
+
+/// Store the simulator's Level key and map every group whose name matches a company.
+async fn connect_demo_level(s: &Services, key: &str) -> anyhow::Result<()> {
+    let admin = crate::domain::authority::AdminActor::system;
+    s.connect_level(
+        admin(),
+        crate::domain::levelio::LevelInput {
+            api_key: key.to_string(),
+            api_url: String::new(),
+            warranty_field: String::new(),
+            day_first: false,
+        },
+    )
+    .await?;
+    let tree = s.level_groups().await?;
+    for row in tree.rows {
+        if let Some(company) = row.suggested_company_id {
+            s.map_level_group(admin(), &row.id, Some(company)).await?;
+        }
+    }
+    Ok(())
 }

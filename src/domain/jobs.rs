@@ -189,10 +189,14 @@ impl Services {
     pub async fn complete_job(&self, job: Job, result: RunResult) -> DomainResult<Job> {
         let now = self.now();
         let base = i64::from(self.config.job_backoff_seconds);
-        self.store
+        let finished = self
+            .store
             .write(move |w| record_outcome(w, job, result, now, base))
             .await
-            .map_err(DomainError::from)
+            .map_err(DomainError::from)?;
+        // Alert rules look at every outcome (#13; domain/alerts/rules.rs).
+        self.alerts_after_job(&finished).await;
+        Ok(finished)
     }
 
     /// Record how `job` ended and, in the same transaction, claim the next due job of a
@@ -212,7 +216,8 @@ impl Services {
     ) -> DomainResult<(Job, Option<Job>)> {
         let now = self.now();
         let base = i64::from(self.config.job_backoff_seconds);
-        self.store
+        let (done, next) = self
+            .store
             .write(move |w| {
                 let done = record_outcome(w, job, result, now, base)?;
                 let next = if claim_next {
@@ -223,7 +228,10 @@ impl Services {
                 Ok::<_, StoreError>((done, next))
             })
             .await
-            .map_err(DomainError::from)
+            .map_err(DomainError::from)?;
+        // Alert rules look at every outcome (#13; domain/alerts/rules.rs).
+        self.alerts_after_job(&done).await;
+        Ok((done, next))
     }
 
     /// After a crash or restart: put every job left `running` back in the queue, due now.

@@ -1,12 +1,14 @@
 //! Use-cases. Orchestrates model, store and (later) the Microsoft clients; takes `now` from
 //! the clock handle. Never names actix, askama or redb.
 
+pub mod alerts;
 pub mod assets;
 pub mod audit;
 pub mod authority;
 pub mod bulk_sync;
 pub mod companies;
 pub mod consent;
+pub mod dashboard;
 pub mod directory;
 pub mod entra;
 pub mod error;

@@ -2,10 +2,12 @@
 //! enqueues. What a job *does* is a domain function registered by kind; this module knows
 //! nothing of storage (it calls domain services) or HTTP.
 
+mod alert_watch;
 mod housekeeping;
 mod scheduler;
 mod worker;
 
+pub use alert_watch::spawn_alert_watch;
 pub use housekeeping::spawn_housekeeping;
 pub use scheduler::{spawn_schedulers, spawn_watchdog};
 pub use worker::{run_due, spawn_workers};

@@ -127,7 +127,7 @@ impl NewAuditEvent {
 
 /// The kinds the audit log's Kind filter offers: a dotted prefix takes every kind under it
 /// (`sync` takes `sync.identity.devices`). Kinds are open: others still filter by URL.
-pub const AUDIT_KINDS: [(&str, &str); 15] = [
+pub const AUDIT_KINDS: [(&str, &str); 16] = [
     ("company", "Companies"),
     (
         "tenant",
@@ -146,6 +146,7 @@ pub const AUDIT_KINDS: [(&str, &str); 15] = [
     ("request", "Support requests"),
     ("audit", "Audit log retention"),
     ("schedule", "Schedules"),
+    ("alert", "Alerts: opened, cleared, sent, failed deliveries"),
 ];
 
 /// Audit log filters (page and API).

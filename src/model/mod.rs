@@ -1,5 +1,6 @@
 //! Plain data and invariants. No I/O, no clock, no async.
 
+mod alerts;
 mod asset_merge;
 mod audit;
 mod audit_filter;
@@ -17,6 +18,10 @@ mod secret;
 mod staff;
 mod sync;
 
+pub use alerts::{
+    AlertMessage, AlertRule, DailyCount, Incident, MessageKind, NotificationSettings, RuleSetting,
+    SmtpSecurity, SmtpSettings, Webhook, WebhookFormat, WebhookInfo,
+};
 pub use asset_merge::{
     ExistingAsset, FieldValue, IntuneRecord, LevelRecord, MatchRule, MergeOutcome, MergedAsset,
     PairDecision, PairDecisionKind, ReviewItem, ReviewReason, SourceKind,

@@ -90,6 +90,11 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &EVIDENCE_BY_TIME,
     &EVIDENCE_SETTINGS,
     &JOB_INDEX,
+    // v9: alerts and the dashboard's daily counts (#13).
+    &ALERT_INCIDENTS,
+    &ALERT_STREAKS,
+    &ALERT_OUTBOX,
+    &DAILY_COUNTS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

@@ -9,6 +9,7 @@
 //! The database is opened in redb's `SingleWriter` mode so `tenantry backup` can open it
 //! read-only from another process while the service runs, and copy a consistent snapshot.
 
+mod alerts;
 mod audit;
 mod backup;
 mod codec;
@@ -49,7 +50,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 #[derive(Clone)]
 pub struct Store {
@@ -144,6 +145,11 @@ impl Store {
             // filled from the jobs already stored, in this same transaction.
             tables::create_v7(&txn)?;
             job_index::build(&txn)?;
+        }
+        if found < 9 {
+            // v9: alert incidents, failure streaks, the alert outbox and daily counts (#13).
+            // Only new tables: opening them creates them, so the step is idempotent.
+            tables::create_v9(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are

@@ -214,3 +214,30 @@ pub(super) fn create_v6(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
     txn.open_table(EVIDENCE_SETTINGS)?;
     Ok(())
 }
+
+// Schema v9: alerts and the home dashboard (#13).
+
+/// (company id, or 0 for the appliance itself; rule, see `AlertRule::as_str`) → Incident:
+/// the incidents open now. One row per company and rule is what makes an alert one message
+/// per incident rather than one per failed retry; a cleared incident is deleted (its history
+/// is the audit log).
+pub const ALERT_INCIDENTS: TableDefinition<(u64, &str), &[u8]> =
+    TableDefinition::new("alert_incidents");
+/// (company id, job kind) → how many of its jobs of that kind failed in a row. Only non-zero
+/// streaks are kept, so "which companies' last sync failed" is this table, not a scan.
+pub const ALERT_STREAKS: TableDefinition<(u64, &str), u32> = TableDefinition::new("alert_streaks");
+/// message id → AlertMessage: alerts waiting for delivery (removed once delivered or given up).
+pub const ALERT_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("alert_outbox");
+/// (company id, days since 1970-01-01 UTC) → (active contacts, devices) after that day's
+/// last identity sync: the dashboard's 30-day sparklines read one short range per company.
+pub const DAILY_COUNTS: TableDefinition<(u64, i64), (u64, u64)> =
+    TableDefinition::new("daily_counts");
+
+/// Schema v9: alert and dashboard tables (opening creates; idempotent).
+pub(super) fn create_v9(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(ALERT_INCIDENTS)?;
+    txn.open_table(ALERT_STREAKS)?;
+    txn.open_table(ALERT_OUTBOX)?;
+    txn.open_table(DAILY_COUNTS)?;
+    Ok(())
+}

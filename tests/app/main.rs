@@ -8,12 +8,15 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alerts_support;
 mod helpers;
 mod sso_helpers;
 mod sync_helpers;
 
 mod api;
 
+mod alerts;
+mod alerts_watch;
 mod archived_actions;
 mod audit;
 mod auth;
@@ -24,6 +27,7 @@ mod compliance;
 mod confirm_pages;
 mod connect;
 mod consent_outcomes;
+mod dashboard;
 mod demo;
 mod detail_and_filters;
 mod directory_pages;

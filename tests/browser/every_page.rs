@@ -380,6 +380,7 @@ async fn every_staff_and_portal_page_fits_a_laptop_and_a_phone() {
             format!("/companies/{h}/requests/{rid}"),
             "textarea",
         ),
+        ("/", "/".into(), "main table.dashboard"),
         ("/audit", "/audit".into(), "main table"),
         ("/jobs", "/jobs".into(), "main table"),
         ("/jobs/{id}", format!("/jobs/{}", job.id), "main h1"),
@@ -419,6 +420,26 @@ async fn every_staff_and_portal_page_fits_a_laptop_and_a_phone() {
             "/settings/authentication",
             "/settings/authentication".into(),
             "main form",
+        ),
+        (
+            "/settings/notifications",
+            "/settings/notifications".into(),
+            "main form",
+        ),
+        (
+            "/settings/integrations/level",
+            "/settings/integrations/level".into(),
+            "main form",
+        ),
+        (
+            "/settings/integrations/level/disconnect",
+            "/settings/integrations/level/disconnect".into(),
+            "main form",
+        ),
+        (
+            "/settings/integrations/level/groups",
+            "/settings/integrations/level/groups".into(),
+            "main table",
         ),
         ("/portal/{slug}", format!("/portal/{slug}"), "main h1"),
         (

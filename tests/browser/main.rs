@@ -9,6 +9,7 @@ use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
 mod compliance;
+mod dashboard;
 mod every_page;
 mod journeys;
 mod page_routes;

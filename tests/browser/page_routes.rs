@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 /// The GET routes the browser test visits (patterns as registered).
 pub(super) const PAGES: &[&str] = &[
+    "/",
     "/login",
     "/setup",
     "/auth/callback",
@@ -51,6 +52,10 @@ pub(super) const PAGES: &[&str] = &[
     "/settings/tokens",
     "/settings/tokens/{id}/revoke",
     "/settings/authentication",
+    "/settings/notifications",
+    "/settings/integrations/level",
+    "/settings/integrations/level/disconnect",
+    "/settings/integrations/level/groups",
     "/portal/{slug}",
     "/portal/{slug}/requests",
     "/portal/{slug}/requests/new",
@@ -59,7 +64,6 @@ pub(super) const PAGES: &[&str] = &[
 
 /// GET routes that are not pages, and why they are not measured.
 const NOT_PAGES: &[(&str, &str)] = &[
-    ("/", "redirects to /companies"),
     ("/settings", "redirects to /settings/integrations"),
     ("/healthz", "plain-text probe for load balancers"),
     ("/readyz", "plain-text probe for load balancers"),

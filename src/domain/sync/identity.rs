@@ -174,6 +174,22 @@ impl Services {
             Err(StepError::Domain(e)) => {
                 return RunResult::Retry(format!("could not store devices: {e}"));
             }
+            Err(StepError::Graph(e))
+                if e.reason() == FailureReason::IntuneNotAvailable
+                    && self.had_intune(company_id).await =>
+            {
+                // A tenant that listed Intune devices before and now says "not licensed" lost
+                // something: a failure to act on, not a licence state (#13).
+                return self
+                    .fail_sync(
+                        &company,
+                        job,
+                        started,
+                        "devices (Intune was available before)",
+                        StepError::Graph(e),
+                    )
+                    .await;
+            }
             Err(StepError::Graph(e)) => {
                 // Intune failing (no licence, no permission) must not lose the users and groups
                 // already synced: record it plainly and finish.

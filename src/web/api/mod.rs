@@ -12,6 +12,7 @@ mod group_members;
 mod jobs;
 mod level;
 mod metrics;
+mod notifications;
 mod requests;
 mod sso;
 mod staff;
@@ -41,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(audit::routes)
             .configure(jobs::routes)
             .configure(level::routes)
+            .configure(notifications::routes)
             .configure(requests::routes)
             .configure(sso::routes)
             .configure(staff::routes)

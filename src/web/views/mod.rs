@@ -7,10 +7,12 @@ pub mod companies;
 pub mod compliance;
 pub mod compliance_chart;
 pub mod confirm;
+pub mod dashboard;
 pub mod directory;
 pub mod entra;
 pub mod jobs;
 pub mod level_settings;
+pub mod notifications;
 pub mod password_sign_in;
 pub mod portal;
 pub mod requests;
@@ -65,6 +67,10 @@ fn notice_text(code: &str) -> &'static str {
         "level_tested" => "Connection tested; the result is below.",
         "level_disconnected" => "Level.io disconnected. Synced assets and group mappings are kept.",
         "level_group_mapped" => "Group mapping saved.",
+        "notifications_saved" => "Notification settings saved.",
+        "notification_test_queued" => {
+            "Test notification queued. It is sent in the background; failures show in the audit log."
+        }
         "portal_saved" => "Support portal settings saved.",
         "entra_certificate_saved" => {
             "Certificate saved. Token requests now sign in with it instead of the client secret."

@@ -22,6 +22,7 @@ pub mod directory;
 pub mod jobs;
 pub mod level;
 pub mod microsoft;
+pub mod notifications;
 pub mod requests;
 pub mod settings;
 pub mod staff;
