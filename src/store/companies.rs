@@ -30,13 +30,14 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             scope: keys::scope(kind::COMPANY, &[which]),
-            word_scope: keys::scope(kind::COMPANY, &[company_scope::ALL]),
+            word_scopes: vec![keys::scope(kind::COMPANY, &[company_scope::ALL])],
             order: entries::company_order(sort),
             desc: w.desc,
             fetch: &|id, _| t.get(id)?.map(|g| dec(g.value())).transpose(),
             sort_key: &|c: &Company| entries::company_key(c, sort),
             texts: &|c: &Company| entries::company_texts(c).to_vec(),
             keep: &|c: &Company| archived.is_none_or(|a| c.is_archived() == a),
+            filtered: archived.is_some(),
             id: &|x| x.id,
             below: None,
         };

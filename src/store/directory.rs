@@ -5,7 +5,7 @@ use super::codec::{dec, enc};
 use super::index::keys::{self, kind};
 use super::index::{self, entries};
 use super::index::{ListSpec, Listed};
-use super::tables::{ASSETS, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
+use super::tables::{ASSETS, COMPANIES, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{
     Asset, AssetFilter, AssetSort, Contact, ContactFilter, ContactGroup, ContactSort, GroupSort,
@@ -26,6 +26,20 @@ pub struct Window<'a> {
 }
 
 impl<Tx: ReadTables> Txn<Tx> {
+    /// The search-word scopes of a `kind` list of `company`, or of every company: search
+    /// words are kept per company only (see `entries::contact`), so a search across
+    /// companies looks its words up in each company's scope.
+    fn word_scopes(&self, kind: u8, company: Option<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
+        match company {
+            Some(c) => Ok(vec![keys::scope(kind, &[c])]),
+            None => self
+                .table(COMPANIES)?
+                .iter()?
+                .map(|r| Ok(keys::scope(kind, &[r?.0.value()])))
+                .collect(),
+        }
+    }
+
     /// One page of contacts of a company (or of every company) and the list's total: reads
     /// the page's records only (a search reads the records its longest word matches).
     pub fn contact_page(
@@ -37,7 +51,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(CONTACTS)?;
         let scope = keys::scope(kind::CONTACT, &[company.unwrap_or(keys::ALL_COMPANIES)]);
         let spec = ListSpec {
-            word_scope: scope.clone(),
+            word_scopes: self.word_scopes(kind::CONTACT, company)?,
             scope,
             order: entries::contact_order(sort),
             desc: w.desc,
@@ -45,6 +59,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|c: &Contact| entries::contact_key(c, sort),
             texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
             keep: &|_| true,
+            filtered: false,
             id: &|x| x.id,
             below: None,
         };
@@ -70,6 +85,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             return self.group_member_page(company, group, &keep, w);
         }
         let t = self.table(CONTACTS)?;
+        let word_scopes = self.word_scopes(kind::CONTACT, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::CONTACT, &[company]);
         let narrowed = filter.active.is_some() || filter.guest.is_some();
@@ -87,7 +103,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             (all.clone(), sort)
         };
         let spec = ListSpec {
-            word_scope: all,
+            word_scopes,
             scope,
             order: entries::contact_order(sort),
             desc: w.desc,
@@ -95,6 +111,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|c: &Contact| entries::contact_key(c, sort),
             texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
             keep: &keep,
+            filtered: narrowed,
             id: &|x| x.id,
             below: None,
         };
@@ -180,6 +197,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         w: Window<'_>,
     ) -> Result<Listed<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
+        let word_scopes = self.word_scopes(kind::ASSET, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::ASSET, &[company]);
         let narrowed = filter.compliance.is_some() || filter.os.is_some();
@@ -206,7 +224,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                     .is_none_or(|b| keys::opt_time(a.last_check_in) < *b)
         };
         let spec = ListSpec {
-            word_scope: all,
+            word_scopes,
             scope,
             order: entries::asset_order(sort),
             desc: w.desc,
@@ -214,6 +232,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|a: &Asset| entries::asset_key(a, sort),
             texts: &|a: &Asset| entries::asset_texts(a).to_vec(),
             keep: &keep,
+            filtered: narrowed || below.is_some(),
             id: &|x| x.id,
             below: below.clone(),
         };
@@ -255,7 +274,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(CONTACT_GROUPS)?;
         let scope = keys::scope(kind::GROUP, &[company]);
         let spec = ListSpec {
-            word_scope: scope.clone(),
+            word_scopes: vec![scope.clone()],
             scope,
             order: entries::group_order(sort),
             desc: w.desc,
@@ -263,6 +282,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|g: &ContactGroup| entries::group_key(g, sort),
             texts: &|g: &ContactGroup| vec![g.display_name.as_str()],
             keep: &|_| true,
+            filtered: false,
             id: &|x| x.id,
             below: None,
         };

@@ -42,7 +42,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 #[derive(Clone)]
 pub struct Store {
@@ -133,7 +133,9 @@ impl Store {
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
         // new index entries: a database indexed by an older version is indexed again.
-        if found >= 8 || found == 0 {
+        // v9: contact and asset search words are kept per company only (no copy across
+        // companies): a database indexed by an older version is indexed again.
+        if found >= 9 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -142,7 +144,7 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 (or v8) on an existing database: build the indexes from the records, then record
+        // v5 (or v8, v9) on an existing database: build the indexes from the records, then record
         // the version (an interrupted build starts again at the next start).
         index::build::rebuild(&self.db)?;
         let txn = self.db.begin_write()?;
