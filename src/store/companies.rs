@@ -30,6 +30,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             scope: keys::scope(kind::COMPANY, &[which]),
+            parts: Vec::new(),
             word_scopes: vec![keys::scope(kind::COMPANY, &[company_scope::ALL])],
             order: entries::company_order(sort),
             desc: w.desc,

@@ -32,12 +32,20 @@ impl<Tx: ReadTables> Txn<Tx> {
     fn word_scopes(&self, kind: u8, company: Option<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
         match company {
             Some(c) => Ok(vec![keys::scope(kind, &[c])]),
-            None => self
-                .table(COMPANIES)?
-                .iter()?
-                .map(|r| Ok(keys::scope(kind, &[r?.0.value()])))
-                .collect(),
+            None => Ok(self
+                .company_ids()?
+                .into_iter()
+                .map(|c| keys::scope(kind, &[c]))
+                .collect()),
         }
+    }
+
+    /// Every company's id (keys only).
+    fn company_ids(&self) -> Result<Vec<u64>, StoreError> {
+        self.table(COMPANIES)?
+            .iter()?
+            .map(|r| Ok(r?.0.value()))
+            .collect()
     }
 
     /// One page of contacts of a company (or of every company) and the list's total: reads
@@ -52,6 +60,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let scope = keys::scope(kind::CONTACT, &[company.unwrap_or(keys::ALL_COMPANIES)]);
         let spec = ListSpec {
             word_scopes: self.word_scopes(kind::CONTACT, company)?,
+            parts: Vec::new(),
             scope,
             order: entries::contact_order(sort),
             desc: w.desc,
@@ -86,9 +95,18 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
         let t = self.table(CONTACTS)?;
         let word_scopes = self.word_scopes(kind::CONTACT, company)?;
+        let narrowed = filter.active.is_some() || filter.guest.is_some();
+        // Filtered lists are kept per company only: across companies, merge them.
+        let parts = match company {
+            None if narrowed => self
+                .company_ids()?
+                .into_iter()
+                .map(|c| keys::contact_filter_scope(c, filter.active, filter.guest))
+                .collect(),
+            _ => Vec::new(),
+        };
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::CONTACT, &[company]);
-        let narrowed = filter.active.is_some() || filter.guest.is_some();
         let (scope, sort) = if narrowed {
             let sort = if entries::CONTACT_FILTER_SORTS.contains(&sort) {
                 sort
@@ -104,6 +122,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             word_scopes,
+            parts,
             scope,
             order: entries::contact_order(sort),
             desc: w.desc,
@@ -198,9 +217,19 @@ impl<Tx: ReadTables> Txn<Tx> {
     ) -> Result<Listed<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
         let word_scopes = self.word_scopes(kind::ASSET, company)?;
+        let narrowed = filter.compliance.is_some() || filter.os.is_some();
+        let (state, os_filter) = (filter.compliance.as_deref(), filter.os.as_deref());
+        // Filtered lists are kept per company only: across companies, merge them.
+        let parts = match company {
+            None if narrowed => self
+                .company_ids()?
+                .into_iter()
+                .map(|c| keys::asset_filter_scope(c, state, os_filter))
+                .collect(),
+            _ => Vec::new(),
+        };
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::ASSET, &[company]);
-        let narrowed = filter.compliance.is_some() || filter.os.is_some();
         let sort = match (filter.checked_in_before, narrowed) {
             (Some(_), _) => AssetSort::LastCheckIn,
             (None, true) if !entries::ASSET_FILTER_SORTS.contains(&sort) => AssetSort::Hostname,
@@ -225,6 +254,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             word_scopes,
+            parts,
             scope,
             order: entries::asset_order(sort),
             desc: w.desc,
@@ -275,6 +305,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let scope = keys::scope(kind::GROUP, &[company]);
         let spec = ListSpec {
             word_scopes: vec![scope.clone()],
+            parts: Vec::new(),
             scope,
             order: entries::group_order(sort),
             desc: w.desc,

@@ -133,8 +133,9 @@ impl Store {
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
         // new index entries: a database indexed by an older version is indexed again.
-        // v9: contact and asset search words are kept per company only (no copy across
-        // companies): a database indexed by an older version is indexed again.
+        // v9: contact and asset search words and filtered lists are kept per company only
+        // (no copy across companies): a database indexed by an older version is indexed
+        // again.
         if found >= 9 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {

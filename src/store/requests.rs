@@ -43,6 +43,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             scope,
+            parts: Vec::new(),
             word_scopes: vec![keys::request_scope(c, None)],
             order: entries::request_order(sort),
             desc,

@@ -19,6 +19,8 @@ struct Ranked {
     id: u64,
     owner: u64,
     flip: bool,
+    /// Which list it came from (a merge's walk), 0 otherwise.
+    at: usize,
 }
 
 impl Ord for Ranked {
@@ -41,6 +43,9 @@ type ListKey<'a> = redb::AccessGuard<'a, (&'static [u8], &'static [u8], u64)>;
 pub(crate) struct ListSpec<'a, T> {
     /// What the list holds (counter key).
     pub scope: Vec<u8>,
+    /// When `scope` is counted but not listed (a filtered list across companies): the
+    /// scopes whose lists together hold its rows (one per company), merged for a page.
+    pub parts: Vec<Vec<u8>>,
     /// The order's byte (see `entries`).
     pub order: u8,
     pub desc: bool,
@@ -86,6 +91,58 @@ fn cursor(key: &[u8], id: u64) -> Vec<u8> {
 fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
     let (id, key) = c.split_at_checked(8)?;
     Some((key, u64::from_be_bytes(id.try_into().ok()?)))
+}
+
+/// One list's entries walked in order (or reversed): from the start or after the row `after`
+/// names, below `below` only.
+type Walk<'t> = Box<
+    dyn Iterator<Item = Result<(ListKey<'t>, redb::AccessGuard<'t, u64>), redb::StorageError>> + 't,
+>;
+
+fn list_range<'t>(
+    t: &'t impl ReadableTable<(&'static [u8], &'static [u8], u64), u64>,
+    list: &[u8],
+    below: Option<&[u8]>,
+    desc: bool,
+    after: Option<(&[u8], u64)>,
+) -> Result<Walk<'t>, StoreError> {
+    use std::ops::Bound::{Excluded, Included};
+    let end = keys::after(list);
+    let lo: (&[u8], &[u8], u64) = (list, &[], 0);
+    let hi: (&[u8], &[u8], u64) = match below {
+        Some(b) => (list, b, 0),
+        None => (end.as_slice(), &[], 0),
+    };
+    let range = match after {
+        None => t.range(lo..hi)?,
+        Some((key, id)) if desc => {
+            t.range::<(&[u8], &[u8], u64)>((Included(lo), Excluded((list, key, id))))?
+        }
+        Some((key, id)) => {
+            t.range::<(&[u8], &[u8], u64)>((Excluded((list, key, id)), Excluded(hi)))?
+        }
+    };
+    Ok(if desc {
+        Box::new(range.rev())
+    } else {
+        Box::new(range)
+    })
+}
+
+/// The next entry of a merge's walk number `at`, ready for the merge's heap.
+fn next_head(walk: &mut Walk<'_>, at: usize, flip: bool) -> Result<Option<Ranked>, StoreError> {
+    let Some(r) = walk.next() else {
+        return Ok(None);
+    };
+    let (k, v) = r?;
+    let (_, key, id) = k.value();
+    Ok(Some(Ranked {
+        key: key.to_vec(),
+        id,
+        owner: v.value(),
+        flip,
+        at,
+    }))
 }
 
 impl<Tx: ReadTables> Txn<Tx> {
@@ -146,6 +203,54 @@ impl<Tx: ReadTables> Txn<Tx> {
         Ok(out)
     }
 
+    /// [`Self::list_ids_below`] over the union of `lists` (each in the same order): a
+    /// k-way merge that seeks each list once and then walks `offset + limit` keys in all.
+    pub(crate) fn merged_ids(
+        &self,
+        lists: &[Vec<u8>],
+        below: Option<&[u8]>,
+        desc: bool,
+        after: Option<(&[u8], u64)>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.index_current()?;
+        let mut out = Vec::with_capacity(limit.min(500));
+        if limit == 0 {
+            return Ok(out);
+        }
+        let t = self.table(LIST_INDEX)?;
+        let mut walks = Vec::with_capacity(lists.len());
+        let mut heads: BinaryHeap<Ranked> = BinaryHeap::new();
+        for list in lists {
+            let mut walk = list_range(&t, list, below, desc, after)?;
+            if let Some(head) = next_head(&mut walk, walks.len(), !desc)? {
+                heads.push(head);
+            }
+            walks.push(walk);
+        }
+        let mut skipped = 0usize;
+        // The heap's top is the next row in the list's order (`flip` reverses an ascending
+        // list's order so the max-heap yields its smallest key first).
+        while let Some(top) = heads.pop() {
+            if skipped < offset {
+                skipped += 1;
+            } else {
+                out.push((top.id, top.owner));
+                if out.len() >= limit {
+                    break;
+                }
+            }
+            let at = top.at;
+            if let Some(walk) = walks.get_mut(at)
+                && let Some(head) = next_head(walk, at, !desc)?
+            {
+                heads.push(head);
+            }
+        }
+        Ok(out)
+    }
+
     /// Call `visit(id, company id)` for the entries of `list` in order (or reversed), from the
     /// start or after the row `after` names, below `below` only, until it returns false.
     fn walk_list(
@@ -156,40 +261,17 @@ impl<Tx: ReadTables> Txn<Tx> {
         after: Option<(&[u8], u64)>,
         mut visit: impl FnMut(u64, u64) -> bool,
     ) -> Result<(), StoreError> {
-        use std::ops::Bound::{Excluded, Included};
         self.index_current()?;
         let t = self.table(LIST_INDEX)?;
-        let end = keys::after(list);
-        let lo: (&[u8], &[u8], u64) = (list, &[], 0);
-        let hi: (&[u8], &[u8], u64) = match below {
-            Some(b) => (list, b, 0),
-            None => (end.as_slice(), &[], 0),
-        };
-        let range = match after {
-            None => t.range(lo..hi)?,
-            Some((key, id)) if desc => {
-                t.range::<(&[u8], &[u8], u64)>((Included(lo), Excluded((list, key, id))))?
-            }
-            Some((key, id)) => {
-                t.range::<(&[u8], &[u8], u64)>((Excluded((list, key, id)), Excluded(hi)))?
-            }
-        };
+        let range = list_range(&t, list, below, desc, after)?;
         let mut step =
             |r: Result<(ListKey<'_>, redb::AccessGuard<'_, u64>), redb::StorageError>| {
                 let (k, v) = r?;
                 Ok::<bool, StoreError>(visit(k.value().2, v.value()))
             };
-        if desc {
-            for r in range.rev() {
-                if !step(r)? {
-                    break;
-                }
-            }
-        } else {
-            for r in range {
-                if !step(r)? {
-                    break;
-                }
+        for r in range {
+            if !step(r)? {
+                break;
             }
         }
         Ok(())
@@ -300,17 +382,34 @@ impl<Tx: ReadTables> Txn<Tx> {
         let (offset, limit) = (w.offset, w.limit);
         let after = w.after.and_then(from_cursor);
         let Some(search) = w.search else {
-            let list = keys::list(&spec.scope, spec.order);
             let below = spec.below.as_deref();
+            let lists: Vec<Vec<u8>> = if spec.parts.is_empty() {
+                vec![keys::list(&spec.scope, spec.order)]
+            } else {
+                spec.parts
+                    .iter()
+                    .map(|p| keys::list(p, spec.order))
+                    .collect()
+            };
+            let ids = match lists.as_slice() {
+                [list] => self.list_ids_below(list, below, spec.desc, after, offset, limit)?,
+                _ => self.merged_ids(&lists, below, spec.desc, after, offset, limit)?,
+            };
             let mut rows = Vec::with_capacity(limit.min(500));
-            for (id, owner) in self.list_ids_below(&list, below, spec.desc, after, offset, limit)? {
+            for (id, owner) in ids {
                 if let Some(row) = (spec.fetch)(id, owner)? {
                     rows.push(row);
                 }
             }
             let total = match below {
                 // A range has no counter: its keys are counted (keys only, no record).
-                Some(b) => self.count_below(&list, b)?,
+                Some(b) => {
+                    let mut n = 0;
+                    for list in &lists {
+                        n += self.count_below(list, b)?;
+                    }
+                    n
+                }
                 None => self.count(&spec.scope)? as usize,
             };
             return Ok((rows, total));
@@ -388,6 +487,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 id,
                 owner,
                 flip: spec.desc,
+                at: 0,
             });
             if best.len() > want {
                 best.pop();
