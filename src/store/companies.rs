@@ -93,8 +93,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::company).as_ref(),
-            Some(&entries::company(c)),
+            old.as_ref().map(entries::company),
+            Some(entries::company(c)),
         )
     }
 }

@@ -413,8 +413,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::contact).as_ref(),
-            Some(&entries::contact(c)),
+            old.as_ref().map(entries::contact),
+            Some(entries::contact(c)),
         )
     }
     pub fn put_group(&mut self, g: &ContactGroup) -> Result<(), StoreError> {
@@ -427,8 +427,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::group).as_ref(),
-            Some(&entries::group(g)),
+            old.as_ref().map(entries::group),
+            Some(entries::group(g)),
         )
     }
     /// Record a membership, stamped with the sync round that saw it.
@@ -460,8 +460,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::asset).as_ref(),
-            Some(&entries::asset(a)),
+            old.as_ref().map(entries::asset),
+            Some(entries::asset(a)),
         )
     }
 }

@@ -92,8 +92,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::request).as_ref(),
-            Some(&entries::request(r)),
+            old.as_ref().map(entries::request),
+            Some(entries::request(r)),
         )
     }
 }

@@ -105,7 +105,7 @@ macro_rules! in_batches {
     }};
 }
 
-fn add(txn: &WriteTransaction, e: &Entries) -> Result<(), StoreError> {
+fn add(txn: &WriteTransaction, e: Entries) -> Result<(), StoreError> {
     super::reindex(txn, None, None, Some(e))
 }
 
@@ -127,7 +127,7 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         |txn: &WriteTransaction, _k: u64, v: &[u8]| {
             let c: Company = dec(v)?;
             super::reindex_company(txn, None, Some(&c))?;
-            add(txn, &entries::company(&c))
+            add(txn, entries::company(&c))
         }
     );
     in_batches!(
@@ -136,7 +136,7 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         "contacts",
         CONTACTS,
         (u64, u64),
-        |txn: &WriteTransaction, _k, v: &[u8]| { add(txn, &entries::contact(&dec::<Contact>(v)?)) }
+        |txn: &WriteTransaction, _k, v: &[u8]| { add(txn, entries::contact(&dec::<Contact>(v)?)) }
     );
     in_batches!(
         db,
@@ -145,7 +145,7 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         CONTACT_GROUPS,
         (u64, u64),
         |txn: &WriteTransaction, _k, v: &[u8]| {
-            add(txn, &entries::group(&dec::<ContactGroup>(v)?))
+            add(txn, entries::group(&dec::<ContactGroup>(v)?))
         }
     );
     in_batches!(
@@ -154,7 +154,7 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         "assets",
         ASSETS,
         (u64, u64),
-        |txn: &WriteTransaction, _k, v: &[u8]| { add(txn, &entries::asset(&dec::<Asset>(v)?)) }
+        |txn: &WriteTransaction, _k, v: &[u8]| { add(txn, entries::asset(&dec::<Asset>(v)?)) }
     );
     in_batches!(
         db,
@@ -163,7 +163,7 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         SUPPORT_REQUESTS,
         (u64, u64),
         |txn: &WriteTransaction, _k, v: &[u8]| {
-            add(txn, &entries::request(&dec::<SupportRequest>(v)?))
+            add(txn, entries::request(&dec::<SupportRequest>(v)?))
         }
     );
     in_batches!(
