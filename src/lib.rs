@@ -19,14 +19,6 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-/// The allocator of every binary built on this crate (the appliance, its tests and benches).
-/// WHY: with glibc's malloc, an identity sync of 100,000 users and devices left the process
-/// at ~360 MiB and peaked at ~400 MiB: its writes run on tokio's blocking pool, each thread
-/// gets its own malloc arena, and freed memory stays in those arenas. Measured in
-/// `benches/identity_sync.rs` (BENCHMARKS.md, "Identity sync").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod app;
 pub mod cli;
 pub mod clock;
