@@ -342,10 +342,14 @@ impl<Tx: ReadTables> Txn<Tx> {
         if total == 0 || limit == 0 {
             return Ok(Some((Vec::new(), total)));
         }
-        // The page ends about `want × listed / total` keys in (matches spread evenly); a key
-        // step costs roughly a sixteenth of reading and decoding a record.
+        // At worst every row that is not a match comes first (a search on a name's words
+        // clusters its matches in the name order: `hana oka` sits at "h"), so the walk reads
+        // up to `listed - total + want` keys. Walk only when even that costs less than ranking
+        // the matches: a key step costs roughly a sixteenth of reading and decoding a record.
+        // So a broad search (`a`, a domain word) costs its page; a rare one its matches.
         let listed = self.count(&spec.scope)? as usize;
-        if want.saturating_mul(listed) / total > total.saturating_mul(16) {
+        let worst = listed.saturating_sub(total).saturating_add(want);
+        if worst > total.saturating_mul(16) {
             return Ok(None);
         }
         let set: HashSet<u64> = matches.iter().map(|(id, _)| *id).collect();
