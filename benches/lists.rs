@@ -489,6 +489,29 @@ async fn serve(app: App, spread: u64) {
         .await,
         floor_ms,
     );
+    // Search words and filtered lists are kept per company (schema v9): across companies a
+    // search looks its words up company by company, and a filtered page merges the
+    // companies' lists.
+    row(
+        "API /api/v1/contacts, search \"hana oka\"",
+        &load(
+            &client,
+            &format!("{}/api/v1/contacts?q=hana%20oka&per_page=50", app.url),
+            Some(&token),
+        )
+        .await,
+        floor_ms,
+    );
+    row(
+        "API /api/v1/contacts, active=no (merged)",
+        &load(
+            &client,
+            &format!("{}/api/v1/contacts?active=no&per_page=50", app.url),
+            Some(&token),
+        )
+        .await,
+        floor_ms,
+    );
     row(
         "HTML /companies, page 1",
         &load(&client, &format!("{}/companies", app.url), None).await,

@@ -30,13 +30,15 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             scope: keys::scope(kind::COMPANY, &[which]),
-            word_scope: keys::scope(kind::COMPANY, &[company_scope::ALL]),
+            parts: Vec::new(),
+            word_scopes: vec![keys::scope(kind::COMPANY, &[company_scope::ALL])],
             order: entries::company_order(sort),
             desc: w.desc,
             fetch: &|id, _| t.get(id)?.map(|g| dec(g.value())).transpose(),
             sort_key: &|c: &Company| entries::company_key(c, sort),
             texts: &|c: &Company| entries::company_texts(c).to_vec(),
             keep: &|c: &Company| archived.is_none_or(|a| c.is_archived() == a),
+            filtered: archived.is_some(),
             id: &|x| x.id,
             below: None,
         };
@@ -91,8 +93,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::company).as_ref(),
-            Some(&entries::company(c)),
+            old.as_ref().map(entries::company),
+            Some(entries::company(c)),
         )
     }
 }

@@ -5,7 +5,7 @@ use super::codec::{dec, enc};
 use super::index::keys::{self, kind};
 use super::index::{self, entries};
 use super::index::{ListSpec, Listed};
-use super::tables::{ASSETS, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
+use super::tables::{ASSETS, COMPANIES, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{
     Asset, AssetFilter, AssetSort, Contact, ContactFilter, ContactGroup, ContactSort, GroupSort,
@@ -26,6 +26,28 @@ pub struct Window<'a> {
 }
 
 impl<Tx: ReadTables> Txn<Tx> {
+    /// The search-word scopes of a `kind` list of `company`, or of every company: search
+    /// words are kept per company only (see `entries::contact`), so a search across
+    /// companies looks its words up in each company's scope.
+    fn word_scopes(&self, kind: u8, company: Option<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
+        match company {
+            Some(c) => Ok(vec![keys::scope(kind, &[c])]),
+            None => Ok(self
+                .company_ids()?
+                .into_iter()
+                .map(|c| keys::scope(kind, &[c]))
+                .collect()),
+        }
+    }
+
+    /// Every company's id (keys only).
+    fn company_ids(&self) -> Result<Vec<u64>, StoreError> {
+        self.table(COMPANIES)?
+            .iter()?
+            .map(|r| Ok(r?.0.value()))
+            .collect()
+    }
+
     /// One page of contacts of a company (or of every company) and the list's total: reads
     /// the page's records only (a search reads the records its longest word matches).
     pub fn contact_page(
@@ -37,7 +59,8 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(CONTACTS)?;
         let scope = keys::scope(kind::CONTACT, &[company.unwrap_or(keys::ALL_COMPANIES)]);
         let spec = ListSpec {
-            word_scope: scope.clone(),
+            word_scopes: self.word_scopes(kind::CONTACT, company)?,
+            parts: Vec::new(),
             scope,
             order: entries::contact_order(sort),
             desc: w.desc,
@@ -45,6 +68,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|c: &Contact| entries::contact_key(c, sort),
             texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
             keep: &|_| true,
+            filtered: false,
             id: &|x| x.id,
             below: None,
         };
@@ -70,9 +94,19 @@ impl<Tx: ReadTables> Txn<Tx> {
             return self.group_member_page(company, group, &keep, w);
         }
         let t = self.table(CONTACTS)?;
+        let word_scopes = self.word_scopes(kind::CONTACT, company)?;
+        let narrowed = filter.active.is_some() || filter.guest.is_some();
+        // Filtered lists are kept per company only: across companies, merge them.
+        let parts = match company {
+            None if narrowed => self
+                .company_ids()?
+                .into_iter()
+                .map(|c| keys::contact_filter_scope(c, filter.active, filter.guest))
+                .collect(),
+            _ => Vec::new(),
+        };
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::CONTACT, &[company]);
-        let narrowed = filter.active.is_some() || filter.guest.is_some();
         let (scope, sort) = if narrowed {
             let sort = if entries::CONTACT_FILTER_SORTS.contains(&sort) {
                 sort
@@ -87,7 +121,8 @@ impl<Tx: ReadTables> Txn<Tx> {
             (all.clone(), sort)
         };
         let spec = ListSpec {
-            word_scope: all,
+            word_scopes,
+            parts,
             scope,
             order: entries::contact_order(sort),
             desc: w.desc,
@@ -95,6 +130,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|c: &Contact| entries::contact_key(c, sort),
             texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
             keep: &keep,
+            filtered: narrowed,
             id: &|x| x.id,
             below: None,
         };
@@ -180,9 +216,20 @@ impl<Tx: ReadTables> Txn<Tx> {
         w: Window<'_>,
     ) -> Result<Listed<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
+        let word_scopes = self.word_scopes(kind::ASSET, company)?;
+        let narrowed = filter.compliance.is_some() || filter.os.is_some();
+        let (state, os_filter) = (filter.compliance.as_deref(), filter.os.as_deref());
+        // Filtered lists are kept per company only: across companies, merge them.
+        let parts = match company {
+            None if narrowed => self
+                .company_ids()?
+                .into_iter()
+                .map(|c| keys::asset_filter_scope(c, state, os_filter))
+                .collect(),
+            _ => Vec::new(),
+        };
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::ASSET, &[company]);
-        let narrowed = filter.compliance.is_some() || filter.os.is_some();
         let sort = match (filter.checked_in_before, narrowed) {
             (Some(_), _) => AssetSort::LastCheckIn,
             (None, true) if !entries::ASSET_FILTER_SORTS.contains(&sort) => AssetSort::Hostname,
@@ -206,7 +253,8 @@ impl<Tx: ReadTables> Txn<Tx> {
                     .is_none_or(|b| keys::opt_time(a.last_check_in) < *b)
         };
         let spec = ListSpec {
-            word_scope: all,
+            word_scopes,
+            parts,
             scope,
             order: entries::asset_order(sort),
             desc: w.desc,
@@ -214,6 +262,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|a: &Asset| entries::asset_key(a, sort),
             texts: &|a: &Asset| entries::asset_texts(a).to_vec(),
             keep: &keep,
+            filtered: narrowed || below.is_some(),
             id: &|x| x.id,
             below: below.clone(),
         };
@@ -255,7 +304,8 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(CONTACT_GROUPS)?;
         let scope = keys::scope(kind::GROUP, &[company]);
         let spec = ListSpec {
-            word_scope: scope.clone(),
+            word_scopes: vec![scope.clone()],
+            parts: Vec::new(),
             scope,
             order: entries::group_order(sort),
             desc: w.desc,
@@ -263,6 +313,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             sort_key: &|g: &ContactGroup| entries::group_key(g, sort),
             texts: &|g: &ContactGroup| vec![g.display_name.as_str()],
             keep: &|_| true,
+            filtered: false,
             id: &|x| x.id,
             below: None,
         };
@@ -362,8 +413,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::contact).as_ref(),
-            Some(&entries::contact(c)),
+            old.as_ref().map(entries::contact),
+            Some(entries::contact(c)),
         )
     }
     pub fn put_group(&mut self, g: &ContactGroup) -> Result<(), StoreError> {
@@ -376,8 +427,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::group).as_ref(),
-            Some(&entries::group(g)),
+            old.as_ref().map(entries::group),
+            Some(entries::group(g)),
         )
     }
     /// Record a membership, stamped with the sync round that saw it.
@@ -409,8 +460,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::asset).as_ref(),
-            Some(&entries::asset(a)),
+            old.as_ref().map(entries::asset),
+            Some(entries::asset(a)),
         )
     }
 }

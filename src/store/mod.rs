@@ -154,7 +154,10 @@ impl Store {
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
         // new index entries: a database indexed by an older version is indexed again.
-        if found >= 8 || found == 0 {
+        // v9: contact and asset search words and filtered lists are kept per company only
+        // (no copy across companies): a database indexed by an older version is indexed
+        // again.
+        if found >= 9 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -163,7 +166,7 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 (or v8) on an existing database: build the indexes from the records, then record
+        // v5 (or v8, v9) on an existing database: build the indexes from the records, then record
         // the version (an interrupted build starts again at the next start).
         index::build::rebuild(&*self.db.database()?)?;
         let txn = self.db.begin_write()?;

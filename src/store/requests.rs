@@ -43,7 +43,8 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             scope,
-            word_scope: keys::request_scope(c, None),
+            parts: Vec::new(),
+            word_scopes: vec![keys::request_scope(c, None)],
             order: entries::request_order(sort),
             desc,
             fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),
@@ -52,6 +53,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             keep: &|r: &SupportRequest| {
                 status.is_none_or(|s| r.status == s) && raised_by.is_none_or(|c| r.contact_id == c)
             },
+            filtered: status.is_some() || raised_by.is_some(),
             id: &|x| x.id,
             below: None,
         };
@@ -90,8 +92,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::request).as_ref(),
-            Some(&entries::request(r)),
+            old.as_ref().map(entries::request),
+            Some(entries::request(r)),
         )
     }
 }

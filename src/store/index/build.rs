@@ -6,7 +6,7 @@
 //! version moves to 5 only after the last batch: a build that is interrupted (a crash, a
 //! restart) starts again from the beginning on the next start.
 
-use super::{Entries, entries};
+use super::{Entries, Pending, entries};
 use crate::model::{Asset, AuditEvent, Company, Contact, ContactGroup, SupportRequest};
 use crate::store::codec::dec;
 use crate::store::tables::{
@@ -64,8 +64,10 @@ fn clear(db: &Database) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Walk `$table` (keys of type `$key`, owned and `Copy`) in batches, calling `$apply(txn, key,
-/// value bytes)` for each row inside the batch's write transaction.
+/// Walk `$table` (keys of type `$key`, owned and `Copy`) in batches, calling `$apply(txn,
+/// pending, key, value bytes)` for each row inside the batch's write transaction. A row's
+/// list and word entries go to `pending`, written in key order before the batch commits (as a
+/// sync batch's are, see `pending.rs`), rather than row by row.
 macro_rules! in_batches {
     ($db:expr, $progress:expr, $name:expr, $table:expr, $key:ty, $apply:expr) => {{
         let mut after: Option<$key> = None;
@@ -95,9 +97,11 @@ macro_rules! in_batches {
                 break;
             };
             let n = rows.len() as u64;
+            let mut pending = Pending::default();
             for (k, v) in rows {
-                $apply(&txn, k, v.as_slice())?;
+                $apply(&txn, &mut pending, k, v.as_slice())?;
             }
+            pending.flush(&txn)?;
             txn.commit()?;
             $progress.tick($name, n);
             after = Some(last);
@@ -105,8 +109,8 @@ macro_rules! in_batches {
     }};
 }
 
-fn add(txn: &WriteTransaction, e: &Entries) -> Result<(), StoreError> {
-    super::reindex(txn, None, None, Some(e))
+fn add(txn: &WriteTransaction, pending: &mut Pending, e: Entries) -> Result<(), StoreError> {
+    super::reindex(txn, Some(pending), None, Some(e))
 }
 
 /// Build every index from the records (schema v5 on an older database).
@@ -124,10 +128,10 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         "companies",
         COMPANIES,
         u64,
-        |txn: &WriteTransaction, _k: u64, v: &[u8]| {
+        |txn: &WriteTransaction, pending: &mut Pending, _k: u64, v: &[u8]| {
             let c: Company = dec(v)?;
             super::reindex_company(txn, None, Some(&c))?;
-            add(txn, &entries::company(&c))
+            add(txn, pending, entries::company(&c))
         }
     );
     in_batches!(
@@ -136,7 +140,9 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         "contacts",
         CONTACTS,
         (u64, u64),
-        |txn: &WriteTransaction, _k, v: &[u8]| { add(txn, &entries::contact(&dec::<Contact>(v)?)) }
+        |txn: &WriteTransaction, pending: &mut Pending, _k, v: &[u8]| {
+            add(txn, pending, entries::contact(&dec::<Contact>(v)?))
+        }
     );
     in_batches!(
         db,
@@ -144,8 +150,8 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         "contact_groups",
         CONTACT_GROUPS,
         (u64, u64),
-        |txn: &WriteTransaction, _k, v: &[u8]| {
-            add(txn, &entries::group(&dec::<ContactGroup>(v)?))
+        |txn: &WriteTransaction, pending: &mut Pending, _k, v: &[u8]| {
+            add(txn, pending, entries::group(&dec::<ContactGroup>(v)?))
         }
     );
     in_batches!(
@@ -154,7 +160,9 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         "assets",
         ASSETS,
         (u64, u64),
-        |txn: &WriteTransaction, _k, v: &[u8]| { add(txn, &entries::asset(&dec::<Asset>(v)?)) }
+        |txn: &WriteTransaction, pending: &mut Pending, _k, v: &[u8]| {
+            add(txn, pending, entries::asset(&dec::<Asset>(v)?))
+        }
     );
     in_batches!(
         db,
@@ -162,8 +170,8 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         "support_requests",
         SUPPORT_REQUESTS,
         (u64, u64),
-        |txn: &WriteTransaction, _k, v: &[u8]| {
-            add(txn, &entries::request(&dec::<SupportRequest>(v)?))
+        |txn: &WriteTransaction, pending: &mut Pending, _k, v: &[u8]| {
+            add(txn, pending, entries::request(&dec::<SupportRequest>(v)?))
         }
     );
     in_batches!(
@@ -172,7 +180,7 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         "audit",
         AUDIT,
         u64,
-        |txn: &WriteTransaction, _k, v: &[u8]| {
+        |txn: &WriteTransaction, _pending: &mut Pending, _k, v: &[u8]| {
             super::reindex_audit(txn, None, Some(&dec::<AuditEvent>(v)?))
         }
     );

@@ -40,6 +40,11 @@ impl Entries {
         self.scopes.push(scope.to_vec());
     }
 
+    /// Count the row in `scope` without listing it there.
+    fn counted(&mut self, scope: &[u8]) {
+        self.scopes.push(scope.to_vec());
+    }
+
     fn searchable<'a>(&mut self, scope: &[u8], texts: impl IntoIterator<Item = &'a str>) {
         let mut words: Vec<String> = texts.into_iter().flat_map(search_words).collect();
         words.sort();
@@ -80,6 +85,11 @@ pub(crate) fn contact_texts(c: &Contact) -> [&str; 5] {
     ]
 }
 
+/// A contact's entries. Its search words and its filtered lists are kept in its company's
+/// scope only (schema v9): a search or a filtered page across companies looks in each
+/// company's, which costs a key seek per company, where the copies across companies cost
+/// 14 of each contact's 40 entries, written by every sync. The unfiltered lists keep their
+/// copy across companies: `/contacts` and `/api/v1/contacts` page them at every order.
 pub(crate) fn contact(c: &Contact) -> Entries {
     let mut e = Entries::new(c.id, c.company_id);
     for company in [c.company_id, ALL_COMPANIES] {
@@ -88,12 +98,20 @@ pub(crate) fn contact(c: &Contact) -> Entries {
             &scope,
             ContactSort::ALL.map(|s| (contact_order(s), contact_key(c, s))),
         );
-        e.searchable(&scope, contact_texts(c));
+        if company != ALL_COMPANIES {
+            e.searchable(&scope, contact_texts(c));
+        }
         // The filtered lists (active / guest), in the name order only: a filter narrows a
         // list people then read by name, and every order more would cost a key per contact.
+        // Across companies they are counted only (schema v9): such a page merges the
+        // companies' lists (`Txn::merged_ids`).
         let (a, g) = (Some(c.active), Some(c.is_guest));
         for (active, guest) in [(a, None), (None, g), (a, g)] {
             let scope = keys::contact_filter_scope(company, active, guest);
+            if company == ALL_COMPANIES {
+                e.counted(&scope);
+                continue;
+            }
             e.listed(
                 &scope,
                 [(
@@ -138,12 +156,19 @@ pub(crate) fn asset(a: &Asset) -> Entries {
             &scope,
             AssetSort::ALL.map(|s| (asset_order(s), asset_key(a, s))),
         );
-        e.searchable(&scope, asset_texts(a));
+        if company != ALL_COMPANIES {
+            e.searchable(&scope, asset_texts(a));
+        }
         // The filtered lists (compliance / OS), by hostname and by last check-in (the stale
         // filter is a range of the check-in order).
         let (st, os) = (Some(a.compliance_state.as_str()), Some(a.os.as_str()));
         for (state, os) in [(st, None), (None, os), (st, os)] {
             let scope = keys::asset_filter_scope(company, state, os);
+            if company == ALL_COMPANIES {
+                // Counted only across companies, as the contacts' filtered lists.
+                e.counted(&scope);
+                continue;
+            }
             e.listed(
                 &scope,
                 ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_key(a, s))),

@@ -53,7 +53,13 @@ impl Pending {
     }
 
     pub(crate) fn count(&mut self, scope: &[u8], by: i64) {
-        *self.counts.entry(scope.to_vec()).or_default() += by;
+        // Most counts move a scope already held: no key copy for those.
+        match self.counts.get_mut(scope) {
+            Some(n) => *n += by,
+            None => {
+                self.counts.insert(scope.to_vec(), by);
+            }
+        }
     }
 
     /// Write everything pending into `txn` and start empty again.

@@ -19,6 +19,8 @@ struct Ranked {
     id: u64,
     owner: u64,
     flip: bool,
+    /// Which list it came from (a merge's walk), 0 otherwise.
+    at: usize,
 }
 
 impl Ord for Ranked {
@@ -41,19 +43,27 @@ type ListKey<'a> = redb::AccessGuard<'a, (&'static [u8], &'static [u8], u64)>;
 pub(crate) struct ListSpec<'a, T> {
     /// What the list holds (counter key).
     pub scope: Vec<u8>,
+    /// When `scope` is counted but not listed (a filtered list across companies): the
+    /// scopes whose lists together hold its rows (one per company), merged for a page.
+    pub parts: Vec<Vec<u8>>,
     /// The order's byte (see `entries`).
     pub order: u8,
     pub desc: bool,
-    /// The scope whose words a search looks up (may be wider than `scope`, see `keep`).
-    pub word_scope: Vec<u8>,
+    /// The scopes whose words a search looks up (together they may be wider than `scope`,
+    /// see `keep`): one scope, or each company's for a list across companies (search words
+    /// are kept per company only, see `entries::contact`).
+    pub word_scopes: Vec<Vec<u8>>,
     /// The record behind (id, company id); None when it vanished (never, in one snapshot).
     pub fetch: &'a dyn Fn(u64, u64) -> Result<Option<T>, StoreError>,
     /// The record's key in this order (as the index has it).
     pub sort_key: &'a dyn Fn(&T) -> Vec<u8>,
     /// The texts search looks at.
     pub texts: &'a dyn Fn(&T) -> Vec<&str>,
-    /// For a search: is a match in `scope`? (When `word_scope` is wider.)
+    /// For a search: is a match in `scope`? (When `word_scopes` are wider.)
     pub keep: &'a dyn Fn(&T) -> bool,
+    /// Does `keep` (or `below`) narrow the word scopes? False when every record the word
+    /// scopes hold is in `scope`: a search's matches are then known from the index alone.
+    pub filtered: bool,
     /// The row's id (its place in a list is (sort key, id)).
     pub id: &'a dyn Fn(&T) -> u64,
     /// Only rows whose sort key is below this (a range filter, like "checked in before").
@@ -81,6 +91,58 @@ fn cursor(key: &[u8], id: u64) -> Vec<u8> {
 fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
     let (id, key) = c.split_at_checked(8)?;
     Some((key, u64::from_be_bytes(id.try_into().ok()?)))
+}
+
+/// One list's entries walked in order (or reversed): from the start or after the row `after`
+/// names, below `below` only.
+type Walk<'t> = Box<
+    dyn Iterator<Item = Result<(ListKey<'t>, redb::AccessGuard<'t, u64>), redb::StorageError>> + 't,
+>;
+
+fn list_range<'t>(
+    t: &'t impl ReadableTable<(&'static [u8], &'static [u8], u64), u64>,
+    list: &[u8],
+    below: Option<&[u8]>,
+    desc: bool,
+    after: Option<(&[u8], u64)>,
+) -> Result<Walk<'t>, StoreError> {
+    use std::ops::Bound::{Excluded, Included};
+    let end = keys::after(list);
+    let lo: (&[u8], &[u8], u64) = (list, &[], 0);
+    let hi: (&[u8], &[u8], u64) = match below {
+        Some(b) => (list, b, 0),
+        None => (end.as_slice(), &[], 0),
+    };
+    let range = match after {
+        None => t.range(lo..hi)?,
+        Some((key, id)) if desc => {
+            t.range::<(&[u8], &[u8], u64)>((Included(lo), Excluded((list, key, id))))?
+        }
+        Some((key, id)) => {
+            t.range::<(&[u8], &[u8], u64)>((Excluded((list, key, id)), Excluded(hi)))?
+        }
+    };
+    Ok(if desc {
+        Box::new(range.rev())
+    } else {
+        Box::new(range)
+    })
+}
+
+/// The next entry of a merge's walk number `at`, ready for the merge's heap.
+fn next_head(walk: &mut Walk<'_>, at: usize, flip: bool) -> Result<Option<Ranked>, StoreError> {
+    let Some(r) = walk.next() else {
+        return Ok(None);
+    };
+    let (k, v) = r?;
+    let (_, key, id) = k.value();
+    Ok(Some(Ranked {
+        key: key.to_vec(),
+        id,
+        owner: v.value(),
+        flip,
+        at,
+    }))
 }
 
 impl<Tx: ReadTables> Txn<Tx> {
@@ -125,57 +187,122 @@ impl<Tx: ReadTables> Txn<Tx> {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<(u64, u64)>, StoreError> {
-        use std::ops::Bound::{Excluded, Included};
-        self.index_current()?;
-        let t = self.table(LIST_INDEX)?;
-        let end = keys::after(list);
-        let lo: (&[u8], &[u8], u64) = (list, &[], 0);
-        let hi: (&[u8], &[u8], u64) = match below {
-            Some(b) => (list, b, 0),
-            None => (end.as_slice(), &[], 0),
-        };
-        let range = match after {
-            None => t.range(lo..hi)?,
-            Some((key, id)) if desc => {
-                t.range::<(&[u8], &[u8], u64)>((Included(lo), Excluded((list, key, id))))?
-            }
-            Some((key, id)) => {
-                t.range::<(&[u8], &[u8], u64)>((Excluded((list, key, id)), Excluded(hi)))?
-            }
-        };
-        let pick = |r: Result<(ListKey<'_>, redb::AccessGuard<'_, u64>), redb::StorageError>| {
-            let (k, v) = r?;
-            Ok((k.value().2, v.value()))
-        };
-        if desc {
-            range.rev().skip(offset).take(limit).map(pick).collect()
-        } else {
-            range.skip(offset).take(limit).map(pick).collect()
+        let mut out = Vec::with_capacity(limit.min(500));
+        if limit == 0 {
+            return Ok(out);
         }
+        let mut skipped = 0usize;
+        self.walk_list(list, below, desc, after, |id, owner| {
+            if skipped < offset {
+                skipped += 1;
+                return true;
+            }
+            out.push((id, owner));
+            out.len() < limit
+        })?;
+        Ok(out)
     }
 
-    /// Call `f(id, company id)` for each entry of `scope` whose word starts with `prefix`, at
+    /// [`Self::list_ids_below`] over the union of `lists` (each in the same order): a
+    /// k-way merge that seeks each list once and then walks `offset + limit` keys in all.
+    pub(crate) fn merged_ids(
+        &self,
+        lists: &[Vec<u8>],
+        below: Option<&[u8]>,
+        desc: bool,
+        after: Option<(&[u8], u64)>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.index_current()?;
+        let mut out = Vec::with_capacity(limit.min(500));
+        if limit == 0 {
+            return Ok(out);
+        }
+        let t = self.table(LIST_INDEX)?;
+        let mut walks = Vec::with_capacity(lists.len());
+        let mut heads: BinaryHeap<Ranked> = BinaryHeap::new();
+        for list in lists {
+            let mut walk = list_range(&t, list, below, desc, after)?;
+            if let Some(head) = next_head(&mut walk, walks.len(), !desc)? {
+                heads.push(head);
+            }
+            walks.push(walk);
+        }
+        let mut skipped = 0usize;
+        // The heap's top is the next row in the list's order (`flip` reverses an ascending
+        // list's order so the max-heap yields its smallest key first).
+        while let Some(top) = heads.pop() {
+            if skipped < offset {
+                skipped += 1;
+            } else {
+                out.push((top.id, top.owner));
+                if out.len() >= limit {
+                    break;
+                }
+            }
+            let at = top.at;
+            if let Some(walk) = walks.get_mut(at)
+                && let Some(head) = next_head(walk, at, !desc)?
+            {
+                heads.push(head);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Call `visit(id, company id)` for the entries of `list` in order (or reversed), from the
+    /// start or after the row `after` names, below `below` only, until it returns false.
+    fn walk_list(
+        &self,
+        list: &[u8],
+        below: Option<&[u8]>,
+        desc: bool,
+        after: Option<(&[u8], u64)>,
+        mut visit: impl FnMut(u64, u64) -> bool,
+    ) -> Result<(), StoreError> {
+        self.index_current()?;
+        let t = self.table(LIST_INDEX)?;
+        let range = list_range(&t, list, below, desc, after)?;
+        let mut step =
+            |r: Result<(ListKey<'_>, redb::AccessGuard<'_, u64>), redb::StorageError>| {
+                let (k, v) = r?;
+                Ok::<bool, StoreError>(visit(k.value().2, v.value()))
+            };
+        for r in range {
+            if !step(r)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Call `f(id, company id)` for each entry of `scopes` whose word starts with `prefix`, at
     /// most `cap` entries; false when it stopped at the cap.
     fn each_word_match(
         &self,
-        scope: &[u8],
+        scopes: &[Vec<u8>],
         prefix: &str,
         cap: usize,
         mut f: impl FnMut(u64, u64),
     ) -> Result<bool, StoreError> {
         self.index_current()?;
         let words = self.table(SEARCH_WORDS)?;
-        let lo: (&[u8], &str, u64) = (scope, prefix, 0);
-        for (n, r) in words.range(lo..)?.enumerate() {
-            let (k, v) = r?;
-            let (s, word, id) = k.value();
-            if s != scope || !word.starts_with(prefix) {
-                return Ok(true);
+        let mut n = 0usize;
+        for scope in scopes {
+            let lo: (&[u8], &str, u64) = (scope, prefix, 0);
+            for r in words.range(lo..)? {
+                let (k, v) = r?;
+                let (s, word, id) = k.value();
+                if s != scope.as_slice() || !word.starts_with(prefix) {
+                    break;
+                }
+                if n >= cap {
+                    return Ok(false);
+                }
+                n += 1;
+                f(id, v.value());
             }
-            if n >= cap {
-                return Ok(false);
-            }
-            f(id, v.value());
         }
         Ok(true)
     }
@@ -197,6 +324,60 @@ impl<Tx: ReadTables> Txn<Tx> {
         Ok(Listed { rows, total, next })
     }
 
+    /// A search page found by walking the list in its order and keeping the matches, when
+    /// `matches` are exactly the search's matches: the total is their number, and the page
+    /// costs the keys walked up to its last row and its own records, not a record per match.
+    /// None when walking would cost more than reading the matches (a rare search in a large
+    /// list): the caller ranks the matches instead.
+    fn search_in_list_order<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        matches: &[(u64, u64)],
+        after: Option<(&[u8], u64)>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<(Vec<T>, usize)>, StoreError> {
+        let total = matches.len();
+        let want = offset.saturating_add(limit);
+        if total == 0 || limit == 0 {
+            return Ok(Some((Vec::new(), total)));
+        }
+        // At worst every row that is not a match comes first (a search on a name's words
+        // clusters its matches in the name order: `hana oka` sits at "h"), so the walk reads
+        // up to `listed - total + want` keys. Walk only when even that costs less than ranking
+        // the matches: a key step costs roughly a sixteenth of reading and decoding a record.
+        // So a broad search (`a`, a domain word) costs its page; a rare one its matches.
+        let listed = self.count(&spec.scope)? as usize;
+        let worst = listed.saturating_sub(total).saturating_add(want);
+        if worst > total.saturating_mul(16) {
+            return Ok(None);
+        }
+        let set: HashSet<u64> = matches.iter().map(|(id, _)| *id).collect();
+        let list = keys::list(&spec.scope, spec.order);
+        let mut page = Vec::with_capacity(limit.min(500));
+        let (mut skipped, mut seen) = (0usize, 0usize);
+        self.walk_list(&list, None, spec.desc, after, |id, owner| {
+            if !set.contains(&id) {
+                return true;
+            }
+            seen += 1;
+            if skipped < offset {
+                skipped += 1;
+            } else {
+                page.push((id, owner));
+            }
+            // Every match already met: the rest of the list holds none.
+            page.len() < limit && seen < total
+        })?;
+        let mut rows = Vec::with_capacity(page.len());
+        for (id, owner) in page {
+            if let Some(row) = (spec.fetch)(id, owner)? {
+                rows.push(row);
+            }
+        }
+        Ok(Some((rows, total)))
+    }
+
     fn list_rows<T>(
         &self,
         spec: &ListSpec<'_, T>,
@@ -205,17 +386,34 @@ impl<Tx: ReadTables> Txn<Tx> {
         let (offset, limit) = (w.offset, w.limit);
         let after = w.after.and_then(from_cursor);
         let Some(search) = w.search else {
-            let list = keys::list(&spec.scope, spec.order);
             let below = spec.below.as_deref();
+            let lists: Vec<Vec<u8>> = if spec.parts.is_empty() {
+                vec![keys::list(&spec.scope, spec.order)]
+            } else {
+                spec.parts
+                    .iter()
+                    .map(|p| keys::list(p, spec.order))
+                    .collect()
+            };
+            let ids = match lists.as_slice() {
+                [list] => self.list_ids_below(list, below, spec.desc, after, offset, limit)?,
+                _ => self.merged_ids(&lists, below, spec.desc, after, offset, limit)?,
+            };
             let mut rows = Vec::with_capacity(limit.min(500));
-            for (id, owner) in self.list_ids_below(&list, below, spec.desc, after, offset, limit)? {
+            for (id, owner) in ids {
                 if let Some(row) = (spec.fetch)(id, owner)? {
                     rows.push(row);
                 }
             }
             let total = match below {
                 // A range has no counter: its keys are counted (keys only, no record).
-                Some(b) => self.count_below(&list, b)?,
+                Some(b) => {
+                    let mut n = 0;
+                    for list in &lists {
+                        n += self.count_below(list, b)?;
+                    }
+                    n
+                }
                 None => self.count(&spec.scope)? as usize,
             };
             return Ok((rows, total));
@@ -235,20 +433,31 @@ impl<Tx: ReadTables> Txn<Tx> {
         // to be worth a key walk: ids are cheap to compare, records are not to decode.
         let mut seen: HashSet<u64> = HashSet::new();
         let mut candidates: Vec<(u64, u64)> = Vec::new();
-        self.each_word_match(&spec.word_scope, driver, usize::MAX, |id, owner| {
+        self.each_word_match(&spec.word_scopes, driver, usize::MAX, |id, owner| {
             if seen.insert(id) {
                 candidates.push((id, owner));
             }
         })?;
+        // Exact: every word narrowed the candidates by the index and nothing else narrows the
+        // list, so the candidates are the matches (an index word is a record's search word).
+        let mut exact = !spec.filtered && spec.below.is_none();
         for w in search.words.iter().filter(|w| w.as_str() != driver) {
             let cap = candidates.len().saturating_mul(4).saturating_add(64);
             let mut ids: HashSet<u64> = HashSet::new();
-            let complete = self.each_word_match(&spec.word_scope, w, cap, |id, _| {
+            let complete = self.each_word_match(&spec.word_scopes, w, cap, |id, _| {
                 ids.insert(id);
             })?;
             if complete {
                 candidates.retain(|(id, _)| ids.contains(id));
+            } else {
+                exact = false;
             }
+        }
+        if exact
+            && let Some(found) =
+                self.search_in_list_order(spec, &candidates, after, offset, limit)?
+        {
+            return Ok(found);
         }
         for (id, owner) in candidates {
             let Some(row) = (spec.fetch)(id, owner)? else {
@@ -282,6 +491,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 id,
                 owner,
                 flip: spec.desc,
+                at: 0,
             });
             if best.len() > want {
                 best.pop();

@@ -117,3 +117,107 @@ fn a_v4_database_builds_its_indexes_at_start_and_logs_progress() {
     let text = String::from_utf8_lossy(&log.0.lock().expect("log")).into_owned();
     assert!(!text.contains("list indexes"), "built once: {text}");
 }
+
+/// Make `path` look as a v8 binary left it: every contact's and asset's search words also
+/// kept in the across-companies scope, and the schema version 8.
+fn as_v8(path: &std::path::Path) -> usize {
+    use crate::store::index::{entries, keys};
+    let db = redb::Database::open(path).expect("open");
+    let txn = db.begin_write().expect("write");
+    let mut added = 0;
+    {
+        let mut words = txn.open_table(tables::SEARCH_WORDS).expect("words");
+        let contacts = txn.open_table(tables::CONTACTS).expect("contacts");
+        let assets = txn.open_table(tables::ASSETS).expect("assets");
+        let mut copy = |kind: u8, texts: Vec<&str>, id: u64, owner: u64| {
+            let mut ws: Vec<String> = texts
+                .into_iter()
+                .flat_map(crate::model::search_words)
+                .collect();
+            ws.sort();
+            ws.dedup();
+            let scope = keys::scope(kind, &[keys::ALL_COMPANIES]);
+            for w in ws {
+                words
+                    .insert((scope.as_slice(), w.as_str(), id), owner)
+                    .expect("insert");
+                added += 1;
+            }
+        };
+        for r in contacts.iter().expect("iter") {
+            let (_, v) = r.expect("row");
+            let c: crate::model::Contact = crate::store::codec::dec(v.value()).expect("dec");
+            copy(
+                keys::kind::CONTACT,
+                entries::contact_texts(&c).to_vec(),
+                c.id,
+                c.company_id,
+            );
+        }
+        for r in assets.iter().expect("iter") {
+            let (_, v) = r.expect("row");
+            let a: crate::model::Asset = crate::store::codec::dec(v.value()).expect("dec");
+            copy(
+                keys::kind::ASSET,
+                entries::asset_texts(&a).to_vec(),
+                a.id,
+                a.company_id,
+            );
+        }
+    }
+    meta::set_schema_version(&txn, 8).expect("version");
+    txn.commit().expect("commit");
+    added
+}
+
+#[test]
+fn a_v8_database_drops_its_search_words_across_companies_at_start() {
+    use redb::ReadableTableMetadata;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.redb");
+    let mut g = Gen::new(11);
+    let search = crate::model::SearchQuery::parse("a");
+    let q = Window {
+        desc: false,
+        search: Some(&search),
+        after: None,
+        offset: 0,
+        limit: 30,
+    };
+    let (before, words_before) = {
+        let s = store(dir.path());
+        s.write_blocking(|w| seed(w, &mut g, &[800, 300, 50]))
+            .expect("seed");
+        let page = s
+            .read_blocking(|r| r.contact_page(None, crate::model::ContactSort::Name, q))
+            .expect("read");
+        let words = s
+            .read_blocking(|r| Ok::<_, StoreError>(r.table(tables::SEARCH_WORDS)?.len()?))
+            .expect("count");
+        (page, words)
+    };
+    assert!(
+        before.total > 0,
+        "the search finds contacts across companies"
+    );
+    let copies = as_v8(&path);
+    assert!(copies > 0);
+    let s = store(dir.path());
+    let check = s.verify_indexes().expect("verify");
+    assert!(check.is_ok(), "{:#?}", check.problems);
+    let words_after = s
+        .read_blocking(|r| Ok::<_, StoreError>(r.table(tables::SEARCH_WORDS)?.len()?))
+        .expect("count");
+    assert_eq!(
+        words_after, words_before,
+        "the copies across companies are gone"
+    );
+    let after = s
+        .read_blocking(|r| r.contact_page(None, crate::model::ContactSort::Name, q))
+        .expect("read");
+    assert_eq!(after, before, "the same search page across companies");
+    let version = s
+        .read_blocking(|r| r.meta::<u32>(crate::store::keys::meta::SCHEMA_VERSION))
+        .expect("version");
+    assert_eq!(version, Some(crate::store::SCHEMA_VERSION));
+}
