@@ -50,7 +50,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 #[derive(Clone)]
 pub struct Store {
@@ -154,10 +154,10 @@ impl Store {
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
         // new index entries: a database indexed by an older version is indexed again.
-        // v9: contact and asset search words and filtered lists are kept per company only
+        // v10: contact and asset search words and filtered lists are kept per company only
         // (no copy across companies): a database indexed by an older version is indexed
         // again.
-        if found >= 9 || found == 0 {
+        if found >= 10 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -166,7 +166,7 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 (or v8, v9) on an existing database: build the indexes from the records, then record
+        // v5 (or v8, v10) on an existing database: build the indexes from the records, then record
         // the version (an interrupted build starts again at the next start).
         index::build::rebuild(&*self.db.database()?)?;
         let txn = self.db.begin_write()?;

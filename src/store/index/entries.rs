@@ -86,7 +86,7 @@ pub(crate) fn contact_texts(c: &Contact) -> [&str; 5] {
 }
 
 /// A contact's entries. Its search words and its filtered lists are kept in its company's
-/// scope only (schema v9): a search or a filtered page across companies looks in each
+/// scope only (schema v10): a search or a filtered page across companies looks in each
 /// company's, which costs a key seek per company, where the copies across companies cost
 /// 14 of each contact's 40 entries, written by every sync. The unfiltered lists keep their
 /// copy across companies: `/contacts` and `/api/v1/contacts` page them at every order.
@@ -103,7 +103,7 @@ pub(crate) fn contact(c: &Contact) -> Entries {
         }
         // The filtered lists (active / guest), in the name order only: a filter narrows a
         // list people then read by name, and every order more would cost a key per contact.
-        // Across companies they are counted only (schema v9): such a page merges the
+        // Across companies they are counted only (schema v10): such a page merges the
         // companies' lists (`Txn::merged_ids`).
         let (a, g) = (Some(c.active), Some(c.is_guest));
         for (active, guest) in [(a, None), (None, g), (a, g)] {
