@@ -90,6 +90,9 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &EVIDENCE_BY_TIME,
     &EVIDENCE_SETTINGS,
     &JOB_INDEX,
+    &JOB_COUNTS,
+    &AUDIT_BY_OUTCOME,
+    &AUDIT_DAYS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

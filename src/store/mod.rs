@@ -10,6 +10,7 @@
 //! read-only from another process while the service runs, and copy a consistent snapshot.
 
 mod audit;
+mod audit_window;
 mod backup;
 mod codec;
 mod companies;
@@ -48,7 +49,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 14;
 
 #[derive(Clone)]
 pub struct Store {
@@ -143,6 +144,21 @@ impl Store {
             // filled from the jobs already stored, in this same transaction.
             tables::create_v7(&txn)?;
             job_index::build(&txn)?;
+        }
+        if found < 14 {
+            // v14 (#11): jobs by state within each scope, and every scope's counter, so a Jobs
+            // page reads its rows and one counter. Built here, in this same transaction.
+            tables::create_v14(&txn)?;
+            tracing::info!("schema v14: counting jobs by company, kind and state");
+            let n = job_index::build_counts(&txn)?;
+            tracing::info!(jobs = n, "schema v14: job counters built");
+            tables::create_v14_audit(&txn)?;
+            tracing::info!("schema v14: indexing the audit log by outcome and day");
+            let n = audit_window::build(&txn)?;
+            tracing::info!(
+                events = n,
+                "schema v14: audit outcome index and day counters built"
+            );
         }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
