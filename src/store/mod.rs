@@ -263,4 +263,6 @@ pub(super) fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
 }
 
 #[cfg(test)]
+mod logs_tests;
+#[cfg(test)]
 mod tests;
