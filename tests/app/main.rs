@@ -34,6 +34,7 @@ mod jobs;
 mod jobs_page;
 mod layering;
 mod login_limits;
+mod logs_paging;
 mod navigation;
 mod ops;
 mod paging;
