@@ -188,7 +188,7 @@ fn seed_audit(s: &Store, n: u64) -> Result<(), StoreError> {
             }
             Ok::<_, StoreError>(())
         })?;
-        if i % 200_000 == 0 {
+        if i.is_multiple_of(200_000) {
             eprintln!("  seeded {i} audit events");
         }
     }
