@@ -181,9 +181,16 @@ impl Store {
         Ok(())
     }
 
-    /// Walk every index and counter and compare them with the records.
+    /// Walk every index and counter and compare them with the records (the jobs' and audit
+    /// log's too).
     pub fn verify_indexes(&self) -> Result<IndexCheck, StoreError> {
-        self.read_blocking(|r| r.verify_indexes())
+        self.read_blocking(|r| {
+            let mut check = r.verify_indexes()?;
+            // The jobs' and audit log's counters (#11) are kept outside `index`.
+            check.problems.extend(r.verify_job_index()?);
+            check.problems.extend(r.verify_audit_window()?);
+            Ok(check)
+        })
     }
 
     /// Run `f` on a read snapshot, on the blocking pool.
