@@ -236,7 +236,11 @@ async fn keyed(env: &BTreeMap<String, String>, company: u64) -> Keyed {
     // The jobs' counters and the audit log's outcome index and day counters (#11) too: the
     // killed sync's job was running and its audit entries were being written.
     let logs = s.store_handle().verify_indexes().expect("verify");
-    assert!(logs.is_ok(), "job and audit counters agree: {:#?}", logs.problems);
+    assert!(
+        logs.is_ok(),
+        "job and audit counters agree: {:#?}",
+        logs.problems
+    );
     let oid_of: HashMap<u64, String> = contacts
         .iter()
         .map(|c| (c.id, c.entra_object_id.clone().expect("synced")))
