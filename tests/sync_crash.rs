@@ -233,6 +233,14 @@ async fn keyed(env: &BTreeMap<String, String>, company: u64) -> Keyed {
         (contacts.len(), assets.len()),
         "list totals (counters) equal the records"
     );
+    // The jobs' counters and the audit log's outcome index and day counters (#11) too: the
+    // killed sync's job was running and its audit entries were being written.
+    let logs = s.store_handle().verify_indexes().expect("verify");
+    assert!(
+        logs.is_ok(),
+        "job and audit counters agree: {:#?}",
+        logs.problems
+    );
     let oid_of: HashMap<u64, String> = contacts
         .iter()
         .map(|c| (c.id, c.entra_object_id.clone().expect("synced")))

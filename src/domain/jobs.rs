@@ -3,7 +3,9 @@
 
 use super::{DomainError, DomainResult, Services};
 pub use crate::model::JobFilter;
-use crate::model::{Actor, Job, JobState, NewAuditEvent, Page, Requester, Trigger};
+use crate::model::{
+    Actor, Job, JobState, ListQuery, NewAuditEvent, Page, Requester, SortDir, Trigger,
+};
 use crate::store::{StoreError, Writer};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, HashSet};
@@ -130,6 +132,21 @@ impl Services {
             per_page,
             next_cursor: None,
         })
+    }
+
+    /// A page of jobs by filter for the pager: newest first (`dir` asc, the list's natural
+    /// order) or oldest first (`dir=desc`, how the pager reads backwards), after `q.after`
+    /// when given (a job id: keyset paging), else at `q.page`. The total is one counter.
+    pub async fn jobs_list(&self, filter: JobFilter, q: ListQuery) -> DomainResult<Page<Job>> {
+        let after = q.after.as_deref().and_then(job_cursor);
+        let newest_first = q.dir == SortDir::Asc;
+        let (offset, limit) = (q.offset(), q.per_page);
+        let page = self
+            .store
+            .read(move |r| r.jobs_page(&filter, after, newest_first, offset, limit))
+            .await?;
+        Ok(q.page_of(page.jobs, page.total)
+            .with_next(page.next.map(|id| id.to_be_bytes().to_vec())))
     }
 
     /// Claim the next due job, if any.
@@ -345,4 +362,9 @@ fn record_outcome(
         }
     };
     Ok(finished)
+}
+
+/// The job id a jobs cursor names (8 bytes, big-endian); None for any other cursor.
+fn job_cursor(bytes: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(bytes).ok().map(u64::from_be_bytes)
 }

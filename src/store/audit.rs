@@ -1,13 +1,12 @@
 //! The audit log: append-only, ids increase with time; retention removes the oldest.
 
+use super::audit_window;
 use super::codec::{dec, enc};
 use super::index;
-use super::index::entries;
-use super::index::keys::{ALL_COMPANIES, time as keys_time};
 use super::keys;
-use super::tables::{AUDIT, AUDIT_INDEX};
+use super::tables::AUDIT;
 use super::{ReadTables, StoreError, Txn, Writer};
-use crate::model::{AuditEvent, AuditFilter, NewAuditEvent, Outcome};
+use crate::model::{AuditEvent, AuditFilter, NewAuditEvent};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, ReadableTableMetadata};
 
@@ -22,90 +21,55 @@ fn older(value: &[u8], cutoff: DateTime<Utc>) -> bool {
     dec::<At>(value).is_ok_and(|e| e.at < cutoff)
 }
 
-/// The time and outcome half of an audit filter, tested against the index's values.
-struct Window {
-    from: Option<Vec<u8>>,
-    to: Option<Vec<u8>>,
-    outcome: Option<u8>,
-}
-
-#[derive(PartialEq, Eq)]
-enum Test {
-    Take,
-    Skip,
-    /// Older than `from`.
-    Stop,
-}
-
-impl Window {
-    fn of(f: &AuditFilter) -> Self {
-        Self {
-            from: f.from.map(keys_time),
-            to: f.to.map(keys_time),
-            outcome: f.outcome.map(|o| match o {
-                Outcome::Success => 0,
-                Outcome::Failure => 1,
-                Outcome::Warning => 2,
-            }),
-        }
-    }
-    /// `value` is the event's time (12 bytes, ordered) then its outcome byte.
-    fn test(&self, value: &[u8]) -> Test {
-        let (at, outcome) = value.split_at(value.len().saturating_sub(1));
-        if self.to.as_deref().is_some_and(|to| at >= to) {
-            return Test::Skip;
-        }
-        if self.from.as_deref().is_some_and(|from| at < from) {
-            return Test::Stop;
-        }
-        if self.outcome.is_some_and(|o| outcome != [o]) {
-            return Test::Skip;
-        }
-        Test::Take
-    }
+/// One page of the audit log read by cursor (see [`Txn::audit_list`]).
+#[derive(Debug, Clone)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// How many events match in all (counters; see `audit_window`).
+    pub total: usize,
+    /// This page's last event id when the page is full (the next page starts after it).
+    pub next: Option<u64>,
 }
 
 impl<Tx: ReadTables> Txn<Tx> {
-    /// Matching events, newest first: the page asked for plus the total count. The filter's
-    /// company and kind pick one scope of the audit index; time and outcome are read from the
-    /// index's values, so only the page's events are decoded. Without a time or outcome
-    /// filter the total is the scope's counter.
+    /// Matching events, newest first: the page asked for plus the total count. Reads the
+    /// keys before `offset` and the page's events (cursor paging, [`Self::audit_list`],
+    /// reads only the page's).
     pub fn audit_page(
         &self,
         filter: &AuditFilter,
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<AuditEvent>, usize), StoreError> {
-        let scope = entries::audit_scope(
-            filter.company_id.unwrap_or(ALL_COMPANIES),
-            filter.kind.as_deref().unwrap_or(""),
-        );
-        let idx = self.table(AUDIT_INDEX)?;
-        let range = idx.range((scope.as_slice(), 0)..=(scope.as_slice(), u64::MAX))?;
-        let mut ids = Vec::new();
-        let total = if filter.from.is_none() && filter.to.is_none() && filter.outcome.is_none() {
-            for r in range.rev().skip(offset).take(limit) {
-                ids.push(r?.0.value().1);
-            }
-            self.count(&scope)? as usize
-        } else {
-            let window = Window::of(filter);
-            let mut n = 0usize;
-            for r in range.rev() {
-                let (k, v) = r?;
-                match window.test(v.value()) {
-                    Test::Skip => continue,
-                    // Ids grow with time, so nothing older can match either.
-                    Test::Stop => break,
-                    Test::Take => {}
-                }
-                if n >= offset && ids.len() < limit {
-                    ids.push(k.value().1);
-                }
-                n += 1;
-            }
-            n
+        let p = self.audit_list(filter, None, true, offset, limit)?;
+        Ok((p.events, p.total))
+    }
+
+    /// A page of matching events, newest first (`newest_first`) or oldest first, after the
+    /// event `after` names (keyset paging) or past `offset` matches. Every filter the page
+    /// offers reads one index range and counters (see `audit_window`).
+    pub fn audit_list(
+        &self,
+        filter: &AuditFilter,
+        after: Option<u64>,
+        newest_first: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<AuditPage, StoreError> {
+        let span = self.audit_span(filter)?;
+        let ids = self.audit_span_ids(&span, after, newest_first, offset, limit)?;
+        let next = match ids.last() {
+            Some(last) if ids.len() == limit => Some(*last),
+            _ => None,
         };
+        Ok(AuditPage {
+            events: self.audit_events(ids)?,
+            total: self.audit_span_total(&span)?,
+            next,
+        })
+    }
+
+    fn audit_events(&self, ids: Vec<u64>) -> Result<Vec<AuditEvent>, StoreError> {
         let t = self.table(AUDIT)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -113,33 +77,19 @@ impl<Tx: ReadTables> Txn<Tx> {
                 out.push(dec(g.value())?);
             }
         }
-        Ok((out, total))
+        Ok(out)
     }
 
-    /// Every matching event, oldest first (CSV export streams from this); decodes only
-    /// matches.
+    /// Every matching event, oldest first; decodes only matches.
     pub fn audit_each(
         &self,
         filter: &AuditFilter,
         mut f: impl FnMut(AuditEvent),
     ) -> Result<(), StoreError> {
-        let scope = entries::audit_scope(
-            filter.company_id.unwrap_or(ALL_COMPANIES),
-            filter.kind.as_deref().unwrap_or(""),
-        );
-        let window = Window::of(filter);
-        let idx = self.table(AUDIT_INDEX)?;
-        let t = self.table(AUDIT)?;
-        for r in idx.range((scope.as_slice(), 0)..=(scope.as_slice(), u64::MAX))? {
-            let (k, v) = r?;
-            if window.test(v.value()) != Test::Take {
-                continue;
-            }
-            if let Some(g) = t.get(k.value().1)? {
-                f(dec(g.value())?);
-            }
-        }
-        Ok(())
+        self.audit_walk_events(filter, false, |e| {
+            f(e);
+            true
+        })
     }
 
     /// Matching events, newest first (the page's order: the CSV export streams from this),
@@ -147,33 +97,35 @@ impl<Tx: ReadTables> Txn<Tx> {
     pub fn audit_each_newest(
         &self,
         filter: &AuditFilter,
+        f: impl FnMut(AuditEvent) -> bool,
+    ) -> Result<(), StoreError> {
+        self.audit_walk_events(filter, true, f)
+    }
+
+    /// Walk the filter's events a chunk of ids at a time (keyset), so no more than a chunk
+    /// is held however long the log.
+    fn audit_walk_events(
+        &self,
+        filter: &AuditFilter,
+        newest_first: bool,
         mut f: impl FnMut(AuditEvent) -> bool,
     ) -> Result<(), StoreError> {
-        let scope = entries::audit_scope(
-            filter.company_id.unwrap_or(ALL_COMPANIES),
-            filter.kind.as_deref().unwrap_or(""),
-        );
-        let window = Window::of(filter);
-        let idx = self.table(AUDIT_INDEX)?;
-        let t = self.table(AUDIT)?;
-        for r in idx
-            .range((scope.as_slice(), 0)..=(scope.as_slice(), u64::MAX))?
-            .rev()
-        {
-            let (k, v) = r?;
-            match window.test(v.value()) {
-                Test::Skip => continue,
-                // Ids grow with time, so nothing older can match either.
-                Test::Stop => break,
-                Test::Take => {}
+        const CHUNK: usize = 500;
+        let span = self.audit_span(filter)?;
+        let mut after = None;
+        loop {
+            let ids = self.audit_span_ids(&span, after, newest_first, 0, CHUNK)?;
+            let full = ids.len() == CHUNK;
+            after = ids.last().copied();
+            for e in self.audit_events(ids)? {
+                if !f(e) {
+                    return Ok(());
+                }
             }
-            if let Some(g) = t.get(k.value().1)?
-                && !f(dec(g.value())?)
-            {
-                break;
+            if !full {
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     /// Does retention have anything to remove: more than `max_entries`, or an oldest entry
@@ -226,6 +178,9 @@ impl Writer {
         drop(t);
         for (_, e) in &doomed {
             index::reindex_audit(&self.txn, e.as_ref(), None)?;
+            if let Some(e) = e {
+                audit_window::upkeep(&self.txn, e, -1)?;
+            }
         }
         Ok(doomed.len() as u64)
     }
@@ -246,6 +201,7 @@ impl Writer {
             .open_table(AUDIT)?
             .insert(id, enc(&event)?.as_slice())?;
         index::reindex_audit(&self.txn, None, Some(&event))?;
+        audit_window::upkeep(&self.txn, &event, 1)?;
         Ok(id)
     }
 }

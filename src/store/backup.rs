@@ -95,6 +95,10 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &ALERT_STREAKS,
     &ALERT_OUTBOX,
     &DAILY_COUNTS,
+    // v11: job counters, the audit log by outcome and by day (#11).
+    &JOB_COUNTS,
+    &AUDIT_BY_OUTCOME,
+    &AUDIT_DAYS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

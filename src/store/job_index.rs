@@ -4,13 +4,17 @@
 //! `JOB_INDEX` maps (scope, job id) → the job's state byte. A scope is every job, one
 //! company's, one kind's, or one company's of one kind; job ids grow, so a scope read
 //! backwards is newest first. The state rides in the value so a state filter reads no record.
-//! `put_job` keeps the entries in the same transaction as the record.
+//! Each scope is also kept narrowed to one state (schema v11), so a state filter reads its
+//! page's entries only, and `JOB_COUNTS` holds every scope's size, so a page's total is one
+//! counter, not a walk of the scope. `put_job` keeps entries and counters in the same
+//! transaction as the record.
 
 use super::codec::dec;
-use super::tables::{JOB_INDEX, JOBS};
+use super::tables::{JOB_COUNTS, JOB_INDEX, JOBS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{Job, JobFilter, JobState};
 use redb::ReadableTable;
+use std::collections::BTreeMap;
 
 fn state_byte(s: JobState) -> u8 {
     match s {
@@ -53,32 +57,107 @@ fn scopes_of(j: &Job) -> Vec<Vec<u8>> {
     out
 }
 
+/// The scope of `f` (a state filter reads its own scope, so it skips no entry of another
+/// state).
+fn filter_scope(f: &JobFilter) -> Vec<u8> {
+    let sc = scope(f.company_id, f.kind.as_deref());
+    match f.state {
+        Some(st) => stateful(&sc, state_byte(st)),
+        None => sc,
+    }
+}
+
+/// A scope narrowed to one state: `s`, the state byte, then the stateless scope. WHY a tag
+/// of its own: the stateless scopes end in a kind of any length, so a state byte appended
+/// after it could not be told apart from the kind's last byte.
+fn stateful(sc: &[u8], state: u8) -> Vec<u8> {
+    let mut s = Vec::with_capacity(sc.len() + 2);
+    s.push(b's');
+    s.push(state);
+    s.extend_from_slice(sc);
+    s
+}
+
+/// One page of a job list read by cursor (see [`Txn::jobs_page`]).
+#[derive(Debug, Clone)]
+pub struct JobsPage {
+    pub jobs: Vec<Job>,
+    /// How many jobs match the filter in all: one counter.
+    pub total: usize,
+    /// The id of this page's last job when the page is full (the next page starts after it).
+    pub next: Option<u64>,
+}
+
 impl<Tx: ReadTables> Txn<Tx> {
-    /// Newest first, filtered; with how many match in all (counted on index entries only).
+    /// Newest first, filtered; with how many match in all (one counter read). Offset paging
+    /// walks the keys before the page: cursor paging ([`Self::jobs_page`]) does not.
     pub fn jobs_filtered(
         &self,
         f: &JobFilter,
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<Job>, usize), StoreError> {
-        let sc = scope(f.company_id, f.kind.as_deref());
-        let want = f.state.map(state_byte);
+        let sc = filter_scope(f);
         let index = self.table(JOB_INDEX)?;
-        let mut ids = Vec::new();
-        let mut total = 0;
+        let mut ids = Vec::with_capacity(limit.min(500));
         for r in index
             .range((sc.as_slice(), 0u64)..=(sc.as_slice(), u64::MAX))?
             .rev()
+            .skip(offset)
+            .take(limit)
         {
-            let (k, v) = r?;
-            if want.is_some_and(|w| v.value() != w) {
-                continue;
-            }
-            if total >= offset && ids.len() < limit {
-                ids.push(k.value().1);
-            }
-            total += 1;
+            ids.push(r?.0.value().1);
         }
+        Ok((self.jobs_by_id(ids)?, self.job_count(&sc)?))
+    }
+
+    /// A page of jobs matching `f`: newest first (`newest_first`), or oldest first, starting
+    /// after the job `after` names when given (keyset paging: reads the page's own entries).
+    pub fn jobs_page(
+        &self,
+        f: &JobFilter,
+        after: Option<u64>,
+        newest_first: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<JobsPage, StoreError> {
+        let sc = filter_scope(f);
+        let index = self.table(JOB_INDEX)?;
+        let (lo, hi) = match (after, newest_first) {
+            (None, _) => (0, u64::MAX),
+            (Some(a), true) => (0, a.saturating_sub(1)),
+            (Some(a), false) => (a.saturating_add(1), u64::MAX),
+        };
+        let mut ids = Vec::with_capacity(limit.min(500));
+        // An `after` at either end leaves nothing on its far side.
+        let empty = matches!(
+            (after, newest_first),
+            (Some(0), true) | (Some(u64::MAX), false)
+        );
+        if !empty {
+            let range = index.range((sc.as_slice(), lo)..=(sc.as_slice(), hi))?;
+            let skip = if after.is_some() { 0 } else { offset };
+            let keys: Box<dyn Iterator<Item = _>> = if newest_first {
+                Box::new(range.rev())
+            } else {
+                Box::new(range)
+            };
+            for r in keys.skip(skip).take(limit) {
+                ids.push(r?.0.value().1);
+            }
+        }
+        let next = match ids.last() {
+            Some(last) if ids.len() == limit => Some(*last),
+            _ => None,
+        };
+        Ok(JobsPage {
+            jobs: self.jobs_by_id(ids)?,
+            total: self.job_count(&sc)?,
+            next,
+        })
+    }
+
+    fn jobs_by_id(&self, ids: Vec<u64>) -> Result<Vec<Job>, StoreError> {
         let jobs = self.table(JOBS)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -86,16 +165,120 @@ impl<Tx: ReadTables> Txn<Tx> {
                 out.push(dec(g.value())?);
             }
         }
-        Ok((out, total))
+        Ok(out)
+    }
+
+    fn job_count(&self, sc: &[u8]) -> Result<usize, StoreError> {
+        let t = self.table(JOB_COUNTS)?;
+        Ok(t.get(sc)?.map(|g| g.value()).unwrap_or(0) as usize)
+    }
+
+    /// Compare the jobs index and its counters with the job records; one line per mismatch
+    /// (empty when they agree). Tests and support: it reads every job.
+    pub fn verify_job_index(&self) -> Result<Vec<String>, StoreError> {
+        let jobs = self.table(JOBS)?;
+        let mut want_entries: BTreeMap<(Vec<u8>, u64), u8> = BTreeMap::new();
+        for r in jobs.iter()? {
+            let j: Job = dec(r?.1.value())?;
+            for s in entries_of(&j) {
+                want_entries.insert((s, j.id), state_byte(j.state));
+            }
+        }
+        let mut want_counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        for (s, _) in want_entries.keys() {
+            *want_counts.entry(s.clone()).or_default() += 1;
+        }
+        let mut problems = Vec::new();
+        let mut have_entries = BTreeMap::new();
+        for r in self.table(JOB_INDEX)?.iter()? {
+            let (k, v) = r?;
+            let (s, id) = k.value();
+            have_entries.insert((s.to_vec(), id), v.value());
+        }
+        if have_entries != want_entries {
+            let extra = have_entries
+                .iter()
+                .filter(|(k, v)| want_entries.get(*k) != Some(*v))
+                .count();
+            let missing = want_entries
+                .iter()
+                .filter(|(k, v)| have_entries.get(*k) != Some(*v))
+                .count();
+            problems.push(format!(
+                "jobs index: {extra} entries not as the jobs say, {missing} missing"
+            ));
+        }
+        let mut have_counts = BTreeMap::new();
+        for r in self.table(JOB_COUNTS)?.iter()? {
+            let (k, v) = r?;
+            have_counts.insert(k.value().to_vec(), v.value());
+        }
+        for (s, n) in &want_counts {
+            let have = have_counts.get(s).copied().unwrap_or(0);
+            if have != *n {
+                problems.push(format!("jobs counter {s:?}: {have}, the jobs say {n}"));
+            }
+        }
+        for (s, n) in &have_counts {
+            if !want_counts.contains_key(s) {
+                problems.push(format!("jobs counter {s:?}: {n} for a scope with no job"));
+            }
+        }
+        Ok(problems)
     }
 }
 
+/// Every index entry of `j`: its stateless scopes, and each narrowed to its state.
+fn entries_of(j: &Job) -> Vec<Vec<u8>> {
+    let stateless = scopes_of(j);
+    let st = state_byte(j.state);
+    let narrowed: Vec<Vec<u8>> = stateless.iter().map(|s| stateful(s, st)).collect();
+    stateless.into_iter().chain(narrowed).collect()
+}
+
+/// Add `by` to the counter of `sc` (a counter that reaches 0 is removed).
+fn bump(t: &mut redb::Table<'_, &'static [u8], u64>, sc: &[u8], by: i64) -> Result<(), StoreError> {
+    let now = t.get(sc)?.map(|g| g.value()).unwrap_or(0);
+    let next = now.saturating_add_signed(by);
+    if next == 0 {
+        t.remove(sc)?;
+    } else {
+        t.insert(sc, next)?;
+    }
+    Ok(())
+}
+
 impl Writer {
-    /// List `j` in its scopes with its current state (called with every write of a job).
+    /// List `j` in its scopes with its current state, and keep the counters of every scope
+    /// it enters or leaves (called with every write of a job, in the same transaction). The
+    /// job's previous state is read from its every-job entry: a job's company and kind never
+    /// change, so only the state-narrowed scopes move.
     pub(super) fn index_job(&mut self, j: &Job) -> Result<(), StoreError> {
         let mut t = self.txn.open_table(JOB_INDEX)?;
-        for s in scopes_of(j) {
-            t.insert((s.as_slice(), j.id), state_byte(j.state))?;
+        let mut counts = self.txn.open_table(JOB_COUNTS)?;
+        let new = state_byte(j.state);
+        let old = t
+            .get((scope(None, None).as_slice(), j.id))?
+            .map(|g| g.value());
+        if old == Some(new) {
+            return Ok(());
+        }
+        let stateless = scopes_of(j);
+        for s in &stateless {
+            t.insert((s.as_slice(), j.id), new)?;
+            if old.is_none() {
+                bump(&mut counts, s, 1)?;
+            }
+            if let Some(o) = old {
+                let gone = stateful(s, o);
+                // A v7 database has no narrowed entries yet (v11 builds them).
+                if t.remove((gone.as_slice(), j.id))?.is_some() {
+                    bump(&mut counts, &gone, -1)?;
+                }
+            }
+            let came = stateful(s, new);
+            t.insert((came.as_slice(), j.id), new)?;
+            bump(&mut counts, &came, 1)?;
         }
         Ok(())
     }
@@ -112,6 +295,33 @@ pub(super) fn build(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// Schema v11: the state-narrowed scopes and every scope's counter, built from the jobs in
+/// one pass. Idempotent: it clears what an interrupted run could have left, then fills.
+pub(super) fn build_counts(txn: &redb::WriteTransaction) -> Result<u64, StoreError> {
+    let jobs = txn.open_table(JOBS)?;
+    let mut index = txn.open_table(JOB_INDEX)?;
+    let mut counts = txn.open_table(JOB_COUNTS)?;
+    counts.retain(|_, _| false)?;
+    let tag: &[u8] = b"s";
+    let end: &[u8] = b"t";
+    index.retain_in((tag, 0u64)..(end, 0u64), |_, _| false)?;
+    let mut tally: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    let mut n = 0u64;
+    for r in jobs.iter()? {
+        let j: Job = dec(r?.1.value())?;
+        let st = state_byte(j.state);
+        for s in entries_of(&j) {
+            index.insert((s.as_slice(), j.id), st)?;
+            *tally.entry(s).or_default() += 1;
+        }
+        n += 1;
+    }
+    for (s, c) in tally {
+        counts.insert(s.as_slice(), c)?;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

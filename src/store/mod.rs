@@ -11,6 +11,7 @@
 
 mod alerts;
 mod audit;
+mod audit_window;
 mod backup;
 mod codec;
 mod companies;
@@ -50,7 +51,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 #[derive(Clone)]
 pub struct Store {
@@ -151,6 +152,21 @@ impl Store {
             // Only new tables: opening them creates them, so the step is idempotent.
             tables::create_v9(&txn)?;
         }
+        if found < 11 {
+            // v11 (#11): jobs by state within each scope, and every scope's counter, so a Jobs
+            // page reads its rows and one counter. Built here, in this same transaction.
+            tables::create_v11(&txn)?;
+            tracing::info!("schema v11: counting jobs by company, kind and state");
+            let n = job_index::build_counts(&txn)?;
+            tracing::info!(jobs = n, "schema v11: job counters built");
+            tables::create_v11_audit(&txn)?;
+            tracing::info!("schema v11: indexing the audit log by outcome and day");
+            let n = audit_window::build(&txn)?;
+            tracing::info!(
+                events = n,
+                "schema v11: audit outcome index and day counters built"
+            );
+        }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
         // new index entries: a database indexed by an older version is indexed again.
@@ -175,9 +191,16 @@ impl Store {
         Ok(())
     }
 
-    /// Walk every index and counter and compare them with the records.
+    /// Walk every index and counter and compare them with the records (the jobs' and audit
+    /// log's too).
     pub fn verify_indexes(&self) -> Result<IndexCheck, StoreError> {
-        self.read_blocking(|r| r.verify_indexes())
+        self.read_blocking(|r| {
+            let mut check = r.verify_indexes()?;
+            // The jobs' and audit log's counters (#11) are kept outside `index`.
+            check.problems.extend(r.verify_job_index()?);
+            check.problems.extend(r.verify_audit_window()?);
+            Ok(check)
+        })
     }
 
     /// Run `f` on a read snapshot, on the blocking pool.
@@ -256,5 +279,7 @@ pub(super) fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
     }
 }
 
+#[cfg(test)]
+mod logs_tests;
 #[cfg(test)]
 mod tests;

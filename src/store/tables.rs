@@ -241,3 +241,30 @@ pub(super) fn create_v9(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
     txn.open_table(DAILY_COUNTS)?;
     Ok(())
 }
+
+// Schema v11 (#11): job list totals as counters.
+
+/// Job scope (see `store::job_index`: every scope, and each narrowed to one state) → how many
+/// jobs it lists, kept with every job write: the Jobs page's total without a walk.
+pub const JOB_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("job_counts");
+
+/// Schema v11: the job counters (filled by `job_index::build_counts`).
+pub(super) fn create_v11(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(JOB_COUNTS)?;
+    Ok(())
+}
+
+/// (audit scope narrowed to one outcome: `o`, the outcome byte, then the scope; event id) →
+/// nothing: an outcome filter reads its page's entries, not every event of other outcomes.
+pub const AUDIT_BY_OUTCOME: TableDefinition<(&[u8], u64), &[u8]> =
+    TableDefinition::new("audit_by_outcome");
+/// (audit scope, plain or narrowed to an outcome; UTC day number) → events that day: a time
+/// filter's total from whole days' counters plus at most its two edge days' entries.
+pub const AUDIT_DAYS: TableDefinition<(&[u8], i64), u64> = TableDefinition::new("audit_days");
+
+/// Schema v11: the audit outcome index and day counters (filled by `audit_window::build`).
+pub(super) fn create_v11_audit(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(AUDIT_BY_OUTCOME)?;
+    txn.open_table(AUDIT_DAYS)?;
+    Ok(())
+}

@@ -39,6 +39,7 @@ mod jobs_page;
 mod layering;
 mod level;
 mod login_limits;
+mod logs_paging;
 mod navigation;
 mod ops;
 mod paging;

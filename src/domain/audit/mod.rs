@@ -86,6 +86,30 @@ impl Services {
         })
     }
 
+    /// A page of the filtered log for the pager: newest first (`dir` asc, the log's natural
+    /// order) or oldest first (`dir=desc`, how the pager reads backwards), after `q.after`
+    /// (an event id: keyset paging) when given, else at `q.page`. Costs its page and
+    /// counters for every filter (see `store::audit_window`).
+    pub async fn audit_list(
+        &self,
+        filter: AuditFilter,
+        q: crate::model::ListQuery,
+    ) -> DomainResult<Page<AuditEvent>> {
+        let after = q
+            .after
+            .as_deref()
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes);
+        let newest_first = q.dir == crate::model::SortDir::Asc;
+        let (offset, limit) = (q.offset(), q.per_page);
+        let page = self
+            .store
+            .read(move |r| r.audit_list(&filter, after, newest_first, offset, limit))
+            .await?;
+        Ok(q.page_of(page.events, page.total)
+            .with_next(page.next.map(|id| id.to_be_bytes().to_vec())))
+    }
+
     /// The whole filtered log as CSV in the page's order (newest first), companies by name.
     /// Written in chunks on the blocking pool while the answer is being sent, so a large log
     /// is never held whole in memory; the export stops when the receiver is dropped.

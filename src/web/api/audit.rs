@@ -23,6 +23,8 @@ struct AuditQuery {
     filter: AuditFilterInput,
     page: Option<String>,
     per_page: Option<String>,
+    /// A previous page's `next_cursor` (keyset paging; `page` is then ignored).
+    cursor: Option<String>,
 }
 
 async fn list(
@@ -35,8 +37,12 @@ async fn list(
     let per_page =
         parse_num("per_page", q.per_page.as_deref())?.unwrap_or(ListQuery::DEFAULT_PER_PAGE);
     check_paging(page, per_page)?;
+    let q = super::with_cursor(
+        ListQuery::new(Some(page), Some(per_page), None, None, None),
+        q.cursor.as_deref(),
+    )?;
     Ok(web::Json(super::types::page(
-        st.services.audit_page(filter, page, per_page).await?,
+        st.services.audit_list(filter, q).await?,
     )))
 }
 

@@ -21,6 +21,8 @@ struct JobsQuery {
     kind: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
+    /// A previous page's `next_cursor` (keyset paging; `page` is then ignored).
+    cursor: Option<String>,
 }
 
 async fn list(
@@ -39,8 +41,12 @@ async fn list(
     if let Some(id) = company {
         st.services.company(id).await?;
     }
+    let q = super::with_cursor(
+        ListQuery::new(Some(page), Some(per_page), None, None, None),
+        q.cursor.as_deref(),
+    )?;
     Ok(web::Json(super::types::page(
-        st.services.jobs_filtered(filter, page, per_page).await?,
+        st.services.jobs_list(filter, q).await?,
     )))
 }
 

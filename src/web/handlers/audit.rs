@@ -5,7 +5,7 @@ use crate::model::audit_present as present;
 use crate::model::{AuditFilter, AuditFilterInput, ListQuery, Page};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::pager::Pager;
+use crate::web::pager::{self, ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::audit::{AuditPage, AuditRow, CompanyOption};
@@ -28,6 +28,10 @@ struct AuditQ {
     filter: AuditFilterInput,
     page: Option<String>,
     per_page: Option<String>,
+    /// Cursor links of the shared pager (see `web::pager`).
+    cursor: Option<String>,
+    before: Option<String>,
+    last: Option<String>,
 }
 
 /// The parsed filter plus the query string that reproduces it (for paging and CSV links).
@@ -80,17 +84,25 @@ async fn audit_get(
     // The company filter offers every company (by name, through the companies index).
     let choices = st.services.company_choices().await?;
     let names: std::collections::HashMap<u64, String> = choices.iter().cloned().collect();
-    let page: Page<_> = st
-        .services
-        .audit_page(parsed.filter.clone(), page_n, per_page)
-        .await?;
+    // Newest first is the log's only order, so no sort or direction is taken from the link.
+    let params = ListParams {
+        page: Some(page_n),
+        per_page: Some(per_page),
+        cursor: q.cursor.clone(),
+        before: q.before.clone(),
+        last: q.last.clone(),
+        ..ListParams::default()
+    };
+    let services = &st.services;
+    let wanted = parsed.filter.clone();
+    let (list, page, cursors): (_, Page<_>, _) =
+        pager::fetch(&params, move |q| services.audit_list(wanted.clone(), q)).await?;
     let base = if parsed.query.is_empty() {
         "/audit".to_string()
     } else {
         format!("/audit?{}", parsed.query)
     };
-    let list = ListQuery::new(Some(page.page), Some(page.per_page), None, None, None);
-    let pager = Pager::new(&base, &list, &page);
+    let pager = Pager::new(&base, &list, &page).with(&cursors);
     let rows = page
         .items
         .into_iter()

@@ -5,7 +5,7 @@ use crate::model::{Job, JobFilter, JobKind, JobState, ListQuery, Requester, Verd
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::ids::Id;
-use crate::web::pager::Pager;
+use crate::web::pager::{self, ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::jobs::{Choice, JobPage, JobRow, JobsPage};
@@ -27,6 +27,10 @@ struct JobsQ {
     company: Option<String>,
     state: Option<String>,
     kind: Option<String>,
+    /// Cursor links of the shared pager (see `web::pager`).
+    cursor: Option<String>,
+    before: Option<String>,
+    last: Option<String>,
 }
 
 /// The filter's query string (`company=1&state=failed`), empty when none is set.
@@ -122,20 +126,28 @@ async fn jobs_get(
     let filter = JobFilter::parse(q.company.as_deref(), q.state.as_deref(), q.kind.as_deref())
         .map_err(WebError::BadRequest)?;
     let query = filter_query(&filter);
-    let page = st
-        .services
-        .jobs_filtered(filter.clone(), page_n, per_page)
-        .await?;
+    // Newest first is the list's only order, so no sort or direction is taken from the link.
+    let params = ListParams {
+        page: Some(page_n),
+        per_page: Some(per_page),
+        cursor: q.cursor.clone(),
+        before: q.before.clone(),
+        last: q.last.clone(),
+        ..ListParams::default()
+    };
+    let services = &st.services;
+    let wanted = filter.clone();
+    let (list, page, cursors) =
+        pager::fetch(&params, move |q| services.jobs_list(wanted.clone(), q)).await?;
     let choices = st.services.company_choices().await?;
     let names: std::collections::HashMap<u64, String> = choices.iter().cloned().collect();
     let now = st.services.now();
-    let list = ListQuery::new(Some(page.page), Some(page.per_page), None, None, None);
     let base = if query.is_empty() {
         "/jobs".to_string()
     } else {
         format!("/jobs?{query}")
     };
-    let pager = Pager::new(&base, &list, &page);
+    let pager = Pager::new(&base, &list, &page).with(&cursors);
     let refresh = page.items.iter().any(|j| j.state.is_active());
     let mut rows = Vec::with_capacity(page.items.len());
     for j in page.items {
