@@ -1,7 +1,9 @@
 //! A database written by each released schema opens and migrates. `tests/fixtures/schema/`
 //! holds one small database per schema version (`v<N>.redb`, written by `tenantry backup`'s
-//! `backup_to` from a synced company and a plain one). `write_schema_fixture` (ignored; run it
-//! by name) writes the current version's file, so the next schema bump is tested against it.
+//! `backup_to` from a synced company and a plain one). `the_current_schema_has_its_fixture`
+//! builds that database in every run and, when the current version has no file yet (a schema
+//! bump), writes it there and fails until it is committed, so the next bump is tested against
+//! it.
 //! The older files came from main as released: v4 at c357e1f, v5 at 30c002b, v6 at 4fe1d1b
 //! (the same generator, copied into `git archive` of each commit; v7 never shipped on main:
 //! its branch merged as v8).
@@ -74,23 +76,50 @@ async fn every_schema_fixture_opens_and_migrates() {
     }
     assert!(
         versions.contains(&SCHEMA_VERSION),
-        "tests/fixtures/schema has no v{SCHEMA_VERSION}.redb: run `cargo test --test app write_schema_fixture -- --ignored` once"
+        "tests/fixtures/schema has no v{SCHEMA_VERSION}.redb: `the_current_schema_has_its_fixture` writes it; commit it"
     );
 }
 
-/// Writes `tests/fixtures/schema/v<SCHEMA_VERSION>.redb` (run by hand at each schema bump).
+/// Builds the current schema's fixture (a synced company and a plain one, through a backup)
+/// and checks it holds both; a schema bump without its file gets it written into
+/// `tests/fixtures/schema/` and fails until the file is committed.
 #[tokio::test]
-#[ignore]
-async fn write_schema_fixture() {
+async fn the_current_schema_has_its_fixture() {
     let env = sync_env().await;
     let t = env.tenant(SYNCED, 8, 3, true);
     let (_, job) = env.connect(SYNCED, &t.id).await;
     assert_eq!(job.state, tenantry::model::JobState::Succeeded, "{job:?}");
     env.company(PLAIN).await;
+    let names: Vec<String> = env
+        .app
+        .services()
+        .store_handle()
+        .read(|r| r.all_companies())
+        .await
+        .expect("companies")
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert!(
+        names.iter().any(|n| n == SYNCED) && names.iter().any(|n| n == PLAIN),
+        "the fixture holds both companies: {names:?}"
+    );
     let db = env.app.config.db_path();
-    let dest = fixtures_dir().join(format!("v{SCHEMA_VERSION}.redb"));
-    std::fs::create_dir_all(fixtures_dir()).expect("mkdir");
-    let _ = std::fs::remove_file(&dest);
-    tenantry::store::backup_to(&db, &dest).expect("backup");
+    let built = tempfile::tempdir().expect("tempdir");
+    let fresh = built.path().join(format!("v{SCHEMA_VERSION}.redb"));
+    tenantry::store::backup_to(&db, &fresh).expect("backup");
     env.stop().await;
+    // The file passes the checks a restore makes (opens, intact, a known schema, every row
+    // readable) before it can become a fixture.
+    tenantry::store::restore_from(&fresh, &built.path().join("check.redb"))
+        .expect("the fixture is a good backup");
+
+    let dest = fixtures_dir().join(format!("v{SCHEMA_VERSION}.redb"));
+    if !dest.exists() {
+        std::fs::copy(&fresh, &dest).expect("write the new fixture");
+        panic!(
+            "wrote {} for the new schema version: commit it (git add -f)",
+            dest.display()
+        );
+    }
 }
