@@ -517,6 +517,20 @@ async fn internal_notes_stay_staff_only_and_the_nav_counts_unfinished_requests()
     assert_eq!(r.status(), 303);
     let staff_view = app.get_text(&page).await;
     assert!(staff_view.contains(secret), "staff see the note");
+    let title = staff_view
+        .split("<title>")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .expect("a title");
+    assert!(
+        !title.contains("<form"),
+        "the title is the request's number and subject, not its forms: {title}"
+    );
+    assert_eq!(
+        staff_view.matches("Internal notes").count(),
+        1,
+        "the notes section once"
+    );
     assert!(
         staff_view.contains(&format!("<option value=\"{}\" selected>", me.id)),
         "assignee chosen"
