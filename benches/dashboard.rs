@@ -124,36 +124,7 @@ async fn run() {
     }
     println!("seeded in {:.1} s", t0.elapsed().as_secs_f64());
 
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let login = client
-        .get(format!("{}/login", app.url))
-        .send()
-        .await
-        .expect("GET /login")
-        .text()
-        .await
-        .expect("page");
-    let marker = "name=\"csrf\" value=\"";
-    let csrf = login
-        .find(marker)
-        .map(|i| {
-            let rest = &login[i + marker.len()..];
-            rest[..rest.find('"').unwrap_or(0)].to_string()
-        })
-        .unwrap_or_default();
-    client
-        .post(format!("{}/login", app.url))
-        .form(&[
-            ("email", ADMIN),
-            ("password", PASSWORD),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .expect("sign in");
+    let client = support::load::signed_in_client(&app.url, ADMIN, PASSWORD).await;
 
     // Floor: 50 companies read by key in one snapshot (no index, no HTTP).
     let store = s.store_handle().clone();

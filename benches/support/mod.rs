@@ -3,6 +3,8 @@
 //! includes it with `mod support;`; a bench uses only part of it.
 #![allow(dead_code)]
 
+pub mod load;
+
 use std::time::Duration;
 use tenantry::domain::Services;
 use tenantry::model::Job;
