@@ -99,6 +99,8 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &JOB_COUNTS,
     &AUDIT_BY_OUTCOME,
     &AUDIT_DAYS,
+    // v14: lists an initial sync still has to build (#11).
+    &LISTS_TO_BUILD,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

@@ -4,7 +4,7 @@
 use super::codec::{dec, enc};
 use super::index::keys::{self, kind};
 use super::index::{self, entries};
-use super::index::{ListSpec, Listed};
+use super::index::{ListKind, ListSpec, Listed};
 use super::tables::{ASSETS, COMPANIES, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{
@@ -72,7 +72,8 @@ impl<Tx: ReadTables> Txn<Tx> {
             id: &|x| x.id,
             below: None,
         };
-        self.list_page(&spec, w)
+        let pending = self.pending_among(ListKind::Contacts, company)?;
+        self.list_page_with_pending(&spec, w, CONTACTS, &pending)
     }
 
     /// [`Self::contact_page`] narrowed by `filter`. Active and guest pick the filtered list
@@ -105,6 +106,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 .collect(),
             _ => Vec::new(),
         };
+        let pending = self.pending_among(ListKind::Contacts, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::CONTACT, &[company]);
         let (scope, sort) = if narrowed {
@@ -134,7 +136,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             id: &|x| x.id,
             below: None,
         };
-        self.list_page(&spec, w)
+        self.list_page_with_pending(&spec, w, CONTACTS, &pending)
     }
 
     /// A group's member contacts that pass `keep` and the window's search, by contact id.
@@ -228,6 +230,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 .collect(),
             _ => Vec::new(),
         };
+        let pending = self.pending_among(ListKind::Assets, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::ASSET, &[company]);
         let sort = match (filter.checked_in_before, narrowed) {
@@ -266,7 +269,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             id: &|x| x.id,
             below: below.clone(),
         };
-        self.list_page(&spec, w)
+        self.list_page_with_pending(&spec, w, ASSETS, &pending)
     }
 
     /// How many assets of `company` (or every company) are in each compliance state, from
@@ -276,11 +279,16 @@ impl<Tx: ReadTables> Txn<Tx> {
         company: Option<u64>,
         states: &[&str],
     ) -> Result<Vec<(String, u64)>, StoreError> {
+        // A company in its first sync has no counters yet: its records are counted.
+        let pending = self.pending_among(ListKind::Assets, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         states
             .iter()
             .map(|s| {
-                let n = self.count(&keys::asset_filter_scope(company, Some(s), None))?;
+                let mut n = self.count(&keys::asset_filter_scope(company, Some(s), None))?;
+                n += self.count_pending(ASSETS, &pending, &|a: &Asset| {
+                    a.compliance_state == *s
+                })?;
                 Ok((s.to_string(), n))
             })
             .collect()
@@ -288,10 +296,12 @@ impl<Tx: ReadTables> Txn<Tx> {
 
     /// How many assets `company` (or every company) has.
     pub fn asset_count(&self, company: Option<u64>) -> Result<u64, StoreError> {
-        self.count(&keys::scope(
+        let pending = self.pending_among(ListKind::Assets, company)?;
+        let n = self.count(&keys::scope(
             kind::ASSET,
             &[company.unwrap_or(keys::ALL_COMPANIES)],
-        ))
+        ))?;
+        Ok(n + self.count_pending(ASSETS, &pending, &|_: &Asset| true)?)
     }
 
     /// One page of a company's contact groups and the total.
@@ -317,14 +327,27 @@ impl<Tx: ReadTables> Txn<Tx> {
             id: &|x| x.id,
             below: None,
         };
-        self.list_page(&spec, w)
+        let pending = self.pending_among(ListKind::Groups, Some(company))?;
+        self.list_page_with_pending(&spec, w, CONTACT_GROUPS, &pending)
     }
 
     /// The assets whose primary user is `contact`, by hostname as written, then id.
     pub fn assets_of_user(&self, company: u64, contact: u64) -> Result<Vec<Asset>, StoreError> {
+        let t = self.table(ASSETS)?;
+        if !self.pending_among(ListKind::Assets, Some(company))?.is_empty() {
+            // The company's first sync: its lists are not built yet, read its assets.
+            let mut out: Vec<Asset> = Vec::new();
+            for r in t.range((company, 0)..=(company, u64::MAX))? {
+                let a: Asset = dec(r?.1.value())?;
+                if a.primary_user_contact_id == Some(contact) {
+                    out.push(a);
+                }
+            }
+            out.sort_by(|x, y| (x.hostname.as_bytes(), x.id).cmp(&(y.hostname.as_bytes(), y.id)));
+            return Ok(out);
+        }
         let list = keys::list(&keys::scope(kind::ASSET_BY_USER, &[company, contact]), 0);
         let ids = self.list_ids(&list, false, None, 0, usize::MAX)?;
-        let t = self.table(ASSETS)?;
         let mut out = Vec::with_capacity(ids.len());
         for (id, owner) in ids {
             if let Some(g) = t.get((owner, id))? {
@@ -404,12 +427,20 @@ impl<Tx: ReadTables> Txn<Tx> {
 // the insert hands back the previous value, whose entries are the ones to move.
 impl Writer {
     pub fn put_contact(&mut self, c: &Contact) -> Result<(), StoreError> {
-        let old: Option<Contact> = self
-            .txn
-            .open_table(CONTACTS)?
-            .insert((c.company_id, c.id), enc(c)?.as_slice())?
-            .map(|g| dec(g.value()))
-            .transpose()?;
+        // In its company's first sync the lists are built at the round's end (`bulk.rs`):
+        // the previous value is not even decoded.
+        let deferred = self.lists_deferred(c.company_id, kind::CONTACT)?;
+        let old: Option<Contact> = {
+            let mut t = self.txn.open_table(CONTACTS)?;
+            let prev = t.insert((c.company_id, c.id), enc(c)?.as_slice())?;
+            match prev {
+                Some(p) if !deferred => Some(dec(p.value())?),
+                _ => None,
+            }
+        };
+        if deferred {
+            return Ok(());
+        }
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
@@ -418,12 +449,20 @@ impl Writer {
         )
     }
     pub fn put_group(&mut self, g: &ContactGroup) -> Result<(), StoreError> {
-        let old: Option<ContactGroup> = self
-            .txn
-            .open_table(CONTACT_GROUPS)?
-            .insert((g.company_id, g.id), enc(g)?.as_slice())?
-            .map(|v| dec(v.value()))
-            .transpose()?;
+        // In its company's first sync the lists are built at the round's end (`bulk.rs`):
+        // the previous value is not even decoded.
+        let deferred = self.lists_deferred(g.company_id, kind::GROUP)?;
+        let old: Option<ContactGroup> = {
+            let mut t = self.txn.open_table(CONTACT_GROUPS)?;
+            let prev = t.insert((g.company_id, g.id), enc(g)?.as_slice())?;
+            match prev {
+                Some(p) if !deferred => Some(dec(p.value())?),
+                _ => None,
+            }
+        };
+        if deferred {
+            return Ok(());
+        }
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
@@ -451,12 +490,20 @@ impl Writer {
         Ok(())
     }
     pub fn put_asset(&mut self, a: &Asset) -> Result<(), StoreError> {
-        let old: Option<Asset> = self
-            .txn
-            .open_table(ASSETS)?
-            .insert((a.company_id, a.id), enc(a)?.as_slice())?
-            .map(|g| dec(g.value()))
-            .transpose()?;
+        // In its company's first sync the lists are built at the round's end (`bulk.rs`):
+        // the previous value is not even decoded.
+        let deferred = self.lists_deferred(a.company_id, kind::ASSET)?;
+        let old: Option<Asset> = {
+            let mut t = self.txn.open_table(ASSETS)?;
+            let prev = t.insert((a.company_id, a.id), enc(a)?.as_slice())?;
+            match prev {
+                Some(p) if !deferred => Some(dec(p.value())?),
+                _ => None,
+            }
+        };
+        if deferred {
+            return Ok(());
+        }
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),

@@ -41,7 +41,7 @@ pub use backup::backup_to;
 pub use directory::Window;
 pub use disk::DiskBudget;
 pub use error::StoreError;
-pub use index::{IndexCheck, Listed};
+pub use index::{IndexCheck, ListKind, Listed};
 pub use jobs::Enqueued;
 pub use restore::{Restored, restore_from};
 pub use txn::{ReadTables, Reader, Txn, Writer};
@@ -51,7 +51,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 14;
 
 #[derive(Clone)]
 pub struct Store {
@@ -98,6 +98,9 @@ impl Store {
             secrets,
         };
         store.migrate()?;
+        // Lists an initial sync deferred and did not build (it crashed or stopped half-way):
+        // built now, so no company waits for its next sync to list quickly again.
+        index::bulk::build_all_pending(&store)?;
         Ok(store)
     }
 
@@ -166,6 +169,10 @@ impl Store {
                 events = n,
                 "schema v11: audit outcome index and day counters built"
             );
+        }
+        if found < 14 {
+            // v14 (#11): marks of the lists an initial sync defers to the end of its round.
+            tables::create_v14(&txn)?;
         }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are

@@ -268,3 +268,18 @@ pub(super) fn create_v11_audit(txn: &redb::WriteTransaction) -> Result<(), redb:
     txn.open_table(AUDIT_DAYS)?;
     Ok(())
 }
+
+// Schema v14 (#11): the initial sync's deferred lists.
+
+/// (company id, list kind: `index::keys::kind::CONTACT`, `ASSET` or `GROUP`) → nothing: the
+/// company's records of that kind are written without their list, search and counter
+/// entries, which are built once, in key order, at the end of the round (see
+/// `index/bulk.rs`). While a row is here none of those records has an entry in any scope,
+/// and their lists are answered from the records.
+pub const LISTS_TO_BUILD: TableDefinition<(u64, u8), ()> = TableDefinition::new("lists_to_build");
+
+/// Schema v14: the deferred lists' marks (a new, empty table: idempotent).
+pub(super) fn create_v14(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(LISTS_TO_BUILD)?;
+    Ok(())
+}

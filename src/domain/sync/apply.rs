@@ -5,7 +5,7 @@ use crate::model::{
     Asset, AssetSource, ChangeCounts, Contact, ContactGroup, DeviceRecord, GroupDelta, Membership,
     UserDelta,
 };
-use crate::store::{StoreError, Writer, keys};
+use crate::store::{ListKind, StoreError, Writer, keys};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -61,6 +61,9 @@ pub fn apply_users(
     now: DateTime<Utc>,
 ) -> Result<ChangeCounts, StoreError> {
     let mut counts = ChangeCounts::default();
+    // A company's first sync writes its contacts without their list entries, which are
+    // built once at the round's end (`finish_users_round`, store `index/bulk.rs`).
+    w.defer_lists_if_empty(company_id, ListKind::Contacts)?;
     let indexed = w.contact_index_entries(company_id, users.iter().map(|u| u.oid.as_str()))?;
     let new_oids: HashSet<&str> = users
         .iter()
@@ -165,6 +168,24 @@ pub fn apply_users(
         seen.iter().map(|(oid, id)| (oid.as_str(), *id, round)),
     )?;
     Ok(counts)
+}
+
+/// The end of a users round, in its last batch's transaction: a full round deactivates the
+/// contacts it did not see, and a first sync's deferred lists are built.
+pub fn finish_users_round(
+    w: &mut Writer,
+    company_id: u64,
+    round: u64,
+    full: bool,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let n = if full {
+        deactivate_unseen_contacts(w, company_id, round, now)?
+    } else {
+        0
+    };
+    w.build_deferred_lists(company_id, ListKind::Contacts)?;
+    Ok(n)
 }
 
 /// After a full round: contacts not seen in it were deleted while we had no delta token.
@@ -407,6 +428,8 @@ pub fn apply_device_page(
     now: DateTime<Utc>,
 ) -> Result<ChangeCounts, StoreError> {
     let mut counts = ChangeCounts::default();
+    // A company's first sweep: assets without list entries, built at its end.
+    w.defer_lists_if_empty(company_id, ListKind::Assets)?;
     let devices = last_of_each(devices);
     let primaries = w.contact_index_entries(
         company_id,
@@ -528,6 +551,7 @@ pub fn retire_unlisted_devices(
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let mut n = 0;
+    // Deferred lists are built after the retirements below, so each asset is indexed once.
     for (device_id, id) in w.devices_not_listed_in(company_id, round)? {
         // Fingerprint 0: should the device come back, it is applied in full (made active).
         // Round u64::MAX: a retired device is not looked at again by later sweeps.
@@ -539,5 +563,6 @@ pub fn retire_unlisted_devices(
             n += 1;
         }
     }
+    w.build_deferred_lists(company_id, ListKind::Assets)?;
     Ok(n)
 }

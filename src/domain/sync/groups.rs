@@ -114,6 +114,8 @@ impl Services {
                         c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
                         apply::recount_members(w, company_id)?;
                     }
+                    // A first sync's group lists, built once with the round's end.
+                    w.build_deferred_lists(company_id, crate::store::ListKind::Groups)?;
                     w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
                     Ok::<_, crate::store::StoreError>(c)
                 })
@@ -161,6 +163,8 @@ fn apply_chunk(
 ) -> Result<ChangeCounts, crate::store::StoreError> {
     // Thousands of groups and no list read: index entries at the commit.
     w.defer_index_upkeep();
+    // A company's first groups round: their lists are built at its end (store `bulk.rs`).
+    w.defer_lists_if_empty(company_id, crate::store::ListKind::Groups)?;
     let touched: Vec<String> = groups
         .iter()
         .filter(|g| !g.members_added.is_empty() || !g.members_removed.is_empty())

@@ -463,7 +463,7 @@ impl Services {
 
     /// Start the write of the users read so far, with `state` (the resume point after them)
     /// and the round's counts before them. A full round's last batch also deactivates the
-    /// contacts the round did not see.
+    /// contacts the round did not see; a first sync's last batch builds the contact lists.
     #[allow(clippy::too_many_arguments)]
     fn commit_users(
         &self,
@@ -481,8 +481,8 @@ impl Services {
         let mut saved = state.clone();
         writes.start(move |w| {
             let mut c = apply::apply_users(w, company_id, round, users, policy, at)?;
-            if last && full {
-                c.deactivated += apply::deactivate_unseen_contacts(w, company_id, round, at)?;
+            if last {
+                c.deactivated += apply::finish_users_round(w, company_id, round, full, at)?;
             }
             saved.round_counts = prior;
             saved.round_counts.add(c);

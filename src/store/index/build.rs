@@ -11,11 +11,12 @@ use crate::model::{Asset, AuditEvent, Company, Contact, ContactGroup, SupportReq
 use crate::store::codec::dec;
 use crate::store::tables::{
     ASSETS, AUDIT, AUDIT_INDEX, COMPANIES, COMPANY_TENANTS, CONTACT_GROUPS, CONTACTS,
-    DEFAULT_SLUGS, LIST_COUNTS, LIST_INDEX, MEMBER_OF, MEMBERSHIPS, SEARCH_WORDS, SUPPORT_REQUESTS,
+    DEFAULT_SLUGS, LIST_COUNTS, LIST_INDEX, LISTS_TO_BUILD, MEMBER_OF, MEMBERSHIPS, SEARCH_WORDS, SUPPORT_REQUESTS,
 };
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::{Database, ReadableTable, ReadableTableMetadata, WriteTransaction};
-use std::collections::HashMap;
+use super::keys::kind;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 /// Records per write transaction while building.
@@ -60,6 +61,9 @@ fn clear(db: &Database) -> Result<(), StoreError> {
     txn.delete_table(COMPANY_TENANTS)?;
     txn.delete_table(DEFAULT_SLUGS)?;
     crate::store::tables::create_v5(&txn)?;
+    // Every record is indexed below: no list is left for a sync to build.
+    txn.delete_table(LISTS_TO_BUILD)?;
+    crate::store::tables::create_v14(&txn)?;
     txn.commit()?;
     Ok(())
 }
@@ -293,6 +297,14 @@ pub(crate) fn verify<Tx: ReadTables>(r: &Txn<Tx>) -> Result<IndexCheck, StoreErr
         }
         Ok(())
     };
+    // A company whose lists of a kind are still to be built (its first sync, `bulk.rs`) has
+    // no entry for those records: they are expected in no index.
+    let pending: HashSet<(u64, u8)> = r
+        .all_lists_pending()?
+        .into_iter()
+        .map(|(c, k)| (c, k.byte()))
+        .collect();
+    let deferred = |company: u64, k: u8| pending.contains(&(company, k));
     let mut companies = Vec::new();
     for row in r.table(COMPANIES)?.iter()? {
         let c: Company = dec(row?.1.value())?;
@@ -300,17 +312,22 @@ pub(crate) fn verify<Tx: ReadTables>(r: &Txn<Tx>) -> Result<IndexCheck, StoreErr
         companies.push(c);
     }
     for row in r.table(CONTACTS)?.iter()? {
-        expect(
-            &mut check,
-            "contact",
-            entries::contact(&dec(row?.1.value())?),
-        )?;
+        let c: Contact = dec(row?.1.value())?;
+        if !deferred(c.company_id, kind::CONTACT) {
+            expect(&mut check, "contact", entries::contact(&c))?;
+        }
     }
     for row in r.table(CONTACT_GROUPS)?.iter()? {
-        expect(&mut check, "group", entries::group(&dec(row?.1.value())?))?;
+        let g: ContactGroup = dec(row?.1.value())?;
+        if !deferred(g.company_id, kind::GROUP) {
+            expect(&mut check, "group", entries::group(&g))?;
+        }
     }
     for row in r.table(ASSETS)?.iter()? {
-        expect(&mut check, "asset", entries::asset(&dec(row?.1.value())?))?;
+        let a: Asset = dec(row?.1.value())?;
+        if !deferred(a.company_id, kind::ASSET) {
+            expect(&mut check, "asset", entries::asset(&a))?;
+        }
     }
     for row in r.table(SUPPORT_REQUESTS)?.iter()? {
         expect(

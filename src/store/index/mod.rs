@@ -9,12 +9,15 @@
 //! checks them against the records (`Store::verify_indexes`).
 
 pub(crate) mod build;
+pub(crate) mod bulk;
+mod fallback;
 pub(crate) mod entries;
 pub(crate) mod keys;
 mod pending;
 mod read;
 
 pub use build::IndexCheck;
+pub use bulk::ListKind;
 pub(crate) use entries::Entries;
 pub(crate) use pending::Pending;
 pub(crate) use read::ListSpec;

@@ -27,21 +27,51 @@ type ListKey = (Vec<u8>, Vec<u8>, u64);
 type WordKey = (Vec<u8>, String, u64);
 
 /// Entries to insert (`Some(owner)`) or remove (`None`), in the order they were asked for.
-#[derive(Default)]
 pub(crate) struct Pending {
     list: Vec<(ListKey, Option<u64>)>,
     words: Vec<(WordKey, Option<u64>)>,
     counts: HashMap<Vec<u8>, i64>,
+    /// Entries held before they are written anyway.
+    flush_at: usize,
+    /// (company, kind) → are its lists deferred (`bulk.rs`)? The marks this writer has read
+    /// or written, so a batch of puts reads each once.
+    deferred: HashMap<(u64, u8), bool>,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Self::flushing_at(FLUSH_AT)
+    }
 }
 
 impl Pending {
+    /// Pending upkeep written whenever `flush_at` entries are held (a build holds more than a
+    /// sync batch, see `bulk.rs`).
+    pub(crate) fn flushing_at(flush_at: usize) -> Self {
+        Self {
+            list: Vec::new(),
+            words: Vec::new(),
+            counts: HashMap::new(),
+            flush_at,
+            deferred: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn deferred(&self, company: u64, kind: u8) -> Option<bool> {
+        self.deferred.get(&(company, kind)).copied()
+    }
+
+    pub(crate) fn note_deferred(&mut self, company: u64, kind: u8, deferred: bool) {
+        self.deferred.insert((company, kind), deferred);
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.list.is_empty() && self.words.is_empty() && self.counts.is_empty()
     }
 
     /// Should the entries held be written now (see [`FLUSH_AT`])?
     pub(crate) fn full(&self) -> bool {
-        self.list.len() + self.words.len() >= FLUSH_AT
+        self.list.len() + self.words.len() >= self.flush_at
     }
 
     pub(crate) fn list(&mut self, key: ListKey, owner: Option<u64>) {

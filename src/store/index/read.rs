@@ -82,13 +82,13 @@ pub struct Listed<T> {
 }
 
 /// A row's place as a cursor: its id (8 bytes) then its sort key.
-fn cursor(key: &[u8], id: u64) -> Vec<u8> {
+pub(super) fn cursor(key: &[u8], id: u64) -> Vec<u8> {
     let mut v = id.to_be_bytes().to_vec();
     v.extend_from_slice(key);
     v
 }
 
-fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
+pub(super) fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
     let (id, key) = c.split_at_checked(8)?;
     Some((key, u64::from_be_bytes(id.try_into().ok()?)))
 }
