@@ -102,7 +102,7 @@ fn ids<T>(p: &Page<T>, id: impl Fn(&T) -> u64) -> (Vec<u64>, usize) {
 }
 
 /// Compare every order, both directions, every search, on several pages (and one past the end).
-fn compare_directory(s: &Store, companies: &[Option<u64>]) -> usize {
+pub(super) fn compare_directory(s: &Store, companies: &[Option<u64>]) -> usize {
     let mut checked = 0;
     s.read_blocking(|r| {
         for company in companies {
@@ -338,7 +338,7 @@ fn compare_audit(s: &Store, companies: u64) {
 }
 
 /// A contact's devices and groups through their indexes, as the old scans found them.
-fn compare_contact_details(s: &Store, world: &World) {
+pub(super) fn compare_contact_details(s: &Store, world: &World) {
     s.read_blocking(|r| {
         for (company, id) in world.contacts.iter().step_by(7) {
             let devices: Vec<u64> = r
@@ -377,7 +377,7 @@ fn compare_contact_details(s: &Store, world: &World) {
 }
 
 /// Walking a list by cursors (keyset paging) visits exactly the old order, page after page.
-fn compare_cursor_walks(s: &Store) {
+pub(super) fn compare_cursor_walks(s: &Store) {
     s.read_blocking(|r| {
         for company in [Some(1), None] {
             for sort in ["name", "updated", "status", "email"] {
@@ -415,7 +415,7 @@ fn compare_cursor_walks(s: &Store) {
     .expect("read");
 }
 
-fn assert_consistent(s: &Store) {
+pub(super) fn assert_consistent(s: &Store) {
     let check = s.verify_indexes().expect("verify");
     assert!(check.is_ok(), "{:#?}", check.problems);
     assert!(check.entries > 0);
@@ -426,7 +426,7 @@ fn assert_consistent(s: &Store) {
 /// entries pruned), in several transactions. `deferred`: as a sync batch writes, with the
 /// index upkeep left to the commit and each changed contact put twice (the first version's
 /// entries must not survive).
-fn churn(s: &Store, g: &mut Gen, world: &World, round: u64, deferred: bool) {
+pub(super) fn churn(s: &Store, g: &mut Gen, world: &World, round: u64, deferred: bool) {
     s.write_blocking(|w| {
         if deferred {
             w.defer_index_upkeep();
