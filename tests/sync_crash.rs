@@ -3,7 +3,9 @@
 //! result equals a clean sync of the same data in a fresh data directory: same contacts by
 //! Entra object id with identical fields, same groups, memberships and assets, no duplicates,
 //! nothing lost; and that the list indexes agree with the records at every step
-//! (`verify_indexes`), the kill included.
+//! (`verify_indexes`), the kill included. A second test kills it while it builds the lists of
+//! the first sync (written at the end of the users round, `store/index/bulk.rs`): the next
+//! start builds them, and the result equals a clean sync too.
 //!
 //! The simulator runs in this test process; the appliance runs as the real `tenantry serve`
 //! binary in a child process, configured through `TENANTRY_*` like an installation.
@@ -460,6 +462,95 @@ async fn killed_mid_sync_then_restarted_equals_a_clean_sync() {
     for (oid, v) in &reference.contacts {
         assert_eq!(resumed.contacts.get(oid), Some(v), "contact {oid}");
     }
+    assert_eq!(resumed.contacts, reference.contacts);
+    assert_eq!(resumed.groups, reference.groups);
+    assert_eq!(resumed.memberships, reference.memberships);
+    assert_eq!(resumed.assets, reference.assets);
+    sim.stop().await;
+}
+
+/// Wait until the appliance's log has a line containing `text`; returns false at the deadline.
+async fn wait_for_log(serve: &Serve, text: &str, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if serve.log.lock().expect("log").iter().any(|l| l.contains(text)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_while_building_the_first_syncs_lists_then_restarted_equals_a_clean_sync() {
+    let sim = Simulator::start(SimOptions {
+        seed: 7,
+        ..Default::default()
+    })
+    .await
+    .expect("simulator");
+    let ctl = sim.control();
+    ctl.register_app(SimApp {
+        client_id: CLIENT_ID.into(),
+        client_secret: SECRET.into(),
+        redirect_uris: vec!["http://127.0.0.1:9/connect/callback".into()],
+        name: "Tenantry crash test".into(),
+        secret_expired: false,
+    })
+    .expect("app");
+    let t = ctl
+        .create_tenant(TenantSpec {
+            name: "Build Crash Corp".into(),
+            users: USERS,
+            devices: DEVICES,
+            intune: true,
+            p1: true,
+            ..Default::default()
+        })
+        .expect("tenant");
+    let tid = t.id.clone();
+    ctl.grant_consent(&tid, CLIENT_ID).expect("consent");
+    let http = reqwest::Client::new();
+
+    // First life: killed once the users round's last batch starts building the lists (the
+    // build and the batch commit together, so the kill loses both).
+    let crashed_dir = tempfile::tempdir().expect("tempdir");
+    let crashed = env_for(crashed_dir.path(), &sim);
+    let (company, job_id, token) = prepare(&crashed, &tid).await;
+    let serve = Serve::start(&crashed);
+    let building = wait_for_log(
+        &serve,
+        "building the lists of a first sync",
+        Duration::from_secs(600),
+    )
+    .await;
+    assert!(building, "the first sync built no lists:\n{}", serve.log());
+    serve.kill();
+
+    // Second life: the mark survived the kill, so the start builds the lists the batches
+    // committed so far left, then the job resumes and the rest follows the ordinary upkeep.
+    let serve = Serve::start(&crashed);
+    assert!(
+        serve
+            .log()
+            .contains("building the lists a sync left unbuilt"),
+        "the kill landed mid-build, so the start builds the lists:\n{}",
+        serve.log()
+    );
+    let done = wait_succeeded(&http, &serve, &token, job_id).await;
+    assert_eq!(done["counts"]["contacts_created"], USERS as u64, "{done}");
+    serve.kill();
+    let resumed = keyed(&crashed, company).await;
+
+    let clean_dir = tempfile::tempdir().expect("tempdir");
+    let clean = env_for(clean_dir.path(), &sim);
+    let (clean_company, clean_job, clean_token) = prepare(&clean, &tid).await;
+    let serve = Serve::start(&clean);
+    wait_succeeded(&http, &serve, &clean_token, clean_job).await;
+    serve.kill();
+    let reference = keyed(&clean, clean_company).await;
+
+    assert_eq!(resumed.contacts.len(), USERS, "nothing lost");
     assert_eq!(resumed.contacts, reference.contacts);
     assert_eq!(resumed.groups, reference.groups);
     assert_eq!(resumed.memberships, reference.memberships);

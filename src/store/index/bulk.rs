@@ -178,7 +178,17 @@ impl Writer {
         }
         // The batch's own deferred upkeep first: the build writes the same tables.
         self.flush_index_upkeep()?;
+        let started = Instant::now();
+        tracing::info!(company, ?kind, "building the lists of a first sync");
         let n = build_company(&self.txn, company, kind)?;
+        tracing::info!(
+            company,
+            ?kind,
+            records = n,
+            seconds = started.elapsed().as_secs_f64(),
+            "lists of a first sync built: {n} records in {:.2} s (written at the commit)",
+            started.elapsed().as_secs_f64()
+        );
         self.txn
             .open_table(LISTS_TO_BUILD)?
             .remove((company, kind.byte()))?;
