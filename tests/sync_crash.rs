@@ -473,7 +473,13 @@ async fn killed_mid_sync_then_restarted_equals_a_clean_sync() {
 async fn wait_for_log(serve: &Serve, text: &str, within: Duration) -> bool {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
-        if serve.log.lock().expect("log").iter().any(|l| l.contains(text)) {
+        if serve
+            .log
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|l| l.contains(text))
+        {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;

@@ -286,9 +286,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             .iter()
             .map(|s| {
                 let mut n = self.count(&keys::asset_filter_scope(company, Some(s), None))?;
-                n += self.count_pending(ASSETS, &pending, &|a: &Asset| {
-                    a.compliance_state == *s
-                })?;
+                n += self.count_pending(ASSETS, &pending, &|a: &Asset| a.compliance_state == *s)?;
                 Ok((s.to_string(), n))
             })
             .collect()
@@ -334,7 +332,10 @@ impl<Tx: ReadTables> Txn<Tx> {
     /// The assets whose primary user is `contact`, by hostname as written, then id.
     pub fn assets_of_user(&self, company: u64, contact: u64) -> Result<Vec<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
-        if !self.pending_among(ListKind::Assets, Some(company))?.is_empty() {
+        if !self
+            .pending_among(ListKind::Assets, Some(company))?
+            .is_empty()
+        {
             // The company's first sync: its lists are not built yet, read its assets.
             let mut out: Vec<Asset> = Vec::new();
             for r in t.range((company, 0)..=(company, u64::MAX))? {

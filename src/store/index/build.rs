@@ -6,16 +6,17 @@
 //! version moves to 5 only after the last batch: a build that is interrupted (a crash, a
 //! restart) starts again from the beginning on the next start.
 
+use super::keys::kind;
 use super::{Entries, Pending, entries};
 use crate::model::{Asset, AuditEvent, Company, Contact, ContactGroup, SupportRequest};
 use crate::store::codec::dec;
 use crate::store::tables::{
     ASSETS, AUDIT, AUDIT_INDEX, COMPANIES, COMPANY_TENANTS, CONTACT_GROUPS, CONTACTS,
-    DEFAULT_SLUGS, LIST_COUNTS, LIST_INDEX, LISTS_TO_BUILD, MEMBER_OF, MEMBERSHIPS, SEARCH_WORDS, SUPPORT_REQUESTS,
+    DEFAULT_SLUGS, LIST_COUNTS, LIST_INDEX, LISTS_TO_BUILD, MEMBER_OF, MEMBERSHIPS, SEARCH_WORDS,
+    SUPPORT_REQUESTS,
 };
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::{Database, ReadableTable, ReadableTableMetadata, WriteTransaction};
-use super::keys::kind;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 

@@ -125,7 +125,11 @@ impl Writer {
     /// Asked on every put of such a record: the answer is kept in the writer's pending
     /// upkeep, so a sync batch reads the mark once.
     pub(crate) fn lists_deferred(&mut self, company: u64, kind: u8) -> Result<bool, StoreError> {
-        if let Some(known) = self.pending.as_deref().and_then(|p| p.deferred(company, kind)) {
+        if let Some(known) = self
+            .pending
+            .as_deref()
+            .and_then(|p| p.deferred(company, kind))
+        {
             return Ok(known);
         }
         let found = self
@@ -172,7 +176,11 @@ impl Writer {
 
     /// Build the deferred lists of `company`'s records of `kind` and remove the mark, in
     /// this transaction. Returns the records indexed (0 when nothing was deferred).
-    pub fn build_deferred_lists(&mut self, company: u64, kind: ListKind) -> Result<u64, StoreError> {
+    pub fn build_deferred_lists(
+        &mut self,
+        company: u64,
+        kind: ListKind,
+    ) -> Result<u64, StoreError> {
         if !self.lists_deferred(company, kind.byte())? {
             return Ok(0);
         }

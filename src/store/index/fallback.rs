@@ -81,11 +81,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             }
         }
         trim(&mut kept, spec.desc, want);
-        let rows: Vec<T> = kept
-            .into_iter()
-            .skip(w.offset)
-            .map(|(_, _, r)| r)
-            .collect();
+        let rows: Vec<T> = kept.into_iter().skip(w.offset).map(|(_, _, r)| r).collect();
         let next = match rows.last() {
             Some(last) if rows.len() == w.limit => {
                 Some(cursor(&(spec.sort_key)(last), (spec.id)(last)))

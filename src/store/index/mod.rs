@@ -10,8 +10,8 @@
 
 pub(crate) mod build;
 pub(crate) mod bulk;
-mod fallback;
 pub(crate) mod entries;
+mod fallback;
 pub(crate) mod keys;
 mod pending;
 mod read;

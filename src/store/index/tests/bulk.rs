@@ -19,9 +19,15 @@ fn first_sync(s: &Store, g: &mut Gen, world: &mut World) {
         w.defer_index_upkeep();
         w.put_company(&company(g, NEW))?;
         for kind in [ListKind::Contacts, ListKind::Assets, ListKind::Groups] {
-            assert!(w.defer_lists_if_empty(NEW, kind)?, "{kind:?}: no records yet");
+            assert!(
+                w.defer_lists_if_empty(NEW, kind)?,
+                "{kind:?}: no records yet"
+            );
             // A company with records keeps its ordinary upkeep.
-            assert!(!w.defer_lists_if_empty(1, kind)?, "{kind:?}: company 1 has records");
+            assert!(
+                !w.defer_lists_if_empty(1, kind)?,
+                "{kind:?}: company 1 has records"
+            );
         }
         let mut ids = Vec::new();
         for id in 50_001..50_121 {
@@ -55,7 +61,10 @@ fn compare_counts_and_groups(s: &Store) {
             assert_eq!(r.asset_count(company)?, assets.len() as u64, "{company:?}");
             let states = ["compliant", "noncompliant", ""];
             for (state, n) in r.compliance_counts(company, &states)? {
-                let want = assets.iter().filter(|a| a.compliance_state == state).count();
+                let want = assets
+                    .iter()
+                    .filter(|a| a.compliance_state == state)
+                    .count();
                 assert_eq!(n, want as u64, "{company:?} {state:?}");
             }
         }
@@ -97,9 +106,7 @@ fn a_company_whose_lists_are_deferred_lists_as_the_full_scan_until_and_after_its
     // The check expects no entry for the pending company's records, and finds none.
     assert_consistent(&s);
     let no_entries = s
-        .read_blocking(|r| {
-            r.count(&keys::scope(keys::kind::CONTACT, &[NEW]))
-        })
+        .read_blocking(|r| r.count(&keys::scope(keys::kind::CONTACT, &[NEW])))
         .expect("count");
     assert_eq!(no_entries, 0, "nothing indexed before the build");
     // Pending: the company's pages and the pages across companies equal the full scan.
