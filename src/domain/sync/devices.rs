@@ -50,6 +50,13 @@ impl Services {
                         self.commit_devices(&mut writes, &mut batch, company_id, &state, false);
                         writes.land().await?;
                     }
+                    // A first sweep that stopped half-way still lists what it stored: the job
+                    // finishes without devices, and its counts and pages read the lists.
+                    self.store
+                        .write(move |w| {
+                            w.build_deferred_lists(company_id, crate::store::ListKind::Assets)
+                        })
+                        .await?;
                     return Err(StepError::Graph(e));
                 }
             };
