@@ -286,7 +286,7 @@ impl Services {
                     let done = record_outcome(w, job, result, now, base)?;
                     // Alert rules look at every outcome (#13), here in the outcome's own
                     // transaction instead of a commit of their own after it.
-                    alerted |= crate::domain::alerts::alerts_in_txn(w, &done, now, max_attempts)?;
+                    alerted |= Services::alert_rules_in_txn(w, &done, now, max_attempts)?;
                     let next = if claim_next {
                         w.claim_job_except(now, &HashSet::new())?
                     } else {
@@ -301,7 +301,7 @@ impl Services {
             Ok((out, alerted)) => {
                 for (done, _) in &out {
                     // A delivery job's end is looked at apart (it walks the outbox).
-                    if crate::domain::alerts::is_delivery(&done.kind) {
+                    if Services::is_alert_delivery(&done.kind) {
                         self.alerts_after_job(done).await;
                     }
                 }

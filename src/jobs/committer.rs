@@ -23,7 +23,10 @@ static OUTCOMES: AtomicU64 = AtomicU64::new(0);
 
 /// (commits, outcomes) recorded by group commit since the process started.
 pub fn group_commit_stats() -> (u64, u64) {
-    (GROUPS.load(Ordering::Relaxed), OUTCOMES.load(Ordering::Relaxed))
+    (
+        GROUPS.load(Ordering::Relaxed),
+        OUTCOMES.load(Ordering::Relaxed),
+    )
 }
 
 struct Finished {

@@ -28,15 +28,22 @@ static WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// (commits, writes) made through [`Store::write_grouped`] since the process started.
 pub fn group_commit_stats() -> (u64, u64) {
-    (COMMITS.load(Ordering::Relaxed), WRITES.load(Ordering::Relaxed))
+    (
+        COMMITS.load(Ordering::Relaxed),
+        WRITES.load(Ordering::Relaxed),
+    )
 }
 
 /// Hands a write's value to its caller once its group has committed.
 type Deliver = Box<dyn FnOnce() + Send>;
+/// Tells a write's caller why it was not committed.
+type Fail = Box<dyn FnOnce(StoreError) + Send>;
+/// A write's work in the group's transaction; returns how to deliver its value.
+type Run = Box<dyn FnOnce(&mut Writer) -> Result<Deliver, StoreError> + Send>;
 /// One queued write: runs in the group's transaction, or reports why it did not commit.
 struct Pending {
-    run: Box<dyn FnOnce(&mut Writer) -> Result<Deliver, StoreError> + Send>,
-    fail: Box<dyn FnOnce(StoreError) + Send>,
+    run: Run,
+    fail: Fail,
 }
 
 /// The queue, and whether a leader is committing groups from it.
@@ -101,8 +108,10 @@ impl Store {
             .map_err(|_| StoreError::Join("the grouped write was dropped".into()))?
     }
 
-    /// Commit groups until the queue is empty, then step down.
-    fn lead_groups(&self) {
+    /// Commit groups until the queue is empty, then step down. Owns its handle on the store
+    /// and lets go of it before telling the last group's callers: a caller that closes the
+    /// store once its write is done must not find the file still held by the leader.
+    fn lead_groups(self) {
         loop {
             let group = {
                 let mut q = self.group.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -112,26 +121,44 @@ impl Store {
                 }
                 std::mem::take(&mut q.0)
             };
-            let left = self.commit_group(group);
-            if !left.is_empty() {
-                // Not run (a write before them failed): first in line for the next group.
+            let (left, answers) = self.commit_group(group);
+            let step_down = {
                 let mut q = self.group.queue.lock().unwrap_or_else(|p| p.into_inner());
+                // Not run (a write before them failed): first in line for the next group.
                 let later = std::mem::take(&mut q.0);
                 q.0 = left;
                 q.0.extend(later);
+                let idle = q.0.is_empty();
+                if idle {
+                    q.1 = false;
+                }
+                idle
+            };
+            if step_down {
+                drop(self);
+                answers.into_iter().for_each(|a| a());
+                return;
             }
+            answers.into_iter().for_each(|a| a());
         }
     }
 
-    /// Run `group` in one transaction and commit it; returns the writes it did not run.
-    fn commit_group(&self, group: Vec<Pending>) -> Vec<Pending> {
+    /// Run `group` in one transaction and commit it. Returns the writes it did not run, and
+    /// the answers for the callers of those it did (to hand over once the caller is ready).
+    fn commit_group(&self, group: Vec<Pending>) -> (Vec<Pending>, Vec<Deliver>) {
+        let fail_all = |ran: Vec<Fail>, e: &StoreError| -> Vec<Deliver> {
+            ran.into_iter()
+                .map(|fail| {
+                    let e = echo(e);
+                    Box::new(move || fail(e)) as Deliver
+                })
+                .collect()
+        };
         let txn = match self.db.begin_write() {
             Ok(t) => t,
             Err(e) => {
-                for p in group {
-                    (p.fail)(echo(&e));
-                }
-                return Vec::new();
+                let fails = group.into_iter().map(|p| p.fail).collect();
+                return (Vec::new(), fail_all(fails, &e));
             }
         };
         let mut w = Writer {
@@ -139,7 +166,7 @@ impl Store {
             secrets: self.secrets.clone(),
             pending: None,
         };
-        let mut ran: Vec<(Deliver, Box<dyn FnOnce(StoreError) + Send>)> = Vec::new();
+        let mut ran: Vec<(Deliver, Fail)> = Vec::new();
         let mut rest = group.into_iter();
         while let Some(p) = rest.next() {
             // Each write sees the writer as a transaction of its own would: its deferred
@@ -156,11 +183,10 @@ impl Store {
                     if let Err(abort) = w.txn.abort() {
                         tracing::warn!(error = %abort, "could not abort a failed group of writes");
                     }
-                    for (_, fail) in ran {
-                        fail(echo(&e));
-                    }
-                    (p.fail)(e);
-                    return rest.collect();
+                    let mut answers = fail_all(ran.into_iter().map(|(_, f)| f).collect(), &e);
+                    let fail = p.fail;
+                    answers.push(Box::new(move || fail(e)));
+                    return (rest.collect(), answers);
                 }
             }
         }
@@ -168,18 +194,16 @@ impl Store {
             Ok(()) => {
                 COMMITS.fetch_add(1, Ordering::Relaxed);
                 WRITES.fetch_add(ran.len() as u64, Ordering::Relaxed);
-                for (deliver, _) in ran {
-                    deliver();
-                }
+                (Vec::new(), ran.into_iter().map(|(d, _)| d).collect())
             }
             Err(e) => {
                 let e = self.db.note(e);
-                for (_, fail) in ran {
-                    fail(echo(&e));
-                }
+                (
+                    Vec::new(),
+                    fail_all(ran.into_iter().map(|(_, f)| f).collect(), &e),
+                )
             }
         }
-        Vec::new()
     }
 }
 
@@ -202,19 +226,25 @@ mod tests {
         }
     }
 
+    /// Commit `group` now and answer its callers; the writes not run.
+    fn commit_now(s: &Store, group: Vec<Pending>) -> Vec<Pending> {
+        let (left, answers) = s.commit_group(group);
+        answers.into_iter().for_each(|a| a());
+        left
+    }
+
     fn meta(s: &Store, key: &str) -> Option<u32> {
         s.read_blocking(|r| r.meta(key)).expect("read")
     }
 
     #[tokio::test]
-    async fn a_group_commits_every_write_once_or_none_and_a_failure_fails_only_what_ran_with_it()
-    {
+    async fn a_group_commits_every_write_once_or_none_and_a_failure_fails_only_what_ran_with_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = store(&dir);
         // All good: one transaction, every caller gets its value.
         let (a, ra) = pending(put("a"));
         let (b, rb) = pending(put("b"));
-        assert!(s.commit_group(vec![a, b]).is_empty());
+        assert!(commit_now(&s, vec![a, b]).is_empty());
         assert_eq!(ra.await.expect("sent").expect("a"), 7);
         assert_eq!(rb.await.expect("sent").expect("b"), 7);
         assert_eq!((meta(&s, "a"), meta(&s, "b")), (Some(1), Some(1)));
@@ -228,12 +258,15 @@ mod tests {
             Err::<u32, _>(StoreError::Corrupt("refused".into()))
         });
         let (d, rd) = pending(put("d"));
-        let left = s.commit_group(vec![c, bad, d]);
+        let left = commit_now(&s, vec![c, bad, d]);
         assert_eq!(left.len(), 1);
         assert!(matches!(rc.await.expect("sent"), Err(StoreError::Join(_))));
-        assert!(matches!(rbad.await.expect("sent"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            rbad.await.expect("sent"),
+            Err(StoreError::Corrupt(_))
+        ));
         assert_eq!((meta(&s, "c"), meta(&s, "bad")), (None, None));
-        assert!(s.commit_group(left).is_empty());
+        assert!(commit_now(&s, left).is_empty());
         assert_eq!(rd.await.expect("sent").expect("d"), 7);
         assert_eq!(meta(&s, "d"), Some(1));
     }

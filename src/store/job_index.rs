@@ -326,7 +326,10 @@ impl<Tx: ReadTables> Txn<Tx> {
     /// Whether a job of `company_id` is running (one counter read): a worker never claims a
     /// second job of a company, so each tenant sees one caller from us at a time.
     pub(super) fn company_has_running_job(&self, company_id: u64) -> Result<bool, StoreError> {
-        let sc = stateful(&scope(Some(company_id), None), state_byte(JobState::Running));
+        let sc = stateful(
+            &scope(Some(company_id), None),
+            state_byte(JobState::Running),
+        );
         Ok(self.job_count(&sc)? > 0)
     }
 

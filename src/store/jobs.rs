@@ -223,11 +223,7 @@ impl Writer {
     /// the first finished job created after `cutoff` (nothing newer can have finished before
     /// it); it only steps over the few old jobs kept as their company's newest, or that ran
     /// long.
-    pub fn prune_jobs(
-        &mut self,
-        cutoff: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<usize, StoreError> {
+    pub fn prune_jobs(&mut self, cutoff: DateTime<Utc>, limit: usize) -> Result<usize, StoreError> {
         let mut removed = 0;
         let mut after = 0u64;
         let limit = limit.max(1);

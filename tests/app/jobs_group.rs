@@ -85,10 +85,7 @@ async fn outcomes_commit_together_with_their_records_and_claims_and_a_crash_reru
             (rb.clone(), success_with_records(&rb, now), true),
         ];
         let results = services.complete_and_claim_group(group).await;
-        let results: Vec<_> = results
-            .into_iter()
-            .map(|r| r.expect("recorded"))
-            .collect();
+        let results: Vec<_> = results.into_iter().map(|r| r.expect("recorded")).collect();
         assert_eq!(results.len(), 2);
         assert!(results.iter().all(|(d, _)| d.state == JobState::Succeeded));
         let next: Vec<u64> = results
@@ -115,7 +112,10 @@ async fn outcomes_commit_together_with_their_records_and_claims_and_a_crash_reru
                 .expect("meta");
             assert_eq!(report, Some(json!({"job": j.id})));
         }
-        assert_eq!(reports_by_job(&services, "test.report").await, vec![a.id, b.id]);
+        assert_eq!(
+            reports_by_job(&services, "test.report").await,
+            vec![a.id, b.id]
+        );
         // The process "dies" here: both claims committed, neither job ran.
         ((a.id, b.id), (other1.id, c3.id), third1.id)
     };
@@ -137,7 +137,10 @@ async fn outcomes_commit_together_with_their_records_and_claims_and_a_crash_reru
     let app = start_in(dir, config, registry).await;
     for id in [claimed.0, claimed.1, waiting] {
         let j = wait_for(&app, id, "succeeded", |j| j.state == JobState::Succeeded).await;
-        assert_eq!(j.attempts, 1, "an attempt cut short by a crash is not counted");
+        assert_eq!(
+            j.attempts, 1,
+            "an attempt cut short by a crash is not counted"
+        );
     }
     let mut ran = runs.lock().expect("lock").clone();
     ran.sort_unstable();
@@ -230,7 +233,10 @@ async fn many_jobs_finishing_at_once_all_complete_with_their_records() {
     );
     let (groups1, outcomes1) = tenantry::jobs::group_commit_stats();
     let (groups, outcomes) = (groups1 - groups0, outcomes1 - outcomes0);
-    assert!(outcomes >= JOBS, "{outcomes} outcomes through the committer");
+    assert!(
+        outcomes >= JOBS,
+        "{outcomes} outcomes through the committer"
+    );
     assert!(
         groups < outcomes,
         "outcomes finishing together shared commits: {outcomes} in {groups}"

@@ -23,7 +23,6 @@ use crate::store::{StoreError, Writer};
 use chrono::{DateTime, Utc};
 
 pub use rules::day_of;
-pub(crate) use rules::alerts_in_txn;
 pub use validate::host_of;
 
 /// The job kind that delivers queued alert messages.

@@ -139,7 +139,7 @@ fn clear(
 /// transaction, so the incident, the failure streak and the day's counts commit with the
 /// outcome: one commit per job less; see `Services::complete_and_claim_group`). True when
 /// a message was queued (wake the delivery worker).
-pub(crate) fn alerts_in_txn(
+fn alerts_in_txn(
     w: &mut Writer,
     job: &Job,
     now: DateTime<Utc>,
@@ -214,10 +214,26 @@ pub(crate) fn alerts_in_txn(
             }
         }
         JobState::Succeeded => {
-            clear(w, by, AlertRule::Credentials, company_id, &name, max_attempts, now)?;
+            clear(
+                w,
+                by,
+                AlertRule::Credentials,
+                company_id,
+                &name,
+                max_attempts,
+                now,
+            )?;
             if is_identity {
                 w.set_failure_streak(company_id, &kind, 0)?;
-                clear(w, by, AlertRule::SyncFailed, company_id, &name, max_attempts, now)?;
+                clear(
+                    w,
+                    by,
+                    AlertRule::SyncFailed,
+                    company_id,
+                    &name,
+                    max_attempts,
+                    now,
+                )?;
                 let (contacts, devices) = w.contact_and_device_counts(company_id)?;
                 w.put_daily_count(
                     company_id,
@@ -255,6 +271,23 @@ pub(crate) fn alerts_in_txn(
 }
 
 impl Services {
+    /// [`alerts_in_txn`] for the job queue's outcome transaction. An associated function of
+    /// `Services` so `domain::jobs` calls it without importing this module (which imports
+    /// `domain::jobs`).
+    pub(crate) fn alert_rules_in_txn(
+        w: &mut Writer,
+        job: &Job,
+        now: DateTime<Utc>,
+        max_attempts: u32,
+    ) -> Result<bool, StoreError> {
+        alerts_in_txn(w, job, now, max_attempts)
+    }
+
+    /// Is `kind` the alert delivery job (whose end is looked at apart, after its commit)?
+    pub(crate) fn is_alert_delivery(kind: &JobKind) -> bool {
+        super::is_delivery(kind)
+    }
+
     /// Look at a job that just ended (or was requeued): open or clear incidents, keep the
     /// failure streak and the day's counts, and keep alert delivery going. Never fails the
     /// caller: a problem here is logged, the job's own outcome is already stored.
