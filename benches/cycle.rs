@@ -51,6 +51,22 @@ fn graph_requests(ctl: &SimControl, tenants: &[String]) -> u64 {
         .sum()
 }
 
+/// Token requests the simulator counted for these tenants (the client caches a token per
+/// tenant for its lifetime, so a cycle within the hour should send none).
+fn token_requests(ctl: &SimControl, tenants: &[String]) -> u64 {
+    tenants
+        .iter()
+        .map(|t| {
+            ctl.request_counts(t)
+                .expect("counts")
+                .iter()
+                .filter(|(k, _)| k.starts_with("token:"))
+                .map(|(_, v)| *v)
+                .sum::<u64>()
+        })
+        .sum()
+}
+
 /// Wait until none of `jobs` is queued or running; returns how many succeeded and when the
 /// last one finished (its own `finished_at`, so the polling interval does not count). Jobs
 /// finish roughly in the order they were queued, so each poll looks at the oldest open job
@@ -335,6 +351,19 @@ async fn run() {
     for tid in &tids {
         ctl.reset_requests(tid).expect("reset");
     }
+    // What one commit costs on this disk and machine right now (an fsync through the one
+    // writer, nothing else writing): the unit the cycle's commits per job are paid in.
+    let commit_t0 = Instant::now();
+    let probes = 50;
+    for i in 0..probes {
+        s.store_handle()
+            .write(move |w| w.set_meta("bench.commit_probe", &i))
+            .await
+            .expect("probe commit");
+    }
+    let commit_ms = commit_t0.elapsed().as_secs_f64() * 1000.0 / probes as f64;
+    let (groups0, outcomes0) = tenantry::jobs::group_commit_stats();
+    let (commits0, writes0) = tenantry::store::group_commit_stats();
     let base_kib = status_kib("VmRSS:");
     let peak_reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let t0 = s.now();
@@ -352,7 +381,12 @@ async fn run() {
     let (ok, done) = wait_all(&s, &cycle_jobs).await;
     let wall = (done - t0).to_std().unwrap_or_default().as_secs_f64();
     let peak_kib = status_kib("VmHWM:");
+    let (groups1, outcomes1) = tenantry::jobs::group_commit_stats();
+    let (groups, outcomes) = (groups1 - groups0, outcomes1 - outcomes0);
+    let (commits1, writes1) = tenantry::store::group_commit_stats();
+    let (commits, writes) = (commits1 - commits0, writes1 - writes0);
     let requests = graph_requests(&ctl, &tids);
+    let tokens = token_requests(&ctl, &tids);
     // Where the time beyond the ideal goes: inside jobs (claim → outcome) or between them.
     let ran: Vec<tenantry::model::Job> = s
         .store_handle()
@@ -374,6 +408,7 @@ async fn run() {
         "  Graph requests: {requests} ({:.1} per tenant)",
         requests as f64 / tenants as f64
     );
+    println!("  token requests: {tokens} (cached per tenant from the initial round)");
     println!("  ideal:          {ideal:.2} s = {requests} × {latency_ms} ms / {workers} workers");
     println!("  RATIO cycle / ideal: {:.3}x", wall / ideal.max(1e-9));
     println!(
@@ -383,6 +418,12 @@ async fn run() {
     println!(
         "  one job:        {inside:.0} ms from claim to outcome on average ({:.0} ms of it Graph latency)",
         requests as f64 * latency_ms as f64 / tenants as f64
+    );
+    println!(
+        "  commits:        one commit alone {commit_ms:.1} ms; {outcomes} outcomes in {groups} groups ({:.2} per group); \
+         {writes} grouped writes (sync batches, outcome groups) in {commits} commits ({:.2} per commit)",
+        outcomes as f64 / groups.max(1) as f64,
+        writes as f64 / commits.max(1) as f64
     );
     println!(
         "  peak RSS:       {:.1} MiB (VmHWM{}; RSS before {:.1} MiB)",

@@ -364,6 +364,7 @@ impl App {
                 max_entries: config.audit.max_entries,
             },
             config.evidence.retention_days,
+            config.jobs.keep_days,
             shutdown_rx.clone(),
         ));
         tasks.push(jobs::spawn_alert_watch(

@@ -104,6 +104,9 @@ pub struct JobsConfig {
     pub backoff_seconds: u32,
     /// Seconds a graceful shutdown waits for running jobs before requeueing them.
     pub shutdown_grace_seconds: u32,
+    /// Finished jobs older than this many days are removed by the daily prune (each
+    /// company's newest job of each kind stays).
+    pub keep_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -261,6 +264,7 @@ impl Default for JobsConfig {
             max_attempts: 5,
             backoff_seconds: 30,
             shutdown_grace_seconds: 30,
+            keep_days: 30,
         }
     }
 }

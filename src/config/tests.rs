@@ -58,6 +58,7 @@ fn bad_values_are_refused_with_the_key_name() {
         ("TENANTRY_SERVER_LISTEN", "not-an-address", "server.listen"),
         ("TENANTRY_JOBS_WORKERS", "many", "jobs.workers"),
         ("TENANTRY_AUDIT_RETENTION_DAYS", "0", "audit.retention_days"),
+        ("TENANTRY_JOBS_KEEP_DAYS", "0", "jobs.keep_days"),
         ("TENANTRY_AUDIT_MAX_ENTRIES", "10", "audit.max_entries"),
         (
             "TENANTRY_MICROSOFT_GRAPH_URL",

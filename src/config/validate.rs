@@ -167,6 +167,12 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be at least 1",
         ));
     }
+    if c.jobs.keep_days == 0 || c.jobs.keep_days > 36_500 {
+        return Err(ConfigError::invalid(
+            "jobs.keep_days",
+            "must be between 1 and 36500",
+        ));
+    }
     if c.audit.retention_days == 0 || c.audit.retention_days > 36_500 {
         return Err(ConfigError::invalid(
             "audit.retention_days",

@@ -10,6 +10,9 @@ use crate::store::{StoreError, Writer};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, HashSet};
 
+/// Finished jobs one retention transaction removes at most.
+pub const PRUNE_BATCH: usize = 500;
+
 /// Outcome of [`Services::enqueue`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Queued {
@@ -249,6 +252,108 @@ impl Services {
         // Alert rules look at every outcome (#13; domain/alerts/rules.rs).
         self.alerts_after_job(&done).await;
         Ok((done, next))
+    }
+
+    /// Record several workers' outcomes, each followed by its worker's next claim (when its
+    /// `claim_next`), in ONE write transaction: a group commit. Results come back in the
+    /// order given. The alert rules (#13) look at each outcome in the same transaction.
+    ///
+    /// WHY: every commit is an fsync through the one writer, and with many workers the
+    /// outcomes that finish while a commit is in flight would each wait for a commit of their
+    /// own. Each still commits before its worker hears of it, so a crash loses none that
+    /// was reported; a crash before the commit leaves every job of the group `running`,
+    /// requeued at start. Claims in one group see each other (the store skips a company with
+    /// a job running), so no company gets two jobs. If the group cannot commit (one outcome's
+    /// write or its alert rules fail, or a write it shared a commit with), each is recorded
+    /// again on its own, with its alert
+    /// rules after it as before, so one bad write fails only its job and alerts never fail an
+    /// outcome.
+    pub async fn complete_and_claim_group(
+        &self,
+        group: Vec<(Job, RunResult, bool)>,
+    ) -> Vec<DomainResult<(Job, Option<Job>)>> {
+        let now = self.now();
+        let base = i64::from(self.config.job_backoff_seconds);
+        let max_attempts = self.config.job_max_attempts;
+        let together = group.clone();
+        // It may share its commit with the syncs' batches too (`store/group.rs`).
+        let written = self
+            .store
+            .write_grouped(move |w| {
+                let mut out = Vec::with_capacity(together.len());
+                let mut alerted = false;
+                for (job, result, claim_next) in together {
+                    let done = record_outcome(w, job, result, now, base)?;
+                    // Alert rules look at every outcome (#13), here in the outcome's own
+                    // transaction instead of a commit of their own after it.
+                    alerted |= Services::alert_rules_in_txn(w, &done, now, max_attempts)?;
+                    let next = if claim_next {
+                        w.claim_job_except(now, &HashSet::new())?
+                    } else {
+                        None
+                    };
+                    out.push((done, next));
+                }
+                Ok::<_, StoreError>((out, alerted))
+            })
+            .await;
+        match written {
+            Ok((out, alerted)) => {
+                for (done, _) in &out {
+                    // A delivery job's end is looked at apart (it walks the outbox).
+                    if Services::is_alert_delivery(&done.kind) {
+                        self.alerts_after_job(done).await;
+                    }
+                }
+                if alerted {
+                    self.job_notify.notify_waiters();
+                }
+                out.into_iter().map(Ok).collect()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = group.len(), "group commit failed; recording each outcome on its own");
+                let mut out = Vec::with_capacity(group.len());
+                for (job, result, claim_next) in group {
+                    out.push(
+                        self.complete_and_claim(job, result, HashSet::new(), claim_next)
+                            .await,
+                    );
+                }
+                out
+            }
+        }
+    }
+
+    /// Remove finished jobs older than `keep_days` (each company's newest job of each kind
+    /// stays), [`PRUNE_BATCH`] per write transaction so the writer is never held long; returns
+    /// how many went, and records one system audit entry when any did.
+    pub async fn prune_jobs(&self, keep_days: u32) -> DomainResult<usize> {
+        let now = self.now();
+        let cutoff = now - Duration::days(i64::from(keep_days));
+        let mut removed = 0;
+        loop {
+            let n = self
+                .store
+                .write(move |w| w.prune_jobs(cutoff, PRUNE_BATCH))
+                .await?;
+            removed += n;
+            if n < PRUNE_BATCH {
+                break;
+            }
+        }
+        if removed > 0 {
+            self.record(
+                NewAuditEvent::new(
+                    now,
+                    Actor::system(),
+                    "job.prune",
+                    format!("Removed {removed} finished job(s) older than {keep_days} days"),
+                )
+                .details(serde_json::json!({"removed": removed, "keep_days": keep_days})),
+            )
+            .await?;
+        }
+        Ok(removed)
     }
 
     /// After a crash or restart: put every job left `running` back in the queue, due now.

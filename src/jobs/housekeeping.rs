@@ -1,5 +1,5 @@
 //! Small periodic chores beside the job queue: writing the audit summaries of anonymous
-//! failures once their minute is over, and the daily audit and evidence retention prunes.
+//! failures once their minute is over, and the daily audit, evidence and finished-job retention prunes.
 
 use super::{Shutdown, stopped};
 use crate::domain::Services;
@@ -19,6 +19,7 @@ pub fn spawn_housekeeping(
     services: Services,
     retention: AuditRetention,
     evidence_retention_days: u32,
+    jobs_keep_days: u32,
     shutdown: Shutdown,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -43,6 +44,11 @@ pub fn spawn_housekeeping(
                         Ok(0) => {}
                         Ok(removed) => tracing::info!(removed, "evidence retention removed old snapshots"),
                         Err(e) => tracing::error!(error = %e, "evidence retention prune failed"),
+                    }
+                    match services.prune_jobs(jobs_keep_days).await {
+                        Ok(0) => {}
+                        Ok(removed) => tracing::info!(removed, "job retention removed old finished jobs"),
+                        Err(e) => tracing::error!(error = %e, "job retention prune failed"),
                     }
                 }
                 _ = stopped(shutdown.clone()) => return,

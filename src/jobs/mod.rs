@@ -3,11 +3,13 @@
 //! nothing of storage (it calls domain services) or HTTP.
 
 mod alert_watch;
+mod committer;
 mod housekeeping;
 mod scheduler;
 mod worker;
 
 pub use alert_watch::spawn_alert_watch;
+pub use committer::group_commit_stats;
 pub use housekeeping::spawn_housekeeping;
 pub use scheduler::{spawn_schedulers, spawn_watchdog};
 pub use worker::{run_due, spawn_workers};

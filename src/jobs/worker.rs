@@ -1,18 +1,18 @@
 //! Workers: claim → run one job → record the outcome, and claim the next job in that same
-//! commit (one fsync per job less; see `Services::complete_and_claim`). Each job runs in its own task so a
-//! panic fails that job (and is retried) instead of killing the worker.
+//! commit, which the outcomes of other workers finishing at the same time share (group
+//! commit, `committer.rs`; see `Services::complete_and_claim_group`). Each job runs in its own
+//! task so a panic fails that job (and is retried) instead of killing the worker.
 //!
-//! The pool is sized for I/O (a sync spends its time waiting on Graph, not on a core), and
-//! the workers share the set of companies with a job running: a worker never claims a second
-//! job of one of them, so each tenant sees at most one job of ours at a time.
+//! The pool is sized for I/O (a sync spends its time waiting on Graph, not on a core), and a
+//! claim never takes a job of a company that has one running (the store checks, inside the
+//! claim's transaction), so each tenant sees at most one job of ours at a time.
 
+use super::committer::Committer;
 use super::{JobContext, Registry, Shutdown, stopped};
 use crate::domain::Services;
 use crate::domain::jobs::RunResult;
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -26,66 +26,14 @@ pub fn spawn_workers(
     shutdown: Shutdown,
     grace: Duration,
 ) -> Vec<JoinHandle<()>> {
-    let busy = Busy::default();
+    let committer = Committer::spawn(services.clone());
     (0..n)
         .map(|i| {
             let (s, r, sd) = (services.clone(), registry.clone(), shutdown.clone());
-            let b = busy.clone();
-            tokio::spawn(async move { worker_loop(i, s, r, sd, grace, b).await })
+            let c = committer.clone();
+            tokio::spawn(async move { worker_loop(i, s, r, sd, grace, c).await })
         })
         .collect()
-}
-
-/// Companies with a job running in this pool. Held across a claim, so two workers cannot
-/// both claim a job of the same company (claims are one write transaction each anyway).
-type Busy = Arc<Mutex<HashSet<u64>>>;
-
-/// Claim a due job of a company that has none running, and mark the company busy.
-async fn claim(
-    services: &Services,
-    busy: &Busy,
-) -> Result<Option<crate::model::Job>, crate::domain::DomainError> {
-    let mut held = busy.lock().await;
-    let job = services.claim_job_except(held.clone()).await?;
-    if let Some(c) = job.as_ref().and_then(|j| j.company_id) {
-        held.insert(c);
-    }
-    Ok(job)
-}
-
-/// Record how `job` ended and claim the next job in the same commit (unless shutting down),
-/// moving the busy mark from its company to the next job's.
-async fn finish_and_claim(
-    services: &Services,
-    busy: &Busy,
-    job: crate::model::Job,
-    outcome: RunResult,
-    claim_next: bool,
-) -> Option<crate::model::Job> {
-    let company = job.company_id;
-    let mut held = busy.lock().await;
-    if let Some(c) = company {
-        held.remove(&c);
-    }
-    let next = match services
-        .complete_and_claim(job, outcome, held.clone(), claim_next)
-        .await
-    {
-        Ok((_, next)) => next,
-        Err(e) => {
-            tracing::error!(error = %e, "could not record job outcome");
-            None
-        }
-    };
-    if let Some(c) = next.as_ref().and_then(|j| j.company_id) {
-        held.insert(c);
-    }
-    drop(held);
-    if company.is_some() {
-        // A job of the finished job's company may be waiting for it to end.
-        services.job_notify.notify_waiters();
-    }
-    next
 }
 
 async fn worker_loop(
@@ -94,7 +42,7 @@ async fn worker_loop(
     registry: Registry,
     shutdown: Shutdown,
     grace: Duration,
-    busy: Busy,
+    committer: Committer,
 ) {
     tracing::debug!(worker = index, "job worker started");
     // A job claimed together with the previous one's outcome, to run without a claim of its own.
@@ -106,9 +54,6 @@ async fn worker_loop(
                 if let Err(e) = services.requeue_running(job.id).await {
                     tracing::error!(job = job.id, error = %e, "could not requeue job at shutdown (it is requeued at next start)");
                 }
-                if let Some(c) = job.company_id {
-                    busy.lock().await.remove(&c);
-                }
             }
             break;
         }
@@ -116,30 +61,23 @@ async fn worker_loop(
         let notified = services.job_notify.notified();
         let claimed = match next.take() {
             Some(job) => Ok(Some(job)),
-            None => claim(&services, &busy).await,
+            None => services.claim_job().await,
         };
         match claimed {
             Ok(Some(job)) => {
-                match run_one(&services, &registry, job.clone(), shutdown.clone(), grace).await {
-                    Some(outcome) => {
-                        let go_on = !*shutdown.borrow();
-                        next = finish_and_claim(&services, &busy, job, outcome, go_on).await;
-                    }
-                    None => {
-                        if let Some(c) = job.company_id {
-                            busy.lock().await.remove(&c);
-                        }
-                    }
+                if let Some(outcome) =
+                    run_one(&services, &registry, job.clone(), shutdown.clone(), grace).await
+                {
+                    let go_on = !*shutdown.borrow();
+                    next = committer.finish(job, outcome, go_on).await;
                 }
             }
             Ok(None) => {
                 let due = services.next_job_due().await.unwrap_or_default();
                 let wait = match due {
-                    // Due yet not claimed: its company is busy; the running job's end
-                    // wakes us.
-                    Some(due) if due <= services.now() && !busy.lock().await.is_empty() => {
-                        IDLE_POLL
-                    }
+                    // Due yet not claimed: its company has a job running, whose end (a
+                    // group commit) wakes us.
+                    Some(due) if due <= services.now() => IDLE_POLL,
                     Some(due) => (due - services.now())
                         .to_std()
                         .unwrap_or(Duration::ZERO)

@@ -284,6 +284,71 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// Take `j` out of every scope it is listed in, with their counters (the job record is
+    /// being removed in the same transaction: retention).
+    pub(super) fn unindex_job(&mut self, j: &Job) -> Result<(), StoreError> {
+        let mut t = self.txn.open_table(JOB_INDEX)?;
+        let mut counts = self.txn.open_table(JOB_COUNTS)?;
+        for s in entries_of(j) {
+            if t.remove((s.as_slice(), j.id))?.is_some() {
+                bump(&mut counts, &s, -1)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<Tx: ReadTables> Txn<Tx> {
+    /// Finished jobs (succeeded or failed), oldest first, from the state-narrowed scopes:
+    /// up to `limit` ids of each state, starting after `after` (a job id).
+    pub(super) fn finished_job_ids(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        let index = self.table(JOB_INDEX)?;
+        let mut ids = Vec::new();
+        for st in [JobState::Succeeded, JobState::Failed] {
+            let sc = stateful(&scope(None, None), state_byte(st));
+            for r in index
+                .range((sc.as_slice(), after.saturating_add(1))..=(sc.as_slice(), u64::MAX))?
+                .take(limit)
+            {
+                ids.push(r?.0.value().1);
+            }
+        }
+        ids.sort_unstable();
+        ids.truncate(limit);
+        Ok(ids)
+    }
+
+    /// Whether a job of `company_id` is running (one counter read): a worker never claims a
+    /// second job of a company, so each tenant sees one caller from us at a time.
+    pub(super) fn company_has_running_job(&self, company_id: u64) -> Result<bool, StoreError> {
+        let sc = stateful(
+            &scope(Some(company_id), None),
+            state_byte(JobState::Running),
+        );
+        Ok(self.job_count(&sc)? > 0)
+    }
+
+    /// The newest job of `kind` for `company_id` (or of `kind` without a company), by id.
+    pub(super) fn newest_job_id(
+        &self,
+        company_id: Option<u64>,
+        kind: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let sc = match company_id {
+            Some(c) => scope(Some(c), Some(kind)),
+            None => scope(None, Some(kind)),
+        };
+        let index = self.table(JOB_INDEX)?;
+        let mut r = index.range((sc.as_slice(), 0u64)..=(sc.as_slice(), u64::MAX))?;
+        Ok(r.next_back().transpose()?.map(|(k, _)| k.value().1))
+    }
+}
+
 /// Schema v7: fill the index from the jobs already stored (idempotent: inserts overwrite).
 pub(super) fn build(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     let jobs = txn.open_table(JOBS)?;

@@ -87,8 +87,10 @@ impl Writer {
         self.claim_job_except(now, &HashSet::new())
     }
 
-    /// Take the oldest due job whose company is not in `busy` and mark it running. Jobs of a
-    /// busy company stay queued, in their place, for when its running job ends.
+    /// Take the oldest due job whose company is not in `busy` and has no job running, and
+    /// mark it running. Jobs of a busy company stay queued, in their place, for when its
+    /// running job ends. WHY the store checks too: several workers' claims can share one
+    /// transaction (group commit), and each must see the companies the others just claimed.
     pub fn claim_job_except(
         &mut self,
         now: DateTime<Utc>,
@@ -107,7 +109,9 @@ impl Writer {
                         break;
                     }
                 };
-                if job.company_id.is_some_and(|c| busy.contains(&c)) {
+                if let Some(c) = job.company_id
+                    && (busy.contains(&c) || self.company_has_running_job(c)?)
+                {
                     continue;
                 }
                 found = Some((at, id, Some(job)));
@@ -212,6 +216,49 @@ impl Writer {
         Ok(job)
     }
 
+    /// Remove up to `limit` finished jobs (succeeded or failed) that finished before `cutoff`,
+    /// oldest first, with their index entries and counters; returns how many went. The newest
+    /// job of each company and kind stays whatever its age, so a company's last sync is still
+    /// shown. Reads cost what is removed: job ids grow with `created_at`, so the walk stops at
+    /// the first finished job created after `cutoff` (nothing newer can have finished before
+    /// it); it only steps over the few old jobs kept as their company's newest, or that ran
+    /// long.
+    pub fn prune_jobs(&mut self, cutoff: DateTime<Utc>, limit: usize) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        let mut after = 0u64;
+        let limit = limit.max(1);
+        loop {
+            let ids = self.finished_job_ids(after, limit)?;
+            if ids.is_empty() {
+                return Ok(removed);
+            }
+            for id in ids {
+                after = id;
+                let Some(job) = self.job(id)? else { continue };
+                if job.created_at >= cutoff {
+                    return Ok(removed);
+                }
+                if job.state.is_active() || job.finished_at.is_none_or(|f| f >= cutoff) {
+                    continue;
+                }
+                if self.newest_job_id(job.company_id, job.kind.as_str())? == Some(id) {
+                    continue;
+                }
+                self.txn.open_table(JOBS)?.remove(id)?;
+                self.unindex_job(&job)?;
+                let key = Job::active_key(&job.kind, job.company_id);
+                let mut active = self.txn.open_table(JOB_ACTIVE)?;
+                if active.get(key.as_str())?.map(|g| g.value()) == Some(id) {
+                    active.remove(key.as_str())?;
+                }
+                removed += 1;
+                if removed >= limit {
+                    return Ok(removed);
+                }
+            }
+        }
+    }
+
     /// Jobs left `running` by a process that is gone. At start-up every running job is such
     /// a job: this process holds the only write lock on the database.
     pub fn running_jobs(&self) -> Result<Vec<Job>, StoreError> {
@@ -224,5 +271,126 @@ impl Writer {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+    use crate::model::{Requester, Trigger};
+    use chrono::Duration;
+
+    fn day(n: i64) -> DateTime<Utc> {
+        DateTime::UNIX_EPOCH + Duration::days(n)
+    }
+
+    /// Queue a job of `kind` for `company` created on `created`, run it then, and finish it
+    /// as `state` on `finished`; returns its id.
+    fn ran(
+        w: &mut Writer,
+        kind: &str,
+        company: u64,
+        created: i64,
+        finished: i64,
+        state: JobState,
+    ) -> Result<u64, StoreError> {
+        let job = Job::new(
+            kind,
+            Some(company),
+            Trigger::Schedule,
+            Requester::system(),
+            3,
+            day(created),
+            serde_json::Value::Null,
+        );
+        let id = w.enqueue_job(job)?.into_job().id;
+        let claimed = w.claim_job(day(created))?.expect("due");
+        assert_eq!(claimed.id, id);
+        w.finish_job(claimed, state, day(finished))?;
+        Ok(id)
+    }
+
+    #[test]
+    fn prune_removes_old_finished_jobs_in_batches_and_keeps_each_company_s_newest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::store::Store::open(
+            &dir.path().join("t.redb"),
+            crate::crypto::SecretBox::from_key([3; 32]),
+        )
+        .expect("open");
+        let (ok, failed) = (JobState::Succeeded, JobState::Failed);
+        let ids = store
+            .write_blocking(|w| {
+                let a = ran(w, "identity_sync", 1, 0, 0, ok)?;
+                let e = ran(w, "evidence_sync", 1, 0, 0, failed)?;
+                // Company 2's only job: old, but its newest, so it stays.
+                let d = ran(w, "identity_sync", 2, 0, 0, ok)?;
+                let b = ran(w, "identity_sync", 1, 1, 1, ok)?;
+                // Created long ago, finished after the cutoff: stays.
+                let f = ran(w, "evidence_sync", 1, 2, 45, ok)?;
+                // Queued long ago and not yet due: not finished, stays.
+                let mut g = Job::new(
+                    "evidence_sync",
+                    Some(1),
+                    Trigger::Manual,
+                    Requester::system(),
+                    3,
+                    day(3),
+                    serde_json::Value::Null,
+                );
+                g.run_after = day(100);
+                let g = w.enqueue_job(g)?.into_job().id;
+                let c = ran(w, "identity_sync", 1, 50, 50, ok)?;
+                Ok::<_, StoreError>([a, e, d, b, f, g, c])
+            })
+            .expect("seed");
+        let [a, e, d, b, f, g, c] = ids;
+        // One job per transaction, as many transactions as it takes.
+        let mut batches = Vec::new();
+        loop {
+            let n = store
+                .write_blocking(|w| w.prune_jobs(day(30), 1))
+                .expect("prune");
+            if n == 0 {
+                break;
+            }
+            batches.push(n);
+        }
+        assert_eq!(batches, vec![1, 1, 1]);
+        let left: Vec<u64> = store
+            .read_blocking(|r| r.jobs_filtered(&Default::default(), 0, 50))
+            .expect("read")
+            .0
+            .iter()
+            .map(|j| j.id)
+            .collect();
+        assert_eq!(left, vec![c, g, f, d]);
+        for gone in [a, e, b] {
+            assert_eq!(store.read_blocking(|r| r.job(gone)).expect("read"), None);
+        }
+        assert_eq!(
+            store.verify_indexes().expect("verify").problems,
+            Vec::<String>::new()
+        );
+        let failed_total = store
+            .read_blocking(|r| {
+                r.jobs_filtered(
+                    &crate::model::JobFilter {
+                        state: Some(JobState::Failed),
+                        ..Default::default()
+                    },
+                    0,
+                    10,
+                )
+            })
+            .expect("read")
+            .1;
+        assert_eq!(failed_total, 0);
+        // The queued job still runs: its queue entry and active mark survived.
+        let due = store
+            .write_blocking(|w| w.claim_job(day(100)))
+            .expect("claim")
+            .map(|j| j.id);
+        assert_eq!(due, Some(g));
     }
 }

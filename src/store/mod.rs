@@ -19,6 +19,7 @@ mod directory;
 mod disk;
 mod error;
 mod evidence;
+mod group;
 mod group_members;
 mod handle;
 mod index;
@@ -41,6 +42,7 @@ pub use backup::backup_to;
 pub use directory::Window;
 pub use disk::DiskBudget;
 pub use error::StoreError;
+pub use group::group_commit_stats;
 pub use index::{IndexCheck, ListKind, Listed};
 pub use jobs::Enqueued;
 pub use restore::{Restored, restore_from};
@@ -58,6 +60,8 @@ pub struct Store {
     /// The open database; reopened after a write error (see `handle.rs`).
     db: Arc<handle::Handle>,
     secrets: SecretBox,
+    /// Writes waiting to share a commit (`group.rs`).
+    group: Arc<group::Group>,
 }
 
 impl Store {
@@ -96,6 +100,7 @@ impl Store {
         let store = Self {
             db: Arc::new(handle::Handle::open(path, cache_mb, budget)?),
             secrets,
+            group: Arc::default(),
         };
         store.migrate()?;
         // Lists an initial sync deferred and did not build (it crashed or stopped half-way):

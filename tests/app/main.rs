@@ -35,6 +35,7 @@ mod error_pages;
 mod evidence;
 mod exports_and_empty_states;
 mod jobs;
+mod jobs_group;
 mod jobs_page;
 mod layering;
 mod level;

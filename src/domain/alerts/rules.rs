@@ -135,7 +135,159 @@ fn clear(
     Ok(true)
 }
 
+/// Look at a job that just ended, in the caller's write transaction (the job's outcome
+/// transaction, so the incident, the failure streak and the day's counts commit with the
+/// outcome: one commit per job less; see `Services::complete_and_claim_group`). True when
+/// a message was queued (wake the delivery worker).
+fn alerts_in_txn(
+    w: &mut Writer,
+    job: &Job,
+    now: DateTime<Utc>,
+    max_attempts: u32,
+) -> Result<bool, StoreError> {
+    if super::is_delivery(&job.kind) {
+        return Ok(false);
+    }
+    let kind = job.kind.as_str();
+    let is_identity = kind == JobKind::IDENTITY_SYNC;
+    if !(is_identity || kind == JobKind::EVIDENCE_SYNC) {
+        return Ok(false);
+    }
+    let Some(company_id) = job.company_id else {
+        return Ok(false);
+    };
+    // A retry is not an outcome yet: one message per incident, not one per attempt.
+    if !matches!(job.state, JobState::Succeeded | JobState::Failed) {
+        return Ok(false);
+    }
+    let by = job.requester().actor;
+    let by = &by;
+    let settings = w.notification_settings()?;
+    let name = w
+        .company(company_id)?
+        .map(|c| c.name)
+        .unwrap_or_else(|| format!("company {company_id}"));
+    let before = w.alert_outbox()?.len();
+    let kind = kind.to_string();
+    match job.state {
+        JobState::Failed => {
+            let error = job.error.clone().unwrap_or_default();
+            let refused = credentials_refused(&error);
+            if refused {
+                open(
+                    w,
+                    by,
+                    &settings,
+                    AlertRule::Credentials,
+                    company_id,
+                    &name,
+                    format!(
+                        "Microsoft refused Tenantry's app for {name}: consent revoked, or the client secret or certificate rejected. Run admin consent again (company page → Connect) or renew the credential under Settings → Integrations → Microsoft Entra ID.\n\nJob #{} ({}): {error}",
+                        job.id, kind
+                    ),
+                    max_attempts,
+                    now,
+                )?;
+            }
+            if is_identity {
+                let streak = w.failure_streak(company_id, &kind)?.saturating_add(1);
+                w.set_failure_streak(company_id, &kind, streak)?;
+                let threshold = settings.rule(AlertRule::SyncFailed).threshold;
+                // The credentials alert already names the cause of these failures.
+                let covered = w.incident(company_id, AlertRule::Credentials)?.is_some();
+                if streak >= threshold && !covered {
+                    open(
+                        w,
+                        by,
+                        &settings,
+                        AlertRule::SyncFailed,
+                        company_id,
+                        &name,
+                        format!(
+                            "The identity sync of {name} failed {streak} time(s) in a row. Last error (job #{}): {error}",
+                            job.id
+                        ),
+                        max_attempts,
+                        now,
+                    )?;
+                }
+            }
+        }
+        JobState::Succeeded => {
+            clear(
+                w,
+                by,
+                AlertRule::Credentials,
+                company_id,
+                &name,
+                max_attempts,
+                now,
+            )?;
+            if is_identity {
+                w.set_failure_streak(company_id, &kind, 0)?;
+                clear(
+                    w,
+                    by,
+                    AlertRule::SyncFailed,
+                    company_id,
+                    &name,
+                    max_attempts,
+                    now,
+                )?;
+                let (contacts, devices) = w.contact_and_device_counts(company_id)?;
+                w.put_daily_count(
+                    company_id,
+                    DailyCount {
+                        day: day_of(now),
+                        contacts,
+                        devices,
+                    },
+                )?;
+                let started = job.started_at.unwrap_or(job.created_at);
+                let resynced = w
+                    .last_audit_at(company_id, "sync.identity.resync")?
+                    .is_some_and(|at| at >= started);
+                if resynced {
+                    open(
+                        w,
+                        by,
+                        &settings,
+                        AlertRule::Resync,
+                        company_id,
+                        &name,
+                        format!(
+                            "The identity sync of {name} (job #{}) found its delta token expired and ran a full resync. Nothing is lost, but a full resync reads every user and group again; if it happens often, the sync is not running often enough (Microsoft keeps delta tokens about 7 days).",
+                            job.id
+                        ),
+                        max_attempts,
+                        now,
+                    )?;
+                }
+            }
+        }
+        JobState::Queued | JobState::Running => {}
+    }
+    Ok(w.alert_outbox()?.len() > before)
+}
+
 impl Services {
+    /// [`alerts_in_txn`] for the job queue's outcome transaction. An associated function of
+    /// `Services` so `domain::jobs` calls it without importing this module (which imports
+    /// `domain::jobs`).
+    pub(crate) fn alert_rules_in_txn(
+        w: &mut Writer,
+        job: &Job,
+        now: DateTime<Utc>,
+        max_attempts: u32,
+    ) -> Result<bool, StoreError> {
+        alerts_in_txn(w, job, now, max_attempts)
+    }
+
+    /// Is `kind` the alert delivery job (whose end is looked at apart, after its commit)?
+    pub(crate) fn is_alert_delivery(kind: &JobKind) -> bool {
+        super::is_delivery(kind)
+    }
+
     /// Look at a job that just ended (or was requeued): open or clear incidents, keep the
     /// failure streak and the day's counts, and keep alert delivery going. Never fails the
     /// caller: a problem here is logged, the job's own outcome is already stored.
@@ -149,117 +301,12 @@ impl Services {
         if super::is_delivery(&job.kind) {
             return self.after_delivery(job).await;
         }
-        let kind = job.kind.as_str();
-        let is_identity = kind == JobKind::IDENTITY_SYNC;
-        if !(is_identity || kind == JobKind::EVIDENCE_SYNC) {
-            return Ok(());
-        }
-        let Some(company_id) = job.company_id else {
-            return Ok(());
-        };
-        // A retry is not an outcome yet: one message per incident, not one per attempt.
-        if !matches!(job.state, JobState::Succeeded | JobState::Failed) {
-            return Ok(());
-        }
         let now = self.now();
         let max_attempts = self.config.job_max_attempts;
         let job = job.clone();
-        let by = job.requester().actor;
         let queued = self
             .store
-            .write(move |w| {
-                let by = &by;
-                let settings = w.notification_settings()?;
-                let name = w
-                    .company(company_id)?
-                    .map(|c| c.name)
-                    .unwrap_or_else(|| format!("company {company_id}"));
-                let before = w.alert_outbox()?.len();
-                let kind = job.kind.as_str().to_string();
-                match job.state {
-                    JobState::Failed => {
-                        let error = job.error.clone().unwrap_or_default();
-                        let refused = credentials_refused(&error);
-                        if refused {
-                            open(
-                                w,
-                                by,
-                                &settings,
-                                AlertRule::Credentials,
-                                company_id,
-                                &name,
-                                format!(
-                                    "Microsoft refused Tenantry's app for {name}: consent revoked, or the client secret or certificate rejected. Run admin consent again (company page → Connect) or renew the credential under Settings → Integrations → Microsoft Entra ID.\n\nJob #{} ({}): {error}",
-                                    job.id, kind
-                                ),
-                                max_attempts,
-                                now,
-                            )?;
-                        }
-                        if is_identity {
-                            let streak = w.failure_streak(company_id, &kind)?.saturating_add(1);
-                            w.set_failure_streak(company_id, &kind, streak)?;
-                            let threshold = settings.rule(AlertRule::SyncFailed).threshold;
-                            // The credentials alert already names the cause of these failures.
-                            let covered = w.incident(company_id, AlertRule::Credentials)?.is_some();
-                            if streak >= threshold && !covered {
-                                open(
-                                    w,
-                                    by,
-                                    &settings,
-                                    AlertRule::SyncFailed,
-                                    company_id,
-                                    &name,
-                                    format!(
-                                        "The identity sync of {name} failed {streak} time(s) in a row. Last error (job #{}): {error}",
-                                        job.id
-                                    ),
-                                    max_attempts,
-                                    now,
-                                )?;
-                            }
-                        }
-                    }
-                    JobState::Succeeded => {
-                        clear(w, by, AlertRule::Credentials, company_id, &name, max_attempts, now)?;
-                        if is_identity {
-                            w.set_failure_streak(company_id, &kind, 0)?;
-                            clear(w, by, AlertRule::SyncFailed, company_id, &name, max_attempts, now)?;
-                            let (contacts, devices) = w.contact_and_device_counts(company_id)?;
-                            w.put_daily_count(
-                                company_id,
-                                DailyCount {
-                                    day: day_of(now),
-                                    contacts,
-                                    devices,
-                                },
-                            )?;
-                            let started = job.started_at.unwrap_or(job.created_at);
-                            let resynced = w
-                                .last_audit_at(company_id, "sync.identity.resync")?
-                                .is_some_and(|at| at >= started);
-                            if resynced {
-                                open(
-                                    w,
-                                    by,
-                                    &settings,
-                                    AlertRule::Resync,
-                                    company_id,
-                                    &name,
-                                    format!(
-                                        "The identity sync of {name} (job #{}) found its delta token expired and ran a full resync. Nothing is lost, but a full resync reads every user and group again; if it happens often, the sync is not running often enough (Microsoft keeps delta tokens about 7 days).",
-                                        job.id
-                                    ),
-                                    max_attempts,
-                                    now,
-                                )?;
-                            }
-                        }
-                    }
-                    JobState::Queued | JobState::Running => {}
-                }
-                Ok::<_, StoreError>(w.alert_outbox()?.len() > before)
-            })
+            .write(move |w| alerts_in_txn(w, &job, now, max_attempts))
             .await?;
         if queued {
             self.job_notify.notify_waiters();

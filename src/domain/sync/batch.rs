@@ -110,8 +110,10 @@ impl<T: Send + 'static> Committer<T> {
         debug_assert!(self.in_flight.is_none(), "land the previous batch first");
         let store = self.store.clone();
         self.in_flight = Some(tokio::spawn(async move {
+            // Shares its commit with other syncs' batches ready at the same time (group
+            // commit, `store/group.rs`): a failed group fails this batch, and the job retries.
             store
-                .write(move |w| {
+                .write_grouped(move |w| {
                     // A batch puts thousands of records and reads no list: its index entries
                     // are written once, in key order, at its commit.
                     w.defer_index_upkeep();
