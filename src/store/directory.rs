@@ -25,6 +25,11 @@ pub struct Window<'a> {
     pub limit: usize,
 }
 
+/// The per-word contact lists kept in `sort`'s order (by name only, see `entries::contact`).
+fn word_lists(sort: ContactSort) -> Option<u8> {
+    (sort == ContactSort::Name).then_some(kind::CONTACT_WORD)
+}
+
 impl<Tx: ReadTables> Txn<Tx> {
     /// The search-word scopes of a `kind` list of `company`, or of every company: search
     /// words are kept per company only (see `entries::contact`), so a search across
@@ -71,6 +76,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: false,
             id: &|x| x.id,
             below: None,
+            word_lists: word_lists(sort),
         };
         self.list_page(&spec, w)
     }
@@ -133,6 +139,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: narrowed,
             id: &|x| x.id,
             below: None,
+            word_lists: word_lists(sort),
         };
         self.list_page(&spec, w)
     }
@@ -191,7 +198,12 @@ impl<Tx: ReadTables> Txn<Tx> {
             }
             _ => None,
         };
-        Ok(Listed { rows, total, next })
+        Ok(Listed {
+            rows,
+            total,
+            next,
+            total_is_lower_bound: false,
+        })
     }
 
     /// One page of assets of a company (or of every company) and the list's total.
@@ -265,6 +277,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: narrowed || below.is_some(),
             id: &|x| x.id,
             below: below.clone(),
+            word_lists: None,
         };
         self.list_page(&spec, w)
     }
@@ -316,6 +329,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: false,
             id: &|x| x.id,
             below: None,
+            word_lists: None,
         };
         self.list_page(&spec, w)
     }

@@ -13,6 +13,7 @@ pub(crate) mod entries;
 pub(crate) mod keys;
 mod pending;
 mod read;
+mod search;
 
 pub use build::IndexCheck;
 pub(crate) use entries::Entries;

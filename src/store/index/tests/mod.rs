@@ -5,6 +5,7 @@
 mod filters;
 mod lists;
 mod migration;
+mod search;
 
 use crate::crypto::SecretBox;
 use crate::model::{
