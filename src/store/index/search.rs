@@ -38,7 +38,7 @@ pub(crate) const COUNT_CAP: usize = 1_000;
 
 /// Ids of another search word kept per company to check rows against; a word with more
 /// (a one-letter word in a large company) is checked on the row's record instead.
-const OTHER_WORD_CAP: usize = 4_096;
+const OTHER_WORD_CAP: usize = 32_768;
 
 /// Word lists walked per search before a search is taken as broad (see the module note):
 /// a base plus a few per company searched.
@@ -180,6 +180,26 @@ impl<'q> OtherWords<'q> {
     }
 }
 
+/// A bounded count: `n` matches so far; `more` when it stopped at the cap.
+#[derive(Default)]
+struct Count {
+    n: usize,
+    more: bool,
+}
+
+/// A page being found by the word lists.
+struct PageWalk {
+    /// The page so far (the first `want` matches met); its top is the row furthest from
+    /// the page's start.
+    best: BinaryHeap<Ranked>,
+    in_best: HashSet<(u64, u64)>,
+    /// Word lists opened, against `budget`; `broad` once past it.
+    lists: usize,
+    budget: usize,
+    want: usize,
+    broad: bool,
+}
+
 impl<Tx: ReadTables> Txn<Tx> {
     /// Put the ids of `scope`'s rows with a word starting with `prefix` into `ids`, at most
     /// `cap` entries; false when it stopped at the cap.
@@ -206,38 +226,39 @@ impl<Tx: ReadTables> Txn<Tx> {
         Ok(true)
     }
 
-    /// The search's matches in `spec`'s word scopes, counted up to `cap`: (count, whether
-    /// there are more). Walks the driver's word index entries, not the records.
-    fn bounded_count<T>(
+    /// Count the search's matches in the company `scope` into `count`, up to `cap` in all.
+    /// Walks the driver's word index entries, not the records.
+    #[allow(clippy::too_many_arguments)]
+    fn count_in<T>(
         &self,
+        words: &impl ReadableTable<(&'static [u8], &'static str, u64), u64>,
         spec: &ListSpec<'_, T>,
         search: &SearchQuery,
         driver: &str,
+        scope: &[u8],
+        others: &mut OtherWords<'_>,
         cap: usize,
-    ) -> Result<(usize, bool), StoreError> {
-        let words = self.table(SEARCH_WORDS)?;
-        let mut n = 0usize;
-        for scope in &spec.word_scopes {
-            let mut others = OtherWords::new(search, driver);
-            // A row with two words under the driver (`ada`, `adams`) is one match.
-            let mut seen: HashSet<u64> = HashSet::new();
-            let lo: (&[u8], &str, u64) = (scope, driver, 0);
-            for r in words.range(lo..)? {
-                let (k, v) = r?;
-                let (s, word, id) = k.value();
-                if s != scope.as_slice() || !word.starts_with(driver) {
-                    break;
-                }
-                if !seen.insert(id) || !others.check(self, spec, search, scope, id, v.value())? {
-                    continue;
-                }
-                if n == cap {
-                    return Ok((n, true));
-                }
-                n += 1;
+        count: &mut Count,
+    ) -> Result<(), StoreError> {
+        // A row with two words under the driver (`ada`, `adams`) is one match.
+        let mut seen: HashSet<u64> = HashSet::new();
+        let lo: (&[u8], &str, u64) = (scope, driver, 0);
+        for r in words.range(lo..)? {
+            let (k, v) = r?;
+            let (s, word, id) = k.value();
+            if s != scope || !word.starts_with(driver) {
+                break;
             }
+            if !seen.insert(id) || !others.check(self, spec, search, scope, id, v.value())? {
+                continue;
+            }
+            if count.n == cap {
+                count.more = true;
+                return Ok(());
+            }
+            count.n += 1;
         }
-        Ok((n, false))
+        Ok(())
     }
 
     /// A search page through the per-word lists (see the module note): (rows, total, total
@@ -260,13 +281,60 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
         self.index_current()?;
         let want = offset.saturating_add(limit);
-        let (total, more) = self.bounded_count(spec, search, driver, count_cap().max(want))?;
-        if total == 0 || limit == 0 {
-            return Ok(Some((Vec::new(), total, more)));
+        let cap = count_cap().max(want);
+        let (lists, words) = (self.table(LIST_INDEX)?, self.table(SEARCH_WORDS)?);
+        let mut count = Count::default();
+        let mut walk = PageWalk {
+            best: BinaryHeap::new(),
+            in_best: HashSet::new(),
+            lists: 0,
+            budget: lists_budget(spec.word_scopes.len()),
+            want,
+            broad: false,
+        };
+        // Company by company, counting and walking share the other words' ids.
+        for scope in &spec.word_scopes {
+            if count.more && (walk.broad || limit == 0) {
+                break;
+            }
+            let mut others = OtherWords::new(search, driver);
+            if !count.more {
+                self.count_in(
+                    &words,
+                    spec,
+                    search,
+                    driver,
+                    scope,
+                    &mut others,
+                    cap,
+                    &mut count,
+                )?;
+            }
+            if limit > 0 && !walk.broad {
+                self.walk_scope(
+                    &lists,
+                    spec,
+                    search,
+                    driver,
+                    word_kind,
+                    scope,
+                    after,
+                    &mut others,
+                    &mut walk,
+                )?;
+            }
         }
-        let page = match self.walk_word_lists(spec, search, driver, word_kind, after, want)? {
-            Some(page) => page,
-            None => self.walk_list_checking(spec, search, after, want)?,
+        if count.n == 0 || limit == 0 {
+            return Ok(Some((Vec::new(), count.n, count.more)));
+        }
+        let page = if walk.broad {
+            self.walk_list_checking(spec, search, after, want)?
+        } else {
+            walk.best
+                .into_sorted_vec()
+                .into_iter()
+                .map(|m| (m.id, m.owner))
+                .collect()
         };
         let mut rows = Vec::with_capacity(limit.min(page.len()));
         for (id, owner) in page.into_iter().skip(offset).take(limit) {
@@ -274,97 +342,87 @@ impl<Tx: ReadTables> Txn<Tx> {
                 rows.push(row);
             }
         }
-        Ok(Some((rows, total, more)))
+        Ok(Some((rows, count.n, count.more)))
     }
 
-    /// The first `want` matches in page order, by the driver's word lists; None past the
-    /// word-list budget (a broad prefix).
-    fn walk_word_lists<T>(
+    /// Walk the driver's word lists of the company `scope` into the page (`walk.best`);
+    /// marks the walk broad when it passes the word-list budget.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_scope<T>(
         &self,
+        t: &impl ReadableTable<(&'static [u8], &'static [u8], u64), u64>,
         spec: &ListSpec<'_, T>,
         search: &SearchQuery,
         driver: &str,
         word_kind: u8,
+        scope: &[u8],
         after: Option<(&[u8], u64)>,
-        want: usize,
-    ) -> Result<Option<Vec<(u64, u64)>>, StoreError> {
-        let t = self.table(LIST_INDEX)?;
-        let budget = lists_budget(spec.word_scopes.len());
-        let mut lists = 0usize;
-        // The page so far; its top is the row furthest from the page's start.
-        let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
-        let mut in_best: HashSet<(u64, u64)> = HashSet::new();
-        for scope in &spec.word_scopes {
-            let Some(company) = scope
-                .get(1..9)
-                .and_then(|b| b.try_into().ok())
-                .map(u64::from_be_bytes)
-            else {
-                continue;
+        others: &mut OtherWords<'_>,
+        walk: &mut PageWalk,
+    ) -> Result<(), StoreError> {
+        let Some(company) = scope
+            .get(1..9)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
+        else {
+            return Ok(());
+        };
+        let prefix = keys::word_scope(word_kind, company, driver);
+        let mut from = prefix.clone();
+        loop {
+            // The next word under the prefix: the first entry at or after `from`.
+            let lo: (&[u8], &[u8], u64) = (from.as_slice(), &[], 0);
+            let list = match t.range(lo..)?.next() {
+                Some(r) => r?.0.value().0.to_vec(),
+                None => return Ok(()),
             };
-            let prefix = keys::word_scope(word_kind, company, driver);
-            let mut others = OtherWords::new(search, driver);
-            let mut from = prefix.clone();
-            loop {
-                // The next word under the prefix: the first entry at or after `from`.
-                let lo: (&[u8], &[u8], u64) = (from.as_slice(), &[], 0);
-                let list = match t.range(lo..)?.next() {
-                    Some(r) => r?.0.value().0.to_vec(),
-                    None => break,
-                };
-                if !list.starts_with(&prefix) {
-                    break;
-                }
-                lists += 1;
-                if lists > budget {
-                    return Ok(None);
-                }
-                for r in list_range(&t, &list, None, spec.desc, after)? {
-                    let (k, v) = r?;
-                    let (_, key, id) = k.value();
-                    let owner = v.value();
-                    if best.len() >= want
-                        && let Some(top) = best.peek()
-                    {
-                        // This list's later rows sort after this one: none can enter.
-                        let o = (key, id).cmp(&(top.key.as_slice(), top.id));
-                        let closer = if spec.desc {
-                            o == Ordering::Greater
-                        } else {
-                            o == Ordering::Less
-                        };
-                        if !closer {
-                            break;
-                        }
-                    }
-                    if in_best.contains(&(owner, id))
-                        || !others.check(self, spec, search, scope, id, owner)?
-                    {
-                        continue;
-                    }
-                    best.push(Ranked {
-                        key: key.to_vec(),
-                        id,
-                        owner,
-                        flip: spec.desc,
-                        at: 0,
-                    });
-                    in_best.insert((owner, id));
-                    if best.len() > want
-                        && let Some(out) = best.pop()
-                    {
-                        in_best.remove(&(out.owner, out.id));
-                    }
-                }
-                from = keys::after(&list);
+            if !list.starts_with(&prefix) {
+                return Ok(());
             }
+            walk.lists += 1;
+            if walk.lists > walk.budget {
+                walk.broad = true;
+                return Ok(());
+            }
+            for r in list_range(t, &list, None, spec.desc, after)? {
+                let (k, v) = r?;
+                let (_, key, id) = k.value();
+                let owner = v.value();
+                if walk.best.len() >= walk.want
+                    && let Some(top) = walk.best.peek()
+                {
+                    // This list's later rows sort after this one: none can enter.
+                    let o = (key, id).cmp(&(top.key.as_slice(), top.id));
+                    let closer = if spec.desc {
+                        o == Ordering::Greater
+                    } else {
+                        o == Ordering::Less
+                    };
+                    if !closer {
+                        break;
+                    }
+                }
+                if walk.in_best.contains(&(owner, id))
+                    || !others.check(self, spec, search, scope, id, owner)?
+                {
+                    continue;
+                }
+                walk.best.push(Ranked {
+                    key: key.to_vec(),
+                    id,
+                    owner,
+                    flip: spec.desc,
+                    at: 0,
+                });
+                walk.in_best.insert((owner, id));
+                if walk.best.len() > walk.want
+                    && let Some(out) = walk.best.pop()
+                {
+                    walk.in_best.remove(&(out.owner, out.id));
+                }
+            }
+            from = keys::after(&list);
         }
-        Ok(Some(
-            best.into_sorted_vec()
-                .into_iter()
-                .map(|m| (m.id, m.owner))
-                .collect(),
-        ))
     }
 
     /// The first `want` matches in page order by walking the list and checking each row's
