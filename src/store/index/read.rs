@@ -1,7 +1,8 @@
 //! Reading a list through its index: a page by walking the list's keys (records are read
-//! for the page's rows only), the total from the scope's counter, and a search by looking
-//! its longest word up as a prefix, reading just the rows that match it and keeping only
-//! the rows up to the asked page.
+//! for the page's rows only), the total from the scope's counter, and a search: through
+//! per-word lists in the page's order where the list has them (`search.rs`), otherwise by
+//! looking its longest word up as a prefix, reading just the rows that match it and keeping
+//! only the rows up to the asked page.
 
 use super::keys;
 use crate::store::Window;
