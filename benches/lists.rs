@@ -334,6 +334,13 @@ async fn serve(app: App, spread: u64) {
                 &load(&client, &search, Some(&token)).await,
                 floor_ms,
             );
+            // By e-mail there are no word lists in that order: the search ranks its
+            // candidates, at most two such searches at once (`index::search::EXPENSIVE`).
+            row(
+                "API contacts, search \"hana oka\" by e-mail",
+                &load(&client, &format!("{search}&sort=email"), Some(&token)).await,
+                floor_ms,
+            );
             let assets = format!(
                 "{}/api/v1/companies/{id}/assets?page=1&per_page=50&sort=serial",
                 app.url

@@ -69,7 +69,9 @@ pub(super) fn window<'a>(q: &'a ListQuery, search: Option<&'a SearchQuery>) -> W
 
 /// The store's page as the model's, with the cursor of the next one.
 pub(super) fn page<T>(q: &ListQuery, l: Listed<T>) -> Page<T> {
-    q.page_of(l.rows, l.total).with_next(l.next)
+    let mut p = q.page_of(l.rows, l.total).with_next(l.next);
+    p.total_is_lower_bound = l.total_is_lower_bound;
+    p
 }
 
 impl Services {

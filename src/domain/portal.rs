@@ -145,6 +145,7 @@ impl Services {
             page: page.page,
             per_page: page.per_page,
             next_cursor: None,
+            total_is_lower_bound: false,
         })
     }
 

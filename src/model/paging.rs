@@ -91,6 +91,7 @@ impl ListQuery {
             page: self.page,
             per_page: self.per_page,
             next_cursor: None,
+            total_is_lower_bound: false,
         }
     }
 
@@ -113,6 +114,7 @@ impl ListQuery {
             page: self.page,
             per_page: self.per_page,
             next_cursor: None,
+            total_is_lower_bound: false,
         }
     }
 }
@@ -128,6 +130,9 @@ pub struct Page<T> {
     /// is full).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// A search that stopped at its candidate cap: there are at least `total` matches.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_is_lower_bound: bool,
 }
 
 impl<T> Page<T> {
@@ -162,6 +167,7 @@ impl<T> Page<T> {
             page: self.page,
             per_page: self.per_page,
             next_cursor: self.next_cursor,
+            total_is_lower_bound: self.total_is_lower_bound,
         }
     }
 }

@@ -41,6 +41,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: archived.is_some(),
             id: &|x| x.id,
             below: None,
+            word_lists: None,
         };
         self.list_page(&spec, w)
     }

@@ -25,6 +25,11 @@ pub struct Window<'a> {
     pub limit: usize,
 }
 
+/// The per-word contact lists kept in `sort`'s order (by name only, see `entries::contact`).
+fn word_lists(sort: ContactSort) -> Option<u8> {
+    (sort == ContactSort::Name).then_some(kind::CONTACT_WORD)
+}
+
 impl<Tx: ReadTables> Txn<Tx> {
     /// The search-word scopes of a `kind` list of `company`, or of every company: search
     /// words are kept per company only (see `entries::contact`), so a search across
@@ -71,6 +76,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: false,
             id: &|x| x.id,
             below: None,
+            word_lists: word_lists(sort),
         };
         let pending = self.pending_among(ListKind::Contacts, company)?;
         self.list_page_with_pending(&spec, w, CONTACTS, &pending)
@@ -135,6 +141,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: narrowed,
             id: &|x| x.id,
             below: None,
+            word_lists: word_lists(sort),
         };
         self.list_page_with_pending(&spec, w, CONTACTS, &pending)
     }
@@ -193,7 +200,12 @@ impl<Tx: ReadTables> Txn<Tx> {
             }
             _ => None,
         };
-        Ok(Listed { rows, total, next })
+        Ok(Listed {
+            rows,
+            total,
+            next,
+            total_is_lower_bound: false,
+        })
     }
 
     /// One page of assets of a company (or of every company) and the list's total.
@@ -268,6 +280,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: narrowed || below.is_some(),
             id: &|x| x.id,
             below: below.clone(),
+            word_lists: None,
         };
         self.list_page_with_pending(&spec, w, ASSETS, &pending)
     }
@@ -324,6 +337,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: false,
             id: &|x| x.id,
             below: None,
+            word_lists: None,
         };
         let pending = self.pending_among(ListKind::Groups, Some(company))?;
         self.list_page_with_pending(&spec, w, CONTACT_GROUPS, &pending)

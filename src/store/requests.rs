@@ -56,6 +56,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: status.is_some() || raised_by.is_some(),
             id: &|x| x.id,
             below: None,
+            word_lists: None,
         };
         self.list_page(&spec, w)
     }

@@ -142,6 +142,7 @@ where
                 page: q.page,
                 per_page,
                 next_cursor: last_row.next_cursor,
+                total_is_lower_bound: page.total_is_lower_bound,
             };
             let cursors = Cursors {
                 prev,
@@ -172,6 +173,7 @@ where
                 page: pages,
                 per_page,
                 next_cursor: None,
+                total_is_lower_bound: page.total_is_lower_bound,
             };
             let q = ListQuery {
                 page: pages,
@@ -221,6 +223,8 @@ where
 #[derive(Debug, Clone)]
 pub struct Pager {
     pub total: usize,
+    /// `total` is a lower bound (a search at its candidate cap): shown as "N+", no Last link.
+    pub more: bool,
     pub first: usize,
     pub last: usize,
     pub page: usize,
@@ -245,12 +249,29 @@ fn enc(s: &str) -> String {
 impl Pager {
     /// `base` is the page path plus any fixed parameters, e.g. `/companies?tab=archived`.
     pub fn new<T>(base: &str, q: &ListQuery, page: &Page<T>) -> Self {
+        // A lower bound counts the matches the search met (from its cursor, when it had one),
+        // so the page's own rows and a next page are what is known for sure.
+        let (total, pages, first, last) = if page.total_is_lower_bound {
+            let before = page.page.saturating_sub(1) * page.per_page;
+            let shown = before + page.items.len();
+            let first = if page.items.is_empty() { 0 } else { before + 1 };
+            let next = usize::from(page.next_cursor.is_some());
+            (page.total.max(shown), page.page + next, first, shown)
+        } else {
+            (
+                page.total,
+                page.pages(),
+                page.first_index(),
+                page.last_index(),
+            )
+        };
         let mut p = Pager {
-            total: page.total,
-            first: page.first_index(),
-            last: page.last_index(),
+            total,
+            more: page.total_is_lower_bound,
+            first,
+            last,
             page: page.page,
-            pages: page.pages(),
+            pages,
             prev_url: None,
             next_url: None,
             first_url: None,
@@ -284,7 +305,7 @@ impl Pager {
         {
             self.prev_url = Some(self.cursor_url("before", c, self.page - 1));
         }
-        if cursors.reversible && self.page + 1 < self.pages {
+        if cursors.reversible && self.page + 1 < self.pages && !self.more {
             self.last_url = Some(format!(
                 "{}&last=1",
                 self.url(self.pages, &self.sort, self.dir)
@@ -339,5 +360,34 @@ impl Pager {
 
     pub fn search(&self) -> &str {
         &self.q
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A search at its candidate cap: "N+", as many pages as are known, no Last link.
+    #[test]
+    fn a_lower_bound_total_shows_what_is_known_and_no_last_page() {
+        let q = ListQuery::new(Some(2), Some(10), Some("name"), None, Some("a"));
+        let mut page = q.page_of((0..10).collect::<Vec<u32>>(), 4);
+        page.total_is_lower_bound = true;
+        let page = page.with_next(Some(vec![1, 2, 3]));
+        let cursors = Cursors {
+            prev: None,
+            reversible: true,
+        };
+        let p = Pager::new("/contacts?x=1", &q, &page).with(&cursors);
+        assert_eq!(
+            (p.more, p.total, p.first, p.last, p.pages),
+            (true, 20, 11, 20, 3)
+        );
+        assert!(p.last_url.is_none() && p.next_url.is_some());
+        let mut exact = q.page_of((0..10).collect::<Vec<u32>>(), 95);
+        exact.next_cursor = Some("c".into());
+        let p = Pager::new("/contacts?x=1", &q, &exact).with(&cursors);
+        assert_eq!((p.more, p.total, p.pages), (false, 95, 10));
+        assert!(p.last_url.is_some());
     }
 }

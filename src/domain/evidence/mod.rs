@@ -132,6 +132,7 @@ impl Services {
             page,
             per_page,
             next_cursor: None,
+            total_is_lower_bound: false,
         })
     }
 

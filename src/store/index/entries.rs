@@ -46,12 +46,17 @@ impl Entries {
     }
 
     fn searchable<'a>(&mut self, scope: &[u8], texts: impl IntoIterator<Item = &'a str>) {
-        let mut words: Vec<String> = texts.into_iter().flat_map(search_words).collect();
-        words.sort();
-        words.dedup();
         self.words
-            .extend(words.into_iter().map(|w| (scope.to_vec(), w)));
+            .extend(words_of(texts).into_iter().map(|w| (scope.to_vec(), w)));
     }
+}
+
+/// A record's search words, each once, in order.
+fn words_of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut words: Vec<String> = texts.into_iter().flat_map(search_words).collect();
+    words.sort();
+    words.dedup();
+    words
 }
 
 /// The order byte of a column: its place in the type's `ALL` (never reorder those).
@@ -100,6 +105,18 @@ pub(crate) fn contact(c: &Contact) -> Entries {
         );
         if company != ALL_COMPANIES {
             e.searchable(&scope, contact_texts(c));
+            // Schema v15: each search word's contacts by name, so a search by name walks its
+            // word's contacts in page order and stops at a full page (`index::search`).
+            // Listed, not counted: a counter per word would be a write per word for a total
+            // the search bounds anyway.
+            let name = contact_key(c, ContactSort::Name);
+            for w in words_of(contact_texts(c)) {
+                let list = keys::list(
+                    &keys::word_scope(kind::CONTACT_WORD, company, &w),
+                    contact_order(ContactSort::Name),
+                );
+                e.sorted.push((list, name.clone()));
+            }
         }
         // The filtered lists (active / guest), in the name order only: a filter narrows a
         // list people then read by name, and every order more would cost a key per contact.

@@ -43,6 +43,8 @@ impl<Tx: ReadTables> Txn<Tx> {
             },
         )?;
         let mut total = indexed.total;
+        // The pending records are all read and counted; only the index's share can be a bound.
+        let total_is_lower_bound = indexed.total_is_lower_bound;
         let mut kept: Kept<T> = indexed
             .rows
             .into_iter()
@@ -88,7 +90,12 @@ impl<Tx: ReadTables> Txn<Tx> {
             }
             _ => None,
         };
-        Ok(Listed { rows, total, next })
+        Ok(Listed {
+            rows,
+            total,
+            next,
+            total_is_lower_bound,
+        })
     }
 
     /// How many of the `pending` companies' records pass `keep` (a counter's share that the

@@ -31,6 +31,19 @@ pub(crate) mod kind {
     pub const ASSET_FILTER: u8 = 9;
     /// Contacts by active and/or guest (see `contact_filter_scope`).
     pub const CONTACT_FILTER: u8 = 10;
+    /// A company's contacts that have one search word, by name (schema v15, see
+    /// `word_list`): listed only, never counted.
+    pub const CONTACT_WORD: u8 = 11;
+}
+
+/// The scope of `kind`'s rows of `company` with the search word `word`: `[kind, company,
+/// word bytes]`. Words are letters and digits only, so the list byte that follows (see
+/// `list`) cannot be mistaken for part of a longer word, and every word that starts with a
+/// prefix is one contiguous run of lists, in word order.
+pub(crate) fn word_scope(kind: u8, company: u64, word: &str) -> Vec<u8> {
+    let mut v = scope(kind, &[company]);
+    v.extend_from_slice(word.as_bytes());
+    v
 }
 
 /// A filter part meaning "any value": 0xFF never occurs in UTF-8, so it cannot clash with a

@@ -15,6 +15,7 @@ mod fallback;
 pub(crate) mod keys;
 mod pending;
 mod read;
+mod search;
 
 pub use build::IndexCheck;
 pub use bulk::ListKind;

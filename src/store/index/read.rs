@@ -1,7 +1,8 @@
 //! Reading a list through its index: a page by walking the list's keys (records are read
-//! for the page's rows only), the total from the scope's counter, and a search by looking
-//! its longest word up as a prefix, reading just the rows that match it and keeping only
-//! the rows up to the asked page.
+//! for the page's rows only), the total from the scope's counter, and a search: through
+//! per-word lists in the page's order where the list has them (`search.rs`), otherwise by
+//! looking its longest word up as a prefix, reading just the rows that match it and keeping
+//! only the rows up to the asked page.
 
 use super::keys;
 use crate::store::Window;
@@ -14,13 +15,13 @@ use std::collections::{BinaryHeap, HashSet};
 /// A search match by its place in the list: (sort key, id), reversed for a descending list,
 /// so the heap's top is always the match furthest from the page.
 #[derive(PartialEq, Eq)]
-struct Ranked {
-    key: Vec<u8>,
-    id: u64,
-    owner: u64,
-    flip: bool,
+pub(super) struct Ranked {
+    pub key: Vec<u8>,
+    pub id: u64,
+    pub owner: u64,
+    pub flip: bool,
     /// Which list it came from (a merge's walk), 0 otherwise.
-    at: usize,
+    pub at: usize,
 }
 
 impl Ord for Ranked {
@@ -37,7 +38,7 @@ impl PartialOrd for Ranked {
 }
 
 /// A key of `LIST_INDEX` as a range hands it out.
-type ListKey<'a> = redb::AccessGuard<'a, (&'static [u8], &'static [u8], u64)>;
+pub(super) type ListKey<'a> = redb::AccessGuard<'a, (&'static [u8], &'static [u8], u64)>;
 
 /// One list as a reader asks for it.
 pub(crate) struct ListSpec<'a, T> {
@@ -69,6 +70,10 @@ pub(crate) struct ListSpec<'a, T> {
     /// Only rows whose sort key is below this (a range filter, like "checked in before").
     /// A search applies it through `keep`.
     pub below: Option<Vec<u8>>,
+    /// The kind of the per-word lists (`keys::word_scope`) that hold the word scopes' rows
+    /// in this list's order, when there are such lists: a search then walks them in page
+    /// order (`index::search`). None: a search ranks its candidates.
+    pub word_lists: Option<u8>,
 }
 
 /// One page of a list as the store read it.
@@ -79,6 +84,9 @@ pub struct Listed<T> {
     pub total: usize,
     /// Where the next page starts (keyset paging), when this page is full.
     pub next: Option<Vec<u8>>,
+    /// `total` is a lower bound: a search counts its matches up to a cap (see
+    /// `index::search`), so "at least `total`".
+    pub total_is_lower_bound: bool,
 }
 
 /// A row's place as a cursor: its id (8 bytes) then its sort key.
@@ -95,11 +103,11 @@ pub(super) fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
 
 /// One list's entries walked in order (or reversed): from the start or after the row `after`
 /// names, below `below` only.
-type Walk<'t> = Box<
+pub(super) type Walk<'t> = Box<
     dyn Iterator<Item = Result<(ListKey<'t>, redb::AccessGuard<'t, u64>), redb::StorageError>> + 't,
 >;
 
-fn list_range<'t>(
+pub(super) fn list_range<'t>(
     t: &'t impl ReadableTable<(&'static [u8], &'static [u8], u64), u64>,
     list: &[u8],
     below: Option<&[u8]>,
@@ -314,14 +322,19 @@ impl<Tx: ReadTables> Txn<Tx> {
         spec: &ListSpec<'_, T>,
         w: Window<'_>,
     ) -> Result<Listed<T>, StoreError> {
-        let (rows, total) = self.list_rows(spec, w)?;
+        let (rows, total, total_is_lower_bound) = self.list_rows(spec, w)?;
         let next = match rows.last() {
             Some(last) if rows.len() == w.limit => {
                 Some(cursor(&(spec.sort_key)(last), (spec.id)(last)))
             }
             _ => None,
         };
-        Ok(Listed { rows, total, next })
+        Ok(Listed {
+            rows,
+            total,
+            next,
+            total_is_lower_bound,
+        })
     }
 
     /// A search page found by walking the list in its order and keeping the matches, when
@@ -382,7 +395,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         &self,
         spec: &ListSpec<'_, T>,
         w: Window<'_>,
-    ) -> Result<(Vec<T>, usize), StoreError> {
+    ) -> Result<(Vec<T>, usize, bool), StoreError> {
         let (offset, limit) = (w.offset, w.limit);
         let after = w.after.and_then(from_cursor);
         let Some(search) = w.search else {
@@ -416,11 +429,19 @@ impl<Tx: ReadTables> Txn<Tx> {
                 }
                 None => self.count(&spec.scope)? as usize,
             };
-            return Ok((rows, total));
+            return Ok((rows, total, false));
         };
         let Some(driver) = search.driver() else {
-            return Ok((Vec::new(), 0));
+            return Ok((Vec::new(), 0, false));
         };
+        if let Some(found) =
+            self.search_by_word_lists(spec, search, driver, after, offset, limit)?
+        {
+            return Ok(found);
+        }
+        // What follows holds every candidate's id (and a record per candidate, one at a
+        // time): a few at once only, so fifty such searches cannot hold a gigabyte.
+        let _turn = super::search::EXPENSIVE.enter();
         // Every match has a word starting with the driver word; the other words and the
         // scope are checked on the candidates' records. Only the rows up to the end of the
         // asked page are kept (a bounded heap of sort keys), so a broad search over a large
@@ -457,7 +478,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             && let Some(found) =
                 self.search_in_list_order(spec, &candidates, after, offset, limit)?
         {
-            return Ok(found);
+            return Ok((found.0, found.1, false));
         }
         for (id, owner) in candidates {
             let Some(row) = (spec.fetch)(id, owner)? else {
@@ -504,6 +525,6 @@ impl<Tx: ReadTables> Txn<Tx> {
                 rows.push(row);
             }
         }
-        Ok((rows, total))
+        Ok((rows, total, false))
     }
 }

@@ -235,6 +235,9 @@ pub struct ApiPage<T: Serialize> {
     /// Lists with keyset paging: pass it as `cursor` for the next page (absent on the last).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// Present (true) when a search stopped at its candidate cap: `total` is "at least".
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_is_lower_bound: bool,
 }
 
 impl<T: Serialize> From<crate::model::Page<T>> for ApiPage<T> {
@@ -245,6 +248,7 @@ impl<T: Serialize> From<crate::model::Page<T>> for ApiPage<T> {
             page: p.page,
             per_page: p.per_page,
             next_cursor: p.next_cursor,
+            total_is_lower_bound: p.total_is_lower_bound,
         }
     }
 }

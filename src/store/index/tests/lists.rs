@@ -21,7 +21,7 @@ const SEARCHES: &[&str] = &[
     "li",
 ];
 
-fn query(page: usize, per_page: usize, sort: &str, desc: bool, q: &str) -> ListQuery {
+pub(super) fn query(page: usize, per_page: usize, sort: &str, desc: bool, q: &str) -> ListQuery {
     ListQuery::new(
         Some(page),
         Some(per_page),
@@ -31,7 +31,7 @@ fn query(page: usize, per_page: usize, sort: &str, desc: bool, q: &str) -> ListQ
     )
 }
 
-fn window<'a>(q: &ListQuery, s: Option<&'a SearchQuery>) -> Window<'a> {
+pub(super) fn window<'a>(q: &ListQuery, s: Option<&'a SearchQuery>) -> Window<'a> {
     Window {
         desc: q.dir == SortDir::Desc,
         search: s,
@@ -54,7 +54,7 @@ fn searched<T>(items: Vec<T>, q: &ListQuery, texts: impl Fn(&T) -> Vec<String>) 
 }
 
 /// The old contacts list: every contact of the scope, filtered, sorted in memory, cut.
-fn old_contacts(r: &Reader, company: Option<u64>, q: &ListQuery) -> Page<Contact> {
+pub(super) fn old_contacts(r: &Reader, company: Option<u64>, q: &ListQuery) -> Page<Contact> {
     let all = match company {
         Some(id) => r.contacts_of(id),
         None => r.all_contacts(),

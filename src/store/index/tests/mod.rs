@@ -6,6 +6,7 @@ mod bulk;
 mod filters;
 mod lists;
 mod migration;
+mod search;
 
 use crate::crypto::SecretBox;
 use crate::model::{

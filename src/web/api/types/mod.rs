@@ -104,6 +104,7 @@ mod tests {
             page: 2,
             per_page: 50,
             next_cursor: None,
+            total_is_lower_bound: false,
         });
         assert_json(
             &p,
@@ -115,6 +116,23 @@ mod tests {
   "total": 51,
   "page": 2,
   "per_page": 50
+}"#,
+        );
+        let mut capped =
+            crate::model::ListQuery::new(None, None, None, None, None).page_of(vec![7u32], 5000);
+        capped.total_is_lower_bound = true;
+        let p: ApiPage<u64> = page(capped);
+        assert_json(
+            &p,
+            r#"
+{
+  "items": [
+    7
+  ],
+  "total": 5000,
+  "page": 1,
+  "per_page": 50,
+  "total_is_lower_bound": true
 }"#,
         );
     }

@@ -1,0 +1,455 @@
+//! A search page that costs its page, not its match count (#11).
+//!
+//! Where a list keeps per-word lists in its order (contacts by name, `keys::word_scope`,
+//! schema v15), a search walks its driver word's lists in page order, per company: every
+//! word that starts with the driver is one list of rows sorted as the page is, so the first
+//! rows of those lists, merged through a heap of one page, are the page. A walk stops as
+//! soon as its next row cannot enter the page (every later row of that list sorts after
+//! it), so a company whose matches all sort after the page costs a seek. The other words
+//! are checked per row against their ids in the company (a key walk, capped; past the cap,
+//! against the row's record).
+//!
+//! The total is counted, not listed: the driver's ids are walked in the word index and
+//! checked the same way, up to `COUNT_CAP` matches; past it the total is a lower bound
+//! ("1,000+"). So a broad search across a million contacts counts a thousand matches, not
+//! its hundred thousand candidates, and never holds them.
+//!
+//! A prefix that starts many words (`a`) would cost a seek per word: past a budget the page
+//! is found by walking the list itself and checking each row's record, which a broad search
+//! fills fast. Either way the page holds every match that sorts first: never an empty page
+//! when there are matches.
+//!
+//! Other orders (and filtered lists) rank their candidates (`read.rs`); that path holds
+//! every candidate id, so at most `EXPENSIVE` of them run at once and the others wait.
+
+use super::keys;
+use super::read::{ListSpec, Ranked, list_range};
+use crate::model::SearchQuery;
+use crate::store::tables::{LIST_INDEX, SEARCH_WORDS};
+use crate::store::{ReadTables, StoreError, Txn};
+use redb::ReadableTable;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashSet};
+use std::sync::{Condvar, Mutex};
+
+/// Matches counted exactly; past this, the total is "at least this many" (a person reads a
+/// few pages of a search, then refines it).
+pub(crate) const COUNT_CAP: usize = 1_000;
+
+/// Ids of another search word kept per company to check rows against; a word with more
+/// (a one-letter word in a large company) is checked on the row's record instead.
+const OTHER_WORD_CAP: usize = 32_768;
+
+/// Word lists walked per search before a search is taken as broad (see the module note):
+/// a base plus a few per company searched.
+const LISTS_BASE: usize = 64;
+const LISTS_PER_SCOPE: usize = 8;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests move the count cap and the word-list budget to reach them with a small
+    /// generated world.
+    pub(crate) static TEST_COUNT_CAP: std::cell::Cell<Option<usize>> =
+        const { std::cell::Cell::new(None) };
+    pub(crate) static TEST_LISTS_BUDGET: std::cell::Cell<Option<usize>> =
+        const { std::cell::Cell::new(None) };
+}
+
+fn count_cap() -> usize {
+    #[cfg(test)]
+    if let Some(c) = TEST_COUNT_CAP.with(std::cell::Cell::get) {
+        return c;
+    }
+    COUNT_CAP
+}
+
+fn lists_budget(scopes: usize) -> usize {
+    #[cfg(test)]
+    if let Some(b) = TEST_LISTS_BUDGET.with(std::cell::Cell::get) {
+        return b;
+    }
+    LISTS_BASE.saturating_add(LISTS_PER_SCOPE.saturating_mul(scopes))
+}
+
+/// A counting semaphore for searches that hold their candidates: memory bounded by design.
+pub(crate) struct Gate {
+    busy: Mutex<usize>,
+    freed: Condvar,
+    max: usize,
+}
+
+/// At most two candidate-ranking searches at once (the VM has two cores; more at once would
+/// only add memory, not speed).
+pub(crate) static EXPENSIVE: Gate = Gate::new(2);
+
+/// A turn through the gate, given back when dropped.
+pub(crate) struct Turn<'a>(&'a Gate);
+
+impl Gate {
+    pub(crate) const fn new(max: usize) -> Self {
+        Self {
+            busy: Mutex::new(0),
+            freed: Condvar::new(),
+            max,
+        }
+    }
+
+    /// Wait for a turn (the caller is a blocking-pool thread: waiting costs no core).
+    pub(crate) fn enter(&self) -> Turn<'_> {
+        // A panic while holding the lock cannot leave the count wrong (it is one add or
+        // subtract), so a poisoned lock is used as is.
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy >= self.max {
+            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy += 1;
+        Turn(self)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn busy(&self) -> usize {
+        *self.busy.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.0.busy.lock().unwrap_or_else(|e| e.into_inner());
+        *busy = busy.saturating_sub(1);
+        self.0.freed.notify_one();
+    }
+}
+
+/// The search's words other than the driver, checked for the rows of one company: their
+/// ids in the company's word index, read when a row first needs them.
+struct OtherWords<'q> {
+    words: Vec<&'q str>,
+    /// Per word: its ids in the company, or None when it has more than `OTHER_WORD_CAP`.
+    ids: Option<Vec<Option<HashSet<u64>>>>,
+}
+
+impl<'q> OtherWords<'q> {
+    fn new(search: &'q SearchQuery, driver: &str) -> Self {
+        Self {
+            words: search
+                .words
+                .iter()
+                .map(String::as_str)
+                .filter(|w| *w != driver)
+                .collect(),
+            ids: None,
+        }
+    }
+
+    /// Does the row (id, owner) of the company `scope` have every other word?
+    fn check<Tx: ReadTables, T>(
+        &mut self,
+        txn: &Txn<Tx>,
+        spec: &ListSpec<'_, T>,
+        search: &SearchQuery,
+        scope: &[u8],
+        id: u64,
+        owner: u64,
+    ) -> Result<bool, StoreError> {
+        if self.words.is_empty() {
+            return Ok(true);
+        }
+        if self.ids.is_none() {
+            let mut all = Vec::with_capacity(self.words.len());
+            for w in &self.words {
+                let mut ids = HashSet::new();
+                let complete = txn.word_ids(scope, w, OTHER_WORD_CAP, &mut ids)?;
+                all.push(complete.then_some(ids));
+            }
+            self.ids = Some(all);
+        }
+        let Some(sets) = &self.ids else {
+            return Ok(false);
+        };
+        if sets.iter().all(Option::is_some) {
+            return Ok(sets.iter().flatten().all(|s| s.contains(&id)));
+        }
+        // Rule out by the words known by id first, then read the record.
+        if sets.iter().flatten().any(|s| !s.contains(&id)) {
+            return Ok(false);
+        }
+        Ok(match (spec.fetch)(id, owner)? {
+            Some(row) => search.matches((spec.texts)(&row)),
+            None => false,
+        })
+    }
+}
+
+/// A bounded count: `n` matches so far; `more` when it stopped at the cap.
+#[derive(Default)]
+struct Count {
+    n: usize,
+    more: bool,
+}
+
+/// A page being found by the word lists.
+struct PageWalk {
+    /// The page so far (the first `want` matches met); its top is the row furthest from
+    /// the page's start.
+    best: BinaryHeap<Ranked>,
+    in_best: HashSet<(u64, u64)>,
+    /// Word lists opened, against `budget`; `broad` once past it.
+    lists: usize,
+    budget: usize,
+    want: usize,
+    broad: bool,
+}
+
+impl<Tx: ReadTables> Txn<Tx> {
+    /// Put the ids of `scope`'s rows with a word starting with `prefix` into `ids`, at most
+    /// `cap` entries; false when it stopped at the cap.
+    fn word_ids(
+        &self,
+        scope: &[u8],
+        prefix: &str,
+        cap: usize,
+        ids: &mut HashSet<u64>,
+    ) -> Result<bool, StoreError> {
+        let words = self.table(SEARCH_WORDS)?;
+        let lo: (&[u8], &str, u64) = (scope, prefix, 0);
+        for (n, r) in words.range(lo..)?.enumerate() {
+            let (k, _) = r?;
+            let (s, word, id) = k.value();
+            if s != scope || !word.starts_with(prefix) {
+                break;
+            }
+            if n >= cap {
+                return Ok(false);
+            }
+            ids.insert(id);
+        }
+        Ok(true)
+    }
+
+    /// Count the search's matches in the company `scope` into `count`, up to `cap` in all.
+    /// Walks the driver's word index entries, not the records.
+    #[allow(clippy::too_many_arguments)]
+    fn count_in<T>(
+        &self,
+        words: &impl ReadableTable<(&'static [u8], &'static str, u64), u64>,
+        spec: &ListSpec<'_, T>,
+        search: &SearchQuery,
+        driver: &str,
+        scope: &[u8],
+        others: &mut OtherWords<'_>,
+        cap: usize,
+        count: &mut Count,
+    ) -> Result<(), StoreError> {
+        // A row with two words under the driver (`ada`, `adams`) is one match.
+        let mut seen: HashSet<u64> = HashSet::new();
+        let lo: (&[u8], &str, u64) = (scope, driver, 0);
+        for r in words.range(lo..)? {
+            let (k, v) = r?;
+            let (s, word, id) = k.value();
+            if s != scope || !word.starts_with(driver) {
+                break;
+            }
+            if !seen.insert(id) || !others.check(self, spec, search, scope, id, v.value())? {
+                continue;
+            }
+            if count.n == cap {
+                count.more = true;
+                return Ok(());
+            }
+            count.n += 1;
+        }
+        Ok(())
+    }
+
+    /// A search page through the per-word lists (see the module note): (rows, total, total
+    /// is a lower bound). None when the list has no word lists in its order, or is narrowed
+    /// by more than the search: the caller ranks the candidates.
+    pub(super) fn search_by_word_lists<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        search: &SearchQuery,
+        driver: &str,
+        after: Option<(&[u8], u64)>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<(Vec<T>, usize, bool)>, StoreError> {
+        let Some(word_kind) = spec.word_lists else {
+            return Ok(None);
+        };
+        if spec.filtered || spec.below.is_some() {
+            return Ok(None);
+        }
+        self.index_current()?;
+        let want = offset.saturating_add(limit);
+        let cap = count_cap().max(want);
+        let (lists, words) = (self.table(LIST_INDEX)?, self.table(SEARCH_WORDS)?);
+        let mut count = Count::default();
+        let mut walk = PageWalk {
+            best: BinaryHeap::new(),
+            in_best: HashSet::new(),
+            lists: 0,
+            budget: lists_budget(spec.word_scopes.len()),
+            want,
+            broad: false,
+        };
+        // Company by company, counting and walking share the other words' ids.
+        for scope in &spec.word_scopes {
+            if count.more && (walk.broad || limit == 0) {
+                break;
+            }
+            let mut others = OtherWords::new(search, driver);
+            if !count.more {
+                self.count_in(
+                    &words,
+                    spec,
+                    search,
+                    driver,
+                    scope,
+                    &mut others,
+                    cap,
+                    &mut count,
+                )?;
+            }
+            if limit > 0 && !walk.broad {
+                self.walk_scope(
+                    &lists,
+                    spec,
+                    search,
+                    driver,
+                    word_kind,
+                    scope,
+                    after,
+                    &mut others,
+                    &mut walk,
+                )?;
+            }
+        }
+        if count.n == 0 || limit == 0 {
+            return Ok(Some((Vec::new(), count.n, count.more)));
+        }
+        let page = if walk.broad {
+            self.walk_list_checking(spec, search, after, want)?
+        } else {
+            walk.best
+                .into_sorted_vec()
+                .into_iter()
+                .map(|m| (m.id, m.owner))
+                .collect()
+        };
+        let mut rows = Vec::with_capacity(limit.min(page.len()));
+        for (id, owner) in page.into_iter().skip(offset).take(limit) {
+            if let Some(row) = (spec.fetch)(id, owner)? {
+                rows.push(row);
+            }
+        }
+        Ok(Some((rows, count.n, count.more)))
+    }
+
+    /// Walk the driver's word lists of the company `scope` into the page (`walk.best`);
+    /// marks the walk broad when it passes the word-list budget.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_scope<T>(
+        &self,
+        t: &impl ReadableTable<(&'static [u8], &'static [u8], u64), u64>,
+        spec: &ListSpec<'_, T>,
+        search: &SearchQuery,
+        driver: &str,
+        word_kind: u8,
+        scope: &[u8],
+        after: Option<(&[u8], u64)>,
+        others: &mut OtherWords<'_>,
+        walk: &mut PageWalk,
+    ) -> Result<(), StoreError> {
+        let Some(company) = scope
+            .get(1..9)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
+        else {
+            return Ok(());
+        };
+        let prefix = keys::word_scope(word_kind, company, driver);
+        let mut from = prefix.clone();
+        loop {
+            // The next word under the prefix: the first entry at or after `from`.
+            let lo: (&[u8], &[u8], u64) = (from.as_slice(), &[], 0);
+            let list = match t.range(lo..)?.next() {
+                Some(r) => r?.0.value().0.to_vec(),
+                None => return Ok(()),
+            };
+            if !list.starts_with(&prefix) {
+                return Ok(());
+            }
+            walk.lists += 1;
+            if walk.lists > walk.budget {
+                walk.broad = true;
+                return Ok(());
+            }
+            for r in list_range(t, &list, None, spec.desc, after)? {
+                let (k, v) = r?;
+                let (_, key, id) = k.value();
+                let owner = v.value();
+                if walk.best.len() >= walk.want
+                    && let Some(top) = walk.best.peek()
+                {
+                    // This list's later rows sort after this one: none can enter.
+                    let o = (key, id).cmp(&(top.key.as_slice(), top.id));
+                    let closer = if spec.desc {
+                        o == Ordering::Greater
+                    } else {
+                        o == Ordering::Less
+                    };
+                    if !closer {
+                        break;
+                    }
+                }
+                if walk.in_best.contains(&(owner, id))
+                    || !others.check(self, spec, search, scope, id, owner)?
+                {
+                    continue;
+                }
+                walk.best.push(Ranked {
+                    key: key.to_vec(),
+                    id,
+                    owner,
+                    flip: spec.desc,
+                    at: 0,
+                });
+                walk.in_best.insert((owner, id));
+                if walk.best.len() > walk.want
+                    && let Some(out) = walk.best.pop()
+                {
+                    walk.in_best.remove(&(out.owner, out.id));
+                }
+            }
+            from = keys::after(&list);
+        }
+    }
+
+    /// The first `want` matches in page order by walking the list and checking each row's
+    /// record: for a broad search, whose matches are dense. Streams: holds one page.
+    fn walk_list_checking<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        search: &SearchQuery,
+        after: Option<(&[u8], u64)>,
+        want: usize,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        let t = self.table(LIST_INDEX)?;
+        let list = keys::list(&spec.scope, spec.order);
+        let mut page = Vec::with_capacity(want.min(500));
+        for r in list_range(&t, &list, None, spec.desc, after)? {
+            let (k, v) = r?;
+            let (id, owner) = (k.value().2, v.value());
+            let Some(row) = (spec.fetch)(id, owner)? else {
+                continue;
+            };
+            if (spec.keep)(&row) && search.matches((spec.texts)(&row)) {
+                page.push((id, owner));
+                if page.len() >= want {
+                    break;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
