@@ -101,6 +101,11 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &AUDIT_DAYS,
     // v14: lists an initial sync still has to build (#11).
     &LISTS_TO_BUILD,
+    // v16 (v12 on its branch): Level links, pair decisions and the review queue (#12).
+    &LEVEL_DEVICES,
+    &ASSET_DECISIONS,
+    &ASSET_REVIEW,
+    &ASSET_REVIEW_COUNTS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

@@ -27,6 +27,7 @@ mod job_index;
 mod jobs;
 pub mod keys;
 pub mod levelio;
+mod levelio_assets;
 mod meta;
 mod nesting;
 mod portal;
@@ -45,6 +46,7 @@ pub use error::StoreError;
 pub use group::group_commit_stats;
 pub use index::{IndexCheck, ListKind, Listed};
 pub use jobs::Enqueued;
+pub use levelio_assets::PairDecisionRow;
 pub use restore::{Restored, restore_from};
 pub use txn::{ReadTables, Reader, Txn, Writer};
 
@@ -53,7 +55,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 15;
+pub const SCHEMA_VERSION: u32 = 16;
 
 #[derive(Clone)]
 pub struct Store {
@@ -179,6 +181,12 @@ impl Store {
             // v14 (#11): marks of the lists an initial sync defers to the end of its round.
             tables::create_v14(&txn)?;
         }
+        if found < 16 {
+            // v16 (#12, v12 on its branch): Level device links, pair decisions and the review
+            // queue (new tables only), and the assets' Sources lists (new index entries:
+            // indexed again below).
+            tables::create_v16(&txn)?;
+        }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
         // new index entries: a database indexed by an older version is indexed again.
@@ -187,7 +195,9 @@ impl Store {
         // again.
         // v15 (#11, search): each search word's contacts are listed by name (new list
         // entries, `keys::word_scope`): indexed again, as for v10.
-        if found >= 15 || found == 0 {
+        // v16 (#12): the assets' Sources lists and gap reports are new index entries:
+        // indexed again.
+        if found >= 16 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -196,7 +206,7 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 (or v8, v10, v15) on an existing database: build the indexes from the records, then record
+        // v5 (or v8, v10, v15, v16) on an existing database: build the indexes from the records, then record
         // the version (an interrupted build starts again at the next start).
         index::build::rebuild(&*self.db.database()?)?;
         let txn = self.db.begin_write()?;

@@ -281,5 +281,32 @@ pub const LISTS_TO_BUILD: TableDefinition<(u64, u8), ()> = TableDefinition::new(
 /// Schema v14: the deferred lists' marks (a new, empty table: idempotent).
 pub(super) fn create_v14(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
     txn.open_table(LISTS_TO_BUILD)?;
+}
+
+// Schema v16 (#12): Level.io devices on assets, remembered pair decisions, the review queue.
+
+/// (company id, Level device id) → asset id: rule 0's link for the Level side (the Intune
+/// side's is `ASSET_DEVICES`). Kept when the device leaves Level, so a device that comes back
+/// finds its asset again.
+pub const LEVEL_DEVICES: TableDefinition<(u64, &str), u64> = TableDefinition::new("level_devices");
+/// (company id, Intune device id, Level device id) → StoredDecision: keep apart (unmerge,
+/// "Keep apart") or merge (a manual merge), with who and when. Read whole per company by the
+/// Level phase: a company has as many as staff made.
+pub const ASSET_DECISIONS: TableDefinition<(u64, &str, &str), &[u8]> =
+    TableDefinition::new("asset_decisions");
+/// (company id, Intune device id, Level device id) → OpenReview: pairs the merge did not
+/// decide, one company a contiguous range (the Review tab pages through it by key).
+pub const ASSET_REVIEW: TableDefinition<(u64, &str, &str), &[u8]> =
+    TableDefinition::new("asset_review");
+/// company id → open review pairs: the count without a walk, kept with every review write.
+pub const ASSET_REVIEW_COUNTS: TableDefinition<u64, u64> =
+    TableDefinition::new("asset_review_counts");
+
+/// Schema v16: Level links, decisions and the review queue (opening creates; idempotent).
+pub(super) fn create_v16(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(LEVEL_DEVICES)?;
+    txn.open_table(ASSET_DECISIONS)?;
+    txn.open_table(ASSET_REVIEW)?;
+    txn.open_table(ASSET_REVIEW_COUNTS)?;
     Ok(())
 }

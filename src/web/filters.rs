@@ -78,6 +78,7 @@ impl AssetFilterParams {
             compliance,
             os: given(&self.os).map(str::to_string),
             checked_in_before,
+            sources: None,
         })
     }
 

@@ -39,6 +39,7 @@ mod jobs_group;
 mod jobs_page;
 mod layering;
 mod level;
+mod levelio_sync;
 mod login_limits;
 mod logs_paging;
 mod navigation;

@@ -2,9 +2,13 @@
 //! (docs/levelio.md#merge-rules). Pure functions; the Level sync calls them with a company's
 //! records and writes the outcome.
 
+pub mod decide;
 pub mod identity;
 pub mod merge;
+pub mod outcome;
 mod provenance;
+pub mod stored;
+pub mod views;
 
 pub use merge::{MergeInput, merge};
 

@@ -6,8 +6,11 @@ mod convert;
 mod devices;
 mod groups;
 pub mod identity;
+mod level;
 
 #[cfg(test)]
 mod device_tests;
+#[cfg(test)]
+mod level_merge_tests;
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,9 @@ pub(crate) mod kind {
     /// A company's contacts that have one search word, by name (schema v15, see
     /// `word_list`): listed only, never counted.
     pub const CONTACT_WORD: u8 = 11;
+    /// Assets by sources (only Intune, only Level, merged, needs review, no agent; schema v16,
+    /// see `asset_sources_scope`).
+    pub const ASSET_SOURCES: u8 = 12;
 }
 
 /// The scope of `kind`'s rows of `company` with the search word `word`: `[kind, company,
@@ -43,6 +46,15 @@ pub(crate) mod kind {
 pub(crate) fn word_scope(kind: u8, company: u64, word: &str) -> Vec<u8> {
     let mut v = scope(kind, &[company]);
     v.extend_from_slice(word.as_bytes());
+    v
+}
+
+
+/// The active assets of `company` (or every company: counted only) in the Sources list
+/// `filter` (its `SourcesFilter::tag` byte).
+pub(crate) fn asset_sources_scope(company: u64, filter: crate::model::SourcesFilter) -> Vec<u8> {
+    let mut v = scope(kind::ASSET_SOURCES, &[company]);
+    v.push(filter.tag());
     v
 }
 

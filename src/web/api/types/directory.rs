@@ -268,6 +268,7 @@ mod tests {
                 details: json!({"model": "Latitude 7440"}),
             }],
             updated_at: at(5),
+            merge: Default::default(),
         };
         let golden = r#"
 {
