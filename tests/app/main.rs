@@ -18,6 +18,7 @@ mod api;
 mod alerts;
 mod alerts_watch;
 mod archived_actions;
+mod asset_merge_pages;
 mod audit;
 mod auth;
 mod bulk_and_exports;

@@ -151,6 +151,24 @@ async fn every_staff_and_portal_page_fits_a_laptop_and_a_phone() {
         .find(|a| a.primary_user_contact_id.is_some())
         .expect("a device with a user");
     let user = asset.primary_user_contact_id.expect("user");
+    // The demo's Contoso merges its Intune and Level estates: a merged asset has provenance
+    // and an Unmerge confirmation.
+    let merged = s
+        .assets_filtered(
+            Some(h),
+            ListQuery::new(None, Some(1), None, None, None),
+            tenantry::model::AssetFilter {
+                sources: Some(tenantry::model::SourcesFilter::Merged),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("merged assets")
+        .items
+        .into_iter()
+        .next()
+        .expect("a merged asset in the demo")
+        .id;
     let job = s
         .jobs_filtered(JobFilter::default(), 1, 1)
         .await
@@ -332,6 +350,26 @@ async fn every_staff_and_portal_page_fits_a_laptop_and_a_phone() {
             "/companies/{id}/assets/{aid}",
             format!("/companies/{h}/assets/{ar}"),
             "main h1",
+        ),
+        (
+            "/companies/{id}/assets/{aid}",
+            format!("/companies/{h}/assets/{merged}"),
+            "table.provenance",
+        ),
+        (
+            "/companies/{id}/assets/review",
+            format!("/companies/{h}/assets/review"),
+            "main table.review",
+        ),
+        (
+            "/companies/{id}",
+            format!("/companies/{h}?tab=assets&sources=no_agent"),
+            "main table",
+        ),
+        (
+            "/companies/{id}/assets/{aid}/unmerge",
+            format!("/companies/{h}/assets/{merged}/unmerge"),
+            "main form",
         ),
         (
             "/companies/{id}/compliance",

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
+mod assets_merge;
 mod compliance;
 mod dashboard;
 mod every_page;

@@ -36,6 +36,7 @@ async fn asset_get(
         row: AssetRow {
             asset: detail.asset,
             company: company.name.clone(),
+            today: st.services.now().date_naive(),
         },
         primary_user: detail.primary_user,
         company,
@@ -54,6 +55,7 @@ async fn contact_get(
         .services
         .contact_detail(company.id, contact_id.get())
         .await?;
+    let today = st.services.now().date_naive();
     let devices = detail
         .devices
         .iter()
@@ -61,6 +63,7 @@ async fn contact_get(
         .map(|asset| AssetRow {
             asset,
             company: company.name.clone(),
+            today,
         })
         .collect();
     Ok(ContactPage {
@@ -188,12 +191,14 @@ pub async fn asset_table(
         }
     };
     let pager = Pager::new(&base, &q, &page).with(&cursors);
+    let today = st.services.now().date_naive();
     let rows = page
         .items
         .into_iter()
         .map(|a| AssetRow {
             company: names.get(&a.company_id).cloned().unwrap_or_default(),
             asset: a,
+            today,
         })
         .collect();
     let counts = st.services.compliance_counts(company).await?;
