@@ -88,6 +88,7 @@ pub fn seed_company(
                         active: true,
                         sources: Vec::new(),
                         updated_at: now(),
+                        merge: Default::default(),
                     })?;
                 }
                 ids.push(id);

@@ -127,7 +127,7 @@ impl NewAuditEvent {
 
 /// The kinds the audit log's Kind filter offers: a dotted prefix takes every kind under it
 /// (`sync` takes `sync.identity.devices`). Kinds are open: others still filter by URL.
-pub const AUDIT_KINDS: [(&str, &str); 16] = [
+pub const AUDIT_KINDS: [(&str, &str); 18] = [
     ("company", "Companies"),
     (
         "tenant",
@@ -136,6 +136,7 @@ pub const AUDIT_KINDS: [(&str, &str); 16] = [
     ("sync", "Syncs, all"),
     ("sync.identity", "Identity syncs"),
     ("sync.identity.devices", "Identity syncs: Intune devices"),
+    ("sync.identity.level", "Identity syncs: Level.io devices"),
     ("sync.evidence", "Evidence syncs"),
     ("job", "Jobs that failed or were recovered"),
     ("staff", "Staff, all"),
@@ -147,6 +148,7 @@ pub const AUDIT_KINDS: [(&str, &str); 16] = [
     ("audit", "Audit log retention"),
     ("schedule", "Schedules"),
     ("alert", "Alerts: opened, cleared, sent, failed deliveries"),
+    ("asset", "Assets: merge, unmerge, keep apart"),
 ];
 
 /// Audit log filters (page and API).

@@ -71,9 +71,18 @@ pub struct Asset {
     pub active: bool,
     pub sources: Vec<AssetSource>,
     pub updated_at: DateTime<Utc>,
+    /// Merge state, field provenance and warranty (docs/levelio.md#storage); default for
+    /// rows written before schema v12.
+    #[serde(default)]
+    pub merge: super::AssetMerge,
 }
 
 impl Asset {
+    /// Does a source of this kind (`intune`, `levelio`) hold a record of it?
+    pub fn has_source(&self, source: &str) -> bool {
+        self.sources.iter().any(|s| s.source == source)
+    }
+
     /// Intune's `isEncrypted` for this device, when Intune manages it and said.
     pub fn intune_encrypted(&self) -> Option<bool> {
         self.sources

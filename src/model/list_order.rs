@@ -213,11 +213,17 @@ pub struct AssetFilter {
     pub os: Option<String>,
     /// Stale devices: last check-in before this time, or never.
     pub checked_in_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Sources (only Intune, only Level, merged, needs review, no agent): a list of its own;
+    /// when set, compliance and OS are ignored (see `Txn::asset_page_filtered`).
+    pub sources: Option<super::SourcesFilter>,
 }
 
 impl AssetFilter {
     pub fn is_empty(&self) -> bool {
-        self.compliance.is_none() && self.os.is_none() && self.checked_in_before.is_none()
+        self.compliance.is_none()
+            && self.os.is_none()
+            && self.checked_in_before.is_none()
+            && self.sources.is_none()
     }
 }
 

@@ -23,8 +23,9 @@ pub use alerts::{
     SmtpSecurity, SmtpSettings, Webhook, WebhookFormat, WebhookInfo,
 };
 pub use asset_merge::{
-    ExistingAsset, FieldValue, IntuneRecord, LevelRecord, MatchRule, MergeOutcome, MergedAsset,
-    PairDecision, PairDecisionKind, ReviewItem, ReviewReason, SourceKind,
+    AssetMerge, ExistingAsset, FieldValue, GapCounts, GapKind, IntuneRecord, LevelRecord,
+    MatchRule, MergeOutcome, MergeState, MergedAsset, OpenReview, PairDecision, PairDecisionKind,
+    ReviewItem, ReviewReason, SourceKind, SourcesFilter, StoredDecision,
 };
 pub use audit::{AUDIT_KINDS, Actor, AuditEvent, AuditFilter, NewAuditEvent, Outcome};
 pub use audit_filter::{AuditFilterInput, present as audit_present};

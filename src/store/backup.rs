@@ -99,6 +99,11 @@ pub(super) const TABLES: &[&dyn CopyTable] = &[
     &JOB_COUNTS,
     &AUDIT_BY_OUTCOME,
     &AUDIT_DAYS,
+    // v12: Level links, pair decisions and the review queue (#12).
+    &LEVEL_DEVICES,
+    &ASSET_DECISIONS,
+    &ASSET_REVIEW,
+    &ASSET_REVIEW_COUNTS,
 ];
 
 /// A table definition of any key and value type. WHY a trait object: the tables differ in

@@ -9,7 +9,7 @@ use super::tables::{ASSETS, COMPANIES, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMB
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{
     Asset, AssetFilter, AssetSort, Contact, ContactFilter, ContactGroup, ContactSort, GroupSort,
-    Membership, SearchQuery,
+    Membership, SearchQuery, SourcesFilter,
 };
 use redb::ReadableTable;
 
@@ -215,6 +215,9 @@ impl<Tx: ReadTables> Txn<Tx> {
         filter: &AssetFilter,
         w: Window<'_>,
     ) -> Result<Listed<Asset>, StoreError> {
+        if let Some(sources) = filter.sources {
+            return self.asset_sources_page(company, sort, sources, filter, w);
+        }
         let t = self.table(ASSETS)?;
         let word_scopes = self.word_scopes(kind::ASSET, company)?;
         let narrowed = filter.compliance.is_some() || filter.os.is_some();
@@ -267,6 +270,70 @@ impl<Tx: ReadTables> Txn<Tx> {
             below: below.clone(),
         };
         self.list_page(&spec, w)
+    }
+
+    /// A Sources list (schema v12): a list of its own, kept by hostname and by check-in;
+    /// compliance and OS do not narrow it (the index keeps no list of both), a check-in
+    /// cutoff does. Across companies the per-company lists are merged.
+    fn asset_sources_page(
+        &self,
+        company: Option<u64>,
+        sort: AssetSort,
+        sources: SourcesFilter,
+        filter: &AssetFilter,
+        w: Window<'_>,
+    ) -> Result<Listed<Asset>, StoreError> {
+        let t = self.table(ASSETS)?;
+        let word_scopes = self.word_scopes(kind::ASSET, company)?;
+        let parts = match company {
+            None => self
+                .company_ids()?
+                .into_iter()
+                .map(|c| keys::asset_sources_scope(c, sources))
+                .collect(),
+            Some(_) => Vec::new(),
+        };
+        let scope = keys::asset_sources_scope(company.unwrap_or(keys::ALL_COMPANIES), sources);
+        let sort = match filter.checked_in_before {
+            Some(_) => AssetSort::LastCheckIn,
+            None if !entries::ASSET_FILTER_SORTS.contains(&sort) => AssetSort::Hostname,
+            None => sort,
+        };
+        let below = filter.checked_in_before.map(keys::time);
+        let keep = |a: &Asset| {
+            entries::asset_sources(a).contains(&sources)
+                && below
+                    .as_ref()
+                    .is_none_or(|b| keys::opt_time(a.last_check_in) < *b)
+        };
+        let spec = ListSpec {
+            word_scopes,
+            parts,
+            scope,
+            order: entries::asset_order(sort),
+            desc: w.desc,
+            fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),
+            sort_key: &|a: &Asset| entries::asset_key(a, sort),
+            texts: &|a: &Asset| entries::asset_texts(a).to_vec(),
+            keep: &keep,
+            filtered: true,
+            id: &|x| x.id,
+            below: below.clone(),
+        };
+        self.list_page(&spec, w)
+    }
+
+    /// How many active assets of `company` (or every company) are in the Sources list
+    /// `sources`: one counter read.
+    pub fn asset_sources_count(
+        &self,
+        company: Option<u64>,
+        sources: SourcesFilter,
+    ) -> Result<u64, StoreError> {
+        self.count(&keys::asset_sources_scope(
+            company.unwrap_or(keys::ALL_COMPANIES),
+            sources,
+        ))
     }
 
     /// How many assets of `company` (or every company) are in each compliance state, from

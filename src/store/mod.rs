@@ -26,6 +26,7 @@ mod job_index;
 mod jobs;
 pub mod keys;
 pub mod levelio;
+mod levelio_assets;
 mod meta;
 mod nesting;
 mod portal;
@@ -43,6 +44,7 @@ pub use disk::DiskBudget;
 pub use error::StoreError;
 pub use index::{IndexCheck, Listed};
 pub use jobs::Enqueued;
+pub use levelio_assets::PairDecisionRow;
 pub use restore::{Restored, restore_from};
 pub use txn::{ReadTables, Reader, Txn, Writer};
 
@@ -51,7 +53,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 #[derive(Clone)]
 pub struct Store {
@@ -167,13 +169,20 @@ impl Store {
                 "schema v11: audit outcome index and day counters built"
             );
         }
+        if found < 12 {
+            // v12 (#12): Level device links, pair decisions and the review queue (new tables
+            // only), and the assets' Sources lists (new index entries: indexed again below).
+            tables::create_v12(&txn)?;
+        }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
         // new index entries: a database indexed by an older version is indexed again.
         // v10: contact and asset search words and filtered lists are kept per company only
         // (no copy across companies): a database indexed by an older version is indexed
         // again.
-        if found >= 10 || found == 0 {
+        // v12: the assets' Sources lists and gap reports are new index entries: a database
+        // indexed by an older version is indexed again.
+        if found >= 12 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;

@@ -268,3 +268,31 @@ pub(super) fn create_v11_audit(txn: &redb::WriteTransaction) -> Result<(), redb:
     txn.open_table(AUDIT_DAYS)?;
     Ok(())
 }
+
+// Schema v12 (#12): Level.io devices on assets, remembered pair decisions, the review queue.
+
+/// (company id, Level device id) → asset id: rule 0's link for the Level side (the Intune
+/// side's is `ASSET_DEVICES`). Kept when the device leaves Level, so a device that comes back
+/// finds its asset again.
+pub const LEVEL_DEVICES: TableDefinition<(u64, &str), u64> = TableDefinition::new("level_devices");
+/// (company id, Intune device id, Level device id) → StoredDecision: keep apart (unmerge,
+/// "Keep apart") or merge (a manual merge), with who and when. Read whole per company by the
+/// Level phase: a company has as many as staff made.
+pub const ASSET_DECISIONS: TableDefinition<(u64, &str, &str), &[u8]> =
+    TableDefinition::new("asset_decisions");
+/// (company id, Intune device id, Level device id) → OpenReview: pairs the merge did not
+/// decide, one company a contiguous range (the Review tab pages through it by key).
+pub const ASSET_REVIEW: TableDefinition<(u64, &str, &str), &[u8]> =
+    TableDefinition::new("asset_review");
+/// company id → open review pairs: the count without a walk, kept with every review write.
+pub const ASSET_REVIEW_COUNTS: TableDefinition<u64, u64> =
+    TableDefinition::new("asset_review_counts");
+
+/// Schema v12: Level links, decisions and the review queue (opening creates; idempotent).
+pub(super) fn create_v12(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(LEVEL_DEVICES)?;
+    txn.open_table(ASSET_DECISIONS)?;
+    txn.open_table(ASSET_REVIEW)?;
+    txn.open_table(ASSET_REVIEW_COUNTS)?;
+    Ok(())
+}

@@ -2,11 +2,17 @@
 //! (docs/levelio.md#merge-rules). Pure functions; the Level sync calls them with a company's
 //! records and writes the outcome.
 
+pub mod decide;
 pub mod identity;
 pub mod merge;
+pub mod outcome;
 mod provenance;
+pub mod stored;
+pub mod views;
 
 pub use merge::{MergeInput, merge};
 
 #[cfg(test)]
 mod merge_tests;
+#[cfg(test)]
+mod outcome_tests;

@@ -464,6 +464,7 @@ pub fn apply_device_page(
                     active: true,
                     sources: vec![source],
                     updated_at: now,
+                    merge: Default::default(),
                 };
                 w.put_asset(&a)?;
             }

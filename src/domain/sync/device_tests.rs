@@ -175,6 +175,7 @@ fn an_unchanged_device_is_skipped_by_fingerprint_and_one_without_a_mark_is_compa
             active: true,
             sources: vec![],
             updated_at: now,
+            merge: Default::default(),
         };
         a.sources.push(crate::model::AssetSource {
             source: "intune".into(),

@@ -4,7 +4,8 @@
 use super::keys::{self, ALL_COMPANIES, company_scope, kind};
 use crate::model::{
     Asset, AssetSort, AuditEvent, Company, CompanySort, Contact, ContactGroup, ContactSort,
-    GroupSort, Outcome, RequestSort, SupportRequest, search_words,
+    GroupSort, MergeState, Outcome, RequestSort, SourceKind, SourcesFilter, SupportRequest,
+    search_words,
 };
 
 /// A record's entries in the list index, the counters and the search words.
@@ -148,6 +149,33 @@ pub(crate) fn asset_texts(a: &Asset) -> [&str; 3] {
 /// The orders a filtered asset list is kept in.
 pub(crate) const ASSET_FILTER_SORTS: [AssetSort; 2] = [AssetSort::Hostname, AssetSort::LastCheckIn];
 
+/// The Sources lists an asset is in: none when inactive; by which sources hold a record;
+/// `NoAgent` for an Intune-only computer (Windows or macOS: phones never carry an agent).
+pub(crate) fn asset_sources(a: &Asset) -> Vec<SourcesFilter> {
+    if !a.active || a.merge.state == MergeState::Inactive {
+        return Vec::new();
+    }
+    let intune = a.has_source(SourceKind::Intune.as_str());
+    let level = a.has_source(SourceKind::Level.as_str());
+    let mut out = Vec::new();
+    match (intune, level) {
+        (true, true) => out.push(SourcesFilter::Merged),
+        (true, false) => {
+            out.push(SourcesFilter::IntuneOnly);
+            let os = a.os.to_lowercase();
+            if os.starts_with("windows") || os.starts_with("mac") {
+                out.push(SourcesFilter::NoAgent);
+            }
+        }
+        (false, true) => out.push(SourcesFilter::LevelOnly),
+        (false, false) => {}
+    }
+    if a.merge.state == MergeState::NeedsReview {
+        out.push(SourcesFilter::NeedsReview);
+    }
+    out
+}
+
 pub(crate) fn asset(a: &Asset) -> Entries {
     let mut e = Entries::new(a.id, a.company_id);
     for company in [a.company_id, ALL_COMPANIES] {
@@ -174,6 +202,14 @@ pub(crate) fn asset(a: &Asset) -> Entries {
                 ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_key(a, s))),
             );
         }
+    }
+    // The Sources lists and gap reports (schema v12), by hostname and by check-in.
+    for f in asset_sources(a) {
+        e.listed(
+            &keys::asset_sources_scope(a.company_id, f),
+            ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_key(a, s))),
+        );
+        e.counted(&keys::asset_sources_scope(ALL_COMPANIES, f));
     }
     if let Some(user) = a.primary_user_contact_id {
         // A contact's devices, by hostname as written (the contact page's order).

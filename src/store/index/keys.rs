@@ -31,6 +31,17 @@ pub(crate) mod kind {
     pub const ASSET_FILTER: u8 = 9;
     /// Contacts by active and/or guest (see `contact_filter_scope`).
     pub const CONTACT_FILTER: u8 = 10;
+    /// Assets by sources (only Intune, only Level, merged, needs review, no agent; schema v12,
+    /// see `asset_sources_scope`).
+    pub const ASSET_SOURCES: u8 = 11;
+}
+
+/// The active assets of `company` (or every company: counted only) in the Sources list
+/// `filter` (its `SourcesFilter::tag` byte).
+pub(crate) fn asset_sources_scope(company: u64, filter: crate::model::SourcesFilter) -> Vec<u8> {
+    let mut v = scope(kind::ASSET_SOURCES, &[company]);
+    v.push(filter.tag());
+    v
 }
 
 /// A filter part meaning "any value": 0xFF never occurs in UTF-8, so it cannot clash with a

@@ -7,7 +7,6 @@
 
 use super::see_other;
 use crate::domain::DomainError;
-use crate::model::ValidationError;
 use crate::web::AppState;
 use crate::web::csrf::StaffForm;
 use crate::web::error::WebError;
@@ -82,17 +81,8 @@ struct PairForm {
 }
 
 impl PairForm {
-    fn ids(&self) -> Result<(&str, &str), WebError> {
-        self.pair
-            .split_once('|')
-            .filter(|(i, l)| !i.is_empty() && !l.is_empty())
-            .ok_or_else(|| {
-                DomainError::from(ValidationError::new(
-                    "pair",
-                    "is not a review pair (<intune id>|<level id>)",
-                ))
-                .into()
-            })
+    fn ids(&self) -> Result<(String, String), WebError> {
+        Ok(crate::domain::assets::views::parse_pair_key(&self.pair)?)
     }
 }
 
@@ -104,7 +94,7 @@ async fn merge_post(
     let (intune_id, level_id) = form.form.ids()?;
     let m = st
         .services
-        .merge_review_pair(form.staff.actor(), id.get(), intune_id, level_id)
+        .merge_review_pair(form.staff.actor(), id.get(), &intune_id, &level_id)
         .await?;
     Ok(see_other(&format!(
         "/companies/{}/assets/{}?notice=assets_merged",
@@ -120,7 +110,7 @@ async fn keep_apart_post(
 ) -> Result<HttpResponse, WebError> {
     let (intune_id, level_id) = form.form.ids()?;
     st.services
-        .keep_assets_apart(form.staff.actor(), id.get(), intune_id, level_id)
+        .keep_assets_apart(form.staff.actor(), id.get(), &intune_id, &level_id)
         .await?;
     Ok(see_other(&format!(
         "/companies/{}/assets/review?notice=assets_kept_apart",

@@ -43,6 +43,7 @@ async fn contacts_assets_and_jobs_list_across_companies() {
                     active: true,
                     sources: vec![],
                     updated_at: now,
+                    merge: Default::default(),
                 })?;
             }
             Ok::<_, tenantry::store::StoreError>(())

@@ -31,6 +31,7 @@ fn check_assets(s: &Store, company: Option<u64>) -> usize {
                         compliance: compliance.map(str::to_string),
                         os: os.map(str::to_string),
                         checked_in_before: stale,
+                        sources: None,
                     };
                     let mut want: Vec<&Asset> = all
                         .iter()

@@ -133,6 +133,7 @@ pub(super) fn asset(g: &mut Gen, company_id: u64, id: u64, users: &[u64]) -> Ass
         active: g.chance(90),
         sources: Vec::new(),
         updated_at: time(g.below(10)),
+        merge: Default::default(),
     }
 }
 
