@@ -1,69 +1,44 @@
-//! The demo's Contoso Dental, whose Intune and Level.io estates overlap, through the pages and
-//! the API: the Sources column and filter, the gap reports with their counts, the warranty
-//! badges, an asset's provenance, the Review tab's Merge and Keep apart (CSRF forms, audited),
-//! Unmerge behind its confirmation page, and the API twins of each.
+//! A company whose Intune and Level.io records overlap (tests/app/asset_merge_seed.rs), through
+//! the pages and the API: the Sources column and filter, the gap reports with their counts, the
+//! warranty badges, an asset's provenance, the Review tab's Merge and Keep apart (CSRF forms,
+//! flash message, audited), Unmerge behind its confirmation page, and the API twins of each.
 
+use crate::asset_merge_seed::{Seeded, seed};
 use crate::helpers::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-struct Demo {
-    demo: tenantry::demo::Demo,
-    web: TestApp,
+struct Estate {
+    app: TestApp,
     token: String,
-    contoso: u64,
+    c: u64,
+    s: Seeded,
 }
 
-async fn demo() -> Demo {
-    let demo = tenantry::demo::start(format!("127.0.0.1:{}", free_port()))
-        .await
-        .expect("demo starts");
-    let i = demo.info.clone();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let web = TestApp {
-        app: None,
-        url: i.url.clone(),
-        config: test_config(dir.path(), &[]),
-        dir,
-        client: client(),
-    };
-    let r = web.login_as(&i.admin_email, &i.admin_password).await;
-    assert_eq!(r.status(), 303, "the demo admin signs in");
-    let contoso = demo
-        .app
-        .services
-        .companies(
-            tenantry::domain::companies::CompanyFilter::All,
-            tenantry::model::ListQuery::new(None, Some(100), None, None, None),
+async fn estate() -> Estate {
+    let app = spawn_app().await;
+    app.login().await;
+    let token = app.admin_token().await;
+    let c = app
+        .services()
+        .create_company(
+            tenantry::model::Actor::system(),
+            tenantry::model::CompanyInput::parse("Contoso Dental", "contoso.example", "")
+                .expect("input"),
         )
         .await
-        .expect("companies")
-        .items
-        .into_iter()
-        .find(|c| c.name.contains("Contoso"))
-        .expect("Contoso")
+        .expect("company")
         .id;
-    Demo {
-        token: i.api_token.clone(),
-        demo,
-        web,
-        contoso,
-    }
+    let s = seed(app.services(), c).await;
+    Estate { app, token, c, s }
 }
 
-impl Demo {
+impl Estate {
     async fn api(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut rb = self
-            .web
+            .app
             .client
-            .request(method, self.web.at(&format!("/api/v1{path}")))
+            .request(method, self.app.at(&format!("/api/v1{path}")))
             .bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(&b);
@@ -89,211 +64,294 @@ fn ids(v: &Value) -> Vec<u64> {
 }
 
 #[tokio::test]
-async fn the_demo_lists_sources_gaps_warranties_and_provenance() {
-    let d = demo().await;
-    let c = d.contoso;
-    let gaps = d.ok(&format!("/companies/{c}/assets/gaps")).await;
-    // Each count is what its list holds.
-    for (k, filter) in [
-        ("no_agent", "no_agent"),
-        ("unmanaged", "level_only"),
-        ("merged", "merged"),
-    ] {
-        let listed = d
-            .ok(&format!("/companies/{c}/assets?sources={filter}&per_page=1"))
-            .await;
-        assert_eq!(listed["total"], gaps[k], "{k}: {gaps}");
-        assert!(gaps[k].as_u64().unwrap_or(0) > 0, "the demo has some {k}: {gaps}");
-    }
-    let review = d.ok(&format!("/companies/{c}/assets/review")).await;
-    assert_eq!(review["total"], gaps["review"]);
-
-    // The overview says the gaps, the Assets tab badges the review count.
-    let overview = d.web.get_text(&format!("/companies/{c}")).await;
-    assert!(overview.contains("In Intune, not in Level"), "overview");
-    assert!(overview.contains("In Level, not in Intune"), "overview");
-    assert!(
-        overview.contains(&format!("{} not managed by Intune", gaps["unmanaged"])),
-        "overview count"
+async fn lists_show_sources_gaps_and_warranties_and_an_asset_its_provenance() {
+    let e = estate().await;
+    let (c, s) = (e.c, &e.s);
+    let gaps = e.ok(&format!("/companies/{c}/assets/gaps")).await;
+    assert_eq!(
+        (&gaps["no_agent"], &gaps["unmanaged"], &gaps["review"], &gaps["merged"]),
+        (&json!(2), &json!(2), &json!(1), &json!(1)),
+        "{gaps}"
     );
-    // A gap report is the asset list filtered: its Sources column, its CSV with the filter.
-    let page = d
-        .web
+    // Each gap list is the asset list filtered, and holds exactly what it counts.
+    for (filter, want) in [
+        ("no_agent", vec![s.review_intune, s.no_agent]),
+        ("level_only", vec![s.review_level, s.server]),
+        ("intune_only", vec![s.review_intune, s.no_agent]),
+        ("merged", vec![s.merged]),
+        ("needs_review", vec![s.review_intune, s.review_level]),
+    ] {
+        let mut got = ids(&e.ok(&format!("/companies/{c}/assets?sources={filter}")).await);
+        got.sort_unstable();
+        let mut want = want;
+        want.sort_unstable();
+        assert_eq!(got, want, "{filter}");
+    }
+
+    // The overview counts the gaps; the Assets tab badges the review count.
+    let overview = e.app.get_text(&format!("/companies/{c}")).await;
+    assert!(overview.contains("2 computers without a Level agent"), "overview");
+    assert!(overview.contains("2 not managed by Intune"), "overview");
+    assert!(overview.contains("1 pair to decide"), "overview");
+    assert!(overview.contains(r#"title="Asset pairs to review">1</span>"#), "tab badge");
+
+    // The unmanaged report: Level rows only, the filter kept, the export carrying it.
+    let page = e
+        .app
         .get_text(&format!("/companies/{c}?tab=assets&sources=level_only"))
         .await;
-    assert!(page.contains(r#"data-label="Sources"><span class="badge neutral">Level</span>"#));
-    assert!(!page.contains("Intune + Level</span>"), "only Level-only rows");
-    assert!(page.contains("<option value=\"level_only\" selected>"), "the filter stays chosen");
-    assert!(page.contains("assets.csv?sources=level_only"), "the export carries it");
-    let csv = d
-        .web
+    assert!(page.contains(r#"<td data-label="Sources"><span class="badge neutral">Level</span>"#));
+    assert!(!page.contains(">Intune + Level</span>"), "only Level-only rows");
+    assert!(page.contains(r#"<option value="level_only" selected>"#), "the filter stays chosen");
+    assert!(page.contains("/assets.csv?sources=level_only"), "the export carries it");
+    assert!(page.contains("In Level, not in Intune"), "the sub-tab");
+    // The expired server warranty is badged, dated by the service clock.
+    assert!(page.contains(r#"2020-01-31</span> <span class="badge failure">Expired</span>"#));
+    let csv = e
+        .app
         .get_text(&format!("/companies/{c}/assets.csv?sources=level_only"))
         .await;
-    let rows = csv.lines().count() - 1;
-    assert_eq!(rows as u64, gaps["unmanaged"].as_u64().unwrap_or(0), "{csv}");
-    assert!(csv.lines().next().unwrap_or("").ends_with("Sources,Warranty end"));
-    // Warranties: the demo has one expired.
-    let all = d
-        .web
-        .get_text(&format!("/companies/{c}?tab=assets&sources=level_only&per_page=200"))
-        .await;
-    let merged_page = d
-        .web
-        .get_text(&format!("/companies/{c}?tab=assets&sources=merged&per_page=200"))
-        .await;
-    assert!(
-        all.contains(">Expired</span>") || merged_page.contains(">Expired</span>"),
-        "an expired warranty is badged"
-    );
-
-    // A merged asset: the API's sources carry their fields; the page shows provenance.
-    let merged = d.ok(&format!("/companies/{c}/assets?sources=merged")).await;
-    let a = &merged["items"][0];
-    assert_eq!(a["merge_state"], "merged", "{a}");
-    let sources = a["sources"].as_array().expect("sources");
-    assert_eq!(sources.len(), 2, "{a}");
-    for s in sources {
-        assert!(
-            s["fields"].as_object().is_some_and(|f| !f.is_empty()),
-            "each source gave fields: {s}"
-        );
-    }
-    let html = d
-        .web
-        .get_text(&format!("/companies/{c}/assets/{}", a["id"]))
-        .await;
-    assert!(html.contains(r#"<table class="provenance">"#));
-    assert!(html.contains("Microsoft Intune") && html.contains("Level.io"));
-    assert!(html.contains(&format!("/companies/{c}/assets/{}/unmerge", a["id"])));
-    d.demo.stop().await;
-}
-
-#[tokio::test]
-async fn review_merge_keep_apart_and_unmerge_from_the_pages_and_the_api() {
-    let d = demo().await;
-    let c = d.contoso;
-    let review_url = format!("/companies/{c}/assets/review");
-    let page = d.web.get_text(&review_url).await;
-    let queue = d.ok(&format!("/companies/{c}/assets/review")).await;
-    let pairs = queue["items"].as_array().cloned().unwrap_or_default();
-    assert!(!pairs.is_empty(), "the demo leaves a pair to review");
-    for p in &pairs {
-        assert!(page.contains(p["reason_text"].as_str().unwrap_or("?")), "{p}");
-        assert!(page.contains(&format!("value=\"{}\"", p["key"].as_str().unwrap_or("?"))));
-    }
-    // The tab's badge counts the queue.
-    assert!(page.contains(&format!(
-        "title=\"Asset pairs to review\">{}</span>",
-        pairs.len()
-    )));
-
-    // Keep apart, from the page, on the last pair: it leaves the queue for good.
-    assert!(pairs.len() >= 2, "the demo's VM-serial collision makes two pairs: {pairs:?}");
-    let last = pairs[pairs.len() - 1]["key"].as_str().expect("key").to_string();
-    let r = d
-        .web
-        .post_form(&review_url, &format!("/companies/{c}/assets/keep-apart"), &[("pair", &last)])
-        .await;
-    assert_eq!(r.status(), 303);
-    let to = location(&r);
-    assert!(to.ends_with("/assets/review?notice=assets_kept_apart"), "{to}");
-    let html = d.web.get_text(&to).await;
-    assert!(html.contains("Kept apart."), "notice");
-    assert!(!html.contains(&format!("value=\"{last}\"")), "the pair left the queue");
-    let (i, l) = last.split_once('|').expect("key");
-    let (s, v) = d
-        .api(
-            Method::POST,
-            &format!("/companies/{c}/assets/keep-apart"),
-            Some(json!({"intune_id": i, "level_id": l})),
-        )
-        .await;
-    assert_eq!((s, v["code"].as_str()), (404, Some("not_found")), "not open any more: {v}");
-
-    // A form without the session's CSRF token does nothing.
-    let key = pairs[0]["key"].as_str().expect("key").to_string();
-    let r = d
-        .web
-        .post_raw(&format!("/companies/{c}/assets/merge"), &[("pair", &key)])
-        .await;
-    assert_eq!(r.status(), 403, "no CSRF token");
-    // A pair that is not one is refused with the reason.
-    let r = d
-        .web
-        .post_form(&review_url, &format!("/companies/{c}/assets/merge"), &[("pair", "nonsense")])
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap_or("").ends_with("Sources,Warranty end"), "{csv}");
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows.iter().any(|r| r.contains("CON-SRV-01") && r.ends_with("Level,2020-01-31")), "{csv}");
+    // A bad or conflicting filter is refused with the reason, not ignored.
+    let r = e
+        .app
+        .get(&format!("/companies/{c}?tab=assets&sources=merged&compliance=compliant"))
         .await;
     assert_eq!(r.status(), 400);
 
-    // Merge from the page: to the merged asset, with the notice; audited; the pair is gone.
-    let r = d
-        .web
-        .post_form(&review_url, &format!("/companies/{c}/assets/merge"), &[("pair", &key)])
+    // The merged asset: the API's sources carry their fields; the page shows provenance.
+    let listed = e.ok(&format!("/companies/{c}/assets?sources=merged")).await;
+    let a = &listed["items"][0];
+    assert_eq!((&a["merge_state"], &a["merged_by"]), (&json!("merged"), &json!("serial")), "{a}");
+    assert_eq!(a["warranty_end"], "2031-06-30");
+    let sources = a["sources"].as_array().expect("sources");
+    assert_eq!(sources.len(), 2, "{a}");
+    for src in sources {
+        assert!(
+            src["fields"].as_object().is_some_and(|f| !f.is_empty()),
+            "each source gave fields: {src}"
+        );
+    }
+    let intune = sources.iter().find(|x| x["source"] == "intune").expect("intune");
+    assert_eq!(intune["fields"]["compliance_state"]["value"], "compliant");
+    let lvl = sources.iter().find(|x| x["source"] == "levelio").expect("level");
+    assert_eq!(lvl["fields"]["role"]["value"], "workstation");
+
+    let html = e.app.get_text(&format!("/companies/{c}/assets/{}", s.merged)).await;
+    assert!(html.contains(r#"<table class="provenance">"#));
+    assert!(html.contains(r#"<td data-label="Field">Compliance</td>"#));
+    assert!(html.contains(r#"<td data-label="Source">Microsoft Intune</td>"#));
+    assert!(html.contains(r#"<td data-label="Source">Level.io</td>"#));
+    assert!(html.contains("Yes, by serial number"));
+    assert!(html.contains("<code>intune-0001</code>") && html.contains("<code>lvl-0001</code>"));
+    assert!(html.contains(&format!("/companies/{c}/assets/{}/unmerge", s.merged)));
+    // A single-source asset offers no Unmerge, and its confirmation says why not.
+    let single = e.app.get_text(&format!("/companies/{c}/assets/{}", s.server)).await;
+    assert!(!single.contains("/unmerge\""), "no Unmerge on a Level-only asset");
+    let r = e
+        .app
+        .get(&format!("/companies/{c}/assets/{}/unmerge", s.server))
         .await;
+    assert_eq!(r.status(), 409);
+    // An asset in a review pair points at the queue.
+    let pending = e.app.get_text(&format!("/companies/{c}/assets/{}", s.review_level)).await;
+    assert!(pending.contains("Needs review") && pending.contains(&format!("/companies/{c}/assets/review")));
+}
+
+#[tokio::test]
+async fn review_keep_apart_merge_and_unmerge_from_the_pages() {
+    let e = estate().await;
+    let (c, s) = (e.c, &e.s);
+    let review_url = format!("/companies/{c}/assets/review");
+    let page = e.app.get_text(&review_url).await;
+    assert!(page.contains("The serial number is reported by more than one device"));
+    assert!(page.contains(&format!("value=\"{}\"", s.key)));
+    assert!(page.contains("CON-VDI-HOST") && page.contains("CON-VDI-00"));
+
+    // A form without the session's CSRF token does nothing; a pair that is not one is refused.
+    let merge = format!("/companies/{c}/assets/merge");
+    let r = e.app.post_raw(&merge, &[("pair", &s.key)]).await;
+    assert_eq!(r.status(), 403, "no CSRF token");
+    let r = e.app.post_form(&review_url, &merge, &[("pair", "nonsense")]).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(e.ok(&format!("/companies/{c}/assets/review")).await["total"], 1);
+
+    // Merge from the page: to the merged asset, with the notice; the queue is empty.
+    let r = e.app.post_form(&review_url, &merge, &[("pair", &s.key)]).await;
     assert_eq!(r.status(), 303);
     let to = location(&r);
-    assert!(to.ends_with("?notice=assets_merged"), "{to}");
-    let html = d.web.get_text(&to).await;
+    let kept = s.review_intune.min(s.review_level);
+    assert_eq!(to, format!("/companies/{c}/assets/{kept}?notice=assets_merged"));
+    let html = e.app.get_text(&to).await;
     assert!(html.contains("Assets merged."), "notice");
     assert!(html.contains("merged by hand"), "how it merged");
-    let after = d.ok(&format!("/companies/{c}/assets/review")).await;
-    assert!(
-        after["items"]
-            .as_array()
-            .is_some_and(|a| a.iter().all(|p| p["key"] != key.as_str())),
-        "the merged pair left the queue"
-    );
-    let audit = d.ok(&format!("/audit?company={c}&per_page=20")).await;
-    assert!(
-        audit.to_string().contains("asset.merge"),
-        "the merge is audited"
-    );
-
-    // Unmerge: the page asks first, the form splits it, the API twin refuses the split one.
-    let merged_id: u64 = to
-        .trim_start_matches(&format!("/companies/{c}/assets/"))
-        .split('?')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .expect("asset id in the redirect");
-    let confirm_url = format!("/companies/{c}/assets/{merged_id}/unmerge");
-    let confirm = d.web.get_text(&confirm_url).await;
-    assert!(confirm.contains("data-confirm-page") && confirm.contains("Unmerge"));
-    let r = d.web.post_form(&confirm_url, &confirm_url, &[]).await;
-    assert_eq!(r.status(), 303);
-    assert!(location(&r).ends_with("?notice=asset_unmerged"));
-    let (s, v) = d
-        .api(Method::POST, &format!("/companies/{c}/assets/{merged_id}/unmerge"), None)
+    assert!(html.contains("<code>intune-vdi</code>") && html.contains("<code>lvl-vdi-00</code>"));
+    assert!(html.contains("Merged by hand</span>"), "the remembered decision is shown");
+    let after = e.app.get_text(&review_url).await;
+    assert!(after.contains("Nothing needs review"), "empty state");
+    // The absorbed asset says where it went.
+    let gone = e
+        .app
+        .get_text(&format!("/companies/{c}/assets/{}", s.review_intune.max(s.review_level)))
         .await;
-    assert_eq!((s, v["code"].as_str()), (400, Some("invalid_input")), "{v}");
+    assert!(gone.contains("data-absorbed") && gone.contains(&format!("/companies/{c}/assets/{kept}\"")));
+    let audit = e.ok(&format!("/audit?company={c}&per_page=50")).await;
+    assert!(audit.to_string().contains("asset.merge"), "audited: {audit}");
 
-    // The API twins: merge two assets by id, unmerge them again.
-    let (intune_only, level_only) = (
-        d.ok(&format!("/companies/{c}/assets?sources=intune_only&per_page=500")).await,
-        d.ok(&format!("/companies/{c}/assets?sources=level_only&per_page=500")).await,
+    // Unmerge: the page asks first; the form splits the asset and remembers the pair.
+    let confirm_url = format!("/companies/{c}/assets/{kept}/unmerge");
+    let confirm = e.app.get_text(&confirm_url).await;
+    assert!(confirm.contains("data-confirm-page") && confirm.contains("Unmerge CON-VDI-HOST?"));
+    let r = e.app.post_raw(&confirm_url, &[]).await;
+    assert_eq!(r.status(), 403, "no CSRF token");
+    let r = e.app.post_form(&confirm_url, &confirm_url, &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/companies/{c}/assets/{kept}?notice=asset_unmerged"));
+    let html = e.app.get_text(&location(&r)).await;
+    assert!(html.contains("Asset unmerged") && html.contains("Kept apart</span>"), "notice and decision");
+    let level_only = ids(&e.ok(&format!("/companies/{c}/assets?sources=level_only")).await);
+    assert_eq!(level_only.len(), 2, "the Level record is an asset again: {level_only:?}");
+
+    // Keep apart from the page, on a pair opened again.
+    reopen(&e).await;
+    let r = e
+        .app
+        .post_form(&review_url, &format!("/companies/{c}/assets/keep-apart"), &[("pair", &s.key)])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("{review_url}?notice=assets_kept_apart"));
+    let html = e.app.get_text(&location(&r)).await;
+    assert!(html.contains("Kept apart.") && html.contains("Nothing needs review"));
+    let audit = e.ok(&format!("/audit?company={c}&per_page=50")).await.to_string();
+    assert!(audit.contains("asset.keep_apart") && audit.contains("asset.unmerge"), "{audit}");
+}
+
+/// Open the seeded pair again (as a later sync would) between the current holders of its records.
+async fn reopen(e: &Estate) {
+    let (c, key) = (e.c, e.s.key.clone());
+    let now = e.app.services().now();
+    e.app
+        .services()
+        .store_handle()
+        .write(move |w| {
+            let (i, l) = key.split_once('|').expect("key");
+            w.put_review_item(&tenantry::model::OpenReview {
+                company_id: c,
+                intune_id: i.into(),
+                level_id: l.into(),
+                reason: tenantry::model::ReviewReason::SerialSharedByMany,
+                intune_asset: w.asset_id_by_device(c, i)?,
+                level_asset: w.asset_id_by_level_device(c, l)?,
+                intune_hostname: "CON-VDI-HOST".into(),
+                intune_serial: "VMW-5566".into(),
+                level_hostname: "CON-VDI-00".into(),
+                level_serial: "VMW-5566".into(),
+                since: now,
+            })
+        })
+        .await
+        .expect("reopen");
+}
+
+#[tokio::test]
+async fn the_api_twins_review_merge_keep_apart_and_unmerge() {
+    let e = estate().await;
+    let (c, s) = (e.c, &e.s);
+    let q = e.ok(&format!("/companies/{c}/assets/review")).await;
+    assert_eq!(q["total"], 1);
+    let p = &q["items"][0];
+    assert_eq!(
+        (&p["key"], &p["reason"], &p["intune_asset_id"], &p["level_asset_id"]),
+        (&json!(s.key), &json!("serial_shared_by_many"), &json!(s.review_intune), &json!(s.review_level)),
+        "{p}"
     );
-    let (a, b) = (ids(&intune_only)[0], ids(&level_only)[0]);
-    let (s, m) = d
+    assert_eq!(p["reason_text"], "The serial number is reported by more than one device");
+    // Paging: by key, bounded.
+    for bad in ["per_page=0", "per_page=201", "per_page=x", "cursor=no-bar"] {
+        let (st, v) = e.api(Method::GET, &format!("/companies/{c}/assets/review?{bad}"), None).await;
+        assert_eq!((st, v["code"].as_str()), (400, Some("invalid_input")), "{bad}: {v}");
+    }
+    let after = e
+        .ok(&format!("/companies/{c}/assets/review?per_page=1&cursor={}", urlenc(&s.key)))
+        .await;
+    assert_eq!(after["items"].as_array().map(Vec::len), Some(0), "nothing after the last pair");
+
+    // Keep apart: 204, gone from the queue, and only once.
+    let body = json!({"intune_id": "intune-vdi", "level_id": "lvl-vdi-00"});
+    let (st, v) = e
+        .api(Method::POST, &format!("/companies/{c}/assets/keep-apart"), Some(body.clone()))
+        .await;
+    assert_eq!(st, 204, "{v}");
+    assert_eq!(e.ok(&format!("/companies/{c}/assets/review")).await["total"], 0);
+    let (st, v) = e
+        .api(Method::POST, &format!("/companies/{c}/assets/keep-apart"), Some(body))
+        .await;
+    assert_eq!((st, v["code"].as_str()), (404, Some("not_found")), "{v}");
+
+    // Merge two assets by id: the older one keeps both records, the other is absorbed.
+    let (st, m) = e
         .api(
             Method::POST,
             &format!("/companies/{c}/assets/merge"),
-            Some(json!({"asset_ids": [a, b]})),
+            Some(json!({"asset_ids": [s.server, s.no_agent]})),
         )
         .await;
-    assert_eq!(s, 200, "{m}");
-    let kept = m["asset_id"].as_u64().expect("asset_id");
-    assert_eq!(kept, a.min(b));
-    assert_eq!(m["absorbed_asset_id"].as_u64(), Some(a.max(b)));
-    // The absorbed asset says where it went.
-    let gone = d
-        .web
-        .get_text(&format!("/companies/{c}/assets/{}", a.max(b)))
+    assert_eq!(st, 200, "{m}");
+    let (kept, gone) = (s.server.min(s.no_agent), s.server.max(s.no_agent));
+    assert_eq!((m["asset_id"].as_u64(), m["absorbed_asset_id"].as_u64()), (Some(kept), Some(gone)));
+    let merged = ids(&e.ok(&format!("/companies/{c}/assets?sources=merged")).await);
+    assert!(merged.contains(&kept) && !merged.contains(&gone), "{merged:?}");
+    let all = e.ok(&format!("/assets?company={c}&per_page=50")).await;
+    let absorbed = all["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["id"] == gone))
+        .expect("the absorbed asset is kept");
+    assert_eq!((&absorbed["merge_state"], &absorbed["absorbed_into"]), (&json!("inactive"), &json!(kept)));
+    // Merging the merged asset again is refused: it holds both records.
+    let (st, v) = e
+        .api(
+            Method::POST,
+            &format!("/companies/{c}/assets/merge"),
+            Some(json!({"asset_ids": [kept, s.merged]})),
+        )
         .await;
-    assert!(gone.contains("data-absorbed") && gone.contains(&format!("/companies/{c}/assets/{kept}\"")));
-    let (s, u) = d
+    assert_eq!((st, v["code"].as_str()), (400, Some("invalid_input")), "{v}");
+    // An absorbed (inactive) asset cannot be merged.
+    let (st, v) = e
+        .api(
+            Method::POST,
+            &format!("/companies/{c}/assets/merge"),
+            Some(json!({"asset_ids": [gone, s.review_level]})),
+        )
+        .await;
+    assert_eq!((st, v["code"].as_str()), (409, Some("conflict")), "{v}");
+
+    // Unmerge: the asset keeps Intune, a new asset takes Level; unmerging it again is refused.
+    let (st, u) = e
         .api(Method::POST, &format!("/companies/{c}/assets/{kept}/unmerge"), None)
         .await;
-    assert_eq!(s, 200, "{u}");
-    assert_eq!(u["intune_asset_id"].as_u64(), Some(kept), "the survivor keeps Intune");
-    assert!(u["level_asset_id"].as_u64().is_some_and(|l| l != kept));
-    d.demo.stop().await;
+    assert_eq!(st, 200, "{u}");
+    assert_eq!(u["intune_asset_id"].as_u64(), Some(kept));
+    let split = u["level_asset_id"].as_u64().expect("level asset");
+    assert!(ids(&e.ok(&format!("/companies/{c}/assets?sources=level_only")).await).contains(&split));
+    let (st, v) = e
+        .api(Method::POST, &format!("/companies/{c}/assets/{kept}/unmerge"), None)
+        .await;
+    assert_eq!((st, v["code"].as_str()), (400, Some("invalid_input")), "{v}");
+
+    // An archived company is read-only: every decision is a 409.
+    let (st, _) = e.api(Method::POST, &format!("/companies/{c}/archive"), None).await;
+    assert_eq!(st, 200);
+    let (st, v) = e
+        .api(Method::POST, &format!("/companies/{c}/assets/{}/unmerge", s.merged), None)
+        .await;
+    assert_eq!((st, v["code"].as_str()), (409, Some("conflict")), "{v}");
+}
+
+fn urlenc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

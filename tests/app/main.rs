@@ -9,6 +9,7 @@
 mod support;
 
 mod alerts_support;
+mod asset_merge_seed;
 mod helpers;
 mod sso_helpers;
 mod sync_helpers;

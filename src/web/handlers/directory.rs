@@ -9,7 +9,7 @@ use crate::web::pager::{self, Cursors, ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::directory::{
-    AssetPage, AssetRow, AssetsPage, ContactPage, ContactRow, ContactsPage, Table,
+    AssetPage, AssetRow, AssetsPage, ContactPage, ContactRow, ContactsPage, DecisionRow, Table,
 };
 use actix_web::web;
 use std::collections::HashMap;
@@ -21,18 +21,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/companies/{id}/assets/{aid}", web::get().to(asset_get));
 }
 
-/// An asset's page: primary user, sources, compliance, encryption. Another company's asset id
-/// is 404.
+/// An asset's page: primary user, sources, compliance, encryption, where each field comes
+/// from, and the review pairs and remembered decisions about its records. Another company's
+/// asset id is 404.
 async fn asset_get(
     staff: Staff,
     st: web::Data<AppState>,
     path: web::Path<(Id, Id)>,
+    q: web::Query<crate::web::handlers::NoticeQuery>,
 ) -> Result<AssetPage, WebError> {
     let (company_id, asset_id) = path.into_inner();
     let company = st.services.company(company_id.get()).await?;
     let detail = st.services.asset_detail(company.id, asset_id.get()).await?;
+    let prov = st
+        .services
+        .asset_provenance(company.id, asset_id.get())
+        .await?;
     Ok(AssetPage {
-        chrome: Chrome::new(&staff, "psa", None),
+        chrome: Chrome::new(&staff, "psa", q.notice.as_deref()),
+        review: prov.review,
+        decisions: prov
+            .decisions
+            .into_iter()
+            .map(|((intune_id, level_id), d)| DecisionRow {
+                intune_id,
+                level_id,
+                merged: d.kind == crate::model::PairDecisionKind::Merge,
+                by: d.by,
+                at: d.at,
+            })
+            .collect(),
         row: AssetRow {
             asset: detail.asset,
             company: company.name.clone(),

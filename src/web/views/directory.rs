@@ -142,6 +142,20 @@ pub struct AssetPage {
     pub company: crate::model::Company,
     pub row: AssetRow,
     pub primary_user: Option<Contact>,
+    /// Open review pairs naming one of its records.
+    pub review: Vec<crate::model::OpenReview>,
+    /// Decisions staff made about its records, remembered across syncs.
+    pub decisions: Vec<DecisionRow>,
+}
+
+/// A remembered decision about a pair of records (asset page).
+pub struct DecisionRow {
+    pub intune_id: String,
+    pub level_id: String,
+    /// Merged by hand (else kept apart: unmerge or Keep apart).
+    pub merged: bool,
+    pub by: String,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Template, WebTemplate)]
