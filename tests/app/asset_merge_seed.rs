@@ -11,6 +11,8 @@ use tenantry::model::{
 };
 
 /// What [`seed`] wrote.
+// Shared with tests/browser (through `#[path]`), which reads only some of the ids.
+#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub struct Seeded {
     /// Both records, merged by serial.

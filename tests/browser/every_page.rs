@@ -151,24 +151,9 @@ async fn every_staff_and_portal_page_fits_a_laptop_and_a_phone() {
         .find(|a| a.primary_user_contact_id.is_some())
         .expect("a device with a user");
     let user = asset.primary_user_contact_id.expect("user");
-    // The demo's Contoso merges its Intune and Level estates: a merged asset has provenance
-    // and an Unmerge confirmation.
-    let merged = s
-        .assets_filtered(
-            Some(h),
-            ListQuery::new(None, Some(1), None, None, None),
-            tenantry::model::AssetFilter {
-                sources: Some(tenantry::model::SourcesFilter::Merged),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("merged assets")
-        .items
-        .into_iter()
-        .next()
-        .expect("a merged asset in the demo")
-        .id;
+    // A merged asset (provenance, Unmerge confirmation) and a review pair, written as the
+    // Level phase writes them (tests/app/asset_merge_seed.rs).
+    let merged = super::asset_merge_seed::seed(&s, h).await.merged;
     let job = s
         .jobs_filtered(JobFilter::default(), 1, 1)
         .await
