@@ -46,6 +46,8 @@ pub struct DemoInfo {
     /// The healthy client's support portal, and one of its users to sign in as.
     pub portal_url: String,
     pub portal_user: String,
+    /// What the first sync's Level.io merge made of the healthy client's devices, in words.
+    pub level: String,
 }
 
 /// A running demo: the appliance and the simulator.
@@ -156,39 +158,45 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
     let mut jobs = Vec::new();
     let mut healthy_company = None;
     let mut unlicensed_company = None;
-    for (tenant, archived) in [
+    let tenants = [
         (&seed.healthy, false),
         (&seed.unlicensed, false),
         (&seed.archived, true),
-    ] {
+    ];
+    let mut companies = Vec::new();
+    for (tenant, _) in tenants {
         let company = s
             .create_company(
                 actor.clone(),
                 CompanyInput::parse(&tenant.name, &tenant.domain, "Sample client (demo)")?,
             )
             .await?;
+        companies.push(company.id);
+    }
+    // Level.io (#12): the demo's key, stored as an admin would in Settings, and each Level
+    // client group mapped to the company its name suggests, before the tenants connect, so
+    // the first sync of Contoso Dental already merges its Intune and Level devices.
+    expire_one_warranty(&sim.control(), &seed.healthy.id, s.now());
+    if let Err(e) = connect_demo_level(&s, &seed.levelio_api_key).await {
+        tracing::warn!(error = %e, "demo Level.io connection failed");
+    }
+    for ((tenant, archived), company) in tenants.into_iter().zip(companies) {
         let trigger = (!archived).then_some(Trigger::Consent);
         if let Some(job) = s
-            .connect_company_tenant(actor.clone(), company.id, &tenant.id, trigger)
+            .connect_company_tenant(actor.clone(), company, &tenant.id, trigger)
             .await?
         {
             jobs.push(job.id);
         }
         if archived {
-            s.archive_company(actor.clone(), company.id).await?;
+            s.archive_company(actor.clone(), company).await?;
         }
         if tenant.id == seed.healthy.id {
-            healthy_company = Some(company.id);
+            healthy_company = Some(company);
         }
         if tenant.id == seed.unlicensed.id {
-            unlicensed_company = Some(company.id);
+            unlicensed_company = Some(company);
         }
-    }
-    // Level.io (#12): the demo's key, stored as an admin would in Settings, and each Level
-    // client group mapped to the company its name suggests, so Settings → Integrations →
-    // Level.io and its group mapping show a connected RMM.
-    if let Err(e) = connect_demo_level(&s, &seed.levelio_api_key).await {
-        tracing::warn!(error = %e, "demo Level.io connection failed");
     }
     // Wait (bounded) for the initial syncs so the first page view is full.
     for id in jobs {
@@ -252,7 +260,18 @@ pub async fn start(listen: String) -> anyhow::Result<Demo> {
             .await?;
         portal_url = format!("{}/portal/{}", app.url, p.slug);
     }
+    // What the first sync's Level merge made of Contoso Dental's two estates.
+    let mut level = String::new();
+    if let Some(id) = healthy_company
+        && let Ok(g) = s.asset_gap_counts(id).await
+    {
+        level = format!(
+            "{} merged, {} to review, {} in Level only, {} computers without an agent",
+            g.merged, g.review, g.unmanaged, g.no_agent
+        );
+    }
     let info = DemoInfo {
+        level,
         portal_url,
         portal_user,
         url: app.url.clone(),
@@ -294,6 +313,9 @@ pub async fn run(listen: String, json: bool) -> anyhow::Result<()> {
                 "  support portal {}  (sign in as {})",
                 i.portal_url, i.portal_user
             );
+        }
+        if !i.level.is_empty() {
+            println!("  Level.io (Contoso Dental): {}", i.level);
         }
         println!(
             "First: PSA → Companies → Contoso Dental → Contacts, Assets and Compliance. Press Ctrl-C to stop."
@@ -425,6 +447,45 @@ mod evidence {
     }
 }
 
+/// Give one of Contoso Dental's Level devices that Intune also manages a warranty that ended
+/// 40 days ago, so the demo always shows an expired badge on a merged asset (the generator's
+/// own expired values may fall on devices without a readable date).
+fn expire_one_warranty(
+    ctl: &crate::simulator::SimControl,
+    tenant_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    use crate::domain::assets::identity::serial_key;
+    let level = ctl.level();
+    let Some(field) = level.custom_field_id("Warranty Expiry") else {
+        return;
+    };
+    let serials: std::collections::HashSet<String> = ctl
+        .list_objects(tenant_id, crate::simulator::Kind::Device, 0, 1000)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| {
+            d.get("serialNumber")
+                .and_then(|v| v.as_str())
+                .and_then(serial_key)
+        })
+        .collect();
+    let target = level.devices().into_iter().find_map(|d| {
+        let serial = d
+            .get("serial_number")
+            .and_then(|v| v.as_str())
+            .and_then(serial_key)?;
+        let id = d.get("id").and_then(|v| v.as_str())?;
+        serials.contains(&serial).then(|| id.to_string())
+    });
+    if let Some(id) = target {
+        let ended = (now - chrono::Duration::days(40))
+            .format("%Y-%m-%d")
+            .to_string();
+        level.set_value(&field, &id, Some(&ended));
+    }
+}
+
 /// Store the simulator's Level key and map every group whose name matches a company.
 async fn connect_demo_level(s: &Services, key: &str) -> anyhow::Result<()> {
     let admin = crate::domain::authority::AdminActor::system;
@@ -433,8 +494,9 @@ async fn connect_demo_level(s: &Services, key: &str) -> anyhow::Result<()> {
         crate::domain::levelio::LevelInput {
             api_key: key.to_string(),
             api_url: String::new(),
-            warranty_field: String::new(),
-            day_first: false,
+            // The simulator's warranty field; its values mix formats, read day first.
+            warranty_field: "Warranty Expiry".into(),
+            day_first: true,
         },
     )
     .await?;

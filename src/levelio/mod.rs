@@ -91,6 +91,14 @@ impl LevelClient {
         self.list("devices", &flags).await
     }
 
+    /// Every device in the group `ancestor_group_id` and its whole subtree, with every include
+    /// flag set: one company's mapped subtree instead of the whole estate.
+    pub async fn devices_under(&self, ancestor_group_id: &str) -> Result<Vec<Device>, LevelError> {
+        let mut q: Vec<(&str, &str)> = DEVICE_INCLUDES.iter().map(|f| (*f, "true")).collect();
+        q.push(("ancestor_group_id", ancestor_group_id));
+        self.list("devices", &q).await
+    }
+
     pub async fn custom_fields(&self) -> Result<Vec<CustomField>, LevelError> {
         self.list("custom_fields", &[]).await
     }

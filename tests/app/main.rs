@@ -40,6 +40,7 @@ mod jobs;
 mod jobs_page;
 mod layering;
 mod level;
+mod levelio_sync;
 mod login_limits;
 mod logs_paging;
 mod navigation;

@@ -43,7 +43,7 @@ impl From<crate::store::StoreError> for StepError {
 
 /// An audit entry of the sync of `company_id`, written as `by`: a sync someone started is
 /// theirs. `requested_by` goes in the details too, so the entry says it wherever it is read.
-fn entry(
+pub(super) fn entry(
     by: &Requester,
     at: DateTime<Utc>,
     kind: &str,
@@ -230,6 +230,16 @@ impl Services {
             }
         }
 
+        // Level.io after Intune, so the merge reads this sync's Intune records; its failure
+        // is a warning of this job, never its end (src/domain/sync/level.rs).
+        let level = self.sync_level_devices(job, &company).await;
+        let level_words = level.words();
+        if let Some(w) = level.warning() {
+            self.add_job_warning(job.id, w.clone()).await;
+            warnings.push(w);
+        }
+        level.count_into(&mut counts);
+
         let finished = self.now();
         let secs = (finished - started).num_milliseconds() as f64 / 1000.0;
         // In words, as people read it in the audit log and on the company page.
@@ -243,7 +253,7 @@ impl Services {
             .map(|k| crate::model::kind_in_words(&counts, k))
             .collect();
         let summary = format!(
-            "Identity sync of {} (by {}): {}{} in {secs:.1}s",
+            "Identity sync of {} (by {}): {}{}{level_words} in {secs:.1}s",
             company.name,
             by.name,
             changes.join("; "),
@@ -271,7 +281,7 @@ impl Services {
             company_id,
             details,
         );
-        if report.devices_error.is_some() {
+        if report.devices_error.is_some() || !warnings.is_empty() {
             event = event.warned(&warnings);
         }
         // The report and the audit entry commit with the job's outcome (one fsync less per
@@ -314,9 +324,15 @@ impl Services {
                 !matches!(d, DomainError::Store(crate::store::StoreError::DiskFull)),
             ),
         };
+        // Entra failing does not keep Level's devices from syncing (and merging with the
+        // Intune records already stored).
+        let level_words = match &e {
+            StepError::Graph(_) => self.sync_level_devices(job, company).await.words(),
+            StepError::Domain(_) => String::new(),
+        };
         let secs = (self.now() - started).num_milliseconds() as f64 / 1000.0;
         let summary = format!(
-            "Identity sync of {} failed ({}): {msg}",
+            "Identity sync of {} failed ({}): {msg}{level_words}",
             company.name,
             job.trigger.as_str()
         );

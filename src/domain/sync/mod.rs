@@ -6,6 +6,7 @@ mod convert;
 mod devices;
 mod groups;
 pub mod identity;
+mod level;
 
 #[cfg(test)]
 mod device_tests;
