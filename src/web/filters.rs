@@ -289,7 +289,10 @@ impl FilterView {
             (SourcesFilter::LevelOnly.as_str(), "Only Level"),
             (SourcesFilter::Merged.as_str(), "Intune + Level (merged)"),
             (SourcesFilter::NeedsReview.as_str(), "Needs review"),
-            (SourcesFilter::NoAgent.as_str(), "Computers without a Level agent"),
+            (
+                SourcesFilter::NoAgent.as_str(),
+                "Computers without a Level agent",
+            ),
         ]
     }
     pub fn sources_is(&self, v: &str) -> bool {

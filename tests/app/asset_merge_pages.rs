@@ -69,7 +69,12 @@ async fn lists_show_sources_gaps_and_warranties_and_an_asset_its_provenance() {
     let (c, s) = (e.c, &e.s);
     let gaps = e.ok(&format!("/companies/{c}/assets/gaps")).await;
     assert_eq!(
-        (&gaps["no_agent"], &gaps["unmanaged"], &gaps["review"], &gaps["merged"]),
+        (
+            &gaps["no_agent"],
+            &gaps["unmanaged"],
+            &gaps["review"],
+            &gaps["merged"]
+        ),
         (&json!(2), &json!(2), &json!(1), &json!(1)),
         "{gaps}"
     );
@@ -81,7 +86,9 @@ async fn lists_show_sources_gaps_and_warranties_and_an_asset_its_provenance() {
         ("merged", vec![s.merged]),
         ("needs_review", vec![s.review_intune, s.review_level]),
     ] {
-        let mut got = ids(&e.ok(&format!("/companies/{c}/assets?sources={filter}")).await);
+        let mut got = ids(&e
+            .ok(&format!("/companies/{c}/assets?sources={filter}"))
+            .await);
         got.sort_unstable();
         let mut want = want;
         want.sort_unstable();
@@ -90,10 +97,16 @@ async fn lists_show_sources_gaps_and_warranties_and_an_asset_its_provenance() {
 
     // The overview counts the gaps; the Assets tab badges the review count.
     let overview = e.app.get_text(&format!("/companies/{c}")).await;
-    assert!(overview.contains("2 computers without a Level agent"), "overview");
+    assert!(
+        overview.contains("2 computers without a Level agent"),
+        "overview"
+    );
     assert!(overview.contains("2 not managed by Intune"), "overview");
     assert!(overview.contains("1 pair to decide"), "overview");
-    assert!(overview.contains(r#"title="Asset pairs to review">1</span>"#), "tab badge");
+    assert!(
+        overview.contains(r#"title="Asset pairs to review">1</span>"#),
+        "tab badge"
+    );
 
     // The unmanaged report: Level rows only, the filter kept, the export carrying it.
     let page = e
@@ -101,9 +114,18 @@ async fn lists_show_sources_gaps_and_warranties_and_an_asset_its_provenance() {
         .get_text(&format!("/companies/{c}?tab=assets&sources=level_only"))
         .await;
     assert!(page.contains(r#"<td data-label="Sources"><span class="badge neutral">Level</span>"#));
-    assert!(!page.contains(">Intune + Level</span>"), "only Level-only rows");
-    assert!(page.contains(r#"<option value="level_only" selected>"#), "the filter stays chosen");
-    assert!(page.contains("/assets.csv?sources=level_only"), "the export carries it");
+    assert!(
+        !page.contains(">Intune + Level</span>"),
+        "only Level-only rows"
+    );
+    assert!(
+        page.contains(r#"<option value="level_only" selected>"#),
+        "the filter stays chosen"
+    );
+    assert!(
+        page.contains("/assets.csv?sources=level_only"),
+        "the export carries it"
+    );
     assert!(page.contains("In Level, not in Intune"), "the sub-tab");
     // The expired server warranty is badged, dated by the service clock.
     assert!(page.contains(r#"2020-01-31</span> <span class="badge failure">Expired</span>"#));
@@ -112,21 +134,34 @@ async fn lists_show_sources_gaps_and_warranties_and_an_asset_its_provenance() {
         .get_text(&format!("/companies/{c}/assets.csv?sources=level_only"))
         .await;
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap_or("").ends_with("Sources,Warranty end"), "{csv}");
+    assert!(
+        lines.next().unwrap_or("").ends_with("Sources,Warranty end"),
+        "{csv}"
+    );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 2, "{csv}");
-    assert!(rows.iter().any(|r| r.contains("CON-SRV-01") && r.ends_with("Level,2020-01-31")), "{csv}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("CON-SRV-01") && r.ends_with("Level,2020-01-31")),
+        "{csv}"
+    );
     // A bad or conflicting filter is refused with the reason, not ignored.
     let r = e
         .app
-        .get(&format!("/companies/{c}?tab=assets&sources=merged&compliance=compliant"))
+        .get(&format!(
+            "/companies/{c}?tab=assets&sources=merged&compliance=compliant"
+        ))
         .await;
     assert_eq!(r.status(), 400);
 
     // The merged asset: the API's sources carry their fields; the page shows provenance.
     let listed = e.ok(&format!("/companies/{c}/assets?sources=merged")).await;
     let a = &listed["items"][0];
-    assert_eq!((&a["merge_state"], &a["merged_by"]), (&json!("merged"), &json!("serial")), "{a}");
+    assert_eq!(
+        (&a["merge_state"], &a["merged_by"]),
+        (&json!("merged"), &json!("serial")),
+        "{a}"
+    );
     assert_eq!(a["warranty_end"], "2031-06-30");
     let sources = a["sources"].as_array().expect("sources");
     assert_eq!(sources.len(), 2, "{a}");
@@ -136,12 +171,21 @@ async fn lists_show_sources_gaps_and_warranties_and_an_asset_its_provenance() {
             "each source gave fields: {src}"
         );
     }
-    let intune = sources.iter().find(|x| x["source"] == "intune").expect("intune");
+    let intune = sources
+        .iter()
+        .find(|x| x["source"] == "intune")
+        .expect("intune");
     assert_eq!(intune["fields"]["compliance_state"]["value"], "compliant");
-    let lvl = sources.iter().find(|x| x["source"] == "levelio").expect("level");
+    let lvl = sources
+        .iter()
+        .find(|x| x["source"] == "levelio")
+        .expect("level");
     assert_eq!(lvl["fields"]["role"]["value"], "workstation");
 
-    let html = e.app.get_text(&format!("/companies/{c}/assets/{}", s.merged)).await;
+    let html = e
+        .app
+        .get_text(&format!("/companies/{c}/assets/{}", s.merged))
+        .await;
     assert!(html.contains(r#"<table class="provenance">"#));
     assert!(html.contains(r#"<td data-label="Field">Compliance</td>"#));
     assert!(html.contains(r#"<td data-label="Source">Microsoft Intune</td>"#));
@@ -150,16 +194,28 @@ async fn lists_show_sources_gaps_and_warranties_and_an_asset_its_provenance() {
     assert!(html.contains("<code>intune-0001</code>") && html.contains("<code>lvl-0001</code>"));
     assert!(html.contains(&format!("/companies/{c}/assets/{}/unmerge", s.merged)));
     // A single-source asset offers no Unmerge, and its confirmation says why not.
-    let single = e.app.get_text(&format!("/companies/{c}/assets/{}", s.server)).await;
-    assert!(!single.contains("/unmerge\""), "no Unmerge on a Level-only asset");
+    let single = e
+        .app
+        .get_text(&format!("/companies/{c}/assets/{}", s.server))
+        .await;
+    assert!(
+        !single.contains("/unmerge\""),
+        "no Unmerge on a Level-only asset"
+    );
     let r = e
         .app
         .get(&format!("/companies/{c}/assets/{}/unmerge", s.server))
         .await;
     assert_eq!(r.status(), 409);
     // An asset in a review pair points at the queue.
-    let pending = e.app.get_text(&format!("/companies/{c}/assets/{}", s.review_level)).await;
-    assert!(pending.contains("Needs review") && pending.contains(&format!("/companies/{c}/assets/review")));
+    let pending = e
+        .app
+        .get_text(&format!("/companies/{c}/assets/{}", s.review_level))
+        .await;
+    assert!(
+        pending.contains("Needs review")
+            && pending.contains(&format!("/companies/{c}/assets/review"))
+    );
 }
 
 #[tokio::test]
@@ -176,31 +232,54 @@ async fn review_keep_apart_merge_and_unmerge_from_the_pages() {
     let merge = format!("/companies/{c}/assets/merge");
     let r = e.app.post_raw(&merge, &[("pair", &s.key)]).await;
     assert_eq!(r.status(), 403, "no CSRF token");
-    let r = e.app.post_form(&review_url, &merge, &[("pair", "nonsense")]).await;
+    let r = e
+        .app
+        .post_form(&review_url, &merge, &[("pair", "nonsense")])
+        .await;
     assert_eq!(r.status(), 400);
-    assert_eq!(e.ok(&format!("/companies/{c}/assets/review")).await["total"], 1);
+    assert_eq!(
+        e.ok(&format!("/companies/{c}/assets/review")).await["total"],
+        1
+    );
 
     // Merge from the page: to the merged asset, with the notice; the queue is empty.
-    let r = e.app.post_form(&review_url, &merge, &[("pair", &s.key)]).await;
+    let r = e
+        .app
+        .post_form(&review_url, &merge, &[("pair", &s.key)])
+        .await;
     assert_eq!(r.status(), 303);
     let to = location(&r);
     let kept = s.review_intune.min(s.review_level);
-    assert_eq!(to, format!("/companies/{c}/assets/{kept}?notice=assets_merged"));
+    assert_eq!(
+        to,
+        format!("/companies/{c}/assets/{kept}?notice=assets_merged")
+    );
     let html = e.app.get_text(&to).await;
     assert!(html.contains("Assets merged."), "notice");
     assert!(html.contains("merged by hand"), "how it merged");
     assert!(html.contains("<code>intune-vdi</code>") && html.contains("<code>lvl-vdi-00</code>"));
-    assert!(html.contains("Merged by hand</span>"), "the remembered decision is shown");
+    assert!(
+        html.contains("Merged by hand</span>"),
+        "the remembered decision is shown"
+    );
     let after = e.app.get_text(&review_url).await;
     assert!(after.contains("Nothing needs review"), "empty state");
     // The absorbed asset says where it went.
     let gone = e
         .app
-        .get_text(&format!("/companies/{c}/assets/{}", s.review_intune.max(s.review_level)))
+        .get_text(&format!(
+            "/companies/{c}/assets/{}",
+            s.review_intune.max(s.review_level)
+        ))
         .await;
-    assert!(gone.contains("data-absorbed") && gone.contains(&format!("/companies/{c}/assets/{kept}\"")));
+    assert!(
+        gone.contains("data-absorbed") && gone.contains(&format!("/companies/{c}/assets/{kept}\""))
+    );
     let audit = e.ok(&format!("/audit?company={c}&per_page=50")).await;
-    assert!(audit.to_string().contains("asset.merge"), "audited: {audit}");
+    assert!(
+        audit.to_string().contains("asset.merge"),
+        "audited: {audit}"
+    );
 
     // Unmerge: the page asks first; the form splits the asset and remembers the pair.
     let confirm_url = format!("/companies/{c}/assets/{kept}/unmerge");
@@ -210,24 +289,49 @@ async fn review_keep_apart_merge_and_unmerge_from_the_pages() {
     assert_eq!(r.status(), 403, "no CSRF token");
     let r = e.app.post_form(&confirm_url, &confirm_url, &[]).await;
     assert_eq!(r.status(), 303);
-    assert_eq!(location(&r), format!("/companies/{c}/assets/{kept}?notice=asset_unmerged"));
+    assert_eq!(
+        location(&r),
+        format!("/companies/{c}/assets/{kept}?notice=asset_unmerged")
+    );
     let html = e.app.get_text(&location(&r)).await;
-    assert!(html.contains("Asset unmerged") && html.contains("Kept apart</span>"), "notice and decision");
-    let level_only = ids(&e.ok(&format!("/companies/{c}/assets?sources=level_only")).await);
-    assert_eq!(level_only.len(), 2, "the Level record is an asset again: {level_only:?}");
+    assert!(
+        html.contains("Asset unmerged") && html.contains("Kept apart</span>"),
+        "notice and decision"
+    );
+    let level_only = ids(&e
+        .ok(&format!("/companies/{c}/assets?sources=level_only"))
+        .await);
+    assert_eq!(
+        level_only.len(),
+        2,
+        "the Level record is an asset again: {level_only:?}"
+    );
 
     // Keep apart from the page, on a pair opened again.
     reopen(&e).await;
     let r = e
         .app
-        .post_form(&review_url, &format!("/companies/{c}/assets/keep-apart"), &[("pair", &s.key)])
+        .post_form(
+            &review_url,
+            &format!("/companies/{c}/assets/keep-apart"),
+            &[("pair", &s.key)],
+        )
         .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(location(&r), format!("{review_url}?notice=assets_kept_apart"));
+    assert_eq!(
+        location(&r),
+        format!("{review_url}?notice=assets_kept_apart")
+    );
     let html = e.app.get_text(&location(&r)).await;
     assert!(html.contains("Kept apart.") && html.contains("Nothing needs review"));
-    let audit = e.ok(&format!("/audit?company={c}&per_page=50")).await.to_string();
-    assert!(audit.contains("asset.keep_apart") && audit.contains("asset.unmerge"), "{audit}");
+    let audit = e
+        .ok(&format!("/audit?company={c}&per_page=50"))
+        .await
+        .to_string();
+    assert!(
+        audit.contains("asset.keep_apart") && audit.contains("asset.unmerge"),
+        "{audit}"
+    );
 }
 
 /// Open the seeded pair again (as a later sync would) between the current holders of its records.
@@ -265,30 +369,71 @@ async fn the_api_twins_review_merge_keep_apart_and_unmerge() {
     assert_eq!(q["total"], 1);
     let p = &q["items"][0];
     assert_eq!(
-        (&p["key"], &p["reason"], &p["intune_asset_id"], &p["level_asset_id"]),
-        (&json!(s.key), &json!("serial_shared_by_many"), &json!(s.review_intune), &json!(s.review_level)),
+        (
+            &p["key"],
+            &p["reason"],
+            &p["intune_asset_id"],
+            &p["level_asset_id"]
+        ),
+        (
+            &json!(s.key),
+            &json!("serial_shared_by_many"),
+            &json!(s.review_intune),
+            &json!(s.review_level)
+        ),
         "{p}"
     );
-    assert_eq!(p["reason_text"], "The serial number is reported by more than one device");
+    assert_eq!(
+        p["reason_text"],
+        "The serial number is reported by more than one device"
+    );
     // Paging: by key, bounded.
     for bad in ["per_page=0", "per_page=201", "per_page=x", "cursor=no-bar"] {
-        let (st, v) = e.api(Method::GET, &format!("/companies/{c}/assets/review?{bad}"), None).await;
-        assert_eq!((st, v["code"].as_str()), (400, Some("invalid_input")), "{bad}: {v}");
+        let (st, v) = e
+            .api(
+                Method::GET,
+                &format!("/companies/{c}/assets/review?{bad}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (st, v["code"].as_str()),
+            (400, Some("invalid_input")),
+            "{bad}: {v}"
+        );
     }
     let after = e
-        .ok(&format!("/companies/{c}/assets/review?per_page=1&cursor={}", urlenc(&s.key)))
+        .ok(&format!(
+            "/companies/{c}/assets/review?per_page=1&cursor={}",
+            urlenc(&s.key)
+        ))
         .await;
-    assert_eq!(after["items"].as_array().map(Vec::len), Some(0), "nothing after the last pair");
+    assert_eq!(
+        after["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing after the last pair"
+    );
 
     // Keep apart: 204, gone from the queue, and only once.
     let body = json!({"intune_id": "intune-vdi", "level_id": "lvl-vdi-00"});
     let (st, v) = e
-        .api(Method::POST, &format!("/companies/{c}/assets/keep-apart"), Some(body.clone()))
+        .api(
+            Method::POST,
+            &format!("/companies/{c}/assets/keep-apart"),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(st, 204, "{v}");
-    assert_eq!(e.ok(&format!("/companies/{c}/assets/review")).await["total"], 0);
+    assert_eq!(
+        e.ok(&format!("/companies/{c}/assets/review")).await["total"],
+        0
+    );
     let (st, v) = e
-        .api(Method::POST, &format!("/companies/{c}/assets/keep-apart"), Some(body))
+        .api(
+            Method::POST,
+            &format!("/companies/{c}/assets/keep-apart"),
+            Some(body),
+        )
         .await;
     assert_eq!((st, v["code"].as_str()), (404, Some("not_found")), "{v}");
 
@@ -302,15 +447,24 @@ async fn the_api_twins_review_merge_keep_apart_and_unmerge() {
         .await;
     assert_eq!(st, 200, "{m}");
     let (kept, gone) = (s.server.min(s.no_agent), s.server.max(s.no_agent));
-    assert_eq!((m["asset_id"].as_u64(), m["absorbed_asset_id"].as_u64()), (Some(kept), Some(gone)));
+    assert_eq!(
+        (m["asset_id"].as_u64(), m["absorbed_asset_id"].as_u64()),
+        (Some(kept), Some(gone))
+    );
     let merged = ids(&e.ok(&format!("/companies/{c}/assets?sources=merged")).await);
-    assert!(merged.contains(&kept) && !merged.contains(&gone), "{merged:?}");
+    assert!(
+        merged.contains(&kept) && !merged.contains(&gone),
+        "{merged:?}"
+    );
     let all = e.ok(&format!("/assets?company={c}&per_page=50")).await;
     let absorbed = all["items"]
         .as_array()
         .and_then(|a| a.iter().find(|x| x["id"] == gone))
         .expect("the absorbed asset is kept");
-    assert_eq!((&absorbed["merge_state"], &absorbed["absorbed_into"]), (&json!("inactive"), &json!(kept)));
+    assert_eq!(
+        (&absorbed["merge_state"], &absorbed["absorbed_into"]),
+        (&json!("inactive"), &json!(kept))
+    );
     // Merging the merged asset again is refused: it holds both records.
     let (st, v) = e
         .api(
@@ -319,7 +473,11 @@ async fn the_api_twins_review_merge_keep_apart_and_unmerge() {
             Some(json!({"asset_ids": [kept, s.merged]})),
         )
         .await;
-    assert_eq!((st, v["code"].as_str()), (400, Some("invalid_input")), "{v}");
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (400, Some("invalid_input")),
+        "{v}"
+    );
     // An absorbed (inactive) asset cannot be merged.
     let (st, v) = e
         .api(
@@ -332,22 +490,45 @@ async fn the_api_twins_review_merge_keep_apart_and_unmerge() {
 
     // Unmerge: the asset keeps Intune, a new asset takes Level; unmerging it again is refused.
     let (st, u) = e
-        .api(Method::POST, &format!("/companies/{c}/assets/{kept}/unmerge"), None)
+        .api(
+            Method::POST,
+            &format!("/companies/{c}/assets/{kept}/unmerge"),
+            None,
+        )
         .await;
     assert_eq!(st, 200, "{u}");
     assert_eq!(u["intune_asset_id"].as_u64(), Some(kept));
     let split = u["level_asset_id"].as_u64().expect("level asset");
-    assert!(ids(&e.ok(&format!("/companies/{c}/assets?sources=level_only")).await).contains(&split));
+    assert!(
+        ids(&e
+            .ok(&format!("/companies/{c}/assets?sources=level_only"))
+            .await)
+        .contains(&split)
+    );
     let (st, v) = e
-        .api(Method::POST, &format!("/companies/{c}/assets/{kept}/unmerge"), None)
+        .api(
+            Method::POST,
+            &format!("/companies/{c}/assets/{kept}/unmerge"),
+            None,
+        )
         .await;
-    assert_eq!((st, v["code"].as_str()), (400, Some("invalid_input")), "{v}");
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (400, Some("invalid_input")),
+        "{v}"
+    );
 
     // An archived company is read-only: every decision is a 409.
-    let (st, _) = e.api(Method::POST, &format!("/companies/{c}/archive"), None).await;
+    let (st, _) = e
+        .api(Method::POST, &format!("/companies/{c}/archive"), None)
+        .await;
     assert_eq!(st, 200);
     let (st, v) = e
-        .api(Method::POST, &format!("/companies/{c}/assets/{}/unmerge", s.merged), None)
+        .api(
+            Method::POST,
+            &format!("/companies/{c}/assets/{}/unmerge", s.merged),
+            None,
+        )
         .await;
     assert_eq!((st, v["code"].as_str()), (409, Some("conflict")), "{v}");
 }

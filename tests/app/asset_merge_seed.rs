@@ -28,7 +28,13 @@ pub struct Seeded {
     pub no_agent: u64,
 }
 
-fn intune(company_id: u64, id: &str, host: &str, serial: &str, seen: DateTime<Utc>) -> IntuneRecord {
+fn intune(
+    company_id: u64,
+    id: &str,
+    host: &str,
+    serial: &str,
+    seen: DateTime<Utc>,
+) -> IntuneRecord {
     IntuneRecord {
         company_id,
         id: id.into(),
@@ -100,10 +106,10 @@ pub async fn seed(s: &tenantry::domain::Services, company_id: u64) -> Seeded {
         .write(move |w| {
             let c = company_id;
             let put = |w: &mut tenantry::store::Writer,
-                           i: Option<IntuneRecord>,
-                           l: Option<LevelRecord>,
-                           rule: MatchRule,
-                           review: bool|
+                       i: Option<IntuneRecord>,
+                       l: Option<LevelRecord>,
+                       rule: MatchRule,
+                       review: bool|
              -> Result<u64, tenantry::store::StoreError> {
                 let id = w.next_id("asset")?;
                 let mut a = blank(id, c, now);
@@ -120,7 +126,15 @@ pub async fn seed(s: &tenantry::domain::Services, company_id: u64) -> Seeded {
             let merged = put(
                 w,
                 Some(intune(c, "intune-0001", "CON-LT-0001", "AB12CD34", seen)),
-                Some(level(c, "lvl-0001", "con-lt-0001.contoso.example", "ab12 cd34", "workstation", "2031-06-30", now)),
+                Some(level(
+                    c,
+                    "lvl-0001",
+                    "con-lt-0001.contoso.example",
+                    "ab12 cd34",
+                    "workstation",
+                    "2031-06-30",
+                    now,
+                )),
                 MatchRule::Serial,
                 false,
             )?;
@@ -134,14 +148,30 @@ pub async fn seed(s: &tenantry::domain::Services, company_id: u64) -> Seeded {
             let review_level = put(
                 w,
                 None,
-                Some(level(c, "lvl-vdi-00", "CON-VDI-00", "VMW-5566", "workstation", "", seen)),
+                Some(level(
+                    c,
+                    "lvl-vdi-00",
+                    "CON-VDI-00",
+                    "VMW-5566",
+                    "workstation",
+                    "",
+                    seen,
+                )),
                 MatchRule::Single,
                 true,
             )?;
             let server = put(
                 w,
                 None,
-                Some(level(c, "lvl-srv-01", "CON-SRV-01", "SRV0001", "server", "2020-01-31", seen)),
+                Some(level(
+                    c,
+                    "lvl-srv-01",
+                    "CON-SRV-01",
+                    "SRV0001",
+                    "server",
+                    "2020-01-31",
+                    seen,
+                )),
                 MatchRule::Single,
                 false,
             )?;

@@ -135,7 +135,11 @@ async fn a_merged_asset_shows_provenance_and_the_review_merge_works() {
         .await
         .expect("the surviving asset")
         .asset;
-    let held: Vec<&str> = holder.sources.iter().map(|x| x.external_id.as_str()).collect();
+    let held: Vec<&str> = holder
+        .sources
+        .iter()
+        .map(|x| x.external_id.as_str())
+        .collect();
     assert!(
         held.contains(&pair.intune_id.as_str()) && held.contains(&pair.level_id.as_str()),
         "one asset holds both records: {held:?}"

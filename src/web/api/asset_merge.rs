@@ -3,10 +3,10 @@
 //! asset page's Unmerge. The gap lists themselves are `GET /companies/{id}/assets` with
 //! `sources=no_agent` or `sources=level_only`.
 
+use super::audit::parse_num;
 use super::types::asset_merge::{
     AssetGaps, KeepApartBody, MergeBody, MergeResult, ReviewPair, UnmergeResult,
 };
-use super::audit::parse_num;
 use super::{ApiCaller, ApiError, ApiPage, ApiResult};
 use crate::domain::assets::views::REVIEW_PAGE_MAX;
 use crate::web::AppState;
@@ -18,8 +18,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/companies/{id}/assets/review", web::get().to(review))
         .route("/companies/{id}/assets/gaps", web::get().to(gaps))
         .route("/companies/{id}/assets/merge", web::post().to(merge))
-        .route("/companies/{id}/assets/keep-apart", web::post().to(keep_apart))
-        .route("/companies/{id}/assets/{aid}/unmerge", web::post().to(unmerge));
+        .route(
+            "/companies/{id}/assets/keep-apart",
+            web::post().to(keep_apart),
+        )
+        .route(
+            "/companies/{id}/assets/{aid}/unmerge",
+            web::post().to(unmerge),
+        );
 }
 
 /// `per_page` (1–200, default 50) and `cursor` (a page's `next_cursor`: the key of its last

@@ -61,7 +61,10 @@ async fn review_get(
         sub: "review",
         total: page.total,
         first_url: cursor.is_some().then(|| base.clone()),
-        next_url: page.next.as_deref().map(|k| format!("{base}?cursor={}", enc(k))),
+        next_url: page
+            .next
+            .as_deref()
+            .map(|k| format!("{base}?cursor={}", enc(k))),
         rows: page.items,
         company,
     })

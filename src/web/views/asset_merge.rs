@@ -117,7 +117,12 @@ const FIELD_ORDER: [&str; 18] = [
 
 /// An asset's fields with their provenance, in [`FIELD_ORDER`] (unknown names after, by name).
 pub fn provenance(a: &Asset) -> Vec<ProvenanceRow> {
-    let rank = |k: &str| FIELD_ORDER.iter().position(|f| *f == k).unwrap_or(usize::MAX);
+    let rank = |k: &str| {
+        FIELD_ORDER
+            .iter()
+            .position(|f| *f == k)
+            .unwrap_or(usize::MAX)
+    };
     let mut fields: Vec<_> = a.merge.fields.iter().collect();
     fields.sort_by(|(x, _), (y, _)| rank(x).cmp(&rank(y)).then(x.cmp(y)));
     fields
@@ -134,7 +139,10 @@ pub fn provenance(a: &Asset) -> Vec<ProvenanceRow> {
 /// A stored value as people read it: RFC 3339 times as `2026-12-04 08:00 UTC`, flags as Yes/No.
 fn shown(key: &str, v: &str) -> String {
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return t.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC").to_string();
+        return t
+            .with_timezone(&Utc)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string();
     }
     match (key, v) {
         ("online" | "maintenance_mode", "true") => "Yes".into(),

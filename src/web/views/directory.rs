@@ -33,8 +33,12 @@ impl AssetRow {
     /// Unmerge applies to an active asset holding both an Intune and a Level record.
     pub fn can_unmerge(&self) -> bool {
         self.asset.active
-            && self.asset.has_source(crate::model::SourceKind::Intune.as_str())
-            && self.asset.has_source(crate::model::SourceKind::Level.as_str())
+            && self
+                .asset
+                .has_source(crate::model::SourceKind::Intune.as_str())
+            && self
+                .asset
+                .has_source(crate::model::SourceKind::Level.as_str())
     }
 
     /// How its records came together, in words.

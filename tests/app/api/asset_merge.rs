@@ -57,7 +57,13 @@ async fn review_gaps_merge_keep_apart_and_unmerge_refuse_bad_input_with_stable_c
         200,
     )
     .await;
-    assert_eq!((page["total"].as_u64(), page["items"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["items"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
     let gaps = ok_json(
         call(&app, &t, Method::GET, &format!("{base}/gaps"), None).await,
         200,
@@ -70,8 +76,16 @@ async fn review_gaps_merge_keep_apart_and_unmerge_refuse_bad_input_with_stable_c
 
     // Unknown company → 404 on each.
     for (m, p, body) in [
-        (Method::GET, "/api/v1/companies/999999/assets/review".to_string(), None),
-        (Method::GET, "/api/v1/companies/999999/assets/gaps".to_string(), None),
+        (
+            Method::GET,
+            "/api/v1/companies/999999/assets/review".to_string(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/companies/999999/assets/gaps".to_string(),
+            None,
+        ),
         (
             Method::POST,
             "/api/v1/companies/999999/assets/keep-apart".to_string(),
@@ -106,7 +120,14 @@ async fn review_gaps_merge_keep_apart_and_unmerge_refuse_bad_input_with_stable_c
     // An asset of another company is not found here (never across companies).
     let (_, _, other_level) = seeded(&app, &app.admin_token().await).await;
     expect_error(
-        call(&app, &t, Method::POST, &merge, Some(json!({"asset_ids": [single, other_level]}))).await,
+        call(
+            &app,
+            &t,
+            Method::POST,
+            &merge,
+            Some(json!({"asset_ids": [single, other_level]})),
+        )
+        .await,
         404,
         "not_found",
     )
@@ -129,27 +150,55 @@ async fn review_gaps_merge_keep_apart_and_unmerge_refuse_bad_input_with_stable_c
 
     // Unmerge: an asset with one record has nothing to split; an unknown one is 404.
     expect_error(
-        call(&app, &t, Method::POST, &format!("{base}/{single}/unmerge"), None).await,
+        call(
+            &app,
+            &t,
+            Method::POST,
+            &format!("{base}/{single}/unmerge"),
+            None,
+        )
+        .await,
         400,
         "invalid_input",
     )
     .await;
     expect_error(
-        call(&app, &t, Method::POST, &format!("{base}/999999/unmerge"), None).await,
+        call(
+            &app,
+            &t,
+            Method::POST,
+            &format!("{base}/999999/unmerge"),
+            None,
+        )
+        .await,
         404,
         "not_found",
     )
     .await;
 
     // The sources filter: a bad value, or combined with another filter, names `sources`.
-    for q in ["sources=bogus", "sources=merged&compliance=compliant", "sources=level_only&os=Windows"] {
+    for q in [
+        "sources=bogus",
+        "sources=merged&compliance=compliant",
+        "sources=level_only&os=Windows",
+    ] {
         let v = expect_error(
-            call(&app, &t, Method::GET, &format!("/api/v1/companies/{c}/assets?{q}"), None).await,
+            call(
+                &app,
+                &t,
+                Method::GET,
+                &format!("/api/v1/companies/{c}/assets?{q}"),
+                None,
+            )
+            .await,
             400,
             "invalid_input",
         )
         .await;
-        assert!(v["message"].as_str().unwrap_or("").contains("sources"), "{q}: {v}");
+        assert!(
+            v["message"].as_str().unwrap_or("").contains("sources"),
+            "{q}: {v}"
+        );
     }
 }
 
@@ -159,7 +208,14 @@ async fn an_asset_carries_merge_state_and_sources_with_their_fields() {
     let t = app.admin_token().await;
     let (c, intune, level) = seeded(&app, &t).await;
     let listed = ok_json(
-        call(&app, &t, Method::GET, &format!("/api/v1/companies/{c}/assets?sources=level_only"), None).await,
+        call(
+            &app,
+            &t,
+            Method::GET,
+            &format!("/api/v1/companies/{c}/assets?sources=level_only"),
+            None,
+        )
+        .await,
         200,
     )
     .await;
@@ -173,7 +229,14 @@ async fn an_asset_carries_merge_state_and_sources_with_their_fields() {
     assert_eq!(a["sources"][0]["source"], "levelio");
     assert!(a["sources"][0]["fields"].is_object(), "{a}");
     let intune_only = ok_json(
-        call(&app, &t, Method::GET, &format!("/api/v1/companies/{c}/assets?sources=intune_only"), None).await,
+        call(
+            &app,
+            &t,
+            Method::GET,
+            &format!("/api/v1/companies/{c}/assets?sources=intune_only"),
+            None,
+        )
+        .await,
         200,
     )
     .await;

@@ -204,7 +204,10 @@ pub struct SourceField {
 
 impl AssetSource {
     /// The source's record, with the fields of `provenance` it gave.
-    fn with_fields(s: model::AssetSource, provenance: &BTreeMap<String, model::FieldValue>) -> Self {
+    fn with_fields(
+        s: model::AssetSource,
+        provenance: &BTreeMap<String, model::FieldValue>,
+    ) -> Self {
         let fields = provenance
             .iter()
             .filter(|(_, f)| f.source.as_str() == s.source)
