@@ -316,6 +316,7 @@ mod tests {
             compliance: Some("noncompliant".into()),
             os: Some(" Windows ".into()),
             stale_days: Some("30".into()),
+            sources: None,
         };
         let f = p.filter(now).expect("valid");
         assert_eq!(f.compliance.as_deref(), Some("noncompliant"));
@@ -334,9 +335,27 @@ mod tests {
                 stale_days: Some("0".into()),
                 ..Default::default()
             },
+            AssetFilterParams {
+                sources: Some("both".into()),
+                ..Default::default()
+            },
+            // A sources list is not narrowed by compliance or OS: refused, not ignored.
+            AssetFilterParams {
+                sources: Some("merged".into()),
+                os: Some("Windows".into()),
+                ..Default::default()
+            },
         ] {
             assert!(bad.filter(now).is_err());
         }
+        let p = AssetFilterParams {
+            sources: Some("no_agent".into()),
+            stale_days: Some("30".into()),
+            ..Default::default()
+        };
+        let f = p.filter(now).expect("a sources list takes the check-in range");
+        assert_eq!(f.sources, Some(SourcesFilter::NoAgent));
+        assert_eq!(p.query_string(), "&stale_days=30&sources=no_agent");
         let c = ContactFilterParams {
             active: Some("no".into()),
             guest: Some("".into()),
