@@ -353,7 +353,9 @@ mod tests {
             stale_days: Some("30".into()),
             ..Default::default()
         };
-        let f = p.filter(now).expect("a sources list takes the check-in range");
+        let f = p
+            .filter(now)
+            .expect("a sources list takes the check-in range");
         assert_eq!(f.sources, Some(SourcesFilter::NoAgent));
         assert_eq!(p.query_string(), "&stale_days=30&sources=no_agent");
         let c = ContactFilterParams {
