@@ -536,3 +536,94 @@ async fn the_api_twins_review_merge_keep_apart_and_unmerge() {
 fn urlenc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// The demo's own first sync (not a seeded estate): what the Level phase wrote shows on the
+/// pages and agrees with the API's counts.
+#[tokio::test]
+async fn the_demo_merge_shows_on_the_pages() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let demo = tenantry::demo::start(format!("127.0.0.1:{port}"))
+        .await
+        .expect("demo starts");
+    let i = demo.info.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp {
+        app: None,
+        url: i.url.clone(),
+        config: test_config(dir.path(), &[]),
+        dir,
+        client: client(),
+    };
+    let r = app.login_as(&i.admin_email, &i.admin_password).await;
+    assert_eq!(r.status(), 303, "the demo admin signs in");
+    // The demo's own estate: nothing seeded (`c` and `s` unused; the company is looked up).
+    let e = Estate {
+        app,
+        token: i.api_token.clone(),
+        c: 0,
+        s: Seeded::default(),
+    };
+    let companies = e.ok("/companies?per_page=100").await;
+    let c = companies["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["name"] == "Contoso Dental"))
+        .and_then(|x| x["id"].as_u64())
+        .expect("Contoso Dental");
+    let gaps = e.ok(&format!("/companies/{c}/assets/gaps")).await;
+    for (k, filter) in [
+        ("no_agent", "no_agent"),
+        ("unmanaged", "level_only"),
+        ("merged", "merged"),
+    ] {
+        let n = gaps[k].as_u64().unwrap_or(0);
+        assert!(n > 0, "the demo has some {k}: {gaps}");
+        let listed = e
+            .ok(&format!(
+                "/companies/{c}/assets?sources={filter}&per_page=1"
+            ))
+            .await;
+        assert_eq!(listed["total"].as_u64(), Some(n), "{k}");
+    }
+    let queue = e.ok(&format!("/companies/{c}/assets/review")).await;
+    let review = e
+        .app
+        .get_text(&format!("/companies/{c}/assets/review"))
+        .await;
+    let pairs = queue["items"].as_array().cloned().unwrap_or_default();
+    assert!(!pairs.is_empty(), "the VM-serial collision is in review");
+    for p in &pairs {
+        assert!(
+            review.contains(p["reason_text"].as_str().unwrap_or("?")),
+            "{p}"
+        );
+    }
+    let merged = e
+        .ok(&format!(
+            "/companies/{c}/assets?sources=merged&per_page=500"
+        ))
+        .await;
+    let expired = e
+        .app
+        .get_text(&format!(
+            "/companies/{c}?tab=assets&sources=merged&per_page=200"
+        ))
+        .await
+        .contains(r#"<span class="badge failure">Expired</span>"#)
+        || e.app
+            .get_text(&format!(
+                "/companies/{c}?tab=assets&sources=level_only&per_page=200"
+            ))
+            .await
+            .contains(r#"<span class="badge failure">Expired</span>"#);
+    assert!(expired, "the demo's expired warranty is badged");
+    let first = merged["items"][0]["id"].as_u64().expect("a merged asset");
+    let html = e
+        .app
+        .get_text(&format!("/companies/{c}/assets/{first}"))
+        .await;
+    assert!(html.contains(r#"<table class="provenance">"#) && html.contains("Level.io</td>"));
+    demo.stop().await;
+}

@@ -13,7 +13,7 @@ use tenantry::model::{
 /// What [`seed`] wrote.
 // Shared with tests/browser (through `#[path]`), which reads only some of the ids.
 #[allow(dead_code)]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Seeded {
     /// Both records, merged by serial.
     pub merged: u64,
