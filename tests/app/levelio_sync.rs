@@ -209,6 +209,15 @@ async fn a_sync_merges_exactly_and_decisions_and_links_stick() {
     let w = world().await;
     let job = sync_ok(&w).await;
     assert!(job.warnings.is_empty(), "{:?}", job.warnings);
+    // What it cost Level: the company's subtree in one page, no per-device calls.
+    let calls = w.env.ctl.levelio_counts();
+    assert_eq!(calls.get("devices"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("devices/{id}"), None, "{calls:?}");
+    assert_eq!(
+        calls.get("custom_field_values"),
+        None,
+        "no warranty field set: {calls:?}"
+    );
     assert_eq!(job.counts.get("level_merged"), Some(&2), "{:?}", job.counts);
     assert_eq!(job.counts.get("level_review"), Some(&2), "{:?}", job.counts);
 

@@ -14,5 +14,3 @@ pub use merge::{MergeInput, merge};
 
 #[cfg(test)]
 mod merge_tests;
-#[cfg(test)]
-mod outcome_tests;

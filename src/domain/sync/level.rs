@@ -282,6 +282,45 @@ impl Services {
 mod tests {
     use super::*;
 
+    fn value(target: &str) -> crate::levelio::CustomFieldValue {
+        crate::levelio::CustomFieldValue {
+            id: format!("v-{target}"),
+            custom_field_id: Some("f".into()),
+            assigned_to_id: Some(target.into()),
+            value: Some("2030-01-01".into()),
+        }
+    }
+
+    fn targets(v: &[crate::levelio::CustomFieldValue]) -> Vec<&str> {
+        v.iter()
+            .filter_map(|x| x.assigned_to_id.as_deref())
+            .collect()
+    }
+
+    #[test]
+    fn other_companies_device_values_are_not_taken_for_the_organisations() {
+        let devices: Vec<Device> =
+            serde_json::from_value(serde_json::json!([{"id": "d1"}])).unwrap_or_default();
+        let groups: Vec<crate::levelio::Group> =
+            serde_json::from_value(serde_json::json!([{"id": "g1", "name": "G"}]))
+                .unwrap_or_default();
+        assert_eq!(devices.len() + groups.len(), 2);
+        // One unknown target: the organisation's value, kept.
+        let kept = without_foreign_values(
+            vec![value("d1"), value("g1"), value("org")],
+            &devices,
+            &groups,
+        );
+        assert_eq!(targets(&kept), vec!["d1", "g1", "org"]);
+        // Several: other companies' devices among them, so none is trusted as the organisation.
+        let kept = without_foreign_values(
+            vec![value("d1"), value("org"), value("d-elsewhere")],
+            &devices,
+            &groups,
+        );
+        assert_eq!(targets(&kept), vec!["d1"]);
+    }
+
     #[test]
     fn roots_are_the_topmost_groups_mapped_to_the_company() {
         let parents: HashMap<String, Option<String>> = [

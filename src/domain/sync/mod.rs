@@ -11,4 +11,6 @@ mod level;
 #[cfg(test)]
 mod device_tests;
 #[cfg(test)]
+mod level_merge_tests;
+#[cfg(test)]
 mod tests;

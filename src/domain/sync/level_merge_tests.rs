@@ -1,14 +1,14 @@
-//! The Level merge against a real store: the Intune sweep writes assets, `merge_company`
+//! The Level merge (`assets::outcome`) against a real store: the Intune sweep writes assets, `merge_company`
 //! merges a Level listing into them, staff decisions stick across merges, the Sources lists
 //! and gap counters follow, and the indexes stay consistent.
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::decide::{keep_apart_in, merge_assets_in, unmerge_asset_in};
-use super::outcome::{MergeCounts, merge_company};
+use super::apply::{apply_device_page, retire_unlisted_devices};
 use crate::crypto::SecretBox;
 use crate::domain::DomainError;
-use crate::domain::sync::apply::{apply_device_page, retire_unlisted_devices};
+use crate::domain::assets::decide::{keep_apart_in, merge_assets_in, unmerge_asset_in};
+use crate::domain::assets::outcome::{MergeCounts, merge_company};
 use crate::model::{
     Actor, Asset, DeviceRecord, LevelRecord, MergeState, ReviewReason, SourcesFilter,
 };
