@@ -531,6 +531,20 @@ async fn the_api_twins_review_merge_keep_apart_and_unmerge() {
         )
         .await;
     assert_eq!((st, v["code"].as_str()), (409, Some("conflict")), "{v}");
+    // …and its pages offer no decision: no Unmerge button, no review forms.
+    let html = e
+        .app
+        .get_text(&format!("/companies/{c}/assets/{}", s.merged))
+        .await;
+    assert!(
+        !html.contains("/unmerge\""),
+        "no Unmerge on an archived company's asset"
+    );
+    let r = e
+        .app
+        .get(&format!("/companies/{c}/assets/{}/unmerge", s.merged))
+        .await;
+    assert_eq!(r.status(), 409);
 }
 
 fn urlenc(s: &str) -> String {
