@@ -19,6 +19,7 @@ mod api;
 mod alerts;
 mod alerts_watch;
 mod archived_actions;
+mod asset_merge_api;
 mod asset_merge_pages;
 mod audit;
 mod auth;
