@@ -15,6 +15,11 @@
 //! floor, and the first round's peak RSS with the RSS before it (VmHWM, reset through
 //! /proc/self/clear_refs).
 //!
+//! Then the same estate through the store (`assets::outcome::merge_company`, what the identity
+//! job's Level phase runs): the Intune devices written by the sweep's own write path, then the
+//! Level listing merged and written in one transaction, first sync and steady state, against
+//! the floor of reading and decoding the company's assets once in the same run.
+//!
 //! `TENANTRY_BENCH_DEVICES` scales both sources (default 100,000).
 
 mod support;
@@ -180,6 +185,71 @@ fn main() {
     support::bench_main("level_merge", run);
 }
 
+fn device(r: &IntuneRecord) -> tenantry::model::DeviceRecord {
+    tenantry::model::DeviceRecord {
+        device_id: r.id.clone(),
+        hostname: r.hostname.clone(),
+        os: r.os.clone(),
+        os_version: r.os_version.clone(),
+        serial_number: r.serial_number.clone(),
+        compliance_state: r.compliance_state.clone(),
+        last_check_in: r.last_seen,
+        model: r.model.clone(),
+        manufacturer: r.manufacturer.clone(),
+        ..Default::default()
+    }
+}
+
+/// The merge through the store: seeded by the Intune sweep's write path, then merged twice.
+fn store_runs(intune: &[IntuneRecord], level: &[LevelRecord]) {
+    use tenantry::domain::assets::outcome::merge_company;
+    use tenantry::domain::sync::apply::apply_device_page;
+    let now = Utc
+        .with_ymd_and_hms(2026, 12, 4, 12, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = tenantry::store::Store::open(
+        &dir.path().join("bench.redb"),
+        tenantry::crypto::SecretBox::from_key([7; 32]),
+    )
+    .expect("store");
+    let t0 = Instant::now();
+    for chunk in intune.chunks(1_000) {
+        let devices = chunk.iter().map(device).collect();
+        s.write_blocking(|w| apply_device_page(w, 1, 1, devices, now))
+            .expect("sweep");
+    }
+    println!(
+        "store: {} Intune assets written by the sweep in {:.1} s",
+        intune.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let floor = || {
+        let t0 = Instant::now();
+        let n = s.read_blocking(|r| r.assets_of(1)).expect("read").len();
+        (t0.elapsed(), n)
+    };
+    for name in ["first sync", "steady state"] {
+        let (floor_wall, n) = floor();
+        let before = status_kib("VmRSS:");
+        reset_peak();
+        let t0 = Instant::now();
+        let c = s
+            .write_blocking(|w| merge_company(w, 1, level.to_vec(), now))
+            .expect("merge");
+        let wall = t0.elapsed();
+        println!(
+            "store {name:<13} {:>8.1} ms  floor (read {n} assets) {:>7.1} ms  ratio {:>5.1}  peak RSS {:.1} MiB (before {:.1} MiB)  {c:?}",
+            wall.as_secs_f64() * 1e3,
+            floor_wall.as_secs_f64() * 1e3,
+            wall.as_secs_f64() / floor_wall.as_secs_f64(),
+            mib(status_kib("VmHWM:")),
+            mib(before),
+        );
+    }
+}
+
 async fn run() {
     let n = env_usize("TENANTRY_BENCH_DEVICES", 100_000);
     let rounds = env_usize("TENANTRY_BENCH_ROUNDS", 3);
@@ -242,4 +312,5 @@ async fn run() {
             mib(before),
         );
     }
+    store_runs(&intune, &level);
 }
