@@ -83,6 +83,8 @@ impl Export {
                 "Last check-in (UTC)",
                 "Status",
                 "Last changed (UTC)",
+                "Sources",
+                "Warranty end",
             ],
         }
     }
@@ -147,6 +149,14 @@ fn asset_row(a: &Asset, company: &str) -> Vec<String> {
         when(a.last_check_in),
         if a.active { "Active" } else { "Removed" }.to_string(),
         when(Some(a.updated_at)),
+        crate::web::views::asset_merge::sources_label(a).to_string(),
+        // The date, or Level's text when it is not one (as the page shows it, without the badge:
+        // a spreadsheet compares dates itself).
+        a.merge
+            .warranty_end
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .or_else(|| a.merge.warranty_text.clone())
+            .unwrap_or_default(),
     ]
 }
 

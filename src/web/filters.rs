@@ -3,16 +3,18 @@
 //! links of a filtered page (paging and sorting keep the filter).
 
 use crate::domain::directory::COMPLIANCE_STATES;
-use crate::model::{AssetFilter, ContactFilter, ValidationError};
+use crate::model::{AssetFilter, ContactFilter, SourcesFilter, ValidationError};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
-/// `compliance` (an Intune state), `os` (Windows, macOS...), `stale_days` (not seen for that many days).
+/// `compliance` (an Intune state), `os` (Windows, macOS...), `stale_days` (not seen for that many
+/// days), `sources` (only Intune, only Level, merged, needs review, no agent: `SourcesFilter`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AssetFilterParams {
     pub compliance: Option<String>,
     pub os: Option<String>,
     pub stale_days: Option<String>,
+    pub sources: Option<String>,
 }
 
 /// `active` and `guest` (`yes` / `no`), `group` (a contact group's id).
@@ -74,11 +76,30 @@ impl AssetFilterParams {
                 }
             },
         };
+        let sources = match given(&self.sources) {
+            None => None,
+            Some(v) => Some(SourcesFilter::parse(v).ok_or_else(|| {
+                let all: Vec<&str> = SourcesFilter::ALL.iter().map(|f| f.as_str()).collect();
+                ValidationError::new(
+                    "sources",
+                    format!("{v:?} is not a sources filter ({})", all.join(", ")),
+                )
+            })?),
+        };
+        // A sources list is a list of its own in the store: compliance and OS do not narrow it
+        // (the check-in range does). Refused rather than silently ignored, so a page never
+        // claims a filter it did not apply.
+        if sources.is_some() && (compliance.is_some() || given(&self.os).is_some()) {
+            return Err(ValidationError::new(
+                "sources",
+                "cannot be combined with compliance or os: choose one of them",
+            ));
+        }
         Ok(AssetFilter {
             compliance,
             os: given(&self.os).map(str::to_string),
             checked_in_before,
-            sources: None,
+            sources,
         })
     }
 
@@ -89,6 +110,7 @@ impl AssetFilterParams {
             ("compliance", &self.compliance),
             ("os", &self.os),
             ("stale_days", &self.stale_days),
+            ("sources", &self.sources),
         ] {
             if let Some(v) = given(v) {
                 s.push_str(&format!("&{k}={}", enc(v)));
@@ -143,6 +165,8 @@ pub struct FilterView {
     pub compliance: String,
     pub os: String,
     pub stale_days: String,
+    /// The Sources filter (`SourcesFilter::as_str`).
+    pub sources: String,
     pub active: String,
     pub guest: String,
     pub group: String,
@@ -222,6 +246,7 @@ impl FilterView {
             compliance: t(&p.compliance),
             os: t(&p.os),
             stale_days: t(&p.stale_days),
+            sources: t(&p.sources),
             filtered: !p.is_empty(),
             ..Self::default()
         }
@@ -257,6 +282,23 @@ impl FilterView {
         self.stale_days == v
     }
 
+    /// The Sources choices: (value, words). "No agent" and "Unmanaged" are the gap reports.
+    pub fn sources_choices(&self) -> [(&'static str, &'static str); 5] {
+        [
+            (SourcesFilter::IntuneOnly.as_str(), "Only Intune"),
+            (SourcesFilter::LevelOnly.as_str(), "Only Level"),
+            (SourcesFilter::Merged.as_str(), "Intune + Level (merged)"),
+            (SourcesFilter::NeedsReview.as_str(), "Needs review"),
+            (
+                SourcesFilter::NoAgent.as_str(),
+                "Computers without a Level agent",
+            ),
+        ]
+    }
+    pub fn sources_is(&self, v: &str) -> bool {
+        self.sources == v
+    }
+
     /// Is `id` the chosen group?
     pub fn group_is(&self, id: &u64) -> bool {
         self.group == id.to_string()
@@ -274,6 +316,7 @@ mod tests {
             compliance: Some("noncompliant".into()),
             os: Some(" Windows ".into()),
             stale_days: Some("30".into()),
+            sources: None,
         };
         let f = p.filter(now).expect("valid");
         assert_eq!(f.compliance.as_deref(), Some("noncompliant"));
@@ -292,9 +335,29 @@ mod tests {
                 stale_days: Some("0".into()),
                 ..Default::default()
             },
+            AssetFilterParams {
+                sources: Some("both".into()),
+                ..Default::default()
+            },
+            // A sources list is not narrowed by compliance or OS: refused, not ignored.
+            AssetFilterParams {
+                sources: Some("merged".into()),
+                os: Some("Windows".into()),
+                ..Default::default()
+            },
         ] {
             assert!(bad.filter(now).is_err());
         }
+        let p = AssetFilterParams {
+            sources: Some("no_agent".into()),
+            stale_days: Some("30".into()),
+            ..Default::default()
+        };
+        let f = p
+            .filter(now)
+            .expect("a sources list takes the check-in range");
+        assert_eq!(f.sources, Some(SourcesFilter::NoAgent));
+        assert_eq!(p.query_string(), "&stale_days=30&sources=no_agent");
         let c = ContactFilterParams {
             active: Some("no".into()),
             guest: Some("".into()),

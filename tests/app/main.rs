@@ -9,6 +9,7 @@
 mod support;
 
 mod alerts_support;
+mod asset_merge_seed;
 mod helpers;
 mod sso_helpers;
 mod sync_helpers;
@@ -18,6 +19,8 @@ mod api;
 mod alerts;
 mod alerts_watch;
 mod archived_actions;
+mod asset_merge_api;
+mod asset_merge_pages;
 mod audit;
 mod auth;
 mod bulk_and_exports;

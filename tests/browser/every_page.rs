@@ -151,6 +151,9 @@ async fn every_staff_and_portal_page_fits_a_laptop_and_a_phone() {
         .find(|a| a.primary_user_contact_id.is_some())
         .expect("a device with a user");
     let user = asset.primary_user_contact_id.expect("user");
+    // A merged asset (provenance, Unmerge confirmation) and a review pair, written as the
+    // Level phase writes them (tests/app/asset_merge_seed.rs).
+    let merged = super::asset_merge_seed::seed(&s, h).await.merged;
     let job = s
         .jobs_filtered(JobFilter::default(), 1, 1)
         .await
@@ -332,6 +335,26 @@ async fn every_staff_and_portal_page_fits_a_laptop_and_a_phone() {
             "/companies/{id}/assets/{aid}",
             format!("/companies/{h}/assets/{ar}"),
             "main h1",
+        ),
+        (
+            "/companies/{id}/assets/{aid}",
+            format!("/companies/{h}/assets/{merged}"),
+            "table.provenance",
+        ),
+        (
+            "/companies/{id}/assets/review",
+            format!("/companies/{h}/assets/review"),
+            "main table.review",
+        ),
+        (
+            "/companies/{id}",
+            format!("/companies/{h}?tab=assets&sources=no_agent"),
+            "main table",
+        ),
+        (
+            "/companies/{id}/assets/{aid}/unmerge",
+            format!("/companies/{h}/assets/{merged}/unmerge"),
+            "main form",
         ),
         (
             "/companies/{id}/compliance",

@@ -8,6 +8,9 @@ use std::time::Duration;
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 
+#[path = "../app/asset_merge_seed.rs"]
+mod asset_merge_seed;
+mod assets_merge;
 mod compliance;
 mod dashboard;
 mod every_page;

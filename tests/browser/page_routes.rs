@@ -30,6 +30,8 @@ pub(super) const PAGES: &[&str] = &[
     "/assets",
     "/companies/{id}/contacts/{cid}",
     "/companies/{id}/assets/{aid}",
+    "/companies/{id}/assets/review",
+    "/companies/{id}/assets/{aid}/unmerge",
     "/companies/{id}/compliance",
     "/companies/{id}/compliance/export",
     "/companies/{id}/evidence",

@@ -126,7 +126,9 @@ async fn detail_pages_filters_and_bulk_sync_fit_a_laptop_and_a_phone() {
             "{url}"
         );
         let badges = c
-            .find_all(Locator::Css("main table tbody td .badge"))
+            .find_all(Locator::Css(
+                "main table tbody td[data-label=Compliance] .badge",
+            ))
             .await
             .expect("rows");
         for b in badges {

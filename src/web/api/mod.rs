@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: what the UI can do, scripts can do. Bearer API tokens;
 //! errors are `{"code": "...", "message": "..."}` with a stable `code`.
 
+mod asset_merge;
 mod audit;
 mod bulk;
 mod companies;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     metrics::register(cfg);
     cfg.service(
         web::scope("/api/v1")
+            .configure(asset_merge::routes)
             .configure(bulk::routes)
             .configure(companies::routes)
             .configure(compliance::routes)

@@ -291,6 +291,13 @@ async fn detail_get(
         .await?
         .total;
     let report = st.services.sync_report(company.id).await?;
+    // Counters, one read: the Assets tab's review badge, its sub-tabs, the overview's gaps.
+    let asset_counts = Some(st.services.asset_gap_counts(company.id).await?);
+    let sub = match q.assets_f.sources.as_deref() {
+        Some("no_agent") => "no_agent",
+        Some("level_only") => "unmanaged",
+        _ => "all",
+    };
     let names = std::collections::HashMap::from([(company.id, company.name.clone())]);
     let base = format!("/companies/{}?tab={tab}", company.id);
     let (contacts, assets) = match tab {
@@ -357,6 +364,8 @@ async fn detail_get(
         tab,
         contact_count,
         asset_count,
+        asset_counts,
+        sub,
         recent,
         contacts,
         assets,

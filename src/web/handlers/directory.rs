@@ -9,7 +9,7 @@ use crate::web::pager::{self, Cursors, ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::directory::{
-    AssetPage, AssetRow, AssetsPage, ContactPage, ContactRow, ContactsPage, Table,
+    AssetPage, AssetRow, AssetsPage, ContactPage, ContactRow, ContactsPage, DecisionRow, Table,
 };
 use actix_web::web;
 use std::collections::HashMap;
@@ -21,21 +21,40 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/companies/{id}/assets/{aid}", web::get().to(asset_get));
 }
 
-/// An asset's page: primary user, sources, compliance, encryption. Another company's asset id
-/// is 404.
+/// An asset's page: primary user, sources, compliance, encryption, where each field comes
+/// from, and the review pairs and remembered decisions about its records. Another company's
+/// asset id is 404.
 async fn asset_get(
     staff: Staff,
     st: web::Data<AppState>,
     path: web::Path<(Id, Id)>,
+    q: web::Query<crate::web::handlers::NoticeQuery>,
 ) -> Result<AssetPage, WebError> {
     let (company_id, asset_id) = path.into_inner();
     let company = st.services.company(company_id.get()).await?;
     let detail = st.services.asset_detail(company.id, asset_id.get()).await?;
+    let prov = st
+        .services
+        .asset_provenance(company.id, asset_id.get())
+        .await?;
     Ok(AssetPage {
-        chrome: Chrome::new(&staff, "psa", None),
+        chrome: Chrome::new(&staff, "psa", q.notice.as_deref()),
+        review: prov.review,
+        decisions: prov
+            .decisions
+            .into_iter()
+            .map(|((intune_id, level_id), d)| DecisionRow {
+                intune_id,
+                level_id,
+                merged: d.kind == crate::model::PairDecisionKind::Merge,
+                by: d.by,
+                at: d.at,
+            })
+            .collect(),
         row: AssetRow {
             asset: detail.asset,
             company: company.name.clone(),
+            today: st.services.now().date_naive(),
         },
         primary_user: detail.primary_user,
         company,
@@ -54,6 +73,7 @@ async fn contact_get(
         .services
         .contact_detail(company.id, contact_id.get())
         .await?;
+    let today = st.services.now().date_naive();
     let devices = detail
         .devices
         .iter()
@@ -61,6 +81,7 @@ async fn contact_get(
         .map(|asset| AssetRow {
             asset,
             company: company.name.clone(),
+            today,
         })
         .collect();
     Ok(ContactPage {
@@ -188,12 +209,14 @@ pub async fn asset_table(
         }
     };
     let pager = Pager::new(&base, &q, &page).with(&cursors);
+    let today = st.services.now().date_naive();
     let rows = page
         .items
         .into_iter()
         .map(|a| AssetRow {
             company: names.get(&a.company_id).cloned().unwrap_or_default(),
             asset: a,
+            today,
         })
         .collect();
     let counts = st.services.compliance_counts(company).await?;

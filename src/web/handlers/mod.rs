@@ -1,5 +1,6 @@
 //! Page handlers, one file per area. Names: `<page>_get` / `<page>_post`.
 
+mod asset_merge;
 mod audit;
 mod bulk;
 mod companies;
@@ -35,6 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     companies::routes(cfg);
     compliance::routes(cfg);
     confirm::routes(cfg);
+    // Before `directory`: its `/companies/{id}/assets/{aid}` would take `…/assets/review`.
+    asset_merge::routes(cfg);
     directory::routes(cfg);
     settings::routes(cfg);
     entra::routes(cfg);

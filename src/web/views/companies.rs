@@ -43,6 +43,10 @@ pub struct CompanyPage {
     pub tab: &'static str,
     pub contact_count: usize,
     pub asset_count: usize,
+    /// Gap and review counts (Level.io merge), for the Assets tab and the overview.
+    pub asset_counts: Option<crate::model::GapCounts>,
+    /// Which asset sub-tab is shown: "all", "no_agent", "unmanaged" (the sub-tabs include).
+    pub sub: &'static str,
     pub recent: Vec<AuditEvent>,
     pub contacts: Option<Table<ContactRow>>,
     pub assets: Option<Table<AssetRow>>,

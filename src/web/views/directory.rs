@@ -12,9 +12,50 @@ pub struct ContactRow {
 pub struct AssetRow {
     pub asset: Asset,
     pub company: String,
+    /// The service clock's date, for the warranty badge.
+    pub today: chrono::NaiveDate,
 }
 
 impl AssetRow {
+    /// The Sources column: "Intune", "Level", "Intune + Level" (and its badge class).
+    pub fn sources_label(&self) -> (&'static str, &'static str) {
+        (
+            super::asset_merge::sources_label(&self.asset),
+            super::asset_merge::sources_class(&self.asset),
+        )
+    }
+
+    /// One of its records is in an open review pair.
+    pub fn needs_review(&self) -> bool {
+        self.asset.merge.state == crate::model::MergeState::NeedsReview
+    }
+
+    /// Unmerge applies to an active asset holding both an Intune and a Level record.
+    pub fn can_unmerge(&self) -> bool {
+        self.asset.active
+            && self
+                .asset
+                .has_source(crate::model::SourceKind::Intune.as_str())
+            && self
+                .asset
+                .has_source(crate::model::SourceKind::Level.as_str())
+    }
+
+    /// How its records came together, in words.
+    pub fn merge_words(&self) -> &'static str {
+        super::asset_merge::merge_words(&self.asset)
+    }
+
+    /// Each field with its value, source and when that source saw it (the asset page).
+    pub fn provenance(&self) -> Vec<super::asset_merge::ProvenanceRow> {
+        super::asset_merge::provenance(&self.asset)
+    }
+
+    /// The warranty end with its badge, when Level gave one.
+    pub fn warranty(&self) -> Option<super::asset_merge::WarrantyView> {
+        super::asset_merge::warranty_of(&self.asset.merge, self.today)
+    }
+
     /// Intune's compliance state in words, the badge class that colours it, and what it
     /// means (shown on hover), instead of raw values like `inGracePeriod`.
     pub fn compliance(&self) -> (&'static str, &'static str, &'static str) {
@@ -105,6 +146,20 @@ pub struct AssetPage {
     pub company: crate::model::Company,
     pub row: AssetRow,
     pub primary_user: Option<Contact>,
+    /// Open review pairs naming one of its records.
+    pub review: Vec<crate::model::OpenReview>,
+    /// Decisions staff made about its records, remembered across syncs.
+    pub decisions: Vec<DecisionRow>,
+}
+
+/// A remembered decision about a pair of records (asset page).
+pub struct DecisionRow {
+    pub intune_id: String,
+    pub level_id: String,
+    /// Merged by hand (else kept apart: unmerge or Keep apart).
+    pub merged: bool,
+    pub by: String,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -131,4 +186,22 @@ pub struct ContactPage {
     pub company: crate::model::Company,
     pub detail: crate::domain::directory::ContactDetail,
     pub devices: Vec<AssetRow>,
+}
+
+/// Company → Assets → Review: the open pairs with Merge / Keep apart.
+#[derive(Template, WebTemplate)]
+#[template(path = "directory/review.html")]
+pub struct ReviewPage {
+    pub chrome: Chrome,
+    pub company: crate::model::Company,
+    /// The sub-tabs' counts (review, gap reports).
+    pub counts: crate::model::GapCounts,
+    /// The sub-tab shown ("review").
+    pub sub: &'static str,
+    pub rows: Vec<crate::model::OpenReview>,
+    /// Open pairs in all.
+    pub total: u64,
+    /// Back to the first page (None on it) and on to the next (None on the last).
+    pub first_url: Option<String>,
+    pub next_url: Option<String>,
 }

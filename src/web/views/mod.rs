@@ -1,6 +1,7 @@
 //! askama view structs, one per template. Every page inside the app carries a [`Chrome`]
 //! (who is signed in, the CSRF token for the sign-out form, the active section).
 
+pub mod asset_merge;
 pub mod audit;
 pub mod bulk;
 pub mod companies;
@@ -93,6 +94,13 @@ fn notice_text(code: &str) -> &'static str {
             "Nothing queued: no connected, active company without a collection already under way."
         }
         "evidence_settings_saved" => "Compliance settings saved.",
+        "assets_merged" => {
+            "Assets merged. They stay one asset at every sync; Unmerge on its page splits them."
+        }
+        "assets_kept_apart" => "Kept apart. The pair stays two assets and is not offered again.",
+        "asset_unmerged" => {
+            "Asset unmerged: its Level record is an asset of its own again, and the pair is kept apart from now on."
+        }
         "tenant_disconnected" => {
             "Disconnected from Microsoft 365. Contacts and assets are kept; syncing stopped."
         }

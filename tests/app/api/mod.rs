@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tenantry::model::{Role, Trigger};
 
 mod admin;
+mod asset_merge;
 mod audit;
 mod bad_input;
 mod companies;

@@ -104,6 +104,19 @@ const PARITY: &[(&str, Twin)] = &[
         "/companies/{id}/sync",
         Twin::Api("POST /companies/{id}/sync-with-m365"),
     ),
+    // Assets from Intune and Level.io (#12): the Review tab and the asset page.
+    (
+        "/companies/{id}/assets/merge",
+        Twin::Api("POST /companies/{id}/assets/merge"),
+    ),
+    (
+        "/companies/{id}/assets/keep-apart",
+        Twin::Api("POST /companies/{id}/assets/keep-apart"),
+    ),
+    (
+        "/companies/{id}/assets/{aid}/unmerge",
+        Twin::Api("POST /companies/{id}/assets/{aid}/unmerge"),
+    ),
     (
         "/companies/{id}/disconnect",
         Twin::Api("POST /companies/{id}/disconnect"),

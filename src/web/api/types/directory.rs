@@ -3,6 +3,7 @@
 use crate::model;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A person at a client company (an Entra user once synced).
 #[derive(Debug, Serialize)]
@@ -126,10 +127,29 @@ pub struct Asset {
     pub sources: Vec<AssetSource>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Where it stands between its sources: `single` (one source), `merged` (Intune and
+    /// Level records of one machine), `needs_review` (a record is in an open review pair),
+    /// `inactive` (no source sees it, or it joined another asset).
+    pub merge_state: &'static str,
+    /// How its records came together at the last merge: `single`, `linked`, `manual`,
+    /// `serial`, `hostname`; null before any sync with Level.
+    pub merged_by: Option<model::MatchRule>,
+    /// The asset this one's record joined when two duplicates merged; null otherwise.
+    pub absorbed_into: Option<u64>,
+    /// Warranty end from Level's warranty field (`2027-03-31`); null when none or not a date.
+    pub warranty_end: Option<chrono::NaiveDate>,
+    /// Level's warranty text when it is not a date Tenantry can read; null otherwise.
+    pub warranty_text: Option<String>,
 }
 
 impl From<model::Asset> for Asset {
     fn from(a: model::Asset) -> Self {
+        let merge = a.merge;
+        let sources = a
+            .sources
+            .into_iter()
+            .map(|s| AssetSource::with_fields(s, &merge.fields))
+            .collect();
         Self {
             id: a.id,
             company_id: a.company_id,
@@ -141,8 +161,13 @@ impl From<model::Asset> for Asset {
             last_check_in: a.last_check_in,
             primary_user_contact_id: a.primary_user_contact_id,
             active: a.active,
-            sources: a.sources.into_iter().map(AssetSource::from).collect(),
+            sources,
             updated_at: a.updated_at,
+            merge_state: merge.state.as_str(),
+            merged_by: merge.rule,
+            absorbed_into: merge.absorbed_into,
+            warranty_end: merge.warranty_end,
+            warranty_text: merge.warranty_text,
         }
     }
 }
@@ -159,15 +184,49 @@ pub struct AssetSource {
     /// Source-specific details kept as received (compliance, model, manufacturer, ...); an
     /// open object whose keys depend on the source.
     pub details: serde_json::Value,
+    /// The asset's fields this source gave (its provenance): field name → value and when this
+    /// source saw it. Names: `hostname`, `serial_number`, `manufacturer`, `model`, `os`,
+    /// `os_version`, `compliance_state`, `primary_user`, `enrolled_at`, `intune_last_sync`,
+    /// `online`, `agent_last_seen`, `platform`, `role`, `security_score`,
+    /// `last_logged_in_user`, `maintenance_mode`, `warranty_end` (open: more may be added).
+    /// Empty before any sync with Level.
+    pub fields: BTreeMap<String, SourceField>,
 }
 
-impl From<model::AssetSource> for AssetSource {
-    fn from(s: model::AssetSource) -> Self {
+/// One field an asset took from a source.
+#[derive(Debug, Serialize)]
+pub struct SourceField {
+    /// The value, as text.
+    pub value: String,
+    /// When that source last saw the device; null when it does not say.
+    pub seen_at: Option<DateTime<Utc>>,
+}
+
+impl AssetSource {
+    /// The source's record, with the fields of `provenance` it gave.
+    fn with_fields(
+        s: model::AssetSource,
+        provenance: &BTreeMap<String, model::FieldValue>,
+    ) -> Self {
+        let fields = provenance
+            .iter()
+            .filter(|(_, f)| f.source.as_str() == s.source)
+            .map(|(k, f)| {
+                (
+                    k.clone(),
+                    SourceField {
+                        value: f.value.clone(),
+                        seen_at: f.seen_at,
+                    },
+                )
+            })
+            .collect();
         Self {
             source: s.source,
             external_id: s.external_id,
             last_seen: s.last_seen,
             details: s.details,
+            fields,
         }
     }
 }
@@ -268,7 +327,31 @@ mod tests {
                 details: json!({"model": "Latitude 7440"}),
             }],
             updated_at: at(5),
-            merge: Default::default(),
+            merge: model::AssetMerge {
+                state: model::MergeState::Merged,
+                rule: Some(model::MatchRule::Serial),
+                fields: BTreeMap::from([
+                    (
+                        "model".to_string(),
+                        model::FieldValue {
+                            value: "Latitude 7440".into(),
+                            source: model::SourceKind::Intune,
+                            seen_at: Some(at(4)),
+                        },
+                    ),
+                    (
+                        "role".to_string(),
+                        model::FieldValue {
+                            value: "workstation".into(),
+                            source: model::SourceKind::Level,
+                            seen_at: None,
+                        },
+                    ),
+                ]),
+                warranty_end: chrono::NaiveDate::from_ymd_opt(2027, 3, 31),
+                warranty_text: None,
+                absorbed_into: None,
+            },
         };
         let golden = r#"
 {
@@ -289,10 +372,21 @@ mod tests {
       "last_seen": null,
       "details": {
         "model": "Latitude 7440"
+      },
+      "fields": {
+        "model": {
+          "value": "Latitude 7440",
+          "seen_at": "2026-01-31T08:04:00Z"
+        }
       }
     }
   ],
-  "updated_at": "2026-01-31T08:05:00Z"
+  "updated_at": "2026-01-31T08:05:00Z",
+  "merge_state": "merged",
+  "merged_by": "serial",
+  "absorbed_into": null,
+  "warranty_end": "2027-03-31",
+  "warranty_text": null
 }"#;
         assert_json(&Asset::from(a), golden);
     }

@@ -14,6 +14,7 @@
 //! Request bodies keep the struct names they had before they moved here: serde names the
 //! struct in some error messages ("expected struct CompanyBody"), and those stay as they were.
 
+pub mod asset_merge;
 pub mod audit;
 pub mod bulk;
 pub mod companies;
