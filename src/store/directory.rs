@@ -335,6 +335,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             filtered: true,
             id: &|x| x.id,
             below: below.clone(),
+            word_lists: None,
         };
         self.list_page(&spec, w)
     }

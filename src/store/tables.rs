@@ -281,6 +281,7 @@ pub const LISTS_TO_BUILD: TableDefinition<(u64, u8), ()> = TableDefinition::new(
 /// Schema v14: the deferred lists' marks (a new, empty table: idempotent).
 pub(super) fn create_v14(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
     txn.open_table(LISTS_TO_BUILD)?;
+    Ok(())
 }
 
 // Schema v16 (#12): Level.io devices on assets, remembered pair decisions, the review queue.

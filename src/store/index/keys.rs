@@ -49,7 +49,6 @@ pub(crate) fn word_scope(kind: u8, company: u64, word: &str) -> Vec<u8> {
     v
 }
 
-
 /// The active assets of `company` (or every company: counted only) in the Sources list
 /// `filter` (its `SourcesFilter::tag` byte).
 pub(crate) fn asset_sources_scope(company: u64, filter: crate::model::SourcesFilter) -> Vec<u8> {

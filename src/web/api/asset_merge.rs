@@ -59,6 +59,7 @@ async fn review(
         page: 1,
         per_page,
         next_cursor: p.next,
+        total_is_lower_bound: false,
     }))
 }
 
