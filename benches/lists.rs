@@ -76,7 +76,7 @@ async fn floor(store: &Store, company: u64, ids: &[u64]) -> f64 {
     summarize(ms, 1.0, 0).p50
 }
 
-fn main() {
+pub fn main() {
     support::bench_main("lists", run);
 }
 

@@ -51,7 +51,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 15;
 
 #[derive(Clone)]
 pub struct Store {
@@ -173,7 +173,9 @@ impl Store {
         // v10: contact and asset search words and filtered lists are kept per company only
         // (no copy across companies): a database indexed by an older version is indexed
         // again.
-        if found >= 10 || found == 0 {
+        // v15 (#11): the filtered lists get their copy across companies back (a filtered page
+        // across 1,000 companies read one list per company): indexed again.
+        if found >= 15 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -182,7 +184,7 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 (or v8, v10) on an existing database: build the indexes from the records, then record
+        // v5 (or v8, v10, v15) on an existing database: build the indexes from the records, then record
         // the version (an interrupted build starts again at the next start).
         index::build::rebuild(&*self.db.database()?)?;
         let txn = self.db.begin_write()?;
