@@ -279,7 +279,12 @@ fn a_v11_database_lists_its_filtered_lists_across_companies_at_start() {
         s.read_blocking(|r| {
             Ok::<_, StoreError>((
                 r.contact_page_filtered(None, crate::model::ContactSort::Name, &inactive, page)?,
-                r.asset_page_filtered(None, crate::model::AssetSort::Hostname, &noncompliant, page)?,
+                r.asset_page_filtered(
+                    None,
+                    crate::model::AssetSort::Hostname,
+                    &noncompliant,
+                    page,
+                )?,
             ))
         })
         .expect("read")
