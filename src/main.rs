@@ -9,12 +9,6 @@ use tenantry::app::{App, AppOptions};
 use tenantry::cli::{AdminCommand, Cli, Command};
 use tenantry::config::{self, CliOverrides, Loaded};
 
-/// jemalloc, with a background thread that hands freed pages back to the kernel after a
-/// second (options in `.cargo/config.toml`). glibc's malloc kept what bursts allocated (an
-/// arena per writing thread); the comparison is in BENCHMARKS.md, "Memory".
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
