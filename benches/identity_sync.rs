@@ -356,7 +356,7 @@ fn change_one_percent(ctl: &SimControl, tid: &str, users: usize, devices: usize)
     )
 }
 
-fn main() {
+pub fn main() {
     support::bench_main("identity_sync", run);
 }
 

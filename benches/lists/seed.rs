@@ -82,7 +82,13 @@ pub fn seed_company(
                         os: ["Windows", "macOS", "iOS"][(i % 3) as usize].into(),
                         os_version: String::new(),
                         serial_number: format!("SN{i:08}"),
-                        compliance_state: "compliant".into(),
+                        // One device in seven noncompliant: the filtered row's list.
+                        compliance_state: if (i / 10) % 7 == 0 {
+                            "noncompliant"
+                        } else {
+                            "compliant"
+                        }
+                        .into(),
                         last_check_in: Some(now()),
                         primary_user_contact_id: Some(id),
                         active: true,

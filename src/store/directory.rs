@@ -103,15 +103,6 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(CONTACTS)?;
         let word_scopes = self.word_scopes(kind::CONTACT, company)?;
         let narrowed = filter.active.is_some() || filter.guest.is_some();
-        // Filtered lists are kept per company only: across companies, merge them.
-        let parts = match company {
-            None if narrowed => self
-                .company_ids()?
-                .into_iter()
-                .map(|c| keys::contact_filter_scope(c, filter.active, filter.guest))
-                .collect(),
-            _ => Vec::new(),
-        };
         let pending = self.pending_among(ListKind::Contacts, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::CONTACT, &[company]);
@@ -130,7 +121,8 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             word_scopes,
-            parts,
+            // Filtered lists have a copy across companies too (schema v17): one list.
+            parts: Vec::new(),
             scope,
             order: entries::contact_order(sort),
             desc: w.desc,
@@ -146,7 +138,9 @@ impl<Tx: ReadTables> Txn<Tx> {
         self.list_page_with_pending(&spec, w, CONTACTS, &pending)
     }
 
-    /// A group's member contacts that pass `keep` and the window's search, by contact id.
+    /// A group's member contacts that pass `keep` and the window's search, by contact id
+    /// (descending with `w.desc`, which is how a Previous link reads the page before a
+    /// cursor). The total counts every member that passes, so every member is read.
     fn group_member_page(
         &self,
         company: u64,
@@ -161,12 +155,19 @@ impl<Tx: ReadTables> Txn<Tx> {
             .and_then(|c| c.get(..8))
             .and_then(|b| b.try_into().ok())
             .map(u64::from_be_bytes);
-        let lo = after.map_or(0, |a| a.saturating_add(1));
+        // Is member `id` past the cursor, in the walk's direction?
+        let past = |id: u64| after.is_none_or(|a| if w.desc { id < a } else { id > a });
+        let range = members.range((company, group, 0)..=(company, group, u64::MAX))?;
+        let walk: Box<dyn Iterator<Item = _>> = if w.desc {
+            Box::new(range.rev())
+        } else {
+            Box::new(range)
+        };
         let mut rows = Vec::with_capacity(w.limit.min(500));
         let mut total = 0usize;
         let mut skipped = 0usize;
         let mut before_cursor = 0usize;
-        for r in members.range((company, group, 0)..=(company, group, u64::MAX))? {
+        for r in walk {
             let id = r?.0.value().2;
             let Some(c) = contacts
                 .get((company, id))?
@@ -182,7 +183,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 continue;
             }
             total += 1;
-            if id < lo {
+            if !past(id) {
                 before_cursor += 1;
                 continue;
             }
@@ -235,16 +236,6 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(ASSETS)?;
         let word_scopes = self.word_scopes(kind::ASSET, company)?;
         let narrowed = filter.compliance.is_some() || filter.os.is_some();
-        let (state, os_filter) = (filter.compliance.as_deref(), filter.os.as_deref());
-        // Filtered lists are kept per company only: across companies, merge them.
-        let parts = match company {
-            None if narrowed => self
-                .company_ids()?
-                .into_iter()
-                .map(|c| keys::asset_filter_scope(c, state, os_filter))
-                .collect(),
-            _ => Vec::new(),
-        };
         let pending = self.pending_among(ListKind::Assets, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
         let all = keys::scope(kind::ASSET, &[company]);
@@ -272,7 +263,8 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let spec = ListSpec {
             word_scopes,
-            parts,
+            // Filtered lists have a copy across companies too (schema v17): one list.
+            parts: Vec::new(),
             scope,
             order: entries::asset_order(sort),
             desc: w.desc,

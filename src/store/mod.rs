@@ -55,7 +55,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 16;
+pub const SCHEMA_VERSION: u32 = 17;
 
 #[derive(Clone)]
 pub struct Store {
@@ -197,7 +197,10 @@ impl Store {
         // entries, `keys::word_scope`): indexed again, as for v10.
         // v16 (#12): the assets' Sources lists and gap reports are new index entries:
         // indexed again.
-        if found >= 16 || found == 0 {
+        // v17 (#11, v15 on its branch): the filtered lists get their copy across companies
+        // back (a filtered page across 1,000 companies read one list per company): indexed
+        // again.
+        if found >= 17 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -206,8 +209,8 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 (or v8, v10, v15, v16) on an existing database: build the indexes from the records, then record
-        // the version (an interrupted build starts again at the next start).
+        // v5 (or v8, v10, v15, v16, v17) on an existing database: build the indexes from the
+        // records, then record the version (an interrupted build starts again at the next start).
         index::build::rebuild(&*self.db.database()?)?;
         let txn = self.db.begin_write()?;
         meta::set_schema_version(&txn, SCHEMA_VERSION)?;

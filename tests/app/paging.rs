@@ -170,6 +170,55 @@ async fn ten_thousand_contacts_page_through_api_and_html() {
     assert_eq!(v["total"], N);
     assert_eq!(v["items"][0]["id"], asc[9_999]);
 
+    // `page` reaches the first 10,000 rows; a page starting further in is refused with a
+    // code a script can branch on, and the message names the way on: `cursor`.
+    for path in [
+        "/api/v1/contacts?per_page=1&page=10002".to_string(),
+        format!("/api/v1/companies/{cid}/contacts?per_page=500&page=22&sort=name&dir=desc"),
+    ] {
+        let r = app
+            .client
+            .get(app.at(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(r.status(), 400, "{path}");
+        let v: Value = r.json().await.expect("JSON");
+        assert_eq!(v["code"], "page_too_deep", "{path}: {v}");
+        let msg = v["message"].as_str().expect("message");
+        assert!(msg.contains("cursor"), "{msg}");
+    }
+    // Every row, including those past that depth, by following `next_cursor` (and a
+    // `page` beside a cursor is ignored, so it is not refused either).
+    let mut walked: Vec<u64> = Vec::with_capacity(N as usize);
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/companies/{cid}/contacts?per_page=300&sort=name&page=99");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        } else {
+            path = path.replace("&page=99", "");
+        }
+        let v: Value = app
+            .client
+            .get(app.at(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON");
+        let items = v["items"].as_array().expect("items");
+        walked.extend(items.iter().map(|c| c["id"].as_u64().expect("id")));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(walked, asc, "the cursor walk meets every row in order");
+
     // The HTML pages (50 per page by default).
     app.login().await;
     for (path, shows) in [
@@ -387,4 +436,92 @@ async fn the_companies_list_pages_by_cursor_and_back() {
     assert_eq!(names(&back), names(&p1));
     let last = app.get_text(&pager_link(&p1, "last").expect("Last")).await;
     assert_eq!(names(&last), ["Company 0"]);
+}
+
+/// A group's members (every second contact of `seed_for_cursors`) page by cursor both ways
+/// on the company page, like every other list: Next by `cursor=`, Previous by `before=`,
+/// Last from the end, each page the members in contact-id order.
+#[tokio::test]
+async fn a_groups_members_page_by_cursor_both_ways() {
+    let app = spawn_app().await;
+    let cid = seed_for_cursors(&app).await;
+    let now = app.services().now();
+    let (group, want) = app
+        .services()
+        .store_handle()
+        .write(move |w| {
+            let group = w.next_id("contact_group")?;
+            let mut members: Vec<(u64, String)> = w
+                .contacts_of(cid)?
+                .into_iter()
+                .filter(|c| c.display_name.ends_with("Blue"))
+                .map(|c| (c.id, c.email))
+                .collect();
+            members.sort();
+            w.put_group(&tenantry::model::ContactGroup {
+                id: group,
+                company_id: cid,
+                display_name: "Blue team".into(),
+                description: String::new(),
+                mail_enabled: false,
+                active: true,
+                entra_object_id: None,
+                member_count: members.len() as u64,
+                updated_at: now,
+            })?;
+            for (id, _) in &members {
+                w.put_membership(
+                    tenantry::model::Membership {
+                        company_id: cid,
+                        group_id: group,
+                        contact_id: *id,
+                    },
+                    1,
+                )?;
+            }
+            let emails: Vec<String> = members.into_iter().map(|(_, e)| e).collect();
+            Ok::<_, tenantry::store::StoreError>((group, emails))
+        })
+        .await
+        .expect("group");
+    app.login().await;
+    let per_page = 10;
+    let chunks: Vec<Vec<String>> = want.chunks(per_page).map(<[String]>::to_vec).collect();
+    assert_eq!(chunks.len(), 7, "65 members in pages of 10");
+    let first = app
+        .get_text(&format!(
+            "/companies/{cid}?tab=contacts&group={group}&per_page={per_page}"
+        ))
+        .await;
+    assert_eq!(emails(&first), chunks[0], "page 1");
+
+    let mut html = first.clone();
+    let mut at = 0;
+    while let Some(next) = pager_link(&html, "next") {
+        assert!(next.contains("cursor="), "Next pages by cursor: {next}");
+        assert!(next.contains(&format!("group={group}")), "{next}");
+        html = app.get_text(&next).await;
+        at += 1;
+        assert_eq!(emails(&html), chunks[at], "page {} by Next", at + 1);
+    }
+    assert_eq!(at, chunks.len() - 1, "Next reaches the last page");
+
+    while let Some(prev) = pager_link(&html, "prev") {
+        assert!(prev.contains("before="), "Previous pages by cursor: {prev}");
+        assert!(prev.contains(&format!("group={group}")), "{prev}");
+        html = app.get_text(&prev).await;
+        at -= 1;
+        assert_eq!(emails(&html), chunks[at], "page {} by Previous", at + 1);
+        assert!(html.contains(&format!("Page {} of 7", at + 1)), "label");
+    }
+    assert_eq!(at, 0, "Previous returns to page 1");
+
+    let last = app
+        .get_text(&pager_link(&first, "last").expect("a Last link"))
+        .await;
+    assert_eq!(emails(&last), chunks[6], "Last");
+    assert!(last.contains("Page 7 of 7"));
+    let prev = pager_link(&last, "prev").expect("Previous from Last");
+    assert!(prev.contains("before="), "{prev}");
+    assert_eq!(emails(&app.get_text(&prev).await), chunks[5]);
 }

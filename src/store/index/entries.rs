@@ -91,11 +91,11 @@ pub(crate) fn contact_texts(c: &Contact) -> [&str; 5] {
     ]
 }
 
-/// A contact's entries. Its search words and its filtered lists are kept in its company's
-/// scope only (schema v10): a search or a filtered page across companies looks in each
-/// company's, which costs a key seek per company, where the copies across companies cost
-/// 14 of each contact's 40 entries, written by every sync. The unfiltered lists keep their
-/// copy across companies: `/contacts` and `/api/v1/contacts` page them at every order.
+/// A contact's entries. Its search words are kept in its company's scope only (schema v10):
+/// a search across companies looks in each company's. Its lists, unfiltered and filtered,
+/// have a copy across companies, so `/contacts` and `/api/v1/contacts`, filtered or not,
+/// page one list (schema v17: a filtered page merged from 1,000 companies' lists cost a
+/// seek per company, 258 ms p99 at 50 connections; the copy costs 3 entries per contact).
 pub(crate) fn contact(c: &Contact) -> Entries {
     let mut e = Entries::new(c.id, c.company_id);
     for company in [c.company_id, ALL_COMPANIES] {
@@ -121,15 +121,9 @@ pub(crate) fn contact(c: &Contact) -> Entries {
         }
         // The filtered lists (active / guest), in the name order only: a filter narrows a
         // list people then read by name, and every order more would cost a key per contact.
-        // Across companies they are counted only (schema v10): such a page merges the
-        // companies' lists (`Txn::merged_ids`).
         let (a, g) = (Some(c.active), Some(c.is_guest));
         for (active, guest) in [(a, None), (None, g), (a, g)] {
             let scope = keys::contact_filter_scope(company, active, guest);
-            if company == ALL_COMPANIES {
-                e.counted(&scope);
-                continue;
-            }
             e.listed(
                 &scope,
                 [(
@@ -205,15 +199,11 @@ pub(crate) fn asset(a: &Asset) -> Entries {
             e.searchable(&scope, asset_texts(a));
         }
         // The filtered lists (compliance / OS), by hostname and by last check-in (the stale
-        // filter is a range of the check-in order).
+        // filter is a range of the check-in order), per company and across companies (as
+        // the contacts' filtered lists, schema v17).
         let (st, os) = (Some(a.compliance_state.as_str()), Some(a.os.as_str()));
         for (state, os) in [(st, None), (None, os), (st, os)] {
             let scope = keys::asset_filter_scope(company, state, os);
-            if company == ALL_COMPANIES {
-                // Counted only across companies, as the contacts' filtered lists.
-                e.counted(&scope);
-                continue;
-            }
             e.listed(
                 &scope,
                 ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_key(a, s))),

@@ -214,12 +214,30 @@ impl ListParams {
     }
 }
 
-/// Apply a `cursor` parameter (an empty one counts as absent).
+/// The deepest row a `page` number reaches: `(page − 1) × per_page` up to this. WHY: a page
+/// by number walks every index key before it (page 1,500 of 50 walked 75,000 keys: 6 ms
+/// alone, 650 ms p99 when 50 such requests share two cores), where a `cursor` page costs its
+/// own rows at any depth. Past it the answer is 400 `page_too_deep`, naming `cursor`.
+pub const MAX_PAGE_OFFSET: usize = 10_000;
+
+/// Apply a `cursor` parameter (an empty one counts as absent); without one, refuse a `page`
+/// past [`MAX_PAGE_OFFSET`].
 pub(super) fn with_cursor(
     q: crate::model::ListQuery,
     cursor: Option<&str>,
 ) -> ApiResult<crate::model::ListQuery> {
     match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        None if q.offset() > MAX_PAGE_OFFSET => Err(ApiError::new(
+            400,
+            "page_too_deep",
+            format!(
+                "page {} starts {} rows into the list; `page` reaches the first {MAX_PAGE_OFFSET} \
+                 rows: to go further, pass each page's `next_cursor` as `cursor` (the same \
+                 pages, at any depth)",
+                q.page,
+                q.offset()
+            ),
+        )),
         None => Ok(q),
         Some(c) => q
             .with_cursor(c)

@@ -5,7 +5,7 @@ use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::filters::{AssetFilterParams, ComplianceBar, ContactFilterParams, FilterView};
 use crate::web::ids::Id;
-use crate::web::pager::{self, Cursors, ListParams, Pager};
+use crate::web::pager::{self, ListParams, Pager};
 use crate::web::session::Staff;
 use crate::web::views::Chrome;
 use crate::web::views::directory::{
@@ -102,18 +102,12 @@ pub async fn contact_table(
 ) -> Result<Table<ContactRow>, WebError> {
     let f = filter.filter().map_err(DomainError::from)?;
     let services = &st.services;
-    // A group's members are listed by contact id, forwards only: Next by cursor, Previous
-    // by page number. Every other contact list pages by cursor both ways.
-    let (q, page, cursors) = if f.group.is_some() {
-        let q = params.query();
-        let page = services.contacts_filtered(company, q.clone(), f).await?;
-        (q, page, Cursors::default())
-    } else {
-        pager::fetch(params, move |q| {
-            services.contacts_filtered(company, q, f.clone())
-        })
-        .await?
-    };
+    // Every contact list pages by cursor both ways, a group's members too (by contact id:
+    // the store reads them backwards for a Previous link).
+    let (q, page, cursors) = pager::fetch(params, move |q| {
+        services.contacts_filtered(company, q, f.clone())
+    })
+    .await?;
     // The group choice is offered on a company's page only (group ids are per company).
     let groups = match company {
         Some(c) => st.services.group_choices(c).await?,

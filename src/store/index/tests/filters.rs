@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::model::{AssetFilter, AssetSort, ContactFilter, ContactSort, SearchQuery};
+use crate::store::index::entries::ASSET_FILTER_SORTS;
 use crate::store::{Listed, Window};
+use std::cmp::Ordering;
 
 fn w(desc: bool, offset: usize, limit: usize, search: Option<&SearchQuery>) -> Window<'_> {
     Window {
@@ -14,6 +16,35 @@ fn w(desc: bool, offset: usize, limit: usize, search: Option<&SearchQuery>) -> W
         offset,
         limit,
     }
+}
+
+/// The full scan's order of two assets in `sort` (then by id), as the old in-memory sort.
+fn asset_cmp(x: &Asset, y: &Asset, sort: AssetSort) -> Ordering {
+    let by = match sort {
+        AssetSort::Hostname => x.hostname.to_lowercase().cmp(&y.hostname.to_lowercase()),
+        AssetSort::Os => x.os.to_lowercase().cmp(&y.os.to_lowercase()),
+        AssetSort::Serial => x
+            .serial_number
+            .to_lowercase()
+            .cmp(&y.serial_number.to_lowercase()),
+        AssetSort::Compliance => x.compliance_state.cmp(&y.compliance_state),
+        AssetSort::LastCheckIn => x.last_check_in.cmp(&y.last_check_in),
+    };
+    by.then(x.id.cmp(&y.id))
+}
+
+/// The full scan's order of two contacts in `sort` (then by id).
+fn contact_cmp(x: &Contact, y: &Contact, sort: ContactSort) -> Ordering {
+    let text = |a: &str, b: &str| a.to_lowercase().cmp(&b.to_lowercase());
+    let by = match sort {
+        ContactSort::Name => text(&x.display_name, &y.display_name),
+        ContactSort::Email => text(&x.email, &y.email),
+        ContactSort::Department => text(&x.department, &y.department),
+        ContactSort::JobTitle => text(&x.job_title, &y.job_title),
+        ContactSort::Status => (!x.active).cmp(&!y.active),
+        ContactSort::Updated => x.updated_at.cmp(&y.updated_at),
+    };
+    by.then(x.id.cmp(&y.id))
 }
 
 fn check_assets(s: &Store, company: Option<u64>) -> usize {
@@ -33,39 +64,48 @@ fn check_assets(s: &Store, company: Option<u64>) -> usize {
                         checked_in_before: stale,
                         sources: None,
                     };
-                    let mut want: Vec<&Asset> = all
+                    let want: Vec<&Asset> = all
                         .iter()
                         .filter(|a| compliance.is_none_or(|c| a.compliance_state == c))
                         .filter(|a| os.is_none_or(|o| a.os.eq_ignore_ascii_case(o)))
                         .filter(|a| stale.is_none_or(|t| a.last_check_in.is_none_or(|l| l < t)))
                         .collect();
-                    // A stale filter reads the check-in order; the others hostname.
-                    if stale.is_some() {
-                        want.sort_by_key(|a| (a.last_check_in, a.id));
-                    } else {
-                        want.sort_by_key(|a| (a.hostname.to_lowercase(), a.id));
-                    }
-                    for desc in [false, true] {
+                    let narrowed = compliance.is_some() || os.is_some();
+                    // Every asked order: a stale filter reads the check-in order; compliance
+                    // or OS keep hostname and check-in and fall back to hostname; none keeps
+                    // the asked order. Across companies too (schema v15: one list).
+                    for asked in AssetSort::ALL {
+                        let sort = match (stale, narrowed) {
+                            (Some(_), _) => AssetSort::LastCheckIn,
+                            (None, true) if !ASSET_FILTER_SORTS.contains(&asked) => {
+                                AssetSort::Hostname
+                            }
+                            _ => asked,
+                        };
                         let mut want = want.clone();
-                        if desc {
-                            want.reverse();
-                        }
-                        for (offset, limit) in [(0, 5), (5, 5), (0, 1000)] {
-                            let Listed { rows, total, .. } = r.asset_page_filtered(
-                                company,
-                                AssetSort::Hostname,
-                                &f,
-                                w(desc, offset, limit, None),
-                            )?;
-                            let ids: Vec<u64> = rows.iter().map(|a| a.id).collect();
-                            let expect: Vec<u64> =
-                                want.iter().skip(offset).take(limit).map(|a| a.id).collect();
-                            assert_eq!(
-                                (ids, total),
-                                (expect, want.len()),
-                                "{company:?} {f:?} desc={desc} {offset}"
-                            );
-                            checked += 1;
+                        want.sort_by(|x, y| asset_cmp(x, y, sort));
+                        for desc in [false, true] {
+                            let mut want = want.clone();
+                            if desc {
+                                want.reverse();
+                            }
+                            for (offset, limit) in [(0, 5), (5, 5), (0, 1000)] {
+                                let Listed { rows, total, .. } = r.asset_page_filtered(
+                                    company,
+                                    asked,
+                                    &f,
+                                    w(desc, offset, limit, None),
+                                )?;
+                                let ids: Vec<u64> = rows.iter().map(|a| a.id).collect();
+                                let expect: Vec<u64> =
+                                    want.iter().skip(offset).take(limit).map(|a| a.id).collect();
+                                assert_eq!(
+                                    (ids, total),
+                                    (expect, want.len()),
+                                    "{company:?} {f:?} {asked:?} desc={desc} {offset}"
+                                );
+                                checked += 1;
+                            }
                         }
                     }
                     // With a search: the filter applies to the search's matches.
@@ -121,7 +161,7 @@ fn check_contacts(s: &Store, company: Option<u64>, groups: &[u64]) {
                         guest,
                         group: *group,
                     };
-                    let mut want: Vec<&Contact> = all
+                    let want: Vec<&Contact> = all
                         .iter()
                         .filter(|c| active.is_none_or(|a| a == c.active))
                         .filter(|c| guest.is_none_or(|g| g == c.is_guest))
@@ -133,30 +173,40 @@ fn check_contacts(s: &Store, company: Option<u64>, groups: &[u64]) {
                             })
                         })
                         .collect();
-                    // A group lists members in member order; another filter falls back from
-                    // the asked order (e-mail) to name; no filter keeps it.
-                    if group.is_some() {
-                        want.sort_by_key(|c| c.id);
-                    } else if f.is_empty() {
-                        want.sort_by_key(|c| (c.email.to_lowercase(), c.id));
-                    } else {
-                        want.sort_by_key(|c| (c.display_name.to_lowercase(), c.id));
-                    }
-                    for (offset, limit) in [(0, 4), (4, 4), (0, 1000)] {
-                        let Listed { rows, total, .. } = r.contact_page_filtered(
-                            company,
-                            ContactSort::Email,
-                            &f,
-                            w(false, offset, limit, None),
-                        )?;
-                        let ids: Vec<u64> = rows.iter().map(|c| c.id).collect();
-                        let expect: Vec<u64> =
-                            want.iter().skip(offset).take(limit).map(|c| c.id).collect();
-                        assert_eq!(
-                            (ids, total),
-                            (expect, want.len()),
-                            "{company:?} {f:?} {offset}"
-                        );
+                    // Every asked order, both ways: a group lists members in member order;
+                    // active or guest fall back to name; no filter keeps the asked order.
+                    // Across companies too (schema v15: one list, not a merge).
+                    for asked in ContactSort::ALL {
+                        let mut want = want.clone();
+                        if group.is_some() {
+                            want.sort_by_key(|c| c.id);
+                        } else if f.is_empty() {
+                            want.sort_by(|x, y| contact_cmp(x, y, asked));
+                        } else {
+                            want.sort_by(|x, y| contact_cmp(x, y, ContactSort::Name));
+                        }
+                        for desc in [false, true] {
+                            let mut want = want.clone();
+                            if desc {
+                                want.reverse();
+                            }
+                            for (offset, limit) in [(0, 4), (4, 4), (0, 1000)] {
+                                let Listed { rows, total, .. } = r.contact_page_filtered(
+                                    company,
+                                    asked,
+                                    &f,
+                                    w(desc, offset, limit, None),
+                                )?;
+                                let ids: Vec<u64> = rows.iter().map(|c| c.id).collect();
+                                let expect: Vec<u64> =
+                                    want.iter().skip(offset).take(limit).map(|c| c.id).collect();
+                                assert_eq!(
+                                    (ids, total),
+                                    (expect, want.len()),
+                                    "{company:?} {f:?} {asked:?} desc={desc} {offset}"
+                                );
+                            }
+                        }
                     }
                 }
             }
@@ -166,9 +216,9 @@ fn check_contacts(s: &Store, company: Option<u64>, groups: &[u64]) {
     .expect("read");
 }
 
-/// A group filter's pages walked by cursor meet every member once.
+/// A group filter's pages walked by cursor meet every member once, forwards in member
+/// order and backwards (as a Previous link reads them) in reverse.
 fn walk_group(s: &Store, company: u64, group: u64) {
-    let (mut seen, mut after): (Vec<u64>, Option<Vec<u8>>) = (Vec::new(), None);
     let want: Vec<u64> = s
         .read_blocking(|r| r.memberships_of(company))
         .expect("members")
@@ -176,36 +226,85 @@ fn walk_group(s: &Store, company: u64, group: u64) {
         .filter(|m| m.group_id == group)
         .map(|m| m.contact_id)
         .collect();
-    loop {
-        let f = ContactFilter {
-            group: Some(group),
-            ..Default::default()
-        };
-        let page = s
-            .read_blocking(|r| {
-                r.contact_page_filtered(
-                    Some(company),
-                    ContactSort::Name,
-                    &f,
-                    Window {
-                        after: after.as_deref(),
-                        ..w(false, 0, 3, None)
-                    },
-                )
-            })
-            .expect("page");
-        seen.extend(page.rows.iter().map(|c| c.id));
-        match page.next {
-            Some(n) => after = Some(n),
-            None => break,
+    for desc in [false, true] {
+        let (mut seen, mut after): (Vec<u64>, Option<Vec<u8>>) = (Vec::new(), None);
+        loop {
+            let f = ContactFilter {
+                group: Some(group),
+                ..Default::default()
+            };
+            let page = s
+                .read_blocking(|r| {
+                    r.contact_page_filtered(
+                        Some(company),
+                        ContactSort::Name,
+                        &f,
+                        Window {
+                            after: after.as_deref(),
+                            ..w(desc, 0, 3, None)
+                        },
+                    )
+                })
+                .expect("page");
+            assert_eq!(page.total, want.len());
+            seen.extend(page.rows.iter().map(|c| c.id));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
         }
+        let mut want = want.clone();
+        if desc {
+            want.reverse();
+        }
+        assert_eq!(seen, want, "desc={desc}");
     }
-    assert_eq!(seen, want);
 }
 
-/// A filtered list across companies (merged from each company's) walked by cursor, both
+/// The inactive contacts across companies (one list since schema v15) walked by cursor,
+/// both ways, meet the same rows in the same order as one page holding them all.
+fn walk_inactive_across(s: &Store) {
+    let f = ContactFilter {
+        active: Some(false),
+        ..Default::default()
+    };
+    for desc in [false, true] {
+        let whole = s
+            .read_blocking(|r| {
+                r.contact_page_filtered(None, ContactSort::Name, &f, w(desc, 0, 10_000, None))
+            })
+            .expect("whole");
+        assert!(whole.total > 3, "enough rows to walk");
+        let (mut seen, mut after): (Vec<u64>, Option<Vec<u8>>) = (Vec::new(), None);
+        loop {
+            let page = s
+                .read_blocking(|r| {
+                    r.contact_page_filtered(
+                        None,
+                        ContactSort::Name,
+                        &f,
+                        Window {
+                            after: after.as_deref(),
+                            ..w(desc, 0, 3, None)
+                        },
+                    )
+                })
+                .expect("page");
+            assert_eq!(page.total, whole.total);
+            seen.extend(page.rows.iter().map(|c| c.id));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        let want: Vec<u64> = whole.rows.iter().map(|c| c.id).collect();
+        assert_eq!(seen, want, "desc={desc}");
+    }
+}
+
+/// A filtered asset list across companies (one list since schema v15) walked by cursor, both
 /// ways, meets the same rows in the same order as its pages by offset.
-fn walk_merged(s: &Store) {
+fn walk_across(s: &Store) {
     let f = AssetFilter {
         compliance: Some("noncompliant".into()),
         ..Default::default()
@@ -292,6 +391,7 @@ fn filtered_lists_equal_the_full_scan_and_follow_changes() {
         for grp in &groups {
             walk_group(&s, 1, *grp);
         }
-        walk_merged(&s);
+        walk_across(&s);
+        walk_inactive_across(&s);
     }
 }

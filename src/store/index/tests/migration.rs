@@ -221,3 +221,88 @@ fn a_v8_database_drops_its_search_words_across_companies_at_start() {
         .expect("version");
     assert_eq!(version, Some(crate::store::SCHEMA_VERSION));
 }
+
+/// Make `path` look as a v11 binary left it: the filtered lists (active / guest, compliance /
+/// OS) listed per company only, counted across companies, and the schema version 11.
+fn as_v11(path: &std::path::Path) -> usize {
+    use crate::store::index::keys;
+    let db = redb::Database::open(path).expect("open");
+    let txn = db.begin_write().expect("write");
+    let removed;
+    {
+        let mut lists = txn.open_table(tables::LIST_INDEX).expect("lists");
+        let across: Vec<Vec<u8>> = [keys::kind::CONTACT_FILTER, keys::kind::ASSET_FILTER]
+            .iter()
+            .map(|k| keys::scope(*k, &[keys::ALL_COMPANIES]))
+            .collect();
+        let mut doomed: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
+        for r in lists.iter().expect("iter") {
+            let (k, _) = r.expect("row");
+            let (list, key, id) = k.value();
+            if across.iter().any(|a| list.starts_with(a)) {
+                doomed.push((list.to_vec(), key.to_vec(), id));
+            }
+        }
+        for (list, key, id) in &doomed {
+            lists
+                .remove((list.as_slice(), key.as_slice(), *id))
+                .expect("remove");
+        }
+        removed = doomed.len();
+    }
+    meta::set_schema_version(&txn, 11).expect("version");
+    txn.commit().expect("commit");
+    removed
+}
+
+#[test]
+fn a_v11_database_lists_its_filtered_lists_across_companies_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.redb");
+    let mut g = Gen::new(15);
+    let page = Window {
+        desc: false,
+        search: None,
+        after: None,
+        offset: 0,
+        limit: 1_000,
+    };
+    let inactive = crate::model::ContactFilter {
+        active: Some(false),
+        ..Default::default()
+    };
+    let noncompliant = crate::model::AssetFilter {
+        compliance: Some("noncompliant".into()),
+        ..Default::default()
+    };
+    let read = |s: &Store| {
+        s.read_blocking(|r| {
+            Ok::<_, StoreError>((
+                r.contact_page_filtered(None, crate::model::ContactSort::Name, &inactive, page)?,
+                r.asset_page_filtered(
+                    None,
+                    crate::model::AssetSort::Hostname,
+                    &noncompliant,
+                    page,
+                )?,
+            ))
+        })
+        .expect("read")
+    };
+    let before = {
+        let s = store(dir.path());
+        s.write_blocking(|w| seed(w, &mut g, &[300, 120, 40]))
+            .expect("seed");
+        read(&s)
+    };
+    assert!(before.0.total > 0 && before.1.total > 0, "rows to list");
+    assert!(as_v11(&path) > 0, "the copies across companies were there");
+    let s = store(dir.path());
+    let check = s.verify_indexes().expect("verify");
+    assert!(check.is_ok(), "{:#?}", check.problems);
+    assert_eq!(read(&s), before, "the same filtered pages across companies");
+    let version = s
+        .read_blocking(|r| r.meta::<u32>(crate::store::keys::meta::SCHEMA_VERSION))
+        .expect("version");
+    assert_eq!(version, Some(crate::store::SCHEMA_VERSION));
+}
