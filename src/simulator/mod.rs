@@ -316,13 +316,16 @@ pub fn seed_demo(ctl: &SimControl, app: DemoApp) -> DemoSeed {
     }
     let key = "sim-level-api-key".to_string();
     ctl.levelio_set_api_key(&key);
+    // Sized so that most of Contoso Dental's Windows and Mac computers (about 250 of its 320
+    // Intune devices) have an agent too, as at a client the MSP manages with both tools; the
+    // generator leaves one in ten without one and adds Level-only servers and workstations.
     ctl.levelio_generate(
         &[
             healthy.name.clone(),
             unlicensed.name.clone(),
             archived.name.clone(),
         ],
-        20,
+        260,
     );
     DemoSeed {
         msp_admin_upn: format!("admin@{}", msp.domain),
