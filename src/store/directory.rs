@@ -502,47 +502,21 @@ impl<Tx: ReadTables> Txn<Tx> {
 // the insert hands back the previous value, whose entries are the ones to move.
 impl Writer {
     pub fn put_contact(&mut self, c: &Contact) -> Result<(), StoreError> {
-        // In its company's first sync the lists are built at the round's end (`bulk.rs`):
-        // the previous value is not even decoded.
-        let deferred = self.lists_deferred(c.company_id, kind::CONTACT)?;
-        let old: Option<Contact> = {
-            let mut t = self.txn.open_table(CONTACTS)?;
-            let prev = t.insert((c.company_id, c.id), enc(c)?.as_slice())?;
-            match prev {
-                Some(p) if !deferred => Some(dec(p.value())?),
-                _ => None,
-            }
-        };
-        if deferred {
-            return Ok(());
-        }
-        index::reindex(
-            &self.txn,
-            self.pending.as_deref_mut(),
-            old.as_ref().map(entries::contact),
-            Some(entries::contact(c)),
+        self.put_listed(
+            CONTACTS,
+            kind::CONTACT,
+            (c.company_id, c.id),
+            c,
+            entries::contact,
         )
     }
     pub fn put_group(&mut self, g: &ContactGroup) -> Result<(), StoreError> {
-        // In its company's first sync the lists are built at the round's end (`bulk.rs`):
-        // the previous value is not even decoded.
-        let deferred = self.lists_deferred(g.company_id, kind::GROUP)?;
-        let old: Option<ContactGroup> = {
-            let mut t = self.txn.open_table(CONTACT_GROUPS)?;
-            let prev = t.insert((g.company_id, g.id), enc(g)?.as_slice())?;
-            match prev {
-                Some(p) if !deferred => Some(dec(p.value())?),
-                _ => None,
-            }
-        };
-        if deferred {
-            return Ok(());
-        }
-        index::reindex(
-            &self.txn,
-            self.pending.as_deref_mut(),
-            old.as_ref().map(entries::group),
-            Some(entries::group(g)),
+        self.put_listed(
+            CONTACT_GROUPS,
+            kind::GROUP,
+            (g.company_id, g.id),
+            g,
+            entries::group,
         )
     }
     /// Record a membership, stamped with the sync round that saw it.
@@ -565,12 +539,23 @@ impl Writer {
         Ok(())
     }
     pub fn put_asset(&mut self, a: &Asset) -> Result<(), StoreError> {
-        // In its company's first sync the lists are built at the round's end (`bulk.rs`):
-        // the previous value is not even decoded.
-        let deferred = self.lists_deferred(a.company_id, kind::ASSET)?;
-        let old: Option<Asset> = {
-            let mut t = self.txn.open_table(ASSETS)?;
-            let prev = t.insert((a.company_id, a.id), enc(a)?.as_slice())?;
+        self.put_listed(ASSETS, kind::ASSET, (a.company_id, a.id), a, entries::asset)
+    }
+    /// Write a listed record (contact, group, asset) and move its index entries from the
+    /// previous value's to its own. In its company's first sync the lists are built at the
+    /// round's end (`bulk.rs`): the previous value is not even decoded.
+    fn put_listed<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &mut self,
+        table: redb::TableDefinition<'static, (u64, u64), &'static [u8]>,
+        list_kind: u8,
+        key: (u64, u64),
+        record: &T,
+        entries_of: fn(&T) -> index::entries::Entries,
+    ) -> Result<(), StoreError> {
+        let deferred = self.lists_deferred(key.0, list_kind)?;
+        let old: Option<T> = {
+            let mut t = self.txn.open_table(table)?;
+            let prev = t.insert(key, enc(record)?.as_slice())?;
             match prev {
                 Some(p) if !deferred => Some(dec(p.value())?),
                 _ => None,
@@ -582,8 +567,8 @@ impl Writer {
         index::reindex(
             &self.txn,
             self.pending.as_deref_mut(),
-            old.as_ref().map(entries::asset),
-            Some(entries::asset(a)),
+            old.as_ref().map(entries_of),
+            Some(entries_of(record)),
         )
     }
 }

@@ -3,36 +3,12 @@
 //! Merge works end to end — the pair leaves the queue, the two records are one asset, and the
 //! pages fit a 1366 px laptop and a 390 px phone.
 
+use super::journeys::{fits, text_of as text};
 use super::walkthrough::{shot, sign_in};
 use super::{browser, browser_available, click};
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use tenantry::domain::companies::CompanyFilter;
 use tenantry::model::ListQuery;
-
-async fn fits(c: &Client, what: &str) {
-    let v = c
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    let (sw, iw) = (v[0].as_u64().unwrap_or(0), v[1].as_u64().unwrap_or(0));
-    assert!(
-        iw > 0 && sw <= iw,
-        "{what}: content {sw}px wide in a {iw}px viewport"
-    );
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("{css} on the page"))
-        .text()
-        .await
-        .expect("text")
-}
 
 /// Wait until none of the company's jobs is queued or running (the state another task
 /// changes; re-checked every 50 ms, for at most a minute).

@@ -10,7 +10,7 @@ use fantoccini::{Client, Locator};
 use tenantry::domain::Services;
 
 /// The page the browser is on is no wider than the window.
-async fn fits(c: &Client, what: &str) {
+pub(super) async fn fits(c: &Client, what: &str) {
     let v = c
         .execute(
             "return [document.documentElement.scrollWidth, window.innerWidth];",
@@ -26,7 +26,7 @@ async fn fits(c: &Client, what: &str) {
 }
 
 /// The visible text of `css`, once it is on the page.
-async fn text_of(c: &Client, css: &str) -> String {
+pub(super) async fn text_of(c: &Client, css: &str) -> String {
     c.wait()
         .for_element(Locator::Css(css))
         .await
