@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tenantry::app::{App, AppOptions};
 use tenantry::clock::ManualClock;
-use tenantry::config::CliOverrides;
 use tenantry::model::{Actor, CompanyInput, Job, JobKind, JobState, Requester, Trigger};
 
 const ADMIN: &str = "bench@dashboard.example";
@@ -38,23 +37,7 @@ fn ms(d: Duration) -> f64 {
 async fn run() {
     let companies = support::env_usize("TENANTRY_BENCH_COMPANIES", 1_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let env = [
-        ("TENANTRY_SCHEDULE_IDENTITY", "0 0 0 1 1 *"),
-        ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let config = tenantry::config::load(
-        None,
-        &env,
-        &CliOverrides {
-            listen: Some("127.0.0.1:0".into()),
-            data_dir: Some(dir.path().display().to_string()),
-        },
-    )
-    .expect("config")
-    .config;
+    let config = support::config(dir.path(), &[]);
     let start = chrono::DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
         .expect("time")
         .to_utc();

@@ -20,10 +20,8 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tenantry::app::{App, AppOptions};
-use tenantry::config::CliOverrides;
 use tenantry::model::{ContactSort, Role};
 use tenantry::store::{Store, StoreError, Window};
 
@@ -103,24 +101,7 @@ async fn run() {
         assert!(status.success(), "seeding failed: {status}");
     }
     let dir = &dir_path;
-    let env: BTreeMap<String, String> = [
-        ("TENANTRY_SERVER_LOG_LEVEL", "warn"),
-        ("TENANTRY_SCHEDULE_IDENTITY", "0 0 0 1 1 *"),
-        ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let config = tenantry::config::load(
-        None,
-        &env,
-        &CliOverrides {
-            listen: Some("127.0.0.1:0".into()),
-            data_dir: Some(dir.display().to_string()),
-        },
-    )
-    .expect("config")
-    .config;
+    let config = support::config(dir, &[]);
     let cache_mb = config.store.cache_mb;
     let app = App::build(
         config,

@@ -21,11 +21,9 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 use support::{mb, status_kib};
 use tenantry::app::{App, AppOptions};
-use tenantry::config::CliOverrides;
 use tenantry::domain::password::HashingStats;
 
 const BURSTS: usize = 7;
@@ -116,25 +114,10 @@ fn main() {
 
 async fn run() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let env: BTreeMap<String, String> = [
-        ("TENANTRY_SERVER_TRUSTED_PROXIES", "127.0.0.1"),
-        ("TENANTRY_SERVER_LOG_LEVEL", "warn"),
-        ("TENANTRY_SCHEDULE_IDENTITY", "0 0 0 1 1 *"),
-        ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let config = tenantry::config::load(
-        None,
-        &env,
-        &CliOverrides {
-            listen: Some("127.0.0.1:0".into()),
-            data_dir: Some(dir.path().display().to_string()),
-        },
-    )
-    .expect("config")
-    .config;
+    let config = support::config(
+        dir.path(),
+        &[("TENANTRY_SERVER_TRUSTED_PROXIES", "127.0.0.1")],
+    );
     // No admin from the environment: creating one would hash a password before the idle
     // figure is taken.
     let app = App::build(config, AppOptions::default())

@@ -16,7 +16,6 @@ use support::load::{Latency, load, summarize};
 
 use std::time::Instant;
 use tenantry::app::{App, AppOptions};
-use tenantry::config::CliOverrides;
 use tenantry::model::{Actor, Job, JobState, NewAuditEvent, Outcome, Requester, Role, Trigger};
 use tenantry::store::{Store, StoreError};
 
@@ -150,24 +149,7 @@ async fn run() {
     let jobs = support::env_usize("TENANTRY_BENCH_JOBS", 200_000) as u64;
     let events = support::env_usize("TENANTRY_BENCH_AUDIT", 2_000_000) as u64;
     let temp = tempfile::tempdir().expect("tempdir");
-    let env: std::collections::BTreeMap<String, String> = [
-        ("TENANTRY_SERVER_LOG_LEVEL", "warn"),
-        ("TENANTRY_SCHEDULE_IDENTITY", "0 0 0 1 1 *"),
-        ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let config = tenantry::config::load(
-        None,
-        &env,
-        &CliOverrides {
-            listen: Some("127.0.0.1:0".into()),
-            data_dir: Some(temp.path().display().to_string()),
-        },
-    )
-    .expect("config")
-    .config;
+    let config = support::config(temp.path(), &[]);
     let app = App::build(
         config,
         AppOptions {

@@ -9,6 +9,31 @@ use std::time::Duration;
 use tenantry::domain::Services;
 use tenantry::model::Job;
 
+/// The appliance's configuration for a bench: data in `dir`, a free loopback port, warnings
+/// only in the log, and the identity and evidence schedules set to a date that does not
+/// come round during a run (the bench starts what it measures); `extra` adds variables.
+pub fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> tenantry::config::Config {
+    let env = [
+        ("TENANTRY_SERVER_LOG_LEVEL", "warn"),
+        ("TENANTRY_SCHEDULE_IDENTITY", "0 0 0 1 1 *"),
+        ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    tenantry::config::load(
+        None,
+        &env,
+        &tenantry::config::CliOverrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(dir.display().to_string()),
+        },
+    )
+    .expect("config")
+    .config
+}
+
 /// `fn main` of a bench: runs `run` on a multi-threaded runtime under `cargo bench`, and
 /// only says how to run it otherwise (so `cargo test --benches` stays quick).
 pub fn bench_main<F: std::future::Future<Output = ()>>(name: &str, run: impl FnOnce() -> F) {
