@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
+/// Longest a reopen waits for the old handle's last users, and how often it looks.
+const REOPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const REOPEN_STEP: std::time::Duration = std::time::Duration::from_millis(10);
+
 pub(super) struct Handle {
     current: RwLock<Option<Arc<Database>>>,
     /// An I/O error was seen: reopen before the next transaction.
@@ -93,7 +97,20 @@ impl Handle {
         }
         // Drop ours first: redb keeps the file locked while any handle lives.
         *g = None;
-        let db = open_database(&self.path, self.cache_mb, self.budget.as_ref())?;
+        // Another transaction of this process may still hold the old handle for a moment (a
+        // progress write of the job whose write failed, a page being read): the file then
+        // reads as locked. Wait for it briefly rather than fail this transaction with "in use
+        // by another process", which it is not.
+        let mut waited = std::time::Duration::ZERO;
+        let db = loop {
+            match open_database(&self.path, self.cache_mb, self.budget.as_ref()) {
+                Err(StoreError::Locked { .. }) if waited < REOPEN_WAIT => {
+                    std::thread::sleep(REOPEN_STEP);
+                    waited += REOPEN_STEP;
+                }
+                r => break r?,
+            }
+        };
         *g = Some(Arc::new(db));
         self.broken.store(false, Ordering::Release);
         tracing::warn!(path = %self.path.display(), "database reopened after a write error");

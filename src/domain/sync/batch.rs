@@ -8,6 +8,7 @@
 //! being read, which the resumed job reads again: nothing is skipped or applied twice. Bounded
 //! by items *and* time, so a slow tenant still commits (and reports progress) every second.
 
+use crate::model::ChangeCounts;
 use crate::store::{Store, StoreError, Writer};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -121,5 +122,44 @@ impl<T: Send + 'static> Committer<T> {
                 })
                 .await
         }));
+    }
+}
+
+impl Committer<(ChangeCounts, u64)> {
+    /// The write in flight as the phase's [`Tail`], for the next phase to land.
+    pub(super) fn into_tail(self) -> Tail {
+        Tail {
+            in_flight: self.in_flight,
+            landed: None,
+        }
+    }
+}
+
+/// A phase's last write, left in flight while the next phase reads from Graph.
+///
+/// WHY (#11): each phase used to wait for its last commit before the next phase's first
+/// request, so every job carried two commit waits (users → groups → devices) on its critical
+/// path, under the 100 ms a Graph request takes. The next phase lands the tail before its own
+/// first write (which may read what it wrote: memberships read contacts, assets their primary
+/// users), and the job lands every tail before its outcome, on success and on failure; so a
+/// job's writes still commit in order, one at a time, and all before its outcome.
+pub(super) struct Tail {
+    in_flight: Option<JoinHandle<Result<(ChangeCounts, u64), StoreError>>>,
+    landed: Option<ChangeCounts>,
+}
+
+impl Tail {
+    /// Wait for the write, once; then and later, what it changed (nothing when there was no
+    /// write). A failed write fails every call: the job retries.
+    pub(super) async fn land(&mut self) -> Result<ChangeCounts, StoreError> {
+        if let Some(h) = self.in_flight.take() {
+            let (c, _) = match h.await {
+                Ok(r) => r?,
+                Err(e) => return Err(StoreError::Join(e.to_string())),
+            };
+            self.landed = Some(c);
+        }
+        self.landed
+            .ok_or_else(|| StoreError::Join("an earlier write of this sync failed".into()))
     }
 }

@@ -5,7 +5,7 @@
 //! the devices without the stamp retired. Memory holds one batch of pages, never the tenant.
 
 use super::apply;
-use super::batch::{Batch, Committer, DEVICE_COMMIT_ITEMS};
+use super::batch::{Batch, Committer, DEVICE_COMMIT_ITEMS, Tail};
 use super::convert::device_record;
 use super::identity::StepError;
 use crate::domain::Services;
@@ -23,6 +23,7 @@ impl Services {
         company_id: u64,
         tenant: &str,
         progress: &(impl Fn(crate::model::Progress) + Send + Sync),
+        before: &mut Tail,
     ) -> Result<ChangeCounts, StepError> {
         let prior = self
             .store
@@ -43,6 +44,7 @@ impl Services {
             let page = match graph.managed_devices_page(tenant, link.as_deref()).await {
                 Ok(p) => p,
                 Err(e) => {
+                    before.land().await?;
                     if let Some((c, _)) = writes.land().await? {
                         counts.add(c);
                     }
@@ -72,6 +74,9 @@ impl Services {
             if !batch.due(last) {
                 continue;
             }
+            // The groups round's last write first (assets are matched to their users'
+            // contacts); landed long ago by now: a whole devices batch was read since.
+            before.land().await?;
             if let Some((c, n)) = writes.land().await? {
                 counts.add(c);
                 pages += n;

@@ -2,6 +2,7 @@
 //! slices can span pages) and applied in bounded chunks, the last with the round's end.
 
 use super::apply;
+use super::batch::{Committer, Tail};
 use super::convert::group_delta;
 use super::identity::StepError;
 use crate::domain::Services;
@@ -18,7 +19,8 @@ impl Services {
         company_id: u64,
         tenant: &str,
         progress: &(impl Fn(crate::model::Progress) + Send + Sync),
-    ) -> Result<ChangeCounts, StepError> {
+        before: &mut Tail,
+    ) -> Result<(ChangeCounts, Tail), StepError> {
         let now = self.now();
         let state = self
             .store
@@ -88,6 +90,8 @@ impl Services {
             // entries) was the sync's peak of memory. Crash-safe as before: until the last
             // chunk commits, the saved state still starts this round again, and applying a
             // chunk again leaves what applying it once did (puts, deletes, round stamps).
+            // The users round's last write first: memberships are matched to its contacts.
+            before.land().await?;
             let mut chunks = chunk_groups(groups);
             let last = chunks.pop().unwrap_or_default();
             let mut counts = ChangeCounts::default();
@@ -106,22 +110,21 @@ impl Services {
                     words: format!("groups: applying {objects} read, {applied} changed so far"),
                 });
             }
-            let c = self
-                .store
-                .write(move |w| {
-                    let mut c = apply_chunk(w, company_id, r, last, full, at)?;
-                    if full {
-                        c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
-                        apply::recount_members(w, company_id)?;
-                    }
-                    // A first sync's group lists, built once with the round's end.
-                    w.build_deferred_lists(company_id, crate::store::ListKind::Groups)?;
-                    w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
-                    Ok::<_, crate::store::StoreError>(c)
-                })
-                .await?;
-            counts.add(c);
-            return Ok(counts);
+            // The round's last chunk lands while the devices phase reads (`Tail`), in a commit
+            // it may share with other syncs' batches.
+            let mut writes = Committer::new(self.store.clone());
+            writes.start(move |w| {
+                let mut c = apply_chunk(w, company_id, r, last, full, at)?;
+                if full {
+                    c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
+                    apply::recount_members(w, company_id)?;
+                }
+                // A first sync's group lists, built once with the round's end.
+                w.build_deferred_lists(company_id, crate::store::ListKind::Groups)?;
+                w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
+                Ok((c, 0))
+            });
+            return Ok((counts, writes.into_tail()));
         }
     }
 }

@@ -4,16 +4,13 @@
 //! state that covers it (`batch.rs`), so a crash resumes after the last committed batch and
 //! never skips or repeats changes.
 
-use super::apply::{self, SyncPolicy};
-use super::batch::{Batch, COMMIT_ITEMS, Committer};
-use super::convert::user_delta;
+use super::apply::SyncPolicy;
 use crate::domain::entra::graph_error_details;
 use crate::domain::jobs::{OutcomeRecords, RunResult};
 use crate::domain::{DomainError, Services};
-use crate::graph::{FailureReason, GraphClient, GraphError};
+use crate::graph::{FailureReason, GraphError};
 use crate::model::{
     ChangeCounts, Company, Job, NewAuditEvent, Progress, Requester, SyncState, SyncWarning,
-    UserDelta,
 };
 use crate::store::keys;
 use chrono::{DateTime, Duration, Utc};
@@ -139,7 +136,9 @@ impl Services {
         };
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
 
-        let users = self
+        // Each phase's last write lands while the next phase reads (`batch::Tail`); every
+        // tail lands before the job's outcome, and before its failure is recorded.
+        let (mut users, mut users_tail) = match self
             .sync_users(
                 &graph,
                 &by,
@@ -148,28 +147,71 @@ impl Services {
                 policy,
                 &progress,
             )
-            .await;
-        let users = match users {
-            Ok(c) => c,
-            Err(e) => return self.fail_sync(&company, job, started, "users", e).await,
-        };
-        put_counts(&mut counts, "contacts", users);
-        let groups = match self
-            .sync_groups(&graph, &by, company_id, &tenant.tenant_id, &progress)
             .await
         {
-            Ok(c) => c,
-            Err(e) => return self.fail_sync(&company, job, started, "groups", e).await,
+            Ok(r) => r,
+            Err(e) => return self.fail_sync(&company, job, started, "users", e).await,
         };
-        put_counts(&mut counts, "groups", groups);
-
+        let groups = self
+            .sync_groups(
+                &graph,
+                &by,
+                company_id,
+                &tenant.tenant_id,
+                &progress,
+                &mut users_tail,
+            )
+            .await;
+        let landed = users_tail.land().await;
+        let (mut groups, mut groups_tail) = match (groups, landed) {
+            (Ok(r), Ok(c)) => {
+                users.add(c);
+                r
+            }
+            (Err(e), Ok(_)) => return self.fail_sync(&company, job, started, "groups", e).await,
+            // The users round's last write failed; the groups phase met it first when it
+            // returned a store error (a second landing only says it failed before).
+            (Err(StepError::Domain(e)), Err(_)) => {
+                let e = StepError::Domain(e);
+                return self.fail_sync(&company, job, started, "users", e).await;
+            }
+            (Ok(_), Err(e)) | (Err(StepError::Graph(_)), Err(e)) => {
+                return self
+                    .fail_sync(&company, job, started, "users", e.into())
+                    .await;
+            }
+        };
+        put_counts(&mut counts, "contacts", users);
         progress(Progress::words("devices", "devices: reading Intune"));
         let mut devices_error = None;
         let mut warnings = Vec::new();
-        match self
-            .sync_devices(&graph, company_id, &tenant.tenant_id, &progress)
-            .await
-        {
+        let mut devices = self
+            .sync_devices(
+                &graph,
+                company_id,
+                &tenant.tenant_id,
+                &progress,
+                &mut groups_tail,
+            )
+            .await;
+        match (groups_tail.land().await, devices) {
+            (Ok(c), d) => {
+                groups.add(c);
+                devices = d;
+            }
+            // As above: the devices phase met the failed write first.
+            (Err(_), Err(StepError::Domain(e))) => {
+                let e = StepError::Domain(e);
+                return self.fail_sync(&company, job, started, "groups", e).await;
+            }
+            (Err(e), _) => {
+                return self
+                    .fail_sync(&company, job, started, "groups", e.into())
+                    .await;
+            }
+        }
+        put_counts(&mut counts, "groups", groups);
+        match devices {
             Ok(c) => put_counts(&mut counts, "assets", c),
             Err(StepError::Domain(e)) => {
                 return RunResult::Retry(format!("could not store devices: {e}"));
@@ -376,137 +418,6 @@ impl Services {
         }
     }
 
-    async fn sync_users(
-        &self,
-        graph: &GraphClient,
-        by: &Requester,
-        company_id: u64,
-        tenant: &str,
-        policy: SyncPolicy,
-        progress: &(impl Fn(Progress) + Send + Sync),
-    ) -> Result<ChangeCounts, StepError> {
-        let now = self.now();
-        let state = self
-            .store
-            .read(move |r| r.sync_state(company_id, keys::sync_state::USERS))
-            .await?
-            .unwrap_or_default();
-        // `state` is where the store will stand once the write in flight lands: the next link
-        // after the last page read, and the counts committed so far (a resumed round carries
-        // on counting from what its earlier pages applied).
-        let mut state = self
-            .start_round(by, company_id, keys::sync_state::USERS, state, now)
-            .await?;
-        let mut counts = state.round_counts;
-        let mut pages = 0u64;
-        let mut reset_once = false;
-        let mut batch = Batch::new(COMMIT_ITEMS);
-        let mut writes = Committer::new(self.store.clone());
-        loop {
-            let link = state.next_link.clone();
-            let page = match graph.users_delta_page(tenant, link.as_deref()).await {
-                Ok(p) => p,
-                Err(e) if e.is_delta_expired() && !reset_once => {
-                    reset_once = true;
-                    // What was read belongs to the refused link: let the write in flight land
-                    // (it is consistent on its own), drop the rest, start a full round.
-                    if let Some((c, n)) = writes.land().await? {
-                        counts.add(c);
-                        pages += n;
-                    }
-                    batch.clear();
-                    state = self
-                        .reset_to_full(by, company_id, keys::sync_state::USERS, state, &e)
-                        .await?;
-                    counts = state.round_counts;
-                    continue;
-                }
-                Err(e) => {
-                    // Keep what was read: commit it with the link of the page that failed, so
-                    // the retry starts there.
-                    if let Some((c, _)) = writes.land().await? {
-                        counts.add(c);
-                    }
-                    if !batch.is_empty() {
-                        self.commit_users(
-                            &mut writes,
-                            &mut batch,
-                            company_id,
-                            &state,
-                            counts,
-                            policy,
-                            false,
-                        );
-                        writes.land().await?;
-                    }
-                    return Err(StepError::Graph(e));
-                }
-            };
-            let last = page.next_link.is_none();
-            batch.add_page(page.items.into_iter().map(user_delta));
-            state.next_link = page.next_link;
-            if last {
-                state.delta_link = page.delta_link;
-                state.delta_saved_at = Some(self.now());
-            }
-            if !batch.due(last) {
-                continue;
-            }
-            if let Some((c, n)) = writes.land().await? {
-                counts.add(c);
-                pages += n;
-                progress(users_progress(pages, counts));
-            }
-            self.commit_users(
-                &mut writes,
-                &mut batch,
-                company_id,
-                &state,
-                counts,
-                policy,
-                last,
-            );
-            if last {
-                if let Some((c, n)) = writes.land().await? {
-                    counts.add(c);
-                    pages += n;
-                    progress(users_progress(pages, counts));
-                }
-                return Ok(counts);
-            }
-        }
-    }
-
-    /// Start the write of the users read so far, with `state` (the resume point after them)
-    /// and the round's counts before them. A full round's last batch also deactivates the
-    /// contacts the round did not see; a first sync's last batch builds the contact lists.
-    #[allow(clippy::too_many_arguments)]
-    fn commit_users(
-        &self,
-        writes: &mut Committer<(ChangeCounts, u64)>,
-        batch: &mut Batch<UserDelta>,
-        company_id: u64,
-        state: &SyncState,
-        prior: ChangeCounts,
-        policy: SyncPolicy,
-        last: bool,
-    ) {
-        let (users, n) = batch.take();
-        let (round, full) = (state.round, state.full);
-        let at = self.now();
-        let mut saved = state.clone();
-        writes.start(move |w| {
-            let mut c = apply::apply_users(w, company_id, round, users, policy, at)?;
-            if last {
-                c.deactivated += apply::finish_users_round(w, company_id, round, full, at)?;
-            }
-            saved.round_counts = prior;
-            saved.round_counts.add(c);
-            w.put_sync_state(company_id, keys::sync_state::USERS, &saved)?;
-            Ok((c, n))
-        });
-    }
-
     /// Decide how this run starts: resume a round in progress, continue from a fresh delta
     /// link, or begin a full round (first sync, or a link older than 7 days).
     pub(super) async fn start_round(
@@ -587,19 +498,6 @@ impl Services {
             })
             .await?;
         Ok(next)
-    }
-}
-
-fn users_progress(pages: u64, c: ChangeCounts) -> Progress {
-    Progress {
-        step: "users".into(),
-        pages,
-        objects: c.created + c.updated + c.deactivated,
-        total: None,
-        words: format!(
-            "users: page {pages} applied ({} created, {} updated, {} deactivated)",
-            c.created, c.updated, c.deactivated
-        ),
     }
 }
 

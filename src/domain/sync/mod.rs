@@ -7,6 +7,7 @@ mod devices;
 mod groups;
 pub mod identity;
 mod level;
+mod users;
 
 #[cfg(test)]
 mod device_tests;
