@@ -11,8 +11,7 @@ use super::directory::window;
 use super::sync::identity::SyncReport;
 use super::{DomainError, DomainResult, Services};
 use crate::model::{
-    AssetFilter, AssetSort, Company, ContactFilter, ContactSort, GapCounts, Job, JobKind,
-    ListQuery,
+    AssetFilter, AssetSort, Company, ContactFilter, ContactSort, GapCounts, Job, JobKind, ListQuery,
 };
 use crate::store::keys;
 use std::collections::HashMap;

@@ -14,8 +14,8 @@
 //! that failed on load would get it restarted in the middle of its work), and a stylesheet
 //! refused after its page was served breaks a page that already had its turn.
 
-use super::error::WebError;
 use super::error::ApiError;
+use super::error::WebError;
 use crate::domain::DomainError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -70,9 +70,7 @@ async fn past_the_bound_a_request_gets_503_with_retry_after_and_probes_still_ans
         .expect("API request");
     assert_eq!(r.status(), 503);
     assert_eq!(
-        r.headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()),
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
         Some("1"),
         "Retry-After in whole seconds, at least the wait"
     );
@@ -90,9 +88,7 @@ async fn past_the_bound_a_request_gets_503_with_retry_after_and_probes_still_ans
     let r = app.get("/companies").await;
     assert_eq!(r.status(), 503);
     assert_eq!(
-        r.headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()),
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
         Some("1")
     );
     assert!(r.headers().contains_key("content-security-policy"));

@@ -153,7 +153,9 @@ impl ResponseError for WebError {
         .unwrap_or_else(|_| title.to_string());
         let mut resp = HttpResponse::build(status);
         resp.content_type("text/html; charset=utf-8");
-        if let WebError::RateLimited(secs) | WebError::Busy(secs) | WebError::Overloaded(secs) = self {
+        if let WebError::RateLimited(secs) | WebError::Busy(secs) | WebError::Overloaded(secs) =
+            self
+        {
             resp.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         resp.body(body)

@@ -285,8 +285,7 @@ async fn detail_get(
         Some("portal") => "portal",
         _ => "overview",
     };
-    let (contact_count, asset_count, report) =
-        (head.contact_count, head.asset_count, head.report);
+    let (contact_count, asset_count, report) = (head.contact_count, head.asset_count, head.report);
     let asset_counts = Some(head.gap_counts);
     let sub = match q.assets_f.sources.as_deref() {
         Some("no_agent") => "no_agent",
