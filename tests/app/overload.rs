@@ -38,10 +38,10 @@ async fn past_the_bound_a_request_gets_503_with_retry_after_and_probes_still_ans
         .expect("connect Level");
     assert_eq!(put.status(), 200, "one request at a time is served");
 
-    // Level answers its group listing two seconds late: the request asking for it holds the
-    // appliance's one turn until then.
+    // Level answers its group listing five seconds late (a margin for a loaded machine): the
+    // request asking for it holds the appliance's one turn until then.
     ctl.levelio_set_faults(vec![Fault {
-        kind: FaultKind::Slow { delay_ms: 2_000 },
+        kind: FaultKind::Slow { delay_ms: 5_000 },
         endpoint: Some("groups".into()),
         nth: 1,
         times: 1,
