@@ -407,6 +407,10 @@ impl App {
                 trusted_proxies: config.trusted_proxies(),
                 idle_job_kinds,
                 metrics: metrics_endpoint(&config, metrics.clone())?,
+                max_in_flight: config.server.max_in_flight as usize,
+                overload_wait: std::time::Duration::from_millis(u64::from(
+                    config.server.overload_wait_ms,
+                )),
             },
             services.clone(),
             schedule_list,

@@ -78,6 +78,11 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// How many password hashes (argon2id, 19 MiB each) run at once; 0 = one per CPU core.
     pub password_hash_concurrency: u32,
+    /// Requests served at once; past it a request waits `overload_wait_ms` for a turn, then
+    /// gets 503 with `Retry-After` (static files and health checks are never held back).
+    pub max_in_flight: u32,
+    /// How long a request past `max_in_flight` waits for a turn before its 503, in ms.
+    pub overload_wait_ms: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -243,6 +248,8 @@ impl Default for ServerConfig {
             max_body_kib: 256,
             trusted_proxies: Vec::new(),
             password_hash_concurrency: 0,
+            max_in_flight: 32,
+            overload_wait_ms: 1_000,
         }
     }
 }

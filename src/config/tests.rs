@@ -201,6 +201,40 @@ fn trusted_proxies_come_comma_separated_from_the_environment_and_are_checked() {
 }
 
 #[test]
+fn the_request_bound_has_a_default_and_is_checked() {
+    let no = CliOverrides::default();
+    let c = load(None, &env(&[]), &no).expect("defaults").config;
+    assert_eq!(
+        (c.server.max_in_flight, c.server.overload_wait_ms),
+        (32, 1_000)
+    );
+    let c = load(
+        None,
+        &env(&[
+            ("TENANTRY_SERVER_MAX_IN_FLIGHT", "4"),
+            ("TENANTRY_SERVER_OVERLOAD_WAIT_MS", "0"),
+        ]),
+        &no,
+    )
+    .expect("from the environment")
+    .config;
+    assert_eq!((c.server.max_in_flight, c.server.overload_wait_ms), (4, 0));
+    for (key, value, named) in [
+        ("TENANTRY_SERVER_MAX_IN_FLIGHT", "0", "server.max_in_flight"),
+        (
+            "TENANTRY_SERVER_OVERLOAD_WAIT_MS",
+            "60001",
+            "server.overload_wait_ms",
+        ),
+    ] {
+        let err = load(None, &env(&[(key, value)]), &no)
+            .expect_err("out of range")
+            .to_string();
+        assert!(err.contains(named), "{err}");
+    }
+}
+
+#[test]
 fn the_store_cache_is_bounded_by_default_and_checked() {
     let no = CliOverrides::default();
     let l = load(None, &BTreeMap::new(), &no).expect("defaults");

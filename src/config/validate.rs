@@ -154,6 +154,18 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 0 (one per CPU core) and 64",
         ));
     }
+    if c.server.max_in_flight == 0 || c.server.max_in_flight > 10_000 {
+        return Err(ConfigError::invalid(
+            "server.max_in_flight",
+            "must be between 1 and 10000",
+        ));
+    }
+    if c.server.overload_wait_ms > 60_000 {
+        return Err(ConfigError::invalid(
+            "server.overload_wait_ms",
+            "must be between 0 and 60000",
+        ));
+    }
     ValidatedSchedule::from_config(c)?;
     if c.jobs.workers == 0 || c.jobs.workers > 64 {
         return Err(ConfigError::invalid(

@@ -23,6 +23,11 @@ pub enum DomainError {
         "the appliance is busy checking other passwords; try again in {retry_after_secs} seconds"
     )]
     Busy { retry_after_secs: u64 },
+    /// The appliance as a whole has more work in flight than it takes on (the web layer's
+    /// bound on requests, or a domain limit such as expensive searches): answered 503 with
+    /// `Retry-After`, the same for every cause, so a client has one thing to handle.
+    #[error("Tenantry is busy with other requests; try again in {retry_after_secs} seconds")]
+    Overloaded { retry_after_secs: u64 },
     /// Unexpected: the cause is kept (with its chain) for the log, never shown to people.
     #[error("internal error: {0:#}")]
     Internal(#[source] anyhow::Error),
@@ -41,6 +46,7 @@ impl DomainError {
             DomainError::Conflict(_) => "conflict",
             DomainError::RateLimited { .. } => "rate_limited",
             DomainError::Busy { .. } => "busy",
+            DomainError::Overloaded { .. } => "overloaded",
             DomainError::Internal(_) | DomainError::Store(_) => "internal",
         }
     }

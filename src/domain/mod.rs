@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authority;
 pub mod bulk_sync;
 pub mod companies;
+pub mod company_page;
 pub mod consent;
 pub mod dashboard;
 pub mod directory;

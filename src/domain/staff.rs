@@ -148,21 +148,24 @@ impl Services {
         let digest = digest_hex(cookie);
         let now = self.now();
         self.store
+            .read(move |r| Ok::<_, DomainError>(signed_in(r, digest, now)?))
+            .await
+    }
+
+    /// [`Self::session`] and how many support requests still need the MSP (the nav's
+    /// badge on every staff page), in one read: a page's first hop to the store.
+    pub async fn session_with_open_requests(
+        &self,
+        cookie: &str,
+    ) -> DomainResult<Option<(SignedIn, u64)>> {
+        let digest = digest_hex(cookie);
+        let now = self.now();
+        self.store
             .read(move |r| {
-                let Some(session) = r.session(&digest)? else {
+                let Some(s) = signed_in(r, digest, now)? else {
                     return Ok(None);
                 };
-                if session.expires_at <= now {
-                    return Ok(None);
-                }
-                let Some(user) = r.staff(session.user_id)?.filter(|u| !u.disabled) else {
-                    return Ok(None);
-                };
-                Ok::<_, DomainError>(Some(SignedIn {
-                    user,
-                    session,
-                    session_digest: digest,
-                }))
+                Ok::<_, DomainError>(Some((s, r.unfinished_request_count()?)))
             })
             .await
     }
@@ -387,4 +390,26 @@ pub enum Bootstrap {
     AlreadyDone,
     AdminCreated(String),
     SetupToken(String),
+}
+
+/// The live session with this digest and its enabled staff member, inside a caller's read.
+fn signed_in(
+    r: &crate::store::Reader,
+    digest: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<SignedIn>, crate::store::StoreError> {
+    let Some(session) = r.session(&digest)? else {
+        return Ok(None);
+    };
+    if session.expires_at <= now {
+        return Ok(None);
+    }
+    let Some(user) = r.staff(session.user_id)?.filter(|u| !u.disabled) else {
+        return Ok(None);
+    };
+    Ok(Some(SignedIn {
+        user,
+        session,
+        session_digest: digest,
+    }))
 }

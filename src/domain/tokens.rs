@@ -9,6 +9,34 @@ use crate::store::keys;
 /// Every token starts with this, so secret scanners and people can recognise one.
 pub const TOKEN_PREFIX: &str = "tnt_";
 
+/// Digests of the tokens whose "last used" stamp is being written. A burst of requests with
+/// one token (a script's 50 connections) all find the stamp a minute old at once; each
+/// writing it would be a commit with an fsync, queued behind the others, on the request's
+/// path. The first writes it; the others go on, and later ones read the fresh stamp.
+/// Process-wide: digests of random tokens do not collide between appliances in one process.
+static STAMPING: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// A stamp write in flight; dropping it lets the token be stamped again.
+struct Stamping(String);
+
+impl Stamping {
+    /// None when another request is already writing this token's stamp.
+    fn start(digest: String) -> Option<Self> {
+        let mut set = STAMPING.lock().unwrap_or_else(|e| e.into_inner());
+        set.insert(digest.clone()).then_some(Stamping(digest))
+    }
+}
+
+impl Drop for Stamping {
+    fn drop(&mut self) {
+        STAMPING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0);
+    }
+}
+
 impl Services {
     /// Create a token; returns the plain token (never stored) and its record.
     pub async fn create_api_token(
@@ -57,15 +85,17 @@ impl Services {
         }
         let digest = digest_hex(plain);
         let now = self.now();
+        let key = digest.clone();
         let found = self
             .store
-            .read(move |r| r.api_token_by_hash(&digest))
+            .read(move |r| r.api_token_by_hash(&key))
             .await?
             .filter(|t| !t.revoked);
         if let Some(t) = found.as_ref().filter(|t| {
             t.last_used_at
                 .is_none_or(|at| (now - at).num_seconds() > 60)
-        }) {
+        }) && let Some(_stamping) = Stamping::start(digest)
+        {
             let mut t = t.clone();
             t.last_used_at = Some(now);
             self.store.write(move |w| w.put_api_token(&t, None)).await?;

@@ -10,7 +10,7 @@ use actix_web::{Error, HttpResponse};
 /// CSP without inline scripts or styles, no framing, no referrer leakage of tenant ids.
 /// `form-action` also names Microsoft's sign-in origin: browsers apply it to the redirect
 /// that follows a form POST, and Connect / Sync With M365 forms redirect to admin consent.
-pub fn content_security_policy(microsoft_login_url: &str) -> String {
+fn content_security_policy(microsoft_login_url: &str) -> String {
     let login_origin = url::Url::parse(microsoft_login_url)
         .ok()
         .map(|u| u.origin().ascii_serialization())
@@ -22,6 +22,16 @@ pub fn content_security_policy(microsoft_login_url: &str) -> String {
     )
 }
 
+/// The CSP as a header value, or the strict fallback if the login URL made it unusable.
+pub fn csp_header(microsoft_login_url: &str) -> header::HeaderValue {
+    header::HeaderValue::from_str(&content_security_policy(microsoft_login_url))
+        .unwrap_or_else(|_| fallback_csp())
+}
+
+fn fallback_csp() -> header::HeaderValue {
+    header::HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")
+}
+
 pub async fn security_headers<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
@@ -30,11 +40,7 @@ pub async fn security_headers<B: MessageBody + 'static>(
     // Served over https (the public URL says so): tell browsers never to try plain http,
     // so a network attacker cannot strip TLS from the next visit.
     let https = state.is_some_and(|s| s.config.secure_cookies);
-    let csp = state
-        .and_then(|s| header::HeaderValue::from_str(&s.csp).ok())
-        .unwrap_or_else(|| {
-            header::HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")
-        });
+    let csp = state.map_or_else(fallback_csp, |s| s.csp.clone());
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp);

@@ -1,6 +1,7 @@
 //! The web layer: actix handlers, askama views, the JSON API. Handlers extract input, call
 //! one domain service, and fill a view; they never touch the store.
 
+mod admission;
 mod api;
 mod assets;
 mod client;
@@ -53,6 +54,10 @@ pub struct WebConfig {
     pub idle_job_kinds: Vec<String>,
     /// `GET /metrics`, when `[metrics]` enables it.
     pub metrics: Option<MetricsEndpoint>,
+    /// Requests served at once (`server.max_in_flight`; see `admission`).
+    pub max_in_flight: usize,
+    /// How long a request past the bound waits before its 503 (`server.overload_wait_ms`).
+    pub overload_wait: std::time::Duration,
 }
 
 /// Shared state of every handler.
@@ -62,8 +67,11 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub schedules: Arc<Vec<Schedule>>,
     pub health: HealthCheck,
-    /// The Content-Security-Policy header value (built once at start).
-    pub csp: String,
+    /// The Content-Security-Policy header value (built and checked once at start; a clone
+    /// per response shares its bytes).
+    pub csp: actix_web::http::header::HeaderValue,
+    /// The bound on requests in flight, shared by every worker.
+    pub admission: admission::Admission,
 }
 
 /// A running web server.
@@ -92,7 +100,8 @@ pub fn start(
         config: Arc::new(config.clone()),
         schedules: Arc::new(schedules),
         health,
-        csp: middleware::content_security_policy(&config.microsoft_login_url),
+        csp: middleware::csp_header(&config.microsoft_login_url),
+        admission: admission::Admission::new(config.max_in_flight, config.overload_wait),
     };
     let max_body = config.max_body_bytes;
     let server = HttpServer::new(move || {
@@ -114,6 +123,9 @@ pub fn start(
             // The guard inside the headers layer, so its refusals carry CSP, nosniff and
             // no-store like every other answer.
             .wrap(actix_web::middleware::from_fn(middleware::cross_site_guard))
+            // Inside the headers layer and the request's scope, so a 503 for overload carries
+            // the same headers and request id as any answer.
+            .wrap(actix_web::middleware::from_fn(admission::admit))
             .wrap(actix_web::middleware::from_fn(middleware::security_headers))
             .wrap(actix_web::middleware::Compress::default())
             // Outermost: the request's id and scope cover everything the other layers log

@@ -128,9 +128,12 @@ impl Staff {
         let Some(cookie) = req.cookie(name) else {
             return Err(WebError::SignInRequired { next });
         };
-        match st.services.session(cookie.value()).await? {
-            Some(s) => {
-                let open = st.services.unfinished_request_count().await?;
+        match st
+            .services
+            .session_with_open_requests(cookie.value())
+            .await?
+        {
+            Some((s, open)) => {
                 let staff = Staff(s, OpenRequests(open));
                 super::request_scope::remember_nav(super::request_scope::NavBar {
                     email: staff.email().to_string(),

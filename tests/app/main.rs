@@ -47,6 +47,7 @@ mod login_limits;
 mod logs_paging;
 mod navigation;
 mod ops;
+mod overload;
 mod paging;
 mod portal;
 mod portal_requests;

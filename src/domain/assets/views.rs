@@ -7,7 +7,18 @@ use crate::domain::{DomainError, DomainResult, Services};
 use crate::model::{
     Asset, AssetFilter, FieldValue, GapCounts, GapKind, ListQuery, OpenReview, Page, SourcesFilter,
 };
-use crate::store::PairDecisionRow;
+use crate::store::{PairDecisionRow, Reader, StoreError};
+
+/// A company's gap and review counts from their counters, inside a caller's read.
+pub(crate) fn gap_counts(r: &Reader, company_id: u64) -> Result<GapCounts, StoreError> {
+    let n = |f| r.asset_sources_count(Some(company_id), f);
+    Ok(GapCounts {
+        no_agent: n(SourcesFilter::NoAgent)?,
+        unmanaged: n(SourcesFilter::LevelOnly)?,
+        merged: n(SourcesFilter::Merged)?,
+        review: r.review_count(company_id)?,
+    })
+}
 
 /// The longest review page a caller gets.
 pub const REVIEW_PAGE_MAX: usize = 200;
@@ -105,13 +116,7 @@ impl Services {
             .read(move |r| {
                 r.company(company_id)?
                     .ok_or(DomainError::NotFound("company"))?;
-                let n = |f| r.asset_sources_count(Some(company_id), f);
-                Ok(GapCounts {
-                    no_agent: n(SourcesFilter::NoAgent)?,
-                    unmanaged: n(SourcesFilter::LevelOnly)?,
-                    merged: n(SourcesFilter::Merged)?,
-                    review: r.review_count(company_id)?,
-                })
+                Ok(gap_counts(r, company_id)?)
             })
             .await
     }

@@ -51,11 +51,13 @@ impl From<DomainError> for ApiError {
             DomainError::Unauthorized(_) => 401,
             DomainError::Conflict(_) => 409,
             DomainError::RateLimited { .. } | DomainError::Busy { .. } => 429,
+            DomainError::Overloaded { .. } => 503,
             DomainError::Internal(_) | DomainError::Store(_) => 500,
         };
         let retry_after_secs = match &e {
             DomainError::RateLimited { retry_after_secs }
-            | DomainError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            | DomainError::Busy { retry_after_secs }
+            | DomainError::Overloaded { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
         if status == 500 {

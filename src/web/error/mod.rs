@@ -34,6 +34,9 @@ pub enum WebError {
     RateLimited(u64),
     #[error("Tenantry is busy checking other passwords. Try again in {0} seconds.")]
     Busy(u64),
+    /// More requests in flight than the appliance takes on (503 with `Retry-After`).
+    #[error("Tenantry is busy with other requests right now. Try again in {0} seconds.")]
+    Overloaded(u64),
     /// Unexpected: the cause (with its chain) goes to the log once, people see a plain page.
     #[error("Something went wrong on our side; the details are in the service log.")]
     Internal(#[source] anyhow::Error),
@@ -73,6 +76,7 @@ impl From<DomainError> for WebError {
                 WebError::RateLimited(retry_after_secs)
             }
             DomainError::Busy { retry_after_secs } => WebError::Busy(retry_after_secs),
+            DomainError::Overloaded { retry_after_secs } => WebError::Overloaded(retry_after_secs),
             e @ (DomainError::Internal(_) | DomainError::Store(_)) => {
                 WebError::Internal(anyhow::Error::new(e))
             }
@@ -104,6 +108,7 @@ impl ResponseError for WebError {
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::RateLimited(_) | WebError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -148,7 +153,9 @@ impl ResponseError for WebError {
         .unwrap_or_else(|_| title.to_string());
         let mut resp = HttpResponse::build(status);
         resp.content_type("text/html; charset=utf-8");
-        if let WebError::RateLimited(secs) | WebError::Busy(secs) = self {
+        if let WebError::RateLimited(secs) | WebError::Busy(secs) | WebError::Overloaded(secs) =
+            self
+        {
             resp.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         resp.body(body)

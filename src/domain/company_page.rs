@@ -1,0 +1,94 @@
+//! What the company pages read besides their lists, each in one snapshot: the company page's
+//! header (the company, its tab counts, last sync, gap counts, running sync) and the last sync
+//! of every row of the companies list.
+//!
+//! Why one read each: every `Store::read` is a hop to the blocking pool and a read
+//! transaction. Under 50 connections on 2 cores those hops, not the counter reads themselves,
+//! were most of a page's cost (ten hops for a company's tab, 53 for a page of `/companies`).
+
+use super::assets::views::gap_counts;
+use super::directory::window;
+use super::sync::identity::SyncReport;
+use super::{DomainError, DomainResult, Services};
+use crate::model::{
+    AssetFilter, AssetSort, Company, ContactFilter, ContactSort, GapCounts, Job, JobKind, ListQuery,
+};
+use crate::store::keys;
+use std::collections::HashMap;
+
+/// The company page's header and tab badges.
+#[derive(Debug, Clone)]
+pub struct CompanyHead {
+    pub company: Company,
+    /// Contacts and assets of the company (the tabs' counts).
+    pub contact_count: usize,
+    pub asset_count: usize,
+    /// The last identity sync's report, if it ever synced.
+    pub report: Option<SyncReport>,
+    /// The Assets tab's review badge, its sub-tabs, the overview's gaps.
+    pub gap_counts: GapCounts,
+    /// The identity sync queued or running for the company, if any.
+    pub sync_job: Option<Job>,
+}
+
+impl Services {
+    /// The company page's header, in one read (404 for an unknown company).
+    pub async fn company_head(&self, company_id: u64) -> DomainResult<CompanyHead> {
+        let job_key = Job::active_key(&JobKind::new(JobKind::IDENTITY_SYNC), Some(company_id));
+        let report_key = keys::meta::sync_report(company_id);
+        self.store
+            .read(move |r| {
+                let company = r
+                    .company(company_id)?
+                    .ok_or(DomainError::NotFound("company"))?;
+                // The totals of a one-row page, as `contacts` / `assets` answer them, so the
+                // tabs count what their lists show.
+                let one = ListQuery::new(Some(1), Some(1), None, None, None);
+                let contact_count = r
+                    .contact_page_filtered(
+                        Some(company_id),
+                        ContactSort::parse(&one.sort),
+                        &ContactFilter::default(),
+                        window(&one, None),
+                    )?
+                    .total;
+                let asset_count = r
+                    .asset_page_filtered(
+                        Some(company_id),
+                        AssetSort::parse(&one.sort),
+                        &AssetFilter::default(),
+                        window(&one, None),
+                    )?
+                    .total;
+                Ok::<_, DomainError>(CompanyHead {
+                    company,
+                    contact_count,
+                    asset_count,
+                    report: r.meta(&report_key)?,
+                    gap_counts: gap_counts(r, company_id)?,
+                    sync_job: r.active_job(&job_key)?.filter(|j| j.state.is_active()),
+                })
+            })
+            .await
+    }
+
+    /// The last identity sync report of each company in `ids` (a list page's rows), in one
+    /// read; companies that never synced are left out.
+    pub async fn sync_reports(
+        &self,
+        ids: impl IntoIterator<Item = u64>,
+    ) -> DomainResult<HashMap<u64, SyncReport>> {
+        let ids: Vec<u64> = ids.into_iter().collect();
+        self.store
+            .read(move |r| {
+                let mut out = HashMap::with_capacity(ids.len());
+                for id in ids {
+                    if let Some(report) = r.meta::<SyncReport>(&keys::meta::sync_report(id))? {
+                        out.insert(id, report);
+                    }
+                }
+                Ok::<_, DomainError>(out)
+            })
+            .await
+    }
+}
