@@ -329,3 +329,8 @@ pub(super) fn create_v18(txn: &redb::WriteTransaction) -> Result<(), redb::Table
     txn.open_table(WORD_BLOCKS)?;
     Ok(())
 }
+
+/// Scratch for a list build's sorted runs (`index::spill`): created and deleted inside the
+/// build's transaction, so no commit holds it (and no backup copies it).
+pub const BUILD_RUNS: TableDefinition<(&[u8], &[u8], u64), &[u8]> =
+    TableDefinition::new("build_runs");

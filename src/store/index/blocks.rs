@@ -76,7 +76,10 @@ fn get_varint(b: &[u8], at: &mut usize) -> Result<u64, StoreError> {
 }
 
 /// Encode entries (in order) as a block.
-pub(crate) fn encode<'e>(entries: impl IntoIterator<Item = (&'e [u8], u64, u64)>, n: usize) -> Vec<u8> {
+pub(crate) fn encode<'e>(
+    entries: impl IntoIterator<Item = (&'e [u8], u64, u64)>,
+    n: usize,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + n * 16);
     put_varint(&mut out, n as u64);
     let mut prev: &[u8] = &[];
@@ -163,7 +166,7 @@ fn next_start<T: ReadableTable<BlockKey<'static>, &'static [u8]>>(
     t: &T,
     list: &[u8],
     start: &OwnedStart,
-) -> Result<Option<(OwnedStart, Vec<u8>)>, StoreError> {
+) -> Result<Option<OwnedStart>, StoreError> {
     let end = end_of(list);
     let from: BlockKey<'_> = (list, start.0.as_slice(), start.1);
     let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
@@ -172,9 +175,9 @@ fn next_start<T: ReadableTable<BlockKey<'static>, &'static [u8]>>(
         .next()
     {
         Some(r) => {
-            let (k, v) = r?;
+            let (k, _) = r?;
             let (_, s, i) = k.value();
-            Ok(Some(((s.to_vec(), i), v.value().to_vec())))
+            Ok(Some((s.to_vec(), i)))
         }
         None => Ok(None),
     }
@@ -296,7 +299,7 @@ pub(crate) fn apply(
         while j < ops.len()
             && next
                 .as_ref()
-                .is_none_or(|((k, id), _)| (ops[j].key, ops[j].id) < (k.as_slice(), *id))
+                .is_none_or(|(k, id)| (ops[j].key, ops[j].id) < (k.as_slice(), *id))
         {
             j += 1;
         }
@@ -308,8 +311,13 @@ pub(crate) fn apply(
         t.remove((list, start.0.as_slice(), start.1))?;
         if !entries.is_empty() && entries.len() < MIN {
             // Small: merged into the next block, or else the previous one, if any.
-            if let Some(((nk, nid), nv)) = next {
-                t.remove((list, nk.as_slice(), nid))?;
+            let next_block = match &next {
+                Some((nk, nid)) => t
+                    .remove((list, nk.as_slice(), *nid))?
+                    .map(|v| v.value().to_vec()),
+                None => None,
+            };
+            if let Some(nv) = next_block {
                 entries.extend(decode(&nv)?);
             } else if let Some(((pk, pid), pv)) = prev_block(t, list, &start)? {
                 t.remove((list, pk.as_slice(), pid))?;
@@ -437,10 +445,9 @@ pub(crate) fn walk<'t, T: ReadableTable<BlockKey<'static>, &'static [u8]>>(
             Unbounded => None,
         };
         match &first {
-            Some((s, i)) => t.range::<BlockKey<'_>>((
-                Included((list, s.as_slice(), *i)),
-                Excluded(list_hi),
-            ))?,
+            Some((s, i)) => {
+                t.range::<BlockKey<'_>>((Included((list, s.as_slice(), *i)), Excluded(list_hi)))?
+            }
             None => t.range::<BlockKey<'_>>((Included(list_lo), Excluded(list_hi)))?,
         }
     };
@@ -467,10 +474,15 @@ impl Walk<'_> {
 
     /// Decode the next block into `buf` (reversed, for popping). False at the end.
     fn refill(&mut self) -> Result<bool, StoreError> {
-        let Some(block) = self.next_block() else {
+        let r = if self.desc {
+            self.blocks.next_back()
+        } else {
+            self.blocks.next()
+        };
+        let Some(r) = r else {
             return Ok(false);
         };
-        let mut entries = decode(&block?)?;
+        let mut entries = decode(r?.1.value())?;
         self.decoded += 1;
         if !self.desc {
             entries.reverse();
@@ -629,7 +641,9 @@ pub(crate) fn check<T: ReadableTable<BlockKey<'static>, &'static [u8]>>(
         let entries = decode(v.value())?;
         let size = entries.len();
         if size == 0 || size > MAX {
-            problem(format!("{what}: block {list:?}/{s:?}/{i} holds {size} entries"));
+            problem(format!(
+                "{what}: block {list:?}/{s:?}/{i} holds {size} entries"
+            ));
         }
         match entries.first() {
             Some(f) if f.key.as_slice() == s && f.id == i => {}

@@ -389,7 +389,12 @@ pub(crate) fn verify<Tx: ReadTables>(r: &Txn<Tx>) -> Result<IndexCheck, StoreErr
     // and how many entries they hold.
     let mut block_problems = Vec::new();
     let n_list = blocks::check(&list, "list index", |p| block_problems.push(p), |_, _| {})?;
-    let n_word = blocks::check(&words, "search words", |p| block_problems.push(p), |_, _| {})?;
+    let n_word = blocks::check(
+        &words,
+        "search words",
+        |p| block_problems.push(p),
+        |_, _| {},
+    )?;
     for p in block_problems {
         check.problem(p);
     }

@@ -18,6 +18,7 @@ pub(crate) mod keys;
 mod pending;
 mod read;
 mod search;
+mod spill;
 
 pub use build::IndexCheck;
 pub use bulk::ListKind;

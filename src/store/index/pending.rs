@@ -17,6 +17,8 @@
 use super::super::StoreError;
 use super::super::tables::{LIST_BLOCKS, LIST_COUNTS, WORD_BLOCKS};
 use super::blocks::{self, Op};
+use super::spill::{Spill, Target};
+use crate::store::tables::BUILD_RUNS;
 use redb::WriteTransaction;
 use std::collections::HashMap;
 
@@ -98,6 +100,8 @@ pub(crate) struct Pending {
     /// (company, kind) → are its lists deferred (`bulk.rs`)? The marks this writer has read
     /// or written, so a batch of puts reads each once.
     deferred: HashMap<(u64, u8), bool>,
+    /// A build's flushes spill their large runs here, merged at its end (`spill.rs`).
+    spill: Option<Spill>,
 }
 
 impl Default for Pending {
@@ -123,7 +127,32 @@ impl Pending {
             counts: HashMap::new(),
             flush_at,
             deferred: HashMap::new(),
+            spill: None,
         }
+    }
+
+    /// Pending upkeep for a build that only adds entries: each flush spills its large runs
+    /// as sorted scratch runs, and [`Self::finish_build`] merges them into the index once.
+    pub(crate) fn spilling_at(flush_at: usize) -> Self {
+        Self {
+            spill: Some(Spill::default()),
+            ..Self::flushing_at(flush_at)
+        }
+    }
+
+    /// Write everything a spilling build holds: the last flush, then the spilled runs,
+    /// merged list by list.
+    pub(crate) fn finish_build(mut self, txn: &WriteTransaction) -> Result<(), StoreError> {
+        self.flush(txn)?;
+        let Some(spill) = self.spill.take() else {
+            return Ok(());
+        };
+        let mut lists = txn.open_table(LIST_BLOCKS)?;
+        let mut words = txn.open_table(WORD_BLOCKS)?;
+        spill.finish(txn, |target, list, ops| match target {
+            Target::Lists => blocks::apply(&mut lists, list, ops),
+            Target::Words => blocks::apply(&mut words, list, ops),
+        })
     }
 
     pub(crate) fn deferred(&self, company: u64, kind: u8) -> Option<bool> {
@@ -172,9 +201,9 @@ impl Pending {
     /// Write everything pending into `txn` and start empty again: list by list, in key
     /// order, each touched block read and written once (`blocks::apply`).
     pub(crate) fn flush(&mut self, txn: &WriteTransaction) -> Result<(), StoreError> {
-        for (table, runs) in [
-            (LIST_BLOCKS, std::mem::take(&mut self.lists)),
-            (WORD_BLOCKS, std::mem::take(&mut self.words)),
+        for (table, target, runs) in [
+            (LIST_BLOCKS, Target::Lists, std::mem::take(&mut self.lists)),
+            (WORD_BLOCKS, Target::Words, std::mem::take(&mut self.words)),
         ] {
             if runs.is_empty() {
                 continue;
@@ -182,10 +211,22 @@ impl Pending {
             let mut runs: Vec<(Vec<u8>, Run)> = runs.into_iter().collect();
             runs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut t = txn.open_table(table)?;
+            let mut scratch = match self.spill {
+                Some(_) => Some(txn.open_table(BUILD_RUNS)?),
+                None => None,
+            };
             for (list, mut run) in runs {
                 let ops = run.netted();
-                blocks::apply(&mut t, &list, &ops)?;
+                match (self.spill.as_mut(), scratch.as_mut()) {
+                    (Some(spill), Some(scratch)) if Spill::takes(ops.len()) => {
+                        spill.write(scratch, target, &list, &ops)?
+                    }
+                    _ => blocks::apply(&mut t, &list, &ops)?,
+                }
             }
+        }
+        if let Some(spill) = self.spill.as_mut() {
+            spill.next_run();
         }
         self.held = 0;
         let mut counts: Vec<(Vec<u8>, i64)> = std::mem::take(&mut self.counts)

@@ -22,8 +22,8 @@
 //! Other orders (and filtered lists) rank their candidates (`read.rs`); that path holds
 //! every candidate id, so at most `EXPENSIVE` of them run at once and the others wait.
 
-use super::keys;
 use super::blocks::{self, BlockKey};
+use super::keys;
 use super::read::{ListSpec, Ranked, list_range, word_range};
 use crate::model::SearchQuery;
 use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};

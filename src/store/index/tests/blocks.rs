@@ -79,11 +79,7 @@ fn inserts(range: std::ops::Range<usize>) -> Vec<(Vec<u8>, u64, Option<u64>)> {
 
 #[test]
 fn a_list_of_b_2b_and_2b_plus_one_entries_is_one_one_and_three_blocks() {
-    for (n, want) in [
-        (B, vec![B]),
-        (MAX, vec![MAX]),
-        (MAX + 1, vec![]),
-    ] {
+    for (n, want) in [(B, vec![B]), (MAX, vec![MAX]), (MAX + 1, vec![])] {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = db(dir.path());
         apply(&db, &inserts(0..n));
@@ -224,11 +220,7 @@ fn random_inserts_and_removes_match_a_btreeset() {
         for _ in 0..n {
             let k = format!("k{:03}", g.below(120)).into_bytes();
             let id = g.below(6);
-            let op = if g.chance(60) {
-                Some(g.below(3))
-            } else {
-                None
-            };
+            let op = if g.chance(60) { Some(g.below(3)) } else { None };
             ops.push((k, id, op));
         }
         for (k, id, o) in &ops {
@@ -324,4 +316,65 @@ fn other_lists_are_left_alone() {
     let txn = db.begin_read().expect("read");
     let t = txn.open_table(T).expect("table");
     assert_eq!(t.range::<(&[u8], &[u8], u64)>(..).expect("r").count(), 4);
+}
+
+#[test]
+fn a_spilling_build_merges_its_runs_into_what_applying_them_would_write() {
+    use crate::store::index::Pending;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = db(dir.path());
+    // A list that already holds entries (another company's, in a list across companies).
+    apply(
+        &db,
+        &(0..150)
+            .map(|i| (key(i * 7), i as u64, Some(1)))
+            .collect::<Vec<_>>(),
+    );
+    let mut model: BTreeMap<(Vec<u8>, u64), u64> =
+        (0..150).map(|i| ((key(i * 7), i as u64), 1)).collect();
+    let mut g = Gen::new(9);
+    let txn = db.begin_write().expect("write");
+    // Small flushes, so the build writes many runs: large ones spill, small ones apply.
+    let mut p = Pending::spilling_at(300);
+    for n in 0..2_000u64 {
+        let id = 1_000 + n;
+        let k = key(g.below(5_000) as usize);
+        p.list(LIST, &k, id, Some(2));
+        model.insert((k.clone(), id), 2);
+        // A second list with few entries per flush (applied, not spilled).
+        if n % 50 == 0 {
+            p.list(b"\x01small", &k, id, Some(2));
+        }
+        p.word(b"\x01scope", &format!("w{}", g.below(900)), id, Some(2));
+        if p.full() {
+            p.flush(&txn).expect("flush");
+        }
+    }
+    p.finish_build(&txn).expect("finish");
+    txn.commit().expect("commit");
+    let want: Vec<Entry> = model
+        .iter()
+        .map(|((k, id), o)| Entry {
+            key: k.clone(),
+            id: *id,
+            owner: *o,
+        })
+        .collect();
+    assert_eq!(walk(&db, None, false), want);
+    let txn = db.begin_read().expect("read");
+    let mut problems = Vec::new();
+    let lists = txn.open_table(T).expect("lists");
+    let n = blocks::check(&lists, "lists", |p| problems.push(p), |_, _| {}).expect("check");
+    assert_eq!(n, 2_150 + 40);
+    let words = txn
+        .open_table(crate::store::tables::WORD_BLOCKS)
+        .expect("words");
+    let n = blocks::check(&words, "words", |p| problems.push(p), |_, _| {}).expect("check");
+    assert_eq!(n, 2_000);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The scratch table is gone with the build.
+    assert!(
+        txn.open_table(crate::store::tables::BUILD_RUNS).is_err(),
+        "scratch left behind"
+    );
 }

@@ -332,5 +332,10 @@ fn a_v11_database_lists_its_filtered_lists_across_companies_at_start() {
 
 /// Word entries in the word index (summed from the blocks).
 fn word_entries(r: &crate::store::Reader) -> Result<u64, StoreError> {
-    blocks::check(&r.table(tables::WORD_BLOCKS)?, "search words", |_| {}, |_, _| {})
+    blocks::check(
+        &r.table(tables::WORD_BLOCKS)?,
+        "search words",
+        |_| {},
+        |_, _| {},
+    )
 }
