@@ -313,15 +313,17 @@ pub(super) fn create_v16(txn: &redb::WriteTransaction) -> Result<(), redb::Table
 
 // Schema v18 (#11): the list and word indexes stored as blocks of entries (`index::blocks`).
 
+/// A table of blocks: (list, first sort key, first id) → encoded block (`index::blocks`).
+pub type BlockTableDef =
+    TableDefinition<'static, (&'static [u8], &'static [u8], u64), &'static [u8]>;
+
 /// (list, first sort key, first id) → a block of the list's entries (sort key, id, the row's
 /// company id) in order, from that first entry on (`index::blocks` has the format). A list is
 /// one scope (see `index::keys`) in one order; the company table's rows keep owner 0.
-pub const LIST_BLOCKS: TableDefinition<(&[u8], &[u8], u64), &[u8]> =
-    TableDefinition::new("list_blocks");
+pub const LIST_BLOCKS: BlockTableDef = TableDefinition::new("list_blocks");
 /// (scope, first word, first id) → a block of the scope's word entries (word, id, company id):
 /// word-prefix search within a scope is a seek and a forward walk.
-pub const WORD_BLOCKS: TableDefinition<(&[u8], &[u8], u64), &[u8]> =
-    TableDefinition::new("word_blocks");
+pub const WORD_BLOCKS: BlockTableDef = TableDefinition::new("word_blocks");
 
 /// Schema v18: the blocked list and word indexes (filled by `index::build`).
 pub(super) fn create_v18(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
@@ -332,5 +334,4 @@ pub(super) fn create_v18(txn: &redb::WriteTransaction) -> Result<(), redb::Table
 
 /// Scratch for a list build's sorted runs (`index::spill`): created and deleted inside the
 /// build's transaction, so no commit holds it (and no backup copies it).
-pub const BUILD_RUNS: TableDefinition<(&[u8], &[u8], u64), &[u8]> =
-    TableDefinition::new("build_runs");
+pub const BUILD_RUNS: BlockTableDef = TableDefinition::new("build_runs");

@@ -308,7 +308,6 @@ pub(crate) fn apply(
         if !changed {
             continue;
         }
-        t.remove((list, start.0.as_slice(), start.1))?;
         if !entries.is_empty() && entries.len() < MIN {
             // Small: merged into the next block, or else the previous one, if any.
             let next_block = match &next {
@@ -325,6 +324,14 @@ pub(crate) fn apply(
                 all.append(&mut entries);
                 entries = all;
             }
+        }
+        // The block keeps its key when its first entry stayed (the write overwrites it: one
+        // descent, not two); otherwise it is re-keyed.
+        if entries
+            .first()
+            .is_none_or(|f| f.key != start.0 || f.id != start.1)
+        {
+            t.remove((list, start.0.as_slice(), start.1))?;
         }
         write_blocks(t, list, &entries)?;
     }

@@ -33,9 +33,8 @@ use redb::{ReadableTable, WriteTransaction};
 
 /// Move a record's entries from `old` to `new` (None: the record did not exist, or is gone),
 /// touching only what changed: now, or at the end of the transaction when the writer defers
-/// its index upkeep (`pending`, see `pending.rs`). Takes the entries by value so the new
-/// ones move into the index writes instead of being copied (an initial sync adds some 30
-/// keys per record).
+/// its index upkeep (`pending`, see `pending.rs`, which copies each key once into its
+/// list's buffer: an initial sync adds some 30 keys per record).
 pub(crate) fn reindex(
     txn: &WriteTransaction,
     pending: Option<&mut Pending>,

@@ -31,6 +31,9 @@ pub(crate) enum Target {
     Words = 1,
 }
 
+/// A spilled list: (its index, its bytes) and its run numbers.
+type SpilledList = ((Target, Vec<u8>), Vec<u64>);
+
 /// The runs spilled so far: per (target, list), the run numbers that hold its entries.
 #[derive(Default)]
 pub(crate) struct Spill {
@@ -92,7 +95,7 @@ impl Spill {
         txn: &WriteTransaction,
         mut apply: impl FnMut(Target, &[u8], &[Op<'_>]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut lists: Vec<((Target, Vec<u8>), Vec<u64>)> = self.spilled.into_iter().collect();
+        let mut lists: Vec<SpilledList> = self.spilled.into_iter().collect();
         lists.sort_unstable();
         {
             let scratch = txn.open_table(BUILD_RUNS)?;

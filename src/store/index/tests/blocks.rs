@@ -3,12 +3,12 @@
 
 use super::Gen;
 use crate::store::index::blocks::{self, B, Entry, MAX, MIN, Op};
-use crate::store::tables::LIST_BLOCKS;
-use redb::{Database, ReadableDatabase, TableDefinition};
+use crate::store::tables::{BlockTableDef, LIST_BLOCKS};
+use redb::{Database, ReadableDatabase};
 use std::collections::BTreeMap;
 use std::ops::Bound::{Excluded, Unbounded};
 
-const T: TableDefinition<(&[u8], &[u8], u64), &[u8]> = LIST_BLOCKS;
+const T: BlockTableDef = LIST_BLOCKS;
 const LIST: &[u8] = b"\x01list";
 
 fn db(dir: &std::path::Path) -> Database {

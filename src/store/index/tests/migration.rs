@@ -204,9 +204,7 @@ fn a_v8_database_drops_its_search_words_across_companies_at_start() {
         let page = s
             .read_blocking(|r| r.contact_page(None, crate::model::ContactSort::Name, q))
             .expect("read");
-        let words = s
-            .read_blocking(|r| Ok::<_, StoreError>(word_entries(r)?))
-            .expect("count");
+        let words = s.read_blocking(word_entries).expect("count");
         (page, words)
     };
     assert!(
@@ -218,9 +216,7 @@ fn a_v8_database_drops_its_search_words_across_companies_at_start() {
     let s = store(dir.path());
     let check = s.verify_indexes().expect("verify");
     assert!(check.is_ok(), "{:#?}", check.problems);
-    let words_after = s
-        .read_blocking(|r| Ok::<_, StoreError>(word_entries(r)?))
-        .expect("count");
+    let words_after = s.read_blocking(word_entries).expect("count");
     assert_eq!(
         words_after, words_before,
         "the copies across companies are gone"
