@@ -9,6 +9,7 @@
 //! entries a record has; `build.rs` builds them for a database from before schema v5 and
 //! checks them against the records (`Store::verify_indexes`).
 
+mod block_walk;
 pub(crate) mod blocks;
 pub(crate) mod build;
 pub(crate) mod bulk;
