@@ -29,7 +29,8 @@ pub(crate) use super::block_walk::{Walk, count_below, walk};
 pub(crate) type BlockKey<'a> = (&'a [u8], &'a [u8], u64);
 
 /// Entries per block written by a build (blocks hold up to twice this before they split).
-/// Measured with the identity-sync bench at 32, 64 and 128: see BENCHMARKS.md.
+/// 64 was chosen, not measured against 32 or 128 (BENCHMARKS.md, "Blocked lists"): a larger
+/// block makes a build cheaper and a sparse change (one entry in a large list) dearer.
 pub(crate) const B: usize = 64;
 /// Largest block (a block over this splits).
 pub(crate) const MAX: usize = 2 * B;
