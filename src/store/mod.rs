@@ -55,7 +55,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 17;
+pub const SCHEMA_VERSION: u32 = 18;
 
 #[derive(Clone)]
 pub struct Store {
@@ -187,6 +187,11 @@ impl Store {
             // indexed again below).
             tables::create_v16(&txn)?;
         }
+        if found < 18 {
+            // v18 (#11): the list and word indexes stored as blocks (new tables, filled by the
+            // re-index below, which drops the v5 tables).
+            tables::create_v18(&txn)?;
+        }
         // Later versions add steps here, each idempotent.
         // v8: the filtered lists (assets by compliance / OS, contacts by active / guest) are
         // new index entries: a database indexed by an older version is indexed again.
@@ -200,7 +205,9 @@ impl Store {
         // v17 (#11, v15 on its branch): the filtered lists get their copy across companies
         // back (a filtered page across 1,000 companies read one list per company): indexed
         // again.
-        if found >= 17 || found == 0 {
+        // v18 (#11): the list and word entries move into blocks (`index::blocks`): indexed
+        // again into the new tables, the old ones dropped.
+        if found >= 18 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -209,7 +216,7 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 (or v8, v10, v15, v16, v17) on an existing database: build the indexes from the
+        // v5 (or v8, v10, v15, v16, v17, v18) on an existing database: build the indexes from the
         // records, then record the version (an interrupted build starts again at the next start).
         index::build::rebuild(&*self.db.database()?)?;
         let txn = self.db.begin_write()?;

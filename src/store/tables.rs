@@ -125,13 +125,14 @@ pub(super) fn create_v4(txn: &redb::WriteTransaction) -> Result<(), redb::TableE
 
 // Schema v5: indexes for lists that cost what the page costs (see `store/index/`).
 
-/// (list, sort key, id) → the row's company id (to find it in its company-first table; the
-/// company table keeps 0). A list is one scope (see `index::keys`) in one order.
+/// Schema v5 to v17: (list, sort key, id) → the row's company id. Replaced by `LIST_BLOCKS`
+/// in v18; kept to drop it from an older database.
 pub const LIST_INDEX: TableDefinition<(&[u8], &[u8], u64), u64> =
     TableDefinition::new("list_index");
 /// scope → how many rows it lists: list totals without counting per request.
 pub const LIST_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("list_counts");
-/// (scope, word, id) → company id: word-prefix search within a scope.
+/// Schema v5 to v17: (scope, word, id) → company id. Replaced by `WORD_BLOCKS` in v18; kept to
+/// drop it from an older database.
 pub const SEARCH_WORDS: TableDefinition<(&[u8], &str, u64), u64> =
     TableDefinition::new("search_words");
 /// (audit scope: every event, a company's, a kind prefix's, or both, event id) → the event's
@@ -174,9 +175,7 @@ pub const DEVICE_MARKS: TableDefinition<(u64, &str), (u64, u64)> =
 /// Intune sweep's device marks.
 pub(super) fn create_v5(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
     txn.open_table(DEVICE_MARKS)?;
-    txn.open_table(LIST_INDEX)?;
     txn.open_table(LIST_COUNTS)?;
-    txn.open_table(SEARCH_WORDS)?;
     txn.open_table(AUDIT_INDEX)?;
     txn.open_table(MEMBER_OF)?;
     txn.open_table(COMPANY_TENANTS)?;
@@ -311,3 +310,28 @@ pub(super) fn create_v16(txn: &redb::WriteTransaction) -> Result<(), redb::Table
     txn.open_table(ASSET_REVIEW_COUNTS)?;
     Ok(())
 }
+
+// Schema v18 (#11): the list and word indexes stored as blocks of entries (`index::blocks`).
+
+/// A table of blocks: (list, first sort key, first id) → encoded block (`index::blocks`).
+pub type BlockTableDef =
+    TableDefinition<'static, (&'static [u8], &'static [u8], u64), &'static [u8]>;
+
+/// (list, first sort key, first id) → a block of the list's entries (sort key, id, the row's
+/// company id) in order, from that first entry on (`index::blocks` has the format). A list is
+/// one scope (see `index::keys`) in one order; the company table's rows keep owner 0.
+pub const LIST_BLOCKS: BlockTableDef = TableDefinition::new("list_blocks");
+/// (scope, first word, first id) → a block of the scope's word entries (word, id, company id):
+/// word-prefix search within a scope is a seek and a forward walk.
+pub const WORD_BLOCKS: BlockTableDef = TableDefinition::new("word_blocks");
+
+/// Schema v18: the blocked list and word indexes (filled by `index::build`).
+pub(super) fn create_v18(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(LIST_BLOCKS)?;
+    txn.open_table(WORD_BLOCKS)?;
+    Ok(())
+}
+
+/// Scratch for a list build's sorted runs (`index::spill`): created and deleted inside the
+/// build's transaction, so no commit holds it (and no backup copies it).
+pub const BUILD_RUNS: BlockTableDef = TableDefinition::new("build_runs");

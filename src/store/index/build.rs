@@ -7,13 +7,13 @@
 //! restart) starts again from the beginning on the next start.
 
 use super::keys::kind;
-use super::{Entries, Pending, entries};
+use super::{Entries, Pending, blocks, entries};
 use crate::model::{Asset, AuditEvent, Company, Contact, ContactGroup, SupportRequest};
 use crate::store::codec::dec;
 use crate::store::tables::{
     ASSETS, AUDIT, AUDIT_INDEX, COMPANIES, COMPANY_TENANTS, CONTACT_GROUPS, CONTACTS,
-    DEFAULT_SLUGS, LIST_COUNTS, LIST_INDEX, LISTS_TO_BUILD, MEMBER_OF, MEMBERSHIPS, SEARCH_WORDS,
-    SUPPORT_REQUESTS,
+    DEFAULT_SLUGS, LIST_BLOCKS, LIST_COUNTS, LIST_INDEX, LISTS_TO_BUILD, MEMBER_OF, MEMBERSHIPS,
+    SEARCH_WORDS, SUPPORT_REQUESTS, WORD_BLOCKS,
 };
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::{Database, ReadableTable, ReadableTableMetadata, WriteTransaction};
@@ -54,14 +54,18 @@ impl Progress {
 fn clear(db: &Database) -> Result<(), StoreError> {
     let txn = db.begin_write()?;
     // Deleting and re-creating a table is cheaper than removing its rows one by one.
+    // The v5 to v17 tables (one row per entry) go; v18 keeps blocks (`blocks.rs`).
     txn.delete_table(LIST_INDEX)?;
-    txn.delete_table(LIST_COUNTS)?;
     txn.delete_table(SEARCH_WORDS)?;
+    txn.delete_table(LIST_BLOCKS)?;
+    txn.delete_table(WORD_BLOCKS)?;
+    txn.delete_table(LIST_COUNTS)?;
     txn.delete_table(AUDIT_INDEX)?;
     txn.delete_table(MEMBER_OF)?;
     txn.delete_table(COMPANY_TENANTS)?;
     txn.delete_table(DEFAULT_SLUGS)?;
     crate::store::tables::create_v5(&txn)?;
+    crate::store::tables::create_v18(&txn)?;
     // Every record is indexed below: no list is left for a sync to build.
     txn.delete_table(LISTS_TO_BUILD)?;
     crate::store::tables::create_v14(&txn)?;
@@ -270,26 +274,25 @@ impl IndexCheck {
 /// entries than the records call for, and every counter equals what it counts.
 pub(crate) fn verify<Tx: ReadTables>(r: &Txn<Tx>) -> Result<IndexCheck, StoreError> {
     let mut check = IndexCheck::default();
-    let list = r.table(LIST_INDEX)?;
-    let words = r.table(SEARCH_WORDS)?;
+    let list = r.table(LIST_BLOCKS)?;
+    let words = r.table(WORD_BLOCKS)?;
     let mut counts: HashMap<Vec<u8>, u64> = HashMap::new();
     let (mut n_sorted, mut n_words) = (0u64, 0u64);
     let mut expect = |check: &mut IndexCheck, what: &str, e: Entries| -> Result<(), StoreError> {
         check.records += 1;
         for (l, k) in &e.sorted {
             n_sorted += 1;
-            match list.get((l.as_slice(), k.as_slice(), e.id))? {
-                Some(v) if v.value() == e.owner => {}
+            match blocks::get(&list, l, k, e.id)? {
+                Some(v) if v == e.owner => {}
                 other => check.problem(format!(
-                    "{what} {}: list entry {l:?}/{k:?} is {:?}",
+                    "{what} {}: list entry {l:?}/{k:?} is {other:?}",
                     e.id,
-                    other.map(|v| v.value())
                 )),
             }
         }
         for (s, w) in &e.words {
             n_words += 1;
-            if words.get((s.as_slice(), w.as_str(), e.id))?.is_none() {
+            if blocks::get(&words, s, w.as_bytes(), e.id)? != Some(e.owner) {
                 check.problem(format!("{what} {}: search word {w:?} missing", e.id));
             }
         }
@@ -382,9 +385,22 @@ pub(crate) fn verify<Tx: ReadTables>(r: &Txn<Tx>) -> Result<IndexCheck, StoreErr
             check.problem(format!("company {}: default slug {slug} missing", c.id));
         }
     }
+    // The blocks' own invariants (ordered, keyed by their first entry, sizes within bounds),
+    // and how many entries they hold.
+    let mut block_problems = Vec::new();
+    let n_list = blocks::check(&list, "list index", |p| block_problems.push(p), |_, _| {})?;
+    let n_word = blocks::check(
+        &words,
+        "search words",
+        |p| block_problems.push(p),
+        |_, _| {},
+    )?;
+    for p in block_problems {
+        check.problem(p);
+    }
     let sizes = [
-        ("list index", list.len()?, n_sorted),
-        ("search words", words.len()?, n_words),
+        ("list index", n_list, n_sorted),
+        ("search words", n_word, n_words),
         ("audit index", audit_index.len()?, n_audit),
         ("memberships by contact", member_of.len()?, n_members),
         ("company tenants", tenants.len()?, n_tenants),

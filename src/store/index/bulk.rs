@@ -72,10 +72,11 @@ impl ListKind {
 
 /// Records read (and their entries computed) per step of a build.
 const BUILD_CHUNK: usize = 2_000;
-/// Entries a build holds before it writes them (in key order): about 16 MB, so the build's
-/// memory stays bounded whatever the tenant's size, while each write still covers a wide
-/// stretch of every list.
-const BUILD_FLUSH_AT: usize = 131_072;
+/// Entries a build holds before it writes them (in key order): about 16 MB (an entry held
+/// costs some 50 bytes, its sort key in its list's buffer, see `pending.rs`), so the build's
+/// memory stays bounded whatever the tenant's size. Each write merges into the blocks the
+/// previous ones wrote, so fewer, larger writes rewrite fewer blocks.
+const BUILD_FLUSH_AT: usize = 262_144;
 
 impl<Tx: ReadTables> Txn<Tx> {
     /// The companies whose `kind` lists are still to be built (few: the companies in their
@@ -207,11 +208,14 @@ impl Writer {
     }
 }
 
-/// Walk the company's records of `kind` in key order, a chunk at a time, and write their
-/// entries, netted and sorted, every [`BUILD_FLUSH_AT`] entries. Memory: one chunk of
-/// records and at most one flush's entries.
+/// Walk the company's records of `kind` in key order, a chunk at a time, and spill their
+/// entries, sorted, every [`BUILD_FLUSH_AT`] entries; merge the runs into the lists at the
+/// end (each block written once). Memory: one chunk of records, at most one flush's entries,
+/// and a block per run while merging.
 fn build_company(txn: &WriteTransaction, company: u64, kind: ListKind) -> Result<u64, StoreError> {
-    let mut pending = Pending::flushing_at(BUILD_FLUSH_AT);
+    // Only additions (the company's lists of this kind are empty): large runs spill and are
+    // merged once at the end (`spill.rs`).
+    let mut pending = Pending::spilling_at(BUILD_FLUSH_AT);
     let mut from = 0u64;
     let mut n = 0u64;
     loop {
@@ -240,7 +244,7 @@ fn build_company(txn: &WriteTransaction, company: u64, kind: ListKind) -> Result
             break;
         }
     }
-    pending.flush(txn)?;
+    pending.finish_build(txn)?;
     Ok(n)
 }
 

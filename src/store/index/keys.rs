@@ -10,6 +10,15 @@
 //! Sort keys are bytes that compare as the values did: text as its UTF-8 (byte order is
 //! `String`'s order), booleans as 0/1, times as big-endian seconds with the sign bit flipped
 //! followed by nanoseconds, an absent time as no bytes (before every present one).
+//!
+//! Storage (schema v18): a list's entries are kept in blocks of consecutive entries, in
+//! `LIST_BLOCKS` keyed `(list, first sort key, first id)`; the search words likewise in
+//! `WORD_BLOCKS` keyed `(scope, first word, first id)`, the word's UTF-8 bytes standing as the
+//! sort key. A block's value is `varint n`, then n times `varint shared, varint suffix length,
+//! suffix, varint id, varint owner`, where `shared` counts the leading bytes the entry's sort
+//! key has in common with the previous entry's (0 for the first); varints are LEB128 (7 bits a
+//! byte, low first). See `blocks.rs` for the invariants (order, key = first entry, 1 to 2 B
+//! entries, under B / 4 only as a list's only block).
 
 use crate::model::RequestStatus;
 use chrono::{DateTime, Utc};

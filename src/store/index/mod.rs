@@ -1,5 +1,6 @@
 //! Secondary indexes, so a list page costs what the page shows: sorted lists with counters
-//! (`LIST_INDEX`, `LIST_COUNTS`), word search (`SEARCH_WORDS`), the audit log's filters
+//! (`LIST_BLOCKS`, `LIST_COUNTS`), word search (`WORD_BLOCKS`), both stored as blocks of
+//! entries (`blocks.rs`), the audit log's filters
 //! (`AUDIT_INDEX`), and the small lookups (`MEMBER_OF`, `COMPANY_TENANTS`, `DEFAULT_SLUGS`).
 //!
 //! Every index is written by the same `Writer` method that writes the record (`put_contact`,
@@ -8,6 +9,8 @@
 //! entries a record has; `build.rs` builds them for a database from before schema v5 and
 //! checks them against the records (`Store::verify_indexes`).
 
+mod block_walk;
+pub(crate) mod blocks;
 pub(crate) mod build;
 pub(crate) mod bulk;
 pub(crate) mod entries;
@@ -16,6 +19,7 @@ pub(crate) mod keys;
 mod pending;
 mod read;
 mod search;
+mod spill;
 
 pub use build::IndexCheck;
 pub use bulk::ListKind;
@@ -30,9 +34,8 @@ use redb::{ReadableTable, WriteTransaction};
 
 /// Move a record's entries from `old` to `new` (None: the record did not exist, or is gone),
 /// touching only what changed: now, or at the end of the transaction when the writer defers
-/// its index upkeep (`pending`, see `pending.rs`). Takes the entries by value so the new
-/// ones move into the index writes instead of being copied (an initial sync adds some 30
-/// keys per record).
+/// its index upkeep (`pending`, see `pending.rs`, which copies each key once into its
+/// list's buffer: an initial sync adds some 30 keys per record).
 pub(crate) fn reindex(
     txn: &WriteTransaction,
     pending: Option<&mut Pending>,
@@ -64,14 +67,14 @@ fn changes(old: Option<Entries>, new: Option<Entries>, p: &mut Pending) {
             .iter()
             .filter(|e| !(same_row && n.sorted.contains(e)))
         {
-            p.list((e.0.clone(), e.1.clone(), o.id), None);
+            p.list(&e.0, &e.1, o.id, None);
         }
         for (scope, word) in o
             .words
             .iter()
             .filter(|e| !(same_row && n.words.contains(e)))
         {
-            p.word((scope.clone(), word.clone(), o.id), None);
+            p.word(scope, word, o.id, None);
         }
     }
     for s in o
@@ -93,14 +96,14 @@ fn changes(old: Option<Entries>, new: Option<Entries>, p: &mut Pending) {
     };
     let o = old.as_ref().filter(|_| same_row);
     let (id, owner) = (n.id, n.owner);
-    for (list, key) in n.sorted {
-        if o.is_none_or(|o| !o.sorted.iter().any(|(l, k)| *l == list && *k == key)) {
-            p.list((list, key, id), Some(owner));
+    for (list, key) in &n.sorted {
+        if o.is_none_or(|o| !o.sorted.iter().any(|(l, k)| l == list && k == key)) {
+            p.list(list, key, id, Some(owner));
         }
     }
-    for (scope, word) in n.words {
-        if o.is_none_or(|o| !o.words.iter().any(|(s, w)| *s == scope && *w == word)) {
-            p.word((scope, word, id), Some(owner));
+    for (scope, word) in &n.words {
+        if o.is_none_or(|o| !o.words.iter().any(|(s, w)| s == scope && w == word)) {
+            p.word(scope, word, id, Some(owner));
         }
     }
 }

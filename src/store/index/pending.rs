@@ -1,12 +1,13 @@
 //! Index upkeep deferred to the end of a write transaction, for writers that put many records
 //! at once (a sync batch).
 //!
-//! WHY: written one record at a time, each put opens the three index tables and inserts its
-//! entries where they fall: a batch of 2,000 contacts dirties pages all over `LIST_INDEX` and
-//! `SEARCH_WORDS` (their keys lead with the list, then the sort key), and every put reads and
-//! writes the same two counters. Deferred, the batch's entries are netted (the last change to
-//! a key wins, so a record put twice leaves only its final entries), applied in key order
-//! with each table opened once, and each counter moves once by the batch's sum. It is the
+//! WHY: written one record at a time, each put opens the three index tables and rewrites a
+//! block per entry: a batch of 2,000 contacts touches blocks all over `LIST_BLOCKS` and
+//! `WORD_BLOCKS` (their keys lead with the list, then the sort key), and every put reads and
+//! writes the same two counters. Deferred, the batch's entries are grouped by list, netted
+//! (the last change to a key wins, so a record put twice leaves only its final entries),
+//! applied in key order with each table opened once and each touched block written once
+//! (`blocks::apply`), and each counter moves once by the batch's sum. It is the
 //! same transaction, so a crash still leaves the records and their entries together or
 //! neither.
 //!
@@ -14,28 +15,93 @@
 //! run ([`super::super::StoreError::IndexPending`]) instead of answering from a stale index.
 
 use super::super::StoreError;
-use super::super::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
+use super::super::tables::{LIST_BLOCKS, LIST_COUNTS, WORD_BLOCKS};
+use super::blocks::{self, Op};
+use super::spill::{Spill, Target};
+use crate::store::tables::BUILD_RUNS;
 use redb::WriteTransaction;
 use std::collections::HashMap;
 
 /// Entries held before they are written anyway: bounds the memory a large batch (10,000
-/// devices have some 270,000 entries) holds, at about 5 MB, while keeping most of the
+/// devices have some 270,000 entries) holds, at a few MB, while keeping most of the
 /// locality. Flushing early is exact: chunks are applied in the order they were asked.
 const FLUSH_AT: usize = 32_768;
 
-type ListKey = (Vec<u8>, Vec<u8>, u64);
-type WordKey = (Vec<u8>, String, u64);
+/// One change to an entry of a list: its sort key is `bytes[at..at + len]` of its [`Run`].
+struct RunOp {
+    at: u32,
+    len: u32,
+    id: u64,
+    owner: Option<u64>,
+}
 
-/// Entries to insert (`Some(owner)`) or remove (`None`), in the order they were asked for.
+/// One list's pending changes, in the order asked, their sort keys in one buffer (one
+/// allocation per list, not two per entry).
+#[derive(Default)]
+struct Run {
+    bytes: Vec<u8>,
+    ops: Vec<RunOp>,
+}
+
+impl Run {
+    fn push(&mut self, key: &[u8], id: u64, owner: Option<u64>) {
+        let at = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(key);
+        self.ops.push(RunOp {
+            at,
+            len: key.len() as u32,
+            id,
+            owner,
+        });
+    }
+
+    /// The changes sorted by (key, id), the last one asked for each key only: applied in
+    /// any order after that, they leave what applying them all in turn would have.
+    fn netted(&mut self) -> Vec<Op<'_>> {
+        let bytes = &self.bytes;
+        let key = |op: &RunOp| {
+            let at = op.at as usize;
+            bytes.get(at..at + op.len as usize).unwrap_or(&[])
+        };
+        // A run asked in key order (a list filled in its own order) needs no sort; stable
+        // otherwise, so equal keys keep the order they were asked in.
+        if !self
+            .ops
+            .is_sorted_by(|a, b| (key(a), a.id) <= (key(b), b.id))
+        {
+            self.ops.sort_by(|a, b| (key(a), a.id).cmp(&(key(b), b.id)));
+        }
+        let mut out: Vec<Op<'_>> = Vec::with_capacity(self.ops.len());
+        for op in &self.ops {
+            let next = Op {
+                key: key(op),
+                id: op.id,
+                owner: op.owner,
+            };
+            match out.last_mut() {
+                Some(prev) if prev.key == next.key && prev.id == next.id => *prev = next,
+                _ => out.push(next),
+            }
+        }
+        out
+    }
+}
+
+/// Entries to insert (`Some(owner)`) or remove (`None`), per list, in the order they were
+/// asked for.
 pub(crate) struct Pending {
-    list: Vec<(ListKey, Option<u64>)>,
-    words: Vec<(WordKey, Option<u64>)>,
+    lists: HashMap<Vec<u8>, Run>,
+    /// Search words: the scope is the list, the word the sort key (see `blocks.rs`).
+    words: HashMap<Vec<u8>, Run>,
+    held: usize,
     counts: HashMap<Vec<u8>, i64>,
     /// Entries held before they are written anyway.
     flush_at: usize,
     /// (company, kind) → are its lists deferred (`bulk.rs`)? The marks this writer has read
     /// or written, so a batch of puts reads each once.
     deferred: HashMap<(u64, u8), bool>,
+    /// A build's flushes spill their large runs here, merged at its end (`spill.rs`).
+    spill: Option<Spill>,
 }
 
 impl Default for Pending {
@@ -44,17 +110,49 @@ impl Default for Pending {
     }
 }
 
+/// A list's run, new (called when `map` does not hold it: most entries go to a list already
+/// held, and look it up without copying its key).
+fn run_for<'m>(map: &'m mut HashMap<Vec<u8>, Run>, list: &[u8]) -> &'m mut Run {
+    map.entry(list.to_vec()).or_default()
+}
+
 impl Pending {
     /// Pending upkeep written whenever `flush_at` entries are held (a build holds more than a
     /// sync batch, see `bulk.rs`).
     pub(crate) fn flushing_at(flush_at: usize) -> Self {
         Self {
-            list: Vec::new(),
-            words: Vec::new(),
+            lists: HashMap::new(),
+            words: HashMap::new(),
+            held: 0,
             counts: HashMap::new(),
             flush_at,
             deferred: HashMap::new(),
+            spill: None,
         }
+    }
+
+    /// Pending upkeep for a build that only adds entries: each flush spills its large runs
+    /// as sorted scratch runs, and [`Self::finish_build`] merges them into the index once.
+    pub(crate) fn spilling_at(flush_at: usize) -> Self {
+        Self {
+            spill: Some(Spill::default()),
+            ..Self::flushing_at(flush_at)
+        }
+    }
+
+    /// Write everything a spilling build holds: the last flush, then the spilled runs,
+    /// merged list by list.
+    pub(crate) fn finish_build(mut self, txn: &WriteTransaction) -> Result<(), StoreError> {
+        self.flush(txn)?;
+        let Some(spill) = self.spill.take() else {
+            return Ok(());
+        };
+        let mut lists = txn.open_table(LIST_BLOCKS)?;
+        let mut words = txn.open_table(WORD_BLOCKS)?;
+        spill.finish(txn, |target, list, ops| match target {
+            Target::Lists => blocks::apply(&mut lists, list, ops),
+            Target::Words => blocks::apply(&mut words, list, ops),
+        })
     }
 
     pub(crate) fn deferred(&self, company: u64, kind: u8) -> Option<bool> {
@@ -66,20 +164,28 @@ impl Pending {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.words.is_empty() && self.counts.is_empty()
+        self.held == 0 && self.counts.is_empty()
     }
 
     /// Should the entries held be written now (see [`FLUSH_AT`])?
     pub(crate) fn full(&self) -> bool {
-        self.list.len() + self.words.len() >= self.flush_at
+        self.held >= self.flush_at
     }
 
-    pub(crate) fn list(&mut self, key: ListKey, owner: Option<u64>) {
-        self.list.push((key, owner));
+    pub(crate) fn list(&mut self, list: &[u8], key: &[u8], id: u64, owner: Option<u64>) {
+        self.held += 1;
+        match self.lists.get_mut(list) {
+            Some(run) => run.push(key, id, owner),
+            None => run_for(&mut self.lists, list).push(key, id, owner),
+        }
     }
 
-    pub(crate) fn word(&mut self, key: WordKey, owner: Option<u64>) {
-        self.words.push((key, owner));
+    pub(crate) fn word(&mut self, scope: &[u8], word: &str, id: u64, owner: Option<u64>) {
+        self.held += 1;
+        match self.words.get_mut(scope) {
+            Some(run) => run.push(word.as_bytes(), id, owner),
+            None => run_for(&mut self.words, scope).push(word.as_bytes(), id, owner),
+        }
     }
 
     pub(crate) fn count(&mut self, scope: &[u8], by: i64) {
@@ -92,32 +198,37 @@ impl Pending {
         }
     }
 
-    /// Write everything pending into `txn` and start empty again.
+    /// Write everything pending into `txn` and start empty again: list by list, in key
+    /// order, each touched block read and written once (`blocks::apply`).
     pub(crate) fn flush(&mut self, txn: &WriteTransaction) -> Result<(), StoreError> {
-        let list = last_per_key(std::mem::take(&mut self.list));
-        if !list.is_empty() {
-            let mut t = txn.open_table(LIST_INDEX)?;
-            for ((l, k, id), owner) in &list {
-                let key = (l.as_slice(), k.as_slice(), *id);
-                match owner {
-                    Some(o) => t.insert(key, *o)?,
-                    None => t.remove(key)?,
-                };
+        for (table, target, runs) in [
+            (LIST_BLOCKS, Target::Lists, std::mem::take(&mut self.lists)),
+            (WORD_BLOCKS, Target::Words, std::mem::take(&mut self.words)),
+        ] {
+            if runs.is_empty() {
+                continue;
+            }
+            let mut runs: Vec<(Vec<u8>, Run)> = runs.into_iter().collect();
+            runs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut t = txn.open_table(table)?;
+            let mut scratch = match self.spill {
+                Some(_) => Some(txn.open_table(BUILD_RUNS)?),
+                None => None,
+            };
+            for (list, mut run) in runs {
+                let ops = run.netted();
+                match (self.spill.as_mut(), scratch.as_mut()) {
+                    (Some(spill), Some(scratch)) if Spill::takes(ops.len()) => {
+                        spill.write(scratch, target, &list, &ops)?
+                    }
+                    _ => blocks::apply(&mut t, &list, &ops)?,
+                }
             }
         }
-        drop(list);
-        let words = last_per_key(std::mem::take(&mut self.words));
-        if !words.is_empty() {
-            let mut t = txn.open_table(SEARCH_WORDS)?;
-            for ((s, w, id), owner) in &words {
-                let key = (s.as_slice(), w.as_str(), *id);
-                match owner {
-                    Some(o) => t.insert(key, *o)?,
-                    None => t.remove(key)?,
-                };
-            }
+        if let Some(spill) = self.spill.as_mut() {
+            spill.next_run();
         }
-        drop(words);
+        self.held = 0;
         let mut counts: Vec<(Vec<u8>, i64)> = std::mem::take(&mut self.counts)
             .into_iter()
             .filter(|(_, by)| *by != 0)
@@ -133,35 +244,31 @@ impl Pending {
     }
 }
 
-/// The changes sorted by key, keeping only the last one asked for each key: applied in any
-/// order after that, they leave what applying them all in turn would have.
-fn last_per_key<K: Ord>(mut ops: Vec<(K, Option<u64>)>) -> Vec<(K, Option<u64>)> {
-    // Stable: equal keys keep the order they were asked in, so the last is the last asked.
-    ops.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out: Vec<(K, Option<u64>)> = Vec::with_capacity(ops.len());
-    for op in ops {
-        match out.last_mut() {
-            Some(prev) if prev.0 == op.0 => *prev = op,
-            _ => out.push(op),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::last_per_key;
+    use super::Run;
 
     #[test]
     fn the_last_change_to_a_key_wins_and_keys_come_sorted() {
-        let ops = vec![
-            (3, Some(1)),
+        let mut run = Run::default();
+        for (k, owner) in [
+            (3u8, Some(1)),
             (1, Some(7)),
             (3, None),
             (2, None),
             (1, None),
             (1, Some(9)),
-        ];
-        assert_eq!(last_per_key(ops), vec![(1, Some(9)), (2, None), (3, None)]);
+        ] {
+            run.push(&[k], 5, owner);
+        }
+        let got: Vec<(Vec<u8>, Option<u64>)> = run
+            .netted()
+            .iter()
+            .map(|o| (o.key.to_vec(), o.owner))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(vec![1], Some(9)), (vec![2], None), (vec![3], None)]
+        );
     }
 }

@@ -4,9 +4,10 @@
 //! looking its longest word up as a prefix, reading just the rows that match it and keeping
 //! only the rows up to the asked page.
 
+use super::blocks::{self, BlockKey, Entry};
 use super::keys;
 use crate::store::Window;
-use crate::store::tables::{LIST_COUNTS, LIST_INDEX, SEARCH_WORDS};
+use crate::store::tables::{LIST_BLOCKS, LIST_COUNTS, WORD_BLOCKS};
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
 use std::cmp::Ordering;
@@ -36,9 +37,6 @@ impl PartialOrd for Ranked {
         Some(self.cmp(other))
     }
 }
-
-/// A key of `LIST_INDEX` as a range hands it out.
-pub(super) type ListKey<'a> = redb::AccessGuard<'a, (&'static [u8], &'static [u8], u64)>;
 
 /// One list as a reader asks for it.
 pub(crate) struct ListSpec<'a, T> {
@@ -101,40 +99,40 @@ pub(super) fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
     Some((key, u64::from_be_bytes(id.try_into().ok()?)))
 }
 
-/// One list's entries walked in order (or reversed): from the start or after the row `after`
-/// names, below `below` only.
-pub(super) type Walk<'t> = Box<
-    dyn Iterator<Item = Result<(ListKey<'t>, redb::AccessGuard<'t, u64>), redb::StorageError>> + 't,
->;
+/// One list's entries walked in order (or reversed), block by block (`blocks::Walk`).
+pub(super) type Walk<'t> = blocks::Walk<'t>;
 
+/// One list's entries walked in order (or reversed): from the start or after the row `after`
+/// names, below `below` only. Yields [`Entry`] (sort key, id, owner).
 pub(super) fn list_range<'t>(
-    t: &'t impl ReadableTable<(&'static [u8], &'static [u8], u64), u64>,
+    t: &'t impl ReadableTable<BlockKey<'static>, &'static [u8]>,
     list: &[u8],
     below: Option<&[u8]>,
     desc: bool,
     after: Option<(&[u8], u64)>,
 ) -> Result<Walk<'t>, StoreError> {
-    use std::ops::Bound::{Excluded, Included};
-    let end = keys::after(list);
-    let lo: (&[u8], &[u8], u64) = (list, &[], 0);
-    let hi: (&[u8], &[u8], u64) = match below {
-        Some(b) => (list, b, 0),
-        None => (end.as_slice(), &[], 0),
-    };
-    let range = match after {
-        None => t.range(lo..hi)?,
-        Some((key, id)) if desc => {
-            t.range::<(&[u8], &[u8], u64)>((Included(lo), Excluded((list, key, id))))?
-        }
-        Some((key, id)) => {
-            t.range::<(&[u8], &[u8], u64)>((Excluded((list, key, id)), Excluded(hi)))?
-        }
-    };
-    Ok(if desc {
-        Box::new(range.rev())
+    use std::ops::Bound::{Excluded, Unbounded};
+    let below = below.map_or(Unbounded, |b| Excluded((b, 0)));
+    if desc {
+        let hi = after.map_or(below, Excluded);
+        blocks::walk(t, list, Unbounded, hi, true)
     } else {
-        Box::new(range)
-    })
+        let lo = after.map_or(Unbounded, Excluded);
+        blocks::walk(t, list, lo, below, false)
+    }
+}
+
+/// The word entries of `scope` whose word starts with `prefix`, in (word, id) order.
+/// Yields [`Entry`] with the word's bytes as its key.
+pub(crate) fn word_range<'t>(
+    t: &'t impl ReadableTable<BlockKey<'static>, &'static [u8]>,
+    scope: &[u8],
+    prefix: &str,
+) -> Result<impl Iterator<Item = Result<Entry, StoreError>> + 't, StoreError> {
+    use std::ops::Bound::{Included, Unbounded};
+    let prefix = prefix.as_bytes().to_vec();
+    let walk = blocks::walk(t, scope, Included((prefix.as_slice(), 0)), Unbounded, false)?;
+    Ok(walk.take_while(move |r| r.as_ref().map_or(true, |e| e.key.starts_with(&prefix))))
 }
 
 /// The next entry of a merge's walk number `at`, ready for the merge's heap.
@@ -142,12 +140,11 @@ fn next_head(walk: &mut Walk<'_>, at: usize, flip: bool) -> Result<Option<Ranked
     let Some(r) = walk.next() else {
         return Ok(None);
     };
-    let (k, v) = r?;
-    let (_, key, id) = k.value();
+    let e = r?;
     Ok(Some(Ranked {
-        key: key.to_vec(),
-        id,
-        owner: v.value(),
+        key: e.key,
+        id: e.id,
+        owner: e.owner,
         flip,
         at,
     }))
@@ -165,14 +162,12 @@ impl<Tx: ReadTables> Txn<Tx> {
 
     /// How many entries of `list` have a sort key below `below`.
     fn count_below(&self, list: &[u8], below: &[u8]) -> Result<usize, StoreError> {
-        let t = self.table(LIST_INDEX)?;
-        let lo: (&[u8], &[u8], u64) = (list, &[], 0);
-        let hi: (&[u8], &[u8], u64) = (list, below, 0);
-        Ok(t.range(lo..hi)?.count())
+        blocks::count_below(&self.table(LIST_BLOCKS)?, list, below)
     }
 
     /// (id, company id) of `limit` rows of `list` from `offset`, in order or reversed.
-    /// Walks keys only: skipping to a far page reads no record.
+    /// Walks keys only: skipping to a far page reads no record, and skips whole blocks by
+    /// their entry count.
     /// With `after` (a row's place: its sort key and id), starts after that row instead.
     pub(crate) fn list_ids(
         &self,
@@ -199,15 +194,19 @@ impl<Tx: ReadTables> Txn<Tx> {
         if limit == 0 {
             return Ok(out);
         }
-        let mut skipped = 0usize;
-        self.walk_list(list, below, desc, after, |id, owner| {
-            if skipped < offset {
-                skipped += 1;
-                return true;
+        self.index_current()?;
+        let t = self.table(LIST_BLOCKS)?;
+        let mut walk = list_range(&t, list, below, desc, after)?;
+        if walk.skip_entries(offset)? < offset {
+            return Ok(out);
+        }
+        for e in walk {
+            let e = e?;
+            out.push((e.id, e.owner));
+            if out.len() >= limit {
+                break;
             }
-            out.push((id, owner));
-            out.len() < limit
-        })?;
+        }
         Ok(out)
     }
 
@@ -227,7 +226,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         if limit == 0 {
             return Ok(out);
         }
-        let t = self.table(LIST_INDEX)?;
+        let t = self.table(LIST_BLOCKS)?;
         let mut walks = Vec::with_capacity(lists.len());
         let mut heads: BinaryHeap<Ranked> = BinaryHeap::new();
         for list in lists {
@@ -270,15 +269,10 @@ impl<Tx: ReadTables> Txn<Tx> {
         mut visit: impl FnMut(u64, u64) -> bool,
     ) -> Result<(), StoreError> {
         self.index_current()?;
-        let t = self.table(LIST_INDEX)?;
-        let range = list_range(&t, list, below, desc, after)?;
-        let mut step =
-            |r: Result<(ListKey<'_>, redb::AccessGuard<'_, u64>), redb::StorageError>| {
-                let (k, v) = r?;
-                Ok::<bool, StoreError>(visit(k.value().2, v.value()))
-            };
-        for r in range {
-            if !step(r)? {
+        let t = self.table(LIST_BLOCKS)?;
+        for e in list_range(&t, list, below, desc, after)? {
+            let e = e?;
+            if !visit(e.id, e.owner) {
                 break;
             }
         }
@@ -295,21 +289,16 @@ impl<Tx: ReadTables> Txn<Tx> {
         mut f: impl FnMut(u64, u64),
     ) -> Result<bool, StoreError> {
         self.index_current()?;
-        let words = self.table(SEARCH_WORDS)?;
+        let words = self.table(WORD_BLOCKS)?;
         let mut n = 0usize;
         for scope in scopes {
-            let lo: (&[u8], &str, u64) = (scope, prefix, 0);
-            for r in words.range(lo..)? {
-                let (k, v) = r?;
-                let (s, word, id) = k.value();
-                if s != scope.as_slice() || !word.starts_with(prefix) {
-                    break;
-                }
+            for e in word_range(&words, scope, prefix)? {
+                let e = e?;
                 if n >= cap {
                     return Ok(false);
                 }
                 n += 1;
-                f(id, v.value());
+                f(e.id, e.owner);
             }
         }
         Ok(true)

@@ -22,10 +22,11 @@
 //! Other orders (and filtered lists) rank their candidates (`read.rs`); that path holds
 //! every candidate id, so at most `EXPENSIVE` of them run at once and the others wait.
 
+use super::blocks::{self, BlockKey};
 use super::keys;
-use super::read::{ListSpec, Ranked, list_range};
+use super::read::{ListSpec, Ranked, list_range, word_range};
 use crate::model::SearchQuery;
-use crate::store::tables::{LIST_INDEX, SEARCH_WORDS};
+use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
 use std::cmp::Ordering;
@@ -210,18 +211,13 @@ impl<Tx: ReadTables> Txn<Tx> {
         cap: usize,
         ids: &mut HashSet<u64>,
     ) -> Result<bool, StoreError> {
-        let words = self.table(SEARCH_WORDS)?;
-        let lo: (&[u8], &str, u64) = (scope, prefix, 0);
-        for (n, r) in words.range(lo..)?.enumerate() {
-            let (k, _) = r?;
-            let (s, word, id) = k.value();
-            if s != scope || !word.starts_with(prefix) {
-                break;
-            }
+        let words = self.table(WORD_BLOCKS)?;
+        for (n, e) in word_range(&words, scope, prefix)?.enumerate() {
+            let e = e?;
             if n >= cap {
                 return Ok(false);
             }
-            ids.insert(id);
+            ids.insert(e.id);
         }
         Ok(true)
     }
@@ -231,7 +227,7 @@ impl<Tx: ReadTables> Txn<Tx> {
     #[allow(clippy::too_many_arguments)]
     fn count_in<T>(
         &self,
-        words: &impl ReadableTable<(&'static [u8], &'static str, u64), u64>,
+        words: &impl ReadableTable<BlockKey<'static>, &'static [u8]>,
         spec: &ListSpec<'_, T>,
         search: &SearchQuery,
         driver: &str,
@@ -242,14 +238,10 @@ impl<Tx: ReadTables> Txn<Tx> {
     ) -> Result<(), StoreError> {
         // A row with two words under the driver (`ada`, `adams`) is one match.
         let mut seen: HashSet<u64> = HashSet::new();
-        let lo: (&[u8], &str, u64) = (scope, driver, 0);
-        for r in words.range(lo..)? {
-            let (k, v) = r?;
-            let (s, word, id) = k.value();
-            if s != scope || !word.starts_with(driver) {
-                break;
-            }
-            if !seen.insert(id) || !others.check(self, spec, search, scope, id, v.value())? {
+        for e in word_range(words, scope, driver)? {
+            let e = e?;
+            let id = e.id;
+            if !seen.insert(id) || !others.check(self, spec, search, scope, id, e.owner)? {
                 continue;
             }
             if count.n == cap {
@@ -282,7 +274,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         self.index_current()?;
         let want = offset.saturating_add(limit);
         let cap = count_cap().max(want);
-        let (lists, words) = (self.table(LIST_INDEX)?, self.table(SEARCH_WORDS)?);
+        let (lists, words) = (self.table(LIST_BLOCKS)?, self.table(WORD_BLOCKS)?);
         let mut count = Count::default();
         let mut walk = PageWalk {
             best: BinaryHeap::new(),
@@ -350,7 +342,7 @@ impl<Tx: ReadTables> Txn<Tx> {
     #[allow(clippy::too_many_arguments)]
     fn walk_scope<T>(
         &self,
-        t: &impl ReadableTable<(&'static [u8], &'static [u8], u64), u64>,
+        t: &impl ReadableTable<BlockKey<'static>, &'static [u8]>,
         spec: &ListSpec<'_, T>,
         search: &SearchQuery,
         driver: &str,
@@ -371,10 +363,8 @@ impl<Tx: ReadTables> Txn<Tx> {
         let mut from = prefix.clone();
         loop {
             // The next word under the prefix: the first entry at or after `from`.
-            let lo: (&[u8], &[u8], u64) = (from.as_slice(), &[], 0);
-            let list = match t.range(lo..)?.next() {
-                Some(r) => r?.0.value().0.to_vec(),
-                None => return Ok(()),
+            let Some(list) = blocks::next_list(t, &from)? else {
+                return Ok(());
             };
             if !list.starts_with(&prefix) {
                 return Ok(());
@@ -384,10 +374,9 @@ impl<Tx: ReadTables> Txn<Tx> {
                 walk.broad = true;
                 return Ok(());
             }
-            for r in list_range(t, &list, None, spec.desc, after)? {
-                let (k, v) = r?;
-                let (_, key, id) = k.value();
-                let owner = v.value();
+            for e in list_range(t, &list, None, spec.desc, after)? {
+                let e = e?;
+                let (key, id, owner) = (e.key.as_slice(), e.id, e.owner);
                 if walk.best.len() >= walk.want
                     && let Some(top) = walk.best.peek()
                 {
@@ -434,12 +423,12 @@ impl<Tx: ReadTables> Txn<Tx> {
         after: Option<(&[u8], u64)>,
         want: usize,
     ) -> Result<Vec<(u64, u64)>, StoreError> {
-        let t = self.table(LIST_INDEX)?;
+        let t = self.table(LIST_BLOCKS)?;
         let list = keys::list(&spec.scope, spec.order);
         let mut page = Vec::with_capacity(want.min(500));
-        for r in list_range(&t, &list, None, spec.desc, after)? {
-            let (k, v) = r?;
-            let (id, owner) = (k.value().2, v.value());
+        for e in list_range(&t, &list, None, spec.desc, after)? {
+            let e = e?;
+            let (id, owner) = (e.id, e.owner);
             let Some(row) = (spec.fetch)(id, owner)? else {
                 continue;
             };

@@ -515,13 +515,18 @@ fn the_check_finds_a_missing_entry_and_a_wrong_counter() {
     let mut g = Gen::new(3);
     s.write_blocking(|w| seed(w, &mut g, &[20])).expect("seed");
     s.write_blocking(|w| {
-        let mut t = w.txn.open_table(crate::store::tables::LIST_INDEX)?;
+        let mut t = w.txn.open_table(crate::store::tables::LIST_BLOCKS)?;
         let first = t.first()?.map(|(k, _)| {
             let (l, k, id) = k.value();
             (l.to_vec(), k.to_vec(), id)
         });
         if let Some((l, k, id)) = first {
-            t.remove((l.as_slice(), k.as_slice(), id))?;
+            let op = crate::store::index::blocks::Op {
+                key: &k,
+                id,
+                owner: None,
+            };
+            crate::store::index::blocks::apply(&mut t, &l, &[op])?;
         }
         drop(t);
         let mut c = w.txn.open_table(crate::store::tables::LIST_COUNTS)?;

@@ -1,6 +1,7 @@
 //! An existing (v4) database builds its indexes at start, saying so in the log.
 
 use super::*;
+use crate::store::index::blocks;
 use crate::store::{Window, meta, tables};
 use std::sync::{Arc, Mutex};
 
@@ -26,9 +27,9 @@ impl std::io::Write for Captured {
 fn as_v4(path: &std::path::Path) {
     let db = redb::Database::open(path).expect("open");
     let txn = db.begin_write().expect("write");
-    txn.delete_table(tables::LIST_INDEX).expect("drop");
+    txn.delete_table(tables::LIST_BLOCKS).expect("drop");
     txn.delete_table(tables::LIST_COUNTS).expect("drop");
-    txn.delete_table(tables::SEARCH_WORDS).expect("drop");
+    txn.delete_table(tables::WORD_BLOCKS).expect("drop");
     txn.delete_table(tables::AUDIT_INDEX).expect("drop");
     txn.delete_table(tables::MEMBER_OF).expect("drop");
     txn.delete_table(tables::COMPANY_TENANTS).expect("drop");
@@ -125,8 +126,8 @@ fn as_v8(path: &std::path::Path) -> usize {
     let db = redb::Database::open(path).expect("open");
     let txn = db.begin_write().expect("write");
     let mut added = 0;
+    let mut ops: Vec<(Vec<u8>, String, u64, u64)> = Vec::new();
     {
-        let mut words = txn.open_table(tables::SEARCH_WORDS).expect("words");
         let contacts = txn.open_table(tables::CONTACTS).expect("contacts");
         let assets = txn.open_table(tables::ASSETS).expect("assets");
         let mut copy = |kind: u8, texts: Vec<&str>, id: u64, owner: u64| {
@@ -138,9 +139,7 @@ fn as_v8(path: &std::path::Path) -> usize {
             ws.dedup();
             let scope = keys::scope(kind, &[keys::ALL_COMPANIES]);
             for w in ws {
-                words
-                    .insert((scope.as_slice(), w.as_str(), id), owner)
-                    .expect("insert");
+                ops.push((scope.clone(), w, id, owner));
                 added += 1;
             }
         };
@@ -165,6 +164,21 @@ fn as_v8(path: &std::path::Path) -> usize {
             );
         }
     }
+    ops.sort();
+    {
+        let mut words = txn.open_table(tables::WORD_BLOCKS).expect("words");
+        for chunk in ops.chunk_by(|a, b| a.0 == b.0) {
+            let edits: Vec<blocks::Op<'_>> = chunk
+                .iter()
+                .map(|(_, w, id, owner)| blocks::Op {
+                    key: w.as_bytes(),
+                    id: *id,
+                    owner: Some(*owner),
+                })
+                .collect();
+            blocks::apply(&mut words, &chunk[0].0, &edits).expect("insert");
+        }
+    }
     meta::set_schema_version(&txn, 8).expect("version");
     txn.commit().expect("commit");
     added
@@ -172,7 +186,6 @@ fn as_v8(path: &std::path::Path) -> usize {
 
 #[test]
 fn a_v8_database_drops_its_search_words_across_companies_at_start() {
-    use redb::ReadableTableMetadata;
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t.redb");
     let mut g = Gen::new(11);
@@ -191,9 +204,7 @@ fn a_v8_database_drops_its_search_words_across_companies_at_start() {
         let page = s
             .read_blocking(|r| r.contact_page(None, crate::model::ContactSort::Name, q))
             .expect("read");
-        let words = s
-            .read_blocking(|r| Ok::<_, StoreError>(r.table(tables::SEARCH_WORDS)?.len()?))
-            .expect("count");
+        let words = s.read_blocking(word_entries).expect("count");
         (page, words)
     };
     assert!(
@@ -205,9 +216,7 @@ fn a_v8_database_drops_its_search_words_across_companies_at_start() {
     let s = store(dir.path());
     let check = s.verify_indexes().expect("verify");
     assert!(check.is_ok(), "{:#?}", check.problems);
-    let words_after = s
-        .read_blocking(|r| Ok::<_, StoreError>(r.table(tables::SEARCH_WORDS)?.len()?))
-        .expect("count");
+    let words_after = s.read_blocking(word_entries).expect("count");
     assert_eq!(
         words_after, words_before,
         "the copies across companies are gone"
@@ -230,23 +239,33 @@ fn as_v11(path: &std::path::Path) -> usize {
     let txn = db.begin_write().expect("write");
     let removed;
     {
-        let mut lists = txn.open_table(tables::LIST_INDEX).expect("lists");
+        let mut lists = txn.open_table(tables::LIST_BLOCKS).expect("lists");
         let across: Vec<Vec<u8>> = [keys::kind::CONTACT_FILTER, keys::kind::ASSET_FILTER]
             .iter()
             .map(|k| keys::scope(*k, &[keys::ALL_COMPANIES]))
             .collect();
         let mut doomed: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
-        for r in lists.iter().expect("iter") {
-            let (k, _) = r.expect("row");
-            let (list, key, id) = k.value();
-            if across.iter().any(|a| list.starts_with(a)) {
-                doomed.push((list.to_vec(), key.to_vec(), id));
-            }
-        }
-        for (list, key, id) in &doomed {
-            lists
-                .remove((list.as_slice(), key.as_slice(), *id))
-                .expect("remove");
+        blocks::check(
+            &lists,
+            "list index",
+            |p| panic!("{p}"),
+            |list, e| {
+                if across.iter().any(|a| list.starts_with(a)) {
+                    doomed.push((list.to_vec(), e.key.clone(), e.id));
+                }
+            },
+        )
+        .expect("walk");
+        for chunk in doomed.chunk_by(|a, b| a.0 == b.0) {
+            let edits: Vec<blocks::Op<'_>> = chunk
+                .iter()
+                .map(|(_, key, id)| blocks::Op {
+                    key,
+                    id: *id,
+                    owner: None,
+                })
+                .collect();
+            blocks::apply(&mut lists, &chunk[0].0, &edits).expect("remove");
         }
         removed = doomed.len();
     }
@@ -305,4 +324,14 @@ fn a_v11_database_lists_its_filtered_lists_across_companies_at_start() {
         .read_blocking(|r| r.meta::<u32>(crate::store::keys::meta::SCHEMA_VERSION))
         .expect("version");
     assert_eq!(version, Some(crate::store::SCHEMA_VERSION));
+}
+
+/// Word entries in the word index (summed from the blocks).
+fn word_entries(r: &crate::store::Reader) -> Result<u64, StoreError> {
+    blocks::check(
+        &r.table(tables::WORD_BLOCKS)?,
+        "search words",
+        |_| {},
+        |_, _| {},
+    )
 }

@@ -2,6 +2,7 @@
 //! equal what the old code (read the whole scope, filter, sort in memory, cut the page)
 //! returns, on generated data with ties, empty fields, unicode, and changes between reads.
 
+mod blocks;
 mod bulk;
 mod filters;
 mod lists;
