@@ -337,7 +337,7 @@ async fn serve(app: App, spread: u64) {
                 floor_ms,
             );
             // By e-mail there are no word lists in that order: the search ranks its
-            // candidates, at most two such searches at once (`index::search::EXPENSIVE`).
+            // candidates, at most two such searches at once (`domain::search_turns`).
             row(
                 "API contacts, search \"hana oka\" by e-mail",
                 &load(&client, &format!("{search}&sort=email"), Some(&token)).await,

@@ -20,8 +20,10 @@
 //! when there are matches.
 //!
 //! Other orders (and filtered lists) rank their candidates (`read.rs`); that path holds
-//! every candidate id, so at most `EXPENSIVE` of them run at once and the others wait.
+//! every candidate id, so the domain lets only a few of them read at once, and makes the
+//! others wait before their read (`domain::search_turns`), holding nothing.
 
+use super::id_set::{self, IdSet, RowSet};
 use super::keys;
 use super::read::{ListSpec, Ranked, list_range};
 use crate::model::SearchQuery;
@@ -29,8 +31,7 @@ use crate::store::tables::{LIST_INDEX, SEARCH_WORDS};
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
-use std::sync::{Condvar, Mutex};
+use std::collections::BinaryHeap;
 
 /// Matches counted exactly; past this, the total is "at least this many" (a person reads a
 /// few pages of a search, then refines it).
@@ -71,61 +72,12 @@ fn lists_budget(scopes: usize) -> usize {
     LISTS_BASE.saturating_add(LISTS_PER_SCOPE.saturating_mul(scopes))
 }
 
-/// A counting semaphore for searches that hold their candidates: memory bounded by design.
-pub(crate) struct Gate {
-    busy: Mutex<usize>,
-    freed: Condvar,
-    max: usize,
-}
-
-/// At most two candidate-ranking searches at once (the VM has two cores; more at once would
-/// only add memory, not speed).
-pub(crate) static EXPENSIVE: Gate = Gate::new(2);
-
-/// A turn through the gate, given back when dropped.
-pub(crate) struct Turn<'a>(&'a Gate);
-
-impl Gate {
-    pub(crate) const fn new(max: usize) -> Self {
-        Self {
-            busy: Mutex::new(0),
-            freed: Condvar::new(),
-            max,
-        }
-    }
-
-    /// Wait for a turn (the caller is a blocking-pool thread: waiting costs no core).
-    pub(crate) fn enter(&self) -> Turn<'_> {
-        // A panic while holding the lock cannot leave the count wrong (it is one add or
-        // subtract), so a poisoned lock is used as is.
-        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        while *busy >= self.max {
-            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
-        }
-        *busy += 1;
-        Turn(self)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn busy(&self) -> usize {
-        *self.busy.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        let mut busy = self.0.busy.lock().unwrap_or_else(|e| e.into_inner());
-        *busy = busy.saturating_sub(1);
-        self.0.freed.notify_one();
-    }
-}
-
 /// The search's words other than the driver, checked for the rows of one company: their
 /// ids in the company's word index, read when a row first needs them.
 struct OtherWords<'q> {
     words: Vec<&'q str>,
     /// Per word: its ids in the company, or None when it has more than `OTHER_WORD_CAP`.
-    ids: Option<Vec<Option<HashSet<u64>>>>,
+    ids: Option<Vec<Option<IdSet>>>,
 }
 
 impl<'q> OtherWords<'q> {
@@ -157,7 +109,7 @@ impl<'q> OtherWords<'q> {
         if self.ids.is_none() {
             let mut all = Vec::with_capacity(self.words.len());
             for w in &self.words {
-                let mut ids = HashSet::new();
+                let mut ids = IdSet::default();
                 let complete = txn.word_ids(scope, w, OTHER_WORD_CAP, &mut ids)?;
                 all.push(complete.then_some(ids));
             }
@@ -192,7 +144,7 @@ struct PageWalk {
     /// The page so far (the first `want` matches met); its top is the row furthest from
     /// the page's start.
     best: BinaryHeap<Ranked>,
-    in_best: HashSet<(u64, u64)>,
+    in_best: RowSet,
     /// Word lists opened, against `budget`; `broad` once past it.
     lists: usize,
     budget: usize,
@@ -208,7 +160,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         scope: &[u8],
         prefix: &str,
         cap: usize,
-        ids: &mut HashSet<u64>,
+        ids: &mut IdSet,
     ) -> Result<bool, StoreError> {
         let words = self.table(SEARCH_WORDS)?;
         let lo: (&[u8], &str, u64) = (scope, prefix, 0);
@@ -241,7 +193,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         count: &mut Count,
     ) -> Result<(), StoreError> {
         // A row with two words under the driver (`ada`, `adams`) is one match.
-        let mut seen: HashSet<u64> = HashSet::new();
+        let mut seen = id_set::with_capacity(0);
         let lo: (&[u8], &str, u64) = (scope, driver, 0);
         for r in words.range(lo..)? {
             let (k, v) = r?;
@@ -286,7 +238,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let mut count = Count::default();
         let mut walk = PageWalk {
             best: BinaryHeap::new(),
-            in_best: HashSet::new(),
+            in_best: RowSet::default(),
             lists: 0,
             budget: lists_budget(spec.word_scopes.len()),
             want,

@@ -1,12 +1,12 @@
 //! Search through the per-word lists (`index::search`): the same rows as the full scan at
 //! every cap and budget, a total that is exact below the cap and a lower bound above it, the
-//! page's records read and no others, and the gate that bounds the ranking searches.
+//! page's records read and no others.
 
 use super::lists::{old_contacts, query, window};
 use super::*;
 use crate::model::{ContactSort, SearchQuery};
 use crate::store::codec::dec;
-use crate::store::index::search::{EXPENSIVE, Gate, TEST_COUNT_CAP, TEST_LISTS_BUDGET};
+use crate::store::index::search::{TEST_COUNT_CAP, TEST_LISTS_BUDGET};
 use crate::store::index::{ListSpec, entries, keys};
 use crate::store::tables::CONTACTS;
 use crate::store::{Listed, Window};
@@ -221,31 +221,4 @@ fn a_search_page_by_name_reads_only_its_rows() {
         Ok::<_, StoreError>(())
     })
     .expect("read");
-}
-
-/// The gate lets `max` in at once; the next waits for a turn to be given back.
-#[test]
-fn the_gate_lets_two_in_and_the_third_waits_for_a_turn() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static GATE: Gate = Gate::new(2);
-    let a = GATE.enter();
-    let b = GATE.enter();
-    assert_eq!(GATE.busy(), 2);
-    let given_back = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let seen = given_back.clone();
-    let waiter = std::thread::spawn(move || {
-        let _c = GATE.enter();
-        // Entered: a turn must have been given back first.
-        tx.send(seen.load(Ordering::SeqCst)).expect("send");
-    });
-    given_back.store(true, Ordering::SeqCst);
-    drop(a);
-    assert!(rx.recv().expect("the waiter entered"));
-    waiter.join().expect("join");
-    drop(b);
-    assert_eq!(GATE.busy(), 0);
-    // The process-wide gate is free when no search runs.
-    assert!(EXPENSIVE.busy() <= 2);
 }
