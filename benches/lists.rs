@@ -343,6 +343,34 @@ async fn serve(app: App, spread: u64) {
                 &load(&client, &format!("{search}&sort=email"), Some(&token)).await,
                 floor_ms,
             );
+            // A rare search (a handful of matches: one e-mail word) and one with no match:
+            // what a search costs when the words' lists are short or empty.
+            row(
+                "API contacts, search \"hana okafor47\" (rare)",
+                &load(
+                    &client,
+                    &format!(
+                        "{}/api/v1/companies/{id}/contacts?q=hana%20okafor47&per_page=50",
+                        app.url
+                    ),
+                    Some(&token),
+                )
+                .await,
+                floor_ms,
+            );
+            row(
+                "API contacts, search \"zed\" (no match)",
+                &load(
+                    &client,
+                    &format!(
+                        "{}/api/v1/companies/{id}/contacts?q=zed&per_page=50",
+                        app.url
+                    ),
+                    Some(&token),
+                )
+                .await,
+                floor_ms,
+            );
             let assets = format!(
                 "{}/api/v1/companies/{id}/assets?page=1&per_page=50&sort=serial",
                 app.url
@@ -393,6 +421,16 @@ async fn serve(app: App, spread: u64) {
         &load(
             &client,
             &format!("{}/api/v1/contacts?q=hana%20oka&per_page=50", app.url),
+            Some(&token),
+        )
+        .await,
+        floor_ms,
+    );
+    row(
+        "API /api/v1/contacts, search \"zed\" (no match)",
+        &load(
+            &client,
+            &format!("{}/api/v1/contacts?q=zed&per_page=50", app.url),
             Some(&token),
         )
         .await,
