@@ -222,3 +222,34 @@ fn a_search_page_by_name_reads_only_its_rows() {
     })
     .expect("read");
 }
+
+/// The domain asks, before its read, whether a contact search ranks (and so waits for a
+/// turn): by name through the word lists, or a group's members, it does not; filtered or in
+/// another order, it does (`read.rs` ranks whenever `search_by_word_lists` declines).
+#[test]
+fn the_store_says_before_the_read_which_contact_searches_rank() {
+    use crate::model::ContactFilter;
+    use crate::store::contact_search_ranks;
+    let by = |active: Option<bool>, guest: Option<bool>, group: Option<u64>| ContactFilter {
+        active,
+        guest,
+        group,
+    };
+    for (sort, filter, company, ranks) in [
+        (ContactSort::Name, by(None, None, None), Some(1), false),
+        (ContactSort::Name, by(None, None, None), None, false),
+        (ContactSort::Name, by(Some(true), None, None), Some(1), true),
+        (ContactSort::Name, by(None, Some(false), None), None, true),
+        (ContactSort::Email, by(None, None, None), Some(1), true),
+        (ContactSort::Updated, by(None, None, None), None, true),
+        (ContactSort::Email, by(None, None, Some(4)), Some(1), false),
+        // A group filter needs a company (the domain refuses it without one).
+        (ContactSort::Email, by(None, None, Some(4)), None, true),
+    ] {
+        assert_eq!(
+            contact_search_ranks(sort, &filter, company),
+            ranks,
+            "{sort:?} {filter:?} {company:?}"
+        );
+    }
+}
