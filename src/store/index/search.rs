@@ -132,11 +132,15 @@ impl<'q> OtherWords<'q> {
     }
 }
 
-/// A bounded count: `n` matches so far; `more` when it stopped at the cap.
+/// A bounded count: `n` matches so far; `more` when it stopped at the cap. `found` keeps the
+/// matches counted, (id, company id), at most the cap of them: when they are all the
+/// matches (not `more`), a page that cannot be found through the word lists is ranked from
+/// them (see `search_by_word_lists`).
 #[derive(Default)]
 struct Count {
     n: usize,
     more: bool,
+    found: Vec<(u64, u64)>,
 }
 
 /// A page being found by the word lists.
@@ -209,6 +213,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 return Ok(());
             }
             count.n += 1;
+            count.found.push((id, v.value()));
         }
         Ok(())
     }
@@ -279,7 +284,14 @@ impl<Tx: ReadTables> Txn<Tx> {
         if count.n == 0 || limit == 0 {
             return Ok(Some((Vec::new(), count.n, count.more)));
         }
-        let page = if walk.broad {
+        let page = if walk.broad && !count.more && self.rare(spec, count.n, want)? {
+            // A driver that starts too many words to walk their lists, with few matches
+            // (`okafor47` starts a word per e-mail, `okafor470`...): the count holds every
+            // match, so the page is ranked from them, a record each (at most the cap).
+            // Walking the list and checking records would read the whole list to find a
+            // handful (measured: a rare search in the 100 k company read its 100,000 records).
+            self.rank_found(spec, &count.found, after, want)?
+        } else if walk.broad {
             self.walk_list_checking(spec, search, after, want)?
         } else {
             walk.best
@@ -375,6 +387,66 @@ impl<Tx: ReadTables> Txn<Tx> {
             }
             from = keys::after(&list);
         }
+    }
+
+    /// Are `total` matches too few for walking the list to find `want` of them? Walking
+    /// reads about `want × listed / total` records if the matches are spread evenly, ranking
+    /// reads `total`: rank unless walking reads a quarter of that (so a list whose matches
+    /// cluster at its end costs a small list's walk: `total` is at most the cap).
+    fn rare<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        total: usize,
+        want: usize,
+    ) -> Result<bool, StoreError> {
+        let listed = self.count(&spec.scope)? as usize;
+        let walk = want.saturating_mul(listed).saturating_mul(4);
+        Ok(walk >= total.saturating_mul(total))
+    }
+
+    /// The first `want` of `found` (every match) in page order, after `after`: their records
+    /// read for their sort keys, one page of them held (a bounded heap).
+    fn rank_found<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        found: &[(u64, u64)],
+        after: Option<(&[u8], u64)>,
+        want: usize,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
+        for &(id, owner) in found {
+            let Some(row) = (spec.fetch)(id, owner)? else {
+                continue;
+            };
+            let key = (spec.sort_key)(&row);
+            // Keyset paging: only rows past the cursor, in the list's direction.
+            if let Some((k, i)) = after {
+                let o = (key.as_slice(), id).cmp(&(k, i));
+                let past = if spec.desc {
+                    o == Ordering::Less
+                } else {
+                    o == Ordering::Greater
+                };
+                if !past {
+                    continue;
+                }
+            }
+            best.push(Ranked {
+                key,
+                id,
+                owner,
+                flip: spec.desc,
+                at: 0,
+            });
+            if best.len() > want {
+                best.pop();
+            }
+        }
+        Ok(best
+            .into_sorted_vec()
+            .into_iter()
+            .map(|m| (m.id, m.owner))
+            .collect())
     }
 
     /// The first `want` matches in page order by walking the list and checking each row's

@@ -253,3 +253,74 @@ fn the_store_says_before_the_read_which_contact_searches_rank() {
         );
     }
 }
+
+/// A driver that starts more words than the walk's budget, with few matches: the page is
+/// ranked from the counted matches (a record each, plus the page's), not found by reading
+/// the list's records until the page is full (which read the whole list for a rare search).
+#[test]
+fn a_rare_search_past_the_word_list_budget_reads_its_matches_not_the_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    let mut g = Gen::new(9);
+    s.write_blocking(|w| seed(w, &mut g, &[400])).expect("seed");
+    s.read_blocking(|r| {
+        set(None, Some(0));
+        let t = r.table(CONTACTS)?;
+        let mut ranked = 0;
+        for (search, desc) in [
+            ("ada", false),
+            ("smith a", true),
+            ("lovelace@c1", false),
+            ("sales ada", false),
+            ("lead z", true),
+        ] {
+            let fetched = Cell::new(0usize);
+            let fetch = |id: u64, owner: u64| {
+                fetched.set(fetched.get() + 1);
+                t.get((owner, id))?.map(|g| dec(g.value())).transpose()
+            };
+            let spec = ListSpec {
+                scope: keys::scope(keys::kind::CONTACT, &[1]),
+                parts: Vec::new(),
+                order: entries::contact_order(ContactSort::Name),
+                desc,
+                word_scopes: vec![keys::scope(keys::kind::CONTACT, &[1])],
+                fetch: &fetch,
+                sort_key: &|c: &Contact| entries::contact_key(c, ContactSort::Name),
+                texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
+                keep: &|_| true,
+                filtered: false,
+                id: &|c: &Contact| c.id,
+                below: None,
+                word_lists: Some(keys::kind::CONTACT_WORD),
+            };
+            let sq = SearchQuery::parse(search);
+            let w = Window {
+                desc,
+                search: Some(&sq),
+                after: None,
+                offset: 0,
+                limit: 5,
+            };
+            let got = r.list_page(&spec, w)?;
+            let old = old_contacts(r, Some(1), &query(1, 5, "name", desc, search));
+            assert_eq!((&got.rows, got.total), (&old.items, old.total), "{search}");
+            assert!(old.total > 0 && old.total < 200, "{search}: {}", old.total);
+            // Rare (see `search::rare`): ranked from the counted matches.
+            if old.total * old.total <= 4 * 5 * 400 {
+                ranked += 1;
+                assert_eq!(
+                    fetched.get(),
+                    old.total + got.rows.len(),
+                    "{search}: a record per match and per page row, not the list's 400"
+                );
+            } else {
+                assert!(fetched.get() < 400, "{search}: {}", fetched.get());
+            }
+        }
+        assert!(ranked >= 2, "the rare searches were ranked: {ranked}");
+        set(None, None);
+        Ok::<_, StoreError>(())
+    })
+    .expect("read");
+}
