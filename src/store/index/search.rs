@@ -255,6 +255,9 @@ impl<Tx: ReadTables> Txn<Tx> {
                 break;
             }
             let mut others = OtherWords::new(search, driver);
+            // Counted in full with nothing found: the company has no match to walk for
+            // (most companies, for a rare search across companies: one seek, not two).
+            let counted_from = (!count.more).then_some(count.n);
             if !count.more {
                 self.count_in(
                     &words,
@@ -267,7 +270,8 @@ impl<Tx: ReadTables> Txn<Tx> {
                     &mut count,
                 )?;
             }
-            if limit > 0 && !walk.broad {
+            let none_here = !count.more && counted_from == Some(count.n);
+            if limit > 0 && !walk.broad && !none_here {
                 self.walk_scope(
                     &lists,
                     spec,
