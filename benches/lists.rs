@@ -343,10 +343,38 @@ async fn serve(app: App, spread: u64) {
                 floor_ms,
             );
             // By e-mail there are no word lists in that order: the search ranks its
-            // candidates, at most two such searches at once (`index::search::EXPENSIVE`).
+            // candidates, at most two such searches at once (`domain::search_turns`).
             row(
                 "API contacts, search \"hana oka\" by e-mail",
                 &load(&client, &format!("{search}&sort=email"), Some(&token)).await,
+                floor_ms,
+            );
+            // A rare search (a handful of matches: one e-mail word) and one with no match:
+            // what a search costs when the words' lists are short or empty.
+            row(
+                "API contacts, search \"hana okafor47\" (rare)",
+                &load(
+                    &client,
+                    &format!(
+                        "{}/api/v1/companies/{id}/contacts?q=hana%20okafor47&per_page=50",
+                        app.url
+                    ),
+                    Some(&token),
+                )
+                .await,
+                floor_ms,
+            );
+            row(
+                "API contacts, search \"zed\" (no match)",
+                &load(
+                    &client,
+                    &format!(
+                        "{}/api/v1/companies/{id}/contacts?q=zed&per_page=50",
+                        app.url
+                    ),
+                    Some(&token),
+                )
+                .await,
                 floor_ms,
             );
             let assets = format!(
@@ -399,6 +427,16 @@ async fn serve(app: App, spread: u64) {
         &load(
             &client,
             &format!("{}/api/v1/contacts?q=hana%20oka&per_page=50", app.url),
+            Some(&token),
+        )
+        .await,
+        floor_ms,
+    );
+    row(
+        "API /api/v1/contacts, search \"zed\" (no match)",
+        &load(
+            &client,
+            &format!("{}/api/v1/contacts?q=zed&per_page=50", app.url),
             Some(&token),
         )
         .await,

@@ -44,6 +44,7 @@ impl Services {
             CompanyFilter::Archived => Some(true),
             CompanyFilter::All => None,
         };
+        let _turn = super::search_turns::ranking_turn(super::search_turns::searches(&q)).await?;
         let listed = self
             .store
             .read(move |r| {

@@ -174,6 +174,9 @@ impl Services {
             )));
         }
         let query = q.clone();
+        let ranks = super::search_turns::searches(&q)
+            && crate::store::contact_search_ranks(ContactSort::parse(&q.sort), &filter, company_id);
+        let _turn = super::search_turns::ranking_turn(ranks).await?;
         let listed = self
             .store
             .read(move |r| {
@@ -199,6 +202,7 @@ impl Services {
         q: ListQuery,
     ) -> DomainResult<Page<ContactGroup>> {
         let query = q.clone();
+        let _turn = super::search_turns::ranking_turn(super::search_turns::searches(&q)).await?;
         let listed = self
             .store
             .read(move |r| {
@@ -226,6 +230,7 @@ impl Services {
         filter: AssetFilter,
     ) -> DomainResult<Page<Asset>> {
         let query = q.clone();
+        let _turn = super::search_turns::ranking_turn(super::search_turns::searches(&q)).await?;
         let listed = self
             .store
             .read(move |r| {

@@ -25,6 +25,7 @@ pub mod portal;
 pub mod queue_figures;
 pub mod requests;
 pub mod schedule;
+mod search_turns;
 pub mod sso;
 pub mod staff;
 pub mod sync;

@@ -205,6 +205,7 @@ impl Services {
     ) -> DomainResult<Page<SupportRequest>> {
         let who = who.clone();
         let raised_by = (!who.is_portal_admin).then_some(who.contact_id);
+        let _turn = super::search_turns::ranking_turn(super::search_turns::searches(&q)).await?;
         let mut page = self
             .store
             .read(move |r| page_of(r, Some(who.company_id), None, raised_by, &q))
@@ -298,6 +299,7 @@ impl Services {
         filter: RequestFilter,
         q: ListQuery,
     ) -> DomainResult<Page<SupportRequest>> {
+        let _turn = super::search_turns::ranking_turn(super::search_turns::searches(&q)).await?;
         self.store
             .read(move |r| {
                 if let Some(id) = filter.company_id {

@@ -30,6 +30,23 @@ fn word_lists(sort: ContactSort) -> Option<u8> {
     (sort == ContactSort::Name).then_some(kind::CONTACT_WORD)
 }
 
+/// Does a contact search in `sort` narrowed by `filter` rank its candidates (hold their ids,
+/// read a record per candidate: `index::read`) instead of walking per-word lists in page
+/// order? Known before the read, so the domain bounds how many such searches read at once
+/// without holding a read while they wait. Every other list's search ranks.
+pub fn contact_search_ranks(
+    sort: ContactSort,
+    filter: &ContactFilter,
+    company: Option<u64>,
+) -> bool {
+    // A group's members are read from the membership table (bounded by the group), not
+    // ranked; the active and guest filters narrow the word lists, so the search ranks.
+    if filter.group.is_some() && company.is_some() {
+        return false;
+    }
+    word_lists(sort).is_none() || filter.active.is_some() || filter.guest.is_some()
+}
+
 impl<Tx: ReadTables> Txn<Tx> {
     /// The search-word scopes of a `kind` list of `company`, or of every company: search
     /// words are kept per company only (see `entries::contact`), so a search across

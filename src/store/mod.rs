@@ -40,7 +40,7 @@ mod tables;
 mod txn;
 
 pub use backup::backup_to;
-pub use directory::Window;
+pub use directory::{Window, contact_search_ranks};
 pub use disk::DiskBudget;
 pub use error::StoreError;
 pub use group::group_commit_stats;

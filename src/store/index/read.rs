@@ -5,13 +5,14 @@
 //! only the rows up to the asked page.
 
 use super::blocks::{self, BlockKey, Entry};
+use super::id_set::{self, IdSet};
 use super::keys;
 use crate::store::Window;
 use crate::store::tables::{LIST_BLOCKS, LIST_COUNTS, WORD_BLOCKS};
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 
 /// A search match by its place in the list: (sort key, id), reversed for a descending list,
 /// so the heap's top is always the match furthest from the page.
@@ -354,7 +355,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         if worst > total.saturating_mul(16) {
             return Ok(None);
         }
-        let set: HashSet<u64> = matches.iter().map(|(id, _)| *id).collect();
+        let set: IdSet = matches.iter().map(|(id, _)| *id).collect();
         let list = keys::list(&spec.scope, spec.order);
         let mut page = Vec::with_capacity(limit.min(500));
         let (mut skipped, mut seen) = (0usize, 0usize);
@@ -429,8 +430,8 @@ impl<Tx: ReadTables> Txn<Tx> {
             return Ok(found);
         }
         // What follows holds every candidate's id (and a record per candidate, one at a
-        // time): a few at once only, so fifty such searches cannot hold a gigabyte.
-        let _turn = super::search::EXPENSIVE.enter();
+        // time): the domain lets a few such searches read at once only (before their read:
+        // `domain::search_turns`), so fifty of them cannot hold a gigabyte.
         // Every match has a word starting with the driver word; the other words and the
         // scope are checked on the candidates' records. Only the rows up to the end of the
         // asked page are kept (a bounded heap of sort keys), so a broad search over a large
@@ -441,7 +442,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         // The driver's candidates (a record with two words under the prefix, `ada` and
         // `adams`, is one), then narrowed by the other words' ids where those are few enough
         // to be worth a key walk: ids are cheap to compare, records are not to decode.
-        let mut seen: HashSet<u64> = HashSet::new();
+        let mut seen = id_set::with_capacity(0);
         let mut candidates: Vec<(u64, u64)> = Vec::new();
         self.each_word_match(&spec.word_scopes, driver, usize::MAX, |id, owner| {
             if seen.insert(id) {
@@ -453,7 +454,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let mut exact = !spec.filtered && spec.below.is_none();
         for w in search.words.iter().filter(|w| w.as_str() != driver) {
             let cap = candidates.len().saturating_mul(4).saturating_add(64);
-            let mut ids: HashSet<u64> = HashSet::new();
+            let mut ids = IdSet::default();
             let complete = self.each_word_match(&spec.word_scopes, w, cap, |id, _| {
                 ids.insert(id);
             })?;

@@ -20,9 +20,11 @@
 //! when there are matches.
 //!
 //! Other orders (and filtered lists) rank their candidates (`read.rs`); that path holds
-//! every candidate id, so at most `EXPENSIVE` of them run at once and the others wait.
+//! every candidate id, so the domain lets only a few of them read at once, and makes the
+//! others wait before their read (`domain::search_turns`), holding nothing.
 
 use super::blocks::{self, BlockKey};
+use super::id_set::{self, IdSet, RowSet};
 use super::keys;
 use super::read::{ListSpec, Ranked, list_range, word_range};
 use crate::model::SearchQuery;
@@ -30,8 +32,7 @@ use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
-use std::sync::{Condvar, Mutex};
+use std::collections::BinaryHeap;
 
 /// Matches counted exactly; past this, the total is "at least this many" (a person reads a
 /// few pages of a search, then refines it).
@@ -72,61 +73,12 @@ fn lists_budget(scopes: usize) -> usize {
     LISTS_BASE.saturating_add(LISTS_PER_SCOPE.saturating_mul(scopes))
 }
 
-/// A counting semaphore for searches that hold their candidates: memory bounded by design.
-pub(crate) struct Gate {
-    busy: Mutex<usize>,
-    freed: Condvar,
-    max: usize,
-}
-
-/// At most two candidate-ranking searches at once (the VM has two cores; more at once would
-/// only add memory, not speed).
-pub(crate) static EXPENSIVE: Gate = Gate::new(2);
-
-/// A turn through the gate, given back when dropped.
-pub(crate) struct Turn<'a>(&'a Gate);
-
-impl Gate {
-    pub(crate) const fn new(max: usize) -> Self {
-        Self {
-            busy: Mutex::new(0),
-            freed: Condvar::new(),
-            max,
-        }
-    }
-
-    /// Wait for a turn (the caller is a blocking-pool thread: waiting costs no core).
-    pub(crate) fn enter(&self) -> Turn<'_> {
-        // A panic while holding the lock cannot leave the count wrong (it is one add or
-        // subtract), so a poisoned lock is used as is.
-        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        while *busy >= self.max {
-            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
-        }
-        *busy += 1;
-        Turn(self)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn busy(&self) -> usize {
-        *self.busy.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        let mut busy = self.0.busy.lock().unwrap_or_else(|e| e.into_inner());
-        *busy = busy.saturating_sub(1);
-        self.0.freed.notify_one();
-    }
-}
-
 /// The search's words other than the driver, checked for the rows of one company: their
 /// ids in the company's word index, read when a row first needs them.
 struct OtherWords<'q> {
     words: Vec<&'q str>,
     /// Per word: its ids in the company, or None when it has more than `OTHER_WORD_CAP`.
-    ids: Option<Vec<Option<HashSet<u64>>>>,
+    ids: Option<Vec<Option<IdSet>>>,
 }
 
 impl<'q> OtherWords<'q> {
@@ -158,7 +110,7 @@ impl<'q> OtherWords<'q> {
         if self.ids.is_none() {
             let mut all = Vec::with_capacity(self.words.len());
             for w in &self.words {
-                let mut ids = HashSet::new();
+                let mut ids = IdSet::default();
                 let complete = txn.word_ids(scope, w, OTHER_WORD_CAP, &mut ids)?;
                 all.push(complete.then_some(ids));
             }
@@ -181,11 +133,15 @@ impl<'q> OtherWords<'q> {
     }
 }
 
-/// A bounded count: `n` matches so far; `more` when it stopped at the cap.
+/// A bounded count: `n` matches so far; `more` when it stopped at the cap. `found` keeps the
+/// matches counted, (id, company id), at most the cap of them: when they are all the
+/// matches (not `more`), a page that cannot be found through the word lists is ranked from
+/// them (see `search_by_word_lists`).
 #[derive(Default)]
 struct Count {
     n: usize,
     more: bool,
+    found: Vec<(u64, u64)>,
 }
 
 /// A page being found by the word lists.
@@ -193,7 +149,7 @@ struct PageWalk {
     /// The page so far (the first `want` matches met); its top is the row furthest from
     /// the page's start.
     best: BinaryHeap<Ranked>,
-    in_best: HashSet<(u64, u64)>,
+    in_best: RowSet,
     /// Word lists opened, against `budget`; `broad` once past it.
     lists: usize,
     budget: usize,
@@ -209,7 +165,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         scope: &[u8],
         prefix: &str,
         cap: usize,
-        ids: &mut HashSet<u64>,
+        ids: &mut IdSet,
     ) -> Result<bool, StoreError> {
         let words = self.table(WORD_BLOCKS)?;
         for (n, e) in word_range(&words, scope, prefix)?.enumerate() {
@@ -237,7 +193,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         count: &mut Count,
     ) -> Result<(), StoreError> {
         // A row with two words under the driver (`ada`, `adams`) is one match.
-        let mut seen: HashSet<u64> = HashSet::new();
+        let mut seen = id_set::with_capacity(0);
         for e in word_range(words, scope, driver)? {
             let e = e?;
             let id = e.id;
@@ -249,6 +205,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 return Ok(());
             }
             count.n += 1;
+            count.found.push((id, e.owner));
         }
         Ok(())
     }
@@ -278,7 +235,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let mut count = Count::default();
         let mut walk = PageWalk {
             best: BinaryHeap::new(),
-            in_best: HashSet::new(),
+            in_best: RowSet::default(),
             lists: 0,
             budget: lists_budget(spec.word_scopes.len()),
             want,
@@ -290,6 +247,9 @@ impl<Tx: ReadTables> Txn<Tx> {
                 break;
             }
             let mut others = OtherWords::new(search, driver);
+            // Counted in full with nothing found: the company has no match to walk for
+            // (most companies, for a rare search across companies: one seek, not two).
+            let counted_from = (!count.more).then_some(count.n);
             if !count.more {
                 self.count_in(
                     &words,
@@ -302,7 +262,8 @@ impl<Tx: ReadTables> Txn<Tx> {
                     &mut count,
                 )?;
             }
-            if limit > 0 && !walk.broad {
+            let none_here = !count.more && counted_from == Some(count.n);
+            if limit > 0 && !walk.broad && !none_here {
                 self.walk_scope(
                     &lists,
                     spec,
@@ -319,7 +280,14 @@ impl<Tx: ReadTables> Txn<Tx> {
         if count.n == 0 || limit == 0 {
             return Ok(Some((Vec::new(), count.n, count.more)));
         }
-        let page = if walk.broad {
+        let page = if walk.broad && !count.more && self.rare(spec, count.n, want)? {
+            // A driver that starts too many words to walk their lists, with few matches
+            // (`okafor47` starts a word per e-mail, `okafor470`...): the count holds every
+            // match, so the page is ranked from them, a record each (at most the cap).
+            // Walking the list and checking records would read the whole list to find a
+            // handful (measured: a rare search in the 100 k company read its 100,000 records).
+            self.rank_found(spec, &count.found, after, want)?
+        } else if walk.broad {
             self.walk_list_checking(spec, search, after, want)?
         } else {
             walk.best
@@ -412,6 +380,66 @@ impl<Tx: ReadTables> Txn<Tx> {
             }
             from = keys::after(&list);
         }
+    }
+
+    /// Are `total` matches too few for walking the list to find `want` of them? Walking
+    /// reads about `want × listed / total` records if the matches are spread evenly, ranking
+    /// reads `total`: rank unless walking reads a quarter of that (so a list whose matches
+    /// cluster at its end costs a small list's walk: `total` is at most the cap).
+    fn rare<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        total: usize,
+        want: usize,
+    ) -> Result<bool, StoreError> {
+        let listed = self.count(&spec.scope)? as usize;
+        let walk = want.saturating_mul(listed).saturating_mul(4);
+        Ok(walk >= total.saturating_mul(total))
+    }
+
+    /// The first `want` of `found` (every match) in page order, after `after`: their records
+    /// read for their sort keys, one page of them held (a bounded heap).
+    fn rank_found<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        found: &[(u64, u64)],
+        after: Option<(&[u8], u64)>,
+        want: usize,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        let mut best: BinaryHeap<Ranked> = BinaryHeap::new();
+        for &(id, owner) in found {
+            let Some(row) = (spec.fetch)(id, owner)? else {
+                continue;
+            };
+            let key = (spec.sort_key)(&row);
+            // Keyset paging: only rows past the cursor, in the list's direction.
+            if let Some((k, i)) = after {
+                let o = (key.as_slice(), id).cmp(&(k, i));
+                let past = if spec.desc {
+                    o == Ordering::Less
+                } else {
+                    o == Ordering::Greater
+                };
+                if !past {
+                    continue;
+                }
+            }
+            best.push(Ranked {
+                key,
+                id,
+                owner,
+                flip: spec.desc,
+                at: 0,
+            });
+            if best.len() > want {
+                best.pop();
+            }
+        }
+        Ok(best
+            .into_sorted_vec()
+            .into_iter()
+            .map(|m| (m.id, m.owner))
+            .collect())
     }
 
     /// The first `want` matches in page order by walking the list and checking each row's

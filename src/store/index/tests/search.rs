@@ -1,12 +1,12 @@
 //! Search through the per-word lists (`index::search`): the same rows as the full scan at
 //! every cap and budget, a total that is exact below the cap and a lower bound above it, the
-//! page's records read and no others, and the gate that bounds the ranking searches.
+//! page's records read and no others.
 
 use super::lists::{old_contacts, query, window};
 use super::*;
 use crate::model::{ContactSort, SearchQuery};
 use crate::store::codec::dec;
-use crate::store::index::search::{EXPENSIVE, Gate, TEST_COUNT_CAP, TEST_LISTS_BUDGET};
+use crate::store::index::search::{TEST_COUNT_CAP, TEST_LISTS_BUDGET};
 use crate::store::index::{ListSpec, entries, keys};
 use crate::store::tables::CONTACTS;
 use crate::store::{Listed, Window};
@@ -223,29 +223,104 @@ fn a_search_page_by_name_reads_only_its_rows() {
     .expect("read");
 }
 
-/// The gate lets `max` in at once; the next waits for a turn to be given back.
+/// The domain asks, before its read, whether a contact search ranks (and so waits for a
+/// turn): by name through the word lists, or a group's members, it does not; filtered or in
+/// another order, it does (`read.rs` ranks whenever `search_by_word_lists` declines).
 #[test]
-fn the_gate_lets_two_in_and_the_third_waits_for_a_turn() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static GATE: Gate = Gate::new(2);
-    let a = GATE.enter();
-    let b = GATE.enter();
-    assert_eq!(GATE.busy(), 2);
-    let given_back = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let seen = given_back.clone();
-    let waiter = std::thread::spawn(move || {
-        let _c = GATE.enter();
-        // Entered: a turn must have been given back first.
-        tx.send(seen.load(Ordering::SeqCst)).expect("send");
-    });
-    given_back.store(true, Ordering::SeqCst);
-    drop(a);
-    assert!(rx.recv().expect("the waiter entered"));
-    waiter.join().expect("join");
-    drop(b);
-    assert_eq!(GATE.busy(), 0);
-    // The process-wide gate is free when no search runs.
-    assert!(EXPENSIVE.busy() <= 2);
+fn the_store_says_before_the_read_which_contact_searches_rank() {
+    use crate::model::ContactFilter;
+    use crate::store::contact_search_ranks;
+    let by = |active: Option<bool>, guest: Option<bool>, group: Option<u64>| ContactFilter {
+        active,
+        guest,
+        group,
+    };
+    for (sort, filter, company, ranks) in [
+        (ContactSort::Name, by(None, None, None), Some(1), false),
+        (ContactSort::Name, by(None, None, None), None, false),
+        (ContactSort::Name, by(Some(true), None, None), Some(1), true),
+        (ContactSort::Name, by(None, Some(false), None), None, true),
+        (ContactSort::Email, by(None, None, None), Some(1), true),
+        (ContactSort::Updated, by(None, None, None), None, true),
+        (ContactSort::Email, by(None, None, Some(4)), Some(1), false),
+        // A group filter needs a company (the domain refuses it without one).
+        (ContactSort::Email, by(None, None, Some(4)), None, true),
+    ] {
+        assert_eq!(
+            contact_search_ranks(sort, &filter, company),
+            ranks,
+            "{sort:?} {filter:?} {company:?}"
+        );
+    }
+}
+
+/// A driver that starts more words than the walk's budget, with few matches: the page is
+/// ranked from the counted matches (a record each, plus the page's), not found by reading
+/// the list's records until the page is full (which read the whole list for a rare search).
+#[test]
+fn a_rare_search_past_the_word_list_budget_reads_its_matches_not_the_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    let mut g = Gen::new(9);
+    s.write_blocking(|w| seed(w, &mut g, &[400])).expect("seed");
+    s.read_blocking(|r| {
+        set(None, Some(0));
+        let t = r.table(CONTACTS)?;
+        let mut ranked = 0;
+        for (search, desc) in [
+            ("ada", false),
+            ("smith a", true),
+            ("lovelace@c1", false),
+            ("sales ada", false),
+            ("lead z", true),
+        ] {
+            let fetched = Cell::new(0usize);
+            let fetch = |id: u64, owner: u64| {
+                fetched.set(fetched.get() + 1);
+                t.get((owner, id))?.map(|g| dec(g.value())).transpose()
+            };
+            let spec = ListSpec {
+                scope: keys::scope(keys::kind::CONTACT, &[1]),
+                parts: Vec::new(),
+                order: entries::contact_order(ContactSort::Name),
+                desc,
+                word_scopes: vec![keys::scope(keys::kind::CONTACT, &[1])],
+                fetch: &fetch,
+                sort_key: &|c: &Contact| entries::contact_key(c, ContactSort::Name),
+                texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
+                keep: &|_| true,
+                filtered: false,
+                id: &|c: &Contact| c.id,
+                below: None,
+                word_lists: Some(keys::kind::CONTACT_WORD),
+            };
+            let sq = SearchQuery::parse(search);
+            let w = Window {
+                desc,
+                search: Some(&sq),
+                after: None,
+                offset: 0,
+                limit: 5,
+            };
+            let got = r.list_page(&spec, w)?;
+            let old = old_contacts(r, Some(1), &query(1, 5, "name", desc, search));
+            assert_eq!((&got.rows, got.total), (&old.items, old.total), "{search}");
+            assert!(old.total > 0 && old.total < 200, "{search}: {}", old.total);
+            // Rare (see `search::rare`): ranked from the counted matches.
+            if old.total * old.total <= 4 * 5 * 400 {
+                ranked += 1;
+                assert_eq!(
+                    fetched.get(),
+                    old.total + got.rows.len(),
+                    "{search}: a record per match and per page row, not the list's 400"
+                );
+            } else {
+                assert!(fetched.get() < 400, "{search}: {}", fetched.get());
+            }
+        }
+        assert!(ranked >= 2, "the rare searches were ranked: {ranked}");
+        set(None, None);
+        Ok::<_, StoreError>(())
+    })
+    .expect("read");
 }
