@@ -9,12 +9,11 @@
 //! best rows, not the company.
 
 use super::ListSpec;
-use super::read::{cursor, from_cursor};
+use super::read::{from_cursor, page_of, past_cursor};
 use crate::store::codec::dec;
 use crate::store::{Listed, ReadTables, StoreError, Txn, Window};
 use redb::{ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
-use std::cmp::Ordering;
 
 /// Rows kept while merging: (sort key, id, row).
 type Kept<T> = Vec<(Vec<u8>, u64, T)>;
@@ -64,17 +63,8 @@ impl<Tx: ReadTables> Txn<Tx> {
                 }
                 total += 1;
                 let id = (spec.id)(&row);
-                // Keyset paging: only rows past the cursor, in the list's direction.
-                if let Some((k, i)) = after {
-                    let o = (key.as_slice(), id).cmp(&(k, i));
-                    let past = if spec.desc {
-                        o == Ordering::Less
-                    } else {
-                        o == Ordering::Greater
-                    };
-                    if !past {
-                        continue;
-                    }
+                if !past_cursor(&key, id, after, spec.desc) {
+                    continue;
                 }
                 kept.push((key, id, row));
                 if kept.len() >= want.saturating_mul(2).max(256) {
@@ -84,18 +74,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
         trim(&mut kept, spec.desc, want);
         let rows: Vec<T> = kept.into_iter().skip(w.offset).map(|(_, _, r)| r).collect();
-        let next = match rows.last() {
-            Some(last) if rows.len() == w.limit => {
-                Some(cursor(&(spec.sort_key)(last), (spec.id)(last)))
-            }
-            _ => None,
-        };
-        Ok(Listed {
-            rows,
-            total,
-            next,
-            total_is_lower_bound,
-        })
+        Ok(page_of(spec, rows, w.limit, total, total_is_lower_bound))
     }
 
     /// How many of the `pending` companies' records pass `keep` (a counter's share that the

@@ -100,6 +100,49 @@ pub(super) fn from_cursor(c: &[u8]) -> Option<(&[u8], u64)> {
     Some((key, u64::from_be_bytes(id.try_into().ok()?)))
 }
 
+/// Keyset paging: is the row at (`key`, `id`) past the cursor `after`, in the list's direction?
+/// (Every row is, without a cursor.)
+pub(super) fn past_cursor(key: &[u8], id: u64, after: Option<(&[u8], u64)>, desc: bool) -> bool {
+    let Some((k, i)) = after else {
+        return true;
+    };
+    let o = (key, id).cmp(&(k, i));
+    if desc {
+        o == Ordering::Less
+    } else {
+        o == Ordering::Greater
+    }
+}
+
+/// Keep `m` among the `want` rows nearest the page's start (a bounded heap: its top is the
+/// row furthest from the page, dropped when one too many is held).
+pub(super) fn keep_nearest(best: &mut BinaryHeap<Ranked>, m: Ranked, want: usize) {
+    best.push(m);
+    if best.len() > want {
+        best.pop();
+    }
+}
+
+/// A page as the reader gets it: the cursor after its last row when the page is full.
+pub(super) fn page_of<T>(
+    spec: &ListSpec<'_, T>,
+    rows: Vec<T>,
+    limit: usize,
+    total: usize,
+    total_is_lower_bound: bool,
+) -> Listed<T> {
+    let next = match rows.last() {
+        Some(last) if rows.len() == limit => Some(cursor(&(spec.sort_key)(last), (spec.id)(last))),
+        _ => None,
+    };
+    Listed {
+        rows,
+        total,
+        next,
+        total_is_lower_bound,
+    }
+}
+
 /// One list's entries walked in order (or reversed), block by block (`blocks::Walk`).
 pub(super) type Walk<'t> = blocks::Walk<'t>;
 
@@ -313,18 +356,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         w: Window<'_>,
     ) -> Result<Listed<T>, StoreError> {
         let (rows, total, total_is_lower_bound) = self.list_rows(spec, w)?;
-        let next = match rows.last() {
-            Some(last) if rows.len() == w.limit => {
-                Some(cursor(&(spec.sort_key)(last), (spec.id)(last)))
-            }
-            _ => None,
-        };
-        Ok(Listed {
-            rows,
-            total,
-            next,
-            total_is_lower_bound,
-        })
+        Ok(page_of(spec, rows, w.limit, total, total_is_lower_bound))
     }
 
     /// A search page found by walking the list in its order and keeping the matches, when
@@ -482,31 +514,18 @@ impl<Tx: ReadTables> Txn<Tx> {
                 continue;
             }
             let key = (spec.sort_key)(&row);
-            // Keyset paging: only rows past the cursor, in the list's direction.
-            if let Some((k, i)) = after {
-                let past = (key.as_slice(), id).cmp(&(k, i));
-                if past
-                    == if spec.desc {
-                        Ordering::Greater
-                    } else {
-                        Ordering::Less
-                    }
-                    || past == Ordering::Equal
-                {
-                    continue;
-                }
+            if !past_cursor(&key, id, after, spec.desc) {
+                continue;
             }
             // Descending pages want the largest keys: flip the order the heap keeps.
-            best.push(Ranked {
+            let m = Ranked {
                 key,
                 id,
                 owner,
                 flip: spec.desc,
                 at: 0,
-            });
-            if best.len() > want {
-                best.pop();
-            }
+            };
+            keep_nearest(&mut best, m, want);
         }
         let ranked = best.into_sorted_vec();
         let mut rows = Vec::with_capacity(limit.min(ranked.len()));

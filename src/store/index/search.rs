@@ -26,7 +26,7 @@
 use super::blocks::{self, BlockKey};
 use super::id_set::{self, IdSet, RowSet};
 use super::keys;
-use super::read::{ListSpec, Ranked, list_range, word_range};
+use super::read::{ListSpec, Ranked, keep_nearest, list_range, past_cursor, word_range};
 use crate::model::SearchQuery;
 use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
 use crate::store::{ReadTables, StoreError, Txn};
@@ -412,28 +412,17 @@ impl<Tx: ReadTables> Txn<Tx> {
                 continue;
             };
             let key = (spec.sort_key)(&row);
-            // Keyset paging: only rows past the cursor, in the list's direction.
-            if let Some((k, i)) = after {
-                let o = (key.as_slice(), id).cmp(&(k, i));
-                let past = if spec.desc {
-                    o == Ordering::Less
-                } else {
-                    o == Ordering::Greater
-                };
-                if !past {
-                    continue;
-                }
+            if !past_cursor(&key, id, after, spec.desc) {
+                continue;
             }
-            best.push(Ranked {
+            let m = Ranked {
                 key,
                 id,
                 owner,
                 flip: spec.desc,
                 at: 0,
-            });
-            if best.len() > want {
-                best.pop();
-            }
+            };
+            keep_nearest(&mut best, m, want);
         }
         Ok(best
             .into_sorted_vec()
