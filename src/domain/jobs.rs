@@ -331,17 +331,11 @@ impl Services {
     pub async fn prune_jobs(&self, keep_days: u32) -> DomainResult<usize> {
         let now = self.now();
         let cutoff = now - Duration::days(i64::from(keep_days));
-        let mut removed = 0;
-        loop {
-            let n = self
-                .store
-                .write(move |w| w.prune_jobs(cutoff, PRUNE_BATCH))
-                .await?;
-            removed += n;
-            if n < PRUNE_BATCH {
-                break;
-            }
-        }
+        let removed = self
+            .remove_in_batches(PRUNE_BATCH as u64, move |w| {
+                Ok(w.prune_jobs(cutoff, PRUNE_BATCH)? as u64)
+            })
+            .await? as usize;
         if removed > 0 {
             self.record(
                 NewAuditEvent::new(

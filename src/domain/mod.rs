@@ -22,6 +22,7 @@ pub mod membership;
 mod outcome;
 pub mod password;
 pub mod portal;
+mod prune;
 pub mod queue_figures;
 pub mod requests;
 pub mod schedule;

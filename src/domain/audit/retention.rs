@@ -32,17 +32,9 @@ impl Services {
         if !prunable {
             return Ok(0);
         }
-        let mut removed = 0u64;
-        loop {
-            let n = self
-                .store
-                .write(move |w| w.prune_audit(cutoff, max, BATCH))
-                .await?;
-            removed += n;
-            if n < BATCH {
-                break;
-            }
-        }
+        let removed = self
+            .remove_in_batches(BATCH, move |w| w.prune_audit(cutoff, max, BATCH))
+            .await?;
         if removed > 0 {
             self.record(
                 NewAuditEvent::new(

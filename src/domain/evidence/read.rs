@@ -64,17 +64,11 @@ impl crate::domain::Services {
     pub async fn prune_evidence(&self, retention_days: u32) -> DomainResult<usize> {
         let now = self.now();
         let cutoff = now - chrono::Duration::days(i64::from(retention_days));
-        let mut removed = 0;
-        loop {
-            let n = self
-                .store
-                .write(move |w| w.prune_evidence(cutoff, PRUNE_BATCH))
-                .await?;
-            removed += n;
-            if n < PRUNE_BATCH {
-                break;
-            }
-        }
+        let removed = self
+            .remove_in_batches(PRUNE_BATCH as u64, move |w| {
+                Ok(w.prune_evidence(cutoff, PRUNE_BATCH)? as u64)
+            })
+            .await? as usize;
         if removed > 0 {
             self.record(
                 crate::model::NewAuditEvent::new(
