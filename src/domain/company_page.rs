@@ -7,12 +7,9 @@
 //! were most of a page's cost (ten hops for a company's tab, 53 for a page of `/companies`).
 
 use super::assets::views::gap_counts;
-use super::directory::window;
 use super::sync::identity::SyncReport;
 use super::{DomainError, DomainResult, Services};
-use crate::model::{
-    AssetFilter, AssetSort, Company, ContactFilter, ContactSort, GapCounts, Job, JobKind, ListQuery,
-};
+use crate::model::{Company, GapCounts, Job, JobKind};
 use crate::store::keys;
 use std::collections::HashMap;
 
@@ -41,29 +38,11 @@ impl Services {
                 let company = r
                     .company(company_id)?
                     .ok_or(DomainError::NotFound("company"))?;
-                // The totals of a one-row page, as `contacts` / `assets` answer them, so the
-                // tabs count what their lists show.
-                let one = ListQuery::new(Some(1), Some(1), None, None, None);
-                let contact_count = r
-                    .contact_page_filtered(
-                        Some(company_id),
-                        ContactSort::parse(&one.sort),
-                        &ContactFilter::default(),
-                        window(&one, None),
-                    )?
-                    .total;
-                let asset_count = r
-                    .asset_page_filtered(
-                        Some(company_id),
-                        AssetSort::parse(&one.sort),
-                        &AssetFilter::default(),
-                        window(&one, None),
-                    )?
-                    .total;
+                // The unfiltered lists' counters (what the tabs' lists total), no row read.
                 Ok::<_, DomainError>(CompanyHead {
                     company,
-                    contact_count,
-                    asset_count,
+                    contact_count: r.contact_count(Some(company_id))? as usize,
+                    asset_count: r.asset_count(Some(company_id))? as usize,
                     report: r.meta(&report_key)?,
                     gap_counts: gap_counts(r, company_id)?,
                     sync_job: r.active_job(&job_key)?.filter(|j| j.state.is_active()),

@@ -382,6 +382,16 @@ impl<Tx: ReadTables> Txn<Tx> {
             .collect()
     }
 
+    /// How many contacts `company` (or every company) has.
+    pub fn contact_count(&self, company: Option<u64>) -> Result<u64, StoreError> {
+        let pending = self.pending_among(ListKind::Contacts, company)?;
+        let n = self.count(&keys::scope(
+            kind::CONTACT,
+            &[company.unwrap_or(keys::ALL_COMPANIES)],
+        ))?;
+        Ok(n + self.count_pending(CONTACTS, &pending, &|_: &Contact| true)?)
+    }
+
     /// How many assets `company` (or every company) has.
     pub fn asset_count(&self, company: Option<u64>) -> Result<u64, StoreError> {
         let pending = self.pending_among(ListKind::Assets, company)?;

@@ -59,6 +59,11 @@ fn compare_counts_and_groups(s: &Store) {
                 None => r.all_assets()?,
             };
             assert_eq!(r.asset_count(company)?, assets.len() as u64, "{company:?}");
+            let contacts = match company {
+                Some(c) => r.contacts_of(c)?.len(),
+                None => r.all_contacts()?.len(),
+            };
+            assert_eq!(r.contact_count(company)?, contacts as u64, "{company:?}");
             let states = ["compliant", "noncompliant", ""];
             for (state, n) in r.compliance_counts(company, &states)? {
                 let want = assets
