@@ -7,7 +7,8 @@
 //! * companies of 1,000, 10,000 and 100,000 contacts (and a tenth as many assets each);
 //! * then 1,000 companies of 1,000 contacts each (1 M contacts in 1,000 companies; set
 //!   `LISTS_BENCH_SPREAD=N` for N companies instead, e.g. 100 for a quicker run;
-//!   `LISTS_BENCH_DIR=<dir>` keeps the seeded data directory and serves it on the next run).
+//!   `LISTS_BENCH_DIR=<dir>` keeps the seeded data directory and serves it on the next run;
+//!   `LISTS_BENCH_ROWS=<text>|<text>` measures only the rows whose name contains one of them).
 //!
 //! For each list (the company page's Contacts tab as HTML, and the API page of 50, per
 //! company size; the all-contacts page and `/api/v1/contacts` across everything) it measures
@@ -35,7 +36,7 @@ use support::{mb, status_kib};
 const ADMIN: &str = "bench@lists.example";
 const PASSWORD: &str = "correct horse battery staple";
 
-fn row(name: &str, (one, fifty): &(Latency, Latency), floor_ms: f64) {
+fn print_row(name: &str, (one, fifty): &(Latency, Latency), floor_ms: f64) {
     println!(
         "  {name:<46} 1 conn: p50 {:>7.2} ms p99 {:>7.2} ms ({:>5.0} req/s) | 50 conns: p50 {:>7.2} ms p99 {:>7.2} ms ({:>5.0} req/s) | p50/floor {:>5.1}x{}",
         one.p50,
@@ -51,6 +52,22 @@ fn row(name: &str, (one, fifty): &(Latency, Latency), floor_ms: f64) {
             String::new()
         }
     );
+}
+
+/// Measure one row and print it. `LISTS_BENCH_ROWS=<text>|<text>...` measures only the rows
+/// whose name contains one of the texts (profiling or comparing a few rows without the rest
+/// of the run).
+async fn row(
+    name: &str,
+    measured: impl std::future::Future<Output = (Latency, Latency)>,
+    floor_ms: f64,
+) {
+    if std::env::var("LISTS_BENCH_ROWS")
+        .is_ok_and(|only| !only.split('|').any(|o| name.contains(o)))
+    {
+        return;
+    }
+    print_row(name, &measured.await, floor_ms);
 }
 
 /// The floor: 50 contacts read by key through `Store::read` (blocking pool, one snapshot).
@@ -263,18 +280,20 @@ async fn serve(app: App, spread: u64) {
         let html = format!("{}/companies/{id}?tab=contacts", app.url);
         row(
             "HTML contacts tab, page 1",
-            &load(&client, &html, None).await,
+            load(&client, &html, None),
             floor_ms,
-        );
+        )
+        .await;
         let api = format!(
             "{}/api/v1/companies/{id}/contacts?page=1&per_page=50",
             app.url
         );
         row(
             "API contacts, page 1 of 50",
-            &load(&client, &api, Some(&token)).await,
+            load(&client, &api, Some(&token)),
             floor_ms,
-        );
+        )
+        .await;
         if *n == 100_000 {
             // The deepest page `page=` reaches (rows 9,951–10,000; past 10,000 rows the API
             // answers 400 page_too_deep and names `cursor`).
@@ -284,9 +303,10 @@ async fn serve(app: App, spread: u64) {
             );
             row(
                 "API contacts, page 200 by e-mail desc (deepest page=)",
-                &load(&client, &deepest, Some(&token)).await,
+                load(&client, &deepest, Some(&token)),
                 floor_ms,
-            );
+            )
+            .await;
             let far = format!(
                 "{}/api/v1/companies/{id}/contacts?page=1500&per_page=50&sort=email&dir=desc",
                 app.url
@@ -330,62 +350,66 @@ async fn serve(app: App, spread: u64) {
             );
             row(
                 "API contacts, page 1,500 by e-mail desc, by cursor",
-                &load(&client, &keyset, Some(&token)).await,
+                load(&client, &keyset, Some(&token)),
                 floor_ms,
-            );
+            )
+            .await;
             let search = format!(
                 "{}/api/v1/companies/{id}/contacts?q=hana%20oka&per_page=50",
                 app.url
             );
             row(
                 "API contacts, search \"hana oka\"",
-                &load(&client, &search, Some(&token)).await,
+                load(&client, &search, Some(&token)),
                 floor_ms,
-            );
+            )
+            .await;
             // By e-mail there are no word lists in that order: the search ranks its
             // candidates, at most two such searches at once (`domain::search_turns`).
             row(
                 "API contacts, search \"hana oka\" by e-mail",
-                &load(&client, &format!("{search}&sort=email"), Some(&token)).await,
+                load(&client, &format!("{search}&sort=email"), Some(&token)),
                 floor_ms,
-            );
+            )
+            .await;
             // A rare search (a handful of matches: one e-mail word) and one with no match:
             // what a search costs when the words' lists are short or empty.
             row(
                 "API contacts, search \"hana okafor47\" (rare)",
-                &load(
+                load(
                     &client,
                     &format!(
                         "{}/api/v1/companies/{id}/contacts?q=hana%20okafor47&per_page=50",
                         app.url
                     ),
                     Some(&token),
-                )
-                .await,
+                ),
                 floor_ms,
-            );
+            )
+            .await;
             row(
                 "API contacts, search \"zed\" (no match)",
-                &load(
+                load(
                     &client,
                     &format!(
                         "{}/api/v1/companies/{id}/contacts?q=zed&per_page=50",
                         app.url
                     ),
                     Some(&token),
-                )
-                .await,
+                ),
                 floor_ms,
-            );
+            )
+            .await;
             let assets = format!(
                 "{}/api/v1/companies/{id}/assets?page=1&per_page=50&sort=serial",
                 app.url
             );
             row(
                 "API assets, page 1 by serial",
-                &load(&client, &assets, Some(&token)).await,
+                load(&client, &assets, Some(&token)),
                 floor_ms,
-            );
+            )
+            .await;
         }
     }
     println!(
@@ -394,109 +418,111 @@ async fn serve(app: App, spread: u64) {
     );
     row(
         "HTML /contacts, page 1",
-        &load(&client, &format!("{}/contacts", app.url), None).await,
+        load(&client, &format!("{}/contacts", app.url), None),
         floor_ms,
-    );
+    )
+    .await;
     row(
         "API /api/v1/contacts, page 1 of 50",
-        &load(
+        load(
             &client,
             &format!("{}/api/v1/contacts?page=1&per_page=50", app.url),
             Some(&token),
-        )
-        .await,
+        ),
         floor_ms,
-    );
+    )
+    .await;
     row(
         "API /api/v1/contacts, sorted by updated desc",
-        &load(
+        load(
             &client,
             &format!(
                 "{}/api/v1/contacts?sort=updated&dir=desc&per_page=50",
                 app.url
             ),
             Some(&token),
-        )
-        .await,
+        ),
         floor_ms,
-    );
+    )
+    .await;
     // Search words are kept per company (schema v9): across companies a search looks its
     // words up company by company. Filtered lists have their copy across companies (v15).
     row(
         "API /api/v1/contacts, search \"hana oka\"",
-        &load(
+        load(
             &client,
             &format!("{}/api/v1/contacts?q=hana%20oka&per_page=50", app.url),
             Some(&token),
-        )
-        .await,
+        ),
         floor_ms,
-    );
+    )
+    .await;
     row(
         "API /api/v1/contacts, search \"zed\" (no match)",
-        &load(
+        load(
             &client,
             &format!("{}/api/v1/contacts?q=zed&per_page=50", app.url),
             Some(&token),
-        )
-        .await,
+        ),
         floor_ms,
-    );
+    )
+    .await;
     row(
         "API /api/v1/contacts, active=no",
-        &load(
+        load(
             &client,
             &format!("{}/api/v1/contacts?active=no&per_page=50", app.url),
             Some(&token),
-        )
-        .await,
+        ),
         floor_ms,
-    );
+    )
+    .await;
     row(
         "API /api/v1/assets, compliance=noncompliant",
-        &load(
+        load(
             &client,
             &format!(
                 "{}/api/v1/assets?compliance=noncompliant&per_page=50",
                 app.url
             ),
             Some(&token),
-        )
-        .await,
+        ),
         floor_ms,
-    );
+    )
+    .await;
     row(
         "HTML /companies, page 1",
-        &load(&client, &format!("{}/companies", app.url), None).await,
+        load(&client, &format!("{}/companies", app.url), None),
         floor_ms,
-    );
+    )
+    .await;
     // The first rows again, last: the same requests after every other row has run, so a
     // difference from the first pass is the run's order (caches, start-up), not the page.
     let (_, first_id, _) = &sized[0];
     println!("== company of 1000 contacts again, after every other row ==");
     row(
         "HTML contacts tab, page 1",
-        &load(
+        load(
             &client,
             &format!("{}/companies/{first_id}?tab=contacts", app.url),
             None,
-        )
-        .await,
+        ),
         floor_ms,
-    );
+    )
+    .await;
     row(
         "API contacts, page 1 of 50",
-        &load(
+        load(
             &client,
             &format!(
                 "{}/api/v1/companies/{first_id}/contacts?page=1&per_page=50",
                 app.url
             ),
             Some(&token),
-        )
-        .await,
+        ),
         floor_ms,
-    );
+    )
+    .await;
     println!(
         "web load: {:.1} s; RSS after: {:.1} MB; peak RSS during the load: {:.1} MB (VmHWM{})",
         t_load.elapsed().as_secs_f64(),

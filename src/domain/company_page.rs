@@ -7,6 +7,7 @@
 //! were most of a page's cost (ten hops for a company's tab, 53 for a page of `/companies`).
 
 use super::assets::views::gap_counts;
+use super::directory::GROUP_CHOICES;
 use super::sync::identity::SyncReport;
 use super::{DomainError, DomainResult, Services};
 use crate::model::{Company, GapCounts, Job, JobKind};
@@ -26,11 +27,19 @@ pub struct CompanyHead {
     pub gap_counts: GapCounts,
     /// The identity sync queued or running for the company, if any.
     pub sync_job: Option<Job>,
+    /// The contacts tab's group filter choices (see [`Services::group_choices`]), read in
+    /// the same snapshot when asked for: one hop fewer on every contacts tab view.
+    pub group_choices: Option<Vec<(u64, String)>>,
 }
 
 impl Services {
-    /// The company page's header, in one read (404 for an unknown company).
-    pub async fn company_head(&self, company_id: u64) -> DomainResult<CompanyHead> {
+    /// The company page's header, in one read (404 for an unknown company), with the group
+    /// filter's choices when `with_group_choices` (the contacts tab).
+    pub async fn company_head(
+        &self,
+        company_id: u64,
+        with_group_choices: bool,
+    ) -> DomainResult<CompanyHead> {
         let job_key = Job::active_key(&JobKind::new(JobKind::IDENTITY_SYNC), Some(company_id));
         let report_key = keys::meta::sync_report(company_id);
         self.store
@@ -46,6 +55,11 @@ impl Services {
                     report: r.meta(&report_key)?,
                     gap_counts: gap_counts(r, company_id)?,
                     sync_job: r.active_job(&job_key)?.filter(|j| j.state.is_active()),
+                    group_choices: if with_group_choices {
+                        Some(r.group_choices(company_id, GROUP_CHOICES)?)
+                    } else {
+                        None
+                    },
                 })
             })
             .await

@@ -5,7 +5,7 @@ use crate::model::{
     Asset, AssetFilter, AssetSort, CompanySort, Contact, ContactFilter, ContactGroup, ContactSort,
     GroupSort, ListQuery, Page, SearchQuery, SortDir, SupportRequest,
 };
-use crate::store::{Listed, Window};
+use crate::store::{Listed, Reader, StoreError, Window};
 use std::collections::HashMap;
 
 /// One contact with what hangs off it: the contact groups they are in and the devices whose
@@ -72,6 +72,46 @@ pub(super) fn page<T>(q: &ListQuery, l: Listed<T>) -> Page<T> {
     let mut p = q.page_of(l.rows, l.total).with_next(l.next);
     p.total_is_lower_bound = l.total_is_lower_bound;
     p
+}
+
+/// Company id → name for `ids` (a page's rows), inside a caller's read; unknown ids are left
+/// out. Each company once, its name only decoded.
+fn names_in(
+    r: &Reader,
+    ids: impl IntoIterator<Item = u64>,
+) -> Result<HashMap<u64, String>, StoreError> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id)
+            && let Some(name) = r.company_name(id)?
+        {
+            slot.insert(name);
+        }
+    }
+    Ok(out)
+}
+
+/// A page's rows each with its company's name (empty when the company is gone).
+fn named<T>(
+    p: Page<T>,
+    names: &HashMap<u64, String>,
+    company: impl Fn(&T) -> u64,
+) -> Page<(T, String)> {
+    Page {
+        items: p
+            .items
+            .into_iter()
+            .map(|x| {
+                let name = names.get(&company(&x)).cloned().unwrap_or_default();
+                (x, name)
+            })
+            .collect(),
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+        next_cursor: p.next_cursor,
+        total_is_lower_bound: p.total_is_lower_bound,
+    }
 }
 
 impl Services {
@@ -167,6 +207,34 @@ impl Services {
         q: ListQuery,
         filter: ContactFilter,
     ) -> DomainResult<Page<Contact>> {
+        Ok(self.contacts_read(company_id, q, filter, false).await?.0)
+    }
+
+    /// [`Self::contacts_filtered`] with each row's company name, read in the same snapshot:
+    /// the list across companies shows a company column, and a second read for the names was
+    /// a hop to the blocking pool and a transaction more on every view.
+    /// With `with_names` false the names are left empty (a caller that knows them).
+    pub async fn contacts_read_named(
+        &self,
+        company_id: Option<u64>,
+        q: ListQuery,
+        filter: ContactFilter,
+        with_names: bool,
+    ) -> DomainResult<Page<(Contact, String)>> {
+        let (p, names) = self
+            .contacts_read(company_id, q, filter, with_names)
+            .await?;
+        Ok(named(p, &names, |c| c.company_id))
+    }
+
+    /// A page of contacts, and when `with_names` the names of its rows' companies.
+    async fn contacts_read(
+        &self,
+        company_id: Option<u64>,
+        q: ListQuery,
+        filter: ContactFilter,
+        with_names: bool,
+    ) -> DomainResult<(Page<Contact>, HashMap<u64, String>)> {
         if filter.group.is_some() && company_id.is_none() {
             return Err(DomainError::Validation(crate::model::ValidationError::new(
                 "group",
@@ -177,7 +245,7 @@ impl Services {
         let ranks = super::search_turns::searches(&q)
             && crate::store::contact_search_ranks(ContactSort::parse(&q.sort), &filter, company_id);
         let _turn = super::search_turns::ranking_turn(ranks).await?;
-        let listed = self
+        let (listed, names) = self
             .store
             .read(move |r| {
                 if let Some(id) = company_id {
@@ -185,15 +253,21 @@ impl Services {
                 }
                 let search = q.search_query();
                 let sort = ContactSort::parse(&q.sort);
-                Ok::<_, DomainError>(r.contact_page_filtered(
+                let listed = r.contact_page_filtered(
                     company_id,
                     sort,
                     &filter,
                     window(&q, search.as_ref()),
-                )?)
+                )?;
+                let names = if with_names {
+                    names_in(r, listed.rows.iter().map(|c| c.company_id))?
+                } else {
+                    HashMap::new()
+                };
+                Ok::<_, DomainError>((listed, names))
             })
             .await?;
-        Ok(page(&query, listed))
+        Ok((page(&query, listed), names))
     }
 
     pub async fn contact_groups(
@@ -229,9 +303,33 @@ impl Services {
         q: ListQuery,
         filter: AssetFilter,
     ) -> DomainResult<Page<Asset>> {
+        Ok(self.assets_read(company_id, q, filter, false).await?.0)
+    }
+
+    /// [`Self::assets_filtered`] with each row's company name, in the same snapshot (see
+    /// [`Self::contacts_read_named`]).
+    pub async fn assets_read_named(
+        &self,
+        company_id: Option<u64>,
+        q: ListQuery,
+        filter: AssetFilter,
+        with_names: bool,
+    ) -> DomainResult<Page<(Asset, String)>> {
+        let (p, names) = self.assets_read(company_id, q, filter, with_names).await?;
+        Ok(named(p, &names, |a| a.company_id))
+    }
+
+    /// A page of assets, and when `with_names` the names of its rows' companies.
+    async fn assets_read(
+        &self,
+        company_id: Option<u64>,
+        q: ListQuery,
+        filter: AssetFilter,
+        with_names: bool,
+    ) -> DomainResult<(Page<Asset>, HashMap<u64, String>)> {
         let query = q.clone();
         let _turn = super::search_turns::ranking_turn(super::search_turns::searches(&q)).await?;
-        let listed = self
+        let (listed, names) = self
             .store
             .read(move |r| {
                 if let Some(id) = company_id {
@@ -239,15 +337,17 @@ impl Services {
                 }
                 let search = q.search_query();
                 let sort = AssetSort::parse(&q.sort);
-                Ok::<_, DomainError>(r.asset_page_filtered(
-                    company_id,
-                    sort,
-                    &filter,
-                    window(&q, search.as_ref()),
-                )?)
+                let listed =
+                    r.asset_page_filtered(company_id, sort, &filter, window(&q, search.as_ref()))?;
+                let names = if with_names {
+                    names_in(r, listed.rows.iter().map(|a| a.company_id))?
+                } else {
+                    HashMap::new()
+                };
+                Ok::<_, DomainError>((listed, names))
             })
             .await?;
-        Ok(page(&query, listed))
+        Ok((page(&query, listed), names))
     }
 
     /// Company id → name for the given ids (the rows a page shows); unknown ids are left out.
@@ -255,19 +355,9 @@ impl Services {
         &self,
         ids: impl IntoIterator<Item = u64>,
     ) -> DomainResult<HashMap<u64, String>> {
-        let mut ids: Vec<u64> = ids.into_iter().collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids: Vec<u64> = ids.into_iter().collect();
         self.store
-            .read(move |r| {
-                let mut out = HashMap::with_capacity(ids.len());
-                for id in ids {
-                    if let Some(c) = r.company(id)? {
-                        out.insert(id, c.name);
-                    }
-                }
-                Ok::<_, DomainError>(out)
-            })
+            .read(move |r| Ok::<_, DomainError>(names_in(r, ids)?))
             .await
     }
 
@@ -275,25 +365,7 @@ impl Services {
     /// group filter's choices (read through the groups' name list).
     pub async fn group_choices(&self, company_id: u64) -> DomainResult<Vec<(u64, String)>> {
         self.store
-            .read(move |r| {
-                let page = r.group_page(
-                    company_id,
-                    GroupSort::Name,
-                    Window {
-                        desc: false,
-                        search: None,
-                        after: None,
-                        offset: 0,
-                        limit: GROUP_CHOICES,
-                    },
-                )?;
-                Ok::<_, DomainError>(
-                    page.rows
-                        .into_iter()
-                        .map(|g| (g.id, g.display_name))
-                        .collect(),
-                )
-            })
+            .read(move |r| Ok::<_, DomainError>(r.group_choices(company_id, GROUP_CHOICES)?))
             .await
     }
 

@@ -15,6 +15,18 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(COMPANIES)?;
         t.get(id)?.map(|g| dec(g.value())).transpose()
     }
+    /// A company's name alone (a list's company column): only the name is decoded.
+    pub fn company_name(&self, id: u64) -> Result<Option<String>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            name: String,
+        }
+        let t = self.table(COMPANIES)?;
+        Ok(t.get(id)?
+            .map(|g| dec::<Named>(g.value()))
+            .transpose()?
+            .map(|n| n.name))
+    }
     /// One page of companies (active, archived, or all when `archived` is None) and the total.
     pub fn company_page(
         &self,

@@ -50,8 +50,18 @@ pub fn contact_search_ranks(
 impl<Tx: ReadTables> Txn<Tx> {
     /// The search-word scopes of a `kind` list of `company`, or of every company: search
     /// words are kept per company only (see `entries::contact`), so a search across
-    /// companies looks its words up in each company's scope.
-    fn word_scopes(&self, kind: u8, company: Option<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
+    /// companies looks its words up in each company's scope. Empty without a search (`w`):
+    /// only a search looks words up, and across companies the scopes cost a walk of every
+    /// company's key, which a plain page across 1 M contacts paid on every view.
+    fn word_scopes(
+        &self,
+        kind: u8,
+        company: Option<u64>,
+        w: &Window<'_>,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        if w.search.is_none() {
+            return Ok(Vec::new());
+        }
         match company {
             Some(c) => Ok(vec![keys::scope(kind, &[c])]),
             None => Ok(self
@@ -81,7 +91,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(CONTACTS)?;
         let scope = keys::scope(kind::CONTACT, &[company.unwrap_or(keys::ALL_COMPANIES)]);
         let spec = ListSpec {
-            word_scopes: self.word_scopes(kind::CONTACT, company)?,
+            word_scopes: self.word_scopes(kind::CONTACT, company, &w)?,
             parts: Vec::new(),
             scope,
             order: entries::contact_order(sort),
@@ -118,7 +128,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             return self.group_member_page(company, group, &keep, w);
         }
         let t = self.table(CONTACTS)?;
-        let word_scopes = self.word_scopes(kind::CONTACT, company)?;
+        let word_scopes = self.word_scopes(kind::CONTACT, company, &w)?;
         let narrowed = filter.active.is_some() || filter.guest.is_some();
         let pending = self.pending_among(ListKind::Contacts, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
@@ -251,7 +261,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             return self.asset_sources_page(company, sort, sources, filter, w);
         }
         let t = self.table(ASSETS)?;
-        let word_scopes = self.word_scopes(kind::ASSET, company)?;
+        let word_scopes = self.word_scopes(kind::ASSET, company, &w)?;
         let narrowed = filter.compliance.is_some() || filter.os.is_some();
         let pending = self.pending_among(ListKind::Assets, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
@@ -309,7 +319,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         w: Window<'_>,
     ) -> Result<Listed<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
-        let word_scopes = self.word_scopes(kind::ASSET, company)?;
+        let word_scopes = self.word_scopes(kind::ASSET, company, &w)?;
         let parts = match company {
             None => self
                 .company_ids()?
@@ -428,6 +438,53 @@ impl<Tx: ReadTables> Txn<Tx> {
         };
         let pending = self.pending_among(ListKind::Groups, Some(company))?;
         self.list_page_with_pending(&spec, w, CONTACT_GROUPS, &pending)
+    }
+
+    /// Up to `limit` of a company's contact groups as (id, name), by name: a group filter's
+    /// choices. Walks the groups' name list and decodes only each record's id and name (a
+    /// contacts tab shows the choices on every view, up to 500 groups). While the company's
+    /// lists are still to be built (a first sync), read as the group list reads.
+    pub fn group_choices(
+        &self,
+        company: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            id: u64,
+            display_name: String,
+        }
+        if !self
+            .pending_among(ListKind::Groups, Some(company))?
+            .is_empty()
+        {
+            let w = Window {
+                desc: false,
+                search: None,
+                after: None,
+                offset: 0,
+                limit,
+            };
+            let page = self.group_page(company, GroupSort::Name, w)?;
+            return Ok(page
+                .rows
+                .into_iter()
+                .map(|g| (g.id, g.display_name))
+                .collect());
+        }
+        let list = keys::list(
+            &keys::scope(kind::GROUP, &[company]),
+            entries::group_order(GroupSort::Name),
+        );
+        let t = self.table(CONTACT_GROUPS)?;
+        let mut out = Vec::new();
+        for (id, owner) in self.list_ids(&list, false, None, 0, limit)? {
+            if let Some(g) = t.get((owner, id))? {
+                let n: Named = dec(g.value())?;
+                out.push((n.id, n.display_name));
+            }
+        }
+        Ok(out)
     }
 
     /// The assets whose primary user is `contact`, by hostname as written, then id.

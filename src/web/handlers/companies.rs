@@ -275,9 +275,6 @@ async fn detail_get(
     id: web::Path<Id>,
     q: web::Query<DetailQ>,
 ) -> Result<impl Responder, WebError> {
-    // The header and tab badges in one read.
-    let head = st.services.company_head(id.get()).await?;
-    let company = head.company;
     let tab = match q.tab.as_deref() {
         Some("contacts") => "contacts",
         Some("assets") => "assets",
@@ -285,6 +282,12 @@ async fn detail_get(
         Some("portal") => "portal",
         _ => "overview",
     };
+    // The header and tab badges in one read, with the contacts tab's group choices.
+    let head = st
+        .services
+        .company_head(id.get(), tab == "contacts")
+        .await?;
+    let company = head.company;
     let (contact_count, asset_count, report) = (head.contact_count, head.asset_count, head.report);
     let asset_counts = Some(head.gap_counts);
     let sub = match q.assets_f.sources.as_deref() {
@@ -304,6 +307,7 @@ async fn detail_get(
                     &q.contacts_f,
                     &base,
                     Some(&names),
+                    head.group_choices,
                 )
                 .await?,
             ),

@@ -99,38 +99,34 @@ pub async fn contact_table(
     filter: &ContactFilterParams,
     base: &str,
     names: Option<&HashMap<u64, String>>,
+    group_choices: Option<Vec<(u64, String)>>,
 ) -> Result<Table<ContactRow>, WebError> {
     let f = filter.filter().map_err(DomainError::from)?;
     let services = &st.services;
     // Every contact list pages by cursor both ways, a group's members too (by contact id:
     // the store reads them backwards for a Previous link).
+    // Without the names (every company's list), they come with the page, in its read.
+    let with_names = names.is_none();
     let (q, page, cursors) = pager::fetch(params, move |q| {
-        services.contacts_filtered(company, q, f.clone())
+        services.contacts_read_named(company, q, f.clone(), with_names)
     })
     .await?;
-    // The group choice is offered on a company's page only (group ids are per company).
-    let groups = match company {
-        Some(c) => st.services.group_choices(c).await?,
-        None => Vec::new(),
+    // The group choice is offered on a company's page only (group ids are per company);
+    // the company page reads them with its header.
+    let groups = match (group_choices, company) {
+        (Some(g), _) => g,
+        (None, Some(c)) => st.services.group_choices(c).await?,
+        (None, None) => Vec::new(),
     };
     let base = format!("{base}{}", with_sep(base, &filter.query_string()));
-    let looked_up;
-    let names = match names {
-        Some(n) => n,
-        None => {
-            looked_up = st
-                .services
-                .company_names(page.items.iter().map(|c| c.company_id))
-                .await?;
-            &looked_up
-        }
-    };
     let pager = Pager::new(&base, &q, &page).with(&cursors);
     let rows = page
         .items
         .into_iter()
-        .map(|c| ContactRow {
-            company: names.get(&c.company_id).cloned().unwrap_or_default(),
+        .map(|(c, read)| ContactRow {
+            company: names
+                .and_then(|n| n.get(&c.company_id).cloned())
+                .unwrap_or(read),
             contact: c,
         })
         .collect();
@@ -186,29 +182,22 @@ pub async fn asset_table(
         .filter(st.services.now())
         .map_err(DomainError::from)?;
     let services = &st.services;
+    // Without the names (every company's list), they come with the page, in its read.
+    let with_names = names.is_none();
     let (q, page, cursors) = pager::fetch(params, move |q| {
-        services.assets_filtered(company, q, f.clone())
+        services.assets_read_named(company, q, f.clone(), with_names)
     })
     .await?;
     let base = format!("{base}{}", with_sep(base, &filter.query_string()));
-    let looked_up;
-    let names = match names {
-        Some(n) => n,
-        None => {
-            looked_up = st
-                .services
-                .company_names(page.items.iter().map(|a| a.company_id))
-                .await?;
-            &looked_up
-        }
-    };
     let pager = Pager::new(&base, &q, &page).with(&cursors);
     let today = st.services.now().date_naive();
     let rows = page
         .items
         .into_iter()
-        .map(|a| AssetRow {
-            company: names.get(&a.company_id).cloned().unwrap_or_default(),
+        .map(|(a, read)| AssetRow {
+            company: names
+                .and_then(|n| n.get(&a.company_id).cloned())
+                .unwrap_or(read),
             asset: a,
             today,
         })
@@ -232,7 +221,7 @@ async fn contacts_get(
     f: web::Query<ContactFilterParams>,
 ) -> Result<ContactsPage, WebError> {
     // Company names of the rows shown, read with the page.
-    let p = contact_table(&st, None, &q, &f, "/contacts", None).await?;
+    let p = contact_table(&st, None, &q, &f, "/contacts", None, None).await?;
     Ok(ContactsPage {
         chrome: Chrome::new(&staff, "psa", None),
         p,

@@ -395,3 +395,43 @@ fn filtered_lists_equal_the_full_scan_and_follow_changes() {
         walk_inactive_across(&s);
     }
 }
+
+/// The group filter's choices (ids and names through the group name list, names alone
+/// decoded) are the company's groups by name as the full scan sorts them, cut at the limit;
+/// and a company's name read alone is the record's.
+#[test]
+fn group_choices_and_company_names_equal_the_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    let mut g = Gen::new(31);
+    s.write_blocking(|w| seed(w, &mut g, &[40, 25, 0]))
+        .expect("seed");
+    s.read_blocking(|r| {
+        for company in [1, 2, 3, 99] {
+            let mut groups = r.groups_of(company)?;
+            groups.sort_by(|x, y| {
+                (x.display_name.to_lowercase(), x.id).cmp(&(y.display_name.to_lowercase(), y.id))
+            });
+            let want: Vec<(u64, String)> =
+                groups.into_iter().map(|g| (g.id, g.display_name)).collect();
+            assert!(
+                company > 2 || want.len() > 1,
+                "the seed gives companies 1 and 2 groups"
+            );
+            assert_eq!(
+                r.group_choices(company, usize::MAX)?,
+                want,
+                "company {company}"
+            );
+            let cut = want.len().min(2);
+            assert_eq!(r.group_choices(company, cut)?, want[..cut].to_vec());
+            assert_eq!(
+                r.company_name(company)?,
+                r.company(company)?.map(|c| c.name),
+                "company {company}"
+            );
+        }
+        Ok::<_, StoreError>(())
+    })
+    .expect("read");
+}
