@@ -216,13 +216,14 @@ impl Writer {
 
 /// Walk the company's records of `kind` in key order, a chunk at a time, and spill their
 /// entries, sorted, every [`BUILD_FLUSH_AT`] entries; merge the runs into the lists at the
-/// end (each block written once). Memory: two chunks of records, two flushes' entries (one
-/// being prepared, one being written), and a block per run while merging.
+/// end (each block written once). Memory: a few chunks of records ([`CHUNKS_AHEAD`] waiting,
+/// one being decoded), two flushes' entries (one being prepared, one being written), and a
+/// block per run while merging.
 ///
 /// WHY two threads (#11): the build runs at the end of a first sync's rounds, where nothing
-/// else overlaps it (the devices round's asset lists are the job's last write). Half its
-/// time is decoding records, computing their ~30 entries and sorting them, which needs no
-/// transaction; so that half runs on a helper thread while this one, which holds the
+/// else overlaps it (the devices round's asset lists are the job's last write). About half
+/// its work is decoding records, computing their ~30 entries and sorting them, which needs
+/// no transaction; so that half runs on a helper thread while this one, which holds the
 /// transaction, writes the previous flush's entries. Same entries, same order of writes.
 fn build_company(txn: &WriteTransaction, company: u64, kind: ListKind) -> Result<u64, StoreError> {
     use std::sync::mpsc;
