@@ -17,7 +17,10 @@
 //! the same types and dropping it. The ratio sync / floor is what the sync's own work costs.
 //!
 //! `TENANTRY_BENCH_USERS` / `TENANTRY_BENCH_DEVICES` scale the tenant (for a quick look in a
-//! debug build). Not a timed test: `cargo test` does not run it.
+//! debug build). `TENANTRY_BENCH_INITIAL_ONLY=1` stops after the initial sync (to profile it
+//! alone); `TENANTRY_BENCH_LOG=info` prints the app's log on stderr. Each sync prints a
+//! timeline: when its progress moved to the next step, with the resident set then. Not a
+//! timed test: `cargo test` does not run it.
 
 mod support;
 
@@ -88,7 +91,7 @@ async fn phase(
     let peak_reset = reset_peak();
     let t0 = Instant::now();
     let id = start.await;
-    let job = wait(s, id).await;
+    let job = wait_with_timeline(s, id, t0).await;
     let wall = t0.elapsed();
     let peak_kib = status_kib("VmHWM:");
     let requests = ctl.request_counts(tid).expect("counts");
@@ -100,6 +103,39 @@ async fn phase(
         peak_reset,
         requests,
         job,
+    }
+}
+
+/// Wait for the job like `support::wait`, and print a line each time its progress moves to
+/// another step (users, groups, devices, Level...): when, and the resident set then and at
+/// its peak so far. Where a phase's wall time and memory go, without a profiler.
+async fn wait_with_timeline(s: &Services, id: u64, t0: Instant) -> Job {
+    let mut step = String::new();
+    loop {
+        let j = s.job(id).await.expect("job");
+        if !j.state.is_active() {
+            println!(
+                "  {:>7.2} s  finished ({:?}); RSS {:.1} MiB, peak {:.1} MiB",
+                t0.elapsed().as_secs_f64(),
+                j.state,
+                mib(status_kib("VmRSS:")),
+                mib(status_kib("VmHWM:"))
+            );
+            return j;
+        }
+        // The progress line starts with its step: "users: page 3 applied (…)".
+        let now = j.progress.split(':').next().unwrap_or_default();
+        if now != step {
+            step = now.to_string();
+            println!(
+                "  {:>7.2} s  step {step:<8} ({}); RSS {:.1} MiB, peak {:.1} MiB",
+                t0.elapsed().as_secs_f64(),
+                j.progress,
+                mib(status_kib("VmRSS:")),
+                mib(status_kib("VmHWM:"))
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -361,6 +397,14 @@ pub fn main() {
 }
 
 async fn run() {
+    // `TENANTRY_BENCH_LOG=info` prints the app's log (the first sync's list builds say how
+    // long they took) on stderr.
+    if let Ok(filter) = std::env::var("TENANTRY_BENCH_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let users = env_usize("TENANTRY_BENCH_USERS", 100_000);
     let devices = env_usize("TENANTRY_BENCH_DEVICES", 100_000);
     let sim = Simulator::start(SimOptions::default())
@@ -458,6 +502,11 @@ async fn run() {
         "{:?}",
         initial.job.error
     );
+    if std::env::var("TENANTRY_BENCH_INITIAL_ONLY").is_ok_and(|v| v == "1") {
+        app.stop().await;
+        sim.stop().await;
+        return;
+    }
 
     let t0 = Instant::now();
     let what = change_one_percent(&ctl, &t.id, users, devices);

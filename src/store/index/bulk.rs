@@ -70,13 +70,19 @@ impl ListKind {
     }
 }
 
-/// Records read (and their entries computed) per step of a build.
-const BUILD_CHUNK: usize = 2_000;
-/// Entries a build holds before it writes them (in key order): about 16 MB (an entry held
+/// Records read (and their entries computed) per step of a build. Small in tests, so their
+/// few hundred records take several chunks and flushes (the helper thread's hand-offs).
+const BUILD_CHUNK: usize = if cfg!(test) { 16 } else { 2_000 };
+/// Entries a build holds before it writes them (in key order): about 8 MB (an entry held
 /// costs some 50 bytes, its sort key in its list's buffer, see `pending.rs`), so the build's
-/// memory stays bounded whatever the tenant's size. Each write merges into the blocks the
-/// previous ones wrote, so fewer, larger writes rewrite fewer blocks.
-const BUILD_FLUSH_AT: usize = 262_144;
+/// memory stays bounded whatever the tenant's size. Two such sets are alive at once: one
+/// being written while the helper thread prepares the next (`build_company`). Each write
+/// merges into the blocks the previous ones wrote, so fewer, larger writes rewrite fewer
+/// blocks.
+const BUILD_FLUSH_AT: usize = if cfg!(test) { 1_024 } else { 131_072 };
+/// Chunks of records read ahead for the helper: about one flush's worth (a record has some
+/// 30 entries), so it has work while this thread writes the previous flush.
+const CHUNKS_AHEAD: usize = BUILD_FLUSH_AT / (BUILD_CHUNK * 30) + 1;
 
 impl<Tx: ReadTables> Txn<Tx> {
     /// The companies whose `kind` lists are still to be built (few: the companies in their
@@ -210,42 +216,101 @@ impl Writer {
 
 /// Walk the company's records of `kind` in key order, a chunk at a time, and spill their
 /// entries, sorted, every [`BUILD_FLUSH_AT`] entries; merge the runs into the lists at the
-/// end (each block written once). Memory: one chunk of records, at most one flush's entries,
-/// and a block per run while merging.
+/// end (each block written once). Memory: a few chunks of records ([`CHUNKS_AHEAD`] waiting,
+/// one being decoded), two flushes' entries (one being prepared, one being written), and a
+/// block per run while merging.
+///
+/// WHY two threads (#11): the build runs at the end of a first sync's rounds, where nothing
+/// else overlaps it (the devices round's asset lists are the job's last write). About half
+/// its work is decoding records, computing their ~30 entries and sorting them, which needs
+/// no transaction; so that half runs on a helper thread while this one, which holds the
+/// transaction, writes the previous flush's entries. Same entries, same order of writes.
 fn build_company(txn: &WriteTransaction, company: u64, kind: ListKind) -> Result<u64, StoreError> {
+    use std::sync::mpsc;
     // Only additions (the company's lists of this kind are empty): large runs spill and are
     // merged once at the end (`spill.rs`).
-    let mut pending = Pending::spilling_at(BUILD_FLUSH_AT);
-    let mut from = 0u64;
-    let mut n = 0u64;
-    loop {
-        let chunk: Vec<Entries> = {
-            let t = txn.open_table(kind.records())?;
-            let mut out = Vec::with_capacity(BUILD_CHUNK);
-            for r in t.range((company, from)..=(company, u64::MAX))? {
-                let (k, v) = r?;
-                from = k.value().1.saturating_add(1);
-                out.push(kind.entries(v.value())?);
-                if out.len() >= BUILD_CHUNK {
-                    break;
+    let mut sink = Pending::spilling_at(BUILD_FLUSH_AT);
+    // Record bytes to the helper (at most [`CHUNKS_AHEAD`] waiting), prepared entries back
+    // (at most about one flush waiting: the helper needs that many chunks to fill one).
+    let (chunks_tx, chunks_rx) = mpsc::sync_channel::<Vec<Vec<u8>>>(CHUNKS_AHEAD);
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<Pending, StoreError>>();
+    let n = std::thread::scope(|scope| -> Result<u64, StoreError> {
+        scope.spawn(move || prepare_entries(kind, chunks_rx, ready_tx));
+        let mut from = 0u64;
+        let mut n = 0u64;
+        let read = (|| -> Result<u64, StoreError> {
+            loop {
+                while let Ok(ready) = ready_rx.try_recv() {
+                    sink.flush_from(ready?, txn)?;
+                }
+                let chunk: Vec<Vec<u8>> = {
+                    let t = txn.open_table(kind.records())?;
+                    let mut out = Vec::with_capacity(BUILD_CHUNK);
+                    for r in t.range((company, from)..=(company, u64::MAX))? {
+                        let (k, v) = r?;
+                        from = k.value().1.saturating_add(1);
+                        out.push(v.value().to_vec());
+                        if out.len() >= BUILD_CHUNK {
+                            break;
+                        }
+                    }
+                    out
+                };
+                if chunk.is_empty() {
+                    return Ok(n);
+                }
+                n += chunk.len() as u64;
+                let last = chunk.len() < BUILD_CHUNK;
+                if chunks_tx.send(chunk).is_err() {
+                    // The helper stopped: it sent why.
+                    return Ok(n);
+                }
+                if last || from == u64::MAX {
+                    return Ok(n);
                 }
             }
-            out
-        };
-        if chunk.is_empty() {
-            break;
+        })();
+        // No more chunks: the helper sends what it holds and stops (on an error here too,
+        // so the scope's join never waits on it).
+        drop(chunks_tx);
+        let n = read?;
+        for ready in ready_rx.iter() {
+            sink.flush_from(ready?, txn)?;
         }
-        n += chunk.len() as u64;
-        let last = chunk.len() < BUILD_CHUNK;
-        for e in chunk {
-            super::reindex(txn, Some(&mut pending), None, Some(e))?;
+        Ok(n)
+    })?;
+    sink.finish_build(txn)?;
+    Ok(n)
+}
+
+/// The helper thread of [`build_company`]: decode each chunk of records, compute their
+/// entries, and hand them back sorted every [`BUILD_FLUSH_AT`] entries (and at the end).
+fn prepare_entries(
+    kind: ListKind,
+    chunks: std::sync::mpsc::Receiver<Vec<Vec<u8>>>,
+    ready: std::sync::mpsc::Sender<Result<Pending, StoreError>>,
+) {
+    let fresh = || Pending::flushing_at(usize::MAX);
+    let mut p = fresh();
+    for chunk in chunks.iter() {
+        for v in chunk {
+            match kind.entries(&v) {
+                Ok(e) => super::changes(None, Some(e), &mut p),
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            }
         }
-        if last || from == u64::MAX {
-            break;
+        if p.held() >= BUILD_FLUSH_AT {
+            p.sort_runs();
+            if ready.send(Ok(std::mem::replace(&mut p, fresh()))).is_err() {
+                return;
+            }
         }
     }
-    pending.finish_build(txn)?;
-    Ok(n)
+    p.sort_runs();
+    let _ = ready.send(Ok(p));
 }
 
 /// Build every list an interrupted sync left to build, one transaction per company and kind,

@@ -57,7 +57,7 @@ pub(crate) fn reindex(
 }
 
 /// The index changes that take a record's entries from `old` to `new`, into `p`.
-fn changes(old: Option<Entries>, new: Option<Entries>, p: &mut Pending) {
+pub(super) fn changes(old: Option<Entries>, new: Option<Entries>, p: &mut Pending) {
     // A row that changed company (never, today) moves every entry.
     let same_row = matches!((&old, &new), (Some(o), Some(n)) if o.owner == n.owner && o.id == n.id);
     let none = Entries::new(0, 0);

@@ -55,22 +55,31 @@ impl Run {
         });
     }
 
-    /// The changes sorted by (key, id), the last one asked for each key only: applied in
-    /// any order after that, they leave what applying them all in turn would have.
-    fn netted(&mut self) -> Vec<Op<'_>> {
+    /// Sort the changes by (key, id). A run asked in key order (a list filled in its own
+    /// order) needs no sort; stable otherwise, so equal keys keep the order they were asked in.
+    fn sort(&mut self) {
         let bytes = &self.bytes;
         let key = |op: &RunOp| {
             let at = op.at as usize;
             bytes.get(at..at + op.len as usize).unwrap_or(&[])
         };
-        // A run asked in key order (a list filled in its own order) needs no sort; stable
-        // otherwise, so equal keys keep the order they were asked in.
         if !self
             .ops
             .is_sorted_by(|a, b| (key(a), a.id) <= (key(b), b.id))
         {
             self.ops.sort_by(|a, b| (key(a), a.id).cmp(&(key(b), b.id)));
         }
+    }
+
+    /// The changes sorted by (key, id), the last one asked for each key only: applied in
+    /// any order after that, they leave what applying them all in turn would have.
+    fn netted(&mut self) -> Vec<Op<'_>> {
+        self.sort();
+        let bytes = &self.bytes;
+        let key = |op: &RunOp| {
+            let at = op.at as usize;
+            bytes.get(at..at + op.len as usize).unwrap_or(&[])
+        };
         let mut out: Vec<Op<'_>> = Vec::with_capacity(self.ops.len());
         for op in &self.ops {
             let next = Op {
@@ -153,6 +162,34 @@ impl Pending {
             Target::Lists => blocks::apply(&mut lists, list, ops),
             Target::Words => blocks::apply(&mut words, list, ops),
         })
+    }
+
+    /// Entries held (not yet written).
+    pub(crate) fn held(&self) -> usize {
+        self.held
+    }
+
+    /// Sort every run held, so the flush that writes them finds them in order: a build
+    /// prepares its entries on another thread than the one that writes (`bulk.rs`).
+    pub(crate) fn sort_runs(&mut self) {
+        for run in self.lists.values_mut().chain(self.words.values_mut()) {
+            run.sort();
+        }
+    }
+
+    /// Write the entries `other` holds as this one's own (its spill, if it spills), then
+    /// start empty again. `other`'s deferred marks are not taken: it only carries entries.
+    pub(crate) fn flush_from(
+        &mut self,
+        other: Pending,
+        txn: &WriteTransaction,
+    ) -> Result<(), StoreError> {
+        self.flush(txn)?;
+        self.lists = other.lists;
+        self.words = other.words;
+        self.counts = other.counts;
+        self.held = other.held;
+        self.flush(txn)
     }
 
     pub(crate) fn deferred(&self, company: u64, kind: u8) -> Option<bool> {

@@ -164,3 +164,31 @@ fn building_lists_nobody_deferred_changes_nothing() {
     assert_eq!(n, 0);
     assert_consistent(&s);
 }
+
+#[test]
+fn a_build_that_meets_an_unreadable_record_fails_and_keeps_its_mark() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    let mut g = Gen::new(29);
+    let mut world = s.write_blocking(|w| seed(w, &mut g, &[20])).expect("seed");
+    first_sync(&s, &mut g, &mut world);
+    // A record half-way through the build (its helper thread decodes it several chunks in).
+    s.write_blocking(|w| {
+        w.txn
+            .open_table(crate::store::tables::CONTACTS)?
+            .insert((NEW, 50_070), b"not a contact".as_slice())?;
+        Ok::<_, StoreError>(())
+    })
+    .expect("corrupt");
+    let built = s.write_blocking(|w| {
+        w.defer_index_upkeep();
+        w.build_deferred_lists(NEW, ListKind::Contacts)
+    });
+    assert!(built.is_err(), "{built:?}");
+    // Nothing of the failed build committed: the mark still says the lists are to build.
+    assert!(pending(&s).contains(&(NEW, ListKind::Contacts)));
+    let no_entries = s
+        .read_blocking(|r| r.count(&keys::scope(keys::kind::CONTACT, &[NEW])))
+        .expect("count");
+    assert_eq!(no_entries, 0);
+}
