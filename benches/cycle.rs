@@ -364,6 +364,7 @@ async fn run() {
     let commit_ms = commit_t0.elapsed().as_secs_f64() * 1000.0 / probes as f64;
     let (groups0, outcomes0) = tenantry::jobs::group_commit_stats();
     let (commits0, writes0) = tenantry::store::group_commit_stats();
+    let held0 = tenantry::store::writer_held();
     let base_kib = status_kib("VmRSS:");
     let peak_reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let t0 = s.now();
@@ -385,6 +386,7 @@ async fn run() {
     let (groups, outcomes) = (groups1 - groups0, outcomes1 - outcomes0);
     let (commits1, writes1) = tenantry::store::group_commit_stats();
     let (commits, writes) = (commits1 - commits0, writes1 - writes0);
+    let held = (tenantry::store::writer_held() - held0).as_secs_f64();
     let requests = graph_requests(&ctl, &tids);
     let tokens = token_requests(&ctl, &tids);
     // Where the time beyond the ideal goes: inside jobs (claim → outcome) or between them.
@@ -424,6 +426,10 @@ async fn run() {
          {writes} grouped writes (sync batches, outcome groups) in {commits} commits ({:.2} per commit)",
         outcomes as f64 / groups.max(1) as f64,
         writes as f64 / commits.max(1) as f64
+    );
+    println!(
+        "  writer held:    {held:.2} s of the cycle's {wall:.2} s ({:.0} % busy: how often a write finds the writer taken)",
+        held * 100.0 / wall.max(1e-9)
     );
     println!(
         "  peak RSS:       {:.1} MiB (VmHWM{}; RSS before {:.1} MiB)",

@@ -25,6 +25,31 @@ use tokio::sync::oneshot;
 /// Group commits and the writes they carried in this process (for the benchmarks' report).
 static COMMITS: AtomicU64 = AtomicU64::new(0);
 static WRITES: AtomicU64 = AtomicU64::new(0);
+/// Nanoseconds the single writer was held (a write transaction open, from `begin_write`
+/// returning to its commit or abort), by any write of this process.
+static WRITER_HELD_NS: AtomicU64 = AtomicU64::new(0);
+
+/// How long the single writer has been held in this process since it started (for the
+/// benchmarks' report: a writer busy most of the time makes every write queue behind others).
+pub fn writer_held() -> std::time::Duration {
+    std::time::Duration::from_nanos(WRITER_HELD_NS.load(Ordering::Relaxed))
+}
+
+/// Adds the time since `since` to [`writer_held`] when dropped (on commit, abort or error).
+pub(super) struct HeldTimer(std::time::Instant);
+
+impl HeldTimer {
+    pub(super) fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+}
+
+impl Drop for HeldTimer {
+    fn drop(&mut self) {
+        let ns = u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        WRITER_HELD_NS.fetch_add(ns, Ordering::Relaxed);
+    }
+}
 
 /// (commits, writes) made through [`Store::write_grouped`] since the process started.
 pub fn group_commit_stats() -> (u64, u64) {
@@ -168,6 +193,7 @@ impl Store {
                 return (Vec::new(), fail_all(fails, &e));
             }
         };
+        let _held = HeldTimer::start();
         let mut w = Writer {
             txn,
             secrets: self.secrets.clone(),

@@ -43,7 +43,7 @@ pub use backup::backup_to;
 pub use directory::{Window, contact_search_ranks};
 pub use disk::DiskBudget;
 pub use error::StoreError;
-pub use group::group_commit_stats;
+pub use group::{group_commit_stats, writer_held};
 pub use index::{IndexCheck, ListKind, Listed};
 pub use jobs::Enqueued;
 pub use levelio_assets::PairDecisionRow;
@@ -280,6 +280,7 @@ impl Store {
         f: impl FnOnce(&mut Writer) -> Result<T, E>,
     ) -> Result<T, E> {
         let txn = self.db.begin_write()?;
+        let _held = group::HeldTimer::start();
         let mut w = Writer {
             txn,
             secrets: self.secrets.clone(),
