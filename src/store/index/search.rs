@@ -1,23 +1,23 @@
 //! A search page that costs its page, not its match count (#11).
 //!
-//! Where a list keeps per-word lists in its order (contacts by name, `keys::word_scope`,
-//! schema v15), a search walks its driver word's lists in page order, per company: every
-//! word that starts with the driver is one list of rows sorted as the page is, so the first
-//! rows of those lists, merged through a heap of one page, are the page. A walk stops as
-//! soon as its next row cannot enter the page (every later row of that list sorts after
-//! it), so a company whose matches all sort after the page costs a seek. The other words
-//! are checked per row against their ids in the company (a key walk, capped; past the cap,
-//! against the row's record).
+//! Where a list keeps per-prefix word lists in its order (contacts by name, schema v19,
+//! `prefix_lists`), each query word is one list (its first letters'; a one- or two-letter
+//! word the run of lists that start with it), filtered by the word each entry carries, and
+//! the page is the intersection of those lists walked in page order from the page's start:
+//! each list seeks to the furthest one's row (leapfrog), so rows that have one word only are
+//! skipped by a seek, and only the page's records are read. The same lists serve a company
+//! and every company (their copy across companies): a search across a million contacts is
+//! one intersection, not one per company.
 //!
-//! The total is counted, not listed: the driver's ids are walked in the word index and
-//! checked the same way, up to `COUNT_CAP` matches; past it the total is a lower bound
-//! ("1,000+"). So a broad search across a million contacts counts a thousand matches, not
-//! its hundred thousand candidates, and never holds them.
+//! The total is counted, not listed: the same intersection from the list's start, up to
+//! `COUNT_CAP` matches; past it the total is a lower bound ("1,000+"). So a broad search
+//! across a million contacts counts a thousand matches and never holds them.
 //!
-//! A prefix that starts many words (`a`) would cost a seek per word: past a budget the page
-//! is found by walking the list itself and checking each row's record, which a broad search
-//! fills fast. Either way the page holds every match that sorts first: never an empty page
-//! when there are matches.
+//! Short words that start more lists than a budget (`a` in a large company) make a search
+//! broad: it is counted through the word index (`WORD_BLOCKS`, the driver's ids checked
+//! against the other words'), and its page found by walking the list and checking each row's
+//! record, which a broad search fills fast (or ranked from the counted matches when they are
+//! few). Either way the page holds every match that sorts first.
 //!
 //! Other orders (and filtered lists) rank their candidates (`read.rs`); that path holds
 //! every candidate id, so the domain lets only a few of them read at once, and makes the
@@ -42,10 +42,9 @@ pub(crate) const COUNT_CAP: usize = 1_000;
 /// (a one-letter word in a large company) is checked on the row's record instead.
 const OTHER_WORD_CAP: usize = 32_768;
 
-/// Word lists walked per search before a search is taken as broad (see the module note):
-/// a base plus a few per company searched.
-const LISTS_BASE: usize = 64;
-const LISTS_PER_SCOPE: usize = 8;
+/// Word lists a search may intersect before it is taken as broad (see the module note):
+/// one scope's lists, across companies too, so the budget does not grow with companies.
+const LISTS_BUDGET: usize = 64;
 
 #[cfg(test)]
 thread_local! {
@@ -65,12 +64,12 @@ fn count_cap() -> usize {
     COUNT_CAP
 }
 
-fn lists_budget(scopes: usize) -> usize {
+fn lists_budget() -> usize {
     #[cfg(test)]
     if let Some(b) = TEST_LISTS_BUDGET.with(std::cell::Cell::get) {
         return b;
     }
-    LISTS_BASE.saturating_add(LISTS_PER_SCOPE.saturating_mul(scopes))
+    LISTS_BUDGET
 }
 
 /// The search's words other than the driver, checked for the rows of one company: their
@@ -225,7 +224,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             .get(1..9)
             .and_then(|b| b.try_into().ok())
             .map(u64::from_be_bytes);
-        let budget = lists_budget(spec.word_scopes.len());
+        let budget = lists_budget();
         let mut words: Vec<(&str, Vec<Vec<u8>>)> = Vec::with_capacity(search.words.len());
         let mut opened = 0usize;
         if let Some(company) = company {
