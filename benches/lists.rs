@@ -445,13 +445,23 @@ async fn serve(app: App, spread: u64) {
         floor_ms,
     )
     .await;
-    // Search words are kept per company (schema v9): across companies a search looks its
-    // words up company by company. Filtered lists have their copy across companies (v15).
+    // A search by name across companies intersects the per-prefix word lists kept across
+    // companies (schema v19): one list per query word, not one word index per company.
     row(
         "API /api/v1/contacts, search \"hana oka\"",
         load(
             &client,
             &format!("{}/api/v1/contacts?q=hana%20oka&per_page=50", app.url),
+            Some(&token),
+        ),
+        floor_ms,
+    )
+    .await;
+    row(
+        "API /api/v1/contacts, search \"hana okafor47\" (rare)",
+        load(
+            &client,
+            &format!("{}/api/v1/contacts?q=hana%20okafor47&per_page=50", app.url),
             Some(&token),
         ),
         floor_ms,

@@ -6,11 +6,15 @@
 //!
 //! The turn is taken here, before the store's read, so a search that waits holds nothing: no
 //! blocking-pool thread, no read snapshot (the store's own gate, before #11's search plan,
-//! waited inside the read and held both). How long a request may wait overall is the web
-//! layer's in-flight bound (503 + Retry-After), not this queue's.
+//! waited inside the read and held both). It does hold one of the web layer's request turns
+//! (`web::admission`), so a search waits at most `TURN_WAIT` for its turn and is then told
+//! the server is busy (503 + Retry-After, code `overloaded`): a burst of slow searches
+//! cannot make cheap pages wait behind it. A search by name walks the word lists and takes
+//! no turn.
 
 use super::{DomainError, DomainResult};
 use crate::model::ListQuery;
+use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Does `q` search at all (a search with no letters or digits matches nothing, at no cost)?
@@ -23,21 +27,36 @@ pub const RANKING: usize = 2;
 
 static TURNS: Semaphore = Semaphore::const_new(RANKING);
 
+/// How long a ranking search waits for its turn before it is answered "busy": a few
+/// ranking searches' time (tens of milliseconds each in a 100,000-contact company), well
+/// under the web layer's own wait for a request turn.
+pub const TURN_WAIT: Duration = Duration::from_millis(300);
+
+/// Seconds a search told "busy" is asked to wait before it tries again.
+const RETRY_AFTER_SECS: u64 = 1;
+
 /// A turn for a search that ranks (None when `ranks` is false: nothing to wait for), given
 /// back when dropped.
 pub(super) async fn ranking_turn(ranks: bool) -> DomainResult<Option<SemaphorePermit<'static>>> {
-    turn(&TURNS, ranks).await
+    turn(&TURNS, ranks, TURN_WAIT).await
 }
 
-async fn turn(turns: &Semaphore, ranks: bool) -> DomainResult<Option<SemaphorePermit<'_>>> {
+async fn turn(
+    turns: &Semaphore,
+    ranks: bool,
+    wait: Duration,
+) -> DomainResult<Option<SemaphorePermit<'_>>> {
     if !ranks {
         return Ok(None);
     }
-    turns
-        .acquire()
-        .await
-        .map(Some)
-        .map_err(|e| DomainError::internal("waiting for a search turn", e))
+    match tokio::time::timeout(wait, turns.acquire()).await {
+        Ok(permit) => permit
+            .map(Some)
+            .map_err(|e| DomainError::internal("waiting for a search turn", e)),
+        Err(_) => Err(DomainError::Overloaded {
+            retry_after_secs: RETRY_AFTER_SECS,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -49,14 +68,14 @@ mod tests {
         // Its own turns: other tests' searches take the process's.
         static MINE: Semaphore = Semaphore::const_new(RANKING);
         let busy = || RANKING - MINE.available_permits();
-        let a = turn(&MINE, true).await.expect("a");
-        let b = turn(&MINE, true).await.expect("b");
+        let a = turn(&MINE, true, TURN_WAIT).await.expect("a");
+        let b = turn(&MINE, true, TURN_WAIT).await.expect("b");
         assert!(a.is_some() && b.is_some());
         assert_eq!(busy(), RANKING);
         // A search through the word lists takes no turn, even when every turn is taken.
-        assert!(turn(&MINE, false).await.expect("walk").is_none());
+        assert!(turn(&MINE, false, TURN_WAIT).await.expect("walk").is_none());
         let third = tokio::spawn(async {
-            let t = turn(&MINE, true).await.expect("c");
+            let t = turn(&MINE, true, TURN_WAIT).await.expect("c");
             t.is_some()
         });
         tokio::task::yield_now().await;
@@ -68,5 +87,20 @@ mod tests {
         );
         drop(b);
         assert_eq!(busy(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_ranking_search_that_waits_past_its_deadline_is_told_the_server_is_busy() {
+        static MINE: Semaphore = Semaphore::const_new(RANKING);
+        let wait = Duration::from_millis(20);
+        let _a = turn(&MINE, true, wait).await.expect("a");
+        let _b = turn(&MINE, true, wait).await.expect("b");
+        // Every turn is held and none is given back: the third gives up at its deadline.
+        match turn(&MINE, true, wait).await {
+            Err(DomainError::Overloaded { retry_after_secs }) => assert!(retry_after_secs > 0),
+            other => panic!("expected overloaded, got {:?}", other.map(|t| t.is_some())),
+        }
+        // A walking search still never waits.
+        assert!(turn(&MINE, false, wait).await.expect("walk").is_none());
     }
 }

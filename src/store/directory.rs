@@ -25,13 +25,14 @@ pub struct Window<'a> {
     pub limit: usize,
 }
 
-/// The per-word contact lists kept in `sort`'s order (by name only, see `entries::contact`).
+/// The per-prefix word lists of contacts kept in `sort`'s order (by name only, see
+/// `entries::contact`).
 fn word_lists(sort: ContactSort) -> Option<u8> {
     (sort == ContactSort::Name).then_some(kind::CONTACT_WORD)
 }
 
 /// Does a contact search in `sort` narrowed by `filter` rank its candidates (hold their ids,
-/// read a record per candidate: `index::read`) instead of walking per-word lists in page
+/// read a record per candidate: `index::read`) instead of walking word lists in page
 /// order? Known before the read, so the domain bounds how many such searches read at once
 /// without holding a read while they wait. Every other list's search ranks.
 pub fn contact_search_ranks(

@@ -2,6 +2,7 @@
 //! every put) and the rebuild and check (`build.rs`) use, so they cannot disagree.
 
 use super::keys::{self, ALL_COMPANIES, company_scope, kind};
+use super::prefix_lists;
 use crate::model::{
     Asset, AssetSort, AuditEvent, Company, CompanySort, Contact, ContactGroup, ContactSort,
     GroupSort, MergeState, Outcome, RequestSort, SourceKind, SourcesFilter, SupportRequest,
@@ -92,12 +93,14 @@ pub(crate) fn contact_texts(c: &Contact) -> [&str; 5] {
 }
 
 /// A contact's entries. Its search words are kept in its company's scope only (schema v10):
-/// a search across companies looks in each company's. Its lists, unfiltered and filtered,
-/// have a copy across companies, so `/contacts` and `/api/v1/contacts`, filtered or not,
-/// page one list (schema v17: a filtered page merged from 1,000 companies' lists cost a
+/// a search that ranks across companies looks in each company's. Its lists, unfiltered and
+/// filtered, have a copy across companies, so `/contacts` and `/api/v1/contacts`, filtered or
+/// not, page one list (schema v17: a filtered page merged from 1,000 companies' lists cost a
 /// seek per company, 258 ms p99 at 50 connections; the copy costs 3 entries per contact).
 pub(crate) fn contact(c: &Contact) -> Entries {
     let mut e = Entries::new(c.id, c.company_id);
+    let name = contact_key(c, ContactSort::Name);
+    let words = words_of(contact_texts(c));
     for company in [c.company_id, ALL_COMPANIES] {
         let scope = keys::scope(kind::CONTACT, &[company]);
         e.listed(
@@ -106,18 +109,18 @@ pub(crate) fn contact(c: &Contact) -> Entries {
         );
         if company != ALL_COMPANIES {
             e.searchable(&scope, contact_texts(c));
-            // Schema v15: each search word's contacts by name, so a search by name walks its
-            // word's contacts in page order and stops at a full page (`index::search`).
-            // Listed, not counted: a counter per word would be a write per word for a total
-            // the search bounds anyway.
-            let name = contact_key(c, ContactSort::Name);
-            for w in words_of(contact_texts(c)) {
-                let list = keys::list(
-                    &keys::word_scope(kind::CONTACT_WORD, company, &w),
-                    contact_order(ContactSort::Name),
-                );
-                e.sorted.push((list, name.clone()));
-            }
+        }
+        // Schema v19: each search word under its first letters' list, by name, per company
+        // and across companies, so a search by name is an intersection of one list per query
+        // word walked in page order (`index::prefix_lists`). Listed, not counted: a counter
+        // per prefix would be a write per word for a total the search bounds anyway.
+        for w in &words {
+            let list = keys::list(
+                &keys::word_scope(kind::CONTACT_WORD, company, prefix_lists::prefix_of(w)),
+                contact_order(ContactSort::Name),
+            );
+            e.sorted
+                .push((list, prefix_lists::entry_key(&name, c.id, w)));
         }
         // The filtered lists (active / guest), in the name order only: a filter narrows a
         // list people then read by name, and every order more would cost a key per contact.

@@ -12,6 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 pub(crate) type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
 /// (company id, row id) pairs.
+#[cfg(test)]
 pub(crate) type RowSet = HashSet<(u64, u64), BuildHasherDefault<IdHasher>>;
 
 /// An empty set sized for `n` ids.

@@ -40,8 +40,9 @@ pub(crate) mod kind {
     pub const ASSET_FILTER: u8 = 9;
     /// Contacts by active and/or guest (see `contact_filter_scope`).
     pub const CONTACT_FILTER: u8 = 10;
-    /// A company's contacts that have one search word, by name (schema v15, see
-    /// `word_list`): listed only, never counted.
+    /// A company's (or every company's) contacts with a search word that starts with the
+    /// scope's first letters, by name (schema v19, see `index::prefix_lists`; one list per
+    /// word from v15): listed only, never counted.
     pub const CONTACT_WORD: u8 = 11;
     /// Assets by sources (only Intune, only Level, merged, needs review, no agent; schema v16,
     /// see `asset_sources_scope`).

@@ -18,6 +18,7 @@ mod fallback;
 mod id_set;
 pub(crate) mod keys;
 mod pending;
+mod prefix_lists;
 mod read;
 mod search;
 mod spill;

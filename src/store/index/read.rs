@@ -1,6 +1,6 @@
 //! Reading a list through its index: a page by walking the list's keys (records are read
 //! for the page's rows only), the total from the scope's counter, and a search: through
-//! per-word lists in the page's order where the list has them (`search.rs`), otherwise by
+//! per-prefix word lists in the page's order where the list has them (`search.rs`), otherwise by
 //! looking its longest word up as a prefix, reading just the rows that match it and keeping
 //! only the rows up to the asked page.
 
@@ -69,7 +69,7 @@ pub(crate) struct ListSpec<'a, T> {
     /// Only rows whose sort key is below this (a range filter, like "checked in before").
     /// A search applies it through `keep`.
     pub below: Option<Vec<u8>>,
-    /// The kind of the per-word lists (`keys::word_scope`) that hold the word scopes' rows
+    /// The kind of the per-prefix word lists (`keys::word_scope`) that hold the word scopes' rows
     /// in this list's order, when there are such lists: a search then walks them in page
     /// order (`index::search`). None: a search ranks its candidates.
     pub word_lists: Option<u8>,

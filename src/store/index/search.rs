@@ -1,37 +1,37 @@
 //! A search page that costs its page, not its match count (#11).
 //!
-//! Where a list keeps per-word lists in its order (contacts by name, `keys::word_scope`,
-//! schema v15), a search walks its driver word's lists in page order, per company: every
-//! word that starts with the driver is one list of rows sorted as the page is, so the first
-//! rows of those lists, merged through a heap of one page, are the page. A walk stops as
-//! soon as its next row cannot enter the page (every later row of that list sorts after
-//! it), so a company whose matches all sort after the page costs a seek. The other words
-//! are checked per row against their ids in the company (a key walk, capped; past the cap,
-//! against the row's record).
+//! Where a list keeps per-prefix word lists in its order (contacts by name, schema v19,
+//! `prefix_lists`), each query word is one list (its first letters'; a one- or two-letter
+//! word the run of lists that start with it), filtered by the word each entry carries, and
+//! the page is the intersection of those lists walked in page order from the page's start:
+//! each list seeks to the furthest one's row (leapfrog), so rows that have one word only are
+//! skipped by a seek, and only the page's records are read. The same lists serve a company
+//! and every company (their copy across companies): a search across a million contacts is
+//! one intersection, not one per company.
 //!
-//! The total is counted, not listed: the driver's ids are walked in the word index and
-//! checked the same way, up to `COUNT_CAP` matches; past it the total is a lower bound
-//! ("1,000+"). So a broad search across a million contacts counts a thousand matches, not
-//! its hundred thousand candidates, and never holds them.
+//! The total is counted, not listed: the same intersection from the list's start, up to
+//! `COUNT_CAP` matches; past it the total is a lower bound ("1,000+"). So a broad search
+//! across a million contacts counts a thousand matches and never holds them.
 //!
-//! A prefix that starts many words (`a`) would cost a seek per word: past a budget the page
-//! is found by walking the list itself and checking each row's record, which a broad search
-//! fills fast. Either way the page holds every match that sorts first: never an empty page
-//! when there are matches.
+//! Short words that start more lists than a budget (`a` in a large company) make a search
+//! broad: it is counted through the word index (`WORD_BLOCKS`, the driver's ids checked
+//! against the other words'), and its page found by walking the list and checking each row's
+//! record, which a broad search fills fast (or ranked from the counted matches when they are
+//! few). Either way the page holds every match that sorts first.
 //!
 //! Other orders (and filtered lists) rank their candidates (`read.rs`); that path holds
 //! every candidate id, so the domain lets only a few of them read at once, and makes the
 //! others wait before their read (`domain::search_turns`), holding nothing.
 
-use super::blocks::{self, BlockKey};
-use super::id_set::{self, IdSet, RowSet};
+use super::blocks::BlockKey;
+use super::id_set::{self, IdSet};
 use super::keys;
+use super::prefix_lists;
 use super::read::{ListSpec, Ranked, keep_nearest, list_range, past_cursor, word_range};
 use crate::model::SearchQuery;
 use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
 use crate::store::{ReadTables, StoreError, Txn};
 use redb::ReadableTable;
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 /// Matches counted exactly; past this, the total is "at least this many" (a person reads a
@@ -42,10 +42,9 @@ pub(crate) const COUNT_CAP: usize = 1_000;
 /// (a one-letter word in a large company) is checked on the row's record instead.
 const OTHER_WORD_CAP: usize = 32_768;
 
-/// Word lists walked per search before a search is taken as broad (see the module note):
-/// a base plus a few per company searched.
-const LISTS_BASE: usize = 64;
-const LISTS_PER_SCOPE: usize = 8;
+/// Word lists a search may intersect before it is taken as broad (see the module note):
+/// one scope's lists, across companies too, so the budget does not grow with companies.
+const LISTS_BUDGET: usize = 64;
 
 #[cfg(test)]
 thread_local! {
@@ -65,12 +64,12 @@ fn count_cap() -> usize {
     COUNT_CAP
 }
 
-fn lists_budget(scopes: usize) -> usize {
+fn lists_budget() -> usize {
     #[cfg(test)]
     if let Some(b) = TEST_LISTS_BUDGET.with(std::cell::Cell::get) {
         return b;
     }
-    LISTS_BASE.saturating_add(LISTS_PER_SCOPE.saturating_mul(scopes))
+    LISTS_BUDGET
 }
 
 /// The search's words other than the driver, checked for the rows of one company: their
@@ -144,19 +143,6 @@ struct Count {
     found: Vec<(u64, u64)>,
 }
 
-/// A page being found by the word lists.
-struct PageWalk {
-    /// The page so far (the first `want` matches met); its top is the row furthest from
-    /// the page's start.
-    best: BinaryHeap<Ranked>,
-    in_best: RowSet,
-    /// Word lists opened, against `budget`; `broad` once past it.
-    lists: usize,
-    budget: usize,
-    want: usize,
-    broad: bool,
-}
-
 impl<Tx: ReadTables> Txn<Tx> {
     /// Put the ids of `scope`'s rows with a word starting with `prefix` into `ids`, at most
     /// `cap` entries; false when it stopped at the cap.
@@ -210,9 +196,9 @@ impl<Tx: ReadTables> Txn<Tx> {
         Ok(())
     }
 
-    /// A search page through the per-word lists (see the module note): (rows, total, total
-    /// is a lower bound). None when the list has no word lists in its order, or is narrowed
-    /// by more than the search: the caller ranks the candidates.
+    /// A search page through the per-prefix word lists (see the module note): (rows, total,
+    /// total is a lower bound). None when the list has no word lists in its order, or is
+    /// narrowed by more than the search: the caller ranks the candidates.
     pub(super) fn search_by_word_lists<T>(
         &self,
         spec: &ListSpec<'_, T>,
@@ -231,70 +217,122 @@ impl<Tx: ReadTables> Txn<Tx> {
         self.index_current()?;
         let want = offset.saturating_add(limit);
         let cap = count_cap().max(want);
-        let (lists, words) = (self.table(LIST_BLOCKS)?, self.table(WORD_BLOCKS)?);
+        let lists = self.table(LIST_BLOCKS)?;
+        // The list's company (or `ALL_COMPANIES`): the prefix lists have both scopes.
+        let company = spec
+            .scope
+            .get(1..9)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes);
+        let budget = lists_budget();
+        let mut words: Vec<(&str, Vec<Vec<u8>>)> = Vec::with_capacity(search.words.len());
+        let mut opened = 0usize;
+        if let Some(company) = company {
+            for w in &search.words {
+                let mut of = Vec::new();
+                prefix_lists::lists_of(
+                    &lists,
+                    word_kind,
+                    company,
+                    spec.order,
+                    w,
+                    budget.saturating_sub(opened),
+                    &mut of,
+                )?;
+                opened += of.len();
+                words.push((w.as_str(), of));
+            }
+        }
+        if company.is_none() || opened > budget {
+            // Short words that start more lists than the budget (`a`): broad.
+            return self
+                .search_broad(spec, search, driver, after, offset, limit)
+                .map(Some);
+        }
+        // Walk the words with the most selective (a single list) first: they lead the leapfrog.
+        words.sort_by_key(|(_, l)| l.len());
+        // The capped count, in page order from the start: without a cursor its first rows
+        // are the page.
+        let mut all = prefix_lists::Intersection::open(&lists, &words, spec.desc, None)?;
+        let (mut n, mut more) = (0usize, false);
+        let mut page: Vec<(u64, u64)> = Vec::with_capacity(want.min(500));
+        while let Some(h) = all.next_match()? {
+            if n == cap {
+                more = true;
+                break;
+            }
+            n += 1;
+            if after.is_none() && page.len() < want {
+                page.push((h.id, h.owner));
+            }
+        }
+        if let Some((key, id)) = after
+            && n > 0
+            && limit > 0
+        {
+            let from = prefix_lists::place(key, id);
+            let mut past =
+                prefix_lists::Intersection::open(&lists, &words, spec.desc, Some(&from))?;
+            while page.len() < want {
+                let Some(h) = past.next_match()? else {
+                    break;
+                };
+                page.push((h.id, h.owner));
+            }
+        }
+        let mut rows = Vec::with_capacity(limit.min(page.len()));
+        for (id, owner) in page.into_iter().skip(offset).take(limit) {
+            if let Some(row) = (spec.fetch)(id, owner)? {
+                rows.push(row);
+            }
+        }
+        Ok(Some((rows, n, more)))
+    }
+
+    /// A search whose short words start too many lists to intersect (`a`): counted through
+    /// the word index (capped), the page ranked from the counted matches when they are few,
+    /// otherwise found by walking the list and checking records (a broad search fills it
+    /// fast).
+    fn search_broad<T>(
+        &self,
+        spec: &ListSpec<'_, T>,
+        search: &SearchQuery,
+        driver: &str,
+        after: Option<(&[u8], u64)>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<T>, usize, bool), StoreError> {
+        let want = offset.saturating_add(limit);
+        let cap = count_cap().max(want);
+        let words = self.table(WORD_BLOCKS)?;
         let mut count = Count::default();
-        let mut walk = PageWalk {
-            best: BinaryHeap::new(),
-            in_best: RowSet::default(),
-            lists: 0,
-            budget: lists_budget(spec.word_scopes.len()),
-            want,
-            broad: false,
-        };
-        // Company by company, counting and walking share the other words' ids.
         for scope in &spec.word_scopes {
-            if count.more && (walk.broad || limit == 0) {
+            if count.more {
                 break;
             }
             let mut others = OtherWords::new(search, driver);
-            // Counted in full with nothing found: the company has no match to walk for
-            // (most companies, for a rare search across companies: one seek, not two).
-            let counted_from = (!count.more).then_some(count.n);
-            if !count.more {
-                self.count_in(
-                    &words,
-                    spec,
-                    search,
-                    driver,
-                    scope,
-                    &mut others,
-                    cap,
-                    &mut count,
-                )?;
-            }
-            let none_here = !count.more && counted_from == Some(count.n);
-            if limit > 0 && !walk.broad && !none_here {
-                self.walk_scope(
-                    &lists,
-                    spec,
-                    search,
-                    driver,
-                    word_kind,
-                    scope,
-                    after,
-                    &mut others,
-                    &mut walk,
-                )?;
-            }
+            self.count_in(
+                &words,
+                spec,
+                search,
+                driver,
+                scope,
+                &mut others,
+                cap,
+                &mut count,
+            )?;
         }
         if count.n == 0 || limit == 0 {
-            return Ok(Some((Vec::new(), count.n, count.more)));
+            return Ok((Vec::new(), count.n, count.more));
         }
-        let page = if walk.broad && !count.more && self.rare(spec, count.n, want)? {
-            // A driver that starts too many words to walk their lists, with few matches
-            // (`okafor47` starts a word per e-mail, `okafor470`...): the count holds every
-            // match, so the page is ranked from them, a record each (at most the cap).
-            // Walking the list and checking records would read the whole list to find a
-            // handful (measured: a rare search in the 100 k company read its 100,000 records).
+        let page = if !count.more && self.rare(spec, count.n, want)? {
+            // Few matches: the count holds every one, so the page is ranked from them, a
+            // record each (at most the cap). Walking the list and checking records would
+            // read the whole list to find a handful (measured: a rare search in the 100 k
+            // company read its 100,000 records).
             self.rank_found(spec, &count.found, after, want)?
-        } else if walk.broad {
-            self.walk_list_checking(spec, search, after, want)?
         } else {
-            walk.best
-                .into_sorted_vec()
-                .into_iter()
-                .map(|m| (m.id, m.owner))
-                .collect()
+            self.walk_list_checking(spec, search, after, want)?
         };
         let mut rows = Vec::with_capacity(limit.min(page.len()));
         for (id, owner) in page.into_iter().skip(offset).take(limit) {
@@ -302,84 +340,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 rows.push(row);
             }
         }
-        Ok(Some((rows, count.n, count.more)))
-    }
-
-    /// Walk the driver's word lists of the company `scope` into the page (`walk.best`);
-    /// marks the walk broad when it passes the word-list budget.
-    #[allow(clippy::too_many_arguments)]
-    fn walk_scope<T>(
-        &self,
-        t: &impl ReadableTable<BlockKey<'static>, &'static [u8]>,
-        spec: &ListSpec<'_, T>,
-        search: &SearchQuery,
-        driver: &str,
-        word_kind: u8,
-        scope: &[u8],
-        after: Option<(&[u8], u64)>,
-        others: &mut OtherWords<'_>,
-        walk: &mut PageWalk,
-    ) -> Result<(), StoreError> {
-        let Some(company) = scope
-            .get(1..9)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_be_bytes)
-        else {
-            return Ok(());
-        };
-        let prefix = keys::word_scope(word_kind, company, driver);
-        let mut from = prefix.clone();
-        loop {
-            // The next word under the prefix: the first entry at or after `from`.
-            let Some(list) = blocks::next_list(t, &from)? else {
-                return Ok(());
-            };
-            if !list.starts_with(&prefix) {
-                return Ok(());
-            }
-            walk.lists += 1;
-            if walk.lists > walk.budget {
-                walk.broad = true;
-                return Ok(());
-            }
-            for e in list_range(t, &list, None, spec.desc, after)? {
-                let e = e?;
-                let (key, id, owner) = (e.key.as_slice(), e.id, e.owner);
-                if walk.best.len() >= walk.want
-                    && let Some(top) = walk.best.peek()
-                {
-                    // This list's later rows sort after this one: none can enter.
-                    let o = (key, id).cmp(&(top.key.as_slice(), top.id));
-                    let closer = if spec.desc {
-                        o == Ordering::Greater
-                    } else {
-                        o == Ordering::Less
-                    };
-                    if !closer {
-                        break;
-                    }
-                }
-                if walk.in_best.contains(&(owner, id))
-                    || !others.check(self, spec, search, scope, id, owner)?
-                {
-                    continue;
-                }
-                walk.best.push(Ranked {
-                    key: key.to_vec(),
-                    id,
-                    owner,
-                    flip: spec.desc,
-                    at: 0,
-                });
-                walk.in_best.insert((owner, id));
-                if walk.best.len() > walk.want
-                    && let Some(out) = walk.best.pop()
-                {
-                    walk.in_best.remove(&(out.owner, out.id));
-                }
-            }
-            from = keys::after(&list);
-        }
+        Ok((rows, count.n, count.more))
     }
 
     /// Are `total` matches too few for walking the list to find `want` of them? Walking

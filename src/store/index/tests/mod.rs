@@ -7,6 +7,7 @@ mod bulk;
 mod filters;
 mod lists;
 mod migration;
+mod prefix;
 mod search;
 
 use crate::crypto::SecretBox;
