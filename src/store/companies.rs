@@ -43,7 +43,10 @@ impl<Tx: ReadTables> Txn<Tx> {
         let spec = ListSpec {
             scope: keys::scope(kind::COMPANY, &[which]),
             parts: Vec::new(),
-            word_scopes: vec![keys::scope(kind::COMPANY, &[company_scope::ALL])],
+            word_scopes: crate::store::index::WordScopes::Listed(vec![keys::scope(
+                kind::COMPANY,
+                &[company_scope::ALL],
+            )]),
             order: entries::company_order(sort),
             desc: w.desc,
             fetch: &|id, _| t.get(id)?.map(|g| dec(g.value())).transpose(),

@@ -4,7 +4,7 @@
 use super::codec::{dec, enc};
 use super::index::keys::{self, kind};
 use super::index::{self, entries};
-use super::index::{ListKind, ListSpec, Listed};
+use super::index::{ListKind, ListSpec, Listed, WordScopes};
 use super::tables::{ASSETS, COMPANIES, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
 use super::{ReadTables, StoreError, Txn, Writer};
 use crate::model::{
@@ -54,27 +54,16 @@ impl<Tx: ReadTables> Txn<Tx> {
     /// companies looks its words up in each company's scope. Empty without a search (`w`):
     /// only a search looks words up, and across companies the scopes cost a walk of every
     /// company's key, which a plain page across 1 M contacts paid on every view.
-    fn word_scopes(
-        &self,
-        kind: u8,
-        company: Option<u64>,
-        w: &Window<'_>,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        if w.search.is_none() {
-            return Ok(Vec::new());
-        }
-        match company {
-            Some(c) => Ok(vec![keys::scope(kind, &[c])]),
-            None => Ok(self
-                .company_ids()?
-                .into_iter()
-                .map(|c| keys::scope(kind, &[c]))
-                .collect()),
+    fn word_scopes(&self, kind: u8, company: Option<u64>, w: &Window<'_>) -> WordScopes {
+        match (company, w.search.is_some()) {
+            (_, false) => WordScopes::Listed(Vec::new()),
+            (Some(c), true) => WordScopes::Listed(vec![keys::scope(kind, &[c])]),
+            (None, true) => WordScopes::EachCompany(kind),
         }
     }
 
     /// Every company's id (keys only).
-    fn company_ids(&self) -> Result<Vec<u64>, StoreError> {
+    pub(super) fn company_ids(&self) -> Result<Vec<u64>, StoreError> {
         self.table(COMPANIES)?
             .iter()?
             .map(|r| Ok(r?.0.value()))
@@ -92,7 +81,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(CONTACTS)?;
         let scope = keys::scope(kind::CONTACT, &[company.unwrap_or(keys::ALL_COMPANIES)]);
         let spec = ListSpec {
-            word_scopes: self.word_scopes(kind::CONTACT, company, &w)?,
+            word_scopes: self.word_scopes(kind::CONTACT, company, &w),
             parts: Vec::new(),
             scope,
             order: entries::contact_order(sort),
@@ -129,7 +118,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             return self.group_member_page(company, group, &keep, w);
         }
         let t = self.table(CONTACTS)?;
-        let word_scopes = self.word_scopes(kind::CONTACT, company, &w)?;
+        let word_scopes = self.word_scopes(kind::CONTACT, company, &w);
         let narrowed = filter.active.is_some() || filter.guest.is_some();
         let pending = self.pending_among(ListKind::Contacts, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
@@ -262,7 +251,7 @@ impl<Tx: ReadTables> Txn<Tx> {
             return self.asset_sources_page(company, sort, sources, filter, w);
         }
         let t = self.table(ASSETS)?;
-        let word_scopes = self.word_scopes(kind::ASSET, company, &w)?;
+        let word_scopes = self.word_scopes(kind::ASSET, company, &w);
         let narrowed = filter.compliance.is_some() || filter.os.is_some();
         let pending = self.pending_among(ListKind::Assets, company)?;
         let company = company.unwrap_or(keys::ALL_COMPANIES);
@@ -320,7 +309,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         w: Window<'_>,
     ) -> Result<Listed<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
-        let word_scopes = self.word_scopes(kind::ASSET, company, &w)?;
+        let word_scopes = self.word_scopes(kind::ASSET, company, &w);
         let parts = match company {
             None => self
                 .company_ids()?
@@ -423,7 +412,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let t = self.table(CONTACT_GROUPS)?;
         let scope = keys::scope(kind::GROUP, &[company]);
         let spec = ListSpec {
-            word_scopes: vec![scope.clone()],
+            word_scopes: WordScopes::Listed(vec![scope.clone()]),
             parts: Vec::new(),
             scope,
             order: entries::group_order(sort),

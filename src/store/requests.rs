@@ -44,7 +44,9 @@ impl<Tx: ReadTables> Txn<Tx> {
         let spec = ListSpec {
             scope,
             parts: Vec::new(),
-            word_scopes: vec![keys::request_scope(c, None)],
+            word_scopes: crate::store::index::WordScopes::Listed(vec![keys::request_scope(
+                c, None,
+            )]),
             order: entries::request_order(sort),
             desc,
             fetch: &|id, owner| t.get((owner, id))?.map(|g| dec(g.value())).transpose(),

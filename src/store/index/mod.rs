@@ -27,8 +27,8 @@ pub use build::IndexCheck;
 pub use bulk::ListKind;
 pub(crate) use entries::Entries;
 pub(crate) use pending::Pending;
-pub(crate) use read::ListSpec;
 pub use read::Listed;
+pub(crate) use read::{ListSpec, WordScopes};
 
 use super::tables::LIST_COUNTS;
 use super::{ReadTables, StoreError, Txn};

@@ -306,7 +306,7 @@ impl<Tx: ReadTables> Txn<Tx> {
         let cap = count_cap().max(want);
         let words = self.table(WORD_BLOCKS)?;
         let mut count = Count::default();
-        for scope in &spec.word_scopes {
+        for scope in self.scopes_of(&spec.word_scopes)?.iter() {
             if count.more {
                 break;
             }

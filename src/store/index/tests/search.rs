@@ -7,7 +7,7 @@ use super::*;
 use crate::model::{ContactSort, SearchQuery};
 use crate::store::codec::dec;
 use crate::store::index::search::{TEST_COUNT_CAP, TEST_LISTS_BUDGET};
-use crate::store::index::{ListSpec, entries, keys};
+use crate::store::index::{ListSpec, WordScopes, entries, keys};
 use crate::store::tables::CONTACTS;
 use crate::store::{Listed, Window};
 use std::cell::Cell;
@@ -193,7 +193,7 @@ fn a_search_page_by_name_reads_only_its_rows() {
                     parts: Vec::new(),
                     order: entries::contact_order(ContactSort::Name),
                     desc,
-                    word_scopes,
+                    word_scopes: WordScopes::Listed(word_scopes),
                     fetch: &fetch,
                     sort_key: &|c: &Contact| entries::contact_key(c, ContactSort::Name),
                     texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
@@ -284,7 +284,7 @@ fn a_rare_search_past_the_word_list_budget_reads_its_matches_not_the_list() {
                 parts: Vec::new(),
                 order: entries::contact_order(ContactSort::Name),
                 desc,
-                word_scopes: vec![keys::scope(keys::kind::CONTACT, &[1])],
+                word_scopes: WordScopes::Listed(vec![keys::scope(keys::kind::CONTACT, &[1])]),
                 fetch: &fetch,
                 sort_key: &|c: &Contact| entries::contact_key(c, ContactSort::Name),
                 texts: &|c: &Contact| entries::contact_texts(c).to_vec(),
