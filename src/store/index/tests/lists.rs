@@ -41,6 +41,35 @@ pub(super) fn window<'a>(q: &ListQuery, s: Option<&'a SearchQuery>) -> Window<'a
     }
 }
 
+/// Every contact a name-ordered search finds, walked by cursor `per_page` at a time, and the
+/// ids the old full-scan code finds: keyset paging must visit every match once, in order.
+pub(super) fn cursor_walk(
+    r: &Reader,
+    company: Option<u64>,
+    desc: bool,
+    search: &str,
+    per_page: usize,
+) -> (Vec<u64>, Vec<u64>) {
+    let all = old_contacts(r, company, &query(1, 1000, "name", desc, search));
+    let mut walked = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let q = query(1, per_page, "name", desc, search);
+        let sq = q.search_query();
+        let w = Window {
+            after: after.as_deref(),
+            ..window(&q, sq.as_ref())
+        };
+        let page = r.contact_page(company, ContactSort::Name, w).expect("page");
+        walked.extend(page.rows.iter().map(|c| c.id));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    (walked, all.items.iter().map(|c| c.id).collect())
+}
+
 /// The old code's filter: keep what the search matches (word prefixes now, as the index).
 fn searched<T>(items: Vec<T>, q: &ListQuery, texts: impl Fn(&T) -> Vec<String>) -> Vec<T> {
     let s = q.search_query();

@@ -3,10 +3,9 @@
 //! `hannah`, `okafor<n>`), one- and two-letter words, a name with a 0 byte, per company and
 //! across companies, paging by offset and by cursor both ways, before and after renames.
 
-use super::lists::{assert_consistent, old_contacts, query, window};
+use super::lists::{assert_consistent, cursor_walk, old_contacts, query, window};
 use super::*;
 use crate::model::ContactSort;
-use crate::store::Window;
 
 const STARTS: &[&str] = &[
     "han", "hana", "hannah", "hank", "ok", "oka", "okafor", "okapi", "a", "ab", "abe", "zé",
@@ -88,24 +87,7 @@ fn compare(s: &Store, g: &mut Gen) -> usize {
                         matched += old.total;
                     }
                     // Cursor paging visits every match once, in order.
-                    let all = old_contacts(r, company, &query(1, 1000, "name", desc, search));
-                    let mut walked = Vec::new();
-                    let mut after: Option<Vec<u8>> = None;
-                    loop {
-                        let q = query(1, 4, "name", desc, search);
-                        let sq = q.search_query();
-                        let w = Window {
-                            after: after.as_deref(),
-                            ..window(&q, sq.as_ref())
-                        };
-                        let page = r.contact_page(company, ContactSort::Name, w)?;
-                        walked.extend(page.rows.iter().map(|c| c.id));
-                        match page.next {
-                            Some(n) => after = Some(n),
-                            None => break,
-                        }
-                    }
-                    let ids: Vec<u64> = all.items.iter().map(|c| c.id).collect();
+                    let (walked, ids) = cursor_walk(r, company, desc, search, 4);
                     assert_eq!(walked, ids, "cursor {company:?} desc={desc} {search:?}");
                 }
             }

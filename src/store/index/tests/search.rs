@@ -2,7 +2,7 @@
 //! every cap and budget, a total that is exact below the cap and a lower bound above it, the
 //! page's records read and no others.
 
-use super::lists::{old_contacts, query, window};
+use super::lists::{cursor_walk, old_contacts, query, window};
 use super::*;
 use crate::model::{ContactSort, SearchQuery};
 use crate::store::codec::dec;
@@ -98,24 +98,7 @@ fn a_search_by_name_equals_the_full_scan_at_every_cap_and_budget() {
                             pages += 1;
                         }
                         // Keyset paging visits every match once, in order, past the cap.
-                        let all = old_contacts(r, company, &query(1, 1000, "name", desc, search));
-                        let mut walked = Vec::new();
-                        let mut after: Option<Vec<u8>> = None;
-                        loop {
-                            let q = query(1, 9, "name", desc, search);
-                            let sq = q.search_query();
-                            let w = Window {
-                                after: after.as_deref(),
-                                ..window(&q, sq.as_ref())
-                            };
-                            let page = r.contact_page(company, ContactSort::Name, w)?;
-                            walked.extend(page.rows.iter().map(|c| c.id));
-                            match page.next {
-                                Some(n) => after = Some(n),
-                                None => break,
-                            }
-                        }
-                        let ids: Vec<u64> = all.items.iter().map(|c| c.id).collect();
+                        let (walked, ids) = cursor_walk(r, company, desc, search, 9);
                         assert_eq!(walked, ids, "cursor {company:?} {desc} {search:?} {cap:?}");
                     }
                 }
