@@ -531,11 +531,21 @@ async fn killed_while_building_the_first_syncs_lists_then_restarted_equals_a_cle
     )
     .await;
     assert!(building, "the first sync built no lists:\n{}", serve.log());
+    assert!(
+        !serve.log().contains("the database was not closed cleanly"),
+        "the setup closed the database, so the first start repairs nothing:\n{}",
+        serve.log()
+    );
     serve.kill();
 
     // Second life: the mark survived the kill, so the start builds the lists the batches
     // committed so far left, then the job resumes and the rest follows the ordinary upkeep.
     let serve = Serve::start(&crashed);
+    assert!(
+        serve.log().contains("the database was not closed cleanly"),
+        "a start after a kill says it repairs the database:\n{}",
+        serve.log()
+    );
     assert!(
         serve
             .log()

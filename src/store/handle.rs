@@ -122,6 +122,29 @@ fn is_io(e: &redb::Error) -> bool {
     matches!(e, redb::Error::Io(_) | redb::Error::PreviousIo)
 }
 
+/// What redb's repair at open reports, in the log. WHY: a database the last process did not
+/// close (killed, out of memory, power cut) is checked and repaired before anything starts,
+/// reading the whole file through the cache: seconds for a few GB, longer on a slow disk, and
+/// without a word the service would just look hung at start.
+fn repair_progress(path: &Path) -> impl Fn(&mut redb::RepairSession) + 'static {
+    let path = path.display().to_string();
+    // Tenths of the repair already reported (0 = nothing said yet).
+    let said = std::sync::atomic::AtomicU8::new(0);
+    move |session: &mut redb::RepairSession| {
+        let tenth = (session.progress().clamp(0.0, 1.0) * 10.0) as u8 + 1;
+        let before = said.fetch_max(tenth, Ordering::Relaxed);
+        if before == 0 {
+            tracing::warn!(
+                path = %path,
+                "the database was not closed cleanly (the last run stopped without shutting down): checking and repairing it before start"
+            );
+        } else if tenth > before {
+            let percent = u32::from(tenth - 1) * 10;
+            tracing::info!(percent, "repairing the database: {percent} % checked");
+        }
+    }
+}
+
 fn open_database(
     path: &Path,
     cache_mb: u32,
@@ -130,6 +153,7 @@ fn open_database(
     let mut builder = redb::Builder::new();
     builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
     builder.set_cache_size(cache_mb as usize * 1024 * 1024);
+    builder.set_repair_callback(repair_progress(path));
     let db = match budget {
         None => builder.create(path),
         Some(b) => {
