@@ -125,10 +125,27 @@ pub(super) fn past_cursor(key: &[u8], id: u64, after: Option<(&[u8], u64)>, desc
     }
 }
 
-/// Keep `m` among the `want` rows nearest the page's start (a bounded heap: its top is the
-/// row furthest from the page, dropped when one too many is held).
-pub(super) fn keep_nearest(best: &mut BinaryHeap<Ranked>, m: Ranked, want: usize) {
-    best.push(m);
+/// Keep the row `(key, id, owner)` among the `want` rows nearest the page's start, if it is
+/// past the cursor `after` in the list's direction (`desc`): a bounded heap, whose top is the
+/// row furthest from the page, dropped when one too many is held.
+pub(super) fn keep_nearest(
+    best: &mut BinaryHeap<Ranked>,
+    (key, id, owner): (Vec<u8>, u64, u64),
+    after: Option<(&[u8], u64)>,
+    desc: bool,
+    want: usize,
+) {
+    if !past_cursor(&key, id, after, desc) {
+        return;
+    }
+    // Descending pages want the largest keys: flip the order the heap keeps.
+    best.push(Ranked {
+        key,
+        id,
+        owner,
+        flip: desc,
+        at: 0,
+    });
     if best.len() > want {
         best.pop();
     }
@@ -542,18 +559,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 continue;
             }
             let key = (spec.sort_key)(&row);
-            if !past_cursor(&key, id, after, spec.desc) {
-                continue;
-            }
-            // Descending pages want the largest keys: flip the order the heap keeps.
-            let m = Ranked {
-                key,
-                id,
-                owner,
-                flip: spec.desc,
-                at: 0,
-            };
-            keep_nearest(&mut best, m, want);
+            keep_nearest(&mut best, (key, id, owner), after, spec.desc, want);
         }
         let ranked = best.into_sorted_vec();
         let mut rows = Vec::with_capacity(limit.min(ranked.len()));

@@ -27,7 +27,7 @@ use super::blocks::BlockKey;
 use super::id_set::{self, IdSet};
 use super::keys;
 use super::prefix_lists;
-use super::read::{ListSpec, Ranked, keep_nearest, list_range, past_cursor, word_range};
+use super::read::{ListSpec, Ranked, keep_nearest, list_range, word_range};
 use crate::model::SearchQuery;
 use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
 use crate::store::{ReadTables, StoreError, Txn};
@@ -373,17 +373,7 @@ impl<Tx: ReadTables> Txn<Tx> {
                 continue;
             };
             let key = (spec.sort_key)(&row);
-            if !past_cursor(&key, id, after, spec.desc) {
-                continue;
-            }
-            let m = Ranked {
-                key,
-                id,
-                owner,
-                flip: spec.desc,
-                at: 0,
-            };
-            keep_nearest(&mut best, m, want);
+            keep_nearest(&mut best, (key, id, owner), after, spec.desc, want);
         }
         Ok(best
             .into_sorted_vec()
