@@ -18,7 +18,6 @@ use crate::web::filters::{AssetFilterParams, ContactFilterParams};
 use crate::web::pager::ListParams;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 /// What an export lists, as query parameters: the list page's `q`, `sort`, `dir` and filters
 /// (`page` and `per_page` are ignored: an export has every page). The contact filters apply to
@@ -180,37 +179,31 @@ async fn chunk(
             .with_cursor(c)
             .map_err(|e| WebError::BadRequest(e.to_string()))?;
     }
+    // Each row's company name comes with the page, in its read.
     let mut out = Vec::new();
     let next = match filter {
         Filter::Contacts(f) => {
-            let page = st.services.contacts_filtered(company, q, f.clone()).await?;
-            let names = names(st, page.items.iter().map(|c| c.company_id)).await?;
-            for c in &page.items {
-                line(&contact_row(c, name_of(&names, c.company_id)), &mut out);
+            let page = st
+                .services
+                .contacts_read_named(company, q, f.clone(), true)
+                .await?;
+            for (c, name) in &page.items {
+                line(&contact_row(c, name), &mut out);
             }
             page.next_cursor
         }
         Filter::Assets(f) => {
-            let page = st.services.assets_filtered(company, q, f.clone()).await?;
-            let names = names(st, page.items.iter().map(|a| a.company_id)).await?;
-            for a in &page.items {
-                line(&asset_row(a, name_of(&names, a.company_id)), &mut out);
+            let page = st
+                .services
+                .assets_read_named(company, q, f.clone(), true)
+                .await?;
+            for (a, name) in &page.items {
+                line(&asset_row(a, name), &mut out);
             }
             page.next_cursor
         }
     };
     Ok((out, next))
-}
-
-async fn names(
-    st: &AppState,
-    ids: impl Iterator<Item = u64>,
-) -> Result<HashMap<u64, String>, WebError> {
-    Ok(st.services.company_names(ids).await?)
-}
-
-fn name_of(names: &HashMap<u64, String>, id: u64) -> &str {
-    names.get(&id).map(String::as_str).unwrap_or("")
 }
 
 enum Step {

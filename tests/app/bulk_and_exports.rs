@@ -198,6 +198,17 @@ async fn contacts_and_assets_export_as_streamed_formula_safe_csv() {
         "formula kept as text: {evil}"
     );
     assert!(evil.contains(",'+1 (555) 0100,'@boss,"), "{evil}");
+    // Each row names its own company, across companies too (read with the page).
+    assert!(evil.starts_with("Fabrikam Bakery,"), "{evil}");
+    let contoso = all_lines
+        .iter()
+        .skip(1)
+        .filter(|l| l.starts_with("Contoso Dental,"));
+    assert_eq!(
+        contoso.count(),
+        snap_a.contacts.len(),
+        "Contoso's rows named"
+    );
 
     let assets = env
         .app
