@@ -273,13 +273,14 @@ async fn run() {
     let total_users: usize = specs.iter().map(|(_, u, _)| u).sum();
     println!(
         "identity cycle benchmark: {tenants} tenants ({total_users} users, {} devices), \
-         {latency_ms} ms Graph latency, {workers} workers, {} build, {} CPUs",
+         {latency_ms} ms Graph latency, {workers} workers, {} build, {}, {} CPUs",
         specs.iter().map(|(_, _, d)| d).sum::<usize>(),
         if cfg!(debug_assertions) {
             "debug"
         } else {
             "release"
         },
+        tenantry::allocator::NAME,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 

@@ -468,13 +468,14 @@ async fn run() {
         .id;
 
     println!(
-        "identity sync benchmark: {users} users, {devices} devices ({} groups), {} build, {} CPUs",
+        "identity sync benchmark: {users} users, {devices} devices ({} groups), {} build, {}, {} CPUs",
         t.groups,
         if cfg!(debug_assertions) {
             "debug"
         } else {
             "release"
         },
+        tenantry::allocator::NAME,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     // The floor first: the app's Graph client exists once the company's credentials do, and

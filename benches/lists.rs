@@ -138,12 +138,13 @@ async fn run() {
     .expect("app");
     let store = app.services.store_handle().clone();
     println!(
-        "lists benchmark: {} build, {} CPUs, store.cache_mb = {cache_mb}, {spread} companies of 1,000 for the spread",
+        "lists benchmark: {} build, {}, {} CPUs, store.cache_mb = {cache_mb}, {spread} companies of 1,000 for the spread",
         if cfg!(debug_assertions) {
             "debug"
         } else {
             "release"
         },
+        tenantry::allocator::NAME,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
 
@@ -544,8 +545,8 @@ async fn serve(app: App, spread: u64) {
             " since process start"
         }
     );
-    // What the process keeps once the load is over: jemalloc's background thread returns
-    // freed pages after about a second, glibc keeps them in its arenas.
+    // What the process keeps once the load is over: jemalloc (`src/allocator.rs`) returns
+    // freed pages at once, glibc's malloc (`--no-default-features`) keeps them in its arenas.
     tokio::time::sleep(Duration::from_secs(3)).await;
     println!(
         "RSS 3 s after the load (settled): {:.1} MB",

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod allocator;
 pub mod app;
 pub mod cli;
 pub mod clock;

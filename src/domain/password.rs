@@ -12,10 +12,9 @@
 //! refused at once with [`DomainError::Busy`] (429 and `Retry-After` on the web). Each
 //! running slot hashes into a buffer taken from a pool, allocated on its first use and kept:
 //! the allocator never sees the 19 MiB churn, so memory is bounded by
-//! `concurrency × 19 MiB` no matter how many checks run. We chose this over switching the
-//! global allocator (jemalloc, mimalloc) or tuning glibc (`mallopt`, `malloc_trim`, which
-//! would need `unsafe`, forbidden in this crate): it needs no new dependency and holds
-//! whatever allocator the binary is linked with.
+//! `concurrency × 19 MiB` no matter how many checks run. We chose this over tuning the
+//! allocator: the bound holds whatever allocator the binary is linked with (jemalloc since
+//! #11, `src/allocator.rs`; glibc's malloc in a `--no-default-features` build).
 //!
 //! Stored hashes are PHC strings; we parse them ourselves (algorithm, version, parameters,
 //! salt, hash) so the check can use the pooled memory, and compare in constant time. A

@@ -1,0 +1,32 @@
+//! The process's memory allocator: jemalloc, with the options in `.cargo/config.toml`
+//! (`JEMALLOC_SYS_WITH_MALLOC_CONF`, built in; `_RJEM_MALLOC_CONF` in the environment
+//! overrides them at run time).
+//!
+//! WHY (#11): under glibc's malloc, allocation was half of an initial sync's CPU. A profile
+//! of the 100,000-user sync put 48 % of its samples in `_int_malloc`, `_int_free`,
+//! `malloc_consolidate` and the arena lock's futex wake-ups: the simulator's threads, the
+//! sync's reader, its writer and the list build's helper thread share two arenas
+//! (`MALLOC_ARENA_MAX=2`, which we needed to keep glibc's per-thread arenas from holding
+//! hundreds of MB). jemalloc's per-thread caches take those allocations without a lock, and
+//! the same sync ran in 6.1–6.7 s instead of 10.5 s, with a lower peak (BENCHMARKS.md,
+//! "The allocator, again").
+//!
+//! The options trade a little CPU for memory an appliance on a small VM keeps: freed pages
+//! go back to the kernel at once (`dirty_decay_ms:0`, `muzzy_decay_ms:0`) by a background
+//! thread; one arena (`narenas:1`: this process does a few things at a time, not hundreds)
+//! and small thread caches (`tcache_max:1024`), so a burst of web requests does not leave
+//! each worker thread holding its own pool.
+//!
+//! Built without the `jemalloc` feature (`--no-default-features`), the process uses glibc's
+//! malloc: how the benches measure one against the other.
+
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// The allocator this build uses, for the benches' headers and the start-up log.
+pub const NAME: &str = if cfg!(feature = "jemalloc") {
+    "jemalloc"
+} else {
+    "glibc malloc"
+};
