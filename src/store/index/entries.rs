@@ -119,16 +119,17 @@ pub(crate) fn contact(c: &Contact) -> Entries {
 /// [`contact`]'s entries, from a contact's fields (a build reads only those, `fields.rs`).
 pub(crate) fn contact_of(c: &ContactFields<'_>) -> Entries {
     let mut e = Entries::new(c.id, c.company_id);
+    // Each sort key and the search words once (a build computes them for every record),
+    // copied into each scope.
+    let sort_keys = ContactSort::ALL.map(|s| (contact_order(s), contact_fields_key(c, s)));
     let name = contact_fields_key(c, ContactSort::Name);
     let words = words_of(contact_fields_texts(c));
     for company in [c.company_id, ALL_COMPANIES] {
         let scope = keys::scope(kind::CONTACT, &[company]);
-        e.listed(
-            &scope,
-            ContactSort::ALL.map(|s| (contact_order(s), contact_fields_key(c, s))),
-        );
+        e.listed(&scope, sort_keys.iter().cloned());
         if company != ALL_COMPANIES {
-            e.searchable(&scope, contact_fields_texts(c));
+            e.words
+                .extend(words.iter().map(|w| (scope.clone(), w.clone())));
         }
         // Schema v19: each search word under its first letters' list, by name, per company
         // and across companies, so a search by name is an intersection of one list per query
@@ -147,13 +148,7 @@ pub(crate) fn contact_of(c: &ContactFields<'_>) -> Entries {
         let (a, g) = (Some(c.active), Some(c.is_guest));
         for (active, guest) in [(a, None), (None, g), (a, g)] {
             let scope = keys::contact_filter_scope(company, active, guest);
-            e.listed(
-                &scope,
-                [(
-                    contact_order(ContactSort::Name),
-                    contact_fields_key(c, ContactSort::Name),
-                )],
-            );
+            e.listed(&scope, [(contact_order(ContactSort::Name), name.clone())]);
         }
     }
     e
@@ -229,12 +224,12 @@ pub(crate) fn asset(a: &Asset) -> Entries {
 /// [`asset`]'s entries, from an asset's fields (a build reads only those, `fields.rs`).
 pub(crate) fn asset_of(a: &AssetFields<'_>) -> Entries {
     let mut e = Entries::new(a.id, a.company_id);
+    // Each sort key once (a build computes them for every record), copied into each list.
+    let sort_keys = AssetSort::ALL.map(|s| (asset_order(s), asset_fields_key(a, s)));
+    let filter_keys = ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_fields_key(a, s)));
     for company in [a.company_id, ALL_COMPANIES] {
         let scope = keys::scope(kind::ASSET, &[company]);
-        e.listed(
-            &scope,
-            AssetSort::ALL.map(|s| (asset_order(s), asset_fields_key(a, s))),
-        );
+        e.listed(&scope, sort_keys.iter().cloned());
         if company != ALL_COMPANIES {
             e.searchable(&scope, asset_fields_texts(a));
         }
@@ -244,17 +239,14 @@ pub(crate) fn asset_of(a: &AssetFields<'_>) -> Entries {
         let (st, os) = (Some(a.compliance_state.as_ref()), Some(a.os.as_ref()));
         for (state, os) in [(st, None), (None, os), (st, os)] {
             let scope = keys::asset_filter_scope(company, state, os);
-            e.listed(
-                &scope,
-                ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_fields_key(a, s))),
-            );
+            e.listed(&scope, filter_keys.iter().cloned());
         }
     }
     // The Sources lists and gap reports (schema v16), by hostname and by check-in.
     for f in asset_fields_sources(a) {
         e.listed(
             &keys::asset_sources_scope(a.company_id, f),
-            ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_fields_key(a, s))),
+            filter_keys.iter().cloned(),
         );
         e.counted(&keys::asset_sources_scope(ALL_COMPANIES, f));
     }

@@ -20,7 +20,11 @@ use super::blocks::{self, Op};
 use super::spill::{Spill, Target};
 use crate::store::tables::BUILD_RUNS;
 use redb::WriteTransaction;
-use std::collections::HashMap;
+
+/// The maps below are looked up once per entry (some 50 per record in an initial sync):
+/// foldhash, seeded per process, instead of SipHash, which was a visible share of a build.
+/// Their keys are list names this process spells, a flush's worth at a time.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// Entries held before they are written anyway: bounds the memory a large batch (10,000
 /// devices have some 270,000 entries) holds, at a few MB, while keeping most of the
@@ -135,12 +139,12 @@ impl Pending {
     /// sync batch, see `bulk.rs`).
     pub(crate) fn flushing_at(flush_at: usize) -> Self {
         Self {
-            lists: HashMap::new(),
-            words: HashMap::new(),
+            lists: HashMap::default(),
+            words: HashMap::default(),
             held: 0,
-            counts: HashMap::new(),
+            counts: HashMap::default(),
             flush_at,
-            deferred: HashMap::new(),
+            deferred: HashMap::default(),
             spill: None,
         }
     }
