@@ -2,13 +2,19 @@
 //! the schema evolves with optional fields, and a support engineer can read a dump.
 
 use super::StoreError;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 pub fn enc<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     Ok(serde_json::to_vec(v)?)
 }
 
 pub fn dec<T: DeserializeOwned>(b: &[u8]) -> Result<T, StoreError> {
+    Ok(serde_json::from_slice(b)?)
+}
+
+/// Decode a view that borrows from the stored bytes (a few of a record's fields, its strings
+/// copied only when escaped): see `index::fields`.
+pub fn dec_view<'a, T: Deserialize<'a>>(b: &'a [u8]) -> Result<T, StoreError> {
     Ok(serde_json::from_slice(b)?)
 }

@@ -240,25 +240,40 @@ fn merge(entries: Vec<Entry>, ops: &[Op<'_>]) -> (Vec<Entry>, bool) {
     (out, changed)
 }
 
-/// Write `entries` (in order) as blocks of `list`: one block up to [`MAX`], otherwise
-/// blocks of about [`B`] each (even sizes, so none is small).
+/// The sizes of the blocks `n` entries written at once are cut into: one block up to
+/// [`MAX`], otherwise blocks of about [`B`] each (even sizes, so none is small).
+fn block_sizes(n: usize) -> impl Iterator<Item = usize> {
+    let parts = match n {
+        0 => 0,
+        n if n <= MAX => 1,
+        n => n.div_ceil(B),
+    };
+    let (base, extra) = (
+        n.checked_div(parts).unwrap_or(0),
+        n.checked_rem(parts).unwrap_or(0),
+    );
+    (0..parts).map(move |p| base + usize::from(p < extra))
+}
+
+/// The first 8 bytes of a sort key as a big-endian number (zero-padded): keys whose heads
+/// differ compare as their heads do, so most comparisons of a sort or merge are one integer
+/// compare instead of a `memcmp` of two long keys (a build's keys share long prefixes: the
+/// list's lowercased names, the e-mail domains).
+pub(crate) fn head(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// Write `entries` (in order) as blocks of `list` (cut as [`block_sizes`] says).
 fn write_blocks(
     t: &mut Table<BlockKey<'static>, &'static [u8]>,
     list: &[u8],
     entries: &[Entry],
 ) -> Result<(), StoreError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let parts = if entries.len() <= MAX {
-        1
-    } else {
-        entries.len().div_ceil(B)
-    };
-    let (base, extra) = (entries.len() / parts, entries.len() % parts);
     let mut at = 0;
-    for p in 0..parts {
-        let len = base + usize::from(p < extra);
+    for len in block_sizes(entries.len()) {
         let chunk = &entries[at..at + len];
         at += len;
         let first = &chunk[0];
@@ -268,6 +283,147 @@ fn write_blocks(
         )?;
     }
     Ok(())
+}
+
+/// A list with no block written from its entries in order, `total` in all, without holding
+/// them: the blocks [`write_blocks`] would write for all of them at once (a build's merge,
+/// `spill.rs`, streams each list it builds through one).
+pub(crate) struct ListWriter<'l> {
+    list: &'l [u8],
+    sizes: Box<dyn Iterator<Item = usize>>,
+    /// Entries the block being encoded still takes (0: the next entry starts a block).
+    left: usize,
+    buf: Vec<u8>,
+    prev: Vec<u8>,
+    first: (Vec<u8>, u64),
+}
+
+impl<'l> ListWriter<'l> {
+    pub(crate) fn new(list: &'l [u8], total: usize) -> Self {
+        Self {
+            list,
+            sizes: Box::new(block_sizes(total)),
+            left: 0,
+            buf: Vec::new(),
+            prev: Vec::new(),
+            first: (Vec::new(), 0),
+        }
+    }
+
+    /// The next entry (after every one pushed before it).
+    pub(crate) fn push(
+        &mut self,
+        t: &mut Table<BlockKey<'static>, &'static [u8]>,
+        key: &[u8],
+        id: u64,
+        owner: u64,
+    ) -> Result<(), StoreError> {
+        if self.left == 0 {
+            // More entries than announced: the scratch runs do not add up.
+            self.left = self.sizes.next().ok_or_else(corrupt)?;
+            self.buf.clear();
+            put_varint(&mut self.buf, self.left as u64);
+            self.prev.clear();
+            self.first.0.clear();
+            self.first.0.extend_from_slice(key);
+            self.first.1 = id;
+        }
+        let shared = self
+            .prev
+            .iter()
+            .zip(key)
+            .take_while(|(a, b)| a == b)
+            .count();
+        put_varint(&mut self.buf, shared as u64);
+        put_varint(&mut self.buf, (key.len() - shared) as u64);
+        self.buf.extend_from_slice(&key[shared..]);
+        put_varint(&mut self.buf, id);
+        put_varint(&mut self.buf, owner);
+        self.prev.clear();
+        self.prev.extend_from_slice(key);
+        self.left -= 1;
+        if self.left == 0 {
+            t.insert(
+                (self.list, self.first.0.as_slice(), self.first.1),
+                self.buf.as_slice(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Every announced entry was pushed (else the list would be left with a short block).
+    pub(crate) fn finish(mut self) -> Result<(), StoreError> {
+        if self.left != 0 || self.sizes.next().is_some() {
+            return Err(corrupt());
+        }
+        Ok(())
+    }
+}
+
+/// A decoded block whose keys share one buffer: a build's merge steps through millions of
+/// entries, and a `Vec` per key was an allocation and a free per step.
+#[derive(Default)]
+pub(crate) struct FlatBlock {
+    bytes: Vec<u8>,
+    items: Vec<FlatEntry>,
+}
+
+/// One entry of a [`FlatBlock`]: its key is `bytes[at..at + len]`.
+#[derive(Clone, Copy)]
+pub(crate) struct FlatEntry {
+    at: u32,
+    len: u32,
+    pub head: u64,
+    pub id: u64,
+    pub owner: u64,
+}
+
+impl FlatBlock {
+    /// Decode `block` in place of what this held (its buffers are reused).
+    pub(crate) fn decode(&mut self, block: &[u8]) -> Result<(), StoreError> {
+        self.bytes.clear();
+        self.items.clear();
+        let mut at = 0;
+        let n = get_varint(block, &mut at)? as usize;
+        self.items.reserve(n.min(MAX * 2));
+        let mut prev = 0..0;
+        for _ in 0..n {
+            let shared = get_varint(block, &mut at)? as usize;
+            let len = get_varint(block, &mut at)? as usize;
+            let suffix = block.get(at..at + len).ok_or_else(corrupt)?;
+            at += len;
+            if shared > prev.len() {
+                return Err(corrupt());
+            }
+            let start = self.bytes.len();
+            self.bytes
+                .extend_from_within(prev.start..prev.start + shared);
+            self.bytes.extend_from_slice(suffix);
+            let key = start..self.bytes.len();
+            let id = get_varint(block, &mut at)?;
+            let owner = get_varint(block, &mut at)?;
+            self.items.push(FlatEntry {
+                at: start as u32,
+                len: key.len() as u32,
+                head: head(&self.bytes[key.clone()]),
+                id,
+                owner,
+            });
+            prev = key;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The entry at `i` and its key (None past the end).
+    pub(crate) fn get(&self, i: usize) -> Option<(&FlatEntry, &[u8])> {
+        let e = self.items.get(i)?;
+        let at = e.at as usize;
+        Some((e, self.bytes.get(at..at + e.len as usize)?))
+    }
 }
 
 /// Apply `ops` (sorted by (key, id), at most one per key) to `list`: each touched block is

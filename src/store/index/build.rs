@@ -9,7 +9,7 @@
 use super::keys::kind;
 use super::{Entries, Pending, blocks, entries};
 use crate::model::{Asset, AuditEvent, Company, Contact, ContactGroup, SupportRequest};
-use crate::store::codec::dec;
+use crate::store::codec::{dec, dec_view};
 use crate::store::tables::{
     ASSETS, AUDIT, AUDIT_INDEX, COMPANIES, COMPANY_TENANTS, CONTACT_GROUPS, CONTACTS,
     DEFAULT_SLUGS, LIST_BLOCKS, LIST_COUNTS, LIST_INDEX, LISTS_TO_BUILD, MEMBER_OF, MEMBERSHIPS,
@@ -150,7 +150,8 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         CONTACTS,
         (u64, u64),
         |txn: &WriteTransaction, pending: &mut Pending, _k, v: &[u8]| {
-            add(txn, pending, entries::contact(&dec::<Contact>(v)?))
+            // Only the fields the entries use (`fields.rs`).
+            add(txn, pending, entries::contact_of(&dec_view(v)?))
         }
     );
     in_batches!(
@@ -170,7 +171,7 @@ pub(crate) fn rebuild(db: &Database) -> Result<(), StoreError> {
         ASSETS,
         (u64, u64),
         |txn: &WriteTransaction, pending: &mut Pending, _k, v: &[u8]| {
-            add(txn, pending, entries::asset(&dec::<Asset>(v)?))
+            add(txn, pending, entries::asset_of(&dec_view(v)?))
         }
     );
     in_batches!(

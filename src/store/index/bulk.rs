@@ -21,8 +21,8 @@
 
 use super::keys::kind;
 use super::{Entries, Pending, entries};
-use crate::model::{Asset, Contact, ContactGroup};
-use crate::store::codec::dec;
+use crate::model::ContactGroup;
+use crate::store::codec::{dec, dec_view};
 use crate::store::tables::{ASSETS, CONTACT_GROUPS, CONTACTS, LISTS_TO_BUILD};
 use crate::store::{ReadTables, Store, StoreError, Txn, Writer};
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
@@ -63,9 +63,10 @@ impl ListKind {
     /// The entries of one stored record of this kind.
     fn entries(self, v: &[u8]) -> Result<Entries, StoreError> {
         Ok(match self {
-            ListKind::Contacts => entries::contact(&dec::<Contact>(v)?),
+            // Only the fields the entries use (`fields.rs`).
+            ListKind::Contacts => entries::contact_of(&dec_view(v)?),
             ListKind::Groups => entries::group(&dec::<ContactGroup>(v)?),
-            ListKind::Assets => entries::asset(&dec::<Asset>(v)?),
+            ListKind::Assets => entries::asset_of(&dec_view(v)?),
         })
     }
 }

@@ -1,12 +1,12 @@
 //! Which index entries each kind of record has: the one description both the writers (on
 //! every put) and the rebuild and check (`build.rs`) use, so they cannot disagree.
 
+use super::fields::{AssetFields, ContactFields};
 use super::keys::{self, ALL_COMPANIES, company_scope, kind};
 use super::prefix_lists;
 use crate::model::{
     Asset, AssetSort, AuditEvent, Company, CompanySort, Contact, ContactGroup, ContactSort,
-    GroupSort, MergeState, Outcome, RequestSort, SourceKind, SourcesFilter, SupportRequest,
-    search_words,
+    GroupSort, MergeState, Outcome, RequestSort, SourcesFilter, SupportRequest, search_words,
 };
 
 /// A record's entries in the list index, the counters and the search words.
@@ -67,6 +67,10 @@ fn order<T: PartialEq>(all: &[T], x: &T) -> u8 {
 }
 
 pub(crate) fn contact_key(c: &Contact, sort: ContactSort) -> Vec<u8> {
+    contact_fields_key(&ContactFields::of(c), sort)
+}
+
+fn contact_fields_key(c: &ContactFields<'_>, sort: ContactSort) -> Vec<u8> {
     match sort {
         ContactSort::Name => keys::text(&c.display_name),
         ContactSort::Email => keys::text(&c.email),
@@ -92,23 +96,40 @@ pub(crate) fn contact_texts(c: &Contact) -> [&str; 5] {
     ]
 }
 
+/// [`contact_texts`] of a contact's fields (the same fields, in the same order).
+fn contact_fields_texts<'c>(c: &'c ContactFields<'_>) -> [&'c str; 5] {
+    [
+        &c.display_name,
+        &c.email,
+        &c.upn,
+        &c.department,
+        &c.job_title,
+    ]
+}
+
 /// A contact's entries. Its search words are kept in its company's scope only (schema v10):
 /// a search that ranks across companies looks in each company's. Its lists, unfiltered and
 /// filtered, have a copy across companies, so `/contacts` and `/api/v1/contacts`, filtered or
 /// not, page one list (schema v17: a filtered page merged from 1,000 companies' lists cost a
 /// seek per company, 258 ms p99 at 50 connections; the copy costs 3 entries per contact).
 pub(crate) fn contact(c: &Contact) -> Entries {
+    contact_of(&ContactFields::of(c))
+}
+
+/// [`contact`]'s entries, from a contact's fields (a build reads only those, `fields.rs`).
+pub(crate) fn contact_of(c: &ContactFields<'_>) -> Entries {
     let mut e = Entries::new(c.id, c.company_id);
-    let name = contact_key(c, ContactSort::Name);
-    let words = words_of(contact_texts(c));
+    // Each sort key and the search words once (a build computes them for every record),
+    // copied into each scope.
+    let sort_keys = ContactSort::ALL.map(|s| (contact_order(s), contact_fields_key(c, s)));
+    let name = contact_fields_key(c, ContactSort::Name);
+    let words = words_of(contact_fields_texts(c));
     for company in [c.company_id, ALL_COMPANIES] {
         let scope = keys::scope(kind::CONTACT, &[company]);
-        e.listed(
-            &scope,
-            ContactSort::ALL.map(|s| (contact_order(s), contact_key(c, s))),
-        );
+        e.listed(&scope, sort_keys.iter().cloned());
         if company != ALL_COMPANIES {
-            e.searchable(&scope, contact_texts(c));
+            e.words
+                .extend(words.iter().map(|w| (scope.clone(), w.clone())));
         }
         // Schema v19: each search word under its first letters' list, by name, per company
         // and across companies, so a search by name is an intersection of one list per query
@@ -127,13 +148,7 @@ pub(crate) fn contact(c: &Contact) -> Entries {
         let (a, g) = (Some(c.active), Some(c.is_guest));
         for (active, guest) in [(a, None), (None, g), (a, g)] {
             let scope = keys::contact_filter_scope(company, active, guest);
-            e.listed(
-                &scope,
-                [(
-                    contact_order(ContactSort::Name),
-                    contact_key(c, ContactSort::Name),
-                )],
-            );
+            e.listed(&scope, [(contact_order(ContactSort::Name), name.clone())]);
         }
     }
     e
@@ -143,6 +158,10 @@ pub(crate) fn contact(c: &Contact) -> Entries {
 pub(crate) const CONTACT_FILTER_SORTS: [ContactSort; 1] = [ContactSort::Name];
 
 pub(crate) fn asset_key(a: &Asset, sort: AssetSort) -> Vec<u8> {
+    asset_fields_key(&AssetFields::of(a), sort)
+}
+
+fn asset_fields_key(a: &AssetFields<'_>, sort: AssetSort) -> Vec<u8> {
     match sort {
         AssetSort::Hostname => keys::text(&a.hostname),
         AssetSort::Os => keys::text(&a.os),
@@ -160,17 +179,25 @@ pub(crate) fn asset_texts(a: &Asset) -> [&str; 3] {
     [&a.hostname, &a.serial_number, &a.os]
 }
 
+/// [`asset_texts`] of an asset's fields (the same fields, in the same order).
+fn asset_fields_texts<'a>(a: &'a AssetFields<'_>) -> [&'a str; 3] {
+    [&a.hostname, &a.serial_number, &a.os]
+}
+
 /// The orders a filtered asset list is kept in.
 pub(crate) const ASSET_FILTER_SORTS: [AssetSort; 2] = [AssetSort::Hostname, AssetSort::LastCheckIn];
 
 /// The Sources lists an asset is in: none when inactive; by which sources hold a record;
 /// `NoAgent` for an Intune-only computer (Windows or macOS: phones never carry an agent).
 pub(crate) fn asset_sources(a: &Asset) -> Vec<SourcesFilter> {
+    asset_fields_sources(&AssetFields::of(a))
+}
+
+fn asset_fields_sources(a: &AssetFields<'_>) -> Vec<SourcesFilter> {
     if !a.active || a.merge.state == MergeState::Inactive {
         return Vec::new();
     }
-    let intune = a.has_source(SourceKind::Intune.as_str());
-    let level = a.has_source(SourceKind::Level.as_str());
+    let (intune, level) = (a.held.intune, a.held.level);
     let mut out = Vec::new();
     match (intune, level) {
         (true, true) => out.push(SourcesFilter::Merged),
@@ -191,33 +218,35 @@ pub(crate) fn asset_sources(a: &Asset) -> Vec<SourcesFilter> {
 }
 
 pub(crate) fn asset(a: &Asset) -> Entries {
+    asset_of(&AssetFields::of(a))
+}
+
+/// [`asset`]'s entries, from an asset's fields (a build reads only those, `fields.rs`).
+pub(crate) fn asset_of(a: &AssetFields<'_>) -> Entries {
     let mut e = Entries::new(a.id, a.company_id);
+    // Each sort key once (a build computes them for every record), copied into each list.
+    let sort_keys = AssetSort::ALL.map(|s| (asset_order(s), asset_fields_key(a, s)));
+    let filter_keys = ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_fields_key(a, s)));
     for company in [a.company_id, ALL_COMPANIES] {
         let scope = keys::scope(kind::ASSET, &[company]);
-        e.listed(
-            &scope,
-            AssetSort::ALL.map(|s| (asset_order(s), asset_key(a, s))),
-        );
+        e.listed(&scope, sort_keys.iter().cloned());
         if company != ALL_COMPANIES {
-            e.searchable(&scope, asset_texts(a));
+            e.searchable(&scope, asset_fields_texts(a));
         }
         // The filtered lists (compliance / OS), by hostname and by last check-in (the stale
         // filter is a range of the check-in order), per company and across companies (as
         // the contacts' filtered lists, schema v17).
-        let (st, os) = (Some(a.compliance_state.as_str()), Some(a.os.as_str()));
+        let (st, os) = (Some(a.compliance_state.as_ref()), Some(a.os.as_ref()));
         for (state, os) in [(st, None), (None, os), (st, os)] {
             let scope = keys::asset_filter_scope(company, state, os);
-            e.listed(
-                &scope,
-                ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_key(a, s))),
-            );
+            e.listed(&scope, filter_keys.iter().cloned());
         }
     }
     // The Sources lists and gap reports (schema v16), by hostname and by check-in.
-    for f in asset_sources(a) {
+    for f in asset_fields_sources(a) {
         e.listed(
             &keys::asset_sources_scope(a.company_id, f),
-            ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_key(a, s))),
+            filter_keys.iter().cloned(),
         );
         e.counted(&keys::asset_sources_scope(ALL_COMPANIES, f));
     }

@@ -15,6 +15,7 @@ pub(crate) mod build;
 pub(crate) mod bulk;
 pub(crate) mod entries;
 mod fallback;
+pub(crate) mod fields;
 mod id_set;
 pub(crate) mod keys;
 mod pending;

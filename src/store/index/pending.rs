@@ -20,7 +20,11 @@ use super::blocks::{self, Op};
 use super::spill::{Spill, Target};
 use crate::store::tables::BUILD_RUNS;
 use redb::WriteTransaction;
-use std::collections::HashMap;
+
+/// The maps below are looked up once per entry (some 50 per record in an initial sync):
+/// foldhash, seeded per process, instead of SipHash, which was a visible share of a build.
+/// Their keys are list names this process spells, a flush's worth at a time.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// Entries held before they are written anyway: bounds the memory a large batch (10,000
 /// devices have some 270,000 entries) holds, at a few MB, while keeping most of the
@@ -29,6 +33,8 @@ const FLUSH_AT: usize = 32_768;
 
 /// One change to an entry of a list: its sort key is `bytes[at..at + len]` of its [`Run`].
 struct RunOp {
+    /// The key's first bytes (`blocks::head`): most comparisons of a sort stop there.
+    head: u64,
     at: u32,
     len: u32,
     id: u64,
@@ -48,6 +54,7 @@ impl Run {
         let at = self.bytes.len() as u32;
         self.bytes.extend_from_slice(key);
         self.ops.push(RunOp {
+            head: blocks::head(key),
             at,
             len: key.len() as u32,
             id,
@@ -63,11 +70,13 @@ impl Run {
             let at = op.at as usize;
             bytes.get(at..at + op.len as usize).unwrap_or(&[])
         };
-        if !self
-            .ops
-            .is_sorted_by(|a, b| (key(a), a.id) <= (key(b), b.id))
-        {
-            self.ops.sort_by(|a, b| (key(a), a.id).cmp(&(key(b), b.id)));
+        let cmp = |a: &RunOp, b: &RunOp| {
+            a.head
+                .cmp(&b.head)
+                .then_with(|| (key(a), a.id).cmp(&(key(b), b.id)))
+        };
+        if !self.ops.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+            self.ops.sort_by(cmp);
         }
     }
 
@@ -130,12 +139,12 @@ impl Pending {
     /// sync batch, see `bulk.rs`).
     pub(crate) fn flushing_at(flush_at: usize) -> Self {
         Self {
-            lists: HashMap::new(),
-            words: HashMap::new(),
+            lists: HashMap::default(),
+            words: HashMap::default(),
             held: 0,
-            counts: HashMap::new(),
+            counts: HashMap::default(),
             flush_at,
-            deferred: HashMap::new(),
+            deferred: HashMap::default(),
             spill: None,
         }
     }
@@ -158,10 +167,7 @@ impl Pending {
         };
         let mut lists = txn.open_table(LIST_BLOCKS)?;
         let mut words = txn.open_table(WORD_BLOCKS)?;
-        spill.finish(txn, |target, list, ops| match target {
-            Target::Lists => blocks::apply(&mut lists, list, ops),
-            Target::Words => blocks::apply(&mut words, list, ops),
-        })
+        spill.finish(txn, &mut lists, &mut words)
     }
 
     /// Entries held (not yet written).

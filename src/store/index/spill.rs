@@ -12,16 +12,18 @@
 //! The scratch table is created and deleted inside the build's transaction: a commit never
 //! holds it, so a crash leaves nothing behind and no backup or migration sees it.
 
-use super::blocks::{self, Entry, Op};
+use super::blocks::{self, BlockKey, FlatBlock, ListWriter, Op};
 use crate::store::StoreError;
 use crate::store::tables::BUILD_RUNS;
-use redb::{Table, WriteTransaction};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use redb::{ReadableTable, Table, WriteTransaction};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::ops::Bound::{Excluded, Included};
 
 /// Runs shorter than this are applied to the index at once (see the module note).
 const SPILL_FROM: usize = blocks::B;
-/// Entries merged before they are applied to the index (bounds the merge's memory).
+/// Entries merged before they are applied to a list that already has entries (bounds the
+/// merge's memory).
 const MERGE_CHUNK: usize = 16_384;
 
 /// Which index a spilled run belongs to: its byte leads the scratch list key.
@@ -31,14 +33,17 @@ pub(crate) enum Target {
     Words = 1,
 }
 
-/// A spilled list: (its index, its bytes) and its run numbers.
-type SpilledList = ((Target, Vec<u8>), Vec<u64>);
+/// A spilled list: (its index, its bytes) and its runs.
+type SpilledList = ((Target, Vec<u8>), Vec<SpilledRun>);
 
-/// The runs spilled so far: per (target, list), the run numbers that hold its entries.
+/// One flush's run of a list: its number and how many entries it holds.
+type SpilledRun = (u64, usize);
+
+/// The runs spilled so far: per (target, list), the runs that hold its entries.
 #[derive(Default)]
 pub(crate) struct Spill {
     run: u64,
-    spilled: HashMap<(Target, Vec<u8>), Vec<u64>>,
+    spilled: HashMap<(Target, Vec<u8>), Vec<SpilledRun>>,
 }
 
 /// The scratch list of one run: target byte, list, run number (big-endian). Lists of
@@ -80,7 +85,7 @@ impl Spill {
         self.spilled
             .entry((target, list.to_vec()))
             .or_default()
-            .push(self.run);
+            .push((self.run, entries.len()));
         Ok(())
     }
 
@@ -89,60 +94,223 @@ impl Spill {
         self.run += 1;
     }
 
-    /// Merge every spilled list's runs into the index (`apply`), then drop the scratch table.
-    pub(crate) fn finish(
+    /// Merge every spilled list's runs into its index (`lists` or `words`), then drop the
+    /// scratch table. A list with no entry yet (every list of the company being built, but
+    /// those a small run went straight to) is streamed into blocks as the merge yields its
+    /// entries; one that has some (the lists across companies, when other companies have
+    /// records) takes them a chunk at a time through `blocks::apply`.
+    pub(crate) fn finish<'txn>(
         self,
         txn: &WriteTransaction,
-        mut apply: impl FnMut(Target, &[u8], &[Op<'_>]) -> Result<(), StoreError>,
+        lists: &mut Table<'txn, BlockKey<'static>, &'static [u8]>,
+        words: &mut Table<'txn, BlockKey<'static>, &'static [u8]>,
     ) -> Result<(), StoreError> {
-        let mut lists: Vec<SpilledList> = self.spilled.into_iter().collect();
-        lists.sort_unstable();
+        let mut spilled: Vec<SpilledList> = self.spilled.into_iter().collect();
+        spilled.sort_unstable();
         {
             let scratch = txn.open_table(BUILD_RUNS)?;
-            for ((target, list), runs) in lists {
-                let names: Vec<Vec<u8>> =
-                    runs.iter().map(|r| run_list(target, &list, *r)).collect();
-                let mut walks = Vec::with_capacity(names.len());
-                for n in &names {
-                    walks.push(blocks::walk(
-                        &scratch,
-                        n,
-                        std::ops::Bound::Unbounded,
-                        std::ops::Bound::Unbounded,
-                        false,
-                    )?);
-                }
-                // A k-way merge: the heap holds each run's next entry.
-                let mut heads: BinaryHeap<Reverse<(Entry, usize)>> = BinaryHeap::new();
-                for (i, w) in walks.iter_mut().enumerate() {
-                    if let Some(e) = w.next().transpose()? {
-                        heads.push(Reverse((e, i)));
+            for ((target, list), runs) in spilled {
+                let t = match target {
+                    Target::Lists => &mut *lists,
+                    Target::Words => &mut *words,
+                };
+                let mut merge = Merge::new(&scratch, target, &list, &runs)?;
+                if is_empty(t, &list)? {
+                    let total = runs.iter().map(|(_, n)| n).sum();
+                    let mut out = ListWriter::new(&list, total);
+                    while let Some((e, key)) = merge.peek() {
+                        out.push(t, key, e.id, e.owner)?;
+                        merge.advance()?;
                     }
-                }
-                let mut out: Vec<Entry> = Vec::with_capacity(MERGE_CHUNK);
-                while let Some(Reverse((e, i))) = heads.pop() {
-                    out.push(e);
-                    if let Some(w) = walks.get_mut(i)
-                        && let Some(next) = w.next().transpose()?
-                    {
-                        heads.push(Reverse((next, i)));
-                    }
-                    if out.len() >= MERGE_CHUNK || heads.is_empty() {
-                        let ops: Vec<Op<'_>> = out
-                            .iter()
-                            .map(|e| Op {
-                                key: &e.key,
-                                id: e.id,
-                                owner: Some(e.owner),
-                            })
-                            .collect();
-                        apply(target, &list, &ops)?;
-                        out.clear();
+                    out.finish()?;
+                } else {
+                    let mut out = FlatOut::default();
+                    while let Some((e, key)) = merge.peek() {
+                        out.push(key, e.id, e.owner);
+                        merge.advance()?;
+                        if out.ids.len() >= MERGE_CHUNK || merge.peek().is_none() {
+                            blocks::apply(t, &list, &out.ops())?;
+                            out.clear();
+                        }
                     }
                 }
             }
         }
         txn.delete_table(BUILD_RUNS)?;
+        Ok(())
+    }
+}
+
+/// Has `list` no block?
+fn is_empty(t: &Table<BlockKey<'static>, &'static [u8]>, list: &[u8]) -> Result<bool, StoreError> {
+    let end = super::keys::after(list);
+    let lo: BlockKey<'_> = (list, &[], 0);
+    let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
+    Ok(t.range(lo..hi)?.next().is_none())
+}
+
+/// Merged entries waiting for `blocks::apply`, their keys in one buffer.
+#[derive(Default)]
+struct FlatOut {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    ids: Vec<(u64, u64)>,
+}
+
+impl FlatOut {
+    fn push(&mut self, key: &[u8], id: u64, owner: u64) {
+        self.bytes.extend_from_slice(key);
+        self.ends.push(self.bytes.len());
+        self.ids.push((id, owner));
+    }
+
+    fn ops(&self) -> Vec<Op<'_>> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .zip(&self.ids)
+            .map(|(&end, &(id, owner))| {
+                let key = self.bytes.get(start..end).unwrap_or(&[]);
+                start = end;
+                Op {
+                    key,
+                    id,
+                    owner: Some(owner),
+                }
+            })
+            .collect()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.ids.clear();
+    }
+}
+
+/// One spilled run being merged: its blocks in order, the current one decoded.
+struct RunCursor<'t> {
+    blocks: redb::Range<'t, BlockKey<'static>, &'static [u8]>,
+    block: FlatBlock,
+    at: usize,
+}
+
+impl RunCursor<'_> {
+    /// Step to the next entry; false at the run's end.
+    fn advance(&mut self) -> Result<bool, StoreError> {
+        self.at += 1;
+        self.settle()
+    }
+
+    /// Onto an entry: the next block's first when this one is done; false at the run's end.
+    fn settle(&mut self) -> Result<bool, StoreError> {
+        while self.at >= self.block.len() {
+            let Some(r) = self.blocks.next() else {
+                return Ok(false);
+            };
+            self.block.decode(r?.1.value())?;
+            self.at = 0;
+        }
+        Ok(true)
+    }
+
+    fn current(&self) -> Option<(&blocks::FlatEntry, &[u8])> {
+        self.block.get(self.at)
+    }
+}
+
+/// A k-way merge of one list's spilled runs (each sorted by (key, id), no key in two runs):
+/// a binary heap of run numbers ordered by each run's current entry, compared by its key's
+/// head first (`blocks::head`), then its key and id. Nothing is allocated per entry.
+struct Merge<'t> {
+    runs: Vec<RunCursor<'t>>,
+    /// Runs with an entry left, as a min-heap on their current entries.
+    heap: Vec<usize>,
+}
+
+impl<'t> Merge<'t> {
+    fn new(
+        scratch: &'t redb::Table<BlockKey<'static>, &'static [u8]>,
+        target: Target,
+        list: &[u8],
+        runs: &[SpilledRun],
+    ) -> Result<Self, StoreError> {
+        let mut cursors = Vec::with_capacity(runs.len());
+        let mut heap = Vec::with_capacity(runs.len());
+        for (run, _) in runs {
+            let name = run_list(target, list, *run);
+            let end = super::keys::after(&name);
+            let lo: BlockKey<'_> = (name.as_slice(), &[], 0);
+            let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
+            let mut c = RunCursor {
+                blocks: scratch.range::<BlockKey<'_>>((Included(lo), Excluded(hi)))?,
+                block: FlatBlock::default(),
+                at: 0,
+            };
+            // Onto the run's first entry (the empty block it starts with asks for one).
+            let has = c.settle()?;
+            if has {
+                heap.push(cursors.len());
+            }
+            cursors.push(c);
+        }
+        let mut m = Merge {
+            runs: cursors,
+            heap,
+        };
+        for i in (0..m.heap.len() / 2).rev() {
+            m.sift_down(i);
+        }
+        Ok(m)
+    }
+
+    fn cmp(&self, a: usize, b: usize) -> Ordering {
+        match (self.runs[a].current(), self.runs[b].current()) {
+            (Some((x, xk)), Some((y, yk))) => x
+                .head
+                .cmp(&y.head)
+                .then_with(|| xk.cmp(yk))
+                .then(x.id.cmp(&y.id)),
+            (a, b) => a.is_none().cmp(&b.is_none()),
+        }
+    }
+
+    fn sift_down(&mut self, mut i: usize) {
+        let n = self.heap.len();
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut least = i;
+            if l < n && self.cmp(self.heap[l], self.heap[least]).is_lt() {
+                least = l;
+            }
+            if r < n && self.cmp(self.heap[r], self.heap[least]).is_lt() {
+                least = r;
+            }
+            if least == i {
+                return;
+            }
+            self.heap.swap(i, least);
+            i = least;
+        }
+    }
+
+    /// The least entry not yet taken, and its key.
+    fn peek(&self) -> Option<(blocks::FlatEntry, &[u8])> {
+        let top = *self.heap.first()?;
+        self.runs[top].current().map(|(e, k)| (*e, k))
+    }
+
+    /// Take the least entry: its run steps on (and leaves the heap at its end).
+    fn advance(&mut self) -> Result<(), StoreError> {
+        let Some(&top) = self.heap.first() else {
+            return Ok(());
+        };
+        if !self.runs[top].advance()? {
+            let last = self.heap.len() - 1;
+            self.heap.swap(0, last);
+            self.heap.pop();
+        }
+        self.sift_down(0);
         Ok(())
     }
 }

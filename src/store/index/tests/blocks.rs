@@ -336,6 +336,7 @@ fn a_spilling_build_merges_its_runs_into_what_applying_them_would_write() {
     let txn = db.begin_write().expect("write");
     // Small flushes, so the build writes many runs: large ones spill, small ones apply.
     let mut p = Pending::spilling_at(300);
+    let mut longs: Vec<(Vec<u8>, u64)> = Vec::new();
     for n in 0..2_000u64 {
         let id = 1_000 + n;
         let k = key(g.below(5_000) as usize);
@@ -346,6 +347,12 @@ fn a_spilling_build_merges_its_runs_into_what_applying_them_would_write() {
             p.list(b"\x01small", &k, id, Some(2));
         }
         p.word(b"\x01scope", &format!("w{}", g.below(900)), id, Some(2));
+        // A list empty before the build (streamed into blocks at its end) whose keys share
+        // their first 8 bytes and more, so the merge's order rests on the whole key; some
+        // keys repeat (the id orders those).
+        let long = format!("same-long-prefix-{}", g.below(1_500));
+        p.list(b"\x01long", long.as_bytes(), id, Some(2));
+        longs.push((long.into_bytes(), id));
         if p.full() {
             p.flush(&txn).expect("flush");
         }
@@ -361,11 +368,24 @@ fn a_spilling_build_merges_its_runs_into_what_applying_them_would_write() {
         })
         .collect();
     assert_eq!(walk(&db, None, false), want);
+    longs.sort();
     let txn = db.begin_read().expect("read");
     let mut problems = Vec::new();
     let lists = txn.open_table(T).expect("lists");
+    let got: Vec<(Vec<u8>, u64)> = blocks::walk(
+        &lists,
+        b"\x01long",
+        std::ops::Bound::Unbounded,
+        std::ops::Bound::Unbounded,
+        false,
+    )
+    .expect("walk")
+    .map(|e| e.map(|e| (e.key, e.id)))
+    .collect::<Result<_, _>>()
+    .expect("entries");
+    assert_eq!(got, longs);
     let n = blocks::check(&lists, "lists", |p| problems.push(p), |_, _| {}).expect("check");
-    assert_eq!(n, 2_150 + 40);
+    assert_eq!(n, 2_150 + 40 + 2_000);
     let words = txn
         .open_table(crate::store::tables::WORD_BLOCKS)
         .expect("words");

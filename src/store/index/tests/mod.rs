@@ -4,6 +4,7 @@
 
 mod blocks;
 mod bulk;
+mod fields;
 mod filters;
 mod lists;
 mod migration;
