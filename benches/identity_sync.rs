@@ -128,10 +128,11 @@ async fn wait_with_timeline(s: &Services, id: u64, t0: Instant) -> Job {
         if now != step {
             step = now.to_string();
             println!(
-                "  {:>7.2} s  step {step:<8} ({}); RSS {:.1} MiB, peak {:.1} MiB",
+                "  {:>7.2} s  step {step:<8} ({}); RSS {:.1} MiB (anonymous {:.1}), peak {:.1} MiB",
                 t0.elapsed().as_secs_f64(),
                 j.progress,
                 mib(status_kib("VmRSS:")),
+                mib(status_kib("RssAnon:")),
                 mib(status_kib("VmHWM:"))
             );
         }
@@ -442,6 +443,13 @@ async fn run() {
         ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *".into()),
     ]
     .into_iter()
+    // `TENANTRY_BENCH_CACHE_MB` sets the store's page cache (`store.cache_mb`): how much of
+    // the peak is redb's cache.
+    .chain(
+        std::env::var("TENANTRY_BENCH_CACHE_MB")
+            .ok()
+            .map(|mb| ("TENANTRY_STORE_CACHE_MB", mb)),
+    )
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let config = tenantry::config::load(
