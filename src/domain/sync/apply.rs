@@ -460,10 +460,13 @@ pub fn apply_device_page(
         w.swap_device_marks(company_id, round, &stamps)?
     };
     let mut changed: Vec<(DeviceRecord, Option<u64>)> = Vec::new();
-    for (((d, primary), fingerprint), mark) in
-        devices.into_iter().zip(primaries).zip(fingerprints).zip(marks)
+    for (((d, primary), fingerprint), mark) in devices
+        .into_iter()
+        .zip(primaries)
+        .zip(fingerprints)
+        .zip(marks)
     {
-        if !mark.is_some_and(|(f, _)| f == fingerprint) {
+        if mark.is_none_or(|(f, _)| f != fingerprint) {
             changed.push((d, primary));
         }
     }
