@@ -262,6 +262,7 @@ async fn manual_sync_beside_floor(
     )
     .await;
     print_phase(&p);
+    print_devices_error(s, company).await;
     print_ratio(label, &p, &floor);
     assert_eq!(p.job.state, JobState::Succeeded, "{:?}", p.job.error);
     p
@@ -282,6 +283,16 @@ fn print_ratio(name: &str, sync: &Phase, floor: &FloorPhase) {
         sync.wall.as_secs_f64() / floor.wall.as_secs_f64().max(1e-9),
         mib(sync.peak_kib)
     );
+}
+
+/// A sync that could not read Intune still succeeds ("devices not synced"): say what Graph
+/// answered, so a run that measured no devices is not mistaken for a quick one.
+async fn print_devices_error(s: &Services, company: u64) {
+    if let Ok(Some(r)) = s.sync_report(company).await
+        && let Some(e) = r.devices_error
+    {
+        println!("  DEVICES NOT SYNCED: {e}");
+    }
 }
 
 /// The delta links a sync of `company` would start from.
@@ -504,6 +515,7 @@ async fn run() {
     )
     .await;
     print_phase(&initial);
+    print_devices_error(&s, company).await;
     print_ratio("initial", &initial, &initial_floor);
     assert_eq!(
         initial.job.state,
