@@ -323,22 +323,9 @@ impl Writer {
             .collect()
     }
 
-    /// [`Self::mark_device`] for many devices at once (one table open).
-    pub fn mark_devices<'a>(
-        &mut self,
-        company_id: u64,
-        marks: impl IntoIterator<Item = (&'a str, u64, u64)>,
-    ) -> Result<(), StoreError> {
-        let mut t = self.txn.open_table(DEVICE_MARKS)?;
-        for (device_id, fingerprint, round) in marks {
-            t.insert((company_id, device_id), (fingerprint, round))?;
-        }
-        Ok(())
-    }
-
     /// Stamp each listed device with its new mark (`fingerprint`, `round`) and return the
-    /// mark it had, in the order given: what [`Self::device_marks`] then
-    /// [`Self::mark_devices`] did, in one descent of the table per device instead of two.
+    /// mark it had, in the order given: a [`Self::device_marks`] and a [`Self::mark_device`]
+    /// per device, in one descent of the table instead of two.
     ///
     /// WHY (#11): a sweep stamps every listed device, changed or not, so the marks were read
     /// and written once each per device and sync: a tenth of an unchanged sync's CPU. The
