@@ -128,10 +128,11 @@ async fn wait_with_timeline(s: &Services, id: u64, t0: Instant) -> Job {
         if now != step {
             step = now.to_string();
             println!(
-                "  {:>7.2} s  step {step:<8} ({}); RSS {:.1} MiB, peak {:.1} MiB",
+                "  {:>7.2} s  step {step:<8} ({}); RSS {:.1} MiB (anonymous {:.1}), peak {:.1} MiB",
                 t0.elapsed().as_secs_f64(),
                 j.progress,
                 mib(status_kib("VmRSS:")),
+                mib(status_kib("RssAnon:")),
                 mib(status_kib("VmHWM:"))
             );
         }
@@ -261,6 +262,7 @@ async fn manual_sync_beside_floor(
     )
     .await;
     print_phase(&p);
+    print_devices_error(s, company).await;
     print_ratio(label, &p, &floor);
     assert_eq!(p.job.state, JobState::Succeeded, "{:?}", p.job.error);
     p
@@ -281,6 +283,16 @@ fn print_ratio(name: &str, sync: &Phase, floor: &FloorPhase) {
         sync.wall.as_secs_f64() / floor.wall.as_secs_f64().max(1e-9),
         mib(sync.peak_kib)
     );
+}
+
+/// A sync that could not read Intune still succeeds ("devices not synced"): say what Graph
+/// answered, so a run that measured no devices is not mistaken for a quick one.
+async fn print_devices_error(s: &Services, company: u64) {
+    if let Ok(Some(r)) = s.sync_report(company).await
+        && let Some(e) = r.devices_error
+    {
+        println!("  DEVICES NOT SYNCED: {e}");
+    }
 }
 
 /// The delta links a sync of `company` would start from.
@@ -442,6 +454,13 @@ async fn run() {
         ("TENANTRY_SCHEDULE_EVIDENCE", "0 0 0 1 1 *".into()),
     ]
     .into_iter()
+    // `TENANTRY_BENCH_CACHE_MB` sets the store's page cache (`store.cache_mb`): how much of
+    // the peak is redb's cache.
+    .chain(
+        std::env::var("TENANTRY_BENCH_CACHE_MB")
+            .ok()
+            .map(|mb| ("TENANTRY_STORE_CACHE_MB", mb)),
+    )
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let config = tenantry::config::load(
@@ -496,6 +515,7 @@ async fn run() {
     )
     .await;
     print_phase(&initial);
+    print_devices_error(&s, company).await;
     print_ratio("initial", &initial, &initial_floor);
     assert_eq!(
         initial.job.state,

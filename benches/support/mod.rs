@@ -21,6 +21,12 @@ pub fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> tenantry::config
     .iter()
     .chain(extra)
     .map(|(k, v)| (k.to_string(), v.to_string()))
+    // `TENANTRY_BENCH_CACHE_MB` sets `store.cache_mb`: what a smaller page cache costs.
+    .chain(
+        std::env::var("TENANTRY_BENCH_CACHE_MB")
+            .ok()
+            .map(|mb| ("TENANTRY_STORE_CACHE_MB".to_string(), mb)),
+    )
     .collect();
     tenantry::config::load(
         None,

@@ -142,8 +142,9 @@ impl Default for EvidenceConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// MiB of database pages kept in memory. redb's own default (1 GiB) lets the process grow
-    /// with the database; a small VM wants a bound.
+    /// MiB of memory the cached database pages may take (the allocator's share counted in,
+    /// `store::handle::cache_bytes`). redb's own default (1 GiB) lets the process grow with
+    /// the database; a small VM wants a bound.
     pub cache_mb: u32,
 }
 

@@ -107,12 +107,17 @@ pub struct GroupRound {
     groups: HashMap<String, Accumulated>,
 }
 
+/// WHY a plain list of changes (#11): a first round carries every membership of the tenant,
+/// and it is read while the users round's last write (a first sync's contact list build) is
+/// in flight: the sync's peak of memory. A map per group from member id to its change, and a
+/// second copy of each id for the order, held three copies of every member id (about 27 MB
+/// for 90,000 memberships); the list holds one, and [`GroupRound::finish`] nets it.
 #[derive(Debug)]
 struct Accumulated {
     group: DeltaGroup,
-    /// member id → its last change in this round; `member_order` keeps first-seen order.
-    members: HashMap<String, MemberChange>,
-    member_order: Vec<String>,
+    /// Every member change of the round for this group, in the order read (a member may
+    /// appear more than once: the last change wins, see [`net_members`]).
+    members: Vec<MemberChange>,
 }
 
 impl GroupRound {
@@ -134,16 +139,14 @@ impl GroupRound {
                     self.order.push(g.id.clone());
                     self.groups.entry(g.id.clone()).or_insert(Accumulated {
                         group: g,
-                        members: HashMap::new(),
-                        member_order: Vec::new(),
+                        members: Vec::new(),
                     })
                 }
             };
-            for m in changes {
-                if !acc.members.contains_key(&m.id) {
-                    acc.member_order.push(m.id.clone());
-                }
-                acc.members.insert(m.id.clone(), m);
+            if acc.members.is_empty() {
+                acc.members = changes;
+            } else {
+                acc.members.extend(changes);
             }
         }
     }
@@ -161,20 +164,10 @@ impl GroupRound {
     pub fn finish(mut self) -> Vec<MergedGroup> {
         let mut out = Vec::with_capacity(self.order.len());
         for id in self.order {
-            let Some(mut acc) = self.groups.remove(&id) else {
+            let Some(acc) = self.groups.remove(&id) else {
                 continue;
             };
-            let mut added = Vec::new();
-            let mut removed = Vec::new();
-            for mid in acc.member_order {
-                if let Some(m) = acc.members.remove(&mid) {
-                    if m.is_removed() {
-                        removed.push(m);
-                    } else {
-                        added.push(m);
-                    }
-                }
-            }
+            let (added, removed) = net_members(acc.members);
             out.push(MergedGroup {
                 group: acc.group,
                 members_added: added,
@@ -183,6 +176,35 @@ impl GroupRound {
         }
         out
     }
+}
+
+/// A group's member changes in the order read, netted: each member once, in first-seen
+/// order, with its last change; split into (added, removed).
+fn net_members(changes: Vec<MemberChange>) -> (Vec<MemberChange>, Vec<MemberChange>) {
+    let picks: Option<Vec<usize>> = {
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(changes.len());
+        for (i, m) in changes.iter().enumerate() {
+            last.insert(m.id.as_str(), i);
+        }
+        // No member twice (every first round, most later ones): each change is its last.
+        (last.len() != changes.len()).then(|| {
+            changes
+                .iter()
+                .filter_map(|m| last.remove(m.id.as_str()))
+                .collect()
+        })
+    };
+    let netted: Vec<MemberChange> = match picks {
+        None => changes,
+        Some(picks) => {
+            let mut slots: Vec<Option<MemberChange>> = changes.into_iter().map(Some).collect();
+            picks
+                .into_iter()
+                .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+                .collect()
+        }
+    };
+    netted.into_iter().partition(|m| !m.is_removed())
 }
 
 /// Merge a later appearance of a group into the earlier one.
@@ -254,5 +276,40 @@ mod tests {
         assert_eq!(merged[0].group.display_name.as_deref(), Some("A"));
         assert!(merged[0].members_added.is_empty());
         assert_eq!(merged[0].members_removed.len(), 1);
+    }
+
+    #[test]
+    fn members_come_once_in_first_seen_order_with_their_last_change() {
+        let member = |id: &str, removed: bool| {
+            let gone = if removed {
+                r#","@removed":{"reason":"deleted"}"#
+            } else {
+                ""
+            };
+            format!(r##"{{"@odata.type":"#microsoft.graph.user","id":"{id}"{gone}}}"##)
+        };
+        let page = |members: &[String]| {
+            group(&format!(
+                r#"{{"id":"g","members@delta":[{}]}}"#,
+                members.join(",")
+            ))
+        };
+        let mut round = GroupRound::new();
+        round.add_page(vec![page(&[
+            member("u1", false),
+            member("u2", false),
+            member("u3", false),
+        ])]);
+        // u2 leaves, u4 joins, u1 leaves and comes back, u3 leaves.
+        round.add_page(vec![page(&[
+            member("u2", true),
+            member("u4", false),
+            member("u1", true),
+        ])]);
+        round.add_page(vec![page(&[member("u1", false), member("u3", true)])]);
+        let merged = round.finish();
+        let ids = |v: &[MemberChange]| v.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&merged[0].members_added), ["u1", "u4"]);
+        assert_eq!(ids(&merged[0].members_removed), ["u2", "u3"]);
     }
 }

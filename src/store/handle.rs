@@ -145,6 +145,13 @@ fn repair_progress(path: &Path) -> impl Fn(&mut redb::RepairSession) + 'static {
     }
 }
 
+/// The page bytes redb may cache for a cache of `cache_mb` MiB of memory: redb counts the
+/// pages' 4 KiB each, the allocator takes more per page ([`crate::allocator::CACHED_PAGE_BYTES`]).
+pub(crate) fn cache_bytes(cache_mb: u32) -> usize {
+    const PAGE: usize = 4_096;
+    cache_mb as usize * 1024 * 1024 / crate::allocator::CACHED_PAGE_BYTES * PAGE
+}
+
 fn open_database(
     path: &Path,
     cache_mb: u32,
@@ -152,7 +159,7 @@ fn open_database(
 ) -> Result<Database, StoreError> {
     let mut builder = redb::Builder::new();
     builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
-    builder.set_cache_size(cache_mb as usize * 1024 * 1024);
+    builder.set_cache_size(cache_bytes(cache_mb));
     builder.set_repair_callback(repair_progress(path));
     let db = match budget {
         None => builder.create(path),

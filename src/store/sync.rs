@@ -83,10 +83,19 @@ impl<Tx: ReadTables> Txn<Tx> {
         company_id: u64,
         oids: impl IntoIterator<Item = &'a str>,
     ) -> Result<Vec<Option<(u64, u64)>>, StoreError> {
+        // Looked up in oid order (a devices page comes in Intune's order): consecutive
+        // lookups walk the same pages of the index.
+        let oids: Vec<&str> = oids.into_iter().collect();
+        let mut order: Vec<usize> = (0..oids.len()).collect();
+        order.sort_unstable_by_key(|&i| oids.get(i).copied());
         let t = self.table(CONTACT_OIDS)?;
-        oids.into_iter()
-            .map(|oid| Ok(t.get((company_id, oid))?.map(|g| g.value())))
-            .collect()
+        let mut out = vec![None; oids.len()];
+        for i in order {
+            if let (Some(oid), Some(slot)) = (oids.get(i), out.get_mut(i)) {
+                *slot = t.get((company_id, *oid))?.map(|g| g.value());
+            }
+        }
+        Ok(out)
     }
     /// [`Self::asset_id_by_device`] for many devices at once (one table open).
     pub fn asset_ids_by_devices<'a>(
@@ -314,17 +323,36 @@ impl Writer {
             .collect()
     }
 
-    /// [`Self::mark_device`] for many devices at once (one table open).
-    pub fn mark_devices<'a>(
+    /// Stamp each listed device with its new mark (`fingerprint`, `round`) and return the
+    /// mark it had, in the order given: a [`Self::device_marks`] and a [`Self::mark_device`]
+    /// per device, in one descent of the table instead of two.
+    ///
+    /// WHY (#11): a sweep stamps every listed device, changed or not, so the marks were read
+    /// and written once each per device and sync: a tenth of an unchanged sync's CPU. The
+    /// stamps go in device id order (Intune lists in its own), so consecutive inserts land
+    /// on the same leaf pages.
+    pub fn swap_device_marks(
         &mut self,
         company_id: u64,
-        marks: impl IntoIterator<Item = (&'a str, u64, u64)>,
-    ) -> Result<(), StoreError> {
+        round: u64,
+        marks: &[(&str, u64)],
+    ) -> Result<Vec<Option<(u64, u64)>>, StoreError> {
+        let mut order: Vec<usize> = (0..marks.len()).collect();
+        order.sort_unstable_by_key(|&i| marks.get(i).map(|m| m.0));
+        let mut before = vec![None; marks.len()];
         let mut t = self.txn.open_table(DEVICE_MARKS)?;
-        for (device_id, fingerprint, round) in marks {
-            t.insert((company_id, device_id), (fingerprint, round))?;
+        for i in order {
+            let Some(&(device_id, fingerprint)) = marks.get(i) else {
+                continue;
+            };
+            let old = t
+                .insert((company_id, device_id), (fingerprint, round))?
+                .map(|g| g.value());
+            if let Some(slot) = before.get_mut(i) {
+                *slot = old;
+            }
         }
-        Ok(())
+        Ok(before)
     }
 
     /// A device's mark: (fingerprint, sweep round), see [`DEVICE_MARKS`].

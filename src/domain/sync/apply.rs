@@ -435,30 +435,49 @@ pub fn apply_device_page(
         company_id,
         devices.iter().map(|d| d.user_oid.as_deref().unwrap_or("")),
     )?;
-    let marks = w.device_marks(company_id, devices.iter().map(|d| d.device_id.as_str()))?;
-    // (device id, fingerprint) of every listed device: its stamp for this round.
-    let mut stamps: Vec<(String, u64)> = Vec::with_capacity(devices.len());
-    let mut changed: Vec<(DeviceRecord, Option<u64>, u64)> = Vec::new();
-    for ((d, primary), mark) in devices.into_iter().zip(primaries).zip(marks) {
-        let primary = primary
-            .map(|(id, _)| id)
-            .filter(|_| d.user_oid.as_deref().is_some_and(|o| !o.is_empty()));
-        let fingerprint = device_fingerprint(&d, primary);
-        if mark.is_some_and(|(f, _)| f == fingerprint) {
-            stamps.push((d.device_id, fingerprint));
-        } else {
-            changed.push((d, primary, fingerprint));
+    let primaries: Vec<Option<u64>> = devices
+        .iter()
+        .zip(primaries)
+        .map(|(d, primary)| {
+            primary
+                .map(|(id, _)| id)
+                .filter(|_| d.user_oid.as_deref().is_some_and(|o| !o.is_empty()))
+        })
+        .collect();
+    let fingerprints: Vec<u64> = devices
+        .iter()
+        .zip(&primaries)
+        .map(|(d, primary)| device_fingerprint(d, *primary))
+        .collect();
+    // Every listed device gets this round's stamp (same transaction as its asset, so a
+    // failed batch stamps nothing); the mark it had says whether it changed.
+    let marks = {
+        let stamps: Vec<(&str, u64)> = devices
+            .iter()
+            .zip(&fingerprints)
+            .map(|(d, f)| (d.device_id.as_str(), *f))
+            .collect();
+        w.swap_device_marks(company_id, round, &stamps)?
+    };
+    let mut changed: Vec<(DeviceRecord, Option<u64>)> = Vec::new();
+    for (((d, primary), fingerprint), mark) in devices
+        .into_iter()
+        .zip(primaries)
+        .zip(fingerprints)
+        .zip(marks)
+    {
+        if mark.is_none_or(|(f, _)| f != fingerprint) {
+            changed.push((d, primary));
         }
     }
     let asset_ids = w.asset_ids_by_devices(
         company_id,
-        changed.iter().map(|(d, _, _)| d.device_id.as_str()),
+        changed.iter().map(|(d, _)| d.device_id.as_str()),
     )?;
     let unknown = asset_ids.iter().filter(|a| a.is_none()).count() as u64;
     let mut ids = IdBlock::reserve(w, keys::seq::ASSET, unknown)?;
     let mut indexed: Vec<(String, u64)> = Vec::new();
-    for ((d, primary, fingerprint), asset_id) in changed.into_iter().zip(asset_ids) {
-        let device_id = d.device_id.clone();
+    for ((d, primary), asset_id) in changed.into_iter().zip(asset_ids) {
         let source = AssetSource {
             source: "intune".into(),
             external_id: d.device_id.clone(),
@@ -512,13 +531,8 @@ pub fn apply_device_page(
                 }
             }
         }
-        stamps.push((device_id, fingerprint));
     }
     w.index_assets(company_id, indexed.iter().map(|(d, id)| (d.as_str(), *id)))?;
-    w.mark_devices(
-        company_id,
-        stamps.iter().map(|(d, f)| (d.as_str(), *f, round)),
-    )?;
     Ok(counts)
 }
 
