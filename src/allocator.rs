@@ -15,7 +15,10 @@
 //! go back to the kernel at once (`dirty_decay_ms:0`, `muzzy_decay_ms:0`) by a background
 //! thread; one arena (`narenas:1`: this process does a few things at a time, not hundreds)
 //! and small thread caches (`tcache_max:1024`), so a burst of web requests does not leave
-//! each worker thread holding its own pool.
+//! each worker thread holding its own pool. The trade, measured (BENCHMARKS.md, identity sync,
+//! the quiet re-run of 5 December): with a 1 s decay instead, list pages cost ~15 % less per
+//! request, but the 100,000-user initial sync peaks at 147 MiB instead of 133–139 MiB, over
+//! the 150 MB a small VM is promised; we keep the memory bound.
 //!
 //! Built without the `jemalloc` feature (`--no-default-features`), the process uses glibc's
 //! malloc: how the benches measure one against the other.
