@@ -368,6 +368,9 @@ if [ -z "$BINARY" ]; then
 	if [ -f "$SCRIPT_DIR/Cargo.toml" ]; then
 		have cargo ||
 			die "no --binary given and cargo is not on root's PATH. Build as your user with 'cargo build --profile appliance' (release, stripped), then run: sudo bash install.sh --binary target/appliance/tenantry"
+		# jemalloc (the allocator, src/allocator.rs) is built from C by its crate's build script.
+		{ have make && have cc; } ||
+			die "building needs make and a C compiler (Debian/Ubuntu: apt install build-essential), or build elsewhere and pass --binary"
 		say "Building the release binary (cargo build --profile appliance --locked in $SCRIPT_DIR)"
 		(cd "$SCRIPT_DIR" && cargo build --profile appliance --locked)
 		BINARY="$SCRIPT_DIR/target/appliance/$NAME"
