@@ -87,15 +87,37 @@ pub(crate) fn encode<'e>(
     put_varint(&mut out, n as u64);
     let mut prev: &[u8] = &[];
     for (key, id, owner) in entries {
-        let shared = prev.iter().zip(key).take_while(|(a, b)| a == b).count();
-        put_varint(&mut out, shared as u64);
-        put_varint(&mut out, (key.len() - shared) as u64);
-        out.extend_from_slice(&key[shared..]);
-        put_varint(&mut out, id);
-        put_varint(&mut out, owner);
+        put_entry(&mut out, prev, key, id, owner);
         prev = key;
     }
     out
+}
+
+/// One entry of a block, after the entry whose key is `prev`: the length of the prefix it
+/// shares with `prev`, the rest of its key, its id and owner. The one place that writes the
+/// format ([`encode`], [`ListWriter`]); [`get_entry`] reads it.
+fn put_entry(out: &mut Vec<u8>, prev: &[u8], key: &[u8], id: u64, owner: u64) {
+    let shared = prev.iter().zip(key).take_while(|(a, b)| a == b).count();
+    put_varint(out, shared as u64);
+    put_varint(out, (key.len() - shared) as u64);
+    out.extend_from_slice(&key[shared..]);
+    put_varint(out, id);
+    put_varint(out, owner);
+}
+
+/// One entry of a block at `at` (moved past it), as [`put_entry`] wrote it: (the length of
+/// the prefix shared with the previous key, the rest of the key, id, owner).
+fn get_entry<'b>(
+    block: &'b [u8],
+    at: &mut usize,
+) -> Result<(usize, &'b [u8], u64, u64), StoreError> {
+    let shared = get_varint(block, at)? as usize;
+    let len = get_varint(block, at)? as usize;
+    let suffix = block.get(*at..*at + len).ok_or_else(corrupt)?;
+    *at += len;
+    let id = get_varint(block, at)?;
+    let owner = get_varint(block, at)?;
+    Ok((shared, suffix, id, owner))
 }
 
 fn encode_entries(entries: &[Entry]) -> Vec<u8> {
@@ -117,15 +139,10 @@ pub(crate) fn decode(block: &[u8]) -> Result<Vec<Entry>, StoreError> {
     let mut out: Vec<Entry> = Vec::with_capacity(n.min(MAX * 2));
     let mut prev: &[u8] = &[];
     for _ in 0..n {
-        let shared = get_varint(block, &mut at)? as usize;
-        let len = get_varint(block, &mut at)? as usize;
-        let suffix = block.get(at..at + len).ok_or_else(corrupt)?;
-        at += len;
-        let mut key = Vec::with_capacity(shared + len);
+        let (shared, suffix, id, owner) = get_entry(block, &mut at)?;
+        let mut key = Vec::with_capacity(shared + suffix.len());
         key.extend_from_slice(prev.get(..shared).ok_or_else(corrupt)?);
         key.extend_from_slice(suffix);
-        let id = get_varint(block, &mut at)?;
-        let owner = get_varint(block, &mut at)?;
         out.push(Entry { key, id, owner });
         prev = out.last().map_or(&[], |e| e.key.as_slice());
     }
@@ -328,17 +345,7 @@ impl<'l> ListWriter<'l> {
             self.first.0.extend_from_slice(key);
             self.first.1 = id;
         }
-        let shared = self
-            .prev
-            .iter()
-            .zip(key)
-            .take_while(|(a, b)| a == b)
-            .count();
-        put_varint(&mut self.buf, shared as u64);
-        put_varint(&mut self.buf, (key.len() - shared) as u64);
-        self.buf.extend_from_slice(&key[shared..]);
-        put_varint(&mut self.buf, id);
-        put_varint(&mut self.buf, owner);
+        put_entry(&mut self.buf, &self.prev, key, id, owner);
         self.prev.clear();
         self.prev.extend_from_slice(key);
         self.left -= 1;
@@ -388,10 +395,7 @@ impl FlatBlock {
         self.items.reserve(n.min(MAX * 2));
         let mut prev = 0..0;
         for _ in 0..n {
-            let shared = get_varint(block, &mut at)? as usize;
-            let len = get_varint(block, &mut at)? as usize;
-            let suffix = block.get(at..at + len).ok_or_else(corrupt)?;
-            at += len;
+            let (shared, suffix, id, owner) = get_entry(block, &mut at)?;
             if shared > prev.len() {
                 return Err(corrupt());
             }
@@ -400,8 +404,6 @@ impl FlatBlock {
                 .extend_from_within(prev.start..prev.start + shared);
             self.bytes.extend_from_slice(suffix);
             let key = start..self.bytes.len();
-            let id = get_varint(block, &mut at)?;
-            let owner = get_varint(block, &mut at)?;
             self.items.push(FlatEntry {
                 at: start as u32,
                 len: key.len() as u32,
