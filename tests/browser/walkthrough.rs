@@ -59,6 +59,12 @@ pub(super) async fn sign_in(c: &Client, demo: &Demo) {
     )
     .await;
     press(c, "Sign in").await;
+    // Wait for the signed-in page: a `goto` issued while the form's answer is still on its
+    // way races it, and the late redirect to the sign-in page wins (CI saw it, stop 22).
+    c.wait()
+        .for_element(Locator::XPath("//button[normalize-space()='Sign out']"))
+        .await
+        .expect("signed in");
 }
 
 /// "PSA → Companies → New company", name and domain, "Create company"; returns the
