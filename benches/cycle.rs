@@ -451,10 +451,7 @@ async fn run() {
             "does NOT fit 10× over"
         }
     );
-    let db = std::fs::metadata(dir.path().join("tenantry.redb"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    println!("  database size:  {:.1} MiB", db as f64 / 1048576.0);
+    println!("  {}", support::space_line(s.store_handle()));
     app.stop().await;
     sim.stop().await;
 }

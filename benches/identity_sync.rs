@@ -524,6 +524,7 @@ async fn run() {
         initial.job.error
     );
     if std::env::var("TENANTRY_BENCH_INITIAL_ONLY").is_ok_and(|v| v == "1") {
+        println!("{}", support::space_line(s.store_handle()));
         app.stop().await;
         sim.stop().await;
         return;
@@ -580,12 +581,7 @@ async fn run() {
         "RSS after each of {runs} more unchanged syncs (MiB): {}",
         after.join(", ")
     );
-    let db = std::fs::metadata(dir.path().join("tenantry.redb"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    if db > 0 {
-        println!("database size: {:.1} MiB", db as f64 / 1048576.0);
-    }
+    println!("{}", support::space_line(s.store_handle()));
     app.stop().await;
     sim.stop().await;
 }

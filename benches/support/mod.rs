@@ -108,3 +108,19 @@ pub fn obj(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
         _ => unreachable!(),
     }
 }
+
+/// The database's size, and what its pages hold: redb grows the file in steps and reuses
+/// freed pages late, so the file alone is not the data's size (`store/space.rs`).
+pub fn space_line(store: &tenantry::store::Store) -> String {
+    let m = |b: u64| b as f64 / 1048576.0;
+    match store.space() {
+        Ok(s) => format!(
+            "database size: {:.1} MiB (pages in use {:.1} MiB: stored {:.1} MiB, fragmented {:.1} MiB)",
+            m(s.file),
+            m(s.allocated),
+            m(s.stored),
+            m(s.fragmented)
+        ),
+        Err(e) => format!("database size: unknown ({e})"),
+    }
+}

@@ -55,6 +55,11 @@ impl Handle {
         })
     }
 
+    /// The database file's length on disk (0 when it cannot be read).
+    pub(super) fn file_len(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+
     pub(super) fn begin_read(&self) -> Result<ReadTransaction, StoreError> {
         self.retrying(|db| db.begin_read().map_err(redb::Error::from))
     }

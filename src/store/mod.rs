@@ -34,6 +34,7 @@ mod portal;
 mod queue_stats;
 mod requests;
 mod restore;
+mod space;
 mod staff;
 mod sync;
 mod tables;
@@ -48,6 +49,7 @@ pub use index::{IndexCheck, ListKind, Listed};
 pub use jobs::Enqueued;
 pub use levelio_assets::PairDecisionRow;
 pub use restore::{Restored, restore_from};
+pub use space::Space;
 pub use txn::{ReadTables, Reader, Txn, Writer};
 
 use crate::crypto::SecretBox;

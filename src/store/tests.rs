@@ -428,3 +428,32 @@ mod evidence_tables {
         );
     }
 }
+
+/// `Store::space` tells the file's size apart from what its pages hold: stored data grows
+/// with what is written, and always fits in the pages in use, which fit in the file.
+#[test]
+fn space_reports_the_file_and_what_its_pages_hold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = store(dir.path());
+    let before = s.space().expect("space");
+    s.write_blocking(|w| {
+        for i in 0..500 {
+            w.append_audit(NewAuditEvent::new(
+                crate::clock::SystemClock.now(),
+                Actor::system(),
+                "test.event",
+                format!("event {i} with some words to store"),
+            ))?;
+        }
+        Ok::<_, StoreError>(())
+    })
+    .expect("write");
+    let after = s.space().expect("space");
+    assert!(
+        after.stored > before.stored + 500 * 30,
+        "{before:?} → {after:?}"
+    );
+    assert!(after.stored <= after.allocated, "{after:?}");
+    assert!(after.allocated <= after.file, "{after:?}");
+    assert!(after.fragmented <= after.allocated, "{after:?}");
+}
