@@ -115,11 +115,11 @@ pub fn space_line(store: &tenantry::store::Store) -> String {
     let m = |b: u64| b as f64 / 1048576.0;
     match store.space() {
         Ok(s) => format!(
-            "database size: {:.1} MiB (pages in use {:.1} MiB: stored {:.1} MiB, fragmented {:.1} MiB)",
+            "database size: {:.1} MiB (pages in use {:.1} MiB, of which keys and values {:.1} MiB; unused, free pages included, {:.1} MiB)",
             m(s.file),
             m(s.allocated),
             m(s.stored),
-            m(s.fragmented)
+            m(s.unused)
         ),
         Err(e) => format!("database size: unknown ({e})"),
     }

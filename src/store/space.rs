@@ -16,8 +16,9 @@ pub struct Space {
     pub allocated: u64,
     /// Keys and values stored (without the B-trees' own overhead).
     pub stored: u64,
-    /// Bytes of allocated pages that hold nothing (partly filled pages).
-    pub fragmented: u64,
+    /// Bytes that hold nothing: free pages and the unfilled parts of pages in use (redb's
+    /// `fragmented_bytes` counts both).
+    pub unused: u64,
 }
 
 impl Store {
@@ -33,7 +34,7 @@ impl Store {
             file,
             allocated: s.allocated_pages() * page,
             stored: s.stored_bytes(),
-            fragmented: s.fragmented_bytes(),
+            unused: s.fragmented_bytes(),
         })
     }
 }
