@@ -1,18 +1,21 @@
 //! Response bodies written into reused buffers: the list pages (HTML and the API's JSON).
 //!
-//! Why: a list page is 20–60 KB. Rendered into a fresh `String` it grew by doubling (five or
+//! Why: a list page is tens of KB. Rendered into a fresh `String` it grew by doubling (five or
 //! six reallocations, each a copy), and once actix had copied it into the connection's write
 //! buffer it was freed. Above 16 KiB jemalloc serves such a buffer from its own pages, and with
 //! the process's `dirty_decay_ms:0` (`src/allocator.rs`) every free hands them back to the
 //! kernel at once (`madvise`, a TLB shootdown on the other core) and the next page faults them
-//! in again: a profile of the lists bench put a quarter of a worker thread's time there.
+//! in again: a profile of the lists bench put a quarter of a page's server CPU in the allocator
+//! (BENCHMARKS.md, "Where a list page's time goes").
 //!
 //! Here a body is written into a buffer taken from a small per-thread pool, handed to actix as
 //! `Bytes` that own it, and when actix drops those bytes (after copying them into the socket's
 //! write buffer, on the same worker thread) the buffer goes back to the pool, emptied. Only
 //! capacity is reused, never content: a buffer is cleared before it is pooled and a body is
 //! exactly what was written for this response, so nothing crosses from one request (or user)
-//! to another. The pool is bounded (`POOLED` buffers of at most `MAX_POOLED` bytes per thread,
+//! to another. A buffer dropped on another thread (a compressed answer: actix compresses a
+//! chunk on the blocking pool) is freed there, not pooled, so blocking threads never collect
+//! buffers they would not reuse. The pool is bounded (`POOLED` buffers of at most `MAX_POOLED` bytes per thread,
 //! ~1 MiB per worker at worst), so it cannot hold memory a page once needed.
 
 use actix_web::HttpResponse;
@@ -39,19 +42,23 @@ fn take() -> Vec<u8> {
         .unwrap_or_else(|| Vec::with_capacity(FIRST_CAPACITY))
 }
 
-/// The bytes of one response body; its buffer returns to the pool when actix drops them.
-struct Pooled(Vec<u8>);
+/// The bytes of one response body; its buffer returns to the pool of the thread that wrote
+/// it when actix drops them there.
+struct Pooled {
+    buf: Vec<u8>,
+    home: std::thread::ThreadId,
+}
 
 impl AsRef<[u8]> for Pooled {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        &self.buf
     }
 }
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        let mut buf = std::mem::take(&mut self.0);
-        if buf.capacity() > MAX_POOLED {
+        let mut buf = std::mem::take(&mut self.buf);
+        if buf.capacity() > MAX_POOLED || std::thread::current().id() != self.home {
             return;
         }
         buf.clear();
@@ -66,7 +73,10 @@ impl Drop for Pooled {
 }
 
 fn into_bytes(buf: Vec<u8>) -> Bytes {
-    Bytes::from_owner(Pooled(buf))
+    Bytes::from_owner(Pooled {
+        buf,
+        home: std::thread::current().id(),
+    })
 }
 
 /// A template rendered into a pooled buffer.
@@ -148,5 +158,17 @@ mod tests {
         let during = pooled();
         drop(small);
         assert_eq!(pooled(), during + 1, "a small one is pooled");
+    }
+
+    #[test]
+    fn a_body_dropped_on_another_thread_is_freed_there() {
+        let body = json(&[1, 2, 3]).unwrap();
+        let there = std::thread::spawn(move || {
+            drop(body);
+            POOL.with(|p| p.borrow().len())
+        })
+        .join()
+        .unwrap();
+        assert_eq!(there, 0, "not pooled on a thread that never writes bodies");
     }
 }
