@@ -65,10 +65,10 @@ fn write<'a>(t: &DateTime<Utc>, buf: &'a mut [u8; 30]) -> Option<&'a str> {
     put(17, t.second(), 2);
     let end = if nanos == 0 {
         19
-    } else if nanos % 1_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
         put(20, nanos / 1_000_000, 3);
         23
-    } else if nanos % 1_000 == 0 {
+    } else if nanos.is_multiple_of(1_000) {
         put(20, nanos / 1_000, 6);
         26
     } else {
