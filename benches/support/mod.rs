@@ -27,6 +27,13 @@ pub fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> tenantry::config
             .ok()
             .map(|mb| ("TENANTRY_STORE_CACHE_MB".to_string(), mb)),
     )
+    // `TENANTRY_BENCH_MAX_IN_FLIGHT` sets `server.max_in_flight`: how much of a page's tail
+    // at 50 connections is requests running at once rather than each one's cost.
+    .chain(
+        std::env::var("TENANTRY_BENCH_MAX_IN_FLIGHT")
+            .ok()
+            .map(|n| ("TENANTRY_SERVER_MAX_IN_FLIGHT".to_string(), n)),
+    )
     .collect();
     tenantry::config::load(
         None,

@@ -207,7 +207,26 @@ impl Services {
         q: ListQuery,
         filter: ContactFilter,
     ) -> DomainResult<Page<Contact>> {
-        Ok(self.contacts_read(company_id, q, filter, false).await?.0)
+        Ok(self
+            .contacts_read(company_id, q, filter, false, false)
+            .await?
+            .0)
+    }
+
+    /// [`Self::contacts_filtered`] with each row's direct group ids (the API lists them on
+    /// every contact), read in the same snapshot: one hop to the blocking pool and one read
+    /// transaction per page rather than two.
+    pub async fn contacts_with_group_ids(
+        &self,
+        company_id: Option<u64>,
+        q: ListQuery,
+        filter: ContactFilter,
+    ) -> DomainResult<Page<(Contact, Vec<u64>)>> {
+        let (p, _, group_ids) = self
+            .contacts_read(company_id, q, filter, false, true)
+            .await?;
+        let mut group_ids = group_ids.into_iter();
+        Ok(p.map(|c| (c, group_ids.next().unwrap_or_default())))
     }
 
     /// [`Self::contacts_filtered`] with each row's company name, read in the same snapshot:
@@ -221,20 +240,22 @@ impl Services {
         filter: ContactFilter,
         with_names: bool,
     ) -> DomainResult<Page<(Contact, String)>> {
-        let (p, names) = self
-            .contacts_read(company_id, q, filter, with_names)
+        let (p, names, _) = self
+            .contacts_read(company_id, q, filter, with_names, false)
             .await?;
         Ok(named(p, &names, |c| c.company_id))
     }
 
-    /// A page of contacts, and when `with_names` the names of its rows' companies.
+    /// A page of contacts, and when `with_names` the names of its rows' companies, when
+    /// `with_group_ids` each row's direct group ids (same order as the rows).
     async fn contacts_read(
         &self,
         company_id: Option<u64>,
         q: ListQuery,
         filter: ContactFilter,
         with_names: bool,
-    ) -> DomainResult<(Page<Contact>, HashMap<u64, String>)> {
+        with_group_ids: bool,
+    ) -> DomainResult<(Page<Contact>, HashMap<u64, String>, Vec<Vec<u64>>)> {
         if filter.group.is_some() && company_id.is_none() {
             return Err(DomainError::Validation(crate::model::ValidationError::new(
                 "group",
@@ -245,7 +266,7 @@ impl Services {
         let ranks = super::search_turns::searches(&q)
             && crate::store::contact_search_ranks(ContactSort::parse(&q.sort), &filter, company_id);
         let _turn = super::search_turns::ranking_turn(ranks).await?;
-        let (listed, names) = self
+        let (listed, names, group_ids) = self
             .store
             .read(move |r| {
                 if let Some(id) = company_id {
@@ -264,10 +285,15 @@ impl Services {
                 } else {
                     HashMap::new()
                 };
-                Ok::<_, DomainError>((listed, names))
+                let group_ids = if with_group_ids {
+                    r.group_ids_of_contacts(listed.rows.iter().map(|c| (c.company_id, c.id)))?
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, DomainError>((listed, names, group_ids))
             })
             .await?;
-        Ok((page(&query, listed), names))
+        Ok((page(&query, listed), names, group_ids))
     }
 
     pub async fn contact_groups(

@@ -20,7 +20,10 @@ pub struct Contact {
     pub is_guest: bool,
     /// Entra object id when synced; None for contacts entered by hand.
     pub entra_object_id: Option<String>,
+    // Read by hand in the form the store writes (`utc_text`): a list page decodes 50.
+    #[serde(deserialize_with = "super::utc_text::deserialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "super::utc_text::deserialize")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -70,6 +73,7 @@ pub struct Asset {
     pub primary_user_contact_id: Option<u64>,
     pub active: bool,
     pub sources: Vec<AssetSource>,
+    #[serde(deserialize_with = "super::utc_text::deserialize")]
     pub updated_at: DateTime<Utc>,
     /// Merge state, field provenance and warranty (docs/levelio.md#storage); default for
     /// rows written before schema v16.

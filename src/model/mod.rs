@@ -17,6 +17,7 @@ mod request;
 mod secret;
 mod staff;
 mod sync;
+pub mod utc_text;
 
 pub use alerts::{
     AlertMessage, AlertRule, DailyCount, Incident, MessageKind, NotificationSettings, RuleSetting,

@@ -4,6 +4,7 @@
 mod admission;
 mod api;
 mod assets;
+mod body;
 mod client;
 mod csrf;
 mod csv_export;

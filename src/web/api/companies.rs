@@ -38,7 +38,7 @@ async fn list(
     _: ApiCaller,
     st: web::Data<AppState>,
     q: web::Query<CompanyQuery>,
-) -> ApiResult<web::Json<ApiPage<Company>>> {
+) -> ApiResult<super::Json<ApiPage<Company>>> {
     let filter = match q.status.as_deref() {
         None | Some("active") => CompanyFilter::Active,
         Some("archived") => CompanyFilter::Archived,
@@ -49,7 +49,7 @@ async fn list(
             )));
         }
     };
-    Ok(web::Json(page(
+    Ok(super::Json(page(
         st.services.companies(filter, q.list.query()?).await?,
     )))
 }
@@ -141,15 +141,13 @@ async fn contacts(
     id: web::Path<Id>,
     q: web::Query<ListParams>,
     f: web::Query<ContactFilterParams>,
-) -> ApiResult<web::Json<ApiPage<Contact>>> {
+) -> ApiResult<super::Json<ApiPage<Contact>>> {
     let f = f.filter().map_err(DomainError::from)?;
     let listed = st
         .services
-        .contacts_filtered(Some(id.get()), q.query()?, f)
+        .contacts_with_group_ids(Some(id.get()), q.query()?, f)
         .await?;
-    Ok(web::Json(
-        super::group_members::with_group_ids(&st, listed).await?,
-    ))
+    Ok(super::Json(super::group_members::with_group_ids(listed)))
 }
 
 async fn groups(
@@ -157,8 +155,8 @@ async fn groups(
     st: web::Data<AppState>,
     id: web::Path<Id>,
     q: web::Query<ListParams>,
-) -> ApiResult<web::Json<ApiPage<ContactGroup>>> {
-    Ok(web::Json(page(
+) -> ApiResult<super::Json<ApiPage<ContactGroup>>> {
+    Ok(super::Json(page(
         st.services.contact_groups(id.get(), q.query()?).await?,
     )))
 }
@@ -169,9 +167,9 @@ async fn assets(
     id: web::Path<Id>,
     q: web::Query<ListParams>,
     f: web::Query<AssetFilterParams>,
-) -> ApiResult<web::Json<ApiPage<Asset>>> {
+) -> ApiResult<super::Json<ApiPage<Asset>>> {
     let f = f.filter(st.services.now()).map_err(DomainError::from)?;
-    Ok(web::Json(page(
+    Ok(super::Json(page(
         st.services
             .assets_filtered(Some(id.get()), q.query()?, f)
             .await?,

@@ -49,13 +49,14 @@ async fn contacts(
     st: web::Data<AppState>,
     q: web::Query<DirectoryQuery>,
     f: web::Query<ContactFilterParams>,
-) -> ApiResult<web::Json<ApiPage<Contact>>> {
+) -> ApiResult<super::Json<ApiPage<Contact>>> {
     let (company, list) = (q.company()?, q.list()?);
     let f = f.filter().map_err(DomainError::from)?;
-    let listed = st.services.contacts_filtered(company, list, f).await?;
-    Ok(web::Json(
-        super::group_members::with_group_ids(&st, listed).await?,
-    ))
+    let listed = st
+        .services
+        .contacts_with_group_ids(company, list, f)
+        .await?;
+    Ok(super::Json(super::group_members::with_group_ids(listed)))
 }
 
 async fn assets(
@@ -63,10 +64,10 @@ async fn assets(
     st: web::Data<AppState>,
     q: web::Query<DirectoryQuery>,
     f: web::Query<AssetFilterParams>,
-) -> ApiResult<web::Json<ApiPage<Asset>>> {
+) -> ApiResult<super::Json<ApiPage<Asset>>> {
     let (company, list) = (q.company()?, q.list()?);
     let f = f.filter(st.services.now()).map_err(DomainError::from)?;
-    Ok(web::Json(page(
+    Ok(super::Json(page(
         st.services.assets_filtered(company, list, f).await?,
     )))
 }

@@ -20,25 +20,23 @@ async fn members(
     st: web::Data<AppState>,
     path: web::Path<(Id, Id)>,
     q: web::Query<ListParams>,
-) -> ApiResult<web::Json<ApiPage<Contact>>> {
+) -> ApiResult<super::Json<ApiPage<Contact>>> {
     let (company, group) = path.into_inner();
     let listed = st
         .services
         .group_members(company.get(), group.get(), q.query()?)
         .await?;
-    Ok(web::Json(with_group_ids(&st, listed).await?))
+    Ok(super::Json(with_group_ids(listed)))
 }
 
 /// A page of contacts in the API's shape, each with its `group_ids`.
-pub(super) async fn with_group_ids(
-    st: &AppState,
-    listed: crate::model::Page<crate::model::Contact>,
-) -> ApiResult<ApiPage<Contact>> {
-    let keys = listed.items.iter().map(|c| (c.company_id, c.id)).collect();
-    let groups = st.services.group_ids_of(keys).await?;
-    let mut page: ApiPage<Contact> = listed.map(Contact::from).into();
-    for (c, ids) in page.items.iter_mut().zip(groups) {
-        c.group_ids = ids;
-    }
-    Ok(page)
+pub(super) fn with_group_ids(
+    listed: crate::model::Page<(crate::model::Contact, Vec<u64>)>,
+) -> ApiPage<Contact> {
+    listed
+        .map(|(c, group_ids)| Contact {
+            group_ids,
+            ..Contact::from(c)
+        })
+        .into()
 }

@@ -245,6 +245,30 @@ pub(super) fn with_cursor(
     }
 }
 
+/// A JSON answer serialised into a pooled buffer (`web::body`), for the list endpoints: the
+/// same body and `Content-Type` as actix's `web::Json`, without a fresh growing buffer per page.
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> actix_web::Responder for Json<T> {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> actix_web::HttpResponse {
+        match crate::web::body::json(&self.0) {
+            Ok(body) => actix_web::HttpResponse::Ok()
+                .content_type(actix_web::http::header::ContentType::json())
+                .body(body),
+            Err(e) => {
+                tracing::error!(error = %e, "serialising an API answer");
+                actix_web::ResponseError::error_response(&ApiError::new(
+                    500,
+                    "internal",
+                    "internal error; see the service log",
+                ))
+            }
+        }
+    }
+}
+
 /// A page in the API's shape.
 #[derive(Debug, Serialize)]
 pub struct ApiPage<T: Serialize> {

@@ -6,7 +6,7 @@ use crate::web::pager::Pager;
 use askama::Template;
 use askama_web::WebTemplate;
 
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "companies/list.html")]
 pub struct CompaniesPage {
     pub chrome: Chrome,
@@ -35,7 +35,7 @@ pub struct ConfirmPage {
     pub verb: &'static str,
 }
 
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "companies/detail.html")]
 pub struct CompanyPage {
     pub chrome: Chrome,
@@ -76,3 +76,6 @@ pub struct CompanyListRow {
     /// How that sync ended, in the one vocabulary (None before the first).
     pub last_sync: Option<crate::model::Verdict>,
 }
+
+// The list pages answer through pooled buffers (see `web::body`).
+crate::web::body::pooled_page!(CompaniesPage, CompanyPage);

@@ -162,7 +162,7 @@ pub struct DecisionRow {
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "directory/contacts.html")]
 pub struct ContactsPage {
     pub chrome: Chrome,
@@ -170,7 +170,7 @@ pub struct ContactsPage {
     pub show_company: bool,
 }
 
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "directory/assets.html")]
 pub struct AssetsPage {
     pub chrome: Chrome,
@@ -205,3 +205,6 @@ pub struct ReviewPage {
     pub first_url: Option<String>,
     pub next_url: Option<String>,
 }
+
+// The list pages answer through pooled buffers (see `web::body`).
+crate::web::body::pooled_page!(ContactsPage, AssetsPage);

@@ -31,8 +31,10 @@ pub struct Contact {
     /// Entra object id when synced; null for contacts entered by hand.
     pub entra_object_id: Option<String>,
     /// When the contact was first stored.
+    #[serde(serialize_with = "crate::model::utc_text::serialize")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::model::utc_text::serialize")]
     pub updated_at: DateTime<Utc>,
     /// Ids of the contact groups it is a direct member of (as the last sync saw them),
     /// ascending. Membership through nested groups is not listed.
@@ -55,7 +57,7 @@ impl From<model::Contact> for Contact {
             entra_object_id: c.entra_object_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
-            // Filled by the handler from the membership index (`with_group_ids`).
+            // Filled from the membership index, read with the page (`with_group_ids`).
             group_ids: Vec::new(),
         }
     }
@@ -81,6 +83,7 @@ pub struct ContactGroup {
     /// Members, as counted from the memberships of the last sync.
     pub member_count: u64,
     /// When it last changed.
+    #[serde(serialize_with = "crate::model::utc_text::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -126,6 +129,7 @@ pub struct Asset {
     /// Where the asset was seen, one entry per source.
     pub sources: Vec<AssetSource>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::model::utc_text::serialize")]
     pub updated_at: DateTime<Utc>,
     /// Where it stands between its sources: `single` (one source), `merged` (Intune and
     /// Level records of one machine), `needs_review` (a record is in an open review pair),
