@@ -249,7 +249,8 @@ impl App {
         let store = tokio::task::spawn_blocking(move || {
             Store::open_with_budget(&db_path, secrets, cache_mb, budget)
         })
-        .await??;
+        .await??
+        .with_concurrent_reads(config.store.concurrent_reads as usize);
         let listener = TcpListener::bind(&config.server.listen).with_context(|| {
             format!("cannot listen on {} (server.listen)", config.server.listen)
         })?;

@@ -29,6 +29,12 @@ pub fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> tenantry::config
     )
     // `TENANTRY_BENCH_MAX_IN_FLIGHT` sets `server.max_in_flight`: how much of a page's tail
     // at 50 connections is requests running at once rather than each one's cost.
+    // `TENANTRY_BENCH_READS` sets `store.concurrent_reads` (0: twice the CPUs).
+    .chain(
+        std::env::var("TENANTRY_BENCH_READS")
+            .ok()
+            .map(|n| ("TENANTRY_STORE_CONCURRENT_READS".to_string(), n)),
+    )
     .chain(
         std::env::var("TENANTRY_BENCH_MAX_IN_FLIGHT")
             .ok()

@@ -146,6 +146,9 @@ pub struct StoreConfig {
     /// `store::handle::cache_bytes`). redb's own default (1 GiB) lets the process grow with
     /// the database; a small VM wants a bound.
     pub cache_mb: u32,
+    /// Store reads run at once on the blocking pool; the others wait their turn, first come
+    /// first served (`store::reads`). 0: twice the CPUs.
+    pub concurrent_reads: u32,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -279,7 +282,10 @@ impl Default for JobsConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { cache_mb: 64 }
+        Self {
+            cache_mb: 64,
+            concurrent_reads: 0,
+        }
     }
 }
 

@@ -249,3 +249,20 @@ fn the_store_cache_is_bounded_by_default_and_checked() {
         .to_string();
     assert!(err.contains("store.cache_mb"), "{err}");
 }
+
+#[test]
+fn concurrent_reads_default_to_twice_the_cpus_and_are_checked() {
+    let no = CliOverrides::default();
+    let l = load(None, &BTreeMap::new(), &no).expect("defaults");
+    assert_eq!(l.config.store.concurrent_reads, 0, "0: twice the CPUs");
+    let l = load(None, &env(&[("TENANTRY_STORE_CONCURRENT_READS", "8")]), &no).expect("env");
+    assert_eq!(l.config.store.concurrent_reads, 8);
+    let err = load(
+        None,
+        &env(&[("TENANTRY_STORE_CONCURRENT_READS", "5000")]),
+        &no,
+    )
+    .expect_err("too many")
+    .to_string();
+    assert!(err.contains("store.concurrent_reads"), "{err}");
+}

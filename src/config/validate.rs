@@ -210,6 +210,12 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be between 4 and 65536 (MiB)",
         ));
     }
+    if c.store.concurrent_reads > 1_024 {
+        return Err(ConfigError::invalid(
+            "store.concurrent_reads",
+            "must be between 0 (twice the CPUs) and 1024",
+        ));
+    }
     check_url("microsoft.login_url", &c.microsoft.login_url)?;
     check_url("microsoft.graph_url", &c.microsoft.graph_url)?;
     if !c.microsoft.client_secret_file.is_empty() {

@@ -32,6 +32,7 @@ mod meta;
 mod nesting;
 mod portal;
 mod queue_stats;
+mod reads;
 mod requests;
 mod restore;
 mod space;
@@ -66,6 +67,8 @@ pub struct Store {
     secrets: SecretBox,
     /// Writes waiting to share a commit (`group.rs`).
     group: Arc<group::Group>,
+    /// Turns for reads on the blocking pool (`reads.rs`).
+    reads: reads::Reads,
 }
 
 impl Store {
@@ -105,6 +108,7 @@ impl Store {
             db: Arc::new(handle::Handle::open(path, cache_mb, budget)?),
             secrets,
             group: Arc::default(),
+            reads: reads::Reads::new(0),
         };
         store.migrate()?;
         // Lists an initial sync deferred and did not build (it crashed or stopped half-way):
@@ -242,7 +246,14 @@ impl Store {
         })
     }
 
-    /// Run `f` on a read snapshot, on the blocking pool.
+    /// At most `slots` reads at once through [`Self::read`] (0: twice the CPUs), the others
+    /// served in arrival order (`store.concurrent_reads`, `reads.rs`).
+    pub fn with_concurrent_reads(mut self, slots: usize) -> Self {
+        self.reads = reads::Reads::new(slots);
+        self
+    }
+
+    /// Run `f` on a read snapshot, on the blocking pool, when its turn comes (`reads.rs`).
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -250,9 +261,14 @@ impl Store {
         F: FnOnce(&Reader) -> Result<T, E> + Send + 'static,
     {
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.read_blocking(f))
-            .await
-            .map_err(|e| E::from(StoreError::Join(e.to_string())))?
+        let turn = self.reads.turn().await;
+        tokio::task::spawn_blocking(move || {
+            let out = this.read_blocking(f);
+            drop(turn);
+            out
+        })
+        .await
+        .map_err(|e| E::from(StoreError::Join(e.to_string())))?
     }
 
     /// Run `f` in one write transaction, on the blocking pool; commit when it returns Ok.
