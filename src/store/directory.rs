@@ -627,15 +627,20 @@ impl Writer {
         entries_of: fn(&T) -> index::entries::Entries,
     ) -> Result<(), StoreError> {
         let deferred = self.lists_deferred(key.0, list_kind)?;
-        let old: Option<T> = {
+        let (old, replaced): (Option<T>, bool) = {
             let mut t = self.txn.open_table(table)?;
             let prev = t.insert(key, enc(record)?.as_slice())?;
+            let replaced = prev.is_some();
             match prev {
-                Some(p) if !deferred => Some(dec(p.value())?),
-                _ => None,
+                Some(p) if !deferred => (Some(dec(p.value())?), replaced),
+                _ => (None, replaced),
             }
         };
         if deferred {
+            if replaced {
+                // A prebuild may hold its old entries (`index/prebuild.rs`).
+                self.deferred_record_rewritten(key.0, list_kind);
+            }
             return Ok(());
         }
         index::reindex(

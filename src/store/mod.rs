@@ -64,6 +64,8 @@ pub struct Store {
     secrets: SecretBox,
     /// Writes waiting to share a commit (`group.rs`).
     group: Arc<group::Group>,
+    /// A first sync's lists prepared beside it (`index/prebuild.rs`); memory only.
+    prebuilds: Arc<index::prebuild::Prebuilds>,
 }
 
 impl Store {
@@ -103,6 +105,7 @@ impl Store {
             db: Arc::new(handle::Handle::open(path, cache_mb, budget)?),
             secrets,
             group: Arc::default(),
+            prebuilds: Arc::new(index::prebuild::Prebuilds::new(path)),
         };
         store.migrate()?;
         // Lists an initial sync deferred and did not build (it crashed or stopped half-way):
@@ -275,6 +278,7 @@ impl Store {
             txn,
             secrets: self.secrets.clone(),
             pending: None,
+            prebuilds: None,
         })
     }
 
@@ -288,6 +292,7 @@ impl Store {
             txn,
             secrets: self.secrets.clone(),
             pending: None,
+            prebuilds: Some(self.prebuilds.clone()),
         };
         let out = f(&mut w)?;
         w.flush_index_upkeep()?;
@@ -296,6 +301,18 @@ impl Store {
     }
 
     /// Is the store answering? (readiness probe)
+    /// Prepare the deferred lists of first syncs from what is committed, on a helper thread
+    /// (`index/prebuild.rs`): a sync calls this after each batch commits. Returns at once.
+    pub fn prebuild_lists(&self) {
+        self.prebuilds.kick(Arc::downgrade(&self.db));
+    }
+
+    /// Tests: the list prebuilds (`index/prebuild.rs`).
+    #[cfg(test)]
+    pub(crate) fn prebuilds(&self) -> &index::prebuild::Prebuilds {
+        &self.prebuilds
+    }
+
     pub fn ping(&self) -> bool {
         self.db.begin_read().is_ok()
     }

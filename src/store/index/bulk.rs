@@ -46,13 +46,13 @@ impl ListKind {
         }
     }
 
-    fn from_byte(b: u8) -> Option<Self> {
+    pub(super) fn from_byte(b: u8) -> Option<Self> {
         [ListKind::Contacts, ListKind::Groups, ListKind::Assets]
             .into_iter()
             .find(|k| k.byte() == b)
     }
 
-    fn records(self) -> TableDefinition<'static, (u64, u64), &'static [u8]> {
+    pub(super) fn records(self) -> TableDefinition<'static, (u64, u64), &'static [u8]> {
         match self {
             ListKind::Contacts => CONTACTS,
             ListKind::Groups => CONTACT_GROUPS,
@@ -61,7 +61,7 @@ impl ListKind {
     }
 
     /// The entries of one stored record of this kind.
-    fn entries(self, v: &[u8]) -> Result<Entries, StoreError> {
+    pub(super) fn entries(self, v: &[u8]) -> Result<Entries, StoreError> {
         Ok(match self {
             // Only the fields the entries use (`fields.rs`).
             ListKind::Contacts => entries::contact_of(&dec_view(v)?),
@@ -148,7 +148,26 @@ impl Writer {
         if let Some(p) = self.pending.as_deref_mut() {
             p.note_deferred(company, kind, found);
         }
+        if found {
+            self.want_prebuild(company, kind);
+        }
         Ok(found)
+    }
+
+    /// Ask for the lists of a deferred (company, kind) to be prepared beside the sync.
+    fn want_prebuild(&self, company: u64, kind: u8) {
+        if let (Some(pre), Some(kind)) = (&self.prebuilds, ListKind::from_byte(kind)) {
+            pre.want(company, kind);
+        }
+    }
+
+    /// A put replaced a stored record of `company` whose lists of `kind` are deferred: what a
+    /// prebuild prepared for it may be stale (`prebuild.rs`). A record first written in this
+    /// transaction counts too (cheaper than telling them apart; Graph rarely replays).
+    pub(crate) fn deferred_record_rewritten(&self, company: u64, kind: u8) {
+        if let (Some(pre), Some(kind)) = (&self.prebuilds, ListKind::from_byte(kind)) {
+            pre.stale(company, kind);
+        }
     }
 
     /// Start (or carry on) writing `company`'s records of `kind` without their list entries,
@@ -179,6 +198,7 @@ impl Writer {
         if let Some(p) = self.pending.as_deref_mut() {
             p.note_deferred(company, kind.byte(), true);
         }
+        self.want_prebuild(company, kind.byte());
         Ok(true)
     }
 
@@ -195,8 +215,17 @@ impl Writer {
         // The batch's own deferred upkeep first: the build writes the same tables.
         self.flush_index_upkeep()?;
         let started = Instant::now();
-        tracing::info!(company, ?kind, "building the lists of a first sync");
-        let n = build_company(&self.txn, company, kind)?;
+        let prepared = match &self.prebuilds {
+            Some(pre) => super::prebuild::build_from(pre, &self.txn, company, kind)?,
+            None => None,
+        };
+        let n = match prepared {
+            Some(n) => n,
+            None => {
+                tracing::info!(company, ?kind, "building the lists of a first sync");
+                build_company(&self.txn, company, kind)?
+            }
+        };
         tracing::info!(
             company,
             ?kind,

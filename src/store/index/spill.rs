@@ -114,31 +114,71 @@ impl Spill {
                     Target::Lists => &mut *lists,
                     Target::Words => &mut *words,
                 };
-                let mut merge = Merge::new(&scratch, target, &list, &runs)?;
-                if is_empty(t, &list)? {
-                    let total = runs.iter().map(|(_, n)| n).sum();
-                    let mut out = ListWriter::new(&list, total);
-                    while let Some((e, key)) = merge.peek() {
-                        out.push(t, key, e.id, e.owner)?;
-                        merge.advance()?;
-                    }
-                    out.finish()?;
-                } else {
-                    let mut out = FlatOut::default();
-                    while let Some((e, key)) = merge.peek() {
-                        out.push(key, e.id, e.owner);
-                        merge.advance()?;
-                        if out.ids.len() >= MERGE_CHUNK || merge.peek().is_none() {
-                            blocks::apply(t, &list, &out.ops())?;
-                            out.clear();
-                        }
-                    }
-                }
+                let merge = Merge::new(scratch_cursors(&scratch, target, &list, &runs)?);
+                let total = runs.iter().map(|(_, n)| n).sum();
+                write_merged(t, &list, merge, total)?;
             }
         }
         txn.delete_table(BUILD_RUNS)?;
         Ok(())
     }
+}
+
+/// Write a list's merged entries (`total` of them) into its index: streamed into blocks when
+/// the list has no entry yet (every list of the company being built, but those a small run
+/// went straight to), else a chunk at a time through `blocks::apply` (the lists across
+/// companies, when other companies have records). Shared with the prebuild's end
+/// (`prebuild.rs`).
+pub(crate) fn write_merged<C: Cursor>(
+    t: &mut Table<'_, BlockKey<'static>, &'static [u8]>,
+    list: &[u8],
+    mut merge: Merge<C>,
+    total: usize,
+) -> Result<(), StoreError> {
+    if is_empty(t, list)? {
+        let mut out = ListWriter::new(list, total);
+        while let Some((e, key)) = merge.peek() {
+            out.push(t, key, e.id, e.owner)?;
+            merge.advance()?;
+        }
+        out.finish()?;
+    } else {
+        let mut out = FlatOut::default();
+        while let Some((e, key)) = merge.peek() {
+            out.push(key, e.id, e.owner);
+            merge.advance()?;
+            if out.ids.len() >= MERGE_CHUNK || merge.peek().is_none() {
+                blocks::apply(t, list, &out.ops())?;
+                out.clear();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The cursors of one list's spilled runs in the scratch table, each on its first entry.
+fn scratch_cursors<'t>(
+    scratch: &'t redb::Table<BlockKey<'static>, &'static [u8]>,
+    target: Target,
+    list: &[u8],
+    runs: &[SpilledRun],
+) -> Result<Vec<RunCursor<'t>>, StoreError> {
+    let mut cursors = Vec::with_capacity(runs.len());
+    for (run, _) in runs {
+        let name = run_list(target, list, *run);
+        let end = super::keys::after(&name);
+        let lo: BlockKey<'_> = (name.as_slice(), &[], 0);
+        let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
+        let mut c = RunCursor {
+            blocks: scratch.range::<BlockKey<'_>>((Included(lo), Excluded(hi)))?,
+            block: FlatBlock::default(),
+            at: 0,
+        };
+        // Onto the run's first entry (the empty block it starts with asks for one).
+        c.settle()?;
+        cursors.push(c);
+    }
+    Ok(cursors)
 }
 
 /// Has `list` no block?
@@ -195,12 +235,25 @@ struct RunCursor<'t> {
     at: usize,
 }
 
-impl RunCursor<'_> {
+/// A sorted run being merged, on its current entry (None at its end).
+pub(crate) trait Cursor {
+    fn current(&self) -> Option<(&blocks::FlatEntry, &[u8])>;
     /// Step to the next entry; false at the run's end.
+    fn advance(&mut self) -> Result<bool, StoreError>;
+}
+
+impl Cursor for RunCursor<'_> {
+    fn current(&self) -> Option<(&blocks::FlatEntry, &[u8])> {
+        self.block.get(self.at)
+    }
+
     fn advance(&mut self) -> Result<bool, StoreError> {
         self.at += 1;
         self.settle()
     }
+}
+
+impl RunCursor<'_> {
 
     /// Onto an entry: the next block's first when this one is done; false at the run's end.
     fn settle(&mut self) -> Result<bool, StoreError> {
@@ -213,55 +266,28 @@ impl RunCursor<'_> {
         }
         Ok(true)
     }
-
-    fn current(&self) -> Option<(&blocks::FlatEntry, &[u8])> {
-        self.block.get(self.at)
-    }
 }
 
 /// A k-way merge of one list's spilled runs (each sorted by (key, id), no key in two runs):
 /// a binary heap of run numbers ordered by each run's current entry, compared by its key's
 /// head first (`blocks::head`), then its key and id. Nothing is allocated per entry.
-struct Merge<'t> {
-    runs: Vec<RunCursor<'t>>,
+pub(crate) struct Merge<C> {
+    runs: Vec<C>,
     /// Runs with an entry left, as a min-heap on their current entries.
     heap: Vec<usize>,
 }
 
-impl<'t> Merge<'t> {
-    fn new(
-        scratch: &'t redb::Table<BlockKey<'static>, &'static [u8]>,
-        target: Target,
-        list: &[u8],
-        runs: &[SpilledRun],
-    ) -> Result<Self, StoreError> {
-        let mut cursors = Vec::with_capacity(runs.len());
-        let mut heap = Vec::with_capacity(runs.len());
-        for (run, _) in runs {
-            let name = run_list(target, list, *run);
-            let end = super::keys::after(&name);
-            let lo: BlockKey<'_> = (name.as_slice(), &[], 0);
-            let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
-            let mut c = RunCursor {
-                blocks: scratch.range::<BlockKey<'_>>((Included(lo), Excluded(hi)))?,
-                block: FlatBlock::default(),
-                at: 0,
-            };
-            // Onto the run's first entry (the empty block it starts with asks for one).
-            let has = c.settle()?;
-            if has {
-                heap.push(cursors.len());
-            }
-            cursors.push(c);
-        }
-        let mut m = Merge {
-            runs: cursors,
-            heap,
-        };
+impl<C: Cursor> Merge<C> {
+    /// Merge `runs`, each on its first entry (or at its end).
+    pub(crate) fn new(runs: Vec<C>) -> Self {
+        let heap = (0..runs.len())
+            .filter(|&i| runs[i].current().is_some())
+            .collect();
+        let mut m = Merge { runs, heap };
         for i in (0..m.heap.len() / 2).rev() {
             m.sift_down(i);
         }
-        Ok(m)
+        m
     }
 
     fn cmp(&self, a: usize, b: usize) -> Ordering {
