@@ -15,6 +15,15 @@
 //! (`build_all_pending`), so a company whose job was abandoned is not left unlisted. A crash
 //! mid-build loses the build's transaction, and the build starts again from the records.
 //!
+//! Prebuilds (`prebuild.rs`, #11): built this way at the round's end, the build held the
+//! single writer for half the initial sync's wall time, after Graph reading had ended. So
+//! while the round runs, a helper thread prepares the build's sorted runs from committed
+//! snapshots after each batch, and the round's last transaction reads only the records the
+//! helper has not covered and merges the runs into the lists. Same entries, same counters,
+//! same transaction for the entries and the mark's removal; whenever the prebuild is missing
+//! (a restart), stale (a covered record written again) or failed, the build below runs
+//! instead, from the records, exactly as before.
+//!
 //! Reads: while a company's mark stands, its lists are answered from its records (the old
 //! full scan, see `fallback.rs`): an admin who opens a company during its first sync sees
 //! the records synced so far, sorted and searchable as always, at the cost of reading them.

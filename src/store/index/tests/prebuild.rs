@@ -14,6 +14,9 @@ const PER_BATCH: u64 = 40;
 const BATCHES: u64 = 5;
 
 /// Every entry of the list and word indexes, and every counter: (table, list, key, id, owner).
+/// Entries, not rows: how a list is cut into blocks may differ (the full build applies a
+/// small run at once, the prebuild streams each list whole), and both cuts keep the blocks'
+/// invariants (`verify_indexes`).
 type Dump = Vec<(u8, Vec<u8>, Vec<u8>, u64, u64)>;
 
 fn dump(s: &Store) -> Dump {
