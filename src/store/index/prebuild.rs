@@ -27,7 +27,7 @@
 
 use super::blocks::{self, FlatBlock, FlatEntry};
 use super::bulk::ListKind;
-use super::spill::{Cursor, Merge, Target, write_merged};
+use super::spill::{Cursor, FlatOut, MERGE_CHUNK, Merge, Target, is_empty};
 use super::{Pending, changes};
 use crate::store::StoreError;
 use crate::store::handle::Handle;
@@ -38,6 +38,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 
 /// Entries the helper holds before it spills them as a sorted run: about 4 MB, half a
@@ -183,6 +184,12 @@ impl Work {
     }
 
     /// Spill what is held, write the counters, and merge every run into the lists.
+    ///
+    /// WHY two threads: this is the part of a first sync's build still on the writer's
+    /// path. Merging the runs and encoding the blocks needs no transaction, so a scoped
+    /// thread does it, list by list in key order, while this one (which holds the
+    /// transaction) inserts the blocks it hands over. Same blocks as `ListWriter` writes
+    /// (same cut, `blocks::block_sizes`, same encoding).
     fn finish(mut self, txn: &WriteTransaction) -> Result<(), StoreError> {
         self.spill()?;
         // Only the counters are left in it.
@@ -195,29 +202,158 @@ impl Work {
         }
         let mut list_t = txn.open_table(LIST_BLOCKS)?;
         let mut word_t = txn.open_table(WORD_BLOCKS)?;
+        let mut plan = Vec::with_capacity(lists.len());
         for ((target, list), (parts, total)) in lists {
             let t = match target {
-                Target::Lists => &mut list_t,
-                Target::Words => &mut word_t,
+                Target::Lists => &list_t,
+                Target::Words => &word_t,
             };
-            let mut cursors = Vec::with_capacity(parts.len());
-            for (at, bytes) in parts {
-                let mut c = FileCursor {
-                    file: &self.file,
-                    pos: at,
-                    end: at + bytes,
-                    buf: Vec::new(),
-                    at: 0,
-                    block: FlatBlock::default(),
-                    i: 0,
-                };
-                c.settle()?;
-                cursors.push(c);
-            }
-            write_merged(t, &list, Merge::new(cursors), total)?;
+            let empty = is_empty(t, &list)?;
+            plan.push(Planned {
+                target,
+                list,
+                parts,
+                total,
+                empty,
+            });
         }
-        Ok(())
+        let file = &self.file;
+        let plan = &plan;
+        std::thread::scope(|scope| {
+            // A few messages of 64 blocks (or a merge chunk) ahead of the writer.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Out, StoreError>>(8);
+            scope.spawn(move || merge_lists(file, plan, tx));
+            let written = (|| -> Result<(), StoreError> {
+                for out in rx.iter() {
+                    let (i, out) = match out? {
+                        Out::Blocks(i, blocks) => (i, Ok(blocks)),
+                        Out::Entries(i, entries) => (i, Err(entries)),
+                    };
+                    let p = plan.get(i).ok_or_else(|| {
+                        StoreError::Corrupt("a prebuild's merge named no list".into())
+                    })?;
+                    let t = match p.target {
+                        Target::Lists => &mut list_t,
+                        Target::Words => &mut word_t,
+                    };
+                    match out {
+                        Ok(blocks) => {
+                            for (key, id, block) in blocks {
+                                t.insert((p.list.as_slice(), key.as_slice(), id), block.as_slice())?;
+                            }
+                        }
+                        Err(entries) => super::blocks::apply(t, &p.list, &entries.ops())?,
+                    }
+                }
+                Ok(())
+            })();
+            // On an error here, the merging thread's next send fails and it stops.
+            drop(rx);
+            written
+        })
     }
+}
+
+/// One list to write: its runs' sections, its entries in all, and whether it had none.
+struct Planned {
+    target: Target,
+    list: Vec<u8>,
+    parts: Vec<(u64, u64)>,
+    total: usize,
+    empty: bool,
+}
+
+/// What the merging thread hands the writer for the list `plan[i]`, in order.
+enum Out {
+    /// Whole blocks of a list with no entry before: (first key, first id, block).
+    Blocks(usize, Vec<(Vec<u8>, u64, Vec<u8>)>),
+    /// Merged entries for `blocks::apply` (a list across companies that has entries).
+    Entries(usize, FlatOut),
+}
+
+/// Blocks handed over per message.
+const BLOCKS_PER_SEND: usize = 64;
+
+/// The merging thread of [`Work::finish`]: each list's runs merged, in plan order.
+fn merge_lists(file: &File, plan: &[Planned], out: SyncSender<Result<Out, StoreError>>) {
+    for (i, p) in plan.iter().enumerate() {
+        match merge_list(file, i, p, &out) {
+            Ok(true) => {}
+            Ok(false) => return, // the writer stopped
+            Err(e) => {
+                let _ = out.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// Merge one list's runs and send it on; false when the writer no longer listens.
+fn merge_list(
+    file: &File,
+    i: usize,
+    p: &Planned,
+    out: &SyncSender<Result<Out, StoreError>>,
+) -> Result<bool, StoreError> {
+    let mut cursors = Vec::with_capacity(p.parts.len());
+    for &(at, bytes) in &p.parts {
+        let mut c = FileCursor {
+            file,
+            pos: at,
+            end: at + bytes,
+            buf: Vec::new(),
+            at: 0,
+            block: FlatBlock::default(),
+            i: 0,
+        };
+        c.settle()?;
+        cursors.push(c);
+    }
+    let mut merge = Merge::new(cursors);
+    let cut_short = || StoreError::Corrupt("a prebuild's runs do not add up".into());
+    if !p.empty {
+        let mut chunk = FlatOut::default();
+        while let Some((e, key)) = merge.peek() {
+            chunk.push(key, e.id, e.owner);
+            merge.advance()?;
+            if chunk.len() >= MERGE_CHUNK || merge.peek().is_none() {
+                let full = std::mem::take(&mut chunk);
+                if out.send(Ok(Out::Entries(i, full))).is_err() {
+                    return Ok(false);
+                }
+            }
+        }
+        return Ok(true);
+    }
+    let mut sizes = blocks::block_sizes(p.total);
+    let mut block = FlatOut::default();
+    let mut want = 0;
+    let mut ready = Vec::with_capacity(BLOCKS_PER_SEND);
+    while let Some((e, key)) = merge.peek() {
+        if want == 0 {
+            want = sizes.next().ok_or_else(cut_short)?;
+        }
+        block.push(key, e.id, e.owner);
+        merge.advance()?;
+        if block.len() == want {
+            ready.push(block.block());
+            block.clear();
+            want = 0;
+            if ready.len() >= BLOCKS_PER_SEND {
+                let full = std::mem::replace(&mut ready, Vec::with_capacity(BLOCKS_PER_SEND));
+                if out.send(Ok(Out::Blocks(i, full))).is_err() {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    if want != 0 || sizes.next().is_some() {
+        return Err(cut_short());
+    }
+    if !ready.is_empty() && out.send(Ok(Out::Blocks(i, ready))).is_err() {
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// One run's section of a list, read from the scratch file a buffer at a time.

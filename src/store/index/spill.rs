@@ -24,7 +24,7 @@ use std::ops::Bound::{Excluded, Included};
 const SPILL_FROM: usize = blocks::B;
 /// Entries merged before they are applied to a list that already has entries (bounds the
 /// merge's memory).
-const MERGE_CHUNK: usize = 16_384;
+pub(crate) const MERGE_CHUNK: usize = 16_384;
 
 /// Which index a spilled run belongs to: its byte leads the scratch list key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -127,9 +127,8 @@ impl Spill {
 /// Write a list's merged entries (`total` of them) into its index: streamed into blocks when
 /// the list has no entry yet (every list of the company being built, but those a small run
 /// went straight to), else a chunk at a time through `blocks::apply` (the lists across
-/// companies, when other companies have records). Shared with the prebuild's end
-/// (`prebuild.rs`).
-pub(crate) fn write_merged<C: Cursor>(
+/// companies, when other companies have records).
+fn write_merged<C: Cursor>(
     t: &mut Table<'_, BlockKey<'static>, &'static [u8]>,
     list: &[u8],
     mut merge: Merge<C>,
@@ -182,7 +181,7 @@ fn scratch_cursors<'t>(
 }
 
 /// Has `list` no block?
-fn is_empty(t: &Table<BlockKey<'static>, &'static [u8]>, list: &[u8]) -> Result<bool, StoreError> {
+pub(crate) fn is_empty(t: &Table<BlockKey<'static>, &'static [u8]>, list: &[u8]) -> Result<bool, StoreError> {
     let end = super::keys::after(list);
     let lo: BlockKey<'_> = (list, &[], 0);
     let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
@@ -191,20 +190,32 @@ fn is_empty(t: &Table<BlockKey<'static>, &'static [u8]>, list: &[u8]) -> Result<
 
 /// Merged entries waiting for `blocks::apply`, their keys in one buffer.
 #[derive(Default)]
-struct FlatOut {
+pub(crate) struct FlatOut {
     bytes: Vec<u8>,
     ends: Vec<usize>,
     ids: Vec<(u64, u64)>,
 }
 
 impl FlatOut {
-    fn push(&mut self, key: &[u8], id: u64, owner: u64) {
+    pub(crate) fn push(&mut self, key: &[u8], id: u64, owner: u64) {
         self.bytes.extend_from_slice(key);
         self.ends.push(self.bytes.len());
         self.ids.push((id, owner));
     }
 
-    fn ops(&self) -> Vec<Op<'_>> {
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The entries held, encoded as one block, with its key's (first key, first id).
+    pub(crate) fn block(&self) -> (Vec<u8>, u64, Vec<u8>) {
+        let ops = self.ops();
+        let first = ops.first().map_or((Vec::new(), 0), |o| (o.key.to_vec(), o.id));
+        let entries = ops.iter().map(|o| (o.key, o.id, o.owner.unwrap_or_default()));
+        (first.0, first.1, blocks::encode(entries, ops.len()))
+    }
+
+    pub(crate) fn ops(&self) -> Vec<Op<'_>> {
         let mut start = 0;
         self.ends
             .iter()
@@ -221,7 +232,7 @@ impl FlatOut {
             .collect()
     }
 
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
         self.ids.clear();
@@ -321,13 +332,13 @@ impl<C: Cursor> Merge<C> {
     }
 
     /// The least entry not yet taken, and its key.
-    fn peek(&self) -> Option<(blocks::FlatEntry, &[u8])> {
+    pub(crate) fn peek(&self) -> Option<(blocks::FlatEntry, &[u8])> {
         let top = *self.heap.first()?;
         self.runs[top].current().map(|(e, k)| (*e, k))
     }
 
     /// Take the least entry: its run steps on (and leaves the heap at its end).
-    fn advance(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn advance(&mut self) -> Result<(), StoreError> {
         let Some(&top) = self.heap.first() else {
             return Ok(());
         };
