@@ -41,9 +41,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 
-/// Entries the helper holds before it spills them as a sorted run: about 4 MB, half a
-/// build's flush (`bulk.rs`), because it runs while the sync's own batches hold theirs.
-const PREBUILD_FLUSH_AT: usize = if cfg!(test) { 512 } else { 65_536 };
+/// Entries the helper holds before it spills them as a sorted run: about 8 MB, a build's
+/// flush (`bulk.rs`). Fewer, longer runs make the merge at the round's end cheaper (each
+/// entry's heap step costs log(runs)): some 23 runs for 100,000 users.
+const PREBUILD_FLUSH_AT: usize = if cfg!(test) { 512 } else { 131_072 };
 /// Records read per read transaction: the helper lets go of its snapshot between chunks.
 const CHUNK: usize = if cfg!(test) { 16 } else { 2_000 };
 /// Bytes a run's reader fetches from the scratch file at a time while merging.
@@ -190,11 +191,12 @@ impl Work {
     /// thread does it, list by list in key order, while this one (which holds the
     /// transaction) inserts the blocks it hands over. Same blocks as `ListWriter` writes
     /// (same cut, `blocks::block_sizes`, same encoding).
-    fn finish(mut self, txn: &WriteTransaction) -> Result<(), StoreError> {
+    /// Returns the seconds this thread spent writing (the rest it waited for the merge).
+    fn finish(mut self, txn: &WriteTransaction) -> Result<f64, StoreError> {
         self.spill()?;
         // Only the counters are left in it.
         self.pending.flush(txn)?;
-        let mut lists: BTreeMap<(Target, Vec<u8>), (Vec<(u64, u64)>, usize)> = BTreeMap::new();
+        let mut lists: BTreeMap<(Target, Vec<u8>), Parts> = BTreeMap::new();
         for s in std::mem::take(&mut self.sections) {
             let e = lists.entry((s.target, s.list)).or_default();
             e.0.push((s.at, s.bytes));
@@ -223,8 +225,10 @@ impl Work {
             // A few messages of 64 blocks (or a merge chunk) ahead of the writer.
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Out, StoreError>>(8);
             scope.spawn(move || merge_lists(file, plan, tx));
+            let mut writing = std::time::Duration::ZERO;
             let written = (|| -> Result<(), StoreError> {
                 for out in rx.iter() {
+                    let began = std::time::Instant::now();
                     let (i, out) = match out? {
                         Out::Blocks(i, blocks) => (i, Ok(blocks)),
                         Out::Entries(i, entries) => (i, Err(entries)),
@@ -239,20 +243,27 @@ impl Work {
                     match out {
                         Ok(blocks) => {
                             for (key, id, block) in blocks {
-                                t.insert((p.list.as_slice(), key.as_slice(), id), block.as_slice())?;
+                                t.insert(
+                                    (p.list.as_slice(), key.as_slice(), id),
+                                    block.as_slice(),
+                                )?;
                             }
                         }
                         Err(entries) => super::blocks::apply(t, &p.list, &entries.ops())?,
                     }
+                    writing += began.elapsed();
                 }
                 Ok(())
             })();
             // On an error here, the merging thread's next send fails and it stops.
             drop(rx);
-            written
+            written.map(|()| writing.as_secs_f64())
         })
     }
 }
+
+/// A list's sections in the scratch file (at, bytes), and its entries in all.
+type Parts = (Vec<(u64, u64)>, usize);
 
 /// One list to write: its runs' sections, its entries in all, and whether it had none.
 struct Planned {
@@ -650,7 +661,7 @@ pub(crate) fn build_from(
     }
     let read = started.elapsed().as_secs_f64() - waited;
     let records = work.records;
-    work.finish(txn)?;
+    let inserting = work.finish(txn)?;
     let merged = started.elapsed().as_secs_f64() - waited - read;
     // WHY the three times: what is left on the writer's path, for the next step (#11).
     tracing::info!(
@@ -661,9 +672,10 @@ pub(crate) fn build_from(
         waited,
         read,
         merged,
+        inserting,
         "lists of a first sync from its prebuild: {covered} records prepared beside the sync, \
          {} read now; waited {waited:.2} s for the helper, read {read:.2} s, merged and \
-         wrote {merged:.2} s",
+         wrote {merged:.2} s (of which inserting blocks {inserting:.2} s)",
         records - covered
     );
     #[cfg(test)]

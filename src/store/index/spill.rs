@@ -181,7 +181,10 @@ fn scratch_cursors<'t>(
 }
 
 /// Has `list` no block?
-pub(crate) fn is_empty(t: &Table<BlockKey<'static>, &'static [u8]>, list: &[u8]) -> Result<bool, StoreError> {
+pub(crate) fn is_empty(
+    t: &Table<BlockKey<'static>, &'static [u8]>,
+    list: &[u8],
+) -> Result<bool, StoreError> {
     let end = super::keys::after(list);
     let lo: BlockKey<'_> = (list, &[], 0);
     let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
@@ -209,10 +212,16 @@ impl FlatOut {
 
     /// The entries held, encoded as one block, with its key's (first key, first id).
     pub(crate) fn block(&self) -> (Vec<u8>, u64, Vec<u8>) {
-        let ops = self.ops();
-        let first = ops.first().map_or((Vec::new(), 0), |o| (o.key.to_vec(), o.id));
-        let entries = ops.iter().map(|o| (o.key, o.id, o.owner.unwrap_or_default()));
-        (first.0, first.1, blocks::encode(entries, ops.len()))
+        let mut start = 0;
+        let entries = self.ends.iter().zip(&self.ids).map(|(&end, &(id, owner))| {
+            let key = self.bytes.get(start..end).unwrap_or(&[]);
+            start = end;
+            (key, id, owner)
+        });
+        let first_end = self.ends.first().copied().unwrap_or(0);
+        let first = self.bytes.get(..first_end).unwrap_or(&[]).to_vec();
+        let first_id = self.ids.first().map_or(0, |i| i.0);
+        (first, first_id, blocks::encode(entries, self.ids.len()))
     }
 
     pub(crate) fn ops(&self) -> Vec<Op<'_>> {
@@ -265,7 +274,6 @@ impl Cursor for RunCursor<'_> {
 }
 
 impl RunCursor<'_> {
-
     /// Onto an entry: the next block's first when this one is done; false at the run's end.
     fn settle(&mut self) -> Result<bool, StoreError> {
         while self.at >= self.block.len() {

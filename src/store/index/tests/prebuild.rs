@@ -44,7 +44,8 @@ fn dump(s: &Store) -> Dump {
 fn started(dir: &std::path::Path) -> (Store, Gen) {
     let s = store(dir);
     let mut g = Gen::new(41);
-    s.write_blocking(|w| seed(w, &mut g, &[60, 20])).expect("seed");
+    s.write_blocking(|w| seed(w, &mut g, &[60, 20]))
+        .expect("seed");
     s.write_blocking(|w| w.put_company(&company(&mut g, NEW)))
         .expect("company");
     (s, g)
@@ -103,7 +104,10 @@ fn first_sync(dir: &std::path::Path, kick: bool) -> Store {
 
 #[test]
 fn a_prebuilt_first_sync_writes_exactly_the_indexes_of_a_full_build() {
-    let (a, b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
     let pre = first_sync(a.path(), true);
     let full = first_sync(b.path(), false);
     // The prebuild covered every batch committed before the last (the build waits for the
@@ -113,7 +117,10 @@ fn a_prebuilt_first_sync_writes_exactly_the_indexes_of_a_full_build() {
     got.sort_by_key(|(k, _)| k.1 as u8);
     assert_eq!(
         got,
-        vec![((NEW, ListKind::Contacts), covered), ((NEW, ListKind::Assets), covered)]
+        vec![
+            ((NEW, ListKind::Contacts), covered),
+            ((NEW, ListKind::Assets), covered)
+        ]
     );
     assert!(served(&full).is_empty());
     assert_consistent(&pre);
@@ -146,7 +153,10 @@ fn a_covered_record_written_again_falls_back_to_the_full_build_and_stays_exact()
         last_batch(&s, &mut g, 50_000 + BATCHES * PER_BATCH);
         s
     };
-    let (a, b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
     let pre = run(a.path(), true);
     let full = run(b.path(), false);
     // Contacts from the records; the assets' prebuild was untouched and served.
@@ -170,12 +180,19 @@ fn a_covered_record_written_again_falls_back_to_the_full_build_and_stays_exact()
         .filter(|c| c.id == 50_003)
         .map(|c| c.display_name.as_str())
         .collect();
-    assert_eq!(replayed, vec!["Zed Replayed"], "listed once, as last written");
+    assert_eq!(
+        replayed,
+        vec!["Zed Replayed"],
+        "listed once, as last written"
+    );
 }
 
 #[test]
 fn a_restart_mid_round_drops_the_prebuild_and_the_lists_are_built_from_the_records() {
-    let (a, b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
     let (s, mut g) = started(a.path());
     for b in 0..BATCHES {
         batch(&s, &mut g, 50_000 + b * PER_BATCH, true);
@@ -185,7 +202,11 @@ fn a_restart_mid_round_drops_the_prebuild_and_the_lists_are_built_from_the_recor
     // The next start builds every mark left (`build_all_pending`), from the records.
     let s = store(a.path());
     assert!(served(&s).is_empty());
-    assert!(s.read_blocking(|r| r.all_lists_pending()).expect("marks").is_empty());
+    assert!(
+        s.read_blocking(|r| r.all_lists_pending())
+            .expect("marks")
+            .is_empty()
+    );
     assert_consistent(&s);
 
     let (f, mut g) = started(b.path());
@@ -218,7 +239,10 @@ fn a_failed_batch_leaves_nothing_stale_in_the_prebuild() {
         last_batch(&s, &mut g, 50_000 + 3 * PER_BATCH);
         s
     };
-    let (a, b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
     let pre = run(a.path(), true);
     let full = run(b.path(), false);
     assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
