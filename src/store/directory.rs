@@ -637,10 +637,8 @@ impl Writer {
             }
         };
         if deferred {
-            if replaced {
-                // A prebuild may hold its old entries (`index/prebuild.rs`).
-                self.deferred_record_rewritten(key.0, list_kind);
-            }
+            // A prebuild may hold the entries of a value it replaced (`index/prebuild.rs`).
+            self.deferred_record_written(key, list_kind, replaced);
             return Ok(());
         }
         index::reindex(

@@ -170,12 +170,13 @@ impl Writer {
         }
     }
 
-    /// A put replaced a stored record of `company` whose lists of `kind` are deferred: what a
-    /// prebuild prepared for it may be stale (`prebuild.rs`). A record first written in this
-    /// transaction counts too (cheaper than telling them apart; Graph rarely replays).
-    pub(crate) fn deferred_record_rewritten(&self, company: u64, kind: u8) {
+    /// A put wrote record `key` (company, id) of a kind whose lists are deferred, replacing
+    /// a stored value or not: a prebuild that may hold entries of an older value is stale
+    /// (`prebuild.rs`). A record first written in this same transaction counts as replaced
+    /// too (cheaper than telling them apart; Graph rarely replays an object).
+    pub(crate) fn deferred_record_written(&self, key: (u64, u64), kind: u8, replaced: bool) {
         if let (Some(pre), Some(kind)) = (&self.prebuilds, ListKind::from_byte(kind)) {
-            pre.stale(company, kind);
+            pre.written(key.0, kind, key.1, replaced);
         }
     }
 

@@ -462,9 +462,25 @@ impl Prebuilds {
         }
     }
 
-    /// A writer replaced a stored record of a deferred (company, kind): whatever a prebuild
-    /// holds of it may be stale, so the build will not use it.
-    pub(crate) fn stale(&self, company: u64, kind: ListKind) {
+    /// A writer put record `id` of a deferred (company, kind). When it replaced a stored
+    /// value, or (never expected: ids grow) its id is below what the prebuild covers, what
+    /// the prebuild holds of it may be stale, so the build will not use it.
+    pub(crate) fn written(&self, company: u64, kind: ListKind, id: u64, replaced: bool) {
+        if kind == ListKind::Groups {
+            return; // never prepared
+        }
+        let below = self
+            .lock()
+            .builds
+            .get(&(company, kind))
+            .is_some_and(|b| id < b.from);
+        if replaced || below {
+            self.stale(company, kind);
+        }
+    }
+
+    /// Whatever `(company, kind)`'s prebuild holds may be stale: the build will not use it.
+    fn stale(&self, company: u64, kind: ListKind) {
         let mut s = self.lock();
         let b = s.builds.entry((company, kind)).or_insert_with(|| Prebuild {
             valid: false,
