@@ -225,16 +225,16 @@ impl Writer {
         // The batch's own deferred upkeep first: the build writes the same tables.
         self.flush_index_upkeep()?;
         let started = Instant::now();
+        tracing::info!(company, ?kind, "building the lists of a first sync");
+        // From what was prepared beside the sync when that is usable (`prebuild.rs`), else
+        // from the records.
         let prepared = match &self.prebuilds {
             Some(pre) => super::prebuild::build_from(pre, &self.txn, company, kind)?,
             None => None,
         };
         let n = match prepared {
             Some(n) => n,
-            None => {
-                tracing::info!(company, ?kind, "building the lists of a first sync");
-                build_company(&self.txn, company, kind)?
-            }
+            None => build_company(&self.txn, company, kind)?,
         };
         tracing::info!(
             company,
