@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 
@@ -186,10 +186,11 @@ impl Work {
 
     /// Spill what is held, write the counters, and merge every run into the lists.
     ///
-    /// WHY two threads: this is the part of a first sync's build still on the writer's
-    /// path. Merging the runs and encoding the blocks needs no transaction, so a scoped
-    /// thread does it, list by list in key order, while this one (which holds the
-    /// transaction) inserts the blocks it hands over. Same blocks as `ListWriter` writes
+    /// WHY more threads: this is the part of a first sync's build still on the writer's
+    /// path. Merging the runs and encoding the blocks needs no transaction, so scoped
+    /// threads do it ([`MERGERS`], each taking the next list), while this one (which holds
+    /// the transaction) inserts the blocks they hand over. A list is merged by one thread,
+    /// so its messages arrive in order. Same blocks as `ListWriter` writes
     /// (same cut, `blocks::block_sizes`, same encoding).
     /// Returns the seconds this thread spent writing (the rest it waited for the merge).
     fn finish(mut self, txn: &WriteTransaction) -> Result<f64, StoreError> {
@@ -221,10 +222,15 @@ impl Work {
         }
         let file = &self.file;
         let plan = &plan;
+        let next = &AtomicUsize::new(0);
         std::thread::scope(|scope| {
             // A few messages of 64 blocks (or a merge chunk) ahead of the writer.
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Out, StoreError>>(8);
-            scope.spawn(move || merge_lists(file, plan, tx));
+            for _ in 0..MERGERS {
+                let tx = tx.clone();
+                scope.spawn(move || merge_lists(file, plan, next, tx));
+            }
+            drop(tx);
             let mut writing = std::time::Duration::ZERO;
             let written = (|| -> Result<(), StoreError> {
                 for out in rx.iter() {
@@ -282,12 +288,25 @@ enum Out {
     Entries(usize, FlatOut),
 }
 
+/// Threads merging lists at once: lists are independent, and one merging thread kept the
+/// writer waiting most of the time (it inserts in a third of the merge's time).
+const MERGERS: usize = 2;
+
 /// Blocks handed over per message.
 const BLOCKS_PER_SEND: usize = 64;
 
-/// The merging thread of [`Work::finish`]: each list's runs merged, in plan order.
-fn merge_lists(file: &File, plan: &[Planned], out: SyncSender<Result<Out, StoreError>>) {
-    for (i, p) in plan.iter().enumerate() {
+/// A merging thread of [`Work::finish`]: the next list not taken yet, until none is left.
+fn merge_lists(
+    file: &File,
+    plan: &[Planned],
+    next: &AtomicUsize,
+    out: SyncSender<Result<Out, StoreError>>,
+) {
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(p) = plan.get(i) else {
+            return;
+        };
         match merge_list(file, i, p, &out) {
             Ok(true) => {}
             Ok(false) => return, // the writer stopped
