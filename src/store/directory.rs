@@ -637,7 +637,7 @@ impl Writer {
             }
         };
         if deferred {
-            // A prebuild may hold the entries of a value it replaced (`index/prebuild.rs`).
+            // A prebuild may hold the entries of a value it replaced (`index/prebuild/`).
             self.deferred_record_written(key, list_kind, replaced);
             return Ok(());
         }

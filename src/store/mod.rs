@@ -64,7 +64,7 @@ pub struct Store {
     secrets: SecretBox,
     /// Writes waiting to share a commit (`group.rs`).
     group: Arc<group::Group>,
-    /// A first sync's lists prepared beside it (`index/prebuild.rs`); memory only.
+    /// A first sync's lists prepared beside it (`index/prebuild/`); memory only.
     prebuilds: Arc<index::prebuild::Prebuilds>,
 }
 
@@ -300,19 +300,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Is the store answering? (readiness probe)
     /// Prepare the deferred lists of first syncs from what is committed, on a helper thread
-    /// (`index/prebuild.rs`): a sync calls this after each batch commits. Returns at once.
+    /// (`index/prebuild/`): a sync calls this after each batch commits. Returns at once.
     pub fn prebuild_lists(&self) {
         self.prebuilds.kick(Arc::downgrade(&self.db));
     }
 
-    /// Tests: the list prebuilds (`index/prebuild.rs`).
+    /// Tests: the list prebuilds (`index/prebuild/`).
     #[cfg(test)]
     pub(crate) fn prebuilds(&self) -> &index::prebuild::Prebuilds {
         &self.prebuilds
     }
 
+    /// Is the store answering? (readiness probe)
     pub fn ping(&self) -> bool {
         self.db.begin_read().is_ok()
     }

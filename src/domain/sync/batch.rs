@@ -122,7 +122,7 @@ impl<T: Send + 'static> Committer<T> {
                 })
                 .await;
             // A first sync's lists are prepared from what just committed, beside the next
-            // batches, so its round's end only merges them (`store/index/prebuild.rs`).
+            // batches, so its round's end only merges them (`store/index/prebuild/`).
             if written.is_ok() {
                 store.prebuild_lists();
             }

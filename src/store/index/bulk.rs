@@ -15,7 +15,7 @@
 //! (`build_all_pending`), so a company whose job was abandoned is not left unlisted. A crash
 //! mid-build loses the build's transaction, and the build starts again from the records.
 //!
-//! Prebuilds (`prebuild.rs`, #11): built this way at the round's end, the build held the
+//! Prebuilds (`prebuild/`, #11): built this way at the round's end, the build held the
 //! single writer for half the initial sync's wall time, after Graph reading had ended. So
 //! while the round runs, a helper thread prepares the build's sorted runs from committed
 //! snapshots after each batch, and the round's last transaction reads only the records the
@@ -172,7 +172,7 @@ impl Writer {
 
     /// A put wrote record `key` (company, id) of a kind whose lists are deferred, replacing
     /// a stored value or not: a prebuild that may hold entries of an older value is stale
-    /// (`prebuild.rs`). A record first written in this same transaction counts as replaced
+    /// (`prebuild/`). A record first written in this same transaction counts as replaced
     /// too (cheaper than telling them apart; Graph rarely replays an object).
     pub(crate) fn deferred_record_written(&self, key: (u64, u64), kind: u8, replaced: bool) {
         if let (Some(pre), Some(kind)) = (&self.prebuilds, ListKind::from_byte(kind)) {
@@ -226,7 +226,7 @@ impl Writer {
         self.flush_index_upkeep()?;
         let started = Instant::now();
         tracing::info!(company, ?kind, "building the lists of a first sync");
-        // From what was prepared beside the sync when that is usable (`prebuild.rs`), else
+        // From what was prepared beside the sync when that is usable (`prebuild/`), else
         // from the records.
         let prepared = match &self.prebuilds {
             Some(pre) => super::prebuild::build_from(pre, &self.txn, company, kind)?,

@@ -199,7 +199,7 @@ impl Pending {
     }
 
     /// Hand every list's netted, sorted changes to `write`, in (target, list) order, and
-    /// hold none after (the counters stay): a prebuild spills its runs this way (`prebuild.rs`).
+    /// hold none after (the counters stay): a prebuild spills its runs this way (`prebuild/`).
     pub(crate) fn drain_sorted(
         &mut self,
         mut write: impl FnMut(Target, &[u8], &[Op<'_>]) -> Result<(), StoreError>,

@@ -1,4 +1,4 @@
-//! Prebuilds (`prebuild.rs`): a first sync whose lists were prepared beside it ends with
+//! Prebuilds (`prebuild/`): a first sync whose lists were prepared beside it ends with
 //! exactly the indexes a full build writes, falls back to the full build when a covered
 //! record is written again, and is left correct by a restart or a failed batch.
 
