@@ -627,15 +627,18 @@ impl Writer {
         entries_of: fn(&T) -> index::entries::Entries,
     ) -> Result<(), StoreError> {
         let deferred = self.lists_deferred(key.0, list_kind)?;
-        let old: Option<T> = {
+        let (old, replaced): (Option<T>, bool) = {
             let mut t = self.txn.open_table(table)?;
             let prev = t.insert(key, enc(record)?.as_slice())?;
+            let replaced = prev.is_some();
             match prev {
-                Some(p) if !deferred => Some(dec(p.value())?),
-                _ => None,
+                Some(p) if !deferred => (Some(dec(p.value())?), replaced),
+                _ => (None, replaced),
             }
         };
         if deferred {
+            // A prebuild may hold the entries of a value it replaced (`index/prebuild/`).
+            self.deferred_record_written(key, list_kind, replaced);
             return Ok(());
         }
         index::reindex(

@@ -198,6 +198,7 @@ impl Store {
             txn,
             secrets: self.secrets.clone(),
             pending: None,
+            prebuilds: Some(self.prebuilds.clone()),
         };
         let mut ran: Vec<(Deliver, Fail)> = Vec::new();
         let mut rest = group.into_iter();

@@ -69,6 +69,8 @@ pub struct Store {
     group: Arc<group::Group>,
     /// Turns for reads on the blocking pool (`reads.rs`).
     reads: reads::Reads,
+    /// A first sync's lists prepared beside it (`index/prebuild/`); memory only.
+    prebuilds: Arc<index::prebuild::Prebuilds>,
 }
 
 impl Store {
@@ -109,6 +111,7 @@ impl Store {
             secrets,
             group: Arc::default(),
             reads: reads::Reads::new(0),
+            prebuilds: Arc::new(index::prebuild::Prebuilds::new(path)),
         };
         store.migrate()?;
         // Lists an initial sync deferred and did not build (it crashed or stopped half-way):
@@ -293,6 +296,7 @@ impl Store {
             txn,
             secrets: self.secrets.clone(),
             pending: None,
+            prebuilds: None,
         })
     }
 
@@ -306,11 +310,24 @@ impl Store {
             txn,
             secrets: self.secrets.clone(),
             pending: None,
+            prebuilds: Some(self.prebuilds.clone()),
         };
         let out = f(&mut w)?;
         w.flush_index_upkeep()?;
         w.txn.commit().map_err(|e| self.db.note(e))?;
         Ok(out)
+    }
+
+    /// Prepare the deferred lists of first syncs from what is committed, on a helper thread
+    /// (`index/prebuild/`): a sync calls this after each batch commits. Returns at once.
+    pub fn prebuild_lists(&self) {
+        self.prebuilds.kick(Arc::downgrade(&self.db));
+    }
+
+    /// Tests: the list prebuilds (`index/prebuild/`).
+    #[cfg(test)]
+    pub(crate) fn prebuilds(&self) -> &index::prebuild::Prebuilds {
+        &self.prebuilds
     }
 
     /// Is the store answering? (readiness probe)

@@ -25,6 +25,9 @@ pub struct Txn<T> {
     /// Index changes a writer has deferred to its commit (see `index/pending.rs`); None when
     /// each put writes its entries at once (the default, and always for a reader).
     pub(super) pending: Option<Box<super::index::Pending>>,
+    /// The store's list prebuilds (`index/prebuild/`): a writer tells them which lists
+    /// are deferred and which records it wrote again. None for a reader.
+    pub(super) prebuilds: Option<std::sync::Arc<super::index::prebuild::Prebuilds>>,
 }
 
 /// A read snapshot.

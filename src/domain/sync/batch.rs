@@ -113,14 +113,20 @@ impl<T: Send + 'static> Committer<T> {
         self.in_flight = Some(tokio::spawn(async move {
             // Shares its commit with other syncs' batches ready at the same time (group
             // commit, `store/group.rs`): a failed group fails this batch, and the job retries.
-            store
+            let written = store
                 .write_grouped(move |w| {
                     // A batch puts thousands of records and reads no list: its index entries
                     // are written once, in key order, at its commit.
                     w.defer_index_upkeep();
                     f(w)
                 })
-                .await
+                .await;
+            // A first sync's lists are prepared from what just committed, beside the next
+            // batches, so its round's end only merges them (`store/index/prebuild/`).
+            if written.is_ok() {
+                store.prebuild_lists();
+            }
+            written
         }));
     }
 }

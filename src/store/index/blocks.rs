@@ -259,7 +259,7 @@ fn merge(entries: Vec<Entry>, ops: &[Op<'_>]) -> (Vec<Entry>, bool) {
 
 /// The sizes of the blocks `n` entries written at once are cut into: one block up to
 /// [`MAX`], otherwise blocks of about [`B`] each (even sizes, so none is small).
-fn block_sizes(n: usize) -> impl Iterator<Item = usize> {
+pub(crate) fn block_sizes(n: usize) -> impl Iterator<Item = usize> {
     let parts = match n {
         0 => 0,
         n if n <= MAX => 1,

@@ -15,6 +15,15 @@
 //! (`build_all_pending`), so a company whose job was abandoned is not left unlisted. A crash
 //! mid-build loses the build's transaction, and the build starts again from the records.
 //!
+//! Prebuilds (`prebuild/`, #11): built this way at the round's end, the build held the
+//! single writer for half the initial sync's wall time, after Graph reading had ended. So
+//! while the round runs, a helper thread prepares the build's sorted runs from committed
+//! snapshots after each batch, and the round's last transaction reads only the records the
+//! helper has not covered and merges the runs into the lists. Same entries, same counters,
+//! same transaction for the entries and the mark's removal; whenever the prebuild is missing
+//! (a restart), stale (a covered record written again) or failed, the build below runs
+//! instead, from the records, exactly as before.
+//!
 //! Reads: while a company's mark stands, its lists are answered from its records (the old
 //! full scan, see `fallback.rs`): an admin who opens a company during its first sync sees
 //! the records synced so far, sorted and searchable as always, at the cost of reading them.
@@ -46,13 +55,13 @@ impl ListKind {
         }
     }
 
-    fn from_byte(b: u8) -> Option<Self> {
+    pub(super) fn from_byte(b: u8) -> Option<Self> {
         [ListKind::Contacts, ListKind::Groups, ListKind::Assets]
             .into_iter()
             .find(|k| k.byte() == b)
     }
 
-    fn records(self) -> TableDefinition<'static, (u64, u64), &'static [u8]> {
+    pub(super) fn records(self) -> TableDefinition<'static, (u64, u64), &'static [u8]> {
         match self {
             ListKind::Contacts => CONTACTS,
             ListKind::Groups => CONTACT_GROUPS,
@@ -61,7 +70,7 @@ impl ListKind {
     }
 
     /// The entries of one stored record of this kind.
-    fn entries(self, v: &[u8]) -> Result<Entries, StoreError> {
+    pub(super) fn entries(self, v: &[u8]) -> Result<Entries, StoreError> {
         Ok(match self {
             // Only the fields the entries use (`fields.rs`).
             ListKind::Contacts => entries::contact_of(&dec_view(v)?),
@@ -148,7 +157,27 @@ impl Writer {
         if let Some(p) = self.pending.as_deref_mut() {
             p.note_deferred(company, kind, found);
         }
+        if found {
+            self.want_prebuild(company, kind);
+        }
         Ok(found)
+    }
+
+    /// Ask for the lists of a deferred (company, kind) to be prepared beside the sync.
+    fn want_prebuild(&self, company: u64, kind: u8) {
+        if let (Some(pre), Some(kind)) = (&self.prebuilds, ListKind::from_byte(kind)) {
+            pre.want(company, kind);
+        }
+    }
+
+    /// A put wrote record `key` (company, id) of a kind whose lists are deferred, replacing
+    /// a stored value or not: a prebuild that may hold entries of an older value is stale
+    /// (`prebuild/`). A record first written in this same transaction counts as replaced
+    /// too (cheaper than telling them apart; Graph rarely replays an object).
+    pub(crate) fn deferred_record_written(&self, key: (u64, u64), kind: u8, replaced: bool) {
+        if let (Some(pre), Some(kind)) = (&self.prebuilds, ListKind::from_byte(kind)) {
+            pre.written(key.0, kind, key.1, replaced);
+        }
     }
 
     /// Start (or carry on) writing `company`'s records of `kind` without their list entries,
@@ -179,6 +208,7 @@ impl Writer {
         if let Some(p) = self.pending.as_deref_mut() {
             p.note_deferred(company, kind.byte(), true);
         }
+        self.want_prebuild(company, kind.byte());
         Ok(true)
     }
 
@@ -196,7 +226,16 @@ impl Writer {
         self.flush_index_upkeep()?;
         let started = Instant::now();
         tracing::info!(company, ?kind, "building the lists of a first sync");
-        let n = build_company(&self.txn, company, kind)?;
+        // From what was prepared beside the sync when that is usable (`prebuild/`), else
+        // from the records.
+        let prepared = match &self.prebuilds {
+            Some(pre) => super::prebuild::build_from(pre, &self.txn, company, kind)?,
+            None => None,
+        };
+        let n = match prepared {
+            Some(n) => n,
+            None => build_company(&self.txn, company, kind)?,
+        };
         tracing::info!(
             company,
             ?kind,

@@ -19,6 +19,7 @@ pub(crate) mod fields;
 mod id_set;
 pub(crate) mod keys;
 mod pending;
+pub(crate) mod prebuild;
 mod prefix_lists;
 mod read;
 mod search;

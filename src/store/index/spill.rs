@@ -24,7 +24,7 @@ use std::ops::Bound::{Excluded, Included};
 const SPILL_FROM: usize = blocks::B;
 /// Entries merged before they are applied to a list that already has entries (bounds the
 /// merge's memory).
-const MERGE_CHUNK: usize = 16_384;
+pub(crate) const MERGE_CHUNK: usize = 16_384;
 
 /// Which index a spilled run belongs to: its byte leads the scratch list key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -114,26 +114,9 @@ impl Spill {
                     Target::Lists => &mut *lists,
                     Target::Words => &mut *words,
                 };
-                let mut merge = Merge::new(&scratch, target, &list, &runs)?;
-                if is_empty(t, &list)? {
-                    let total = runs.iter().map(|(_, n)| n).sum();
-                    let mut out = ListWriter::new(&list, total);
-                    while let Some((e, key)) = merge.peek() {
-                        out.push(t, key, e.id, e.owner)?;
-                        merge.advance()?;
-                    }
-                    out.finish()?;
-                } else {
-                    let mut out = FlatOut::default();
-                    while let Some((e, key)) = merge.peek() {
-                        out.push(key, e.id, e.owner);
-                        merge.advance()?;
-                        if out.ids.len() >= MERGE_CHUNK || merge.peek().is_none() {
-                            blocks::apply(t, &list, &out.ops())?;
-                            out.clear();
-                        }
-                    }
-                }
+                let merge = Merge::new(scratch_cursors(&scratch, target, &list, &runs)?);
+                let total = runs.iter().map(|(_, n)| n).sum();
+                write_merged(t, &list, merge, total)?;
             }
         }
         txn.delete_table(BUILD_RUNS)?;
@@ -141,8 +124,67 @@ impl Spill {
     }
 }
 
+/// Write a list's merged entries (`total` of them) into its index: streamed into blocks when
+/// the list has no entry yet (every list of the company being built, but those a small run
+/// went straight to), else a chunk at a time through `blocks::apply` (the lists across
+/// companies, when other companies have records).
+fn write_merged<C: Cursor>(
+    t: &mut Table<'_, BlockKey<'static>, &'static [u8]>,
+    list: &[u8],
+    mut merge: Merge<C>,
+    total: usize,
+) -> Result<(), StoreError> {
+    if is_empty(t, list)? {
+        let mut out = ListWriter::new(list, total);
+        while let Some((e, key)) = merge.peek() {
+            out.push(t, key, e.id, e.owner)?;
+            merge.advance()?;
+        }
+        out.finish()?;
+    } else {
+        let mut out = FlatOut::default();
+        while let Some((e, key)) = merge.peek() {
+            out.push(key, e.id, e.owner);
+            merge.advance()?;
+            if out.ids.len() >= MERGE_CHUNK || merge.peek().is_none() {
+                blocks::apply(t, list, &out.ops())?;
+                out.clear();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The cursors of one list's spilled runs in the scratch table, each on its first entry.
+fn scratch_cursors<'t>(
+    scratch: &'t redb::Table<BlockKey<'static>, &'static [u8]>,
+    target: Target,
+    list: &[u8],
+    runs: &[SpilledRun],
+) -> Result<Vec<RunCursor<'t>>, StoreError> {
+    let mut cursors = Vec::with_capacity(runs.len());
+    for (run, _) in runs {
+        let name = run_list(target, list, *run);
+        let end = super::keys::after(&name);
+        let lo: BlockKey<'_> = (name.as_slice(), &[], 0);
+        let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
+        let mut c = RunCursor {
+            blocks: scratch.range::<BlockKey<'_>>((Included(lo), Excluded(hi)))?,
+            block: FlatBlock::default(),
+            at: 0,
+        };
+        // Onto the run's first entry (the empty block it starts with asks for one).
+        c.settle()?;
+        cursors.push(c);
+    }
+    Ok(cursors)
+}
+
 /// Has `list` no block?
-fn is_empty(t: &Table<BlockKey<'static>, &'static [u8]>, list: &[u8]) -> Result<bool, StoreError> {
+pub(crate) fn is_empty(
+    t: &Table<BlockKey<'static>, &'static [u8]>,
+    list: &[u8],
+) -> Result<bool, StoreError> {
     let end = super::keys::after(list);
     let lo: BlockKey<'_> = (list, &[], 0);
     let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
@@ -151,20 +193,38 @@ fn is_empty(t: &Table<BlockKey<'static>, &'static [u8]>, list: &[u8]) -> Result<
 
 /// Merged entries waiting for `blocks::apply`, their keys in one buffer.
 #[derive(Default)]
-struct FlatOut {
+pub(crate) struct FlatOut {
     bytes: Vec<u8>,
     ends: Vec<usize>,
     ids: Vec<(u64, u64)>,
 }
 
 impl FlatOut {
-    fn push(&mut self, key: &[u8], id: u64, owner: u64) {
+    pub(crate) fn push(&mut self, key: &[u8], id: u64, owner: u64) {
         self.bytes.extend_from_slice(key);
         self.ends.push(self.bytes.len());
         self.ids.push((id, owner));
     }
 
-    fn ops(&self) -> Vec<Op<'_>> {
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The entries held, encoded as one block, with its key's (first key, first id).
+    pub(crate) fn block(&self) -> (Vec<u8>, u64, Vec<u8>) {
+        let mut start = 0;
+        let entries = self.ends.iter().zip(&self.ids).map(|(&end, &(id, owner))| {
+            let key = self.bytes.get(start..end).unwrap_or(&[]);
+            start = end;
+            (key, id, owner)
+        });
+        let first_end = self.ends.first().copied().unwrap_or(0);
+        let first = self.bytes.get(..first_end).unwrap_or(&[]).to_vec();
+        let first_id = self.ids.first().map_or(0, |i| i.0);
+        (first, first_id, blocks::encode(entries, self.ids.len()))
+    }
+
+    pub(crate) fn ops(&self) -> Vec<Op<'_>> {
         let mut start = 0;
         self.ends
             .iter()
@@ -181,7 +241,7 @@ impl FlatOut {
             .collect()
     }
 
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
         self.ids.clear();
@@ -195,13 +255,25 @@ struct RunCursor<'t> {
     at: usize,
 }
 
-impl RunCursor<'_> {
+/// A sorted run being merged, on its current entry (None at its end).
+pub(crate) trait Cursor {
+    fn current(&self) -> Option<(&blocks::FlatEntry, &[u8])>;
     /// Step to the next entry; false at the run's end.
+    fn advance(&mut self) -> Result<bool, StoreError>;
+}
+
+impl Cursor for RunCursor<'_> {
+    fn current(&self) -> Option<(&blocks::FlatEntry, &[u8])> {
+        self.block.get(self.at)
+    }
+
     fn advance(&mut self) -> Result<bool, StoreError> {
         self.at += 1;
         self.settle()
     }
+}
 
+impl RunCursor<'_> {
     /// Onto an entry: the next block's first when this one is done; false at the run's end.
     fn settle(&mut self) -> Result<bool, StoreError> {
         while self.at >= self.block.len() {
@@ -213,55 +285,28 @@ impl RunCursor<'_> {
         }
         Ok(true)
     }
-
-    fn current(&self) -> Option<(&blocks::FlatEntry, &[u8])> {
-        self.block.get(self.at)
-    }
 }
 
 /// A k-way merge of one list's spilled runs (each sorted by (key, id), no key in two runs):
 /// a binary heap of run numbers ordered by each run's current entry, compared by its key's
 /// head first (`blocks::head`), then its key and id. Nothing is allocated per entry.
-struct Merge<'t> {
-    runs: Vec<RunCursor<'t>>,
+pub(crate) struct Merge<C> {
+    runs: Vec<C>,
     /// Runs with an entry left, as a min-heap on their current entries.
     heap: Vec<usize>,
 }
 
-impl<'t> Merge<'t> {
-    fn new(
-        scratch: &'t redb::Table<BlockKey<'static>, &'static [u8]>,
-        target: Target,
-        list: &[u8],
-        runs: &[SpilledRun],
-    ) -> Result<Self, StoreError> {
-        let mut cursors = Vec::with_capacity(runs.len());
-        let mut heap = Vec::with_capacity(runs.len());
-        for (run, _) in runs {
-            let name = run_list(target, list, *run);
-            let end = super::keys::after(&name);
-            let lo: BlockKey<'_> = (name.as_slice(), &[], 0);
-            let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
-            let mut c = RunCursor {
-                blocks: scratch.range::<BlockKey<'_>>((Included(lo), Excluded(hi)))?,
-                block: FlatBlock::default(),
-                at: 0,
-            };
-            // Onto the run's first entry (the empty block it starts with asks for one).
-            let has = c.settle()?;
-            if has {
-                heap.push(cursors.len());
-            }
-            cursors.push(c);
-        }
-        let mut m = Merge {
-            runs: cursors,
-            heap,
-        };
+impl<C: Cursor> Merge<C> {
+    /// Merge `runs`, each on its first entry (or at its end).
+    pub(crate) fn new(runs: Vec<C>) -> Self {
+        let heap = (0..runs.len())
+            .filter(|&i| runs[i].current().is_some())
+            .collect();
+        let mut m = Merge { runs, heap };
         for i in (0..m.heap.len() / 2).rev() {
             m.sift_down(i);
         }
-        Ok(m)
+        m
     }
 
     fn cmp(&self, a: usize, b: usize) -> Ordering {
@@ -295,13 +340,13 @@ impl<'t> Merge<'t> {
     }
 
     /// The least entry not yet taken, and its key.
-    fn peek(&self) -> Option<(blocks::FlatEntry, &[u8])> {
+    pub(crate) fn peek(&self) -> Option<(blocks::FlatEntry, &[u8])> {
         let top = *self.heap.first()?;
         self.runs[top].current().map(|(e, k)| (*e, k))
     }
 
     /// Take the least entry: its run steps on (and leaves the heap at its end).
-    fn advance(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn advance(&mut self) -> Result<(), StoreError> {
         let Some(&top) = self.heap.first() else {
             return Ok(());
         };

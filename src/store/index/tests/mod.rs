@@ -8,6 +8,7 @@ mod fields;
 mod filters;
 mod lists;
 mod migration;
+mod prebuild;
 mod prefix;
 mod search;
 

@@ -1,0 +1,397 @@
+//! A prebuild's sorted runs (`mod.rs`): spilled to a scratch file as the helper covers
+//! records, and merged into the lists by the build at the round's end.
+//!
+//! The file is made beside the database and unlinked at once: it lives as long as its
+//! [`Work`], and a crash leaves nothing. Each spill writes, list by list in key order, the
+//! list's entries of that run as blocks (`blocks::encode`), each led by its length; the
+//! merge reads each run's part of a list a buffer at a time.
+
+use super::super::blocks::{self, FlatBlock, FlatEntry};
+use super::super::bulk::ListKind;
+use super::super::spill::{Cursor, FlatOut, MERGE_CHUNK, Merge, Target, is_empty};
+use super::super::{Pending, changes};
+use crate::store::StoreError;
+use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
+use redb::WriteTransaction;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::SyncSender;
+
+/// Entries the helper holds before it spills them as a sorted run: about 8 MB, a build's
+/// flush (`bulk.rs`). Fewer, longer runs make the merge at the round's end cheaper (each
+/// entry's heap step costs log(runs)): some 23 runs for 100,000 users.
+const PREBUILD_FLUSH_AT: usize = if cfg!(test) { 512 } else { 131_072 };
+/// Bytes a run's reader fetches from the scratch file at a time while merging.
+const READ_AHEAD: usize = 64 * 1024;
+
+/// Sorted runs in a scratch file, and what is not spilled yet.
+pub(super) struct Work {
+    file: File,
+    len: u64,
+    sections: Vec<Section>,
+    /// Entries not spilled yet, and every counter move of the covered records.
+    pending: Pending,
+    pub(super) records: u64,
+}
+
+/// One list's part of one run in the scratch file: blocks, each led by its length (u32 LE).
+struct Section {
+    target: Target,
+    list: Vec<u8>,
+    at: u64,
+    bytes: u64,
+    entries: usize,
+}
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Storage(Box::new(redb::Error::Io(e)))
+}
+
+/// Scratch files made by this process (their names only need to differ).
+static SCRATCH: AtomicU64 = AtomicU64::new(0);
+
+impl Work {
+    pub(super) fn new(db_path: &Path) -> Result<Self, StoreError> {
+        let mut name = db_path.as_os_str().to_owned();
+        name.push(format!(
+            ".prebuild-{}-{}",
+            std::process::id(),
+            SCRATCH.fetch_add(1, Ordering::Relaxed)
+        ));
+        let path = PathBuf::from(name);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(io)?;
+        // Unlinked at once: the open file stays usable and nothing is left after a crash.
+        std::fs::remove_file(&path).map_err(io)?;
+        Ok(Self {
+            file,
+            len: 0,
+            sections: Vec::new(),
+            pending: Pending::flushing_at(usize::MAX),
+            records: 0,
+        })
+    }
+
+    /// Add one stored record's entries.
+    pub(super) fn add(&mut self, kind: ListKind, value: &[u8]) -> Result<(), StoreError> {
+        changes(None, Some(kind.entries(value)?), &mut self.pending);
+        self.records += 1;
+        if self.pending.held() >= PREBUILD_FLUSH_AT {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Write the entries held as one sorted run, list by list.
+    fn spill(&mut self) -> Result<(), StoreError> {
+        let Work {
+            file,
+            len,
+            sections,
+            pending,
+            ..
+        } = self;
+        let mut buf = Vec::new();
+        pending.drain_sorted(|target, list, ops| {
+            let entries: Vec<(&[u8], u64, u64)> = ops
+                .iter()
+                .filter_map(|o| o.owner.map(|owner| (o.key, o.id, owner)))
+                .collect();
+            if entries.is_empty() {
+                return Ok(());
+            }
+            buf.clear();
+            for chunk in entries.chunks(blocks::B) {
+                let block = blocks::encode(chunk.iter().copied(), chunk.len());
+                buf.extend_from_slice(&(block.len() as u32).to_le_bytes());
+                buf.extend_from_slice(&block);
+            }
+            file.write_all_at(&buf, *len).map_err(io)?;
+            sections.push(Section {
+                target,
+                list: list.to_vec(),
+                at: *len,
+                bytes: buf.len() as u64,
+                entries: entries.len(),
+            });
+            *len += buf.len() as u64;
+            Ok(())
+        })
+    }
+
+    /// Spill what is held, write the counters, and merge every run into the lists.
+    ///
+    /// WHY more threads: this is the part of a first sync's build still on the writer's
+    /// path. Merging the runs and encoding the blocks needs no transaction, so scoped
+    /// threads do it ([`MERGERS`], each taking the next list), while this one (which holds
+    /// the transaction) inserts the blocks they hand over. A list is merged by one thread,
+    /// so its messages arrive in order. Same blocks as `ListWriter` writes
+    /// (same cut, `blocks::block_sizes`, same encoding).
+    /// Returns the seconds this thread spent writing (the rest it waited for the merge).
+    pub(super) fn finish(mut self, txn: &WriteTransaction) -> Result<f64, StoreError> {
+        self.spill()?;
+        // Only the counters are left in it.
+        self.pending.flush(txn)?;
+        let mut lists: BTreeMap<(Target, Vec<u8>), Parts> = BTreeMap::new();
+        for s in std::mem::take(&mut self.sections) {
+            let e = lists.entry((s.target, s.list)).or_default();
+            e.0.push((s.at, s.bytes));
+            e.1 += s.entries;
+        }
+        let mut list_t = txn.open_table(LIST_BLOCKS)?;
+        let mut word_t = txn.open_table(WORD_BLOCKS)?;
+        let mut plan = Vec::with_capacity(lists.len());
+        for ((target, list), (parts, total)) in lists {
+            let t = match target {
+                Target::Lists => &list_t,
+                Target::Words => &word_t,
+            };
+            let empty = is_empty(t, &list)?;
+            plan.push(Planned {
+                target,
+                list,
+                parts,
+                total,
+                empty,
+            });
+        }
+        let file = &self.file;
+        let plan = &plan;
+        let next = &AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            // A few messages of 64 blocks (or a merge chunk) ahead of the writer.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Out, StoreError>>(8);
+            for _ in 0..MERGERS {
+                let tx = tx.clone();
+                scope.spawn(move || merge_lists(file, plan, next, tx));
+            }
+            drop(tx);
+            let mut writing = std::time::Duration::ZERO;
+            let written = (|| -> Result<(), StoreError> {
+                for out in rx.iter() {
+                    let began = std::time::Instant::now();
+                    let (i, out) = match out? {
+                        Out::Blocks(i, blocks) => (i, Ok(blocks)),
+                        Out::Entries(i, entries) => (i, Err(entries)),
+                    };
+                    let p = plan.get(i).ok_or_else(|| {
+                        StoreError::Corrupt("a prebuild's merge named no list".into())
+                    })?;
+                    let t = match p.target {
+                        Target::Lists => &mut list_t,
+                        Target::Words => &mut word_t,
+                    };
+                    match out {
+                        Ok(blocks) => {
+                            for (key, id, block) in blocks {
+                                t.insert(
+                                    (p.list.as_slice(), key.as_slice(), id),
+                                    block.as_slice(),
+                                )?;
+                            }
+                        }
+                        Err(entries) => blocks::apply(t, &p.list, &entries.ops())?,
+                    }
+                    writing += began.elapsed();
+                }
+                Ok(())
+            })();
+            // On an error here, the merging thread's next send fails and it stops.
+            drop(rx);
+            written.map(|()| writing.as_secs_f64())
+        })
+    }
+}
+
+/// A list's sections in the scratch file (at, bytes), and its entries in all.
+type Parts = (Vec<(u64, u64)>, usize);
+
+/// One list to write: its runs' sections, its entries in all, and whether it had none.
+struct Planned {
+    target: Target,
+    list: Vec<u8>,
+    parts: Vec<(u64, u64)>,
+    total: usize,
+    empty: bool,
+}
+
+/// What the merging thread hands the writer for the list `plan[i]`, in order.
+enum Out {
+    /// Whole blocks of a list with no entry before: (first key, first id, block).
+    Blocks(usize, Vec<(Vec<u8>, u64, Vec<u8>)>),
+    /// Merged entries for `blocks::apply` (a list across companies that has entries).
+    Entries(usize, FlatOut),
+}
+
+/// Threads merging lists at once: lists are independent, and one merging thread kept the
+/// writer waiting most of the time (it inserts in a third of the merge's time).
+const MERGERS: usize = 2;
+
+/// Blocks handed over per message.
+const BLOCKS_PER_SEND: usize = 64;
+
+/// A merging thread of [`Work::finish`]: the next list not taken yet, until none is left.
+fn merge_lists(
+    file: &File,
+    plan: &[Planned],
+    next: &AtomicUsize,
+    out: SyncSender<Result<Out, StoreError>>,
+) {
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(p) = plan.get(i) else {
+            return;
+        };
+        match merge_list(file, i, p, &out) {
+            Ok(true) => {}
+            Ok(false) => return, // the writer stopped
+            Err(e) => {
+                let _ = out.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// Merge one list's runs and send it on; false when the writer no longer listens.
+fn merge_list(
+    file: &File,
+    i: usize,
+    p: &Planned,
+    out: &SyncSender<Result<Out, StoreError>>,
+) -> Result<bool, StoreError> {
+    let mut cursors = Vec::with_capacity(p.parts.len());
+    for &(at, bytes) in &p.parts {
+        let mut c = FileCursor {
+            file,
+            pos: at,
+            end: at + bytes,
+            buf: Vec::new(),
+            at: 0,
+            block: FlatBlock::default(),
+            i: 0,
+        };
+        c.settle()?;
+        cursors.push(c);
+    }
+    let mut merge = Merge::new(cursors);
+    let cut_short = || StoreError::Corrupt("a prebuild's runs do not add up".into());
+    if !p.empty {
+        let mut chunk = FlatOut::default();
+        while let Some((e, key)) = merge.peek() {
+            chunk.push(key, e.id, e.owner);
+            merge.advance()?;
+            if chunk.len() >= MERGE_CHUNK || merge.peek().is_none() {
+                let full = std::mem::take(&mut chunk);
+                if out.send(Ok(Out::Entries(i, full))).is_err() {
+                    return Ok(false);
+                }
+            }
+        }
+        return Ok(true);
+    }
+    let mut sizes = blocks::block_sizes(p.total);
+    let mut block = FlatOut::default();
+    let mut want = 0;
+    let mut ready = Vec::with_capacity(BLOCKS_PER_SEND);
+    while let Some((e, key)) = merge.peek() {
+        if want == 0 {
+            want = sizes.next().ok_or_else(cut_short)?;
+        }
+        block.push(key, e.id, e.owner);
+        merge.advance()?;
+        if block.len() == want {
+            ready.push(block.block());
+            block.clear();
+            want = 0;
+            if ready.len() >= BLOCKS_PER_SEND {
+                let full = std::mem::replace(&mut ready, Vec::with_capacity(BLOCKS_PER_SEND));
+                if out.send(Ok(Out::Blocks(i, full))).is_err() {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    if want != 0 || sizes.next().is_some() {
+        return Err(cut_short());
+    }
+    if !ready.is_empty() && out.send(Ok(Out::Blocks(i, ready))).is_err() {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// One run's section of a list, read from the scratch file a buffer at a time.
+struct FileCursor<'f> {
+    file: &'f File,
+    /// The next byte to fetch, and the section's end.
+    pos: u64,
+    end: u64,
+    buf: Vec<u8>,
+    /// The next unread byte of `buf`.
+    at: usize,
+    block: FlatBlock,
+    /// The current entry of `block`.
+    i: usize,
+}
+
+impl FileCursor<'_> {
+    /// At least `need` unread bytes in the buffer; false when the section has no more.
+    fn fill(&mut self, need: usize) -> Result<bool, StoreError> {
+        if self.buf.len() - self.at >= need {
+            return Ok(true);
+        }
+        self.buf.drain(..self.at);
+        self.at = 0;
+        let left = (self.end - self.pos) as usize;
+        let want = (need - self.buf.len()).max(READ_AHEAD).min(left);
+        if want == 0 {
+            return Ok(false);
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + want, 0);
+        self.file
+            .read_exact_at(&mut self.buf[old..], self.pos)
+            .map_err(io)?;
+        self.pos += want as u64;
+        Ok(self.buf.len() >= need)
+    }
+
+    /// Onto an entry: the next block's first when this one is done; false at the end.
+    fn settle(&mut self) -> Result<bool, StoreError> {
+        while self.i >= self.block.len() {
+            if !self.fill(4)? {
+                return Ok(false);
+            }
+            let mut n = [0u8; 4];
+            n.copy_from_slice(&self.buf[self.at..self.at + 4]);
+            let n = u32::from_le_bytes(n) as usize;
+            self.at += 4;
+            if !self.fill(n)? {
+                return Err(StoreError::Corrupt("a prebuild's run is cut short".into()));
+            }
+            self.block.decode(&self.buf[self.at..self.at + n])?;
+            self.at += n;
+            self.i = 0;
+        }
+        Ok(true)
+    }
+}
+
+impl Cursor for FileCursor<'_> {
+    fn current(&self) -> Option<(&FlatEntry, &[u8])> {
+        self.block.get(self.i)
+    }
+
+    fn advance(&mut self) -> Result<bool, StoreError> {
+        self.i += 1;
+        self.settle()
+    }
+}
