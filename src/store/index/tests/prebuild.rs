@@ -102,6 +102,33 @@ fn first_sync(dir: &std::path::Path, kick: bool) -> Store {
     s
 }
 
+/// The same first sync run twice, with the prebuild kicked and without: the two stores (and
+/// their directories, which must outlive them). Both must end with identical indexes.
+fn with_and_without(
+    run: impl Fn(&std::path::Path, bool) -> Store,
+) -> ((tempfile::TempDir, Store), (tempfile::TempDir, Store)) {
+    let (a, b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let pre = run(a.path(), true);
+    let full = run(b.path(), false);
+    assert_consistent(&pre);
+    assert_eq!(
+        dump(&pre),
+        dump(&full),
+        "the indexes differ from a full build's"
+    );
+    ((a, pre), (b, full))
+}
+
+/// A contact written where the helper had already covered (a replay, a low id): the
+/// contacts' lists come from the records, the assets' prebuild (untouched) serves.
+fn only_the_assets_served(pre: &Store) {
+    let kinds: Vec<ListKind> = served(pre).iter().map(|(k, _)| k.1).collect();
+    assert_eq!(kinds, vec![ListKind::Assets]);
+}
+
 #[test]
 fn a_prebuilt_first_sync_writes_exactly_the_indexes_of_a_full_build() {
     let (a, b) = (
@@ -153,17 +180,8 @@ fn a_covered_record_written_again_falls_back_to_the_full_build_and_stays_exact()
         last_batch(&s, &mut g, 50_000 + BATCHES * PER_BATCH);
         s
     };
-    let (a, b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let pre = run(a.path(), true);
-    let full = run(b.path(), false);
-    // Contacts from the records; the assets' prebuild was untouched and served.
-    let kinds: Vec<ListKind> = served(&pre).iter().map(|(k, _)| k.1).collect();
-    assert_eq!(kinds, vec![ListKind::Assets]);
-    assert_consistent(&pre);
-    assert_eq!(dump(&pre), dump(&full));
+    let ((_a, pre), _full) = with_and_without(run);
+    only_the_assets_served(&pre);
     let window = crate::store::Window {
         desc: false,
         search: None,
@@ -239,16 +257,9 @@ fn a_failed_batch_leaves_nothing_stale_in_the_prebuild() {
         last_batch(&s, &mut g, 50_000 + 3 * PER_BATCH);
         s
     };
-    let (a, b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let pre = run(a.path(), true);
-    let full = run(b.path(), false);
+    let ((_a, pre), _full) = with_and_without(run);
     assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
     assert!(served(&pre).iter().all(|(_, n)| *n == 3 * PER_BATCH));
-    assert_consistent(&pre);
-    assert_eq!(dump(&pre), dump(&full));
 }
 
 #[test]
@@ -272,14 +283,6 @@ fn a_new_record_with_an_id_below_what_is_covered_falls_back_to_the_full_build() 
         last_batch(&s, &mut g, 50_000 + BATCHES * PER_BATCH);
         s
     };
-    let (a, b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let pre = run(a.path(), true);
-    let full = run(b.path(), false);
-    let kinds: Vec<ListKind> = served(&pre).iter().map(|(k, _)| k.1).collect();
-    assert_eq!(kinds, vec![ListKind::Assets]);
-    assert_consistent(&pre);
-    assert_eq!(dump(&pre), dump(&full));
+    let ((_a, pre), _full) = with_and_without(run);
+    only_the_assets_served(&pre);
 }
