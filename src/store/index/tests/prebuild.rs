@@ -129,6 +129,31 @@ fn only_the_assets_served(pre: &Store) {
     assert_eq!(kinds, vec![ListKind::Assets]);
 }
 
+/// Every batch but the last, the helper settled (it covers them), then `write` in a
+/// transaction of its own, then the last batch: a first sync with one write where the
+/// prebuild had already been.
+fn written_after_covering(
+    dir: &std::path::Path,
+    kick: bool,
+    write: impl FnOnce(&mut Writer, &mut Gen) -> Result<(), StoreError>,
+) -> Store {
+    let (s, mut g) = started(dir);
+    for b in 0..BATCHES {
+        batch(&s, &mut g, 50_000 + b * PER_BATCH, kick);
+    }
+    s.prebuilds().settle();
+    s.write_blocking(|w| {
+        w.defer_index_upkeep();
+        write(w, &mut g)
+    })
+    .expect("the write after covering");
+    if kick {
+        s.prebuild_lists();
+    }
+    last_batch(&s, &mut g, 50_000 + BATCHES * PER_BATCH);
+    s
+}
+
 #[test]
 fn a_prebuilt_first_sync_writes_exactly_the_indexes_of_a_full_build() {
     let (a, b) = (
@@ -160,25 +185,13 @@ fn a_prebuilt_first_sync_writes_exactly_the_indexes_of_a_full_build() {
 
 #[test]
 fn a_covered_record_written_again_falls_back_to_the_full_build_and_stays_exact() {
+    // Graph replays a user of the first batch (covered by now), renamed.
     let run = |dir: &std::path::Path, kick: bool| {
-        let (s, mut g) = started(dir);
-        for b in 0..BATCHES {
-            batch(&s, &mut g, 50_000 + b * PER_BATCH, kick);
-        }
-        s.prebuilds().settle();
-        // Graph replays a user of the first batch (covered by now), renamed.
-        s.write_blocking(|w| {
-            w.defer_index_upkeep();
+        written_after_covering(dir, kick, |w, _| {
             let mut c = w.contact(NEW, 50_003)?.expect("covered contact");
             c.display_name = "Zed Replayed".into();
             w.put_contact(&c)
         })
-        .expect("replay");
-        if kick {
-            s.prebuild_lists();
-        }
-        last_batch(&s, &mut g, 50_000 + BATCHES * PER_BATCH);
-        s
     };
     let ((_a, pre), _full) = with_and_without(run);
     only_the_assets_served(&pre);
@@ -264,24 +277,10 @@ fn a_failed_batch_leaves_nothing_stale_in_the_prebuild() {
 
 #[test]
 fn a_new_record_with_an_id_below_what_is_covered_falls_back_to_the_full_build() {
+    // Ids grow (`keys::seq`), so this never happens in a sync; if it did, the helper, past
+    // that id already, would never read the record.
     let run = |dir: &std::path::Path, kick: bool| {
-        let (s, mut g) = started(dir);
-        for b in 0..BATCHES {
-            batch(&s, &mut g, 50_000 + b * PER_BATCH, kick);
-        }
-        s.prebuilds().settle();
-        // Ids grow (`keys::seq`), so this never happens in a sync; if it did, the helper,
-        // past that id already, would never read the record.
-        s.write_blocking(|w| {
-            w.defer_index_upkeep();
-            w.put_contact(&contact(&mut g, NEW, 49_999))
-        })
-        .expect("low id");
-        if kick {
-            s.prebuild_lists();
-        }
-        last_batch(&s, &mut g, 50_000 + BATCHES * PER_BATCH);
-        s
+        written_after_covering(dir, kick, |w, g| w.put_contact(&contact(g, NEW, 49_999)))
     };
     let ((_a, pre), _full) = with_and_without(run);
     only_the_assets_served(&pre);
