@@ -259,7 +259,7 @@ fn merge(entries: Vec<Entry>, ops: &[Op<'_>]) -> (Vec<Entry>, bool) {
 
 /// The sizes of the blocks `n` entries written at once are cut into: one block up to
 /// [`MAX`], otherwise blocks of about [`B`] each (even sizes, so none is small).
-pub(crate) fn block_sizes(n: usize) -> impl Iterator<Item = usize> {
+fn block_sizes(n: usize) -> impl Iterator<Item = usize> {
     let parts = match n {
         0 => 0,
         n if n <= MAX => 1,
@@ -302,11 +302,11 @@ fn write_blocks(
     Ok(())
 }
 
-/// A list with no block written from its entries in order, `total` in all, without holding
-/// them: the blocks [`write_blocks`] would write for all of them at once (a build's merge,
-/// `spill.rs`, streams each list it builds through one).
-pub(crate) struct ListWriter<'l> {
-    list: &'l [u8],
+/// A list with no block cut into blocks from its entries in order, `total` in all, without
+/// holding them: the blocks [`write_blocks`] would write for all of them at once. A build's
+/// merge (`spill.rs`) inserts each block as it is done; a prebuild's merging thread
+/// (`prebuild/runs.rs`) hands them to the writer.
+pub(crate) struct ListWriter {
     sizes: Box<dyn Iterator<Item = usize>>,
     /// Entries the block being encoded still takes (0: the next entry starts a block).
     left: usize,
@@ -315,10 +315,9 @@ pub(crate) struct ListWriter<'l> {
     first: (Vec<u8>, u64),
 }
 
-impl<'l> ListWriter<'l> {
-    pub(crate) fn new(list: &'l [u8], total: usize) -> Self {
+impl ListWriter {
+    pub(crate) fn new(total: usize) -> Self {
         Self {
-            list,
             sizes: Box::new(block_sizes(total)),
             left: 0,
             buf: Vec::new(),
@@ -327,16 +326,17 @@ impl<'l> ListWriter<'l> {
         }
     }
 
-    /// The next entry (after every one pushed before it).
+    /// The next entry (after every one pushed before it). When it completes a block, `done`
+    /// gets the block's first key, first id and bytes (the list's block key and value).
     pub(crate) fn push(
         &mut self,
-        t: &mut Table<BlockKey<'static>, &'static [u8]>,
         key: &[u8],
         id: u64,
         owner: u64,
+        done: impl FnOnce(&[u8], u64, &[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         if self.left == 0 {
-            // More entries than announced: the scratch runs do not add up.
+            // More entries than announced: the merged runs do not add up.
             self.left = self.sizes.next().ok_or_else(corrupt)?;
             self.buf.clear();
             put_varint(&mut self.buf, self.left as u64);
@@ -350,10 +350,7 @@ impl<'l> ListWriter<'l> {
         self.prev.extend_from_slice(key);
         self.left -= 1;
         if self.left == 0 {
-            t.insert(
-                (self.list, self.first.0.as_slice(), self.first.1),
-                self.buf.as_slice(),
-            )?;
+            done(&self.first.0, self.first.1, &self.buf)?;
         }
         Ok(())
     }

@@ -24,7 +24,7 @@ use std::ops::Bound::{Excluded, Included};
 const SPILL_FROM: usize = blocks::B;
 /// Entries merged before they are applied to a list that already has entries (bounds the
 /// merge's memory).
-pub(crate) const MERGE_CHUNK: usize = 16_384;
+const MERGE_CHUNK: usize = 16_384;
 
 /// Which index a spilled run belongs to: its byte leads the scratch list key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -135,24 +135,42 @@ fn write_merged<C: Cursor>(
     total: usize,
 ) -> Result<(), StoreError> {
     if is_empty(t, list)? {
-        let mut out = ListWriter::new(list, total);
+        let mut out = ListWriter::new(total);
         while let Some((e, key)) = merge.peek() {
-            out.push(t, key, e.id, e.owner)?;
+            out.push(key, e.id, e.owner, |first, id, block| {
+                t.insert((list, first, id), block)?;
+                Ok(())
+            })?;
             merge.advance()?;
         }
         out.finish()?;
     } else {
-        let mut out = FlatOut::default();
-        while let Some((e, key)) = merge.peek() {
-            out.push(key, e.id, e.owner);
-            merge.advance()?;
-            if out.ids.len() >= MERGE_CHUNK || merge.peek().is_none() {
-                blocks::apply(t, list, &out.ops())?;
-                out.clear();
-            }
-        }
+        in_chunks(&mut merge, |chunk| {
+            blocks::apply(t, list, &chunk.ops())?;
+            Ok(true)
+        })?;
     }
     Ok(())
+}
+
+/// The merge's entries, [`MERGE_CHUNK`] at a time (and the rest at its end), each chunk handed
+/// to `each` and then emptied; `each` answers false to stop. False when it stopped.
+pub(crate) fn in_chunks<C: Cursor>(
+    merge: &mut Merge<C>,
+    mut each: impl FnMut(&mut FlatOut) -> Result<bool, StoreError>,
+) -> Result<bool, StoreError> {
+    let mut chunk = FlatOut::default();
+    while let Some((e, key)) = merge.peek() {
+        chunk.push(key, e.id, e.owner);
+        merge.advance()?;
+        if chunk.len() >= MERGE_CHUNK || merge.peek().is_none() {
+            if !each(&mut chunk)? {
+                return Ok(false);
+            }
+            chunk.clear();
+        }
+    }
+    Ok(true)
 }
 
 /// The cursors of one list's spilled runs in the scratch table, each on its first entry.
@@ -208,20 +226,6 @@ impl FlatOut {
 
     pub(crate) fn len(&self) -> usize {
         self.ids.len()
-    }
-
-    /// The entries held, encoded as one block, with its key's (first key, first id).
-    pub(crate) fn block(&self) -> (Vec<u8>, u64, Vec<u8>) {
-        let mut start = 0;
-        let entries = self.ends.iter().zip(&self.ids).map(|(&end, &(id, owner))| {
-            let key = self.bytes.get(start..end).unwrap_or(&[]);
-            start = end;
-            (key, id, owner)
-        });
-        let first_end = self.ends.first().copied().unwrap_or(0);
-        let first = self.bytes.get(..first_end).unwrap_or(&[]).to_vec();
-        let first_id = self.ids.first().map_or(0, |i| i.0);
-        (first, first_id, blocks::encode(entries, self.ids.len()))
     }
 
     pub(crate) fn ops(&self) -> Vec<Op<'_>> {

@@ -6,9 +6,9 @@
 //! list's entries of that run as blocks (`blocks::encode`), each led by its length; the
 //! merge reads each run's part of a list a buffer at a time.
 
-use super::super::blocks::{self, FlatBlock, FlatEntry};
+use super::super::blocks::{self, FlatBlock, FlatEntry, ListWriter};
 use super::super::bulk::ListKind;
-use super::super::spill::{Cursor, FlatOut, MERGE_CHUNK, Merge, Target, is_empty};
+use super::super::spill::{Cursor, FlatOut, Merge, Target, in_chunks, is_empty};
 use super::super::{Pending, changes};
 use crate::store::StoreError;
 use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
@@ -132,8 +132,8 @@ impl Work {
     /// path. Merging the runs and encoding the blocks needs no transaction, so scoped
     /// threads do it ([`MERGERS`], each taking the next list), while this one (which holds
     /// the transaction) inserts the blocks they hand over. A list is merged by one thread,
-    /// so its messages arrive in order. Same blocks as `ListWriter` writes
-    /// (same cut, `blocks::block_sizes`, same encoding).
+    /// so its messages arrive in order. The blocks are cut by the build's
+    /// own `blocks::ListWriter`, so they are the blocks a full build writes.
     /// Returns the seconds this thread spent writing (the rest it waited for the merge).
     pub(super) fn finish(mut self, txn: &WriteTransaction) -> Result<f64, StoreError> {
         self.spill()?;
@@ -282,46 +282,28 @@ fn merge_list(
         cursors.push(c);
     }
     let mut merge = Merge::new(cursors);
-    let cut_short = || StoreError::Corrupt("a prebuild's runs do not add up".into());
     if !p.empty {
-        let mut chunk = FlatOut::default();
-        while let Some((e, key)) = merge.peek() {
-            chunk.push(key, e.id, e.owner);
-            merge.advance()?;
-            if chunk.len() >= MERGE_CHUNK || merge.peek().is_none() {
-                let full = std::mem::take(&mut chunk);
-                if out.send(Ok(Out::Entries(i, full))).is_err() {
-                    return Ok(false);
-                }
-            }
-        }
-        return Ok(true);
+        return in_chunks(&mut merge, |chunk| {
+            let full = std::mem::take(chunk);
+            Ok(out.send(Ok(Out::Entries(i, full))).is_ok())
+        });
     }
-    let mut sizes = blocks::block_sizes(p.total);
-    let mut block = FlatOut::default();
-    let mut want = 0;
+    let mut list = ListWriter::new(p.total);
     let mut ready = Vec::with_capacity(BLOCKS_PER_SEND);
     while let Some((e, key)) = merge.peek() {
-        if want == 0 {
-            want = sizes.next().ok_or_else(cut_short)?;
-        }
-        block.push(key, e.id, e.owner);
+        list.push(key, e.id, e.owner, |first, id, block| {
+            ready.push((first.to_vec(), id, block.to_vec()));
+            Ok(())
+        })?;
         merge.advance()?;
-        if block.len() == want {
-            ready.push(block.block());
-            block.clear();
-            want = 0;
-            if ready.len() >= BLOCKS_PER_SEND {
-                let full = std::mem::replace(&mut ready, Vec::with_capacity(BLOCKS_PER_SEND));
-                if out.send(Ok(Out::Blocks(i, full))).is_err() {
-                    return Ok(false);
-                }
+        if ready.len() >= BLOCKS_PER_SEND {
+            let full = std::mem::replace(&mut ready, Vec::with_capacity(BLOCKS_PER_SEND));
+            if out.send(Ok(Out::Blocks(i, full))).is_err() {
+                return Ok(false);
             }
         }
     }
-    if want != 0 || sizes.next().is_some() {
-        return Err(cut_short());
-    }
+    list.finish()?;
     if !ready.is_empty() && out.send(Ok(Out::Blocks(i, ready))).is_err() {
         return Ok(false);
     }
