@@ -35,6 +35,8 @@ pub(crate) struct ContactFields<'a> {
     pub upn: Cow<'a, str>,
     pub active: bool,
     pub is_guest: bool,
+    /// Read as the contact record reads it (`model::utc_text`: the stored form by hand).
+    #[serde(deserialize_with = "crate::model::utc_text::deserialize")]
     pub updated_at: DateTime<Utc>,
 }
 
