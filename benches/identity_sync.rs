@@ -26,7 +26,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use support::{env_usize, mib, obj, reset_peak, status_kib, wait};
+use support::{cpu_secs, env_usize, mib, obj, reset_peak, status_kib, wait};
 use tenantry::app::{App, AppOptions};
 use tenantry::config::CliOverrides;
 use tenantry::domain::Services;
@@ -39,6 +39,7 @@ const SECRET: &str = "bench-secret-value";
 struct Phase {
     name: &'static str,
     wall: Duration,
+    cpu: f64,
     peak_kib: u64,
     base_kib: u64,
     peak_reset: bool,
@@ -89,15 +90,18 @@ async fn phase(
     ctl.reset_requests(tid).expect("reset counters");
     let base_kib = status_kib("VmRSS:");
     let peak_reset = reset_peak();
+    let cpu0 = cpu_secs();
     let t0 = Instant::now();
     let id = start.await;
     let job = wait_with_timeline(s, id, t0).await;
     let wall = t0.elapsed();
+    let cpu = cpu_secs() - cpu0;
     let peak_kib = status_kib("VmHWM:");
     let requests = ctl.request_counts(tid).expect("counts");
     Phase {
         name,
         wall,
+        cpu,
         peak_kib,
         base_kib,
         peak_reset,
@@ -146,6 +150,9 @@ struct FloorRead {
     users: usize,
     groups: usize,
     devices: usize,
+    /// Seconds each listing took: users, groups, devices (where the floor's time goes, to
+    /// set beside the sync's timeline).
+    secs: [f64; 3],
 }
 
 /// The floor: read every page the sync reads, parse it, drop it. `users_link`/`groups_link`
@@ -162,6 +169,7 @@ async fn fetch_and_parse(
     if organization {
         g.organization(tid).await.expect("organization");
     }
+    let t = Instant::now();
     let mut link = users_link;
     loop {
         let p = g
@@ -174,6 +182,8 @@ async fn fetch_and_parse(
             None => break,
         }
     }
+    read.secs[0] = t.elapsed().as_secs_f64();
+    let t = Instant::now();
     let mut link = groups_link;
     loop {
         let p = g
@@ -186,6 +196,8 @@ async fn fetch_and_parse(
             None => break,
         }
     }
+    read.secs[1] = t.elapsed().as_secs_f64();
+    let t = Instant::now();
     let mut link: Option<String> = None;
     loop {
         let p = g
@@ -198,11 +210,13 @@ async fn fetch_and_parse(
             None => break,
         }
     }
+    read.secs[2] = t.elapsed().as_secs_f64();
     read
 }
 
 struct FloorPhase {
     wall: Duration,
+    cpu: f64,
     peak_kib: u64,
     requests: u64,
     read: FloorRead,
@@ -217,9 +231,11 @@ async fn floor_phase(
 ) -> FloorPhase {
     ctl.reset_requests(tid).expect("reset counters");
     reset_peak();
+    let cpu0 = cpu_secs();
     let t0 = Instant::now();
     let read = fetch_and_parse(s, tid, links.0, links.1, organization).await;
     let wall = t0.elapsed();
+    let cpu = cpu_secs() - cpu0;
     let peak_kib = status_kib("VmHWM:");
     let requests = ctl
         .request_counts(tid)
@@ -230,6 +246,7 @@ async fn floor_phase(
         .sum();
     FloorPhase {
         wall,
+        cpu,
         peak_kib,
         requests,
         read,
@@ -282,6 +299,15 @@ fn print_ratio(name: &str, sync: &Phase, floor: &FloorPhase) {
         floor.wall.as_secs_f64(),
         sync.wall.as_secs_f64() / floor.wall.as_secs_f64().max(1e-9),
         mib(sync.peak_kib)
+    );
+    // CPU seconds over wall seconds: how many of the machine's cores each kept busy. The
+    // sync's own work is what it used beyond its floor.
+    println!(
+        "  CPU {name}: sync {:.2} s ({:.2} cores), floor {:.2} s ({:.2} cores)",
+        sync.cpu,
+        sync.cpu / sync.wall.as_secs_f64().max(1e-9),
+        floor.cpu,
+        floor.cpu / floor.wall.as_secs_f64().max(1e-9)
     );
 }
 

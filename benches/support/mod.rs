@@ -88,6 +88,23 @@ pub fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds the process has used so far, all threads, user and system (`/proc/self/stat`,
+/// in clock ticks of 1/100 s, the kernel's USER_HZ on Linux). Beside a wall time, it says how
+/// much of the machine's cores a phase kept busy. 0 where there is no /proc.
+pub fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // The command name (field 2) may hold spaces: count from the closing parenthesis.
+            let rest = &s[s.rfind(')')? + 1..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // After ')': state is field 3, so utime (14) and stime (15) are at 11 and 12.
+            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+            Some(ticks as f64 / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 /// Reset VmHWM to the current RSS (Linux ≥ 4.0). Returns false when not possible.
 pub fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
