@@ -21,9 +21,16 @@ pub struct Contact {
     /// Entra object id when synced; None for contacts entered by hand.
     pub entra_object_id: Option<String>,
     // Read by hand in the form the store writes (`utc_text`): a list page decodes 50.
-    #[serde(deserialize_with = "super::utc_text::deserialize")]
+    // Written by hand too, the same text as chrono's: a sync encodes 100 k contacts.
+    #[serde(
+        serialize_with = "super::utc_text::serialize",
+        deserialize_with = "super::utc_text::deserialize"
+    )]
     pub created_at: DateTime<Utc>,
-    #[serde(deserialize_with = "super::utc_text::deserialize")]
+    #[serde(
+        serialize_with = "super::utc_text::serialize",
+        deserialize_with = "super::utc_text::deserialize"
+    )]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -54,6 +61,7 @@ pub struct AssetSource {
     /// `intune` or `levelio`.
     pub source: String,
     pub external_id: String,
+    #[serde(serialize_with = "super::utc_text::serialize_opt")]
     pub last_seen: Option<DateTime<Utc>>,
     /// Source-specific details kept as received (compliance, agent, warranty...).
     pub details: serde_json::Value,
@@ -69,11 +77,17 @@ pub struct Asset {
     pub serial_number: String,
     /// Intune `complianceState` (compliant, noncompliant, inGracePeriod, ...) or empty.
     pub compliance_state: String,
+    // Timestamps written by hand, the same text as chrono's (`utc_text`): a sync encodes
+    // 100 k assets with three each.
+    #[serde(serialize_with = "super::utc_text::serialize_opt")]
     pub last_check_in: Option<DateTime<Utc>>,
     pub primary_user_contact_id: Option<u64>,
     pub active: bool,
     pub sources: Vec<AssetSource>,
-    #[serde(deserialize_with = "super::utc_text::deserialize")]
+    #[serde(
+        serialize_with = "super::utc_text::serialize",
+        deserialize_with = "super::utc_text::deserialize"
+    )]
     pub updated_at: DateTime<Utc>,
     /// Merge state, field provenance and warranty (docs/levelio.md#storage); default for
     /// rows written before schema v16.

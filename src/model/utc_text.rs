@@ -42,6 +42,16 @@ pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Err
     }
 }
 
+/// [`serialize`] for an `Option<DateTime<Utc>>`: `null` for None, as serde writes it.
+// A reference to an Option is what serde's `serialize_with` hands over.
+#[allow(clippy::ref_option)]
+pub fn serialize_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => serialize(t, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// `t` as `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff|.fffffffff]Z` in `buf`, or None for what chrono
 /// writes otherwise (years outside 0–9999, a leap second).
 fn write<'a>(t: &DateTime<Utc>, buf: &'a mut [u8; 30]) -> Option<&'a str> {
@@ -216,6 +226,30 @@ mod tests {
             let ours = serde_json::to_string(&T { at: t }).unwrap();
             let chrono = format!(r#"{{"at":{}}}"#, serde_json::to_string(&t).unwrap());
             assert_eq!(ours, chrono, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn an_optional_time_writes_what_serde_writes() {
+        #[derive(serde::Serialize)]
+        struct Ours {
+            #[serde(serialize_with = "serialize_opt")]
+            at: Option<DateTime<Utc>>,
+        }
+        #[derive(serde::Serialize)]
+        struct Theirs {
+            at: Option<DateTime<Utc>>,
+        }
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        for at in [
+            None,
+            Some(t),
+            Some(t + chrono::Duration::nanoseconds(120_000)),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&Ours { at }).unwrap(),
+                serde_json::to_string(&Theirs { at }).unwrap()
+            );
         }
     }
 
