@@ -9,6 +9,12 @@ pub fn enc<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     Ok(serde_json::to_vec(v)?)
 }
 
+/// [`enc`] into `buf` (cleared first): a writer of many records reuses one buffer.
+pub fn enc_into<T: Serialize>(buf: &mut Vec<u8>, v: &T) -> Result<(), StoreError> {
+    buf.clear();
+    Ok(serde_json::to_writer(buf, v)?)
+}
+
 pub fn dec<T: DeserializeOwned>(b: &[u8]) -> Result<T, StoreError> {
     Ok(serde_json::from_slice(b)?)
 }

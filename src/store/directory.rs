@@ -1,12 +1,12 @@
 //! Contacts, contact groups, memberships and assets, keyed by company first so a company's
 //! records are one contiguous range.
 
-use super::codec::{dec, enc};
+use super::codec::dec;
+use super::index::entries;
 use super::index::keys::{self, kind};
-use super::index::{self, entries};
 use super::index::{ListKind, ListSpec, Listed, WordScopes};
 use super::tables::{ASSETS, COMPANIES, CONTACT_GROUPS, CONTACTS, MEMBER_OF, MEMBERSHIPS};
-use super::{ReadTables, StoreError, Txn, Writer};
+use super::{ReadTables, StoreError, Txn};
 use crate::model::{
     Asset, AssetFilter, AssetSort, Contact, ContactFilter, ContactGroup, ContactSort, GroupSort,
     Membership, SearchQuery, SourcesFilter,
@@ -569,83 +569,5 @@ impl<Tx: ReadTables> Txn<Tx> {
     pub fn all_assets(&self) -> Result<Vec<Asset>, StoreError> {
         let t = self.table(ASSETS)?;
         t.iter()?.map(|r| dec(r?.1.value())).collect()
-    }
-}
-
-// Every write keeps the record's indexes in step, in the same transaction (see `index`):
-// the insert hands back the previous value, whose entries are the ones to move.
-impl Writer {
-    pub fn put_contact(&mut self, c: &Contact) -> Result<(), StoreError> {
-        self.put_listed(
-            CONTACTS,
-            kind::CONTACT,
-            (c.company_id, c.id),
-            c,
-            entries::contact,
-        )
-    }
-    pub fn put_group(&mut self, g: &ContactGroup) -> Result<(), StoreError> {
-        self.put_listed(
-            CONTACT_GROUPS,
-            kind::GROUP,
-            (g.company_id, g.id),
-            g,
-            entries::group,
-        )
-    }
-    /// Record a membership, stamped with the sync round that saw it.
-    pub fn put_membership(&mut self, m: Membership, round: u64) -> Result<(), StoreError> {
-        self.txn
-            .open_table(MEMBERSHIPS)?
-            .insert((m.company_id, m.group_id, m.contact_id), round)?;
-        self.txn
-            .open_table(MEMBER_OF)?
-            .insert((m.company_id, m.contact_id, m.group_id), ())?;
-        Ok(())
-    }
-    pub fn delete_membership(&mut self, m: Membership) -> Result<(), StoreError> {
-        self.txn
-            .open_table(MEMBERSHIPS)?
-            .remove((m.company_id, m.group_id, m.contact_id))?;
-        self.txn
-            .open_table(MEMBER_OF)?
-            .remove((m.company_id, m.contact_id, m.group_id))?;
-        Ok(())
-    }
-    pub fn put_asset(&mut self, a: &Asset) -> Result<(), StoreError> {
-        self.put_listed(ASSETS, kind::ASSET, (a.company_id, a.id), a, entries::asset)
-    }
-    /// Write a listed record (contact, group, asset) and move its index entries from the
-    /// previous value's to its own. In its company's first sync the lists are built at the
-    /// round's end (`bulk.rs`): the previous value is not even decoded.
-    fn put_listed<T: serde::Serialize + serde::de::DeserializeOwned>(
-        &mut self,
-        table: redb::TableDefinition<'static, (u64, u64), &'static [u8]>,
-        list_kind: u8,
-        key: (u64, u64),
-        record: &T,
-        entries_of: fn(&T) -> index::entries::Entries,
-    ) -> Result<(), StoreError> {
-        let deferred = self.lists_deferred(key.0, list_kind)?;
-        let (old, replaced): (Option<T>, bool) = {
-            let mut t = self.txn.open_table(table)?;
-            let prev = t.insert(key, enc(record)?.as_slice())?;
-            let replaced = prev.is_some();
-            match prev {
-                Some(p) if !deferred => (Some(dec(p.value())?), replaced),
-                _ => (None, replaced),
-            }
-        };
-        if deferred {
-            // A prebuild may hold the entries of a value it replaced (`index/prebuild/`).
-            self.deferred_record_written(key, list_kind, replaced);
-            return Ok(());
-        }
-        index::reindex(
-            &self.txn,
-            self.pending.as_deref_mut(),
-            old.as_ref().map(entries_of),
-            Some(entries_of(record)),
-        )
     }
 }

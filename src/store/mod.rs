@@ -16,6 +16,7 @@ mod backup;
 mod codec;
 mod companies;
 mod directory;
+mod directory_writes;
 mod disk;
 mod error;
 mod evidence;

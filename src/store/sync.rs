@@ -97,17 +97,24 @@ impl<Tx: ReadTables> Txn<Tx> {
         }
         Ok(out)
     }
-    /// [`Self::asset_id_by_device`] for many devices at once (one table open).
+    /// [`Self::asset_id_by_device`] for many devices at once (one table open), looked up in
+    /// device id order as [`Self::contact_index_entries`] does; answered in the order given.
     pub fn asset_ids_by_devices<'a>(
         &self,
         company_id: u64,
         device_ids: impl IntoIterator<Item = &'a str>,
     ) -> Result<Vec<Option<u64>>, StoreError> {
+        let ids: Vec<&str> = device_ids.into_iter().collect();
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&i| ids.get(i).copied());
         let t = self.table(ASSET_DEVICES)?;
-        device_ids
-            .into_iter()
-            .map(|d| Ok(t.get((company_id, d))?.map(|g| g.value())))
-            .collect()
+        let mut out = vec![None; ids.len()];
+        for i in order {
+            if let (Some(d), Some(slot)) = (ids.get(i), out.get_mut(i)) {
+                *slot = t.get((company_id, *d))?.map(|g| g.value());
+            }
+        }
+        Ok(out)
     }
     /// The asset id of an Intune device, from the device index alone.
     pub fn asset_id_by_device(
@@ -285,11 +292,17 @@ impl Writer {
     }
 
     /// [`Self::index_contact`] for many contacts at once (one table open).
+    ///
+    /// WHY in object id order (#11): object ids are random GUIDs, so a batch's inserts in
+    /// the order given jump from leaf to leaf of the whole index; in key order consecutive
+    /// inserts land on the same leaf, which is still in cache (a third of the cost).
     pub fn index_contacts<'a>(
         &mut self,
         company_id: u64,
         entries: impl IntoIterator<Item = (&'a str, u64, u64)>,
     ) -> Result<(), StoreError> {
+        let mut entries: Vec<(&str, u64, u64)> = entries.into_iter().collect();
+        entries.sort_unstable_by_key(|e| e.0);
         let mut t = self.txn.open_table(CONTACT_OIDS)?;
         for (oid, id, round) in entries {
             t.insert((company_id, oid), (id, round))?;
@@ -297,12 +310,16 @@ impl Writer {
         Ok(())
     }
 
-    /// [`Self::index_asset`] for many devices at once (one table open).
+    /// [`Self::index_asset`] for many devices at once (one table open), in device id order
+    /// (random GUIDs: see [`Self::index_contacts`]). A device given twice keeps the last.
     pub fn index_assets<'a>(
         &mut self,
         company_id: u64,
         entries: impl IntoIterator<Item = (&'a str, u64)>,
     ) -> Result<(), StoreError> {
+        let mut entries: Vec<(&str, u64)> = entries.into_iter().collect();
+        // Stable: of a device given twice, the last given is inserted last.
+        entries.sort_by_key(|e| e.0);
         let mut t = self.txn.open_table(ASSET_DEVICES)?;
         for (device_id, asset_id) in entries {
             t.insert((company_id, device_id), asset_id)?;

@@ -1,6 +1,7 @@
 //! Applying one page of directory changes inside one write transaction. Pure storage logic
 //! over the model's delta types: the Graph client is not involved, so this is tested alone.
 
+use super::staged::{IdBlock, Written};
 use crate::model::{
     Asset, AssetSource, ChangeCounts, Contact, ContactGroup, DeviceRecord, GroupDelta, Membership,
     UserDelta,
@@ -18,30 +19,6 @@ pub struct SyncPolicy {
 
 fn is_guest(user_type: &str, upn: &str) -> bool {
     user_type.eq_ignore_ascii_case("guest") || upn.contains("#EXT#")
-}
-
-/// Ids of one sequence taken ahead for a batch's new records. Should the batch need more
-/// than it counted, the extra ones are taken one by one, so an id is never given twice.
-struct IdBlock {
-    seq: &'static str,
-    next: u64,
-    left: u64,
-}
-
-impl IdBlock {
-    fn reserve(w: &mut Writer, seq: &'static str, n: u64) -> Result<Self, StoreError> {
-        let next = if n == 0 { 0 } else { w.reserve_ids(seq, n)? };
-        Ok(Self { seq, next, left: n })
-    }
-
-    fn take(&mut self, w: &mut Writer) -> Result<u64, StoreError> {
-        if self.left == 0 {
-            return w.reserve_ids(self.seq, 1);
-        }
-        self.left -= 1;
-        self.next += 1;
-        Ok(self.next - 1)
-    }
 }
 
 /// Apply users: create, update (only the properties sent), or deactivate (`@removed`,
@@ -76,21 +53,28 @@ pub fn apply_users(
     // Object id → contact id of every user this batch stored or saw: stamped with the round
     // at the end, and how a repeated user finds what its first occurrence wrote.
     let mut seen: HashMap<String, u64> = HashMap::with_capacity(users.len());
+    // The contacts to write, each once, written together at the end (`put_contacts`); a
+    // repeated user reads what its first occurrence left here rather than in the store.
+    let mut out: Written<Contact> = Written::default();
     for (u, found) in users.into_iter().zip(indexed) {
         let known = seen.get(&u.oid).copied().or(found.map(|(id, _)| id));
         let existing = match known {
-            Some(id) => w.contact(company_id, id)?,
+            Some(id) => match out.get(id) {
+                Some(c) => Some(c.clone()),
+                None => w.contact(company_id, id)?,
+            },
             None => None,
         };
         if u.removed {
             if let Some(mut c) = existing {
+                let id = c.id;
                 if c.active {
                     c.active = false;
                     c.updated_at = now;
-                    w.put_contact(&c)?;
+                    out.put(id, c);
                     counts.deactivated += 1;
                 }
-                seen.insert(u.oid, c.id);
+                seen.insert(u.oid, id);
             }
             continue;
         }
@@ -157,12 +141,14 @@ pub fn apply_users(
         } else if changed || was_active != c.active {
             counts.updated += 1;
         }
+        let id = c.id;
         if is_new || changed || was_active != c.active {
             c.updated_at = now;
-            w.put_contact(&c)?;
+            out.put(id, c);
         }
-        seen.insert(u.oid, c.id);
+        seen.insert(u.oid, id);
     }
+    w.put_contacts(&out.records)?;
     w.index_contacts(
         company_id,
         seen.iter().map(|(oid, id)| (oid.as_str(), *id, round)),
@@ -218,6 +204,9 @@ pub fn apply_groups(
     now: DateTime<Utc>,
 ) -> Result<ChangeCounts, StoreError> {
     let mut counts = ChangeCounts::default();
+    // Memberships added, written together (`put_memberships`, in key order) before any
+    // membership is removed and at the end, so what is stored follows the deltas' order.
+    let mut added_memberships: Vec<Membership> = Vec::new();
     for g in groups {
         let existing = w.group_by_oid(company_id, &g.oid)?;
         if g.removed {
@@ -260,18 +249,19 @@ pub fn apply_groups(
         let added =
             w.contact_index_entries(company_id, g.members_added.iter().map(String::as_str))?;
         for (contact_id, _) in added.into_iter().flatten() {
-            w.put_membership(
-                Membership {
-                    company_id,
-                    group_id: grp.id,
-                    contact_id,
-                },
-                round,
-            )?;
+            added_memberships.push(Membership {
+                company_id,
+                group_id: grp.id,
+                contact_id,
+            });
             members_changed = true;
         }
         let removed =
             w.contact_index_entries(company_id, g.members_removed.iter().map(String::as_str))?;
+        if removed.iter().any(Option::is_some) {
+            w.put_memberships(&mut added_memberships, round)?;
+            added_memberships.clear();
+        }
         for (contact_id, _) in removed.into_iter().flatten() {
             w.delete_membership(Membership {
                 company_id,
@@ -298,6 +288,7 @@ pub fn apply_groups(
         }
         w.index_group(company_id, &g.oid, grp.id, round)?;
     }
+    w.put_memberships(&mut added_memberships, round)?;
     Ok(counts)
 }
 
@@ -477,6 +468,8 @@ pub fn apply_device_page(
     let unknown = asset_ids.iter().filter(|a| a.is_none()).count() as u64;
     let mut ids = IdBlock::reserve(w, keys::seq::ASSET, unknown)?;
     let mut indexed: Vec<(String, u64)> = Vec::new();
+    // The assets to write, written together at the end (`put_assets`).
+    let mut out: Written<Asset> = Written::default();
     for ((d, primary), asset_id) in changed.into_iter().zip(asset_ids) {
         let source = AssetSource {
             source: "intune".into(),
@@ -485,7 +478,10 @@ pub fn apply_device_page(
             details: serde_json::json!({"model": d.model, "manufacturer": d.manufacturer, "complianceState": d.compliance_state, "isEncrypted": d.is_encrypted, "jailBroken": d.jail_broken}),
         };
         let existing = match asset_id {
-            Some(id) => w.asset(company_id, id)?,
+            Some(id) => match out.get(id) {
+                Some(a) => Some(a.clone()),
+                None => w.asset(company_id, id)?,
+            },
             None => None,
         };
         match existing {
@@ -508,7 +504,7 @@ pub fn apply_device_page(
                     updated_at: now,
                     merge: Default::default(),
                 };
-                w.put_asset(&a)?;
+                out.put(id, a);
             }
             Some(mut a) => {
                 let before = a.clone();
@@ -526,12 +522,13 @@ pub fn apply_device_page(
                 a.updated_at = before.updated_at;
                 if a != before {
                     a.updated_at = now;
-                    w.put_asset(&a)?;
                     counts.updated += 1;
+                    out.put(a.id, a);
                 }
             }
         }
     }
+    w.put_assets(&out.records)?;
     w.index_assets(company_id, indexed.iter().map(|(d, id)| (d.as_str(), *id)))?;
     Ok(counts)
 }

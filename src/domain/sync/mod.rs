@@ -7,6 +7,7 @@ mod devices;
 mod groups;
 pub mod identity;
 mod level;
+mod staged;
 mod users;
 
 #[cfg(test)]

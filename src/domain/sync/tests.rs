@@ -271,3 +271,64 @@ fn nested_groups_in_members_delta_become_links_and_untyped_removals_are_tried_as
     assert_eq!(d.members_removed, vec!["unknown"]);
     assert_eq!(d.groups_removed, vec!["gone", "unknown"]);
 }
+
+#[test]
+fn a_batch_applies_its_deltas_in_order_though_it_writes_them_together() {
+    let (_d, s) = store();
+    let now = crate::clock::SystemClock.now();
+    // A user created and then removed in one batch: stored once, inactive.
+    let mut gone = user("c", "C", None);
+    gone.removed = true;
+    let c = s
+        .write_blocking(|w| {
+            apply_users(
+                w,
+                1,
+                1,
+                vec![user("a", "A", None), user("c", "C", None), gone],
+                SyncPolicy::default(),
+                now,
+            )
+        })
+        .expect("users");
+    assert_eq!((c.created, c.deactivated), (2, 1));
+    let c_contact = s
+        .read_blocking(|r| r.contact_by_oid(1, "c"))
+        .expect("read")
+        .expect("c")
+        .0;
+    assert!(!c_contact.active);
+    assert_eq!(
+        s.read_blocking(|r| r.contacts_of(1)).expect("read").len(),
+        2
+    );
+    // A member added, then removed by a later delta of the same batch: gone; and added
+    // again after that: back.
+    let add = |m: &str| GroupDelta {
+        oid: "g".into(),
+        members_added: vec![m.into()],
+        ..Default::default()
+    };
+    let remove = |m: &str| GroupDelta {
+        oid: "g".into(),
+        members_removed: vec![m.into()],
+        ..Default::default()
+    };
+    s.write_blocking(|w| apply_groups(w, 1, 1, vec![add("a"), add("c"), remove("a")], now))
+        .expect("groups");
+    let members = |s: &Store| -> Vec<u64> {
+        s.read_blocking(|r| r.memberships_of(1))
+            .expect("read")
+            .iter()
+            .map(|m| m.contact_id)
+            .collect()
+    };
+    assert_eq!(members(&s), vec![c_contact.id]);
+    s.write_blocking(|w| apply_groups(w, 1, 2, vec![remove("c"), add("c")], now))
+        .expect("groups");
+    assert_eq!(members(&s), vec![c_contact.id]);
+    let of_c = s
+        .read_blocking(|r| r.groups_of_contact(1, c_contact.id))
+        .expect("read");
+    assert_eq!(of_c.len(), 1, "MEMBER_OF follows MEMBERSHIPS");
+}
