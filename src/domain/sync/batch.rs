@@ -157,7 +157,38 @@ pub(super) struct Tail {
     landed: Option<ChangeCounts>,
 }
 
+/// What a task that took over a [`Tail`] says it landed, for the tail it left behind.
+pub(super) type Relay = tokio::sync::oneshot::Sender<Result<(ChangeCounts, u64), StoreError>>;
+
 impl Tail {
+    /// The tail of a chain of writes started by the caller (its counts, and 0 pages).
+    pub(super) fn of(chain: JoinHandle<Result<(ChangeCounts, u64), StoreError>>) -> Self {
+        Self {
+            in_flight: Some(chain),
+            landed: None,
+        }
+    }
+
+    /// Hand the write over to a task that lands it before its own writes: the task gets the
+    /// write (as a tail of its own) and a [`Relay`] to say what landing it gave, and this
+    /// tail then answers with that. So a phase can queue its writes behind the previous
+    /// phase's last one without waiting for it, and the job still learns of either failing.
+    pub(super) fn hand_over(&mut self) -> (Tail, Relay) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let taken = Tail {
+            in_flight: self.in_flight.take(),
+            landed: self.landed.take(),
+        };
+        self.in_flight = Some(tokio::spawn(async move {
+            rx.await.unwrap_or_else(|_| {
+                Err(StoreError::Join(
+                    "the write was handed to a task that ended without landing it".into(),
+                ))
+            })
+        }));
+        (taken, tx)
+    }
+
     /// Wait for the write, once; then and later, what it changed (nothing when there was no
     /// write). A failed write fails every call: the job retries.
     pub(super) async fn land(&mut self) -> Result<ChangeCounts, StoreError> {

@@ -2,7 +2,7 @@
 //! slices can span pages) and applied in bounded chunks, the last with the round's end.
 
 use super::apply;
-use super::batch::{Committer, Tail};
+use super::batch::Tail;
 use super::convert::group_delta;
 use super::identity::StepError;
 use crate::domain::Services;
@@ -90,41 +90,62 @@ impl Services {
             // entries) was the sync's peak of memory. Crash-safe as before: until the last
             // chunk commits, the saved state still starts this round again, and applying a
             // chunk again leaves what applying it once did (puts, deletes, round stamps).
-            // The users round's last write first: memberships are matched to its contacts.
-            before.land().await?;
-            let mut chunks = chunk_groups(groups);
-            let last = chunks.pop().unwrap_or_default();
-            let mut counts = ChangeCounts::default();
-            for chunk in chunks {
-                let c = self
-                    .store
-                    .write(move |w| apply_chunk(w, company_id, r, chunk, full, at))
+            //
+            // WHY in a task of their own (#11): memberships are matched to the users round's
+            // contacts, so the chunks wait for its last write, which in a first sync holds the
+            // build of the contact lists (a second or more on the single writer). The phase
+            // used to wait for that write and then for each chunk, with Graph idle all along;
+            // now the chunks queue behind it in a task and the devices phase starts reading
+            // Intune at once. The devices land this chain before their first write (assets
+            // are matched to contacts too), and the job lands both before its outcome.
+            let (mut users_write, relay) = before.hand_over();
+            let store = self.store.clone();
+            let chain = tokio::spawn(async move {
+                match users_write.land().await {
+                    Ok(c) => {
+                        let _ = relay.send(Ok((c, 0)));
+                    }
+                    Err(e) => {
+                        let _ = relay.send(Err(e));
+                        return Err(crate::store::StoreError::Join(
+                            "the users round's last write failed".into(),
+                        ));
+                    }
+                }
+                let mut chunks = chunk_groups(groups);
+                let last = chunks.pop().unwrap_or_default();
+                let mut counts = ChangeCounts::default();
+                for chunk in chunks {
+                    let c = store
+                        .write(move |w| apply_chunk(w, company_id, r, chunk, full, at))
+                        .await?;
+                    counts.add(c);
+                }
+                // The round's last chunk, in a commit it may share with other syncs' batches.
+                let c = store
+                    .write_grouped(move |w| {
+                        let mut c = apply_chunk(w, company_id, r, last, full, at)?;
+                        if full {
+                            c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
+                            apply::recount_members(w, company_id)?;
+                        }
+                        // A first sync's group lists, built once with the round's end.
+                        w.build_deferred_lists(company_id, crate::store::ListKind::Groups)?;
+                        w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
+                        Ok(c)
+                    })
                     .await?;
                 counts.add(c);
-                let applied = counts.created + counts.updated;
-                progress(crate::model::Progress {
-                    step: "groups".into(),
-                    pages,
-                    objects: applied,
-                    total: None,
-                    words: format!("groups: applying {objects} read, {applied} changed so far"),
-                });
-            }
-            // The round's last chunk lands while the devices phase reads (`Tail`), in a commit
-            // it may share with other syncs' batches.
-            let mut writes = Committer::new(self.store.clone());
-            writes.start(move |w| {
-                let mut c = apply_chunk(w, company_id, r, last, full, at)?;
-                if full {
-                    c.deactivated += apply::finish_full_groups_round(w, company_id, r, at)?;
-                    apply::recount_members(w, company_id)?;
-                }
-                // A first sync's group lists, built once with the round's end.
-                w.build_deferred_lists(company_id, crate::store::ListKind::Groups)?;
-                w.put_sync_state(company_id, keys::sync_state::GROUPS, &next)?;
-                Ok((c, 0))
+                Ok((counts, 0))
             });
-            return Ok((counts, writes.into_tail()));
+            progress(crate::model::Progress {
+                step: "groups".into(),
+                pages,
+                objects,
+                total: None,
+                words: format!("groups: {objects} read, applying beside the devices"),
+            });
+            return Ok((ChangeCounts::default(), Tail::of(chain)));
         }
     }
 }

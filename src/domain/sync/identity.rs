@@ -162,29 +162,29 @@ impl Services {
                 &mut users_tail,
             )
             .await;
-        let landed = users_tail.land().await;
-        let (mut groups, mut groups_tail) = match (groups, landed) {
-            (Ok(r), Ok(c)) => {
-                users.add(c);
-                r
-            }
-            (Err(e), Ok(_)) => return self.fail_sync(&company, job, started, "groups", e).await,
-            // The users round's last write failed; the groups phase met it first when it
-            // returned a store error (a second landing only says it failed before).
-            (Err(StepError::Domain(e)), Err(_)) => {
-                let e = StepError::Domain(e);
-                return self.fail_sync(&company, job, started, "users", e).await;
-            }
-            (Ok(_), Err(e)) | (Err(StepError::Graph(_)), Err(e)) => {
-                return self
-                    .fail_sync(&company, job, started, "users", e.into())
-                    .await;
+        let (mut groups, mut groups_tail) = match groups {
+            Ok(r) => r,
+            Err(e) => {
+                return match (users_tail.land().await, e) {
+                    (Ok(_), e) => self.fail_sync(&company, job, started, "groups", e).await,
+                    // The users round's last write failed; the groups phase met it first when
+                    // it returned a store error (a second landing only says it failed before).
+                    (Err(_), StepError::Domain(e)) => {
+                        let e = StepError::Domain(e);
+                        self.fail_sync(&company, job, started, "users", e).await
+                    }
+                    (Err(e), StepError::Graph(_)) => {
+                        self.fail_sync(&company, job, started, "users", e.into())
+                            .await
+                    }
+                };
             }
         };
-        put_counts(&mut counts, "contacts", users);
         progress(Progress::words("devices", "devices: reading Intune"));
         let mut devices_error = None;
         let mut warnings = Vec::new();
+        // The groups' writes queue behind the users round's last write and land while the
+        // devices phase reads (`sync_groups`); the devices land them before their first write.
         let mut devices = self
             .sync_devices(
                 &graph,
@@ -194,6 +194,17 @@ impl Services {
                 &mut groups_tail,
             )
             .await;
+        match users_tail.land().await {
+            Ok(c) => users.add(c),
+            Err(e) => {
+                // The groups' chain stops at that failure, writing nothing; let it end first.
+                let _ = groups_tail.land().await;
+                return self
+                    .fail_sync(&company, job, started, "users", e.into())
+                    .await;
+            }
+        }
+        put_counts(&mut counts, "contacts", users);
         match (groups_tail.land().await, devices) {
             (Ok(c), d) => {
                 groups.add(c);
