@@ -385,6 +385,7 @@ pub(crate) fn asset_twinned(a: &AssetFields<'_>, out: &mut impl TwinSink) {
         list.extend_from_slice(&scope);
         list.push(0);
         out.sorted(&list, &keys::raw(&a.hostname), false);
+        out.counted(&scope, false);
     }
 }
 

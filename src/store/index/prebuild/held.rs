@@ -20,6 +20,9 @@ use redb::WriteTransaction;
 
 type HashMap<K, V> = foldhash::HashMap<K, V>;
 
+/// A list that took this many entries in a run keeps its buffers' capacity for the next.
+const KEEP_FROM: usize = 256;
+
 /// One entry held: its sort key is `bytes[at..at + len]` of its list.
 struct Held {
     head: u64,
@@ -206,8 +209,15 @@ impl Holding {
             held.dedup_by(|b, a| a.id == b.id && a.head == b.head && key(a) == key(b));
             let n = held.len();
             write(i, &mut held.iter().map(|h| (key(h), h.id)), n)?;
-            held.clear();
-            bytes.clear();
+            if n < KEEP_FROM {
+                // A list that takes a few entries a run (a user's devices: one list per
+                // user) would otherwise keep its buffers until the build, for every user.
+                *held = Vec::new();
+                *bytes = Vec::new();
+            } else {
+                held.clear();
+                bytes.clear();
+            }
         }
         self.held = 0;
         Ok(())
