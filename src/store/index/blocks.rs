@@ -84,13 +84,22 @@ pub(crate) fn encode<'e>(
     n: usize,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + n * 16);
-    put_varint(&mut out, n as u64);
+    encode_into(&mut out, entries, n);
+    out
+}
+
+/// [`encode`], appended to `out` (a prebuild writes a run's blocks into one buffer).
+pub(crate) fn encode_into<'e>(
+    out: &mut Vec<u8>,
+    entries: impl IntoIterator<Item = (&'e [u8], u64, u64)>,
+    n: usize,
+) {
+    put_varint(out, n as u64);
     let mut prev: &[u8] = &[];
     for (key, id, owner) in entries {
-        put_entry(&mut out, prev, key, id, owner);
+        put_entry(out, prev, key, id, owner);
         prev = key;
     }
-    out
 }
 
 /// One entry of a block, after the entry whose key is `prev`: the length of the prefix it

@@ -258,6 +258,137 @@ pub(crate) fn asset_of(a: &AssetFields<'_>) -> Entries {
     e
 }
 
+/// Where a first sync's prebuild (`prebuild/`) takes a contact's or asset's entries from
+/// [`contact_twinned`] / [`asset_twinned`]: its company's entries only, each marked with
+/// whether its list (or counter) has an ALL_COMPANIES twin, [`twin_of`] it, which receives
+/// exactly the same entry (sort key, id, owner).
+///
+/// WHY (#11): most of a contact's and an asset's lists are kept per company and across
+/// companies with the same entries (schema v17, v19). A first sync's prebuild holds, sorts,
+/// spills and merges each such entry once and writes the merged list twice, instead of doing
+/// all of it twice. The lists are handed over as borrowed bytes, built in one buffer, so the
+/// prebuild allocates nothing per entry for them.
+pub(crate) trait TwinSink {
+    /// An entry of `list`, twinned or not.
+    fn sorted(&mut self, list: &[u8], key: &[u8], twin: bool);
+    /// A search word in `scope` (never twinned: words are kept per company, schema v10).
+    fn word(&mut self, scope: &[u8], word: &str);
+    /// The row counts in `scope` (and in its twin's).
+    fn counted(&mut self, scope: &[u8], twin: bool);
+}
+
+/// The ALL_COMPANIES twin of a per-company scope or list: every such scope starts `[kind,
+/// company u64 BE, ...]` (`keys::scope`), and its twin is the same bytes with the company
+/// zeroed. None when `list` does not start with `company` (never expected: the prebuild
+/// then gives up, and the lists are built from the records).
+pub(crate) fn twin_of(list: &[u8], company: u64) -> Option<Vec<u8>> {
+    if company == ALL_COMPANIES || list.get(1..9)? != company.to_be_bytes() {
+        return None;
+    }
+    let mut t = list.to_vec();
+    t[1..9].copy_from_slice(&ALL_COMPANIES.to_be_bytes());
+    Some(t)
+}
+
+/// `buf` = the list of `[kind, company, tail...]` in the order `order` (`keys::list` of
+/// `keys::scope`, without allocating).
+fn set_list(buf: &mut Vec<u8>, kind: u8, company: u64, tail: &[u8], order: u8) {
+    buf.clear();
+    buf.push(kind);
+    buf.extend_from_slice(&company.to_be_bytes());
+    buf.extend_from_slice(tail);
+    buf.push(order);
+}
+
+/// [`contact_of`]'s entries as a [`TwinSink`] takes them: the same entries, once their
+/// twins are added (tested against `contact_of` in `tests/twins.rs`).
+pub(crate) fn contact_twinned(c: &ContactFields<'_>, out: &mut impl TwinSink) {
+    let company = c.company_id;
+    let scope = keys::scope(kind::CONTACT, &[company]);
+    let mut list = Vec::with_capacity(64);
+    let mut name = Vec::new();
+    for s in ContactSort::ALL {
+        let key = contact_fields_key(c, s);
+        set_list(&mut list, kind::CONTACT, company, &[], contact_order(s));
+        out.sorted(&list, &key, true);
+        if s == ContactSort::Name {
+            name = key;
+        }
+    }
+    out.counted(&scope, true);
+    let words = words_of(contact_fields_texts(c));
+    for w in &words {
+        out.word(&scope, w);
+    }
+    let by_name = contact_order(ContactSort::Name);
+    for w in &words {
+        let prefix = prefix_lists::prefix_of(w);
+        set_list(
+            &mut list,
+            kind::CONTACT_WORD,
+            company,
+            prefix.as_bytes(),
+            by_name,
+        );
+        out.sorted(&list, &prefix_lists::entry_key(&name, c.id, w), true);
+    }
+    let (a, g) = (Some(c.active), Some(c.is_guest));
+    for (active, guest) in [(a, None), (None, g), (a, g)] {
+        let scope = keys::contact_filter_scope(company, active, guest);
+        list.clear();
+        list.extend_from_slice(&scope);
+        list.push(by_name);
+        out.sorted(&list, &name, true);
+        out.counted(&scope, true);
+    }
+}
+
+/// [`asset_of`]'s entries as a [`TwinSink`] takes them: the same entries, once their twins
+/// are added. The Sources lists and a user's devices have no twin list (the Sources lists
+/// across companies are counted only).
+pub(crate) fn asset_twinned(a: &AssetFields<'_>, out: &mut impl TwinSink) {
+    let company = a.company_id;
+    let scope = keys::scope(kind::ASSET, &[company]);
+    let mut list = Vec::with_capacity(64);
+    for s in AssetSort::ALL {
+        set_list(&mut list, kind::ASSET, company, &[], asset_order(s));
+        out.sorted(&list, &asset_fields_key(a, s), true);
+    }
+    out.counted(&scope, true);
+    for w in words_of(asset_fields_texts(a)) {
+        out.word(&scope, &w);
+    }
+    let filter_keys = ASSET_FILTER_SORTS.map(|s| (asset_order(s), asset_fields_key(a, s)));
+    let listed = |out: &mut dyn FnMut(&[u8], &[u8]), list: &mut Vec<u8>, scope: &[u8]| {
+        for (order, key) in &filter_keys {
+            list.clear();
+            list.extend_from_slice(scope);
+            list.push(*order);
+            out(list, key);
+        }
+    };
+    let (st, os) = (Some(a.compliance_state.as_ref()), Some(a.os.as_ref()));
+    for (state, os) in [(st, None), (None, os), (st, os)] {
+        let scope = keys::asset_filter_scope(company, state, os);
+        listed(&mut |l, k| out.sorted(l, k, true), &mut list, &scope);
+        out.counted(&scope, true);
+    }
+    for f in asset_fields_sources(a) {
+        // Listed per company, counted per company and across companies.
+        let scope = keys::asset_sources_scope(company, f);
+        listed(&mut |l, k| out.sorted(l, k, false), &mut list, &scope);
+        out.counted(&scope, true);
+    }
+    if let Some(user) = a.primary_user_contact_id {
+        let scope = keys::scope(kind::ASSET_BY_USER, &[company, user]);
+        list.clear();
+        list.extend_from_slice(&scope);
+        list.push(0);
+        out.sorted(&list, &keys::raw(&a.hostname), false);
+        out.counted(&scope, false);
+    }
+}
+
 pub(crate) fn group_key(g: &ContactGroup, sort: GroupSort) -> Vec<u8> {
     match sort {
         GroupSort::Name => keys::text(&g.display_name),

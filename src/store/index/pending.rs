@@ -198,26 +198,6 @@ impl Pending {
         self.flush(txn)
     }
 
-    /// Hand every list's netted, sorted changes to `write`, in (target, list) order, and
-    /// hold none after (the counters stay): a prebuild spills its runs this way (`prebuild/`).
-    pub(crate) fn drain_sorted(
-        &mut self,
-        mut write: impl FnMut(Target, &[u8], &[Op<'_>]) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        for (target, runs) in [
-            (Target::Lists, std::mem::take(&mut self.lists)),
-            (Target::Words, std::mem::take(&mut self.words)),
-        ] {
-            let mut runs: Vec<(Vec<u8>, Run)> = runs.into_iter().collect();
-            runs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            for (list, mut run) in runs {
-                write(target, &list, &run.netted())?;
-            }
-        }
-        self.held = 0;
-        Ok(())
-    }
-
     pub(crate) fn deferred(&self, company: u64, kind: u8) -> Option<bool> {
         self.deferred.get(&(company, kind)).copied()
     }

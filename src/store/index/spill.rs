@@ -24,7 +24,7 @@ use std::ops::Bound::{Excluded, Included};
 const SPILL_FROM: usize = blocks::B;
 /// Entries merged before they are applied to a list that already has entries (bounds the
 /// merge's memory).
-const MERGE_CHUNK: usize = 16_384;
+pub(crate) const MERGE_CHUNK: usize = 16_384;
 
 /// Which index a spilled run belongs to: its byte leads the scratch list key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -36,6 +36,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 
+mod held;
 mod runs;
 
 /// Records read per read transaction: the helper lets go of its snapshot between chunks.
@@ -212,11 +213,11 @@ impl Prebuilds {
         };
         let mut work = match work {
             Some(w) => w,
-            None if from == 0 => Box::new(Work::new(&self.db_path)?),
+            None if from == 0 => Box::new(Work::new(&self.db_path, company)?),
             // Covered records without their work (never expected): start again.
             None => {
                 from = 0;
-                Box::new(Work::new(&self.db_path)?)
+                Box::new(Work::new(&self.db_path, company)?)
             }
         };
         loop {
@@ -313,7 +314,13 @@ pub(crate) fn build_from(
     {
         let t = txn.open_table(kind.records())?;
         for r in t.range((company, from)..=(company, u64::MAX))? {
-            work.add(kind, r?.1.value())?;
+            if let Err(e) = work.add(kind, r?.1.value()) {
+                // Nothing is written yet: the full build reads every record again (and
+                // reports a record that does not decode).
+                tracing::warn!(company, ?kind, error = %e,
+                    "a first sync's prepared lists cannot be used: they will be built from the records");
+                return Ok(None);
+            }
         }
     }
     let read = started.elapsed().as_secs_f64() - waited;

@@ -2,27 +2,36 @@
 //! records, and merged into the lists by the build at the round's end.
 //!
 //! The file is made beside the database and unlinked at once: it lives as long as its
-//! [`Work`], and a crash leaves nothing. Each spill writes, list by list in key order, the
-//! list's entries of that run as blocks (`blocks::encode`), each led by its length; the
-//! merge reads each run's part of a list a buffer at a time.
+//! [`Work`], and a crash leaves nothing. Each spill writes, list by list, the list's entries
+//! of that run as blocks (`blocks::encode`), each led by its length; the merge reads each
+//! run's part of a list a buffer at a time.
+//!
+//! Twins (#11): a list with an ALL_COMPANIES twin (`entries::TwinSink`) is held, spilled and
+//! merged once; the merge's output goes to both lists: the same blocks to each list that has
+//! none yet (the company's always, the twin when no other company has entries), the merged
+//! entries through `blocks::apply` to one that has some (the twin, on a second company's
+//! first sync).
 
 use super::super::blocks::{self, FlatBlock, FlatEntry, ListWriter};
 use super::super::bulk::ListKind;
-use super::super::spill::{Cursor, FlatOut, Merge, Target, in_chunks, is_empty};
-use super::super::{Pending, changes};
+use super::super::entries::{asset_twinned, contact_twinned, twin_of};
+use super::super::fields::{AssetFields, ContactFields};
+use super::super::spill::{Cursor, FlatOut, MERGE_CHUNK, Merge, Target, is_empty};
+use super::held::Holding;
 use crate::store::StoreError;
+use crate::store::codec::dec_view;
 use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
 use redb::WriteTransaction;
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 
-/// Entries the helper holds before it spills them as a sorted run: about 8 MB, a build's
-/// flush (`bulk.rs`). Fewer, longer runs make the merge at the round's end cheaper (each
-/// entry's heap step costs log(runs)): some 23 runs for 100,000 users.
+/// Entries the helper holds before it spills them as a sorted run: about 8 MB (some 45
+/// bytes an entry, its sort key in its list's buffer). Fewer, longer runs make the merge at
+/// the round's end cheaper (each entry's heap step costs log(runs)). A twinned entry is held
+/// once for two lists.
 const PREBUILD_FLUSH_AT: usize = if cfg!(test) { 512 } else { 131_072 };
 /// Bytes a run's reader fetches from the scratch file at a time while merging.
 const READ_AHEAD: usize = 64 * 1024;
@@ -31,16 +40,19 @@ const READ_AHEAD: usize = 64 * 1024;
 pub(super) struct Work {
     file: File,
     len: u64,
+    company: u64,
     sections: Vec<Section>,
-    /// Entries not spilled yet, and every counter move of the covered records.
-    pending: Pending,
+    /// Entries not spilled yet, the lists seen, and every counter move of the covered records.
+    holding: Holding,
+    /// A spill's bytes for one list, reused.
+    buf: Vec<u8>,
     pub(super) records: u64,
 }
 
 /// One list's part of one run in the scratch file: blocks, each led by its length (u32 LE).
 struct Section {
-    target: Target,
-    list: Vec<u8>,
+    /// The list's number in the holding.
+    list: usize,
     at: u64,
     bytes: u64,
     entries: usize,
@@ -54,7 +66,7 @@ fn io(e: std::io::Error) -> StoreError {
 static SCRATCH: AtomicU64 = AtomicU64::new(0);
 
 impl Work {
-    pub(super) fn new(db_path: &Path) -> Result<Self, StoreError> {
+    pub(super) fn new(db_path: &Path, company: u64) -> Result<Self, StoreError> {
         let mut name = db_path.as_os_str().to_owned();
         name.push(format!(
             ".prebuild-{}-{}",
@@ -73,17 +85,36 @@ impl Work {
         Ok(Self {
             file,
             len: 0,
+            company,
             sections: Vec::new(),
-            pending: Pending::flushing_at(usize::MAX),
+            holding: Holding::new(company),
+            buf: Vec::new(),
             records: 0,
         })
     }
 
-    /// Add one stored record's entries.
+    /// Add one stored record's entries. An error (a record that does not decode, or whose
+    /// entries do not fit the twin lists) means the prebuild must not be used.
     pub(super) fn add(&mut self, kind: ListKind, value: &[u8]) -> Result<(), StoreError> {
-        changes(None, Some(kind.entries(value)?), &mut self.pending);
+        let h = &mut self.holding;
+        match kind {
+            ListKind::Contacts => {
+                let c: ContactFields<'_> = dec_view(value)?;
+                h.begin(c.id, c.company_id);
+                contact_twinned(&c, h);
+            }
+            ListKind::Assets => {
+                let a: AssetFields<'_> = dec_view(value)?;
+                h.begin(a.id, a.company_id);
+                asset_twinned(&a, h);
+            }
+            ListKind::Groups => {
+                return Err(StoreError::Corrupt("groups are never prebuilt".into()));
+            }
+        }
+        h.check()?;
         self.records += 1;
-        if self.pending.held() >= PREBUILD_FLUSH_AT {
+        if self.holding.held() >= PREBUILD_FLUSH_AT {
             self.spill()?;
         }
         Ok(())
@@ -94,32 +125,31 @@ impl Work {
         let Work {
             file,
             len,
+            company,
             sections,
-            pending,
+            holding,
+            buf,
             ..
         } = self;
-        let mut buf = Vec::new();
-        pending.drain_sorted(|target, list, ops| {
-            let entries: Vec<(&[u8], u64, u64)> = ops
-                .iter()
-                .filter_map(|o| o.owner.map(|owner| (o.key, o.id, owner)))
-                .collect();
-            if entries.is_empty() {
-                return Ok(());
-            }
+        let owner = *company;
+        holding.drain_sorted(|list, entries, n| {
             buf.clear();
-            for chunk in entries.chunks(blocks::B) {
-                let block = blocks::encode(chunk.iter().copied(), chunk.len());
-                buf.extend_from_slice(&(block.len() as u32).to_le_bytes());
-                buf.extend_from_slice(&block);
+            let mut left = n;
+            while left > 0 {
+                let m = left.min(blocks::B);
+                let at = buf.len();
+                buf.extend_from_slice(&[0; 4]);
+                blocks::encode_into(buf, entries.take(m).map(|(k, id)| (k, id, owner)), m);
+                let block_len = (buf.len() - at - 4) as u32;
+                buf[at..at + 4].copy_from_slice(&block_len.to_le_bytes());
+                left -= m;
             }
-            file.write_all_at(&buf, *len).map_err(io)?;
+            file.write_all_at(buf, *len).map_err(io)?;
             sections.push(Section {
-                target,
-                list: list.to_vec(),
+                list,
                 at: *len,
                 bytes: buf.len() as u64,
-                entries: entries.len(),
+                entries: n,
             });
             *len += buf.len() as u64;
             Ok(())
@@ -137,36 +167,57 @@ impl Work {
     /// Returns the seconds this thread spent writing (the rest it waited for the merge).
     pub(super) fn finish(mut self, txn: &WriteTransaction) -> Result<f64, StoreError> {
         self.spill()?;
-        // Only the counters are left in it.
-        self.pending.flush(txn)?;
-        let mut lists: BTreeMap<(Target, Vec<u8>), Parts> = BTreeMap::new();
+        self.holding.write_counts(txn)?;
+        // Each list's sections, its lists in key order (the writes walk the tables in order).
+        let mut parts: Vec<Parts> = (0..self.holding.lists.len())
+            .map(|_| Parts::default())
+            .collect();
         for s in std::mem::take(&mut self.sections) {
-            let e = lists.entry((s.target, s.list)).or_default();
-            e.0.push((s.at, s.bytes));
-            e.1 += s.entries;
+            let p = parts
+                .get_mut(s.list)
+                .ok_or_else(|| StoreError::Corrupt("a prebuild's run names no list".into()))?;
+            p.0.push((s.at, s.bytes));
+            p.1 += s.entries;
         }
+        let lists = &self.holding.lists;
+        let mut order: Vec<usize> = (0..lists.len()).filter(|&i| parts[i].1 > 0).collect();
+        order.sort_unstable_by(|&a, &b| {
+            (lists[a].target, &lists[a].name).cmp(&(lists[b].target, &lists[b].name))
+        });
         let mut list_t = txn.open_table(LIST_BLOCKS)?;
         let mut word_t = txn.open_table(WORD_BLOCKS)?;
-        let mut plan = Vec::with_capacity(lists.len());
-        for ((target, list), (parts, total)) in lists {
-            let t = match target {
+        let mut plan = Vec::with_capacity(order.len());
+        for i in order {
+            let l = &lists[i];
+            let t = match l.target {
                 Target::Lists => &list_t,
                 Target::Words => &word_t,
             };
-            let empty = is_empty(t, &list)?;
+            let twin = match l.twin {
+                false => None,
+                true => {
+                    let twin = twin_of(&l.name, self.company).ok_or_else(|| {
+                        StoreError::Corrupt("a prebuild's twinned list has no twin".into())
+                    })?;
+                    let empty = is_empty(t, &twin)?;
+                    Some((twin, empty))
+                }
+            };
+            let (parts, total) = std::mem::take(&mut parts[i]);
             plan.push(Planned {
-                target,
-                list,
+                target: l.target,
+                empty: is_empty(t, &l.name)?,
+                list: &l.name,
+                twin,
                 parts,
                 total,
-                empty,
             });
         }
         let file = &self.file;
         let plan = &plan;
         let next = &AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            // A few messages of 64 blocks (or a merge chunk) ahead of the writer.
+            // A few messages of BLOCKS_PER_SEND blocks (or a merge chunk) ahead of the writer.
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Out, StoreError>>(8);
             for _ in 0..MERGERS {
                 let tx = tx.clone();
@@ -188,16 +239,24 @@ impl Work {
                         Target::Lists => &mut list_t,
                         Target::Words => &mut word_t,
                     };
-                    match out {
-                        Ok(blocks) => {
-                            for (key, id, block) in blocks {
-                                t.insert(
-                                    (p.list.as_slice(), key.as_slice(), id),
-                                    block.as_slice(),
-                                )?;
+                    // The lists this output goes to: blocks to those with none, entries to
+                    // those with some (`merge_list`).
+                    let blocks = out.is_ok();
+                    let own = (p.empty == blocks).then_some(p.list);
+                    let twin = p
+                        .twin
+                        .as_ref()
+                        .filter(|(_, empty)| *empty == blocks)
+                        .map(|(l, _)| l.as_slice());
+                    for list in own.into_iter().chain(twin) {
+                        match &out {
+                            Ok(blocks) => {
+                                for (key, id, block) in blocks {
+                                    t.insert((list, key.as_slice(), *id), block.as_slice())?;
+                                }
                             }
+                            Err(entries) => blocks::apply(t, list, &entries.ops())?,
                         }
-                        Err(entries) => blocks::apply(t, &p.list, &entries.ops())?,
                     }
                     writing += began.elapsed();
                 }
@@ -213,10 +272,12 @@ impl Work {
 /// A list's sections in the scratch file (at, bytes), and its entries in all.
 type Parts = (Vec<(u64, u64)>, usize);
 
-/// One list to write: its runs' sections, its entries in all, and whether it had none.
-struct Planned {
+/// One list to write: its runs' sections, its entries in all, whether it had none, and its
+/// twin (when it has one) with whether that had none.
+struct Planned<'h> {
     target: Target,
-    list: Vec<u8>,
+    list: &'h [u8],
+    twin: Option<(Vec<u8>, bool)>,
     parts: Vec<(u64, u64)>,
     total: usize,
     empty: bool,
@@ -234,13 +295,14 @@ enum Out {
 /// writer waiting most of the time (it inserts in a third of the merge's time).
 const MERGERS: usize = 2;
 
-/// Blocks handed over per message.
-const BLOCKS_PER_SEND: usize = 64;
+/// Blocks handed over per message: each hand-off may park a merging thread (the writer is
+/// the slower side), and at 64 a message the parking showed in the profile.
+const BLOCKS_PER_SEND: usize = 256;
 
 /// A merging thread of [`Work::finish`]: the next list not taken yet, until none is left.
 fn merge_lists(
     file: &File,
-    plan: &[Planned],
+    plan: &[Planned<'_>],
     next: &AtomicUsize,
     out: SyncSender<Result<Out, StoreError>>,
 ) {
@@ -264,7 +326,7 @@ fn merge_lists(
 fn merge_list(
     file: &File,
     i: usize,
-    p: &Planned,
+    p: &Planned<'_>,
     out: &SyncSender<Result<Out, StoreError>>,
 ) -> Result<bool, StoreError> {
     let mut cursors = Vec::with_capacity(p.parts.len());
@@ -282,19 +344,22 @@ fn merge_list(
         cursors.push(c);
     }
     let mut merge = Merge::new(cursors);
-    if !p.empty {
-        return in_chunks(&mut merge, |chunk| {
-            let full = std::mem::take(chunk);
-            Ok(out.send(Ok(Out::Entries(i, full))).is_ok())
-        });
-    }
-    let mut list = ListWriter::new(p.total);
+    // Blocks for the lists with none, merged entries for those with some (see `Work::finish`).
+    let twin_empty = p.twin.as_ref().map(|(_, empty)| *empty);
+    let mut list = (p.empty || twin_empty == Some(true)).then(|| ListWriter::new(p.total));
+    let entries = !p.empty || twin_empty == Some(false);
+    let mut chunk = FlatOut::default();
     let mut ready = Vec::with_capacity(BLOCKS_PER_SEND);
     while let Some((e, key)) = merge.peek() {
-        list.push(key, e.id, e.owner, |first, id, block| {
-            ready.push((first.to_vec(), id, block.to_vec()));
-            Ok(())
-        })?;
+        if let Some(list) = list.as_mut() {
+            list.push(key, e.id, e.owner, |first, id, block| {
+                ready.push((first.to_vec(), id, block.to_vec()));
+                Ok(())
+            })?;
+        }
+        if entries {
+            chunk.push(key, e.id, e.owner);
+        }
         merge.advance()?;
         if ready.len() >= BLOCKS_PER_SEND {
             let full = std::mem::replace(&mut ready, Vec::with_capacity(BLOCKS_PER_SEND));
@@ -302,9 +367,20 @@ fn merge_list(
                 return Ok(false);
             }
         }
+        if chunk.len() >= MERGE_CHUNK {
+            let full = std::mem::take(&mut chunk);
+            if out.send(Ok(Out::Entries(i, full))).is_err() {
+                return Ok(false);
+            }
+        }
     }
-    list.finish()?;
+    if let Some(list) = list {
+        list.finish()?;
+    }
     if !ready.is_empty() && out.send(Ok(Out::Blocks(i, ready))).is_err() {
+        return Ok(false);
+    }
+    if chunk.len() > 0 && out.send(Ok(Out::Entries(i, chunk))).is_err() {
         return Ok(false);
     }
     Ok(true)

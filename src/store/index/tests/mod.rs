@@ -11,6 +11,7 @@ mod migration;
 mod prebuild;
 mod prefix;
 mod search;
+mod twins;
 
 use crate::crypto::SecretBox;
 use crate::model::{

@@ -285,3 +285,45 @@ fn a_new_record_with_an_id_below_what_is_covered_falls_back_to_the_full_build() 
     let ((_a, pre), _full) = with_and_without(run);
     only_the_assets_served(&pre);
 }
+
+#[test]
+fn the_very_first_company_writes_each_twinned_list_to_both_scopes() {
+    // No other company: every list across companies is empty, so the prebuild writes the
+    // company's merged blocks to its twins as they are (with other companies, as in the
+    // tests above, it applies them to the twins that have entries).
+    let run = |dir: &std::path::Path, kick: bool| {
+        let s = store(dir);
+        let mut g = Gen::new(43);
+        s.write_blocking(|w| w.put_company(&company(&mut g, NEW)))
+            .expect("company");
+        for b in 0..BATCHES {
+            batch(&s, &mut g, 50_000 + b * PER_BATCH, kick);
+        }
+        last_batch(&s, &mut g, 50_000 + BATCHES * PER_BATCH);
+        s
+    };
+    let ((_a, pre), _full) = with_and_without(run);
+    assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
+    let d = dump(&pre);
+    let across = |kind: u8| {
+        d.iter()
+            .filter(|e| e.0 == 0 && e.1.first() == Some(&kind) && e.1.get(1..9) == Some(&[0; 8]))
+            .count()
+    };
+    use crate::store::index::keys::kind;
+    assert!(
+        across(kind::CONTACT) >= 6 * 240,
+        "{}",
+        across(kind::CONTACT)
+    );
+    assert!(
+        across(kind::CONTACT_WORD) > 240,
+        "{}",
+        across(kind::CONTACT_WORD)
+    );
+    assert!(
+        across(kind::ASSET_FILTER) >= 6 * 240,
+        "{}",
+        across(kind::ASSET_FILTER)
+    );
+}
