@@ -468,7 +468,10 @@ pub fn apply_device_page(
     let unknown = asset_ids.iter().filter(|a| a.is_none()).count() as u64;
     let mut ids = IdBlock::reserve(w, keys::seq::ASSET, unknown)?;
     let mut indexed: Vec<(String, u64)> = Vec::new();
-    // The assets to write, written together at the end (`put_assets`).
+    // The assets to write, written together (`put_assets`) a thousand at a time: a batch is
+    // up to 10,000 devices, and holding all their assets until the end was the sync's peak
+    // of memory (the end of the devices phase). A record written already is read back from
+    // the transaction, so a device listed twice still reads its first write.
     let mut out: Written<Asset> = Written::default();
     for ((d, primary), asset_id) in changed.into_iter().zip(asset_ids) {
         let source = AssetSource {
@@ -527,11 +530,17 @@ pub fn apply_device_page(
                 }
             }
         }
+        if out.records.len() >= ASSETS_WRITTEN_TOGETHER {
+            w.put_assets(&std::mem::take(&mut out).records)?;
+        }
     }
     w.put_assets(&out.records)?;
     w.index_assets(company_id, indexed.iter().map(|(d, id)| (d.as_str(), *id)))?;
     Ok(counts)
 }
+
+/// Assets a device batch holds before it writes them (see `apply_device_page`).
+const ASSETS_WRITTEN_TOGETHER: usize = 1_000;
 
 /// The devices of a batch, each once, as last listed (in listing order otherwise).
 fn last_of_each(devices: Vec<DeviceRecord>) -> Vec<DeviceRecord> {

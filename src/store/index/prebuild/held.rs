@@ -223,6 +223,20 @@ impl Holding {
         Ok(())
     }
 
+    /// Let go of every list's buffers and of the lookups (the lists and their names stay):
+    /// after the last spill nothing is added, the runs are merged from the scratch file, and
+    /// what was kept for the next run would only add to the end of the round, the sync's
+    /// peak of memory (a user's devices are one list per user: some 70,000 names twice).
+    pub(super) fn release_buffers(&mut self) {
+        for l in &mut self.lists {
+            l.bytes = Vec::new();
+            l.held = Vec::new();
+        }
+        self.hint = Vec::new();
+        self.lists_at = HashMap::default();
+        self.words_at = HashMap::default();
+    }
+
     /// Move every counter (and its twin's) by what the covered records add.
     pub(super) fn write_counts(&mut self, txn: &WriteTransaction) -> Result<(), StoreError> {
         let mut moves: Vec<(Vec<u8>, i64)> = Vec::with_capacity(self.counts.len() * 2);
