@@ -378,17 +378,6 @@ impl App {
         let schedulers_alive: Arc<dyn Fn() -> bool + Send + Sync> =
             Arc::new(move || sched_alive.iter().all(|h| !h.is_finished()));
         let health: web::HealthCheck = schedulers_alive.clone();
-        let notifier = opts.notifier.clone();
-        if let Some(interval) = notifier.watchdog_interval() {
-            let pinger = notifier.clone();
-            tasks.push(jobs::spawn_watchdog(
-                interval,
-                services.clone(),
-                schedulers_alive,
-                Arc::new(move || pinger.watchdog()),
-                shutdown_rx.clone(),
-            ));
-        }
 
         let server = web::start(
             web::WebConfig {
@@ -420,7 +409,21 @@ impl App {
         )?;
         tracing::info!(%url, "Tenantry is listening");
         // The listener is bound, the store open and migrated, the workers running.
+        let notifier = opts.notifier.clone();
         notifier.ready();
+        // The watchdog's pings start after READY, so systemd (and the test that stands in for
+        // it) sees READY first: started before the server, its first ping could win the race
+        // on a slow machine.
+        if let Some(interval) = notifier.watchdog_interval() {
+            let pinger = notifier.clone();
+            tasks.push(jobs::spawn_watchdog(
+                interval,
+                services.clone(),
+                schedulers_alive,
+                Arc::new(move || pinger.watchdog()),
+                shutdown_rx.clone(),
+            ));
+        }
         Ok(App {
             url,
             port: addr.port(),
