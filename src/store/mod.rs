@@ -31,6 +31,7 @@ pub mod levelio;
 mod levelio_assets;
 mod meta;
 mod nesting;
+mod niceness;
 mod portal;
 mod queue_stats;
 mod reads;

@@ -24,6 +24,10 @@ pub const COMMIT_ITEMS: usize = 5_000;
 /// dirties pages all over the device index; fewer, larger batches write each page fewer times.
 /// A sweep is never resumed (it lists again), so the batch size costs no re-reading.
 pub const DEVICE_COMMIT_ITEMS: usize = 10_000;
+/// Intune batches whose writes may be in flight while the sweep reads on (`WriteQueue`): up to
+/// this many batches of [`DEVICE_COMMIT_ITEMS`] held, beside the one being read. Three cover
+/// the second or so a first sync's contact lists hold the writer, at ~5 MB a batch.
+pub const DEVICE_WRITES_AHEAD: usize = 3;
 /// Longest the first page of a batch waits for its commit.
 pub const COMMIT_AFTER: Duration = Duration::from_millis(1_000);
 /// Pages of users (100 per delta page) one commit covers at most. A crash can make a resumed
@@ -131,6 +135,117 @@ impl<T: Send + 'static> Committer<T> {
             }
             written
         }));
+    }
+}
+
+/// What one queued write gave: its changes and how many pages it covered.
+type Written = Result<(ChangeCounts, u64), StoreError>;
+
+/// Writes started one after another, up to `ahead` of them in flight at once, each waiting
+/// for the one before it to commit: so they still commit one at a time and in the order they
+/// were read, while the reader goes on fetching pages.
+///
+/// WHY (#11): the Intune sweep's first write has to wait for the groups' writes (assets are
+/// matched to contacts), which in a first sync wait for the contacts' list build: over a
+/// second on the single writer. With one write in flight the sweep stopped reading Intune for
+/// all of it, and Graph sat idle. A few batches queued behind it keep the reading going; the
+/// bound keeps memory to `ahead` batches.
+pub(super) struct WriteQueue {
+    store: Store,
+    ahead: usize,
+    queued: std::collections::VecDeque<JoinHandle<Written>>,
+    /// Says whether the newest queued write committed; the next one waits for it.
+    newest: Option<tokio::sync::oneshot::Receiver<bool>>,
+}
+
+impl WriteQueue {
+    /// A queue whose first write waits for `before` (the previous phase's last write), which
+    /// it takes over: `before` then answers with what landing it gave.
+    pub(super) fn after(store: Store, ahead: usize, before: &mut Tail) -> Self {
+        let (mut taken, relay) = before.hand_over();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let landed = taken.land().await;
+            let _ = tx.send(landed.is_ok());
+            let _ = relay.send(landed.map(|c| (c, 0)));
+        });
+        Self {
+            store,
+            ahead: ahead.max(1),
+            queued: std::collections::VecDeque::new(),
+            newest: Some(rx),
+        }
+    }
+
+    /// Queue a write transaction behind the others. When more than `ahead` are in flight,
+    /// first waits for the oldest and returns what it gave.
+    pub(super) async fn push<F>(&mut self, f: F) -> Result<Option<(ChangeCounts, u64)>, StoreError>
+    where
+        F: FnOnce(&mut Writer) -> Result<(ChangeCounts, u64), StoreError> + Send + 'static,
+    {
+        let landed = if self.queued.len() >= self.ahead {
+            self.land_oldest().await?
+        } else {
+            None
+        };
+        let store = self.store.clone();
+        let before = self.newest.take();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.newest = Some(rx);
+        self.queued.push_back(tokio::spawn(async move {
+            // A write whose predecessor failed writes nothing: the job retries.
+            if let Some(before) = before
+                && !before.await.unwrap_or(false)
+            {
+                let _ = tx.send(false);
+                return Err(StoreError::Join("an earlier write of this sync failed".into()));
+            }
+            let written = store
+                .write_grouped(move |w| {
+                    w.defer_index_upkeep();
+                    f(w)
+                })
+                .await;
+            let _ = tx.send(written.is_ok());
+            if written.is_ok() {
+                store.prebuild_lists();
+            }
+            written
+        }));
+        Ok(landed)
+    }
+
+    /// Wait for the oldest write in flight, if any.
+    pub(super) async fn land_oldest(&mut self) -> Result<Option<(ChangeCounts, u64)>, StoreError> {
+        match self.queued.pop_front() {
+            None => Ok(None),
+            Some(h) => match h.await {
+                Ok(r) => r.map(Some),
+                Err(e) => Err(StoreError::Join(e.to_string())),
+            },
+        }
+    }
+
+    /// Wait for every write in flight; what they changed, added up, and their pages.
+    pub(super) async fn land_all(&mut self) -> Result<(ChangeCounts, u64), StoreError> {
+        let (mut counts, mut pages) = (ChangeCounts::default(), 0);
+        let mut failed = None;
+        // Every write is waited for, even after one failed: none is left running.
+        while let Some(r) = self.land_oldest().await.transpose() {
+            match r {
+                Ok((c, n)) => {
+                    counts.add(c);
+                    pages += n;
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok((counts, pages)),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! the devices without the stamp retired. Memory holds one batch of pages, never the tenant.
 
 use super::apply;
-use super::batch::{Batch, Committer, DEVICE_COMMIT_ITEMS, Tail};
+use super::batch::{Batch, DEVICE_COMMIT_ITEMS, DEVICE_WRITES_AHEAD, Tail, WriteQueue};
 use super::convert::device_record;
 use super::identity::StepError;
 use crate::domain::Services;
@@ -38,20 +38,20 @@ impl Services {
         let mut counts = ChangeCounts::default();
         let mut pages = 0u64;
         let mut batch = Batch::new(DEVICE_COMMIT_ITEMS);
-        let mut writes = Committer::new(self.store.clone());
+        // The first write waits for the groups round's last one (assets are matched to
+        // their users' contacts); the reading does not (`WriteQueue`).
+        let mut writes = WriteQueue::after(self.store.clone(), DEVICE_WRITES_AHEAD, before);
         let mut link: Option<String> = None;
         loop {
             let page = match graph.managed_devices_page(tenant, link.as_deref()).await {
                 Ok(p) => p,
                 Err(e) => {
-                    before.land().await?;
-                    if let Some((c, _)) = writes.land().await? {
-                        counts.add(c);
-                    }
                     if !batch.is_empty() {
-                        self.commit_devices(&mut writes, &mut batch, company_id, &state, false);
-                        writes.land().await?;
+                        let write = self.devices_write(&mut batch, company_id, &state, false);
+                        writes.push(write).await?;
                     }
+                    writes.land_all().await?;
+                    before.land().await?;
                     // A first sweep that stopped half-way still lists what it stored: the job
                     // finishes without devices, and its counts and pages read the lists.
                     self.store
@@ -64,6 +64,7 @@ impl Services {
             };
             if page.next_link.is_some() && page.next_link == link {
                 // A server that links a page to itself would keep us here forever.
+                writes.land_all().await?;
                 let mut info = GraphError::blank(GraphErrorKind::Decode);
                 info.detail = Some("next link repeats the page just read".into());
                 return Err(StepError::Graph(GraphError::new(info)));
@@ -74,48 +75,45 @@ impl Services {
             if !batch.due(last) {
                 continue;
             }
-            // The groups round's last write first (assets are matched to their users'
-            // contacts); landed long ago by now: a whole devices batch was read since.
-            before.land().await?;
-            if let Some((c, n)) = writes.land().await? {
+            let write = self.devices_write(&mut batch, company_id, &state, last);
+            if let Some((c, n)) = writes.push(write).await? {
                 counts.add(c);
                 pages += n;
                 progress(devices_progress(pages, counts));
             }
-            self.commit_devices(&mut writes, &mut batch, company_id, &state, last);
             if last {
-                if let Some((c, n)) = writes.land().await? {
-                    counts.add(c);
-                    pages += n;
-                    progress(devices_progress(pages, counts));
-                }
+                let (c, n) = writes.land_all().await?;
+                counts.add(c);
+                pages += n;
+                progress(devices_progress(pages, counts));
                 return Ok(counts);
             }
         }
     }
 
-    /// Start the write of the devices read so far, stamped with the sweep's round (saved with
+    /// The write of the devices read so far, stamped with the sweep's round (saved with
     /// them). The last batch of a complete listing also retires the devices it did not list.
-    fn commit_devices(
+    fn devices_write(
         &self,
-        writes: &mut Committer<(ChangeCounts, u64)>,
         batch: &mut Batch<DeviceRecord>,
         company_id: u64,
         state: &SyncState,
         complete: bool,
-    ) {
+    ) -> impl FnOnce(&mut crate::store::Writer) -> Result<(ChangeCounts, u64), crate::store::StoreError>
+    + Send
+    + 'static {
         let (devices, n) = batch.take();
         let round = state.round;
         let at = self.now();
         let state = state.clone();
-        writes.start(move |w| {
+        move |w| {
             let mut c = apply::apply_device_page(w, company_id, round, devices, at)?;
             if complete {
                 c.deactivated += apply::retire_unlisted_devices(w, company_id, round, at)?;
             }
             w.put_sync_state(company_id, keys::sync_state::DEVICES, &state)?;
             Ok((c, n))
-        });
+        }
     }
 }
 

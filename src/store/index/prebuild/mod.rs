@@ -156,7 +156,12 @@ impl Prebuilds {
         let this = self.clone();
         let spawned = std::thread::Builder::new()
             .name("list-prebuild".into())
-            .spawn(move || this.helper(db));
+            .spawn(move || {
+                // Its work is needed only at the round's end: the sync's Graph reading and
+                // the web pages go first (`store/niceness.rs`).
+                crate::store::niceness::lower_this_thread();
+                this.helper(db)
+            });
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "could not start the list prebuild helper");
             self.lock().running = false;
