@@ -18,7 +18,7 @@ use tokio::time::Instant;
 /// stamps its users in the object-id index, keyed by random GUIDs, so a batch copies (and
 /// its commit checksums and writes) most of that index's leaves whatever its size; fewer
 /// batches copy each leaf fewer times. Still bounded by [`COMMIT_AFTER`].
-pub const COMMIT_ITEMS: usize = 5_000;
+pub const COMMIT_ITEMS: usize = 10_000;
 /// Most Intune devices one write transaction applies. Larger than for users: a sweep stamps
 /// every listed device, and devices arrive in Intune's order, not the index's, so each batch
 /// dirties pages all over the device index; fewer, larger batches write each page fewer times.
