@@ -198,7 +198,9 @@ impl WriteQueue {
                 && !before.await.unwrap_or(false)
             {
                 let _ = tx.send(false);
-                return Err(StoreError::Join("an earlier write of this sync failed".into()));
+                return Err(StoreError::Join(
+                    "an earlier write of this sync failed".into(),
+                ));
             }
             let written = store
                 .write_grouped(move |w| {

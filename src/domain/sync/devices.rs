@@ -99,7 +99,9 @@ impl Services {
         company_id: u64,
         state: &SyncState,
         complete: bool,
-    ) -> impl FnOnce(&mut crate::store::Writer) -> Result<(ChangeCounts, u64), crate::store::StoreError>
+    ) -> impl FnOnce(
+        &mut crate::store::Writer,
+    ) -> Result<(ChangeCounts, u64), crate::store::StoreError>
     + Send
     + 'static {
         let (devices, n) = batch.take();

@@ -11,6 +11,8 @@ mod staged;
 mod users;
 
 #[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
 mod device_tests;
 #[cfg(test)]
 mod level_merge_tests;
