@@ -325,7 +325,14 @@ pub(crate) fn build_from(
     }
     let read = started.elapsed().as_secs_f64() - waited;
     let records = work.records;
-    let inserting = work.finish(txn)?;
+    let Some(inserting) = work.finish(txn)? else {
+        tracing::warn!(
+            company,
+            ?kind,
+            "a first sync's prepared lists cannot be used (a user's devices are listed already): they will be built from the records"
+        );
+        return Ok(None);
+    };
     let merged = started.elapsed().as_secs_f64() - waited - read;
     // WHY the three times: what is left on the writer's path, for the next step (#11).
     tracing::info!(
