@@ -24,7 +24,8 @@
 //!
 //! Memory: the helper holds at most `runs::PREBUILD_FLUSH_AT` entries before it spills them, and
 //! a chunk of records; the merge holds one decoded block and a read buffer per run of each
-//! list being merged (two at a time, `runs.rs`).
+//! list being merged (two at a time, `runs.rs`), and for the users' devices lists, held as
+//! one (`held.rs`), the entries of one user's list at a time.
 
 use super::bulk::ListKind;
 use crate::store::StoreError;

@@ -489,3 +489,31 @@ fn none_under_looks_at_every_list_that_starts_with_the_prefix_and_no_other() {
     })
     .expect("none_under");
 }
+
+#[test]
+fn a_counter_stored_before_the_build_is_moved_not_replaced() {
+    // The prebuild inserts a company's counters when none of their kind is stored yet (a
+    // first sync's) and moves them otherwise: a stored counter must keep what it held.
+    let run = |dir: &std::path::Path, kick: bool| {
+        written_after_covering(dir, kick, |w, _| {
+            let mut t = w.txn.open_table(LIST_COUNTS)?;
+            let user = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
+            crate::store::index::add(&mut t, &user, 1_000)?;
+            Ok(())
+        })
+    };
+    let ((_a, pre), _full) = with_and_without_unchecked(run);
+    assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
+    let user = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
+    let n = pre
+        .read_blocking(|r| {
+            Ok::<_, StoreError>(
+                r.txn
+                    .open_table(LIST_COUNTS)?
+                    .get(user.as_slice())?
+                    .map(|g| g.value()),
+            )
+        })
+        .expect("counter");
+    assert!(n.is_some_and(|n| n >= 1_000), "{n:?}");
+}
