@@ -209,6 +209,27 @@ pub(crate) fn is_empty(
     Ok(t.range(lo..hi)?.next().is_none())
 }
 
+/// Has no list that starts with `prefix` a block? (One look for many lists: a company's
+/// lists of a kind all start `[kind, company]`.)
+pub(crate) fn none_under(
+    t: &Table<BlockKey<'static>, &'static [u8]>,
+    prefix: &[u8],
+) -> Result<bool, StoreError> {
+    let lo: BlockKey<'_> = (prefix, &[], 0);
+    // The least byte string after every one that starts with `prefix`: its last byte that
+    // can grow, grown, and what follows dropped (none: every string from `lo` on).
+    let mut end = prefix.to_vec();
+    while end.last() == Some(&u8::MAX) {
+        end.pop();
+    }
+    let Some(last) = end.last_mut() else {
+        return Ok(t.range(lo..)?.next().is_none());
+    };
+    *last += 1;
+    let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
+    Ok(t.range(lo..hi)?.next().is_none())
+}
+
 /// Merged entries waiting for `blocks::apply`, their keys in one buffer.
 #[derive(Default)]
 pub(crate) struct FlatOut {
@@ -229,20 +250,26 @@ impl FlatOut {
     }
 
     pub(crate) fn ops(&self) -> Vec<Op<'_>> {
+        self.iter()
+            .map(|(key, id, owner)| Op {
+                key,
+                id,
+                owner: Some(owner),
+            })
+            .collect()
+    }
+
+    /// The entries in order: (key, id, owner).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], u64, u64)> {
         let mut start = 0;
         self.ends
             .iter()
             .zip(&self.ids)
-            .map(|(&end, &(id, owner))| {
+            .map(move |(&end, &(id, owner))| {
                 let key = self.bytes.get(start..end).unwrap_or(&[]);
                 start = end;
-                Op {
-                    key,
-                    id,
-                    owner: Some(owner),
-                }
+                (key, id, owner)
             })
-            .collect()
     }
 
     pub(crate) fn clear(&mut self) {

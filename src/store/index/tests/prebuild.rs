@@ -327,3 +327,193 @@ fn the_very_first_company_writes_each_twinned_list_to_both_scopes() {
         across(kind::ASSET_FILTER)
     );
 }
+
+/// `first_sync` whose assets with a user all belong to one (a contact of its first batch):
+/// that user's devices list takes some 170 entries (two blocks), from every run.
+fn first_sync_one_user(dir: &std::path::Path, kick: bool) -> Store {
+    let (s, mut g) = started(dir);
+    let users = [50_000];
+    let put = |w: &mut Writer, g: &mut Gen, first: u64| -> Result<(), StoreError> {
+        w.defer_index_upkeep();
+        assert!(w.defer_lists_if_empty(NEW, ListKind::Contacts)?);
+        assert!(w.defer_lists_if_empty(NEW, ListKind::Assets)?);
+        for id in first..first + PER_BATCH {
+            w.put_contact(&contact(g, NEW, id))?;
+        }
+        for id in first..first + PER_BATCH {
+            w.put_asset(&asset(g, NEW, id + 100_000, &users))?;
+        }
+        Ok(())
+    };
+    for b in 0..BATCHES {
+        s.write_blocking(|w| put(w, &mut g, 50_000 + b * PER_BATCH))
+            .expect("batch");
+        if kick {
+            s.prebuild_lists();
+        }
+    }
+    s.write_blocking(|w| {
+        put(w, &mut g, 50_000 + BATCHES * PER_BATCH)?;
+        w.build_deferred_lists(NEW, ListKind::Contacts)?;
+        w.build_deferred_lists(NEW, ListKind::Assets)
+    })
+    .expect("last batch");
+    s
+}
+
+/// The entries of `NEW`'s users' devices lists in a dump, by list.
+fn user_lists(d: &Dump) -> std::collections::BTreeMap<Vec<u8>, usize> {
+    use crate::store::index::keys::kind;
+    let mut out = std::collections::BTreeMap::new();
+    for e in d {
+        if e.0 == 0
+            && e.1.first() == Some(&kind::ASSET_BY_USER)
+            && e.1.get(1..9) == Some(&NEW.to_be_bytes()[..])
+        {
+            *out.entry(e.1.clone()).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn the_users_devices_lists_held_as_one_are_the_full_builds_lists() {
+    // Many users with a device or two (the usual tenant), and a user with many devices,
+    // spread over every run: the shared list cuts each user's list whole.
+    let ((_a, pre), _full) = with_and_without(first_sync);
+    assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
+    let many = user_lists(&dump(&pre));
+    assert!(many.len() > 100, "{} users' lists", many.len());
+
+    let ((_a, pre), _full) = with_and_without(first_sync_one_user);
+    assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
+    let one = user_lists(&dump(&pre));
+    assert_eq!(one.len(), 1, "{one:?}");
+    // More than a block takes (`blocks::MAX`).
+    assert!(one.values().all(|&n| n > blocks::MAX), "{one:?}");
+    let rows = pre
+        .read_blocking(|r| {
+            let mut n = 0;
+            for row in r.txn.open_table(LIST_BLOCKS)?.iter()? {
+                let list = row?.0.value().0.to_vec();
+                n += usize::from(
+                    list.first() == Some(&kind_by_user())
+                        && list.get(1..9) == Some(&NEW.to_be_bytes()[..]),
+                );
+            }
+            Ok::<_, StoreError>(n)
+        })
+        .expect("rows");
+    assert!(
+        rows >= 2,
+        "{rows} blocks for a list of over {} entries",
+        blocks::MAX
+    );
+}
+
+fn kind_by_user() -> u8 {
+    crate::store::index::keys::kind::ASSET_BY_USER
+}
+
+#[test]
+fn a_users_devices_list_with_blocks_before_the_build_falls_back_to_the_full_build() {
+    // Never expected in a first sync (its records have no entries while the mark stands),
+    // but the prebuild writes the users' lists whole, so a list with blocks must not be
+    // served from it: nothing is written, and the full build runs instead.
+    let run = |dir: &std::path::Path, kick: bool| {
+        written_after_covering(dir, kick, |w, _| {
+            let mut list = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
+            list.push(0);
+            let block = blocks::encode([(&b"early"[..], 7u64, NEW)], 1);
+            let mut t = w.txn.open_table(LIST_BLOCKS)?;
+            t.insert((list.as_slice(), &b"early"[..], 7), block.as_slice())?;
+            Ok(())
+        })
+    };
+    let ((_a, pre), _full) = with_and_without_unchecked(run);
+    let kinds: Vec<ListKind> = served(&pre).iter().map(|(k, _)| k.1).collect();
+    assert_eq!(
+        kinds,
+        vec![ListKind::Contacts],
+        "the assets from the records"
+    );
+    let lists = user_lists(&dump(&pre));
+    let mut early = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
+    early.push(0);
+    assert!(lists.get(&early).is_some_and(|&n| n >= 1), "{lists:?}");
+}
+
+/// [`with_and_without`] for stores whose indexes hold an entry no record makes (so they
+/// are not checked against the records): the two must still be identical.
+fn with_and_without_unchecked(
+    run: impl Fn(&std::path::Path, bool) -> Store,
+) -> ((tempfile::TempDir, Store), (tempfile::TempDir, Store)) {
+    let (a, b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let pre = run(a.path(), true);
+    let full = run(b.path(), false);
+    assert_eq!(
+        dump(&pre),
+        dump(&full),
+        "the indexes differ from a full build's"
+    );
+    ((a, pre), (b, full))
+}
+
+#[test]
+fn none_under_looks_at_every_list_that_starts_with_the_prefix_and_no_other() {
+    use crate::store::index::spill::none_under;
+    let dir = tempfile::tempdir().expect("dir");
+    let s = store(dir.path());
+    s.write_blocking(|w| {
+        let mut t = w.txn.open_table(LIST_BLOCKS)?;
+        let block = blocks::encode([(&b"k"[..], 1u64, 1u64)], 1);
+        for list in [&[1u8, 2, 0xFF, 0xFF][..], &[1, 4], &[0xFF, 0xFF, 3]] {
+            t.insert((list, &b"k"[..], 1), block.as_slice())?;
+        }
+        let had = |p: &[u8]| none_under(&t, p).map(|none| !none);
+        assert!(had(&[1])?);
+        assert!(had(&[1, 2])?);
+        assert!(had(&[1, 2, 0xFF])?);
+        assert!(had(&[1, 2, 0xFF, 0xFF])?);
+        assert!(!had(&[1, 2, 0xFF, 0xFF, 0])?);
+        assert!(!had(&[1, 3])?);
+        assert!(!had(&[1, 2, 0xFE])?);
+        assert!(!had(&[0])?);
+        assert!(had(&[0xFF])?);
+        assert!(had(&[0xFF, 0xFF])?);
+        assert!(!had(&[0xFF, 0xFF, 0xFF])?);
+        Ok::<_, StoreError>(())
+    })
+    .expect("none_under");
+}
+
+#[test]
+fn a_counter_stored_before_the_build_is_moved_not_replaced() {
+    // The prebuild inserts a company's counters when none of their kind is stored yet (a
+    // first sync's) and moves them otherwise: a stored counter must keep what it held.
+    let run = |dir: &std::path::Path, kick: bool| {
+        written_after_covering(dir, kick, |w, _| {
+            let mut t = w.txn.open_table(LIST_COUNTS)?;
+            let user = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
+            crate::store::index::add(&mut t, &user, 1_000)?;
+            Ok(())
+        })
+    };
+    let ((_a, pre), _full) = with_and_without_unchecked(run);
+    assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
+    let user = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
+    let n = pre
+        .read_blocking(|r| {
+            Ok::<_, StoreError>(
+                r.txn
+                    .open_table(LIST_COUNTS)?
+                    .get(user.as_slice())?
+                    .map(|g| g.value()),
+            )
+        })
+        .expect("counter");
+    assert!(n.is_some_and(|n| n >= 1_000), "{n:?}");
+}
