@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// Most users one write transaction applies. WHY 5,000 (#11, was 2,000): every batch
+/// Most users one write transaction applies. WHY 10,000 (#11, was 2,000): every batch
 /// stamps its users in the object-id index, keyed by random GUIDs, so a batch copies (and
 /// its commit checksums and writes) most of that index's leaves whatever its size; fewer
 /// batches copy each leaf fewer times. Still bounded by [`COMMIT_AFTER`].
@@ -25,9 +25,10 @@ pub const COMMIT_ITEMS: usize = 10_000;
 /// A sweep is never resumed (it lists again), so the batch size costs no re-reading.
 pub const DEVICE_COMMIT_ITEMS: usize = 10_000;
 /// Intune batches whose writes may be in flight while the sweep reads on (`WriteQueue`): up to
-/// this many batches of [`DEVICE_COMMIT_ITEMS`] held, beside the one being read. Three cover
-/// the second or so a first sync's contact lists hold the writer, at ~5 MB a batch.
-pub const DEVICE_WRITES_AHEAD: usize = 3;
+/// this many batches of [`DEVICE_COMMIT_ITEMS`] held, beside the one being read. Five cover
+/// the second or so a first sync's contact lists and groups hold the writer (three still
+/// stalled the reading); they cost ~7 MiB of peak more than three (#11, BENCHMARKS.md).
+pub const DEVICE_WRITES_AHEAD: usize = 5;
 /// Longest the first page of a batch waits for its commit.
 pub const COMMIT_AFTER: Duration = Duration::from_millis(1_000);
 /// Pages of users (100 per delta page) one commit covers at most. A crash can make a resumed
