@@ -37,7 +37,7 @@ use std::sync::mpsc::SyncSender;
 /// the round's end cheaper (each entry's heap step costs log(runs)). A twinned entry is held
 /// once for two lists. (Half as many did not lower the sync's peak: 144.8–145.6 MiB against
 /// 143.9–144.0 MiB, 5 December.)
-const PREBUILD_FLUSH_AT: usize = if cfg!(test) { 512 } else { 131_072 };
+const PREBUILD_FLUSH_AT: usize = if cfg!(test) { 512 } else { 196_608 };
 /// Bytes a run's reader fetches from the scratch file at a time while merging.
 const READ_AHEAD: usize = 64 * 1024;
 
