@@ -216,16 +216,9 @@ pub(crate) fn none_under(
     prefix: &[u8],
 ) -> Result<bool, StoreError> {
     let lo: BlockKey<'_> = (prefix, &[], 0);
-    // The least byte string after every one that starts with `prefix`: its last byte that
-    // can grow, grown, and what follows dropped (none: every string from `lo` on).
-    let mut end = prefix.to_vec();
-    while end.last() == Some(&u8::MAX) {
-        end.pop();
-    }
-    let Some(last) = end.last_mut() else {
+    let Some(end) = super::keys::past_prefix(prefix) else {
         return Ok(t.range(lo..)?.next().is_none());
     };
-    *last += 1;
     let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
     Ok(t.range(lo..hi)?.next().is_none())
 }

@@ -356,14 +356,9 @@ fn no_counter_under(
     prefix: &[u8],
 ) -> Result<bool, StoreError> {
     use redb::ReadableTable;
-    let mut end = prefix.to_vec();
-    while end.last() == Some(&u8::MAX) {
-        end.pop();
-    }
-    let Some(last) = end.last_mut() else {
+    let Some(end) = super::super::keys::past_prefix(prefix) else {
         return Ok(t.range(prefix..)?.next().is_none());
     };
-    *last += 1;
     Ok(t.range(prefix..end.as_slice())?.next().is_none())
 }
 
