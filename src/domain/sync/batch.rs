@@ -84,6 +84,30 @@ impl<T> Batch<T> {
     }
 }
 
+/// One batch's write transaction, for [`Committer`] and [`WriteQueue`].
+async fn write_batch<T, F>(store: &Store, f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Writer) -> Result<T, StoreError> + Send + 'static,
+{
+    // Shares its commit with other syncs' batches ready at the same time (group commit,
+    // `store/group.rs`): a failed group fails this batch, and the job retries.
+    let written = store
+        .write_grouped(move |w| {
+            // A batch puts thousands of records and reads no list: its index entries are
+            // written once, in key order, at its commit.
+            w.defer_index_upkeep();
+            f(w)
+        })
+        .await;
+    // A first sync's lists are prepared from what just committed, beside the next batches,
+    // so its round's end only merges them (`store/index/prebuild/`).
+    if written.is_ok() {
+        store.prebuild_lists();
+    }
+    written
+}
+
 /// At most one write transaction in flight, so batches commit in the order they were read
 /// while the caller fetches the next pages.
 pub(super) struct Committer<T> {
@@ -118,24 +142,7 @@ impl<T: Send + 'static> Committer<T> {
     {
         debug_assert!(self.in_flight.is_none(), "land the previous batch first");
         let store = self.store.clone();
-        self.in_flight = Some(tokio::spawn(async move {
-            // Shares its commit with other syncs' batches ready at the same time (group
-            // commit, `store/group.rs`): a failed group fails this batch, and the job retries.
-            let written = store
-                .write_grouped(move |w| {
-                    // A batch puts thousands of records and reads no list: its index entries
-                    // are written once, in key order, at its commit.
-                    w.defer_index_upkeep();
-                    f(w)
-                })
-                .await;
-            // A first sync's lists are prepared from what just committed, beside the next
-            // batches, so its round's end only merges them (`store/index/prebuild/`).
-            if written.is_ok() {
-                store.prebuild_lists();
-            }
-            written
-        }));
+        self.in_flight = Some(tokio::spawn(async move { write_batch(&store, f).await }));
     }
 }
 
@@ -203,23 +210,15 @@ impl WriteQueue {
                     "an earlier write of this sync failed".into(),
                 ));
             }
-            let written = store
-                .write_grouped(move |w| {
-                    w.defer_index_upkeep();
-                    f(w)
-                })
-                .await;
+            let written = write_batch(&store, f).await;
             let _ = tx.send(written.is_ok());
-            if written.is_ok() {
-                store.prebuild_lists();
-            }
             written
         }));
         Ok(landed)
     }
 
     /// Wait for the oldest write in flight, if any.
-    pub(super) async fn land_oldest(&mut self) -> Result<Option<(ChangeCounts, u64)>, StoreError> {
+    async fn land_oldest(&mut self) -> Result<Option<(ChangeCounts, u64)>, StoreError> {
         match self.queued.pop_front() {
             None => Ok(None),
             Some(h) => match h.await {
