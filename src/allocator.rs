@@ -14,11 +14,23 @@
 //! The options trade a little CPU for memory an appliance on a small VM keeps: freed pages
 //! go back to the kernel at once (`dirty_decay_ms:0`, `muzzy_decay_ms:0`) by a background
 //! thread; one arena (`narenas:1`: this process does a few things at a time, not hundreds)
-//! and small thread caches (`tcache_max:1024`), so a burst of web requests does not leave
-//! each worker thread holding its own pool. The trade, measured (BENCHMARKS.md, identity sync,
-//! the quiet re-run of 5 December): with a 1 s decay instead, list pages cost ~15 % less per
-//! request, but the 100,000-user initial sync peaks at 147 MiB instead of 133–139 MiB, over
-//! the 150 MB a small VM is promised; we keep the memory bound.
+//! and thread caches for objects up to 8 KiB only (`tcache_max:8192`), so a burst of web
+//! requests does not leave each worker thread holding its own pool of large buffers. The
+//! trade, measured (BENCHMARKS.md, identity sync, the quiet re-run of 5 December): with a 1 s
+//! decay instead, list pages cost ~15 % less per request, but the 100,000-user initial sync
+//! peaks at 147 MiB instead of 133–139 MiB, over the 150 MB a small VM is promised; we keep
+//! the memory bound.
+//!
+//! WHY 8 KiB and not 1 KiB (#11, BENCHMARKS.md "The thread caches take redb's pages"): redb
+//! holds each cached or dirty page as its own 4,112-byte allocation (jemalloc's 5 KiB class,
+//! [`CACHED_PAGE_BYTES`]). Above `tcache_max` every such allocation and free goes to the
+//! arena, and with the decay at 0 a slab that empties is handed back to the kernel at once,
+//! to be faulted in again by the next transaction's pages: the sync's writer paid for its
+//! page churn in `madvise`, page faults and TLB shoot-downs (on the other core too). Cached
+//! per thread, those pages are reused: in eight alternating pairs the initial sync used 9.5
+//! CPU-s against 10.0 and read 1.58 × its floor against 1.63 ×, with the same peak. What it
+//! costs: each thread that writes keeps a few such pages per size class, ~5 MiB more after a
+//! sync, 13–18 MiB more with 16 sync workers (1,000-tenant cycle: 175 MiB peak against 157).
 //!
 //! Built without the `jemalloc` feature (`--no-default-features`), the process uses glibc's
 //! malloc: how the benches measure one against the other.
