@@ -91,11 +91,16 @@ pub fn register_builtin(r: &mut Registry) {
                 }
             }
         });
+        let slot = ctx.slot.clone();
         let result = ctx
             .services
-            .run_identity_sync(&ctx.job, move |line| {
-                let _ = tx.send(line);
-            })
+            .run_identity_sync(
+                &ctx.job,
+                move |line| {
+                    let _ = tx.send(line);
+                },
+                move || slot.release(),
+            )
             .await;
         let _ = reporter.await;
         result

@@ -381,17 +381,24 @@ impl Services {
 
     /// Requeue one running job immediately (graceful shutdown ran out of time).
     pub async fn requeue_running(&self, id: u64) -> DomainResult<()> {
+        self.requeue_claimed(id, "requeued at shutdown").await
+    }
+
+    /// Put a claimed job back in the queue at once, its attempt not counted, saying `why` on
+    /// its progress line; other workers are woken to take it.
+    pub async fn requeue_claimed(&self, id: u64, why: &'static str) -> DomainResult<()> {
         let now = self.now();
         self.store
             .write(move |w| {
                 if let Some(mut j) = w.job(id)?.filter(|j| j.state == JobState::Running) {
                     j.attempts = j.attempts.saturating_sub(1);
-                    j.progress = "requeued at shutdown".into();
+                    j.progress = why.into();
                     w.requeue_job(j, now)?;
                 }
                 Ok::<_, StoreError>(())
             })
             .await?;
+        self.job_notify.notify_waiters();
         Ok(())
     }
 }

@@ -30,9 +30,49 @@ pub type JobHandler = Arc<dyn Fn(JobContext) -> JobFuture + Send + Sync>;
 pub struct JobContext {
     pub job: Job,
     pub services: Services,
+    /// Tells the worker that the job is done with remote requests ([`JobContext::reading_done`]).
+    pub slot: SlotRelease,
+}
+
+/// A job's word to its worker that it will send no more remote requests (Graph, Level.io):
+/// what it has left is store work (its last writes landing, its outcome). The worker then
+/// starts its next job while this one finishes beside it.
+///
+/// WHY (#11): the pool is sized for Graph latency, and a sync's last writes and its outcome
+/// commit wait for the one store writer, ~20 ms a job in a 1,000-tenant cycle, while the
+/// worker sent nothing. Each worker still sends one request at a time and each company still
+/// has one job running (a job is `running` until its outcome commits); a worker lets at most
+/// one job finish beside the one it runs, so memory stays bounded by two jobs per worker.
+#[derive(Clone, Default)]
+pub struct SlotRelease(Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>>);
+
+impl SlotRelease {
+    /// A release and the worker's end of it; dropping `SlotRelease` unsent says "never".
+    pub fn new() -> (Self, tokio::sync::oneshot::Receiver<()>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Self(Arc::new(std::sync::Mutex::new(Some(tx)))), rx)
+    }
+
+    /// Release the slot (once; later calls do nothing).
+    pub fn release(&self) {
+        let sender = match self.0.lock() {
+            Ok(mut s) => s.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(tx) = sender {
+            // Nobody listening (a job run by `run_due`): nothing to release.
+            let _ = tx.send(());
+        }
+    }
 }
 
 impl JobContext {
+    /// The job sends no more remote requests: its worker may start the next job now (see
+    /// [`SlotRelease`]).
+    pub fn reading_done(&self) {
+        self.slot.release();
+    }
+
     /// Report progress (shown on the Jobs page; also the job's heartbeat).
     pub async fn progress(&self, msg: impl Into<String>) {
         if let Err(e) = self.services.job_progress(self.job.id, msg.into()).await {

@@ -3,17 +3,22 @@
 //! commit, `committer.rs`; see `Services::complete_and_claim_group`). Each job runs in its own
 //! task so a panic fails that job (and is retried) instead of killing the worker.
 //!
+//! A job that is done with remote requests releases its slot (`SlotRelease`): the worker
+//! starts its next job while that one's last writes and outcome commit beside it.
+//!
 //! The pool is sized for I/O (a sync spends its time waiting on Graph, not on a core), and a
 //! claim never takes a job of a company that has one running (the store checks, inside the
 //! claim's transaction), so each tenant sees at most one job of ours at a time.
 
 use super::committer::Committer;
-use super::{JobContext, Registry, Shutdown, stopped};
+use super::{JobContext, Registry, Shutdown, SlotRelease, stopped};
 use crate::domain::Services;
 use crate::domain::jobs::RunResult;
-use std::collections::HashSet;
+use crate::model::Job;
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 /// Longest a worker sleeps before looking at the queue again, even without a wake-up.
@@ -45,31 +50,65 @@ async fn worker_loop(
     committer: Committer,
 ) {
     tracing::debug!(worker = index, "job worker started");
-    // A job claimed together with the previous one's outcome, to run without a claim of its own.
-    let mut next: Option<crate::model::Job> = None;
+    // Jobs claimed for this worker and not started yet: by an outcome's commit (with the
+    // previous job's end), or by a claim of its own. At most two (see below).
+    let mut held: VecDeque<(Job, Instant)> = VecDeque::new();
+    // The job that released its slot (`SlotRelease`) and finishes beside the one running: at
+    // most one. It ends with the job its outcome's commit claimed for this worker.
+    let mut finishing: Option<JoinHandle<Option<Job>>> = None;
     loop {
         if *shutdown.borrow() {
-            if let Some(job) = next.take() {
-                // Claimed just before the signal: put it back, its attempt not counted.
-                if let Err(e) = services.requeue_running(job.id).await {
-                    tracing::error!(job = job.id, error = %e, "could not requeue job at shutdown (it is requeued at next start)");
-                }
-            }
             break;
+        }
+        if finishing.as_ref().is_some_and(|f| f.is_finished()) {
+            held.extend(finishing_ends(&mut finishing).await.map(just_claimed));
         }
         // Register interest before looking, so an enqueue between the look and the sleep wakes us.
         let notified = services.job_notify.notified();
-        let claimed = match next.take() {
-            Some(job) => Ok(Some(job)),
+        let claimed = match held.pop_front() {
+            Some((job, _)) => Ok(Some(job)),
             None => services.claim_job().await,
         };
         match claimed {
             Ok(Some(job)) => {
-                if let Some(outcome) =
-                    run_one(&services, &registry, job.clone(), shutdown.clone(), grace).await
-                {
-                    let go_on = !*shutdown.borrow();
-                    next = committer.finish(job, outcome, go_on).await;
+                let (slot, released) = SlotRelease::new();
+                let mut run = tokio::spawn(run_and_finish(
+                    services.clone(),
+                    registry.clone(),
+                    committer.clone(),
+                    job,
+                    (shutdown.clone(), grace),
+                    slot,
+                ));
+                let released = async move {
+                    // Dropped unsent: the job ended without releasing; its end is taken below.
+                    if released.await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                };
+                tokio::pin!(released);
+                loop {
+                    let give_back_at = held.front().map(|(_, at)| *at + HOLD_AT_MOST);
+                    tokio::select! {
+                        ended = &mut run => {
+                            held.extend(ended.ok().flatten().map(just_claimed));
+                            break;
+                        }
+                        () = &mut released => {
+                            // One job finishes beside at most: an older one ends first.
+                            if finishing.is_some() {
+                                held.extend(finishing_ends(&mut finishing).await.map(just_claimed));
+                            }
+                            finishing = Some(run);
+                            break;
+                        }
+                        claimed = finishing_ends(&mut finishing) => {
+                            held.extend(claimed.map(just_claimed));
+                        }
+                        _ = sleep_until_some(give_back_at) => {
+                            give_back(&services, &mut held).await;
+                        }
+                    }
                 }
             }
             Ok(None) => {
@@ -86,6 +125,7 @@ async fn worker_loop(
                 };
                 tokio::select! {
                     _ = notified => {}
+                    claimed = finishing_ends(&mut finishing) => held.extend(claimed.map(just_claimed)),
                     _ = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
                     _ = stopped(shutdown.clone()) => break,
                 }
@@ -99,7 +139,84 @@ async fn worker_loop(
             }
         }
     }
+    // A job finishing beside ends first (its outcome commits, claiming nothing now); jobs
+    // claimed and not started go back to the queue, their attempt not counted.
+    if finishing.is_some() {
+        held.extend(finishing_ends(&mut finishing).await.map(just_claimed));
+    }
+    for (job, _) in held {
+        if let Err(e) = services.requeue_running(job.id).await {
+            tracing::error!(job = job.id, error = %e, "could not requeue job at shutdown (it is requeued at next start)");
+        }
+    }
     tracing::debug!(worker = index, "job worker stopped");
+}
+
+/// Longest a job claimed for a worker waits for it (while the worker's own job runs on)
+/// before it goes back to the queue for another worker: a claim made ahead (by the outcome
+/// of a job finishing beside) is taken within one job's time in a cycle of small syncs,
+/// but the job running may be a first sync of minutes.
+const HOLD_AT_MOST: Duration = Duration::from_secs(1);
+
+fn just_claimed(job: Job) -> (Job, Instant) {
+    (job, Instant::now())
+}
+
+/// Sleep until `at`; never wakes without one.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Put the jobs held too long back in the queue, for the other workers.
+async fn give_back(services: &Services, held: &mut VecDeque<(Job, Instant)>) {
+    for (job, _) in held.drain(..) {
+        if let Err(e) = services
+            .requeue_claimed(job.id, "given back: its worker was busy")
+            .await
+        {
+            tracing::error!(job = job.id, error = %e, "could not give back a claimed job (it is requeued at next start)");
+        }
+    }
+}
+
+/// Run `job`, then record its outcome through group commit, claiming the worker's next job
+/// in that commit unless the pool is stopping. `None`: no job was claimed (or the run was cut
+/// short by shutdown and requeued).
+async fn run_and_finish(
+    services: Services,
+    registry: Registry,
+    committer: Committer,
+    job: Job,
+    (shutdown, grace): (Shutdown, Duration),
+    slot: SlotRelease,
+) -> Option<Job> {
+    let outcome = run_one(
+        &services,
+        &registry,
+        job.clone(),
+        shutdown.clone(),
+        grace,
+        slot,
+    )
+    .await?;
+    let go_on = !*shutdown.borrow();
+    committer.finish(job, outcome, go_on).await
+}
+
+/// Wait for the job finishing beside (never resolves when there is none) and take the job
+/// its outcome claimed.
+async fn finishing_ends(finishing: &mut Option<JoinHandle<Option<Job>>>) -> Option<Job> {
+    let Some(f) = finishing.as_mut() else {
+        return std::future::pending().await;
+    };
+    let ended = f.await;
+    *finishing = None;
+    // A panic here is the recording's, not the job's (which runs in a task of its own): the
+    // job stays `running` and is requeued at the next start, as after a crash.
+    ended.ok().flatten()
 }
 
 /// Run every job that is due by the services' clock, one after another in the caller's task,
@@ -122,6 +239,7 @@ pub async fn run_due(
             job.clone(),
             never.clone(),
             Duration::ZERO,
+            SlotRelease::default(),
         )
         .await
         else {
@@ -142,12 +260,13 @@ async fn run_one(
     job: crate::model::Job,
     shutdown: Shutdown,
     grace: Duration,
+    slot: SlotRelease,
 ) -> Option<RunResult> {
     // `instrument`, not `span.enter()`: a guard held across awaits would tag whatever else
     // this thread polls meanwhile with this job's span.
     // ERROR level for the same reason as the request span: present under any log filter.
     let span = tracing::error_span!("job", id = job.id, kind = job.kind.as_str(), company = ?job.company_id, attempt = job.attempts);
-    run_one_in_span(services, registry, job, shutdown, grace)
+    run_one_in_span(services, registry, job, shutdown, grace, slot)
         .instrument(span)
         .await
 }
@@ -158,6 +277,7 @@ async fn run_one_in_span(
     job: crate::model::Job,
     shutdown: Shutdown,
     grace: Duration,
+    slot: SlotRelease,
 ) -> Option<RunResult> {
     tracing::info!("job started");
     let Some(handler) = registry.get(job.kind.as_str()) else {
@@ -170,6 +290,7 @@ async fn run_one_in_span(
     let ctx = JobContext {
         job: job.clone(),
         services: services.clone(),
+        slot,
     };
     let mut task = tokio::spawn(handler(ctx));
     let result = tokio::select! {

@@ -24,6 +24,7 @@ impl Services {
         tenant: &str,
         progress: &(impl Fn(crate::model::Progress) + Send + Sync),
         before: &mut Tail,
+        last_page_read: &(impl Fn() + Send + Sync),
     ) -> Result<ChangeCounts, StepError> {
         let prior = self
             .store
@@ -70,6 +71,9 @@ impl Services {
                 return Err(StepError::Graph(GraphError::new(info)));
             }
             let last = page.next_link.is_none();
+            if last {
+                last_page_read();
+            }
             batch.add_page(page.items.into_iter().map(device_record));
             link = page.next_link;
             if !batch.due(last) {

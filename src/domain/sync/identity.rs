@@ -87,10 +87,14 @@ impl Services {
     }
 
     /// Run one identity sync job. `progress` receives where it stands (for a progress bar).
+    /// `reading_done` is called once the job sends no more remote requests (the last Intune
+    /// page was read, or the Level.io phase ended): its worker may then start its next job
+    /// while this one's last writes land (`jobs::SlotRelease`).
     pub async fn run_identity_sync(
         &self,
         job: &Job,
         progress: impl Fn(Progress) + Send + Sync,
+        reading_done: impl Fn() + Send + Sync,
     ) -> RunResult {
         let Some(company_id) = job.company_id else {
             return RunResult::Abort("identity sync needs a company".into());
@@ -185,6 +189,16 @@ impl Services {
         let mut warnings = Vec::new();
         // The groups' writes queue behind the users round's last write and land while the
         // devices phase reads (`sync_groups`); the devices land them before their first write.
+        // Without a Level.io phase to follow, the last Intune page ends the job's reading.
+        let level_follows = self
+            .level_group_map()
+            .await
+            .map_or(true, |m| m.values().any(|c| *c == company_id));
+        let last_page_read = || {
+            if !level_follows {
+                reading_done();
+            }
+        };
         let mut devices = self
             .sync_devices(
                 &graph,
@@ -192,6 +206,7 @@ impl Services {
                 &tenant.tenant_id,
                 &progress,
                 &mut groups_tail,
+                &last_page_read,
             )
             .await;
         match users_tail.land().await {
@@ -286,6 +301,7 @@ impl Services {
         // Level.io after Intune, so the merge reads this sync's Intune records; its failure
         // is a warning of this job, never its end (src/domain/sync/level.rs).
         let level = self.sync_level_devices(job, &company).await;
+        reading_done();
         let level_words = level.words();
         if let Some(w) = level.warning() {
             self.add_job_warning(job.id, w.clone()).await;
