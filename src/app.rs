@@ -118,11 +118,16 @@ pub fn register_builtin(r: &mut Registry) {
                 progress_ctx.progress(line).await;
             }
         });
+        let slot = ctx.slot.clone();
         let result = ctx
             .services
-            .run_evidence_sync(&ctx.job, move |line| {
-                let _ = tx.send(line);
-            })
+            .run_evidence_sync(
+                &ctx.job,
+                move |line| {
+                    let _ = tx.send(line);
+                },
+                move || slot.release(),
+            )
             .await;
         let _ = reporter.await;
         result

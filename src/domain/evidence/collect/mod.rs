@@ -25,11 +25,14 @@ use reads::admins_of;
 use run::{Run, Stop, gate, map_collected, other_gap, permission};
 
 impl Services {
-    /// Run one evidence collection job. `progress` receives human progress lines.
+    /// Run one evidence collection job. `progress` receives human progress lines;
+    /// `reading_done` is called once every Graph read is done and only the snapshot's store
+    /// work is left (its worker may start its next job: `jobs::SlotRelease`).
     pub async fn run_evidence_sync(
         &self,
         job: &Job,
         progress: impl Fn(String) + Send + Sync,
+        reading_done: impl Fn() + Send + Sync,
     ) -> RunResult {
         let Some(company_id) = job.company_id else {
             return RunResult::Abort("evidence collection needs a company".into());
@@ -75,7 +78,10 @@ impl Services {
             payloads: Vec::new(),
         };
         match self.collect(&mut run, &company, job, &progress).await {
-            Ok(snapshot) => self.store_snapshot(&company, job, started, snapshot).await,
+            Ok(snapshot) => {
+                reading_done();
+                self.store_snapshot(&company, job, started, snapshot).await
+            }
             Err(stop) => self.fail_collection(&company, job, started, stop).await,
         }
     }
