@@ -297,3 +297,35 @@ pub fn location(r: &reqwest::Response) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+/// Queue a manual job of `kind` for `company`, as the system.
+pub async fn enqueue_manual(
+    services: &tenantry::domain::Services,
+    kind: &str,
+    company: u64,
+) -> tenantry::model::Job {
+    services
+        .enqueue(
+            tenantry::model::Actor::system(),
+            kind,
+            Some(company),
+            tenantry::model::Trigger::Manual,
+            serde_json::Value::Null,
+        )
+        .await
+        .expect("enqueue")
+        .job
+}
+
+/// Wait until job `id` matches `pred` (`what` names that state in the failure message).
+pub async fn wait_for_job(
+    app: &TestApp,
+    id: u64,
+    what: &str,
+    pred: impl Fn(&tenantry::model::Job) -> bool,
+) -> tenantry::model::Job {
+    eventually(&format!("job {id} becomes {what}"), || async {
+        Some(app.services().job(id).await.expect("job")).filter(|j| pred(j))
+    })
+    .await
+}

@@ -1,20 +1,14 @@
 //! The durable job queue end to end: restart recovery, one active job per company and
 //! kind, retries with exponential backoff.
 
+use crate::helpers::wait_for_job as wait_for;
 use crate::helpers::*;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tenantry::domain::jobs::RunResult;
 use tenantry::jobs::Registry;
-use tenantry::model::{Job, JobState, Trigger};
-
-async fn wait_for(app: &TestApp, id: u64, what: &str, pred: impl Fn(&Job) -> bool) -> Job {
-    eventually(&format!("job {id} becomes {what}"), || async {
-        Some(app.services().job(id).await.expect("job")).filter(|j| pred(j))
-    })
-    .await
-}
+use tenantry::model::{JobState, Trigger};
 
 fn succeed_registry(runs: Arc<Mutex<Vec<u64>>>) -> Registry {
     let mut r = Registry::default();
@@ -372,21 +366,7 @@ async fn a_company_runs_one_job_at_a_time_across_kinds_while_other_companies_pro
         r,
     )
     .await;
-    let enqueue = |kind: &'static str, company: u64| {
-        let s = app.services().clone();
-        async move {
-            s.enqueue(
-                tenantry::model::Actor::system(),
-                kind,
-                Some(company),
-                Trigger::Manual,
-                json!(null),
-            )
-            .await
-            .expect("enqueue")
-            .job
-        }
-    };
+    let enqueue = |kind: &'static str, company: u64| enqueue_manual(app.services(), kind, company);
     let held = enqueue("hold", 1).await;
     wait_for(&app, held.id, "running", |j| j.state == JobState::Running).await;
     // Queued first, so the oldest due job: it would be claimed first if its company were free.
@@ -521,177 +501,4 @@ async fn an_outcome_commits_with_its_records_and_the_next_claim_which_a_restart_
         app.services().job(first).await.expect("job").state,
         JobState::Succeeded
     );
-}
-
-/// A job that says it is done with remote requests (`JobContext::reading_done`) lets its
-/// worker start the next job while it finishes; its company still runs one job at a time.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_done_reading_frees_its_worker_and_still_holds_its_company() {
-    let (finish, finishing) = tokio::sync::watch::channel(false);
-    let mut r = Registry::default();
-    r.register("reader", move |ctx| {
-        let mut finishing = finishing.clone();
-        async move {
-            ctx.reading_done();
-            // Its store work, here held open until the test lets it end.
-            let _ = finishing.wait_for(|f| *f).await;
-            RunResult::Succeeded {
-                counts: Default::default(),
-                summary: "read".into(),
-            }
-        }
-    });
-    r.register("other", |_ctx| async {
-        RunResult::Succeeded {
-            counts: Default::default(),
-            summary: "ran".into(),
-        }
-    });
-    let app = spawn_app_with(
-        |c| {
-            c.jobs.workers = 1;
-            c.jobs.shutdown_grace_seconds = 0;
-        },
-        r,
-    )
-    .await;
-    let enqueue = |kind: &'static str, company: u64| {
-        let s = app.services().clone();
-        async move {
-            s.enqueue(
-                tenantry::model::Actor::system(),
-                kind,
-                Some(company),
-                Trigger::Manual,
-                json!(null),
-            )
-            .await
-            .expect("enqueue")
-            .job
-        }
-    };
-    let reader = enqueue("reader", 1).await;
-    wait_for(&app, reader.id, "running", |j| j.state == JobState::Running).await;
-    let same_company = enqueue("other", 1).await;
-    let other_company = enqueue("other", 2).await;
-    // The one worker ran it while the reader is still running.
-    wait_for(&app, other_company.id, "succeeded", |j| {
-        j.state == JobState::Succeeded
-    })
-    .await;
-    let still = app.services().job(reader.id).await.expect("job");
-    assert_eq!(still.state, JobState::Running, "the reader has not ended");
-    let waiting = app.services().job(same_company.id).await.expect("job");
-    assert_eq!(
-        waiting.state,
-        JobState::Queued,
-        "company 1 has its reader running"
-    );
-    finish.send(true).expect("finish");
-    let reader = wait_for(&app, reader.id, "succeeded", |j| {
-        j.state == JobState::Succeeded
-    })
-    .await;
-    let ran = wait_for(&app, same_company.id, "succeeded", |j| {
-        j.state == JobState::Succeeded
-    })
-    .await;
-    assert!(
-        ran.started_at >= reader.finished_at,
-        "started after the reader ended: {:?} vs {:?}",
-        ran.started_at,
-        reader.finished_at
-    );
-}
-
-/// A job claimed for a worker by the outcome of a job finishing beside it waits at most a
-/// moment for that worker: while the worker's own job runs on, it goes back to the queue.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_claimed_ahead_for_a_busy_worker_goes_back_to_the_queue() {
-    let (go, going) = tokio::sync::watch::channel(false);
-    let (finish, finishing) = tokio::sync::watch::channel(false);
-    let mut r = Registry::default();
-    r.register("reader", move |ctx| {
-        let mut going = going.clone();
-        async move {
-            ctx.reading_done();
-            // Ends once its worker runs the long job, so its outcome's commit claims the
-            // next job for a worker that is busy.
-            let _ = going.wait_for(|g| *g).await;
-            RunResult::Succeeded {
-                counts: Default::default(),
-                summary: "read".into(),
-            }
-        }
-    });
-    r.register("long", move |_ctx| {
-        let mut finishing = finishing.clone();
-        async move {
-            let _ = finishing.wait_for(|f| *f).await;
-            RunResult::Succeeded {
-                counts: Default::default(),
-                summary: "long".into(),
-            }
-        }
-    });
-    r.register("other", |_ctx| async {
-        RunResult::Succeeded {
-            counts: Default::default(),
-            summary: "ran".into(),
-        }
-    });
-    let app = spawn_app_with(
-        |c| {
-            c.jobs.workers = 1;
-            c.jobs.shutdown_grace_seconds = 0;
-        },
-        r,
-    )
-    .await;
-    let s = app.services().clone();
-    let enqueue = |kind: &'static str, company: u64| {
-        let s = s.clone();
-        async move {
-            s.enqueue(
-                tenantry::model::Actor::system(),
-                kind,
-                Some(company),
-                Trigger::Manual,
-                json!(null),
-            )
-            .await
-            .expect("enqueue")
-            .job
-        }
-    };
-    // The reader releases its worker, which takes the long job; the third is queued when the
-    // reader ends, so the reader's outcome claims it for the busy worker.
-    let reader = enqueue("reader", 1).await;
-    let long = enqueue("long", 2).await;
-    let ahead = enqueue("other", 3).await;
-    wait_for(&app, long.id, "running", |j| j.state == JobState::Running).await;
-    go.send(true).expect("go");
-    wait_for(&app, reader.id, "succeeded", |j| {
-        j.state == JobState::Succeeded
-    })
-    .await;
-    let given_back = wait_for(&app, ahead.id, "given back", |j| {
-        j.state == JobState::Queued && j.progress.contains("given back")
-    })
-    .await;
-    assert_eq!(
-        given_back.attempts, 0,
-        "a claim given back is not an attempt"
-    );
-    let long_now = app.services().job(long.id).await.expect("job");
-    assert_eq!(long_now.state, JobState::Running, "the long job runs on");
-    finish.send(true).expect("finish");
-    wait_for(&app, ahead.id, "succeeded", |j| {
-        j.state == JobState::Succeeded
-    })
-    .await;
-    wait_for(&app, long.id, "succeeded", |j| {
-        j.state == JobState::Succeeded
-    })
-    .await;
 }

@@ -55,21 +55,7 @@ async fn outcomes_commit_together_with_their_records_and_claims_and_a_crash_reru
         let services = tenantry::demo::offline_services(&config, None)
             .await
             .expect("open");
-        let enqueue = |kind: &'static str, company: u64| {
-            let s = services.clone();
-            async move {
-                s.enqueue(
-                    Actor::system(),
-                    kind,
-                    Some(company),
-                    Trigger::Manual,
-                    json!(null),
-                )
-                .await
-                .expect("enqueue")
-                .job
-            }
-        };
+        let enqueue = |kind: &'static str, company: u64| enqueue_manual(&services, kind, company);
         let a = enqueue("test", 1).await;
         let b = enqueue("test", 2).await;
         // Company 1 twice more (other kinds), then company 3: the oldest due jobs.

@@ -40,6 +40,7 @@ mod exports_and_empty_states;
 mod jobs;
 mod jobs_group;
 mod jobs_page;
+mod jobs_release;
 mod layering;
 mod level;
 mod levelio_sync;
