@@ -7,11 +7,6 @@ use crate::store::StoreError;
 use redb::ReadableTable;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
 
-/// The first key after every key of `list`.
-fn end_of(list: &[u8]) -> Vec<u8> {
-    super::keys::after(list)
-}
-
 /// A position in a list: (sort key, id).
 pub(crate) type Pos<'a> = (&'a [u8], u64);
 
@@ -66,7 +61,7 @@ pub(crate) fn walk<'t, T: ReadableTable<BlockKey<'static>, &'static [u8]>>(
     hi: Bound<Pos<'_>>,
     desc: bool,
 ) -> Result<Walk<'t>, StoreError> {
-    let end = end_of(list);
+    let end = super::keys::after(list);
     let list_lo: BlockKey<'_> = (list, &[], 0);
     let list_hi: BlockKey<'_> = (end.as_slice(), &[], 0);
     let blocks = if desc {

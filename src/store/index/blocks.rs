@@ -158,11 +158,6 @@ pub(crate) fn decode(block: &[u8]) -> Result<Vec<Entry>, StoreError> {
     Ok(out)
 }
 
-/// The first key after every key of `list`.
-fn end_of(list: &[u8]) -> Vec<u8> {
-    keys::after(list)
-}
-
 type OwnedStart = (Vec<u8>, u64);
 
 /// The block that holds (or would hold) `(key, id)` in `list`: the last block starting at or
@@ -180,7 +175,7 @@ fn block_for<T: ReadableTable<BlockKey<'static>, &'static [u8]>>(
         let (_, s, i) = k.value();
         return Ok(Some(((s.to_vec(), i), v.value().to_vec())));
     }
-    let end = end_of(list);
+    let end = keys::after(list);
     let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
     if let Some(r) = t.range(at..hi)?.next() {
         let (k, v) = r?;
@@ -196,7 +191,7 @@ fn next_start<T: ReadableTable<BlockKey<'static>, &'static [u8]>>(
     list: &[u8],
     start: &OwnedStart,
 ) -> Result<Option<OwnedStart>, StoreError> {
-    let end = end_of(list);
+    let end = keys::after(list);
     let from: BlockKey<'_> = (list, start.0.as_slice(), start.1);
     let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
     match t
