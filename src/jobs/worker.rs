@@ -50,29 +50,24 @@ async fn worker_loop(
     committer: Committer,
 ) {
     tracing::debug!(worker = index, "job worker started");
-    // Jobs claimed for this worker and not started yet: by an outcome's commit (with the
-    // previous job's end), or by a claim of its own. At most two (see below).
-    let mut held: VecDeque<(Job, Instant)> = VecDeque::new();
-    // The job that released its slot (`SlotRelease`) and finishes beside the one running: at
-    // most one. It ends with the job its outcome's commit claimed for this worker.
-    let mut finishing: Option<JoinHandle<Option<Job>>> = None;
+    let mut lane = Lane::default();
     loop {
         if *shutdown.borrow() {
             break;
         }
-        if finishing.as_ref().is_some_and(|f| f.is_finished()) {
-            held.extend(finishing_ends(&mut finishing).await.map(just_claimed));
+        if lane.finishing.as_ref().is_some_and(|f| f.is_finished()) {
+            lane.finishing_ends().await;
         }
         // Register interest before looking, so an enqueue between the look and the sleep wakes us.
         let notified = services.job_notify.notified();
-        let claimed = match held.pop_front() {
+        let claimed = match lane.held.pop_front() {
             Some((job, _)) => Ok(Some(job)),
             None => services.claim_job().await,
         };
         match claimed {
             Ok(Some(job)) => {
                 let (slot, released) = SlotRelease::new();
-                let mut run = tokio::spawn(run_and_finish(
+                let run = tokio::spawn(run_and_finish(
                     services.clone(),
                     registry.clone(),
                     committer.clone(),
@@ -80,36 +75,7 @@ async fn worker_loop(
                     (shutdown.clone(), grace),
                     slot,
                 ));
-                let released = async move {
-                    // Dropped unsent: the job ended without releasing; its end is taken below.
-                    if released.await.is_err() {
-                        std::future::pending::<()>().await;
-                    }
-                };
-                tokio::pin!(released);
-                loop {
-                    let give_back_at = held.front().map(|(_, at)| *at + HOLD_AT_MOST);
-                    tokio::select! {
-                        ended = &mut run => {
-                            held.extend(ended.ok().flatten().map(just_claimed));
-                            break;
-                        }
-                        () = &mut released => {
-                            // One job finishes beside at most: an older one ends first.
-                            if finishing.is_some() {
-                                held.extend(finishing_ends(&mut finishing).await.map(just_claimed));
-                            }
-                            finishing = Some(run);
-                            break;
-                        }
-                        claimed = finishing_ends(&mut finishing) => {
-                            held.extend(claimed.map(just_claimed));
-                        }
-                        _ = sleep_until_some(give_back_at) => {
-                            give_back(&services, &mut held).await;
-                        }
-                    }
-                }
+                lane.run(&services, run, released).await;
             }
             Ok(None) => {
                 let due = services.next_job_due().await.unwrap_or_default();
@@ -125,7 +91,7 @@ async fn worker_loop(
                 };
                 tokio::select! {
                     _ = notified => {}
-                    claimed = finishing_ends(&mut finishing) => held.extend(claimed.map(just_claimed)),
+                    _ = lane.finishing_ends() => {}
                     _ = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
                     _ = stopped(shutdown.clone()) => break,
                 }
@@ -139,16 +105,7 @@ async fn worker_loop(
             }
         }
     }
-    // A job finishing beside ends first (its outcome commits, claiming nothing now); jobs
-    // claimed and not started go back to the queue, their attempt not counted.
-    if finishing.is_some() {
-        held.extend(finishing_ends(&mut finishing).await.map(just_claimed));
-    }
-    for (job, _) in held {
-        if let Err(e) = services.requeue_running(job.id).await {
-            tracing::error!(job = job.id, error = %e, "could not requeue job at shutdown (it is requeued at next start)");
-        }
-    }
+    lane.close(&services).await;
     tracing::debug!(worker = index, "job worker stopped");
 }
 
@@ -158,8 +115,95 @@ async fn worker_loop(
 /// but the job running may be a first sync of minutes.
 const HOLD_AT_MOST: Duration = Duration::from_secs(1);
 
-fn just_claimed(job: Job) -> (Job, Instant) {
-    (job, Instant::now())
+/// What a worker holds besides the job it runs.
+#[derive(Default)]
+struct Lane {
+    /// Jobs claimed for this worker and not started yet, with when: by an outcome's commit
+    /// (with the previous job's end), or by a claim of its own. At most two.
+    held: VecDeque<(Job, Instant)>,
+    /// The job that released its slot (`SlotRelease`) and finishes beside the one running:
+    /// at most one. It ends with the job its outcome's commit claimed for this worker.
+    finishing: Option<JoinHandle<Option<Job>>>,
+}
+
+impl Lane {
+    fn hold(&mut self, claimed: Option<Job>) {
+        self.held.extend(claimed.map(|job| (job, Instant::now())));
+    }
+
+    /// Wait for the job finishing beside (never resolves when there is none) and hold the
+    /// job its outcome claimed.
+    async fn finishing_ends(&mut self) {
+        let Some(f) = self.finishing.as_mut() else {
+            return std::future::pending().await;
+        };
+        let ended = f.await;
+        self.finishing = None;
+        // A panic here is the recording's, not the job's (which runs in a task of its own):
+        // the job stays `running` and is requeued at the next start, as after a crash.
+        self.hold(ended.ok().flatten());
+    }
+
+    /// Wait until `run` ends or releases its slot (then it finishes beside); meanwhile take
+    /// what the job finishing beside claimed, and give back jobs held too long.
+    async fn run(
+        &mut self,
+        services: &Services,
+        mut run: JoinHandle<Option<Job>>,
+        released: tokio::sync::oneshot::Receiver<()>,
+    ) {
+        let released = async move {
+            // Dropped unsent: the job ended without releasing; its end is taken below.
+            if released.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::pin!(released);
+        loop {
+            let give_back_at = self.held.front().map(|(_, at)| *at + HOLD_AT_MOST);
+            tokio::select! {
+                ended = &mut run => {
+                    self.hold(ended.ok().flatten());
+                    return;
+                }
+                () = &mut released => {
+                    // One job finishes beside at most: an older one ends first.
+                    if self.finishing.is_some() {
+                        self.finishing_ends().await;
+                    }
+                    self.finishing = Some(run);
+                    return;
+                }
+                _ = self.finishing_ends() => {}
+                _ = sleep_until_some(give_back_at) => self.give_back(services).await,
+            }
+        }
+    }
+
+    /// Put the jobs held back in the queue, for the other workers.
+    async fn give_back(&mut self, services: &Services) {
+        for (job, _) in self.held.drain(..) {
+            if let Err(e) = services
+                .requeue_claimed(job.id, "given back: its worker was busy")
+                .await
+            {
+                tracing::error!(job = job.id, error = %e, "could not give back a claimed job (it is requeued at next start)");
+            }
+        }
+    }
+
+    /// At shutdown: a job finishing beside ends first (its outcome commits, claiming nothing
+    /// now); jobs claimed and not started go back to the queue, their attempt not counted.
+    async fn close(mut self, services: &Services) {
+        if self.finishing.is_some() {
+            self.finishing_ends().await;
+        }
+        for (job, _) in self.held {
+            if let Err(e) = services.requeue_running(job.id).await {
+                tracing::error!(job = job.id, error = %e, "could not requeue job at shutdown (it is requeued at next start)");
+            }
+        }
+    }
 }
 
 /// Sleep until `at`; never wakes without one.
@@ -167,18 +211,6 @@ async fn sleep_until_some(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// Put the jobs held too long back in the queue, for the other workers.
-async fn give_back(services: &Services, held: &mut VecDeque<(Job, Instant)>) {
-    for (job, _) in held.drain(..) {
-        if let Err(e) = services
-            .requeue_claimed(job.id, "given back: its worker was busy")
-            .await
-        {
-            tracing::error!(job = job.id, error = %e, "could not give back a claimed job (it is requeued at next start)");
-        }
     }
 }
 
@@ -204,19 +236,6 @@ async fn run_and_finish(
     .await?;
     let go_on = !*shutdown.borrow();
     committer.finish(job, outcome, go_on).await
-}
-
-/// Wait for the job finishing beside (never resolves when there is none) and take the job
-/// its outcome claimed.
-async fn finishing_ends(finishing: &mut Option<JoinHandle<Option<Job>>>) -> Option<Job> {
-    let Some(f) = finishing.as_mut() else {
-        return std::future::pending().await;
-    };
-    let ended = f.await;
-    *finishing = None;
-    // A panic here is the recording's, not the job's (which runs in a task of its own): the
-    // job stays `running` and is requeued at the next start, as after a crash.
-    ended.ok().flatten()
 }
 
 /// Run every job that is due by the services' clock, one after another in the caller's task,

@@ -41,34 +41,12 @@ async fn queued_and_running_jobs_complete_after_a_restart() {
         hang,
     )
     .await;
-    let running = app
-        .services()
-        .enqueue(
-            tenantry::model::Actor::system(),
-            "test",
-            Some(1),
-            Trigger::Manual,
-            json!(null),
-        )
-        .await
-        .expect("enqueue")
-        .job;
+    let running = enqueue_manual(app.services(), "test", 1).await;
     wait_for(&app, running.id, "running", |j| {
         j.state == JobState::Running
     })
     .await;
-    let queued = app
-        .services()
-        .enqueue(
-            tenantry::model::Actor::system(),
-            "test",
-            Some(2),
-            Trigger::Manual,
-            json!(null),
-        )
-        .await
-        .expect("enqueue")
-        .job;
+    let queued = enqueue_manual(app.services(), "test", 2).await;
     assert_eq!(
         app.services().job(queued.id).await.expect("job").state,
         JobState::Queued
@@ -239,18 +217,7 @@ async fn failures_retry_with_exponential_backoff_then_fail_for_good() {
         flaky,
     )
     .await;
-    let job = app
-        .services()
-        .enqueue(
-            tenantry::model::Actor::system(),
-            "test",
-            Some(1),
-            Trigger::Manual,
-            json!(null),
-        )
-        .await
-        .expect("enqueue")
-        .job;
+    let job = enqueue_manual(app.services(), "test", 1).await;
     let run = || async { app.app().run_due_jobs().await.expect("run due jobs") };
     let state = || async { app.services().job(job.id).await.expect("job") };
     assert_eq!(run().await, 1, "the new job is due at once");
@@ -409,21 +376,7 @@ async fn an_outcome_commits_with_its_records_and_the_next_claim_which_a_restart_
         let services = tenantry::demo::offline_services(&config, None)
             .await
             .expect("open");
-        let enqueue = |kind: &'static str, company: u64| {
-            let s = services.clone();
-            async move {
-                s.enqueue(
-                    Actor::system(),
-                    kind,
-                    Some(company),
-                    Trigger::Manual,
-                    json!(null),
-                )
-                .await
-                .expect("enqueue")
-                .job
-            }
-        };
+        let enqueue = |kind: &'static str, company: u64| enqueue_manual(&services, kind, company);
         // Queued in this order: company 1, company 2, company 1 again (another kind).
         let first = enqueue("test", 1).await;
         let other_company = enqueue("test", 2).await;

@@ -2,19 +2,13 @@
 //! transaction with their workers' next claims, each keeps its records, no company gets two
 //! jobs at once, and a crash before the commit runs the jobs again.
 
+use crate::helpers::wait_for_job as wait_for;
 use crate::helpers::*;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use tenantry::domain::jobs::{OutcomeRecords, RunResult};
 use tenantry::jobs::Registry;
-use tenantry::model::{Actor, Job, JobState, NewAuditEvent, Trigger};
-
-async fn wait_for(app: &TestApp, id: u64, what: &str, pred: impl Fn(&Job) -> bool) -> Job {
-    eventually(&format!("job {id} becomes {what}"), || async {
-        Some(app.services().job(id).await.expect("job")).filter(|j| pred(j))
-    })
-    .await
-}
+use tenantry::model::{Actor, Job, JobState, NewAuditEvent};
 
 /// A success that leaves a report (meta `test.report.<job>`) and an audit entry behind.
 fn success_with_records(job: &Job, at: chrono::DateTime<chrono::Utc>) -> RunResult {
@@ -185,18 +179,7 @@ async fn many_jobs_finishing_at_once_all_complete_with_their_records() {
     let mut ids = Vec::new();
     for kind in KINDS {
         for company in 0..WORKERS as u64 {
-            let job = app
-                .services()
-                .enqueue(
-                    Actor::system(),
-                    kind,
-                    Some(100 + company),
-                    Trigger::Manual,
-                    json!(null),
-                )
-                .await
-                .expect("enqueue")
-                .job;
+            let job = enqueue_manual(app.services(), kind, 100 + company).await;
             ids.push(job.id);
         }
     }

@@ -190,10 +190,8 @@ impl Services {
         // The groups' writes queue behind the users round's last write and land while the
         // devices phase reads (`sync_groups`); the devices land them before their first write.
         // Without a Level.io phase to follow, the last Intune page ends the job's reading.
-        let level_follows = self
-            .level_group_map()
-            .await
-            .map_or(true, |m| m.values().any(|c| *c == company_id));
+        let level_map = self.level_phase_map(company_id).await;
+        let level_follows = !matches!(level_map, Ok(None));
         let last_page_read = || {
             if !level_follows {
                 reading_done();
@@ -300,7 +298,7 @@ impl Services {
 
         // Level.io after Intune, so the merge reads this sync's Intune records; its failure
         // is a warning of this job, never its end (src/domain/sync/level.rs).
-        let level = self.sync_level_devices(job, &company).await;
+        let level = self.sync_level_devices(job, &company, level_map).await;
         reading_done();
         let level_words = level.words();
         if let Some(w) = level.warning() {
@@ -396,7 +394,10 @@ impl Services {
         // Entra failing does not keep Level's devices from syncing (and merging with the
         // Intune records already stored).
         let level_words = match &e {
-            StepError::Graph(_) => self.sync_level_devices(job, company).await.words(),
+            StepError::Graph(_) => {
+                let map = self.level_phase_map(company.id).await;
+                self.sync_level_devices(job, company, map).await.words()
+            }
             StepError::Domain(_) => String::new(),
         };
         let secs = (self.now() - started).num_milliseconds() as f64 / 1000.0;

@@ -145,18 +145,36 @@ async fn list_devices(client: &LevelClient, roots: &[String]) -> Result<Vec<Devi
     Ok(out)
 }
 
+/// Level group → company, for a company that has a Level phase (see
+/// [`Services::level_phase_map`]).
+pub(super) type LevelMap = Result<Option<BTreeMap<String, u64>>, String>;
+
 impl Services {
-    /// The Level phase of `company`'s identity job (see the module comment).
-    pub(super) async fn sync_level_devices(&self, job: &Job, company: &Company) -> LevelPhase {
+    /// The Level group map when `company_id`'s identity job has a Level phase (its company is
+    /// mapped to a Level group), `None` when it has none, or why the map could not be read.
+    /// Read once a job: it says both whether the phase runs and when the job's reading ends.
+    pub(super) async fn level_phase_map(&self, company_id: u64) -> LevelMap {
+        match self.level_group_map().await {
+            Ok(m) => Ok(m.values().any(|c| *c == company_id).then_some(m)),
+            Err(e) => Err(format!("could not read the Level mapping: {e}")),
+        }
+    }
+
+    /// The Level phase of `company`'s identity job (see the module comment); `map` is
+    /// [`Services::level_phase_map`] for it.
+    pub(super) async fn sync_level_devices(
+        &self,
+        job: &Job,
+        company: &Company,
+        map: LevelMap,
+    ) -> LevelPhase {
         let company_id = company.id;
         let by = job.requester();
-        let map = match self.level_group_map().await {
-            Ok(m) => m,
-            Err(e) => return LevelPhase::Failed(format!("could not read the Level mapping: {e}")),
+        let map = match map {
+            Ok(Some(m)) => m,
+            Ok(None) => return LevelPhase::Skipped,
+            Err(why) => return LevelPhase::Failed(why),
         };
-        if !map.values().any(|c| *c == company_id) {
-            return LevelPhase::Skipped;
-        }
         let client = match self.level_client().await {
             Ok(c) => c,
             Err(DomainError::Conflict(_)) => return LevelPhase::Skipped, // not connected
