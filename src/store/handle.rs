@@ -8,7 +8,10 @@
 
 use super::StoreError;
 use super::disk::{BudgetedFile, DiskBudget};
+use super::writeback::EarlyWriteback;
+use redb::backends::FileBackend;
 use redb::{ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, WriteTransaction};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -166,14 +169,26 @@ fn open_database(
     builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
     builder.set_cache_size(cache_bytes(cache_mb));
     builder.set_repair_callback(repair_progress(path));
+    let open_error = |e: std::io::Error| StoreError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    // Both backends sync a big transaction's pages beside its writer (`writeback.rs`).
     let db = match budget {
-        None => builder.create(path),
+        None => {
+            let file = File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .map_err(open_error)?;
+            let file = FileBackend::new(file).map_err(|e| super::open_error(path, e))?;
+            builder.create_with_backend(EarlyWriteback::new(file, path))
+        }
         Some(b) => {
-            let file = BudgetedFile::open(path, b.clone()).map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            builder.create_with_backend(file)
+            let file = BudgetedFile::open(path, b.clone()).map_err(open_error)?;
+            builder.create_with_backend(EarlyWriteback::new(file, path))
         }
     };
     db.map_err(|e| super::open_error(path, e))

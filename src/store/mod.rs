@@ -42,6 +42,7 @@ mod staff;
 mod sync;
 mod tables;
 mod txn;
+mod writeback;
 
 pub use backup::backup_to;
 pub use directory::{Window, contact_search_ranks};
