@@ -12,7 +12,6 @@
 use redb::StorageBackend;
 use redb::backends::FileBackend;
 use std::fs::File;
-use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,6 +68,66 @@ impl DiskBudget {
     }
 }
 
+/// The byte-range lock methods of a [`StorageBackend`] that wraps another (`self.inner`):
+/// every backend here only adds to the writes and syncs, never to the locks.
+macro_rules! delegate_range_locks {
+    () => {
+        fn try_lock_range(
+            &self,
+            s: std::ops::Bound<u64>,
+            e: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.inner.try_lock_range(s, e)
+        }
+        fn try_lock_shared_range(
+            &self,
+            s: std::ops::Bound<u64>,
+            e: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.inner.try_lock_shared_range(s, e)
+        }
+        fn lock_range(
+            &self,
+            s: std::ops::Bound<u64>,
+            e: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.inner.lock_range(s, e)
+        }
+        fn lock_shared_range(
+            &self,
+            s: std::ops::Bound<u64>,
+            e: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.inner.lock_shared_range(s, e)
+        }
+        fn unlock_range(
+            &self,
+            s: std::ops::Bound<u64>,
+            e: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.inner.unlock_range(s, e)
+        }
+        fn query_lock_range(
+            &self,
+            s: std::ops::Bound<u64>,
+            e: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.inner.query_lock_range(s, e)
+        }
+    };
+}
+pub(super) use delegate_range_locks;
+
+/// The database file, opened for redb (read and write, made when missing, never truncated).
+pub(super) fn open_file(path: &Path) -> std::io::Result<File> {
+    File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
 /// redb's file backend, writing only while the [`DiskBudget`] lasts.
 #[derive(Debug)]
 pub(super) struct BudgetedFile {
@@ -80,12 +139,7 @@ pub(super) struct BudgetedFile {
 
 impl BudgetedFile {
     pub(super) fn open(path: &Path, budget: DiskBudget) -> std::io::Result<Self> {
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
+        let file = open_file(path)?;
         let len = file.metadata()?.len();
         let inner = FileBackend::new(file).map_err(std::io::Error::other)?;
         Ok(Self {
@@ -124,28 +178,7 @@ impl StorageBackend for BudgetedFile {
     fn close(&self) -> Result<(), std::io::Error> {
         self.inner.close()
     }
-    fn try_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
-        self.inner.try_lock_range(s, e)
-    }
-    fn try_lock_shared_range(
-        &self,
-        s: Bound<u64>,
-        e: Bound<u64>,
-    ) -> Result<bool, redb::BackendError> {
-        self.inner.try_lock_shared_range(s, e)
-    }
-    fn lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.lock_range(s, e)
-    }
-    fn lock_shared_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.lock_shared_range(s, e)
-    }
-    fn unlock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.unlock_range(s, e)
-    }
-    fn query_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
-        self.inner.query_lock_range(s, e)
-    }
+    delegate_range_locks!();
 }
 
 #[cfg(test)]

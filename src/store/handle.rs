@@ -7,11 +7,10 @@
 //! appliance carries on by itself once writes fit again, without a restart.
 
 use super::StoreError;
-use super::disk::{BudgetedFile, DiskBudget};
+use super::disk::{BudgetedFile, DiskBudget, open_file};
 use super::writeback::EarlyWriteback;
 use redb::backends::FileBackend;
 use redb::{ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, WriteTransaction};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -176,13 +175,7 @@ fn open_database(
     // Both backends sync a big transaction's pages beside its writer (`writeback.rs`).
     let db = match budget {
         None => {
-            let file = File::options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(path)
-                .map_err(open_error)?;
+            let file = open_file(path).map_err(open_error)?;
             let file = FileBackend::new(file).map_err(|e| super::open_error(path, e))?;
             builder.create_with_backend(EarlyWriteback::new(file, path))
         }

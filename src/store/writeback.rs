@@ -29,7 +29,6 @@
 
 use redb::StorageBackend;
 use std::fs::File;
-use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -173,28 +172,7 @@ impl<B: StorageBackend> StorageBackend for EarlyWriteback<B> {
         self.stop();
         self.inner.close()
     }
-    fn try_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
-        self.inner.try_lock_range(s, e)
-    }
-    fn try_lock_shared_range(
-        &self,
-        s: Bound<u64>,
-        e: Bound<u64>,
-    ) -> Result<bool, redb::BackendError> {
-        self.inner.try_lock_shared_range(s, e)
-    }
-    fn lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.lock_range(s, e)
-    }
-    fn lock_shared_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.lock_shared_range(s, e)
-    }
-    fn unlock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
-        self.inner.unlock_range(s, e)
-    }
-    fn query_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
-        self.inner.query_lock_range(s, e)
-    }
+    super::disk::delegate_range_locks!();
 }
 
 #[cfg(test)]
@@ -206,13 +184,7 @@ mod tests {
     const T: TableDefinition<u64, &[u8]> = TableDefinition::new("t");
 
     fn open(path: &Path, every: u64) -> (Database, Arc<Shared>) {
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .expect("file");
+        let file = super::super::disk::open_file(path).expect("file");
         let wb = EarlyWriteback::with_every(FileBackend::new(file).expect("backend"), path, every);
         let shared = wb.shared.clone();
         let db = redb::Builder::new()
