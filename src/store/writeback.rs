@@ -16,7 +16,7 @@
 //! woke every 8 MiB whatever the commits in between, so the sync's ordinary batches (a few MiB
 //! each, synced by their own commit anyway) were flushed twice, and pages redb rewrote within
 //! a transaction went to disk once per version: the initial sync used 0.6 CPU-s more and read
-//! 1.63 × its floor against 1.55 × (seven alternating pairs, 5 December). Past 16 MiB in one
+//! 1.63 × its floor against 1.55 × (eight alternating pairs, 5 December). Past 16 MiB in one
 //! transaction, the list builds alone: under `strace`, the end of the first sync (from the
 //! assets' build to the job's end) fell from 0.47 s to 0.28 s; end to end the gain was within
 //! that evening's noise, with the same CPU (BENCHMARKS.md). A disk slower to take 60 MiB than
