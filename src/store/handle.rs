@@ -168,19 +168,19 @@ fn open_database(
     builder.set_concurrency_mode(ConcurrencyMode::SingleWriter);
     builder.set_cache_size(cache_bytes(cache_mb));
     builder.set_repair_callback(repair_progress(path));
-    let open_error = |e: std::io::Error| StoreError::Open {
+    let io_error = |e: std::io::Error| StoreError::Open {
         path: path.display().to_string(),
         reason: e.to_string(),
     };
     // Both backends sync a big transaction's pages beside its writer (`writeback.rs`).
     let db = match budget {
         None => {
-            let file = open_file(path).map_err(open_error)?;
+            let file = open_file(path).map_err(io_error)?;
             let file = FileBackend::new(file).map_err(|e| super::open_error(path, e))?;
             builder.create_with_backend(EarlyWriteback::new(file, path))
         }
         Some(b) => {
-            let file = BudgetedFile::open(path, b.clone()).map_err(open_error)?;
+            let file = BudgetedFile::open(path, b.clone()).map_err(io_error)?;
             builder.create_with_backend(EarlyWriteback::new(file, path))
         }
     };

@@ -69,6 +69,12 @@ impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Tell the thread to end (it lets go of its description of the file).
+    fn close(&self) {
+        self.lock().closed = true;
+        self.wake.notify_all();
+    }
 }
 
 impl<B: StorageBackend> EarlyWriteback<B> {
@@ -90,7 +96,7 @@ impl<B: StorageBackend> EarlyWriteback<B> {
                     .name("db-writeback".into())
                     .spawn(move || writeback(&s, file))
             })
-            .map_err(|e| tracing::debug!(error = %e, "no early writeback for the database"))
+            .map_err(|e| tracing::warn!(error = %e, "no early writeback for the database: big commits wait for all their pages"))
             .ok();
         Self {
             inner,
@@ -101,8 +107,7 @@ impl<B: StorageBackend> EarlyWriteback<B> {
     }
 
     fn stop(&self) {
-        self.shared.lock().closed = true;
-        self.shared.wake.notify_all();
+        self.shared.close();
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = thread {
             let _ = t.join();
@@ -140,8 +145,7 @@ impl<B> Drop for EarlyWriteback<B> {
     fn drop(&mut self) {
         // `close` normally stopped it; a backend dropped without it must not leave the
         // thread holding the file open.
-        self.shared.lock().closed = true;
-        self.shared.wake.notify_all();
+        self.shared.close();
     }
 }
 
