@@ -495,8 +495,8 @@ impl<Tx: ReadTables> Txn<Tx> {
             out.sort_by(|x, y| (x.hostname.as_bytes(), x.id).cmp(&(y.hostname.as_bytes(), y.id)));
             return Ok(out);
         }
-        let list = keys::list(&keys::scope(kind::ASSET_BY_USER, &[company, contact]), 0);
-        let ids = self.list_ids(&list, false, None, 0, usize::MAX)?;
+        let ids =
+            self.list_ids_with_prefix(&keys::user_devices_list(company), &contact.to_be_bytes())?;
         let mut out = Vec::with_capacity(ids.len());
         for (id, owner) in ids {
             if let Some(g) = t.get((owner, id))? {

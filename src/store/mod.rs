@@ -61,7 +61,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Schema versions this binary knows; `migrate` walks a database up to the last one.
-pub const SCHEMA_VERSION: u32 = 19;
+pub const SCHEMA_VERSION: u32 = 20;
 
 #[derive(Clone)]
 pub struct Store {
@@ -222,7 +222,10 @@ impl Store {
         // v19 (#11, search): a contact's search words are listed under their first letters
         // by name, per company and across companies (`index::prefix_lists`), instead of one
         // list per word per company: indexed again.
-        if found >= 19 || found == 0 {
+        // v20 (#11): a company's contacts' devices are one list sorted by (contact, hostname)
+        // instead of one list and one counter per contact (`keys::user_devices_list`):
+        // indexed again.
+        if found >= 20 || found == 0 {
             // Up to date, or new and empty (nothing to index).
             if found != SCHEMA_VERSION {
                 meta::set_schema_version(&txn, SCHEMA_VERSION)?;
@@ -231,7 +234,7 @@ impl Store {
             return Ok(());
         }
         txn.commit()?;
-        // v5 (or v8, v10, v15, v16, v17, v18, v19) on an existing database: build the indexes from the
+        // v5 (or v8, v10, v15 to v20) on an existing database: build the indexes from the
         // records, then record the version (an interrupted build starts again at the next start).
         index::build::rebuild(&*self.db.database()?)?;
         let txn = self.db.begin_write()?;

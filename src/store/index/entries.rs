@@ -251,9 +251,12 @@ pub(crate) fn asset_of(a: &AssetFields<'_>) -> Entries {
         e.counted(&keys::asset_sources_scope(ALL_COMPANIES, f));
     }
     if let Some(user) = a.primary_user_contact_id {
-        // A contact's devices, by hostname as written (the contact page's order).
-        let scope = keys::scope(kind::ASSET_BY_USER, &[a.company_id, user]);
-        e.listed(&scope, [(0, keys::raw(&a.hostname))]);
+        // A contact's devices, by hostname as written (the contact page's order), in its
+        // company's one list of them (`keys::user_devices_list`): listed, not counted.
+        e.sorted.push((
+            keys::user_devices_list(a.company_id),
+            keys::user_device_key(user, &a.hostname),
+        ));
     }
     e
 }
@@ -380,12 +383,11 @@ pub(crate) fn asset_twinned(a: &AssetFields<'_>, out: &mut impl TwinSink) {
         out.counted(&scope, true);
     }
     if let Some(user) = a.primary_user_contact_id {
-        let scope = keys::scope(kind::ASSET_BY_USER, &[company, user]);
-        list.clear();
-        list.extend_from_slice(&scope);
-        list.push(0);
-        out.sorted(&list, &keys::raw(&a.hostname), false);
-        out.counted(&scope, false);
+        out.sorted(
+            &keys::user_devices_list(company),
+            &keys::user_device_key(user, &a.hostname),
+            false,
+        );
     }
 }
 

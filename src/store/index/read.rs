@@ -201,9 +201,18 @@ pub(crate) fn word_range<'t>(
     scope: &[u8],
     prefix: &str,
 ) -> Result<impl Iterator<Item = Result<Entry, StoreError>> + 't, StoreError> {
+    prefix_range(t, scope, prefix.as_bytes())
+}
+
+/// The entries of `list` whose sort key starts with `prefix`, in (key, id) order.
+pub(crate) fn prefix_range<'t>(
+    t: &'t impl ReadableTable<BlockKey<'static>, &'static [u8]>,
+    list: &[u8],
+    prefix: &[u8],
+) -> Result<impl Iterator<Item = Result<Entry, StoreError>> + 't, StoreError> {
     use std::ops::Bound::{Included, Unbounded};
-    let prefix = prefix.as_bytes().to_vec();
-    let walk = blocks::walk(t, scope, Included((prefix.as_slice(), 0)), Unbounded, false)?;
+    let prefix = prefix.to_vec();
+    let walk = blocks::walk(t, list, Included((prefix.as_slice(), 0)), Unbounded, false)?;
     Ok(walk.take_while(move |r| r.as_ref().map_or(true, |e| e.key.starts_with(&prefix))))
 }
 
@@ -250,6 +259,19 @@ impl<Tx: ReadTables> Txn<Tx> {
         limit: usize,
     ) -> Result<Vec<(u64, u64)>, StoreError> {
         self.list_ids_below(list, None, desc, after, offset, limit)
+    }
+
+    /// Every (id, owner) of `list` whose sort key starts with `prefix`, in order.
+    pub(crate) fn list_ids_with_prefix(
+        &self,
+        list: &[u8],
+        prefix: &[u8],
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.index_current()?;
+        let t = self.table(LIST_BLOCKS)?;
+        prefix_range(&t, list, prefix)?
+            .map(|e| e.map(|e| (e.id, e.owner)))
+            .collect()
     }
 
     /// [`Self::list_ids`] over the rows whose sort key is below `below` only.

@@ -209,20 +209,6 @@ pub(crate) fn is_empty(
     Ok(t.range(lo..hi)?.next().is_none())
 }
 
-/// Has no list that starts with `prefix` a block? (One look for many lists: a company's
-/// lists of a kind all start `[kind, company]`.)
-pub(crate) fn none_under(
-    t: &Table<BlockKey<'static>, &'static [u8]>,
-    prefix: &[u8],
-) -> Result<bool, StoreError> {
-    let lo: BlockKey<'_> = (prefix, &[], 0);
-    let Some(end) = super::keys::past_prefix(prefix) else {
-        return Ok(t.range(lo..)?.next().is_none());
-    };
-    let hi: BlockKey<'_> = (end.as_slice(), &[], 0);
-    Ok(t.range(lo..hi)?.next().is_none())
-}
-
 /// Merged entries waiting for `blocks::apply`, their keys in one buffer.
 #[derive(Default)]
 pub(crate) struct FlatOut {

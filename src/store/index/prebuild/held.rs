@@ -10,20 +10,9 @@
 //! interned to small numbers that outlive a spill, so their buffers keep their capacity from
 //! run to run (no growing by realloc), and a record's lists, which mostly repeat the previous
 //! record's in the same order, are found by a byte compare before any hash lookup.
-//!
-//! A user's devices (#11): `ASSET_BY_USER` is one list per user, some 70,000 lists of one
-//! or two entries in a 100,000-device tenant. Held as lists of their own, each was interned
-//! (a name, a map entry, two buffers), spilled as a section of its own in every run that
-//! touched it, checked for blocks, merged and handed to the writer one by one: tens of
-//! thousands of tiny steps at the round's end, on its critical path. They share one held
-//! list instead ([`HeldList::shared`]): each entry's sort key is its list's name followed by
-//! its key. Every such name has the same length (`[kind, company, user, order]`), so that
-//! order is the order of (list, key), the lists' own order in the table, and the merge of
-//! the shared list yields each user's list whole, one after the other (`runs.rs` cuts them).
 
 use super::super::blocks;
 use super::super::entries::{TwinSink, twin_of};
-use super::super::keys::kind;
 use super::super::spill::Target;
 use crate::store::StoreError;
 use crate::store::tables::LIST_COUNTS;
@@ -33,14 +22,6 @@ type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// A list that took this many entries in a run keeps its buffers' capacity for the next.
 const KEEP_FROM: usize = 256;
-
-/// The length of a user's devices list's name: `[kind, company u64, user u64, order]`.
-pub(super) const USER_LIST_LEN: usize = 18;
-
-/// Is `list` a user's devices list, held in the shared list (see the module note)?
-fn is_user_list(target: Target, list: &[u8]) -> bool {
-    target == Target::Lists && list.len() == USER_LIST_LEN && list[0] == kind::ASSET_BY_USER
-}
 
 /// One entry held: its sort key is `bytes[at..at + len]` of its list.
 struct Held {
@@ -56,9 +37,6 @@ pub(super) struct HeldList {
     pub(super) name: Vec<u8>,
     /// Its ALL_COMPANIES twin receives the same entries (`entries::twin_of`).
     pub(super) twin: bool,
-    /// The users' devices lists held as one (see the module note): `name` is their common
-    /// prefix `[kind, company]`, and each entry's key is its list's name then its own key.
-    pub(super) shared: bool,
     bytes: Vec<u8>,
     held: Vec<Held>,
 }
@@ -71,8 +49,6 @@ pub(super) struct Holding {
     pub(super) lists: Vec<HeldList>,
     lists_at: HashMap<Vec<u8>, u32>,
     words_at: HashMap<Vec<u8>, u32>,
-    /// The number of the shared list of users' devices, once one was seen.
-    users_at: Option<usize>,
     /// The lists the previous record's entries went to, in order, and where this record is.
     hint: Vec<u32>,
     pos: usize,
@@ -91,7 +67,6 @@ impl Holding {
             lists: Vec::new(),
             lists_at: HashMap::default(),
             words_at: HashMap::default(),
-            users_at: None,
             hint: Vec::new(),
             pos: 0,
             held: 0,
@@ -160,7 +135,6 @@ impl Holding {
                     target,
                     name: name.to_vec(),
                     twin,
-                    shared: false,
                     bytes: Vec::new(),
                     held: Vec::new(),
                 });
@@ -191,51 +165,7 @@ impl Holding {
         i
     }
 
-    /// The shared list of users' devices (see the module note), made on first sight; `list`
-    /// (one of them) must be this company's and have no twin.
-    fn users_index(&mut self, list: &[u8], twin: bool) -> usize {
-        if (twin || list.get(1..9) != Some(&self.company.to_be_bytes()[..])) && self.bad.is_none() {
-            self.bad = Some(format!(
-                "{list:?} is not a user's devices list of this company"
-            ));
-        }
-        match self.users_at {
-            Some(i) => i,
-            None => {
-                let i = self.lists.len();
-                self.lists.push(HeldList {
-                    target: Target::Lists,
-                    name: list.get(..9).unwrap_or(list).to_vec(),
-                    twin: false,
-                    shared: true,
-                    bytes: Vec::new(),
-                    held: Vec::new(),
-                });
-                self.users_at = Some(i);
-                i
-            }
-        }
-    }
-
     fn push(&mut self, target: Target, list: &[u8], key: &[u8], twin: bool) {
-        if is_user_list(target, list) {
-            // The shared list (its lists are not in `hint`: most records have one or none).
-            let i = self.users_index(list, twin);
-            let l = &mut self.lists[i];
-            let at = l.bytes.len();
-            l.bytes.extend_from_slice(list);
-            l.bytes.extend_from_slice(key);
-            l.held.push(Held {
-                // Every key of the shared list starts with the same `[kind, company]` (else
-                // the prebuild is not used), so the sort's head is what follows: the user.
-                head: blocks::head(l.bytes.get(at + 9..).unwrap_or(&[])),
-                at: at as u32,
-                len: (list.len() + key.len()) as u32,
-                id: self.id,
-            });
-            self.held += 1;
-            return;
-        }
         let i = self.list_index(target, list, twin);
         let l = &mut self.lists[i];
         l.held.push(Held {
@@ -280,8 +210,8 @@ impl Holding {
             let n = held.len();
             write(i, &mut held.iter().map(|h| (key(h), h.id)), n)?;
             if n < KEEP_FROM {
-                // A list that takes a few entries a run (a user's devices: one list per
-                // user) would otherwise keep its buffers until the build, for every user.
+                // A list that takes a few entries a run (a rare word's scope) would
+                // otherwise keep its buffers until the build.
                 *held = Vec::new();
                 *bytes = Vec::new();
             } else {
@@ -296,7 +226,7 @@ impl Holding {
     /// Let go of every list's buffers and of the lookups (the lists and their names stay):
     /// after the last spill nothing is added, the runs are merged from the scratch file, and
     /// what was kept for the next run would only add to the end of the round, the sync's
-    /// peak of memory (a user's devices are one list per user: some 70,000 names twice).
+    /// peak of memory.
     pub(super) fn release_buffers(&mut self) {
         for l in &mut self.lists {
             l.bytes = Vec::new();
@@ -321,10 +251,10 @@ impl Holding {
         }
         moves.sort_unstable();
         let mut t = txn.open_table(LIST_COUNTS)?;
-        // WHY (#11): a first sync's counters are new (some 70,000 of them, one per user with
-        // a device), and each `add` looked its counter up first. The company's counters of
-        // one kind all start `[kind, company]` and are contiguous here: one look says none
-        // of them is stored yet, and those are inserted as they are.
+        // WHY (#11): a first sync's counters are all new, and each `add` looked its counter
+        // up first. The company's counters of one kind all start `[kind, company]` and are
+        // contiguous here: one look says none of them is stored yet, and those are inserted
+        // as they are.
         let own = self.company.to_be_bytes();
         let mut fresh: Option<(u8, bool)> = None;
         for (scope, by) in &moves {

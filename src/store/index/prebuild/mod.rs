@@ -24,8 +24,7 @@
 //!
 //! Memory: the helper holds at most `runs::PREBUILD_FLUSH_AT` entries before it spills them, and
 //! a chunk of records; the merge holds one decoded block and a read buffer per run of each
-//! list being merged (two at a time, `runs.rs`), and for the users' devices lists, held as
-//! one (`held.rs`), the entries of one user's list at a time.
+//! list being merged (two at a time, `runs.rs`).
 
 use super::bulk::ListKind;
 use crate::store::StoreError;
@@ -331,14 +330,7 @@ pub(crate) fn build_from(
     }
     let read = started.elapsed().as_secs_f64() - waited;
     let records = work.records;
-    let Some(inserting) = work.finish(txn)? else {
-        tracing::warn!(
-            company,
-            ?kind,
-            "a first sync's prepared lists cannot be used (a user's devices are listed already): they will be built from the records"
-        );
-        return Ok(None);
-    };
+    let inserting = work.finish(txn)?;
     let merged = started.elapsed().as_secs_f64() - waited - read;
     // WHY the three times: what is left on the writer's path, for the next step (#11).
     tracing::info!(

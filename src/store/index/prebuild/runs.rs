@@ -11,17 +11,13 @@
 //! none yet (the company's always, the twin when no other company has entries), the merged
 //! entries through `blocks::apply` to one that has some (the twin, on a second company's
 //! first sync).
-//!
-//! A user's devices (#11): their lists are held, spilled and merged as one shared list
-//! (`held.rs`); its merge cuts each user's list out of the merged entries and hands the
-//! writer their blocks, each named by its list ([`Out::Named`]).
 
 use super::super::blocks::{self, FlatBlock, FlatEntry, ListWriter};
 use super::super::bulk::ListKind;
 use super::super::entries::{asset_twinned, contact_twinned, twin_of};
 use super::super::fields::{AssetFields, ContactFields};
-use super::super::spill::{Cursor, FlatOut, MERGE_CHUNK, Merge, Target, is_empty, none_under};
-use super::held::{Holding, USER_LIST_LEN};
+use super::super::spill::{Cursor, FlatOut, MERGE_CHUNK, Merge, Target, is_empty};
+use super::held::Holding;
 use crate::store::StoreError;
 use crate::store::codec::dec_view;
 use crate::store::tables::{LIST_BLOCKS, WORD_BLOCKS};
@@ -161,9 +157,7 @@ impl Work {
         })
     }
 
-    /// Spill what is held, write the counters, and merge every run into the lists. None,
-    /// with nothing written, when the prebuild cannot be used (a user's devices list that
-    /// has blocks already: never expected in a first sync).
+    /// Spill what is held, write the counters, and merge every run into the lists.
     ///
     /// WHY more threads: this is the part of a first sync's build still on the writer's
     /// path. Merging the runs and encoding the blocks needs no transaction, so scoped
@@ -172,7 +166,7 @@ impl Work {
     /// so its messages arrive in order. The blocks are cut by the build's
     /// own `blocks::ListWriter`, so they are the blocks a full build writes.
     /// Returns the seconds this thread spent writing (the rest it waited for the merge).
-    pub(super) fn finish(mut self, txn: &WriteTransaction) -> Result<Option<f64>, StoreError> {
+    pub(super) fn finish(mut self, txn: &WriteTransaction) -> Result<f64, StoreError> {
         self.spill()?;
         self.holding.release_buffers();
         // Each list's sections, its lists in key order (the writes walk the tables in order).
@@ -185,17 +179,6 @@ impl Work {
                 .ok_or_else(|| StoreError::Corrupt("a prebuild's run names no list".into()))?;
             p.0.push((s.at, s.bytes));
             p.1 += s.entries;
-        }
-        // The shared list's users' lists are written whole, as blocks: none may have any.
-        // One look for them all (they all start with the shared list's name), before
-        // anything is written.
-        {
-            let list_t = txn.open_table(LIST_BLOCKS)?;
-            for (l, p) in self.holding.lists.iter().zip(&parts) {
-                if l.shared && p.1 > 0 && !none_under(&list_t, &l.name)? {
-                    return Ok(None);
-                }
-            }
         }
         self.holding.write_counts(txn)?;
         let lists = &self.holding.lists;
@@ -212,19 +195,6 @@ impl Work {
                 Target::Lists => &list_t,
                 Target::Words => &word_t,
             };
-            if l.shared {
-                let (parts, total) = std::mem::take(&mut parts[i]);
-                plan.push(Planned {
-                    target: l.target,
-                    empty: true,
-                    shared: true,
-                    list: &l.name,
-                    twin: None,
-                    parts,
-                    total,
-                });
-                continue;
-            }
             let twin = match l.twin {
                 false => None,
                 true => {
@@ -239,7 +209,6 @@ impl Work {
             plan.push(Planned {
                 target: l.target,
                 empty: is_empty(t, &l.name)?,
-                shared: false,
                 list: &l.name,
                 twin,
                 parts,
@@ -264,24 +233,6 @@ impl Work {
                     let (i, out) = match out? {
                         Out::Blocks(i, blocks) => (i, Ok(blocks)),
                         Out::Entries(i, entries) => (i, Err(entries)),
-                        Out::Named(i, blocks) => {
-                            let t = match plan.get(i) {
-                                Some(p) if p.shared => match p.target {
-                                    Target::Lists => &mut list_t,
-                                    Target::Words => &mut word_t,
-                                },
-                                _ => {
-                                    return Err(StoreError::Corrupt(
-                                        "a prebuild's merge named no shared list".into(),
-                                    ));
-                                }
-                            };
-                            for (list, key, id, block) in &blocks {
-                                t.insert((list.as_slice(), key.as_slice(), *id), block.as_slice())?;
-                            }
-                            writing += began.elapsed();
-                            continue;
-                        }
                     };
                     let p = plan.get(i).ok_or_else(|| {
                         StoreError::Corrupt("a prebuild's merge named no list".into())
@@ -315,7 +266,7 @@ impl Work {
             })();
             // On an error here, the merging thread's next send fails and it stops.
             drop(rx);
-            written.map(|()| Some(writing.as_secs_f64()))
+            written.map(|()| writing.as_secs_f64())
         })
     }
 }
@@ -332,8 +283,6 @@ struct Planned<'h> {
     parts: Vec<(u64, u64)>,
     total: usize,
     empty: bool,
-    /// The shared list of users' devices (`held.rs`): merged into each user's list.
-    shared: bool,
 }
 
 /// What the merging thread hands the writer for the list `plan[i]`, in order.
@@ -342,13 +291,7 @@ enum Out {
     Blocks(usize, Vec<(Vec<u8>, u64, Vec<u8>)>),
     /// Merged entries for `blocks::apply` (a list across companies that has entries).
     Entries(usize, FlatOut),
-    /// Whole blocks of the users' lists of the shared list `plan[i]`, each with no entry
-    /// before: (list, first key, first id, block).
-    Named(usize, Vec<NamedBlock>),
 }
-
-/// A block of one of a shared list's lists: (list, first key, first id, block).
-type NamedBlock = (Vec<u8>, Vec<u8>, u64, Vec<u8>);
 
 /// Threads merging lists at once: lists are independent, and one merging thread kept the
 /// writer waiting most of the time (it inserts in a third of the merge's time).
@@ -390,9 +333,6 @@ fn merge_list(
     p: &Planned<'_>,
     out: &SyncSender<Result<Out, StoreError>>,
 ) -> Result<bool, StoreError> {
-    if p.shared {
-        return merge_shared(file, i, p, out);
-    }
     let mut merge = Merge::new(cursors(file, p)?);
     // Blocks for the lists with none, merged entries for those with some (see `Work::finish`).
     let twin_empty = p.twin.as_ref().map(|(_, empty)| *empty);
@@ -434,62 +374,6 @@ fn merge_list(
         return Ok(false);
     }
     Ok(true)
-}
-
-/// Merge the shared list of users' devices (`held.rs`): its merged keys are each list's
-/// name then the entry's key, so each user's list comes whole, in the table's order; each
-/// is cut into blocks (it has none: `Work::finish` made sure) and sent on, named.
-fn merge_shared(
-    file: &File,
-    i: usize,
-    p: &Planned<'_>,
-    out: &SyncSender<Result<Out, StoreError>>,
-) -> Result<bool, StoreError> {
-    let mut merge = Merge::new(cursors(file, p)?);
-    // The list being gathered and its entries (their keys without the list's name): a
-    // list's blocks are cut knowing its length.
-    let mut list: Vec<u8> = Vec::with_capacity(USER_LIST_LEN);
-    let mut held = FlatOut::default();
-    let mut ready: Vec<NamedBlock> = Vec::with_capacity(BLOCKS_PER_SEND);
-    while let Some((e, key)) = merge.peek() {
-        let (name, key) = key
-            .split_at_checked(USER_LIST_LEN)
-            .ok_or_else(|| StoreError::Corrupt("a prebuild's shared entry has no list".into()))?;
-        if name != list.as_slice() {
-            cut_list(&list, &held, &mut ready)?;
-            held.clear();
-            list.clear();
-            list.extend_from_slice(name);
-        }
-        held.push(key, e.id, e.owner);
-        merge.advance()?;
-        if ready.len() >= BLOCKS_PER_SEND {
-            let full = std::mem::replace(&mut ready, Vec::with_capacity(BLOCKS_PER_SEND));
-            if out.send(Ok(Out::Named(i, full))).is_err() {
-                return Ok(false);
-            }
-        }
-    }
-    cut_list(&list, &held, &mut ready)?;
-    if !ready.is_empty() && out.send(Ok(Out::Named(i, ready))).is_err() {
-        return Ok(false);
-    }
-    Ok(true)
-}
-
-/// `list`'s blocks, from all its entries `held` (none: nothing), onto `ready`.
-fn cut_list(list: &[u8], held: &FlatOut, ready: &mut Vec<NamedBlock>) -> Result<(), StoreError> {
-    if held.len() == 0 {
-        return Ok(());
-    }
-    let mut w = ListWriter::new(held.len());
-    for (key, id, owner) in held.iter() {
-        w.push(key, id, owner, |first, id, block| {
-            ready.push((list.to_vec(), first.to_vec(), id, block.to_vec()));
-            Ok(())
-        })?;
-    }
-    w.finish()
 }
 
 /// The cursors of `p`'s runs in the scratch file, each on its first entry.

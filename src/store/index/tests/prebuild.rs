@@ -5,7 +5,7 @@
 use super::lists::{assert_consistent, compare_directory};
 use super::*;
 use crate::store::ListKind;
-use crate::store::index::blocks;
+use crate::store::index::{blocks, keys};
 use crate::store::tables::{LIST_BLOCKS, LIST_COUNTS, WORD_BLOCKS};
 
 const NEW: u64 = 5;
@@ -319,7 +319,8 @@ fn the_very_first_company_writes_each_twinned_list_to_both_scopes() {
 }
 
 /// `first_sync` whose assets with a user all belong to one (a contact of its first batch):
-/// that user's devices list takes some 170 entries (two blocks), from every run.
+/// that user's devices take some 170 entries of the company's list (two blocks), from every
+/// run.
 fn first_sync_one_user(dir: &std::path::Path, kick: bool) -> Store {
     let (s, mut g) = started(dir);
     let users = [50_000];
@@ -351,45 +352,51 @@ fn first_sync_one_user(dir: &std::path::Path, kick: bool) -> Store {
     s
 }
 
-/// The entries of `NEW`'s users' devices lists in a dump, by list.
-fn user_lists(d: &Dump) -> std::collections::BTreeMap<Vec<u8>, usize> {
-    use crate::store::index::keys::kind;
-    let mut out = std::collections::BTreeMap::new();
+/// The keys of `NEW`'s devices-by-user entries in a dump, by list (and no counter of them).
+fn user_lists(d: &Dump) -> std::collections::BTreeMap<Vec<u8>, Vec<Vec<u8>>> {
+    let mut out = std::collections::BTreeMap::<Vec<u8>, Vec<Vec<u8>>>::new();
     for e in d {
-        if e.0 == 0
-            && e.1.first() == Some(&kind::ASSET_BY_USER)
-            && e.1.get(1..9) == Some(&NEW.to_be_bytes()[..])
-        {
-            *out.entry(e.1.clone()).or_insert(0) += 1;
+        if e.1.first() == Some(&kind_by_user()) && e.1.get(1..9) == Some(&NEW.to_be_bytes()[..]) {
+            assert_eq!(e.0, 0, "a devices-by-user entry outside the lists: {e:?}");
+            out.entry(e.1.clone()).or_default().push(e.2.clone());
         }
     }
     out
 }
 
 #[test]
-fn the_users_devices_lists_held_as_one_are_the_full_builds_lists() {
+fn a_companys_devices_by_user_are_one_list_as_the_full_build_writes_it() {
     // Many users with a device or two (the usual tenant), and a user with many devices,
-    // spread over every run: the shared list cuts each user's list whole.
+    // spread over every run: one list of the company, each user's devices one run of it
+    // (`keys::user_devices_list`), the same as the full build's (`with_and_without`).
     let ((_a, pre), _full) = with_and_without(first_sync);
     assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
     let many = user_lists(&dump(&pre));
-    assert!(many.len() > 100, "{} users' lists", many.len());
+    assert_eq!(
+        many.keys().collect::<Vec<_>>(),
+        vec![&keys::user_devices_list(NEW)]
+    );
+    let users: std::collections::BTreeSet<&[u8]> =
+        many.values().flatten().map(|k| &k[..8]).collect();
+    assert!(users.len() > 100, "{} users with devices", users.len());
 
     let ((_a, pre), _full) = with_and_without(first_sync_one_user);
     assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
     let one = user_lists(&dump(&pre));
-    assert_eq!(one.len(), 1, "{one:?}");
-    // More than a block takes (`blocks::MAX`).
-    assert!(one.values().all(|&n| n > blocks::MAX), "{one:?}");
+    let keys_of_one = one.get(&keys::user_devices_list(NEW)).expect("the list");
+    assert!(
+        keys_of_one
+            .iter()
+            .all(|k| k.starts_with(&50_000u64.to_be_bytes())),
+        "every device is the one user's"
+    );
+    // More than a block takes (`blocks::MAX`): cut into blocks as any list.
+    assert!(keys_of_one.len() > blocks::MAX, "{}", keys_of_one.len());
     let rows = pre
         .read_blocking(|r| {
             let mut n = 0;
             for row in r.txn.open_table(LIST_BLOCKS)?.iter()? {
-                let list = row?.0.value().0.to_vec();
-                n += usize::from(
-                    list.first() == Some(&kind_by_user())
-                        && list.get(1..9) == Some(&NEW.to_be_bytes()[..]),
-                );
+                n += usize::from(row?.0.value().0 == keys::user_devices_list(NEW).as_slice());
             }
             Ok::<_, StoreError>(n)
         })
@@ -399,38 +406,47 @@ fn the_users_devices_lists_held_as_one_are_the_full_builds_lists() {
         "{rows} blocks for a list of over {} entries",
         blocks::MAX
     );
+    // And a contact's devices read back from it, by hostname then id.
+    let mine = pre
+        .read_blocking(|r| r.assets_of_user(NEW, 50_000))
+        .expect("devices");
+    assert_eq!(mine.len(), keys_of_one.len());
+    assert!(
+        mine.windows(2)
+            .all(|w| (w[0].hostname.as_bytes(), w[0].id) < (w[1].hostname.as_bytes(), w[1].id))
+    );
+    assert!(
+        pre.read_blocking(|r| r.assets_of_user(NEW, 50_001))
+            .expect("none")
+            .is_empty()
+    );
 }
 
 fn kind_by_user() -> u8 {
-    crate::store::index::keys::kind::ASSET_BY_USER
+    keys::kind::ASSET_BY_USER
 }
 
 #[test]
-fn a_users_devices_list_with_blocks_before_the_build_falls_back_to_the_full_build() {
+fn a_devices_by_user_list_with_blocks_before_the_build_keeps_them() {
     // Never expected in a first sync (its records have no entries while the mark stands),
-    // but the prebuild writes the users' lists whole, so a list with blocks must not be
-    // served from it: nothing is written, and the full build runs instead.
+    // but a list that has blocks already takes the merged entries through `blocks::apply`,
+    // as every list does: the prebuild still serves, and the early entry stays.
+    let early = keys::user_device_key(50_001, "early");
     let run = |dir: &std::path::Path, kick: bool| {
         written_after_covering(dir, kick, |w, _| {
-            let mut list = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
-            list.push(0);
-            let block = blocks::encode([(&b"early"[..], 7u64, NEW)], 1);
+            let list = keys::user_devices_list(NEW);
+            let block = blocks::encode([(early.as_slice(), 7u64, NEW)], 1);
             let mut t = w.txn.open_table(LIST_BLOCKS)?;
-            t.insert((list.as_slice(), &b"early"[..], 7), block.as_slice())?;
+            t.insert((list.as_slice(), early.as_slice(), 7), block.as_slice())?;
             Ok(())
         })
     };
     let ((_a, pre), _full) = with_and_without_unchecked(run);
-    let kinds: Vec<ListKind> = served(&pre).iter().map(|(k, _)| k.1).collect();
-    assert_eq!(
-        kinds,
-        vec![ListKind::Contacts],
-        "the assets from the records"
-    );
+    assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
     let lists = user_lists(&dump(&pre));
-    let mut early = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
-    early.push(0);
-    assert!(lists.get(&early).is_some_and(|&n| n >= 1), "{lists:?}");
+    let keys_of = lists.get(&keys::user_devices_list(NEW)).expect("the list");
+    assert!(keys_of.contains(&early), "the early entry is kept");
+    assert!(keys_of.len() > 1, "and the sync's entries added");
 }
 
 /// [`with_and_without`] for stores whose indexes hold an entry no record makes (so they
@@ -453,54 +469,25 @@ fn with_and_without_unchecked(
 }
 
 #[test]
-fn none_under_looks_at_every_list_that_starts_with_the_prefix_and_no_other() {
-    use crate::store::index::spill::none_under;
-    let dir = tempfile::tempdir().expect("dir");
-    let s = store(dir.path());
-    s.write_blocking(|w| {
-        let mut t = w.txn.open_table(LIST_BLOCKS)?;
-        let block = blocks::encode([(&b"k"[..], 1u64, 1u64)], 1);
-        for list in [&[1u8, 2, 0xFF, 0xFF][..], &[1, 4], &[0xFF, 0xFF, 3]] {
-            t.insert((list, &b"k"[..], 1), block.as_slice())?;
-        }
-        let had = |p: &[u8]| none_under(&t, p).map(|none| !none);
-        assert!(had(&[1])?);
-        assert!(had(&[1, 2])?);
-        assert!(had(&[1, 2, 0xFF])?);
-        assert!(had(&[1, 2, 0xFF, 0xFF])?);
-        assert!(!had(&[1, 2, 0xFF, 0xFF, 0])?);
-        assert!(!had(&[1, 3])?);
-        assert!(!had(&[1, 2, 0xFE])?);
-        assert!(!had(&[0])?);
-        assert!(had(&[0xFF])?);
-        assert!(had(&[0xFF, 0xFF])?);
-        assert!(!had(&[0xFF, 0xFF, 0xFF])?);
-        Ok::<_, StoreError>(())
-    })
-    .expect("none_under");
-}
-
-#[test]
 fn a_counter_stored_before_the_build_is_moved_not_replaced() {
     // The prebuild inserts a company's counters when none of their kind is stored yet (a
     // first sync's) and moves them otherwise: a stored counter must keep what it held.
     let run = |dir: &std::path::Path, kick: bool| {
         written_after_covering(dir, kick, |w, _| {
             let mut t = w.txn.open_table(LIST_COUNTS)?;
-            let user = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
-            crate::store::index::add(&mut t, &user, 1_000)?;
+            crate::store::index::add(&mut t, &keys::scope(keys::kind::ASSET, &[NEW]), 1_000)?;
             Ok(())
         })
     };
     let ((_a, pre), _full) = with_and_without_unchecked(run);
     assert_eq!(served(&pre).len(), 2, "both kinds from their prebuilds");
-    let user = crate::store::index::keys::scope(kind_by_user(), &[NEW, 50_001]);
+    let assets = keys::scope(keys::kind::ASSET, &[NEW]);
     let n = pre
         .read_blocking(|r| {
             Ok::<_, StoreError>(
                 r.txn
                     .open_table(LIST_COUNTS)?
-                    .get(user.as_slice())?
+                    .get(assets.as_slice())?
                     .map(|g| g.value()),
             )
         })
