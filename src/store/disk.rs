@@ -72,48 +72,25 @@ impl DiskBudget {
 /// every backend here only adds to the writes and syncs, never to the locks.
 macro_rules! delegate_range_locks {
     () => {
-        fn try_lock_range(
-            &self,
-            s: std::ops::Bound<u64>,
-            e: std::ops::Bound<u64>,
-        ) -> Result<bool, redb::BackendError> {
-            self.inner.try_lock_range(s, e)
-        }
-        fn try_lock_shared_range(
-            &self,
-            s: std::ops::Bound<u64>,
-            e: std::ops::Bound<u64>,
-        ) -> Result<bool, redb::BackendError> {
-            self.inner.try_lock_shared_range(s, e)
-        }
-        fn lock_range(
-            &self,
-            s: std::ops::Bound<u64>,
-            e: std::ops::Bound<u64>,
-        ) -> Result<(), redb::BackendError> {
-            self.inner.lock_range(s, e)
-        }
-        fn lock_shared_range(
-            &self,
-            s: std::ops::Bound<u64>,
-            e: std::ops::Bound<u64>,
-        ) -> Result<(), redb::BackendError> {
-            self.inner.lock_shared_range(s, e)
-        }
-        fn unlock_range(
-            &self,
-            s: std::ops::Bound<u64>,
-            e: std::ops::Bound<u64>,
-        ) -> Result<(), redb::BackendError> {
-            self.inner.unlock_range(s, e)
-        }
-        fn query_lock_range(
-            &self,
-            s: std::ops::Bound<u64>,
-            e: std::ops::Bound<u64>,
-        ) -> Result<bool, redb::BackendError> {
-            self.inner.query_lock_range(s, e)
-        }
+        $crate::store::disk::delegate_range_locks!(
+            try_lock_range -> bool,
+            try_lock_shared_range -> bool,
+            lock_range -> (),
+            lock_shared_range -> (),
+            unlock_range -> (),
+            query_lock_range -> bool,
+        );
+    };
+    ($($name:ident -> $out:ty),* $(,)?) => {
+        $(
+            fn $name(
+                &self,
+                s: std::ops::Bound<u64>,
+                e: std::ops::Bound<u64>,
+            ) -> Result<$out, redb::BackendError> {
+                self.inner.$name(s, e)
+            }
+        )*
     };
 }
 pub(super) use delegate_range_locks;

@@ -144,19 +144,6 @@ pub(crate) fn after(list: &[u8]) -> Vec<u8> {
     v
 }
 
-/// The least byte string after every one that starts with `prefix`: its last byte that can
-/// grow, grown, and what follows dropped. None when there is none (`prefix` all 0xFF, or
-/// empty): every string from `prefix` on starts with it.
-pub(crate) fn past_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while end.last() == Some(&u8::MAX) {
-        end.pop();
-    }
-    let last = end.last_mut()?;
-    *last += 1;
-    Some(end)
-}
-
 pub(crate) fn text(s: &str) -> Vec<u8> {
     s.to_lowercase().into_bytes()
 }

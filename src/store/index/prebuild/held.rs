@@ -210,8 +210,8 @@ impl Holding {
             let n = held.len();
             write(i, &mut held.iter().map(|h| (key(h), h.id)), n)?;
             if n < KEEP_FROM {
-                // A list that takes a few entries a run (a rare word's scope) would
-                // otherwise keep its buffers until the build.
+                // A list that takes a few entries a run (the search's per-prefix lists of
+                // rare first letters) would otherwise keep its buffers until the build.
                 *held = Vec::new();
                 *bytes = Vec::new();
             } else {
@@ -249,47 +249,14 @@ impl Holding {
             }
             moves.push((scope, by));
         }
+        // In key order: consecutive moves walk the same pages of the table.
         moves.sort_unstable();
         let mut t = txn.open_table(LIST_COUNTS)?;
-        // WHY (#11): a first sync's counters are all new, and each `add` looked its counter
-        // up first. The company's counters of one kind all start `[kind, company]` and are
-        // contiguous here: one look says none of them is stored yet, and those are inserted
-        // as they are.
-        let own = self.company.to_be_bytes();
-        let mut fresh: Option<(u8, bool)> = None;
         for (scope, by) in &moves {
-            let new = match scope.split_first() {
-                Some((&kind, rest)) if rest.get(..8) == Some(&own[..]) && *by > 0 => match fresh {
-                    Some((k, none)) if k == kind => none,
-                    _ => {
-                        let none = no_counter_under(&t, scope.get(..9).unwrap_or(scope))?;
-                        fresh = Some((kind, none));
-                        none
-                    }
-                },
-                _ => false,
-            };
-            if new {
-                t.insert(scope.as_slice(), by.unsigned_abs())?;
-            } else {
-                super::super::add(&mut t, scope, *by)?;
-            }
+            super::super::add(&mut t, scope, *by)?;
         }
         Ok(())
     }
-}
-
-/// Is no counter stored whose scope starts with `prefix` (`[kind, company]`: its last byte
-/// the company's lowest; none is `u8::MAX` for a company below `u64::MAX`)?
-fn no_counter_under(
-    t: &redb::Table<&'static [u8], u64>,
-    prefix: &[u8],
-) -> Result<bool, StoreError> {
-    use redb::ReadableTable;
-    let Some(end) = super::super::keys::past_prefix(prefix) else {
-        return Ok(t.range(prefix..)?.next().is_none());
-    };
-    Ok(t.range(prefix..end.as_slice())?.next().is_none())
 }
 
 impl TwinSink for Holding {
